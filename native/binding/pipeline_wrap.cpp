@@ -1,0 +1,434 @@
+#include "binding/pipeline_wrap.h"
+
+#include <map>
+
+#include "binding/convert.h"
+#include "binding/errors.h"
+#include "core/common/clock.h"
+
+namespace camtrack::binding {
+namespace {
+
+// Process-wide registry: id → pipeline. Worker environments reach their pipeline through it.
+std::mutex g_registry_mu;
+std::map<int, std::weak_ptr<pipeline::Pipeline>> g_registry;
+int g_next_id = 1;
+
+std::shared_ptr<pipeline::Pipeline> Lookup(int id) {
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  auto it = g_registry.find(id);
+  return it == g_registry.end() ? nullptr : it->second.lock();
+}
+
+void CallSubmit(Napi::Env env, Napi::Function cb, std::nullptr_t*, void* p) {
+  if (env == nullptr) return;
+  const intptr_t v = reinterpret_cast<intptr_t>(p);
+  try {
+    cb.Call({Napi::Number::New(env, double(v >> 20)), Napi::Number::New(env, double(v & 0xFFFFF))});
+  } catch (const Napi::Error&) {
+    // The worker script reports its own failures through completeBatch(ok=false); never rethrow here.
+  }
+}
+using SubmitTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, void, &CallSubmit>;
+
+// An inference worker living in a worker_threads environment. Submit() wakes it through a TSFN created in that
+// environment; the pointer-sized payload encodes (slot, images), so a submission allocates nothing.
+class JsWorker : public infer::InferenceWorker {
+ public:
+  JsWorker(std::vector<infer::BatchBuffers> slots, std::string name) : slots_(std::move(slots)), name_(std::move(name)) {}
+  const std::vector<infer::BatchBuffers>& slots() const override { return slots_; }
+  std::string name() const override { return name_; }
+
+  void Start(SubmitTsfn tsfn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    tsfn_ = tsfn;
+    alive_ = true;
+  }
+  bool Submit(int local_slot, int images) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!alive_) return false;
+    const intptr_t payload = (intptr_t(local_slot) << 20) | intptr_t(images);
+    return tsfn_.NonBlockingCall(reinterpret_cast<void*>(payload)) == napi_ok;
+  }
+  // Called in the worker's own environment.
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!alive_) return;
+    alive_ = false;
+    tsfn_.Release();
+  }
+
+ private:
+  std::vector<infer::BatchBuffers> slots_;
+  std::string name_;
+  std::mutex mu_;
+  SubmitTsfn tsfn_;
+  bool alive_ = false;
+};
+
+std::mutex g_workers_mu;
+std::map<std::pair<int, int>, std::shared_ptr<JsWorker>> g_workers;  // (pipeline id, worker index) → worker
+
+Napi::Object TracksToJs(Napi::Env env, const pipeline::FrameResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("stream", r.stream);
+  o.Set("frameIndex", double(r.frame_index));
+  o.Set("ptsMs", double(r.pts_ms));
+  o.Set("wallMs", double(r.wall_ms));
+  o.Set("latencyMs", double(r.done_at_ns - r.decoded_at_ns) / 1e6);
+  o.Set("width", r.width);
+  o.Set("height", r.height);
+  Napi::Array dets = Napi::Array::New(env, r.detections.size());
+  for (size_t i = 0; i < r.detections.size(); ++i) {
+    const Detection& d = r.detections[i];
+    Napi::Object j = Napi::Object::New(env);
+    j.Set("x1", d.box.x1);
+    j.Set("y1", d.box.y1);
+    j.Set("x2", d.box.x2);
+    j.Set("y2", d.box.y2);
+    j.Set("score", d.score);
+    j.Set("classId", d.class_id);
+    dets.Set(uint32_t(i), j);
+  }
+  o.Set("detections", dets);
+  Napi::Array tracks = Napi::Array::New(env, r.tracks.size());
+  for (size_t i = 0; i < r.tracks.size(); ++i) {
+    const track::TrackedObject& t = r.tracks[i];
+    Napi::Object j = Napi::Object::New(env);
+    j.Set("trackId", double(t.track_id));
+    j.Set("x1", t.box.x1);
+    j.Set("y1", t.box.y1);
+    j.Set("x2", t.box.x2);
+    j.Set("y2", t.box.y2);
+    j.Set("score", t.score);
+    j.Set("classId", t.class_id);
+    j.Set("age", t.frames_tracked);
+    tracks.Set(uint32_t(i), j);
+  }
+  o.Set("tracks", tracks);
+  return o;
+}
+
+const char* EventKindName(pipeline::EventKind k) {
+  switch (k) {
+    case pipeline::EventKind::kState: return "state";
+    case pipeline::EventKind::kWarning: return "warning";
+    case pipeline::EventKind::kError: return "error";
+    case pipeline::EventKind::kEnd: return "end";
+  }
+  return "state";
+}
+
+preprocess::ModelInputSpec ReadInputSpec(const Napi::Object& m) {
+  preprocess::ModelInputSpec s;
+  s.width = int(RequireNumber(m, "inputWidth"));
+  s.height = int(RequireNumber(m, "inputHeight"));
+  s.channel_order = GetString(m, "channelOrder", "rgb") == "bgr" ? preprocess::ChannelOrder::kBGR
+                                                                  : preprocess::ChannelOrder::kRGB;
+  s.align = GetString(m, "letterbox", "center") == "top-left" ? preprocess::LetterboxAlign::kTopLeft
+                                                               : preprocess::LetterboxAlign::kCenter;
+  s.pad_value = float(GetNumber(m, "padValue", 114));
+  s.scale = float(GetNumber(m, "scale", 1.0 / 255.0));
+  const auto mean = GetNumbers(m, "mean"), stdv = GetNumbers(m, "std");
+  for (int c = 0; c < 3; ++c) {
+    if (mean.size() == 3) s.mean[c] = float(mean[c]);
+    if (stdv.size() == 3) s.std[c] = float(stdv[c]);
+  }
+  return s;
+}
+
+postprocess::ParserConfig ReadParser(const Napi::Object& m) {
+  postprocess::ParserConfig p;
+  const std::string layout = RequireString(m, "layout");
+  if (!postprocess::ParseLayoutName(layout, &p.layout))
+    throw Error(ErrorCode::kInvalidArgument, "binding", "unknown output layout '" + layout + "'",
+                "use 'ultralytics', 'yolox' or 'e2e'");
+  p.input_width = int(RequireNumber(m, "inputWidth"));
+  p.input_height = int(RequireNumber(m, "inputHeight"));
+  p.num_classes = int(RequireNumber(m, "numClasses"));
+  p.num_anchors = int(RequireNumber(m, "numAnchors"));
+  p.score_threshold = float(GetNumber(m, "scoreThreshold", 0.25));
+  p.nms_iou = float(GetNumber(m, "nmsIou", 0.45));
+  p.class_agnostic_nms = GetBool(m, "classAgnosticNms", false);
+  p.nms_for_end_to_end = GetBool(m, "nmsForEndToEnd", false);
+  p.max_detections = int(GetNumber(m, "maxDetections", 300));
+  const auto strides = GetNumbers(m, "strides");
+  if (!strides.empty()) {
+    p.strides.clear();
+    for (double s : strides) p.strides.push_back(int(s));
+  }
+  return p;
+}
+
+pipeline::StreamConfig ReadStream(const Napi::Object& o) {
+  pipeline::StreamConfig c;
+  c.id = RequireString(o, "id");
+  c.source.url = RequireString(o, "url");
+  c.source.rtsp_transport = GetString(o, "rtspTransport", "tcp");
+  c.source.open_timeout_ms = int(GetNumber(o, "openTimeoutMs", 10000));
+  c.source.read_timeout_ms = int(GetNumber(o, "readTimeoutMs", 10000));
+  c.source.loop = GetBool(o, "loop", false);
+  c.source.decoder_threads = int(GetNumber(o, "decoderThreads", 1));
+  c.fps_limit = GetNumber(o, "fpsLimit", 0);
+  const std::string live = GetString(o, "live", "auto");
+  c.live_mode = live == "auto" ? -1 : (live == "true" ? 1 : 0);
+  c.tracker = GetString(o, "tracker", "bytetrack") == "none" ? pipeline::TrackerKind::kNone
+                                                             : pipeline::TrackerKind::kByteTrack;
+  Napi::Object bt = GetObject(o, "byteTrack");
+  c.byte_track.track_thresh = float(GetNumber(bt, "trackThresh", 0.5));
+  c.byte_track.high_thresh = float(GetNumber(bt, "highThresh", 0.6));
+  c.byte_track.match_thresh = float(GetNumber(bt, "matchThresh", 0.8));
+  c.byte_track.track_buffer = int(GetNumber(bt, "trackBuffer", 30));
+  c.byte_track.frame_rate = float(GetNumber(bt, "frameRate", 30));
+  c.byte_track.class_aware = GetBool(bt, "classAware", false);
+  c.track_buffer_seconds = float(GetNumber(bt, "trackBufferSeconds", -1));
+  return c;
+}
+
+}  // namespace
+
+Napi::Function PipelineWrap::Init(Napi::Env env) {
+  return DefineClass(env, "NativePipeline",
+                     {
+                         InstanceAccessor<&PipelineWrap::Id>("id"),
+                         InstanceMethod<&PipelineWrap::AddStream>("addStream"),
+                         InstanceMethod<&PipelineWrap::RemoveStream>("removeStream"),
+                         InstanceMethod<&PipelineWrap::Stats>("stats"),
+                         InstanceMethod<&PipelineWrap::Flush>("flush"),
+                         InstanceMethod<&PipelineWrap::Close>("close"),
+                     });
+}
+
+// new NativePipeline(config, onEvents)
+PipelineWrap::PipelineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PipelineWrap>(info) {
+  Napi::Env env = info.Env();
+  Guard(env, [&] {
+    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
+      throw Error(ErrorCode::kInvalidArgument, "binding", "Expected (config: object, onEvents: function)");
+    Napi::Object cfg = info[0].As<Napi::Object>();
+    Napi::Object m = GetObject(cfg, "model");
+    pipeline::ModelConfig model;
+    model.input = ReadInputSpec(m);
+    model.parser = ReadParser(m);
+    model.batch_size = int(RequireNumber(m, "batchSize"));
+    model.fixed_batch = GetBool(m, "fixedBatch", true);
+    model.output_elems_per_image = size_t(RequireNumber(m, "outputElemsPerImage"));
+    Napi::Object b = GetObject(cfg, "batching");
+    pipeline::BatchingConfig batching;
+    batching.max_wait_ms = int(GetNumber(b, "maxWaitMs", 10));
+    batching.result_capacity = int(GetNumber(b, "resultCapacity", 256));
+    tsfn_ = DeliverTsfn::New(env, info[1].As<Napi::Function>(), "camtrack-delivery", 0, 1, this);
+    tsfn_live_ = true;
+    pipeline_ = std::make_shared<pipeline::Pipeline>(std::move(model), batching, this);
+    std::lock_guard<std::mutex> lock(g_registry_mu);
+    id_ = g_next_id++;
+    g_registry[id_] = pipeline_;
+    return 0;
+  });
+}
+
+PipelineWrap::~PipelineWrap() {
+  // close() is the normal path; if JS dropped the object without it, stop threads before members go away.
+  if (pipeline_) pipeline_->Stop();
+  std::lock_guard<std::mutex> lock(g_registry_mu);
+  g_registry.erase(id_);
+}
+
+void PipelineWrap::Notify() {
+  std::lock_guard<std::mutex> lock(tsfn_mu_);
+  if (!tsfn_live_) return;
+  tsfn_.NonBlockingCall(nullptr);
+}
+
+void PipelineWrap::CallDeliver(Napi::Env env, Napi::Function cb, PipelineWrap* self, void*) {
+  if (env != nullptr && self != nullptr) self->Deliver(env, cb);
+}
+
+void PipelineWrap::Deliver(Napi::Env env, Napi::Function callback) {
+  if (!pipeline_) return;
+  Napi::HandleScope scope(env);
+  results_.clear();
+  events_.clear();
+  pipeline_->DrainEvents(results_, events_);
+  if (results_.empty() && events_.empty()) return;
+  Napi::Array results = Napi::Array::New(env, results_.size());
+  for (size_t i = 0; i < results_.size(); ++i) results.Set(uint32_t(i), TracksToJs(env, *results_[i]));
+  pipeline_->ReleaseResults(results_);
+  Napi::Array events = Napi::Array::New(env, events_.size());
+  for (size_t i = 0; i < events_.size(); ++i) {
+    const auto& e = events_[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("kind", EventKindName(e.kind));
+    o.Set("stream", e.stream);
+    if (!e.state.empty()) o.Set("state", e.state);
+    if (e.kind == pipeline::EventKind::kError || e.kind == pipeline::EventKind::kWarning)
+      o.Set("error", MakeJsError(env, e.code, e.kind == pipeline::EventKind::kError ? "source" : "pipeline",
+                                 e.message, e.hint, e.native_code));
+    else if (!e.message.empty())
+      o.Set("message", e.message);
+    events.Set(uint32_t(i), o);
+  }
+  try {
+    callback.Call({results, events});
+  } catch (const Napi::Error&) {
+    // The TS layer catches user callback errors itself; nothing may escape a thread-safe-function callback.
+  }
+}
+
+Napi::Value PipelineWrap::Id(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), id_); }
+
+Napi::Value PipelineWrap::AddStream(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    if (closed_) throw Error(ErrorCode::kInvalidState, "pipeline", "pipeline is closed");
+    if (info.Length() < 1 || !info[0].IsObject())
+      throw Error(ErrorCode::kInvalidArgument, "binding", "Expected stream config object");
+    return Napi::Number::New(env, pipeline_->AddStream(ReadStream(info[0].As<Napi::Object>())));
+  });
+}
+
+Napi::Value PipelineWrap::RemoveStream(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    if (!closed_ && info.Length() > 0 && info[0].IsNumber())
+      pipeline_->RemoveStream(info[0].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  });
+}
+
+Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    const auto s = pipeline_->Stats();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("batches", double(s.batches));
+    o.Set("images", double(s.images));
+    o.Set("failedBatches", double(s.failed_batches));
+    o.Set("resultWaits", double(s.result_waits));
+    o.Set("meanBatchFill", s.mean_batch_fill);
+    o.Set("meanInferMs", s.mean_infer_ms);
+    o.Set("latencyP50Ms", s.latency_p50_ms);
+    o.Set("latencyP99Ms", s.latency_p99_ms);
+    o.Set("latencyMaxMs", s.latency_max_ms);
+    o.Set("latencySamples", double(s.latency_samples));
+    o.Set("inFlight", s.in_flight);
+    Napi::Array streams = Napi::Array::New(env, s.streams.size());
+    for (size_t i = 0; i < s.streams.size(); ++i) {
+      const auto& st = s.streams[i];
+      Napi::Object j = Napi::Object::New(env);
+      j.Set("handle", st.handle);
+      j.Set("id", st.id);
+      j.Set("url", st.url);
+      j.Set("state", st.state);
+      j.Set("codec", st.codec);
+      j.Set("live", st.live);
+      j.Set("width", st.width);
+      j.Set("height", st.height);
+      j.Set("nominalFps", st.nominal_fps);
+      j.Set("packets", double(st.packets));
+      j.Set("decoded", double(st.decoded));
+      j.Set("corrupt", double(st.corrupt));
+      j.Set("submitted", double(st.submitted));
+      j.Set("delivered", double(st.delivered));
+      j.Set("droppedBusy", double(st.dropped_busy));
+      j.Set("droppedFpsLimit", double(st.dropped_fps_limit));
+      j.Set("droppedInference", double(st.dropped_inference));
+      j.Set("lastFrameAgeMs", double(st.last_frame_age_ms));
+      if (!st.last_error.empty()) j.Set("lastError", st.last_error);
+      streams.Set(uint32_t(i), j);
+    }
+    o.Set("streams", streams);
+    return o;
+  });
+}
+
+// Synchronously delivers whatever is waiting (used by close() so the last results are not lost).
+Napi::Value PipelineWrap::Flush(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() > 0 && info[0].IsFunction()) Deliver(env, info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+// Stops the pipeline (sources → batcher → in-flight batches → threads) and releases the delivery function.
+Napi::Value PipelineWrap::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    if (closed_) return env.Undefined();
+    closed_ = true;
+    pipeline_->Stop();
+    {
+      std::lock_guard<std::mutex> lock(tsfn_mu_);
+      if (tsfn_live_) {
+        tsfn_live_ = false;
+        tsfn_.Release();
+      }
+    }
+    return env.Undefined();
+  });
+}
+
+// attachWorker(pipelineId, inputs: Float32Array[], outputs: Float32Array[], onSubmit(slot, images), name) → index
+// Called from a worker thread's environment. The typed arrays are that worker's own, allocated once; the worker
+// keeps them alive until detachWorker (they are lent, not copied, and no external buffer is created).
+Napi::Value AttachWorker(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsArray() || !info[2].IsArray() || !info[3].IsFunction())
+      throw Error(ErrorCode::kInvalidArgument, "binding", "Expected (pipelineId, inputs[], outputs[], onSubmit)");
+    const int pid = info[0].As<Napi::Number>().Int32Value();
+    auto p = Lookup(pid);
+    if (!p) throw Error(ErrorCode::kInvalidState, "binding", "pipeline is closed");
+    Napi::Array ins = info[1].As<Napi::Array>(), outs = info[2].As<Napi::Array>();
+    if (ins.Length() != outs.Length() || ins.Length() == 0)
+      throw Error(ErrorCode::kInvalidArgument, "binding", "inputs and outputs must be non-empty and the same length");
+    std::vector<infer::BatchBuffers> slots;
+    for (uint32_t i = 0; i < ins.Length(); ++i) {
+      Napi::Value a = ins.Get(i), b = outs.Get(i);
+      if (!a.IsTypedArray() || !b.IsTypedArray() ||
+          a.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+          b.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        throw Error(ErrorCode::kInvalidArgument, "binding", "batch buffers must be Float32Array");
+      auto fa = a.As<Napi::Float32Array>(), fb = b.As<Napi::Float32Array>();
+      slots.push_back({fa.Data(), fa.ElementLength(), fb.Data(), fb.ElementLength()});
+    }
+    const std::string name = info.Length() > 4 && info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "js";
+    auto w = std::make_shared<JsWorker>(std::move(slots), name);
+    w->Start(SubmitTsfn::New(env, info[3].As<Napi::Function>(), "camtrack-infer", 0, 1, nullptr));
+    const int index = p->AddWorker(w);
+    std::lock_guard<std::mutex> lock(g_workers_mu);
+    g_workers[{pid, index}] = w;
+    return Napi::Number::New(env, index);
+  });
+}
+
+// completeBatch(pipelineId, workerIndex, slot, ok, errorMessage?)
+Napi::Value CompleteBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int pid = info[0].As<Napi::Number>().Int32Value();
+  const int w = info[1].As<Napi::Number>().Int32Value();
+  const int slot = info[2].As<Napi::Number>().Int32Value();
+  const bool ok = info[3].ToBoolean().Value();
+  const std::string err = info.Length() > 4 && info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+  if (auto p = Lookup(pid)) p->CompleteBatch(w, slot, ok, err);
+  return env.Undefined();
+}
+
+// detachWorker(pipelineId, workerIndex): releases the worker's wake-up function (in the worker's environment).
+Napi::Value DetachWorker(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int pid = info[0].As<Napi::Number>().Int32Value();
+  const int w = info[1].As<Napi::Number>().Int32Value();
+  std::shared_ptr<JsWorker> worker;
+  {
+    std::lock_guard<std::mutex> lock(g_workers_mu);
+    auto it = g_workers.find({pid, w});
+    if (it != g_workers.end()) {
+      worker = it->second;
+      g_workers.erase(it);
+    }
+  }
+  if (worker) worker->Stop();
+  return env.Undefined();
+}
+
+}  // namespace camtrack::binding

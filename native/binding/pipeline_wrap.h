@@ -1,0 +1,59 @@
+#pragma once
+// NativePipeline (JS class) — a thin ObjectWrap over core::pipeline::Pipeline. No pipeline logic lives here.
+//
+// Delivery: one TypedThreadSafeFunction per pipeline. Pipeline threads call Notify() (non-blocking, coalesced: at
+// most one pending call); its callback on the main thread drains results and events and calls the JS onEvents
+// callback once with arrays. Nothing is thrown out of that callback.
+//
+// Inference workers (worker_threads running onnxruntime-node) attach from their own Node environment with the
+// module functions attachWorker/completeBatch/detachWorker, addressing the pipeline by a numeric id from a
+// process-wide registry (a worker env cannot hold a reference to an object of the main env).
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/pipeline/pipeline.h"
+
+namespace camtrack::binding {
+
+class PipelineWrap : public Napi::ObjectWrap<PipelineWrap>, public pipeline::EventSink {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit PipelineWrap(const Napi::CallbackInfo& info);
+  ~PipelineWrap() override;
+
+  void Notify() override;  // pipeline threads
+  void Deliver(Napi::Env env, Napi::Function callback);  // main thread (TSFN callback)
+
+ private:
+  // Typed TSFN: a call carries no payload and allocates nothing (the context is this wrap).
+  static void CallDeliver(Napi::Env env, Napi::Function cb, PipelineWrap* self, void* data);
+  using DeliverTsfn = Napi::TypedThreadSafeFunction<PipelineWrap, void, &PipelineWrap::CallDeliver>;
+
+  Napi::Value Id(const Napi::CallbackInfo& info);
+  Napi::Value AddStream(const Napi::CallbackInfo& info);
+  Napi::Value RemoveStream(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Flush(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<pipeline::Pipeline> pipeline_;
+  int id_ = 0;
+  std::mutex tsfn_mu_;  // guards tsfn_ / tsfn_live_ against Notify() during Close()
+  DeliverTsfn tsfn_;
+  bool tsfn_live_ = false;
+  bool closed_ = false;
+  // Main-thread scratch reused across deliveries.
+  std::vector<pipeline::FrameResult*> results_;
+  std::vector<pipeline::StreamEvent> events_;
+};
+
+// Module-level functions used from worker threads.
+Napi::Value AttachWorker(const Napi::CallbackInfo& info);
+Napi::Value CompleteBatch(const Napi::CallbackInfo& info);
+Napi::Value DetachWorker(const Napi::CallbackInfo& info);
+
+}  // namespace camtrack::binding

@@ -1,0 +1,184 @@
+#include "core/decode/video_source.h"
+
+#include <cstring>
+#include <string>
+
+#include "core/common/clock.h"
+#include "core/common/error.h"
+#include "core/common/redact.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avutil.h>
+#include <libavutil/error.h>
+}
+
+namespace camtrack::decode {
+namespace {
+
+std::string AvErrorString(int err) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(err, buf, sizeof(buf));
+  return buf;
+}
+
+bool StartsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+}  // namespace
+
+bool IsLiveUrl(const std::string& url) {
+  return StartsWith(url, "rtsp://") || StartsWith(url, "rtsps://") || StartsWith(url, "rtp://") ||
+         StartsWith(url, "udp://") || StartsWith(url, "srt://") || StartsWith(url, "rtmp://") ||
+         StartsWith(url, "tcp://");
+}
+
+VideoSource::VideoSource(SourceOptions options) : options_(std::move(options)) { live_ = IsLiveUrl(options_.url); }
+
+VideoSource::~VideoSource() { Close(); }
+
+void VideoSource::Close() noexcept {
+  if (dec_) avcodec_free_context(&dec_);
+  if (fmt_) avformat_close_input(&fmt_);
+  if (pkt_) av_packet_free(&pkt_);
+  if (frame_) av_frame_free(&frame_);
+}
+
+int VideoSource::InterruptCallback(void* opaque) noexcept {
+  auto* self = static_cast<VideoSource*>(opaque);
+  if (self->interrupted_.load(std::memory_order_relaxed)) return 1;
+  const int64_t deadline = self->io_deadline_ns_.load(std::memory_order_relaxed);
+  return (deadline != 0 && SteadyNowNs() > deadline) ? 1 : 0;
+}
+
+void VideoSource::ThrowAv(int code, int err, const char* what, const char* hint) const {
+  std::string msg = std::string(what) + " " + RedactUrl(options_.url) + ": " + AvErrorString(err);
+  if (interrupted()) msg += " (interrupted)";
+  throw Error(static_cast<ErrorCode>(code), "source", RedactIn(msg, options_.url), hint, err);
+}
+
+void VideoSource::Open() {
+  fmt_ = avformat_alloc_context();
+  fmt_->interrupt_callback.callback = &VideoSource::InterruptCallback;
+  fmt_->interrupt_callback.opaque = this;
+  AVDictionary* opts = nullptr;
+  const bool is_rtsp = StartsWith(options_.url, "rtsp://") || StartsWith(options_.url, "rtsps://");
+  if (is_rtsp) {
+    av_dict_set(&opts, "rtsp_transport", options_.rtsp_transport.c_str(), 0);
+    // Socket-level timeout (µs) in addition to our deadline, so a server that accepts and never answers is bounded.
+    av_dict_set(&opts, "timeout", std::to_string(int64_t(options_.open_timeout_ms) * 1000).c_str(), 0);
+  } else if (StartsWith(options_.url, "http://") || StartsWith(options_.url, "https://")) {
+    av_dict_set(&opts, "rw_timeout", std::to_string(int64_t(options_.read_timeout_ms) * 1000).c_str(), 0);
+    av_dict_set(&opts, "reconnect", "0", 0);
+  }
+  if (live_) av_dict_set(&opts, "fflags", "nobuffer", 0);
+  io_deadline_ns_.store(SteadyNowNs() + int64_t(options_.open_timeout_ms) * 1000000, std::memory_order_relaxed);
+  std::string url = options_.url;
+  if (StartsWith(url, "file://")) url = url.substr(7);
+  int err = avformat_open_input(&fmt_, url.c_str(), nullptr, &opts);
+  av_dict_free(&opts);
+  if (err < 0) {
+    // avformat_open_input frees fmt_ on failure.
+    fmt_ = nullptr;
+    const char* hint = is_rtsp ? "check that the camera/server is reachable, the path (mount) exists and the "
+                                 "credentials are right; try rtspTransport 'udp' if the server has no TCP"
+                               : "check the path or URL; files must exist and be readable";
+    ThrowAv(int(ErrorCode::kSourceOpen), err, "cannot open", hint);
+  }
+  err = avformat_find_stream_info(fmt_, nullptr);
+  if (err < 0) ThrowAv(int(ErrorCode::kSourceOpen), err, "cannot read stream info from", "is this a video?");
+  const AVCodec* codec = nullptr;
+  stream_index_ = av_find_best_stream(fmt_, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+  if (stream_index_ < 0 || !codec) {
+    ThrowAv(int(ErrorCode::kSourceOpen), stream_index_ < 0 ? stream_index_ : AVERROR_DECODER_NOT_FOUND,
+            "no decodable video stream in", "the input has no video track, or its codec is not supported by this FFmpeg");
+  }
+  AVStream* st = fmt_->streams[stream_index_];
+  // Only the video stream is demuxed; audio/data packets are discarded inside libavformat.
+  for (unsigned i = 0; i < fmt_->nb_streams; ++i)
+    if (int(i) != stream_index_) fmt_->streams[i]->discard = AVDISCARD_ALL;
+  dec_ = avcodec_alloc_context3(codec);
+  avcodec_parameters_to_context(dec_, st->codecpar);
+  dec_->thread_count = options_.decoder_threads > 0 ? options_.decoder_threads : 1;
+  if (live_) dec_->flags |= AV_CODEC_FLAG_LOW_DELAY;
+  err = avcodec_open2(dec_, codec, nullptr);
+  if (err < 0) ThrowAv(int(ErrorCode::kDecode), err, "cannot open decoder for", "unsupported codec or profile");
+  AVRational fr = av_guess_frame_rate(fmt_, st, nullptr);
+  fps_ = (fr.num > 0 && fr.den > 0) ? av_q2d(fr) : 0.0;
+  time_base_ms_ = av_q2d(st->time_base) * 1000.0;
+  pkt_ = av_packet_alloc();
+  frame_ = av_frame_alloc();
+  io_deadline_ns_.store(0, std::memory_order_relaxed);
+}
+
+int VideoSource::width() const noexcept { return dec_ ? dec_->width : 0; }
+int VideoSource::height() const noexcept { return dec_ ? dec_->height : 0; }
+const char* VideoSource::codec_name() const noexcept { return dec_ && dec_->codec ? dec_->codec->name : ""; }
+
+bool VideoSource::SeekToStart() {
+  if (av_seek_frame(fmt_, stream_index_, 0, AVSEEK_FLAG_BACKWARD) < 0 &&
+      avformat_seek_file(fmt_, -1, INT64_MIN, 0, 0, 0) < 0)
+    return false;
+  avcodec_flush_buffers(dec_);
+  pts_offset_ms_ = last_pts_ms_ + (fps_ > 0 ? int64_t(1000.0 / fps_) : 40);
+  draining_ = false;
+  return true;
+}
+
+bool VideoSource::NextFrame(AVFrame** out) {
+  for (;;) {
+    if (interrupted()) throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", 0);
+    int err = avcodec_receive_frame(dec_, frame_);
+    if (err == 0) {
+      if (frame_->decode_error_flags || (frame_->flags & AV_FRAME_FLAG_CORRUPT))
+        counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
+      const int64_t pts = frame_->best_effort_timestamp;
+      if (pts != AV_NOPTS_VALUE) {
+        const int64_t start = fmt_->streams[stream_index_]->start_time;
+        const int64_t rel = start != AV_NOPTS_VALUE ? pts - start : pts;
+        last_pts_ms_ = pts_offset_ms_ + int64_t(double(rel) * time_base_ms_);
+      } else {
+        last_pts_ms_ += fps_ > 0 ? int64_t(1000.0 / fps_) : 40;
+      }
+      counters_.decoded.fetch_add(1, std::memory_order_relaxed);
+      *out = frame_;
+      return true;
+    }
+    if (err == AVERROR_EOF) {
+      if (options_.loop && !live_ && SeekToStart()) continue;
+      return false;
+    }
+    if (err != AVERROR(EAGAIN)) {
+      // A hard decoder error: count it and keep going from the next packet (the decoder resynchronises at the
+      // next keyframe by itself).
+      counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (draining_) {
+      // EAGAIN while draining cannot happen; treat as end.
+      if (options_.loop && !live_ && SeekToStart()) continue;
+      return false;
+    }
+    io_deadline_ns_.store(SteadyNowNs() + int64_t(options_.read_timeout_ms) * 1000000, std::memory_order_relaxed);
+    err = av_read_frame(fmt_, pkt_);
+    io_deadline_ns_.store(0, std::memory_order_relaxed);
+    if (err == AVERROR_EOF || (err < 0 && avio_feof(fmt_->pb) && !live_)) {
+      draining_ = true;
+      avcodec_send_packet(dec_, nullptr);
+      continue;
+    }
+    if (err < 0) {
+      if (interrupted()) throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", err);
+      ThrowAv(int(ErrorCode::kSourceRead), err, "read failed on",
+              live_ ? "the camera stopped sending (timeout or disconnect)" : "the file is truncated or unreadable");
+    }
+    if (pkt_->stream_index == stream_index_) {
+      counters_.packets.fetch_add(1, std::memory_order_relaxed);
+      if (pkt_->flags & AV_PKT_FLAG_CORRUPT) counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
+      err = avcodec_send_packet(dec_, pkt_);
+      if (err < 0 && err != AVERROR(EAGAIN)) counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
+    }
+    av_packet_unref(pkt_);
+  }
+}
+
+}  // namespace camtrack::decode

@@ -1,0 +1,89 @@
+#pragma once
+// VideoSource: demux (libavformat) + CPU decode (libavcodec) of one URL or file.
+//
+// Ownership/threading: owned and driven by exactly one thread (the stream's source thread). The only method safe
+// to call from another thread is Interrupt(), which makes a blocked open/read return promptly (it is what
+// Pipeline::RemoveStream and shutdown use). Frames returned by NextFrame() are owned by the source and valid until
+// the next call. The decoder interface is the seam where NVDEC plugs in (see Decoder below).
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+extern "C" {
+struct AVFormatContext;
+struct AVCodecContext;
+struct AVFrame;
+struct AVPacket;
+}
+
+namespace camtrack::decode {
+
+struct SourceOptions {
+  std::string url;                 // rtsp://, http(s)://, file path or file:// URL
+  std::string rtsp_transport = "tcp";  // "tcp" | "udp"
+  int open_timeout_ms = 10000;     // connect + probe
+  int read_timeout_ms = 10000;     // no packet for this long → SOURCE_READ error
+  bool loop = false;               // files: seek back to the start at EOF
+  int decoder_threads = 1;         // libavcodec threads for this stream (1 keeps cores for inference)
+};
+
+// True for inputs that produce frames in real time (RTSP, RTP, UDP, HTTP live…): the pipeline keeps the newest
+// frame for those and never blocks them; files are read as fast as the pipeline consumes them, without drops.
+bool IsLiveUrl(const std::string& url);
+
+struct SourceCounters {
+  std::atomic<uint64_t> packets{0};
+  std::atomic<uint64_t> decoded{0};
+  std::atomic<uint64_t> corrupt{0};  // packets the decoder rejected or frames flagged corrupt
+};
+
+class VideoSource {
+ public:
+  explicit VideoSource(SourceOptions options);
+  ~VideoSource();
+  VideoSource(const VideoSource&) = delete;
+  VideoSource& operator=(const VideoSource&) = delete;
+
+  // Opens the input and the decoder. Throws Error(kSourceOpen | kDecode) with a redacted URL and a hint.
+  void Open();
+  // Decodes the next frame. Returns false at the end of the input (after flushing the decoder). Throws
+  // Error(kSourceRead) on read errors/timeouts. Corrupt packets are counted and skipped, not thrown.
+  bool NextFrame(AVFrame** frame);
+  // Thread-safe: unblocks Open()/NextFrame(), which then throw Error(kSourceRead, "interrupted").
+  void Interrupt() noexcept { interrupted_.store(true, std::memory_order_relaxed); }
+  bool interrupted() const noexcept { return interrupted_.load(std::memory_order_relaxed); }
+
+  int width() const noexcept;
+  int height() const noexcept;
+  double fps() const noexcept { return fps_; }  // stream's nominal frame rate (0 if unknown)
+  const char* codec_name() const noexcept;
+  bool live() const noexcept { return live_; }
+  // Presentation time of the last returned frame in milliseconds from the stream start (monotone per stream).
+  int64_t last_pts_ms() const noexcept { return last_pts_ms_; }
+  const SourceCounters& counters() const noexcept { return counters_; }
+
+ private:
+  static int InterruptCallback(void* opaque) noexcept;
+  void Close() noexcept;
+  [[noreturn]] void ThrowAv(int code, int err, const char* what, const char* hint) const;
+  bool SeekToStart();
+
+  SourceOptions options_;
+  bool live_ = false;
+  AVFormatContext* fmt_ = nullptr;
+  AVCodecContext* dec_ = nullptr;
+  AVPacket* pkt_ = nullptr;
+  AVFrame* frame_ = nullptr;
+  int stream_index_ = -1;
+  double fps_ = 0;
+  double time_base_ms_ = 0;
+  int64_t last_pts_ms_ = 0;
+  int64_t pts_offset_ms_ = 0;  // added after a loop so PTS stays monotone
+  bool draining_ = false;
+  std::atomic<bool> interrupted_{false};
+  std::atomic<int64_t> io_deadline_ns_{0};  // read/open deadline checked by the interrupt callback
+  SourceCounters counters_;
+};
+
+}  // namespace camtrack::decode

@@ -1,0 +1,658 @@
+#include "core/pipeline/pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "core/common/clock.h"
+#include "core/common/redact.h"
+
+extern "C" {
+#include <libavutil/frame.h>
+}
+
+namespace camtrack::pipeline {
+namespace {
+
+// Latency histogram: log-spaced buckets, 5 % wide, from 10 µs. Bucket k covers [0.01·1.05^k, 0.01·1.05^(k+1)) ms.
+constexpr int kLatencyBuckets = 400;
+constexpr double kLatencyBase = 0.01, kLatencyStep = 1.05;
+int LatencyBucket(double ms) {
+  if (ms <= kLatencyBase) return 0;
+  const int b = int(std::log(ms / kLatencyBase) / std::log(kLatencyStep));
+  return std::min(b, kLatencyBuckets - 1);
+}
+double BucketUpperMs(int b) { return kLatencyBase * std::pow(kLatencyStep, b + 1); }
+
+}  // namespace
+
+// Per-stream state. Fields are grouped by the thread that owns them; shared counters are atomics.
+struct Pipeline::StreamState {
+  int32_t handle = -1;
+  StreamConfig config;
+  bool live = false;
+  std::thread thread;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> removed{false};
+
+  // Source thread only.
+  preprocess::CpuLetterboxer letterboxer;
+
+  // Postprocess thread only (created by the source thread before its first commit; the batcher mutex orders it).
+  std::unique_ptr<track::Tracker> tracker;
+
+  // Counters (written by one thread each, read by Stats()).
+  std::atomic<uint64_t> submitted{0}, delivered{0}, dropped_busy{0}, dropped_fps{0}, dropped_inference{0};
+  std::atomic<int64_t> last_age_ms{-1};
+
+  // Guarded by mu.
+  mutable std::mutex mu;
+  std::unique_ptr<decode::VideoSource> source;
+  std::string state = "connecting", last_error, codec;
+  int width = 0, height = 0;
+  double nominal_fps = 0;
+  bool eof = false, end_emitted = false;
+  uint64_t final_packets = 0, final_decoded = 0, final_corrupt = 0;  // source counters after it closed
+};
+
+Pipeline::Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink)
+    : model_(std::move(model)),
+      batching_(batching),
+      sink_(sink),
+      input_elems_per_image_(size_t(3) * model_.input.width * model_.input.height) {
+  CAMTRACK_CHECK(model_.batch_size >= 1, ErrorCode::kInvalidArgument, "pipeline", "batch size must be >= 1");
+  CAMTRACK_CHECK(model_.output_elems_per_image > 0, ErrorCode::kInvalidArgument, "pipeline",
+                 "model output size unknown");
+  const int cap = std::max(8, batching_.result_capacity);
+  result_pool_.reserve(cap);
+  result_free_.reserve(cap);
+  result_ready_.reserve(cap);
+  for (int i = 0; i < cap; ++i) {
+    auto r = std::make_unique<FrameResult>();
+    r->detections.reserve(model_.parser.max_detections);
+    r->tracks.reserve(model_.parser.max_detections);
+    result_free_.push_back(r.get());
+    result_pool_.push_back(std::move(r));
+  }
+  latency_hist_.assign(kLatencyBuckets, 0);
+  scratch_dets_.reserve(model_.parser.max_detections);
+  parser_ = std::make_unique<postprocess::OutputParser>(model_.parser);
+  dispatcher_ = std::thread([this] { DispatcherLoop(); });
+  postprocess_ = std::thread([this] { PostprocessLoop(); });
+}
+
+Pipeline::~Pipeline() { Stop(); }
+
+int Pipeline::AddWorker(std::shared_ptr<infer::InferenceWorker> worker) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CAMTRACK_CHECK(!stopping_, ErrorCode::kInvalidState, "pipeline", "pipeline is stopped");
+  const int w = int(workers_.size());
+  const auto& bufs = worker->slots();
+  CAMTRACK_CHECK(!bufs.empty(), ErrorCode::kInvalidArgument, "pipeline", "worker has no batch slots");
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    const auto& b = bufs[i];
+    CAMTRACK_CHECK(b.input && b.input_elems >= input_elems_per_image_ * model_.batch_size,
+                   ErrorCode::kInvalidArgument, "pipeline", "worker input buffer too small for the model batch");
+    CAMTRACK_CHECK(b.output && b.output_elems >= model_.output_elems_per_image * model_.batch_size,
+                   ErrorCode::kInvalidArgument, "pipeline", "worker output buffer too small for the model batch");
+    Slot s;
+    s.worker = w;
+    s.local = int(i);
+    s.buffers = b;
+    s.images.resize(model_.batch_size);
+    slots_.push_back(std::move(s));
+  }
+  worker_first_slot_.push_back(int(slots_.size() - bufs.size()));
+  workers_.push_back(std::move(worker));
+  slot_free_cv_.notify_all();
+  return w;
+}
+
+int32_t Pipeline::AddStream(StreamConfig config) {
+  auto s = std::make_shared<StreamState>();
+  s->config = std::move(config);
+  s->live = s->config.live_mode < 0 ? decode::IsLiveUrl(s->config.source.url) : s->config.live_mode == 1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CAMTRACK_CHECK(!stopping_, ErrorCode::kInvalidState, "pipeline", "pipeline is stopped");
+    s->handle = next_handle_++;
+    streams_[s->handle] = s;
+  }
+  s->thread = std::thread([this, s] { SourceLoop(s); });
+  return s->handle;
+}
+
+void Pipeline::RemoveStream(int32_t handle) {
+  std::shared_ptr<StreamState> s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(handle);
+    if (it == streams_.end()) return;
+    s = it->second;
+    streams_.erase(it);
+  }
+  s->removed.store(true);
+  s->stop.store(true);
+  {
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (s->source) s->source->Interrupt();
+  }
+  slot_free_cv_.notify_all();
+  if (s->thread.joinable()) s->thread.join();
+}
+
+void Pipeline::Stop() {
+  std::vector<std::shared_ptr<StreamState>> streams;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& [h, s] : streams_) streams.push_back(s);
+  }
+  // 1. Stop sources: no new frames enter.
+  for (auto& s : streams) {
+    s->stop.store(true);
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (s->source) s->source->Interrupt();
+  }
+  slot_free_cv_.notify_all();
+  for (auto& s : streams)
+    if (s->thread.joinable()) s->thread.join();
+  // 2. Close the batcher; let in-flight batches finish (bounded: a worker that never answers is abandoned).
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (filling_ >= 0) {
+      slots_[filling_].closed = true;
+      MaybeDispatchLocked(filling_, lock);
+      filling_ = -1;
+    }
+    stopping_ = true;
+    stopping_flag_.store(true);
+    dispatch_cv_.notify_all();
+    done_cv_.notify_all();
+  }
+  result_free_cv_.notify_all();
+  // 3. Join our threads.
+  if (dispatcher_.joinable()) dispatcher_.join();
+  if (postprocess_.joinable()) postprocess_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  streams_.clear();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Source threads
+
+void Pipeline::PushEvent(StreamEvent ev) {
+  std::lock_guard<std::mutex> lock(ev_mu_);
+  events_.push_back(std::move(ev));
+  if (!notify_pending_ && sink_) {
+    notify_pending_ = true;
+    sink_->Notify();
+  }
+}
+
+void Pipeline::PushState(StreamState& s, const char* state) {
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.state = state;
+  }
+  StreamEvent ev;
+  ev.kind = EventKind::kState;
+  ev.stream = s.handle;
+  ev.state = state;
+  PushEvent(std::move(ev));
+}
+
+void Pipeline::MaybeEmitEnd(StreamState& s) {
+  bool emit = false;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    const uint64_t accounted = s.delivered.load() + s.dropped_inference.load();
+    if (s.eof && !s.end_emitted && accounted >= s.submitted.load()) {
+      s.end_emitted = true;
+      emit = true;
+    }
+  }
+  if (emit && !s.removed.load()) {
+    StreamEvent ev;
+    ev.kind = EventKind::kEnd;
+    ev.stream = s.handle;
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      ev.state = s.state;
+      ev.message = s.last_error;
+    }
+    PushEvent(std::move(ev));
+  }
+}
+
+void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
+  StreamState& s = *sp;
+  PushState(s, "connecting");
+  const char* final_state = "ended";
+  try {
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.source = std::make_unique<decode::VideoSource>(s.config.source);
+    }
+    if (s.stop.load()) throw Error(ErrorCode::kSourceRead, "source", "interrupted");
+    decode::VideoSource& src = *s.source;
+    src.Open();
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.width = src.width();
+      s.height = src.height();
+      s.nominal_fps = src.fps();
+      s.codec = src.codec_name();
+    }
+    if (s.config.tracker == TrackerKind::kByteTrack) {
+      track::ByteTrackParams p = s.config.byte_track;
+      const double fps = s.config.fps_limit > 0 && src.fps() > 0 ? std::min(s.config.fps_limit, src.fps())
+                                                                : (src.fps() > 0 ? src.fps() : 30.0);
+      if (s.config.track_buffer_seconds > 0) {
+        // The reference keeps a lost track for frame_rate/30 · track_buffer frames; we express the buffer in
+        // seconds and convert with this stream's real frame rate.
+        p.track_buffer = std::max(1, int(std::lround(s.config.track_buffer_seconds * fps)));
+        p.frame_rate = 30;
+      }
+      s.tracker = std::make_unique<track::ByteTracker>(p);
+    }
+    PushState(s, "live");
+    const double min_gap_ms = s.config.fps_limit > 0 ? 1000.0 / s.config.fps_limit : 0;
+    double next_pts_ms = -1e18;
+    int64_t frame_index = -1;
+    AVFrame* frame = nullptr;
+    while (!s.stop.load(std::memory_order_relaxed) && src.NextFrame(&frame)) {
+      ++frame_index;
+      const int64_t decoded_at = SteadyNowNs();
+      const int64_t pts = src.last_pts_ms();
+      if (min_gap_ms > 0) {
+        if (double(pts) + 0.5 < next_pts_ms) {
+          s.dropped_fps.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        next_pts_ms = std::max(next_pts_ms + min_gap_ms, double(pts) - min_gap_ms / 2);
+      }
+      Acquired a;
+      if (!Acquire(/*block=*/!s.live, s, &a)) {
+        if (s.stop.load()) break;
+        s.dropped_busy.fetch_add(1, std::memory_order_relaxed);  // live: keep the newest, count what we skip
+        continue;
+      }
+      ImageMeta meta;
+      meta.stream = sp;
+      meta.frame_index = frame_index;
+      meta.pts_ms = pts;
+      meta.decoded_at_ns = decoded_at;
+      meta.wall_ms = WallNowMs();
+      meta.letterbox = s.letterboxer.Run(*frame, model_.input, a.input + a.index * input_elems_per_image_);
+      s.submitted.fetch_add(1, std::memory_order_relaxed);
+      Commit(a, std::move(meta));
+    }
+    if (s.stop.load()) final_state = "stopped";
+  } catch (const Error& e) {
+    if (s.stop.load()) {
+      final_state = "stopped";
+    } else {
+      final_state = "failed";
+      StreamEvent ev;
+      ev.kind = EventKind::kError;
+      ev.stream = s.handle;
+      ev.code = e.code();
+      ev.message = RedactIn(e.what(), s.config.source.url);
+      ev.hint = e.hint();
+      ev.native_code = e.native_code();
+      {
+        std::lock_guard<std::mutex> lock(s.mu);
+        s.last_error = ev.message;
+      }
+      PushEvent(std::move(ev));
+    }
+  } catch (const std::exception& e) {
+    final_state = "failed";
+    StreamEvent ev;
+    ev.kind = EventKind::kError;
+    ev.stream = s.handle;
+    ev.code = ErrorCode::kInternal;
+    ev.message = RedactIn(e.what(), s.config.source.url);
+    PushEvent(std::move(ev));
+  }
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.state = final_state;
+    s.eof = true;
+    if (s.source) {
+      // Keep the counters readable for stats; the demuxer/decoder are released here (this thread owns them).
+      s.final_packets = s.source->counters().packets.load();
+      s.final_decoded = s.source->counters().decoded.load();
+      s.final_corrupt = s.source->counters().corrupt.load();
+      s.source.reset();
+    }
+  }
+  PushState(s, final_state);
+  MaybeEmitEnd(s);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Batcher
+
+bool Pipeline::Acquire(bool block, const StreamState& stream, Acquired* out) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (stopping_ || stream.stop.load()) return false;
+    if (filling_ < 0) {
+      // Open the next batch on the free slot of the least busy worker.
+      int best = -1, best_busy = 1 << 30;
+      for (size_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i].state != SlotState::kFree) continue;
+        int busy = 0;
+        for (const Slot& o : slots_)
+          if (o.worker == slots_[i].worker && o.state != SlotState::kFree) ++busy;
+        if (busy < best_busy) {
+          best = int(i);
+          best_busy = busy;
+        }
+      }
+      if (best >= 0) {
+        Slot& sl = slots_[best];
+        sl.state = SlotState::kFilling;
+        sl.acquired = sl.committed = 0;
+        sl.closed = false;
+        sl.ok = true;
+        sl.error.clear();
+        sl.opened_ns = SteadyNowNs();
+        filling_ = best;
+        dispatch_cv_.notify_all();
+      }
+    }
+    if (filling_ >= 0) {
+      Slot& sl = slots_[filling_];
+      out->slot = filling_;
+      out->index = sl.acquired++;
+      out->input = sl.buffers.input;
+      if (sl.acquired >= model_.batch_size) {
+        sl.closed = true;
+        filling_ = -1;
+      }
+      return true;
+    }
+    if (!block) return false;
+    slot_free_cv_.wait(lock);
+  }
+}
+
+void Pipeline::Commit(const Acquired& a, ImageMeta meta) {
+  std::unique_lock<std::mutex> lock(mu_);
+  Slot& sl = slots_[a.slot];
+  sl.images[a.index] = std::move(meta);
+  ++sl.committed;
+  MaybeDispatchLocked(a.slot, lock);
+}
+
+void Pipeline::MaybeDispatchLocked(int slot_index, std::unique_lock<std::mutex>& lock) {
+  Slot& sl = slots_[slot_index];
+  if (sl.state != SlotState::kFilling || !sl.closed || sl.committed != sl.acquired) return;
+  if (sl.committed == 0) {  // closed empty (shutdown): nothing to infer
+    sl.state = SlotState::kFree;
+    slot_free_cv_.notify_all();
+    return;
+  }
+  sl.state = SlotState::kInFlight;
+  sl.seq = next_seq_++;
+  sl.submitted_ns = SteadyNowNs();
+  const int images = model_.fixed_batch ? model_.batch_size : sl.committed;
+  auto worker = workers_[sl.worker];
+  const int local = sl.local, w = sl.worker;
+  lock.unlock();
+  const bool queued = worker->Submit(local, images);
+  lock.lock();
+  if (!queued) {
+    lock.unlock();
+    CompleteBatch(w, local, false, "inference worker " + worker->name() + " is gone");
+    lock.lock();
+  }
+}
+
+void Pipeline::DispatcherLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (filling_ < 0) {
+      dispatch_cv_.wait(lock);
+      continue;
+    }
+    const int idx = filling_;
+    const int64_t deadline = slots_[idx].opened_ns + int64_t(batching_.max_wait_ms) * 1000000;
+    const int64_t now = SteadyNowNs();
+    if (now >= deadline) {
+      slots_[idx].closed = true;
+      filling_ = -1;
+      MaybeDispatchLocked(idx, lock);
+    } else {
+      dispatch_cv_.wait_for(lock, std::chrono::nanoseconds(deadline - now));
+    }
+  }
+}
+
+void Pipeline::CompleteBatch(int worker, int local_slot, bool ok, const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (worker < 0 || worker >= int(worker_first_slot_.size())) return;
+  const int idx = worker_first_slot_[worker] + local_slot;
+  if (idx < 0 || idx >= int(slots_.size()) || slots_[idx].state != SlotState::kInFlight) return;
+  Slot& sl = slots_[idx];
+  sl.state = SlotState::kDone;
+  sl.ok = ok;
+  sl.error = error;
+  sl.completed_ns = SteadyNowNs();
+  done_cv_.notify_all();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Postprocess
+
+void Pipeline::PostprocessLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    int ready = -1;
+    bool pending = false;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      const Slot& sl = slots_[i];
+      if (sl.state == SlotState::kInFlight || sl.state == SlotState::kDone) pending = true;
+      if (sl.state == SlotState::kDone && sl.seq == next_post_seq_) ready = int(i);
+    }
+    if (ready < 0) {
+      if (stopping_ && !pending) break;
+      if (stopping_) {
+        // Bounded wait for in-flight batches during shutdown; a worker that never answers is abandoned.
+        if (done_cv_.wait_for(lock, std::chrono::seconds(10)) == std::cv_status::timeout) break;
+      } else {
+        done_cv_.wait(lock);
+      }
+      continue;
+    }
+    Slot& sl = slots_[ready];
+    lock.unlock();
+    ProcessBatch(sl);
+    lock.lock();
+    sl.state = SlotState::kFree;
+    sl.acquired = sl.committed = 0;
+    ++next_post_seq_;
+    slot_free_cv_.notify_all();
+  }
+}
+
+FrameResult* Pipeline::AcquireResult() {
+  std::unique_lock<std::mutex> lock(ev_mu_);
+  if (result_free_.empty()) {
+    {
+      std::lock_guard<std::mutex> sl(stats_mu_);
+      ++stat_result_waits_;
+    }
+    result_free_cv_.wait(lock, [&] { return !result_free_.empty() || stopping_flag_.load(); });
+    if (result_free_.empty()) return nullptr;
+  }
+  FrameResult* r = result_free_.back();
+  result_free_.pop_back();
+  return r;
+}
+
+void Pipeline::ProcessBatch(Slot& sl) {
+  const double infer_ms = double(sl.completed_ns - sl.submitted_ns) / 1e6;
+  int delivered = 0;
+  for (int i = 0; i < sl.committed; ++i) {
+    ImageMeta& meta = sl.images[i];
+    std::shared_ptr<StreamState> sp = std::move(meta.stream);
+    if (!sp || sp->removed.load()) continue;
+    StreamState& s = *sp;
+    if (!sl.ok) {
+      s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
+      if (i == 0 || sl.images[0].stream != sp) {
+        StreamEvent ev;
+        ev.kind = EventKind::kWarning;
+        ev.stream = s.handle;
+        ev.code = ErrorCode::kInference;
+        ev.message = "inference failed for a batch: " + sl.error;
+        ev.hint = "the frame was dropped; check the model and the backend";
+        PushEvent(std::move(ev));
+      }
+      MaybeEmitEnd(s);
+      continue;
+    }
+    parser_->Parse(sl.buffers.output + size_t(i) * model_.output_elems_per_image, meta.letterbox, scratch_dets_);
+    FrameResult* r = AcquireResult();
+    if (!r) {
+      s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
+      MaybeEmitEnd(s);
+      continue;
+    }
+    r->stream = s.handle;
+    r->frame_index = meta.frame_index;
+    r->pts_ms = meta.pts_ms;
+    r->decoded_at_ns = meta.decoded_at_ns;
+    r->wall_ms = meta.wall_ms;
+    r->width = meta.letterbox.src_width;
+    r->height = meta.letterbox.src_height;
+    r->detections.assign(scratch_dets_.begin(), scratch_dets_.end());
+    r->tracks.clear();
+    if (s.tracker) s.tracker->Update(scratch_dets_.data(), scratch_dets_.size(), r->tracks);
+    r->done_at_ns = SteadyNowNs();
+    const double latency_ms = double(r->done_at_ns - r->decoded_at_ns) / 1e6;
+    s.last_age_ms.store(int64_t(latency_ms), std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      ++latency_hist_[LatencyBucket(latency_ms)];
+      ++latency_samples_;
+      latency_max_ms_ = std::max(latency_max_ms_, latency_ms);
+    }
+    {
+      std::lock_guard<std::mutex> lock(ev_mu_);
+      result_ready_.push_back(r);
+    }
+    s.delivered.fetch_add(1, std::memory_order_relaxed);
+    ++delivered;
+    MaybeEmitEnd(s);
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ++stat_batches_;
+    stat_images_ += sl.committed;
+    if (!sl.ok) ++stat_failed_batches_;
+    stat_infer_ms_sum_ += infer_ms;
+  }
+  // One wake-up of JS per batch.
+  std::lock_guard<std::mutex> lock(ev_mu_);
+  if ((delivered > 0 || !events_.empty()) && !notify_pending_ && sink_) {
+    notify_pending_ = true;
+    sink_->Notify();
+  }
+}
+
+void Pipeline::DrainEvents(std::vector<FrameResult*>& results, std::vector<StreamEvent>& events) {
+  std::lock_guard<std::mutex> lock(ev_mu_);
+  results.insert(results.end(), result_ready_.begin(), result_ready_.end());
+  result_ready_.clear();
+  for (auto& e : events_) events.push_back(std::move(e));
+  events_.clear();
+  notify_pending_ = false;
+}
+
+void Pipeline::ReleaseResults(const std::vector<FrameResult*>& results) {
+  {
+    std::lock_guard<std::mutex> lock(ev_mu_);
+    for (FrameResult* r : results) result_free_.push_back(r);
+  }
+  result_free_cv_.notify_all();
+}
+
+PipelineStatsSnapshot Pipeline::Stats() const {
+  PipelineStatsSnapshot out;
+  std::vector<std::shared_ptr<StreamState>> streams;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [h, s] : streams_) streams.push_back(s);
+    for (const Slot& sl : slots_)
+      if (sl.state == SlotState::kInFlight || sl.state == SlotState::kDone) ++out.in_flight;
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    out.batches = stat_batches_;
+    out.images = stat_images_;
+    out.failed_batches = stat_failed_batches_;
+    out.result_waits = stat_result_waits_;
+    out.mean_batch_fill = stat_batches_ ? double(stat_images_) / double(stat_batches_) : 0;
+    out.mean_infer_ms = stat_batches_ ? stat_infer_ms_sum_ / double(stat_batches_) : 0;
+    out.latency_samples = latency_samples_;
+    out.latency_max_ms = latency_max_ms_;
+    if (latency_samples_) {
+      const uint64_t p50 = (latency_samples_ + 1) / 2, p99 = uint64_t(std::ceil(0.99 * double(latency_samples_)));
+      uint64_t acc = 0;
+      bool got50 = false;
+      for (int b = 0; b < kLatencyBuckets; ++b) {
+        acc += latency_hist_[b];
+        if (!got50 && acc >= p50) {
+          out.latency_p50_ms = std::min(BucketUpperMs(b), latency_max_ms_);
+          got50 = true;
+        }
+        if (acc >= p99) {
+          out.latency_p99_ms = std::min(BucketUpperMs(b), latency_max_ms_);
+          break;
+        }
+      }
+    }
+  }
+  for (const auto& sp : streams) {
+    const StreamState& s = *sp;
+    StreamStatsSnapshot st;
+    st.handle = s.handle;
+    st.id = s.config.id;
+    st.url = RedactUrl(s.config.source.url);
+    st.live = s.live;
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      st.state = s.state;
+      st.codec = s.codec;
+      st.last_error = s.last_error;
+      st.width = s.width;
+      st.height = s.height;
+      st.nominal_fps = s.nominal_fps;
+      if (s.source) {
+        st.packets = s.source->counters().packets.load();
+        st.decoded = s.source->counters().decoded.load();
+        st.corrupt = s.source->counters().corrupt.load();
+      } else {
+        st.packets = s.final_packets;
+        st.decoded = s.final_decoded;
+        st.corrupt = s.final_corrupt;
+      }
+    }
+    st.submitted = s.submitted.load();
+    st.delivered = s.delivered.load();
+    st.dropped_busy = s.dropped_busy.load();
+    st.dropped_fps_limit = s.dropped_fps.load();
+    st.dropped_inference = s.dropped_inference.load();
+    st.last_frame_age_ms = s.last_age_ms.load();
+    out.streams.push_back(std::move(st));
+  }
+  return out;
+}
+
+}  // namespace camtrack::pipeline

@@ -1,0 +1,227 @@
+#pragma once
+// Pipeline: streams → (decode + letterbox on each stream's own thread, straight into a batch slot) → cross-stream
+// batcher → inference worker → in-order postprocess (parse + NMS + per-stream tracker) → result ring → JS.
+//
+// Threads (all owned here; none is the libuv pool):
+//   - one source thread per stream: open, demux, decode, letterbox into the slot it acquired, commit;
+//   - one dispatcher thread: closes a partly filled batch when its max wait is reached;
+//   - one postprocess thread: takes completed batches in dispatch order, so every stream's results and tracker
+//     updates stay in frame order even when several batches are in flight on several workers.
+// The JS side is woken through EventSink::Notify() at most once per completed batch and drains with DrainEvents().
+//
+// Backpressure: files block their source thread when no batch slot is free (no drops); live streams never block:
+// when no slot is free the decoded frame is dropped and counted, so the next frame taken is always the newest.
+// The result ring is bounded; when JS does not drain it the postprocess thread waits (and that is counted).
+//
+// Shutdown order: Stop() → interrupt and join sources → close the batcher → wait for in-flight batches (bounded)
+// → join postprocess/dispatcher → the caller then releases workers and the JS wake-up function.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/common/error.h"
+#include "core/common/geometry.h"
+#include "core/decode/video_source.h"
+#include "core/infer/backend.h"
+#include "core/postprocess/output_parser.h"
+#include "core/preprocess/letterbox.h"
+#include "core/track/byte_tracker.h"
+
+namespace camtrack::pipeline {
+
+struct ModelConfig {
+  preprocess::ModelInputSpec input;  // size, channel order, scaling, letterbox alignment, pad
+  postprocess::ParserConfig parser;  // layout, thresholds, NMS
+  int batch_size = 1;                // images per batch (the model's fixed batch, or maxBatchSize when dynamic)
+  bool fixed_batch = true;           // true: every batch is exactly batch_size (unused images padded)
+  size_t output_elems_per_image = 0;
+};
+
+struct BatchingConfig {
+  int max_wait_ms = 10;       // a partly filled batch is sent after this long
+  int result_capacity = 256;  // frames the result ring holds before postprocess waits for JS
+};
+
+enum class TrackerKind { kNone, kByteTrack };
+
+struct StreamConfig {
+  std::string id;  // user's id (for messages only; the pipeline addresses streams by handle)
+  decode::SourceOptions source;
+  double fps_limit = 0;     // 0 = every frame; else at most this many frames per second (by PTS)
+  int live_mode = -1;       // -1 auto from URL, 0 = file semantics (block, no drops), 1 = live (keep newest)
+  TrackerKind tracker = TrackerKind::kByteTrack;
+  track::ByteTrackParams byte_track;
+  float track_buffer_seconds = -1;  // >0: overrides byte_track.track_buffer using the stream's real fps
+};
+
+// One delivered frame. Lives in the pipeline's result pool; JS reads it during DrainEvents' callback.
+struct FrameResult {
+  int32_t stream = -1;  // stream handle
+  int64_t frame_index = 0;  // 0-based index among this stream's decoded frames
+  int64_t pts_ms = 0;
+  int64_t decoded_at_ns = 0;  // steady clock when decode finished
+  int64_t done_at_ns = 0;     // steady clock when the result entered the ring
+  int64_t wall_ms = 0;        // wall clock at decode
+  int32_t width = 0, height = 0;
+  std::vector<Detection> detections;            // capacity reserved once
+  std::vector<track::TrackedObject> tracks;     // capacity reserved once
+};
+
+enum class EventKind { kState, kWarning, kError, kEnd };
+
+struct StreamEvent {
+  EventKind kind = EventKind::kState;
+  int32_t stream = -1;
+  std::string state;  // for kState: "connecting" | "live" | "ended" | "failed" | "stopped"
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;  // redacted
+  std::string hint;
+  long long native_code = 0;
+};
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // Called from pipeline threads when events are waiting; must be cheap and non-blocking (a TSFN NonBlockingCall).
+  virtual void Notify() = 0;
+};
+
+struct StreamStatsSnapshot {
+  int32_t handle = -1;
+  std::string id, url, state, codec, last_error;
+  bool live = false;
+  int32_t width = 0, height = 0;
+  double nominal_fps = 0;
+  uint64_t packets = 0, decoded = 0, corrupt = 0, submitted = 0, delivered = 0;
+  uint64_t dropped_busy = 0, dropped_fps_limit = 0, dropped_inference = 0;
+  int64_t last_frame_age_ms = -1;  // age of the newest delivered frame when it was delivered
+};
+
+struct PipelineStatsSnapshot {
+  uint64_t batches = 0, images = 0, failed_batches = 0, result_waits = 0;
+  double mean_batch_fill = 0;     // images per batch
+  double mean_infer_ms = 0;       // submit → complete
+  double latency_p50_ms = 0, latency_p99_ms = 0, latency_max_ms = 0;  // decode → result ready
+  uint64_t latency_samples = 0;
+  int in_flight = 0;
+  std::vector<StreamStatsSnapshot> streams;
+};
+
+class Pipeline {
+ public:
+  Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Registers an inference worker with its slots. Thread-safe. Slots must match the model's tensor sizes.
+  int AddWorker(std::shared_ptr<infer::InferenceWorker> worker);
+  // Worker `worker` finished `local_slot`. Thread-safe (called from the worker's thread).
+  void CompleteBatch(int worker, int local_slot, bool ok, const std::string& error);
+
+  // Starts a stream; returns its handle. Errors opening the source arrive later as events (never thrown here).
+  int32_t AddStream(StreamConfig config);
+  // Stops one stream: interrupts and joins its thread; results still in flight for it are discarded. Idempotent.
+  void RemoveStream(int32_t handle);
+  // Stops everything (see shutdown order above). Idempotent; called by the destructor.
+  void Stop();
+
+  // Moves waiting results and events out. Results must be returned with ReleaseResults() after use.
+  void DrainEvents(std::vector<FrameResult*>& results, std::vector<StreamEvent>& events);
+  void ReleaseResults(const std::vector<FrameResult*>& results);
+
+  PipelineStatsSnapshot Stats() const;
+  const ModelConfig& model() const { return model_; }
+
+ private:
+  struct StreamState;
+  struct ImageMeta {
+    std::shared_ptr<StreamState> stream;  // keeps the stream's tracker alive while its frame is in flight
+    int64_t frame_index = 0, pts_ms = 0, decoded_at_ns = 0, wall_ms = 0;
+    LetterboxInfo letterbox;
+  };
+  enum class SlotState { kFree, kFilling, kReady, kInFlight, kDone };
+  struct Slot {
+    int worker = 0, local = 0;
+    infer::BatchBuffers buffers;
+    SlotState state = SlotState::kFree;
+    int acquired = 0, committed = 0;
+    bool closed = false;  // no more images will be added
+    bool ok = true;
+    std::string error;
+    int64_t opened_ns = 0, submitted_ns = 0, completed_ns = 0;
+    uint64_t seq = 0;
+    std::vector<ImageMeta> images;
+  };
+  struct Acquired {
+    int slot = -1, index = -1;
+    float* input = nullptr;  // the slot's input tensor; image `index` starts at index · 3·H·W
+  };
+
+  void SourceLoop(std::shared_ptr<StreamState> stream);
+  bool Acquire(bool block, const StreamState& stream, Acquired* out);
+  void Commit(const Acquired& a, ImageMeta meta);
+  void MaybeDispatchLocked(int slot, std::unique_lock<std::mutex>& lock);
+  void DispatcherLoop();
+  void PostprocessLoop();
+  void ProcessBatch(Slot& slot);
+  void PushEvent(StreamEvent ev);
+  void PushState(StreamState& s, const char* state);
+  void MaybeEmitEnd(StreamState& s);
+  FrameResult* AcquireResult();
+
+  const ModelConfig model_;
+  const BatchingConfig batching_;
+  EventSink* const sink_;
+  const size_t input_elems_per_image_;
+
+  // Batcher state, guarded by mu_.
+  mutable std::mutex mu_;
+  std::condition_variable slot_free_cv_;   // a slot became free (sources wait here)
+  std::condition_variable dispatch_cv_;    // a batch started filling (dispatcher waits here)
+  std::condition_variable done_cv_;        // a batch completed (postprocess waits here)
+  std::vector<std::shared_ptr<infer::InferenceWorker>> workers_;
+  std::deque<Slot> slots_;            // deque: AddWorker appends without moving existing slots
+  std::vector<int> worker_first_slot_;
+  int filling_ = -1;
+  uint64_t next_seq_ = 1, next_post_seq_ = 1;
+  bool stopping_ = false;
+  bool stopped_ = false;
+
+  // Streams, guarded by mu_.
+  std::map<int32_t, std::shared_ptr<StreamState>> streams_;
+  int32_t next_handle_ = 1;
+
+  // Results and events, guarded by ev_mu_.
+  mutable std::mutex ev_mu_;
+  std::condition_variable result_free_cv_;
+  std::vector<std::unique_ptr<FrameResult>> result_pool_;
+  std::vector<FrameResult*> result_free_;
+  std::vector<FrameResult*> result_ready_;
+  std::vector<StreamEvent> events_;
+  bool notify_pending_ = false;
+  std::atomic<bool> stopping_flag_{false};  // lets AcquireResult stop waiting without taking mu_
+
+  // Stats (postprocess thread writes; Stats() reads under stats_mu_).
+  mutable std::mutex stats_mu_;
+  uint64_t stat_batches_ = 0, stat_images_ = 0, stat_failed_batches_ = 0, stat_result_waits_ = 0;
+  double stat_infer_ms_sum_ = 0;
+  std::vector<uint64_t> latency_hist_;  // log-spaced buckets, see LatencyBucket()
+  uint64_t latency_samples_ = 0;
+  double latency_max_ms_ = 0;
+
+  std::thread dispatcher_;
+  std::thread postprocess_;
+  std::unique_ptr<postprocess::OutputParser> parser_;  // postprocess thread only
+  std::vector<Detection> scratch_dets_;                // postprocess thread only
+};
+
+}  // namespace camtrack::pipeline

@@ -1,0 +1,465 @@
+// Tests of the letterbox geometry, the CPU letterbox (swscale) against the reference maths of the CUDA kernel,
+// colour handling, resolution changes, and the CUDA probes (which must answer, never throw, on any machine).
+extern "C" {
+#include <libavcodec/version.h>
+#include <libavutil/frame.h>
+#include <libavutil/pixfmt.h>
+}
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "cuda/buffers.h"
+#include "cuda/capabilities.h"
+#include "cuda/device.h"
+#include "cuda/letterbox_gpu.h"
+#include "preprocess/letterbox.h"
+#include "test_main.h"
+
+namespace {
+
+using camtrack::Error;
+using camtrack::ErrorCode;
+using camtrack::LetterboxInfo;
+using camtrack::preprocess::ChannelOrder;
+using camtrack::preprocess::ComputeLetterbox;
+using camtrack::preprocess::ComputeResizedSize;
+using camtrack::preprocess::CpuLetterboxer;
+using camtrack::preprocess::LetterboxAlign;
+using camtrack::preprocess::ModelInputSpec;
+using camtrack::preprocess::ReferenceLetterboxNv12;
+
+// The two model families in ../shared/assets/SOURCES.md.
+ModelInputSpec YoloxSpec() {  // yolox_nano.onnx: 416, BGR, raw 0..255, top-left, pad 114
+  ModelInputSpec s;
+  s.width = s.height = 416;
+  s.channel_order = ChannelOrder::kBGR;
+  s.align = LetterboxAlign::kTopLeft;
+  s.pad_value = 114.f;
+  s.scale = 1.f;
+  return s;
+}
+ModelInputSpec UltralyticsSpec(int size) {  // yolov8n / yolo11n: RGB, /255, centred, pad 114
+  ModelInputSpec s;
+  s.width = s.height = size;
+  s.channel_order = ChannelOrder::kRGB;
+  s.align = LetterboxAlign::kCenter;
+  s.pad_value = 114.f;
+  s.scale = 1.f / 255.f;
+  return s;
+}
+
+struct FrameDeleter {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+
+FramePtr MakeFrame(int w, int h, AVPixelFormat fmt) {
+  FramePtr f(av_frame_alloc());
+  CT_EXPECT(f != nullptr);
+  f->width = w;
+  f->height = h;
+  f->format = fmt;
+  CT_EXPECT(av_frame_get_buffer(f.get(), 0) == 0);
+  return f;
+}
+
+// Smooth synthetic content (periods of hundreds of source pixels), so that swscale's filter (which low-passes
+// when downscaling) and the kernel's point bilinear agree to a few units. Values stay inside the legal ranges.
+uint8_t SmoothY(int x, int y, int w, int h) {
+  const double v = 0.5 + 0.25 * std::sin(2 * M_PI * x / 420.0) * std::cos(2 * M_PI * y / 330.0) +
+                   0.2 * (static_cast<double>(x) / w - 0.5) + 0.1 * (static_cast<double>(y) / h - 0.5);
+  return static_cast<uint8_t>(std::lround(16 + 219 * v));
+}
+uint8_t SmoothU(int cx, int cy, int cw, int ch) {
+  return static_cast<uint8_t>(std::lround(128 + 60 * std::sin(2 * M_PI * cx / 250.0 + 0.3) + 30.0 * cy / ch - 15));
+}
+uint8_t SmoothV(int cx, int cy, int cw, int ch) {
+  return static_cast<uint8_t>(std::lround(128 + 50 * std::cos(2 * M_PI * cy / 200.0) - 40.0 * cx / cw + 20));
+}
+
+// A yuv420p frame plus the same picture as NV12 host planes (for the reference).
+struct SyntheticYuv {
+  FramePtr frame;
+  std::vector<uint8_t> y, uv;
+  int w = 0, h = 0;
+};
+SyntheticYuv MakeSmoothYuv420p(int w, int h) {
+  SyntheticYuv s;
+  s.w = w;
+  s.h = h;
+  s.frame = MakeFrame(w, h, AV_PIX_FMT_YUV420P);
+  const int cw = (w + 1) / 2, ch = (h + 1) / 2;
+  s.y.resize(static_cast<size_t>(w) * h);
+  s.uv.resize(static_cast<size_t>(2 * cw) * ch);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) s.frame->data[0][y * s.frame->linesize[0] + x] = s.y[y * w + x] = SmoothY(x, y, w, h);
+  for (int y = 0; y < ch; ++y)
+    for (int x = 0; x < cw; ++x) {
+      s.frame->data[1][y * s.frame->linesize[1] + x] = s.uv[y * 2 * cw + 2 * x] = SmoothU(x, y, cw, ch);
+      s.frame->data[2][y * s.frame->linesize[2] + x] = s.uv[y * 2 * cw + 2 * x + 1] = SmoothV(x, y, cw, ch);
+    }
+  return s;
+}
+
+// Fills a planar YUV frame (yuv420p / yuvj420p) with one colour.
+FramePtr MakeUniformYuv420p(int w, int h, uint8_t Y, uint8_t U, uint8_t V, AVPixelFormat fmt = AV_PIX_FMT_YUV420P) {
+  FramePtr f = MakeFrame(w, h, fmt);
+  for (int y = 0; y < h; ++y) std::memset(f->data[0] + y * f->linesize[0], Y, w);
+  for (int y = 0; y < (h + 1) / 2; ++y) {
+    std::memset(f->data[1] + y * f->linesize[1], U, (w + 1) / 2);
+    std::memset(f->data[2] + y * f->linesize[2], V, (w + 1) / 2);
+  }
+  return f;
+}
+
+struct DiffStats {
+  double max_interior = 0;  // more than 2 output pixels away from the image edges
+  double max_edge = 0;
+  double mean = 0;
+};
+
+// Compares the resized-image region of two NCHW canvases in 0..255 units (divides by a = scale/std).
+DiffStats CompareImageRegion(const std::vector<float>& a, const std::vector<float>& b, const ModelInputSpec& spec,
+                             const LetterboxInfo& info, int new_w, int new_h) {
+  DiffStats d;
+  const size_t plane = static_cast<size_t>(spec.width) * spec.height;
+  const int px = static_cast<int>(info.pad_x), py = static_cast<int>(info.pad_y);
+  double sum = 0;
+  size_t n = 0;
+  for (int c = 0; c < 3; ++c) {
+    const double unit = spec.scale / spec.std[c];
+    for (int y = 0; y < new_h; ++y)
+      for (int x = 0; x < new_w; ++x) {
+        const size_t i = c * plane + static_cast<size_t>(py + y) * spec.width + px + x;
+        const double diff = std::fabs(a[i] - b[i]) / unit;
+        const bool edge = x < 2 || y < 2 || x >= new_w - 2 || y >= new_h - 2;
+        (edge ? d.max_edge : d.max_interior) = std::max(edge ? d.max_edge : d.max_interior, diff);
+        sum += diff;
+        ++n;
+      }
+  }
+  d.mean = sum / n;
+  return d;
+}
+
+// Counts canvas values outside the resized image that are not exactly the normalised pad value.
+size_t CountBadPad(const std::vector<float>& out, const ModelInputSpec& spec, const LetterboxInfo& info, int new_w,
+                   int new_h) {
+  const size_t plane = static_cast<size_t>(spec.width) * spec.height;
+  const int px = static_cast<int>(info.pad_x), py = static_cast<int>(info.pad_y);
+  size_t bad = 0;
+  for (int c = 0; c < 3; ++c) {
+    const float expect = spec.pad_value * (spec.scale / spec.std[c]) + (-spec.mean[c] / spec.std[c]);
+    for (int y = 0; y < spec.height; ++y)
+      for (int x = 0; x < spec.width; ++x) {
+        const bool inside = x >= px && x < px + new_w && y >= py && y < py + new_h;
+        if (!inside && out[c * plane + static_cast<size_t>(y) * spec.width + x] != expect) ++bad;
+      }
+  }
+  return bad;
+}
+
+// Runs CpuLetterboxer and the reference on the same smooth picture; checks agreement and the exact padding.
+void CheckCpuAgainstReference(CpuLetterboxer& lb, const SyntheticYuv& img, const ModelInputSpec& spec) {
+  const size_t n = 3 * static_cast<size_t>(spec.width) * spec.height;
+  std::vector<float> cpu(n, -1e9f), ref(n, -2e9f);
+  const LetterboxInfo info = lb.Run(*img.frame, spec, cpu.data());
+  const LetterboxInfo rinfo =
+      ReferenceLetterboxNv12(img.y.data(), img.w, img.uv.data(), 2 * ((img.w + 1) / 2), img.w, img.h, spec, ref.data());
+  CT_EXPECT(info.scale == rinfo.scale && info.pad_x == rinfo.pad_x && info.pad_y == rinfo.pad_y);
+  CT_EXPECT(info.src_width == img.w && info.src_height == img.h);
+  const auto rs = ComputeResizedSize(img.w, img.h, spec);
+  const DiffStats d = CompareImageRegion(cpu, ref, spec, info, rs.width, rs.height);
+  // swscale works in fixed point, rounds to 8 bits and low-pass filters when downscaling; on smooth content it
+  // stays within ~2 units of the float reference (measured: 1280x720 → 416 max 1.42 mean 0.29; the worst of the
+  // sizes below is 2.1, from chroma siting and 8-bit rounding).
+  CT_EXPECT_NEAR(d.max_interior, 0.0, 2.5);
+  CT_EXPECT_NEAR(d.max_edge, 0.0, 3.0);
+  CT_EXPECT_NEAR(d.mean, 0.0, 0.5);
+  CT_EXPECT(CountBadPad(cpu, spec, info, rs.width, rs.height) == 0);
+  CT_EXPECT(CountBadPad(ref, spec, info, rs.width, rs.height) == 0);
+}
+
+// Value of output plane c at canvas pixel (x, y).
+float At(const std::vector<float>& out, const ModelInputSpec& spec, int c, int x, int y) {
+  return out[c * static_cast<size_t>(spec.width) * spec.height + static_cast<size_t>(y) * spec.width + x];
+}
+
+}  // namespace
+
+// ---- geometry ----------------------------------------------------------------------------------------------
+
+CT_TEST(preprocess_letterbox_yolox_1280x720_to_416_top_left) {
+  const LetterboxInfo i = ComputeLetterbox(1280, 720, YoloxSpec());
+  CT_EXPECT_NEAR(i.scale, 0.325, 1e-7);  // min(416/720, 416/1280)
+  CT_EXPECT(i.pad_x == 0.f && i.pad_y == 0.f);
+  CT_EXPECT(i.src_width == 1280 && i.src_height == 720);
+  const auto rs = ComputeResizedSize(1280, 720, YoloxSpec());
+  CT_EXPECT(rs.width == 416 && rs.height == 234);
+  // YOLOX truncates: 1000x700 → r = 0.416, 700*r = 291.2 → 291.
+  const auto rs2 = ComputeResizedSize(1000, 700, YoloxSpec());
+  CT_EXPECT(rs2.width == 416 && rs2.height == 291);
+}
+
+CT_TEST(preprocess_letterbox_ultralytics_1280x720_to_640_center) {
+  const LetterboxInfo i = ComputeLetterbox(1280, 720, UltralyticsSpec(640));
+  CT_EXPECT_NEAR(i.scale, 0.5, 1e-9);
+  CT_EXPECT(i.pad_x == 0.f);
+  CT_EXPECT(i.pad_y == 140.f);  // (640 - 360) / 2
+  const auto rs = ComputeResizedSize(1280, 720, UltralyticsSpec(640));
+  CT_EXPECT(rs.width == 640 && rs.height == 360);
+  // A box corner at input (320, 300) maps back to source (320-0)/0.5, (300-140)/0.5 = (640, 320).
+  CT_EXPECT_NEAR((320 - i.pad_x) / i.scale, 640.0, 1e-4);
+  CT_EXPECT_NEAR((300 - i.pad_y) / i.scale, 320.0, 1e-4);
+}
+
+CT_TEST(preprocess_letterbox_portrait_810x1080_to_640_center) {
+  const LetterboxInfo i = ComputeLetterbox(810, 1080, UltralyticsSpec(640));
+  CT_EXPECT_NEAR(i.scale, 640.0 / 1080.0, 1e-7);
+  CT_EXPECT(i.pad_x == 80.f && i.pad_y == 0.f);  // new size 480x640, dw = 80
+  const auto rs = ComputeResizedSize(810, 1080, UltralyticsSpec(640));
+  CT_EXPECT(rs.width == 480 && rs.height == 640);
+}
+
+CT_TEST(preprocess_letterbox_center_odd_padding_goes_bottom_right) {
+  // 1280x718 → 640x359: dh = 140.5, top = round(140.4) = 140 (bottom gets 141), as Ultralytics does.
+  const LetterboxInfo i = ComputeLetterbox(1280, 718, UltralyticsSpec(640));
+  CT_EXPECT(i.pad_y == 140.f);
+  CT_EXPECT(ComputeResizedSize(1280, 718, UltralyticsSpec(640)).height == 359);
+  // 1280x721 → 721*0.5 = 360.5 → Python round() gives 360 (half to even).
+  CT_EXPECT(ComputeResizedSize(1280, 721, UltralyticsSpec(640)).height == 360);
+}
+
+CT_TEST(preprocess_letterbox_BAD_CALL_non_positive_size_throws_invalid_argument) {
+  bool threw = false;
+  try {
+    ComputeLetterbox(0, 720, YoloxSpec());
+  } catch (const Error& e) {
+    threw = e.code() == ErrorCode::kInvalidArgument;
+  }
+  CT_EXPECT(threw);
+  ModelInputSpec bad = YoloxSpec();
+  bad.std[1] = 0.f;
+  threw = false;
+  try {
+    ComputeLetterbox(1280, 720, bad);
+  } catch (const Error& e) {
+    threw = e.code() == ErrorCode::kInvalidArgument;
+  }
+  CT_EXPECT(threw);
+}
+
+// ---- reference maths -----------------------------------------------------------------------------------------
+
+CT_TEST(preprocess_reference_nv12_uniform_colour_bt601_limited) {
+  // Y=126, U=90, V=200 (BT.601 limited): R = 1.16438*(110) + 1.59603*72 = 242.99,
+  // G = 128.08 - 0.39176*(-38) - 0.81297*72 = 84.47, B = 128.08 + 2.01723*(-38) = 51.43.
+  const int w = 64, h = 48;
+  std::vector<uint8_t> y(w * h, 126), uv(w * h / 2);
+  for (size_t i = 0; i < uv.size(); i += 2) uv[i] = 90, uv[i + 1] = 200;
+  ModelInputSpec spec = UltralyticsSpec(32);
+  spec.scale = 1.f;
+  std::vector<float> out(3 * 32 * 32);
+  ReferenceLetterboxNv12(y.data(), w, uv.data(), w, w, h, spec, out.data());
+  // 64x48 → 32x24 centred: pad_y = 4.
+  CT_EXPECT_NEAR(At(out, spec, 0, 10, 10), 242.99, 0.05);
+  CT_EXPECT_NEAR(At(out, spec, 1, 10, 10), 84.47, 0.05);
+  CT_EXPECT_NEAR(At(out, spec, 2, 10, 10), 51.43, 0.05);
+  CT_EXPECT(At(out, spec, 0, 10, 2) == 114.f);  // top pad
+  CT_EXPECT(At(out, spec, 2, 10, 29) == 114.f);  // bottom pad
+}
+
+// ---- CPU letterbox ---------------------------------------------------------------------------------------------
+
+CT_TEST(preprocess_cpu_letterbox_yuv420p_matches_reference_yolox_416) {
+  CpuLetterboxer lb;
+  const SyntheticYuv img = MakeSmoothYuv420p(1280, 720);
+  CheckCpuAgainstReference(lb, img, YoloxSpec());
+}
+
+CT_TEST(preprocess_cpu_letterbox_yuv420p_matches_reference_ultralytics_640) {
+  CpuLetterboxer lb;
+  const SyntheticYuv img = MakeSmoothYuv420p(1280, 720);
+  CheckCpuAgainstReference(lb, img, UltralyticsSpec(640));
+  const SyntheticYuv portrait = MakeSmoothYuv420p(810, 1080);
+  CheckCpuAgainstReference(lb, portrait, UltralyticsSpec(640));
+}
+
+CT_TEST(preprocess_cpu_letterbox_follows_a_resolution_change_mid_stream) {
+  CpuLetterboxer lb;  // one instance, as one stream would use it
+  const SyntheticYuv a = MakeSmoothYuv420p(1280, 720);
+  const SyntheticYuv b = MakeSmoothYuv420p(640, 480);
+  const SyntheticYuv c = MakeSmoothYuv420p(333, 199);  // odd sizes
+  const ModelInputSpec spec = UltralyticsSpec(320);
+  CheckCpuAgainstReference(lb, a, spec);
+  CheckCpuAgainstReference(lb, b, spec);
+  CheckCpuAgainstReference(lb, c, spec);
+  CheckCpuAgainstReference(lb, a, spec);
+  CheckCpuAgainstReference(lb, a, YoloxSpec());  // and a spec change
+}
+
+CT_TEST(preprocess_cpu_letterbox_channel_order_and_normalisation) {
+  // Uniform BT.601-limited colour (same as the reference test): R 242.99, G 84.47, B 51.43 ±1 (swscale rounding).
+  FramePtr f = MakeUniformYuv420p(320, 240, 126, 90, 200);
+  CpuLetterboxer lb;
+  ModelInputSpec rgb = UltralyticsSpec(160);
+  ModelInputSpec bgr = rgb;
+  bgr.channel_order = ChannelOrder::kBGR;
+  ModelInputSpec imagenet = rgb;  // (v/255 - mean) / std
+  const float mean[3] = {0.485f, 0.456f, 0.406f}, stdv[3] = {0.229f, 0.224f, 0.225f};
+  std::copy(mean, mean + 3, imagenet.mean);
+  std::copy(stdv, stdv + 3, imagenet.std);
+  std::vector<float> o1(3 * 160 * 160), o2(o1.size()), o3(o1.size());
+  lb.Run(*f, rgb, o1.data());
+  lb.Run(*f, bgr, o2.data());
+  lb.Run(*f, imagenet, o3.data());
+  const double expect[3] = {242.99, 84.47, 51.43};
+  for (int c = 0; c < 3; ++c) {
+    CT_EXPECT_NEAR(At(o1, rgb, c, 80, 80) * 255.0, expect[c], 1.0);
+    CT_EXPECT(At(o2, bgr, 2 - c, 80, 80) == At(o1, rgb, c, 80, 80));  // BGR = RGB planes reversed
+    CT_EXPECT_NEAR(At(o3, imagenet, c, 80, 80), (At(o1, rgb, c, 80, 80) - mean[c]) / stdv[c], 1e-5);
+    CT_EXPECT_NEAR(At(o3, imagenet, c, 80, 5), (114.f / 255.f - mean[c]) / stdv[c], 1e-6);  // pad, normalised
+  }
+}
+
+CT_TEST(preprocess_cpu_letterbox_honours_full_range_and_bt709_tags) {
+  CpuLetterboxer lb;
+  ModelInputSpec spec = UltralyticsSpec(64);
+  spec.scale = 1.f;
+  std::vector<float> out(3 * 64 * 64);
+  // yuvj420p (JPEG, full range): Y=128 grey stays 128 (limited range would give 130.4).
+  FramePtr j = MakeUniformYuv420p(128, 96, 128, 128, 128, AV_PIX_FMT_YUVJ420P);
+  lb.Run(*j, spec, out.data());
+  for (int c = 0; c < 3; ++c) CT_EXPECT_NEAR(At(out, spec, c, 32, 32), 128.0, 1.0);
+  // Limited range: Y=128 → 1.16438*112 = 130.4.
+  FramePtr l = MakeUniformYuv420p(128, 96, 128, 128, 128);
+  lb.Run(*l, spec, out.data());
+  for (int c = 0; c < 3; ++c) CT_EXPECT_NEAR(At(out, spec, c, 32, 32), 130.4, 1.0);
+  // BT.709 limited, Y=126 U=90 V=200: R = 128.08 + 1.79274*72 = 257.2 → 255, G = 128.08 - 0.21325*(-38)
+  // - 0.53291*72 = 97.81, B = 128.08 + 2.11240*(-38) = 47.81.  (BT.601 would give G 84.5, B 51.4.)
+  FramePtr h = MakeUniformYuv420p(128, 96, 126, 90, 200);
+  h->colorspace = AVCOL_SPC_BT709;
+  lb.Run(*h, spec, out.data());
+  CT_EXPECT_NEAR(At(out, spec, 0, 32, 32), 255.0, 1.0);
+  CT_EXPECT_NEAR(At(out, spec, 1, 32, 32), 97.81, 1.0);
+  CT_EXPECT_NEAR(At(out, spec, 2, 32, 32), 47.81, 1.0);
+}
+
+CT_TEST(preprocess_cpu_letterbox_reads_nv12_and_rgb24_frames) {
+  CpuLetterboxer lb;
+  ModelInputSpec spec = YoloxSpec();  // BGR, 0..255
+  std::vector<float> out(3 * 416 * 416);
+  // rgb24 (200, 100, 50), 640x360 → 416x234 top-left.
+  FramePtr rgb = MakeFrame(640, 360, AV_PIX_FMT_RGB24);
+  for (int y = 0; y < 360; ++y)
+    for (int x = 0; x < 640; ++x) {
+      uint8_t* p = rgb->data[0] + y * rgb->linesize[0] + 3 * x;
+      p[0] = 200, p[1] = 100, p[2] = 50;
+    }
+  LetterboxInfo info = lb.Run(*rgb, spec, out.data());
+  CT_EXPECT_NEAR(info.scale, 0.65, 1e-6);
+  CT_EXPECT_NEAR(At(out, spec, 0, 100, 100), 50.0, 1.0);  // B
+  CT_EXPECT_NEAR(At(out, spec, 1, 100, 100), 100.0, 1.0);
+  CT_EXPECT_NEAR(At(out, spec, 2, 100, 100), 200.0, 1.0);  // R
+  CT_EXPECT(At(out, spec, 0, 100, 234) == 114.f);            // first pad row (bottom)
+  CT_EXPECT_NEAR(At(out, spec, 0, 100, 233), 50.0, 1.0);   // last image row
+  // nv12, the same smooth picture as the reference's input: agrees like the yuv420p frame does.
+  const SyntheticYuv img = MakeSmoothYuv420p(1280, 720);
+  SyntheticYuv nv;
+  nv.w = img.w;
+  nv.h = img.h;
+  nv.y = img.y;
+  nv.uv = img.uv;
+  nv.frame = MakeFrame(img.w, img.h, AV_PIX_FMT_NV12);
+  for (int y = 0; y < img.h; ++y) std::memcpy(nv.frame->data[0] + y * nv.frame->linesize[0], &img.y[y * img.w], img.w);
+  for (int y = 0; y < img.h / 2; ++y)
+    std::memcpy(nv.frame->data[1] + y * nv.frame->linesize[1], &img.uv[y * img.w], img.w);
+  CheckCpuAgainstReference(lb, nv, spec);
+}
+
+CT_TEST(preprocess_cpu_letterbox_BAD_CALL_hardware_frame_is_unsupported) {
+  CpuLetterboxer lb;
+  FramePtr f(av_frame_alloc());
+  f->width = 1280;
+  f->height = 720;
+  f->format = AV_PIX_FMT_CUDA;
+  std::vector<float> out(3 * 416 * 416);
+  bool threw = false;
+  try {
+    lb.Run(*f, YoloxSpec(), out.data());
+  } catch (const Error& e) {
+    threw = e.code() == ErrorCode::kUnsupported && std::string(e.what()).find("cuda") != std::string::npos;
+  }
+  CT_EXPECT(threw);
+}
+
+// ---- CUDA probes (true on machines with and without a GPU) --------------------------------------------------
+
+CT_TEST(preprocess_cuda_probe_answers_without_throwing) {
+  const camtrack::cuda::CudaStatus st = camtrack::cuda::ProbeCuda();
+  std::printf("      ProbeCuda: compiled=%d available=%d driver=%d runtime=%d devices=%zu reason='%s'\n",
+              st.compiled, st.available, st.driver_version, st.runtime_version, st.devices.size(),
+              st.reason.c_str());
+  CT_EXPECT(st.compiled == static_cast<bool>(CAMTRACK_WITH_CUDA));
+  CT_EXPECT(st.reason.empty() == st.available);
+  CT_EXPECT(st.available == !st.devices.empty());
+  if (st.compiled) CT_EXPECT(st.runtime_version >= 11000);
+  if (!st.compiled) CT_EXPECT(st.reason.find("built without CUDA") != std::string::npos);
+  for (const auto& d : st.devices) CT_EXPECT(!d.name.empty() && d.cc_major >= 5 && d.total_mem > 0);
+}
+
+CT_TEST(preprocess_capabilities_report_ffmpeg_and_reasons) {
+  const camtrack::cuda::Capabilities caps = camtrack::cuda::ProbeCapabilities();
+  std::printf("      nvdec: %d '%s'\n      tensorrt: %d '%s'\n      ffmpeg %s avcodec %s hwaccels=%zu cuvid=%zu\n",
+              caps.nvdec.available, caps.nvdec.reason.c_str(), caps.tensorrt.available,
+              caps.tensorrt.reason.c_str(), caps.ffmpeg.version.c_str(), caps.ffmpeg.avcodec.c_str(),
+              caps.ffmpeg.hwaccels.size(), caps.ffmpeg.cuda_decoders.size());
+  CT_EXPECT(caps.ffmpeg.avcodec.rfind(std::to_string(LIBAVCODEC_VERSION_MAJOR) + ".", 0) == 0);
+  CT_EXPECT(!caps.ffmpeg.avformat.empty() && !caps.ffmpeg.avutil.empty() && !caps.ffmpeg.swscale.empty());
+  CT_EXPECT(caps.nvdec.reason.empty() == caps.nvdec.available);
+  CT_EXPECT(caps.tensorrt.reason.empty() == caps.tensorrt.available);
+  if (!caps.cuda.available) CT_EXPECT(!caps.nvdec.available && !caps.tensorrt.available);
+  if (!CAMTRACK_WITH_TENSORRT) CT_EXPECT(caps.tensorrt.reason.find("built without TensorRT") == 0);
+}
+
+CT_TEST(preprocess_cuda_buffers_without_a_device_throw_a_camtrack_error) {
+  const camtrack::cuda::CudaStatus st = camtrack::cuda::ProbeCuda();
+  camtrack::cuda::DeviceBuffer empty;  // never needs CUDA
+  CT_EXPECT(empty.empty() && empty.size() == 0);
+  if (st.available) CT_SKIP("a CUDA device is present (camtrack_gpu_tests covers buffers there)");
+  bool threw = false;
+  try {
+    camtrack::cuda::DeviceBuffer b(1024);
+  } catch (const Error& e) {
+    std::printf("      DeviceBuffer(1024): %s (hint: %s)\n", e.what(), e.hint().c_str());
+    threw = st.compiled ? (e.code() == ErrorCode::kCuda && std::string(e.what()).find("cudaMalloc") != std::string::npos &&
+                           e.native_code() != 0)
+                        : e.code() == ErrorCode::kUnsupported;
+  }
+  CT_EXPECT(threw);
+  threw = false;
+  try {
+    camtrack::cuda::Stream s;
+  } catch (const Error& e) {
+    threw = e.code() == (st.compiled ? ErrorCode::kCuda : ErrorCode::kUnsupported);
+  }
+  CT_EXPECT(threw);
+  if (!st.compiled) {
+    std::vector<uint8_t> plane(64);
+    std::vector<float> out(3 * 416 * 416);
+    camtrack::cuda::PlaneView pv{plane.data(), 8, 8, 8};
+    threw = false;
+    try {
+      camtrack::cuda::LetterboxNv12ToNchwGpu(pv, pv, 8, 8, YoloxSpec(), out.data(), nullptr);
+    } catch (const Error& e) {
+      threw = e.code() == ErrorCode::kUnsupported;
+    }
+    CT_EXPECT(threw);
+  }
+}

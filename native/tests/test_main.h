@@ -1,0 +1,58 @@
+#pragma once
+// A minimal self-registering test harness for the native core tests (no third-party framework to download).
+// Usage:  CT_TEST(suite_name_case) { CT_EXPECT(a == b); CT_EXPECT_NEAR(x, y, 1e-3); }
+// The executable `camtrack_core_tests [filter]` runs every test whose name contains `filter`, prints one line per
+// test and a final `N passed, N failed`, and exits non-zero on any failure. Tests needing ../shared/assets read
+// the directory from CAMTRACK_ASSETS (set by test/unit/native-core.test.ts) and call CT_SKIP(reason) without it.
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace ct_test {
+struct Case {
+  const char* name;
+  std::function<void()> fn;
+};
+inline std::vector<Case>& Registry() {
+  static std::vector<Case> r;
+  return r;
+}
+struct Registrar {
+  Registrar(const char* name, std::function<void()> fn) { Registry().push_back({name, std::move(fn)}); }
+};
+struct Failure {
+  std::string what;
+};
+struct Skip {
+  std::string why;
+};
+}  // namespace ct_test
+
+#define CT_CONCAT_(a, b) a##b
+#define CT_CONCAT(a, b) CT_CONCAT_(a, b)
+#define CT_TEST(name)                                                          \
+  static void name();                                                          \
+  static ::ct_test::Registrar CT_CONCAT(ct_reg_, name)(#name, &name);          \
+  static void name()
+#define CT_EXPECT(cond)                                                                                   \
+  do {                                                                                                    \
+    if (!(cond)) {                                                                                        \
+      std::ostringstream ct_os;                                                                           \
+      ct_os << __FILE__ << ":" << __LINE__ << ": expected " #cond;                                        \
+      throw ::ct_test::Failure{ct_os.str()};                                                              \
+    }                                                                                                     \
+  } while (0)
+#define CT_EXPECT_NEAR(a, b, tol)                                                                         \
+  do {                                                                                                    \
+    const double ct_a = (a), ct_b = (b);                                                                  \
+    if (!(std::fabs(ct_a - ct_b) <= (tol))) {                                                             \
+      std::ostringstream ct_os;                                                                           \
+      ct_os << __FILE__ << ":" << __LINE__ << ": expected " #a " ≈ " #b " (±" << (tol) << "), got " << ct_a \
+            << " vs " << ct_b;                                                                            \
+      throw ::ct_test::Failure{ct_os.str()};                                                              \
+    }                                                                                                     \
+  } while (0)
+#define CT_SKIP(why) throw ::ct_test::Skip{why}

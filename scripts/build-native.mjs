@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Builds the native addon with cmake-js. Runs as the package's `install` script and as `npm run build:native`.
+// Before handing over to cmake it checks the one hard system requirement (FFmpeg's libraries) so a missing
+// package gives one clear message with the command that fixes it, instead of a CMake trace.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+if (process.env.CAMTRACK_SKIP_NATIVE_BUILD === '1') {
+  console.log('[camtrack] CAMTRACK_SKIP_NATIVE_BUILD=1: not building the native addon.');
+  process.exit(0);
+}
+
+const ffmpegModules = ['libavformat', 'libavcodec', 'libavutil', 'libswscale'];
+const pc = spawnSync('pkg-config', ['--exists', ...ffmpegModules], { stdio: 'ignore' });
+if (pc.error || pc.status !== 0) {
+  const missing = pc.error
+    ? 'pkg-config itself'
+    : ffmpegModules.filter((m) => spawnSync('pkg-config', ['--exists', m]).status !== 0).join(', ');
+  console.error(
+    `\n[camtrack] Cannot build the native addon: missing ${missing}.\n` +
+      '  camtrack decodes video with FFmpeg\'s libraries (libavformat, libavcodec, libavutil, libswscale).\n' +
+      '  Fix (Debian/Ubuntu):  sudo ./scripts/install-system-deps.sh\n' +
+      '     which runs:        apt-get install -y pkg-config ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev\n' +
+      '  then run `npm install` again.\n',
+  );
+  process.exit(1);
+}
+
+const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+const args = [cmakeJs, 'compile', '--out', 'build', '--config', 'Release'];
+if (process.env.CAMTRACK_CMAKE_ARGS) {
+  for (const a of process.env.CAMTRACK_CMAKE_ARGS.split(/\s+/).filter(Boolean)) args.push(`--CD${a.replace(/^-D/, '')}`);
+}
+const parallel = process.env.CMAKE_BUILD_PARALLEL_LEVEL ?? String(Math.max(1, (await import('node:os')).availableParallelism()));
+const res = spawnSync(process.execPath, args, {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: parallel },
+});
+if (res.status !== 0) {
+  console.error('\n[camtrack] Native build failed (see the output above). `npx camtrack doctor` explains what was found.');
+  process.exit(res.status ?? 1);
+}
+if (!existsSync(path.join(root, 'build', 'Release', 'camtrack.node'))) {
+  console.error('[camtrack] cmake-js finished but build/Release/camtrack.node is missing.');
+  process.exit(1);
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// `npm test`: runs vitest once with the default reporter (for people) and the JSON reporter (for this script),
+// then prints the closing line CI reads, exactly `N passed, N failed` (plus `, N skipped` when some were
+// skipped), and exits with vitest's own status.
+//
+// Extra arguments go to vitest unchanged, e.g. `npm test -- test/unit` or `npm test -- -t 'TUD-Campus'`.
+// Before running it says (without stopping) when the native addon or the compiled TypeScript is missing,
+// because the addon/e2e tiers need them while the unit tier does not.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const resultsDir = path.join(root, 'test-results');
+const jsonFile = path.join(resultsDir, 'vitest.json');
+
+const missing = [];
+if (!existsSync(path.join(root, 'build', 'Release', 'camtrack.node'))) missing.push('the native addon (build/Release/camtrack.node)');
+if (!existsSync(path.join(root, 'dist', 'index.js'))) missing.push('the compiled TypeScript (dist/index.js)');
+if (missing.length > 0) {
+  console.warn(
+    `[camtrack] Not built: ${missing.join(' and ')}. Tests that need them will fail.\n` +
+      '  Fix: npm run build\n' +
+      '  Running the tests anyway.',
+  );
+}
+
+mkdirSync(resultsDir, { recursive: true });
+rmSync(jsonFile, { force: true });
+
+let vitestBin;
+try {
+  vitestBin = path.join(path.dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
+} catch {
+  console.error('[camtrack] vitest is not installed. Fix: npm ci');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+const args = [
+  vitestBin,
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${jsonFile}`,
+  ...process.argv.slice(2),
+];
+const child = spawn(process.execPath, args, {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+});
+// Let Ctrl-C reach vitest (same process group) and only report afterwards.
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+
+child.on('error', (e) => {
+  console.error(`[camtrack] could not start vitest: ${e.message}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+});
+
+child.on('exit', (code, signal) => {
+  let status = code ?? 1;
+  let summary;
+  try {
+    const r = JSON.parse(readFileSync(jsonFile, 'utf8'));
+    const passed = r.numPassedTests ?? 0;
+    let failed = r.numFailedTests ?? 0;
+    const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    // A file that fails to load (syntax error, throwing import) has no tests; count it as a failure so the
+    // closing line never says "0 failed" for a red run.
+    const brokenSuites = (r.testResults ?? []).filter(
+      (s) => s.status === 'failed' && (s.assertionResults ?? []).every((a) => a.status !== 'failed'),
+    ).length;
+    failed += brokenSuites;
+    if (failed > 0 && status === 0) status = 1;
+    summary = `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+  } catch (e) {
+    console.error(`[camtrack] could not read ${path.relative(root, jsonFile)}: ${e.message}` + (signal ? ` (vitest ended by ${signal})` : ''));
+    summary = '0 passed, 1 failed';
+    if (status === 0) status = 1;
+  }
+  console.log(summary);
+  process.exit(status);
+});

@@ -1,0 +1,111 @@
+/**
+ * onnxruntime-node backend: N worker threads, each with one session and its own lent batch buffers
+ * (see ort-worker.ts). Creation waits until every worker has attached to the native pipeline, so the first frame
+ * always finds a worker; a model that onnxruntime rejects fails create() with ERR_CAMTRACK_MODEL.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+import { CamtrackError } from '../errors.js';
+import type { ResolvedModel } from '../models/resolve.js';
+import type { OrtWorkerData } from './ort-worker.js';
+
+export interface OnnxRuntimeBackendOptions {
+  pipelineId: number;
+  model: ResolvedModel;
+  batchSize: number;
+  workers: number;
+  intraOpThreads?: number;
+  executionProviders: string[];
+  /** Batch slots per worker: 2 lets the pipeline fill one while the other is inferred. */
+  slotsPerWorker?: number;
+}
+
+/** Default intra-op threads: the cores shared out between workers (at least 1). */
+export function defaultIntraOpThreads(workers: number): number {
+  return Math.max(1, Math.floor(os.availableParallelism() / workers));
+}
+
+export class OnnxRuntimeBackend {
+  readonly name = 'onnxruntime';
+  readonly #workers: Worker[] = [];
+  #closed = false;
+
+  private constructor() {}
+
+  static async create(opts: OnnxRuntimeBackendOptions): Promise<OnnxRuntimeBackend> {
+    const backend = new OnnxRuntimeBackend();
+    const intra = opts.intraOpThreads ?? defaultIntraOpThreads(opts.workers);
+    const m = opts.model;
+    try {
+      await Promise.all(
+        Array.from({ length: opts.workers }, (_, i) => {
+          const workerData: OrtWorkerData = {
+            pipelineId: opts.pipelineId,
+            modelPath: m.path,
+            inputName: m.inputName,
+            outputName: m.outputName,
+            inputDims: [opts.batchSize, 3, m.inputHeight, m.inputWidth],
+            outputElemsPerImage: m.outputElemsPerImage,
+            dynamicBatch: m.fixedBatch === null,
+            slots: opts.slotsPerWorker ?? 2,
+            intraOpThreads: intra,
+            executionProviders: opts.executionProviders,
+            name: `onnxruntime-${i}`,
+          };
+          const worker = new Worker(new URL('./ort-worker.js', import.meta.url), { workerData, name: `camtrack-ort-${i}` });
+          backend.#workers.push(worker);
+          return new Promise<void>((resolve, reject) => {
+            const onMessage = (msg: { type: string; message?: string; code?: string }): void => {
+              if (msg.type === 'ready') {
+                worker.off('message', onMessage);
+                resolve();
+              } else if (msg.type === 'error') {
+                reject(
+                  new CamtrackError(`onnxruntime could not load ${m.path}: ${msg.message}`, msg.code === 'ERR_CAMTRACK_NATIVE_LOAD' ? 'ERR_CAMTRACK_NATIVE_LOAD' : 'ERR_CAMTRACK_MODEL', {
+                    stage: 'inference',
+                    hint: 'check that the file is a valid ONNX model and that the execution providers exist on this machine',
+                  }),
+                );
+              }
+            };
+            worker.on('message', onMessage);
+            worker.once('error', (err) =>
+              reject(new CamtrackError(`inference worker failed: ${err.message}`, 'ERR_CAMTRACK_BACKEND', { stage: 'inference', cause: err })),
+            );
+          });
+        }),
+      );
+    } catch (err) {
+      await backend.close();
+      throw err;
+    }
+    return backend;
+  }
+
+  get workerCount(): number {
+    return this.#workers.length;
+  }
+
+  /** Detaches and stops every worker. Call after the native pipeline stopped (no batch in flight). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(
+      this.#workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void w.terminate().then(() => resolve()), 5000);
+            w.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            w.on('message', (msg: { type: string }) => {
+              if (msg.type === 'closed') void w.terminate();
+            });
+            w.postMessage({ type: 'close' });
+          }),
+      ),
+    );
+  }
+}

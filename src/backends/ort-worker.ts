@@ -1,0 +1,91 @@
+/**
+ * One onnxruntime-node inference worker (runs inside a worker_threads Worker).
+ *
+ * Why a worker: onnxruntime-node's session.run() does the whole inference synchronously on the calling JS thread,
+ * so on the main thread it would freeze result delivery. Each worker owns one session and its batch buffers:
+ * plain Float32Arrays allocated once here and lent to the native pipeline (attachWorker), which letterboxes frames
+ * straight into them. The native batcher wakes this worker through a thread-safe function bound to THIS thread
+ * (onSubmit), so a batch never passes through the main thread; the worker reports back with completeBatch().
+ *
+ * Lifetime: created by OnnxRuntimeBackend; 'close' message → detach from the pipeline (after the pipeline has
+ * stopped, so no batch is in flight), release the session, exit.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+
+import { loadNative } from '../native.js';
+
+export interface OrtWorkerData {
+  pipelineId: number;
+  modelPath: string;
+  inputName: string;
+  outputName: string;
+  /** [B,3,H,W] of one batch tensor. */
+  inputDims: [number, number, number, number];
+  outputElemsPerImage: number;
+  /** True when the model's batch dimension is dynamic: tensors are cut to the images in the batch. */
+  dynamicBatch: boolean;
+  slots: number;
+  intraOpThreads: number;
+  executionProviders: string[];
+  name: string;
+}
+
+const data = workerData as OrtWorkerData;
+const port = parentPort!;
+
+async function main(): Promise<void> {
+  const ort = (await import('onnxruntime-node')).default;
+  const native = loadNative();
+  const session = await ort.InferenceSession.create(data.modelPath, {
+    intraOpNumThreads: data.intraOpThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    executionProviders: data.executionProviders,
+  });
+  const [B, C, H, W] = data.inputDims;
+  const imageElems = C * H * W;
+  const inputs: Float32Array[] = [];
+  const outputs: Float32Array[] = [];
+  const fullTensors: InstanceType<typeof ort.Tensor>[] = [];
+  for (let i = 0; i < data.slots; i++) {
+    const input = new Float32Array(B * imageElems);
+    inputs.push(input);
+    outputs.push(new Float32Array(B * data.outputElemsPerImage));
+    fullTensors.push(new ort.Tensor('float32', input, [B, C, H, W]));
+  }
+  let workerIndex = -1;
+  let closing = false;
+  const onSubmit = (slot: number, images: number): void => {
+    const tensor =
+      data.dynamicBatch && images < B
+        ? new ort.Tensor('float32', inputs[slot]!.subarray(0, images * imageElems), [images, C, H, W])
+        : fullTensors[slot]!;
+    session.run({ [data.inputName]: tensor }).then(
+      (result) => {
+        const out = result[data.outputName]!.data as Float32Array;
+        outputs[slot]!.set(out.length <= outputs[slot]!.length ? out : out.subarray(0, outputs[slot]!.length));
+        native.completeBatch(data.pipelineId, workerIndex, slot, true);
+      },
+      (err: Error) => {
+        native.completeBatch(data.pipelineId, workerIndex, slot, false, err.message);
+      },
+    );
+  };
+  workerIndex = native.attachWorker(data.pipelineId, inputs, outputs, onSubmit, data.name);
+  port.on('message', (msg: { type: string }) => {
+    if (msg.type === 'close' && !closing) {
+      closing = true;
+      native.detachWorker(data.pipelineId, workerIndex);
+      void session.release().finally(() => {
+        port.postMessage({ type: 'closed' });
+        port.close();
+      });
+    }
+  });
+  port.postMessage({ type: 'ready', workerIndex });
+}
+
+main().catch((err: Error & { code?: string }) => {
+  port.postMessage({ type: 'error', message: err.message, code: err.code, stack: err.stack });
+});

@@ -1,0 +1,96 @@
+/**
+ * What this build and this machine can do, with the exact reason when something is missing; backs
+ * `capabilities()` and `camtrack doctor`. Native probes (CUDA, NVDEC, TensorRT, FFmpeg) come from the addon;
+ * onnxruntime's execution providers from onnxruntime-node.
+ */
+import { createRequire } from 'node:module';
+
+import type { BackendName } from './config.js';
+import { CamtrackError } from './errors.js';
+import { loadNative, type NativeCapabilities } from './native.js';
+
+export interface Capabilities {
+  native: { loaded: boolean; reason?: string; cuda?: boolean; tensorrt?: boolean };
+  cuda: NativeCapabilities['cuda'] | { available: false; reason: string };
+  nvdec: { available: boolean; reason?: string };
+  tensorrt: { available: boolean; reason?: string };
+  ffmpeg: NativeCapabilities['ffmpeg'] | { available: false; reason: string };
+  onnxruntime: { available: boolean; version?: string; executionProviders: string[]; reason?: string };
+  /** What backend 'auto' picks on this machine, and why. */
+  autoBackend: { backend: 'onnxruntime' | 'tensorrt' | 'none'; reason: string };
+}
+
+/**
+ * Picks the backend for `requested`. TensorRT inference is not part of this version: 'auto' always resolves to
+ * onnxruntime (with the reason in capabilities().autoBackend) and an explicit 'tensorrt' is ERR_CAMTRACK_UNSUPPORTED.
+ */
+export function selectBackend(requested: BackendName, _native: NativeCapabilities): 'onnxruntime' {
+  if (requested === 'tensorrt') {
+    throw new CamtrackError('the TensorRT backend is not implemented in this version of camtrack', 'ERR_CAMTRACK_UNSUPPORTED', {
+      stage: 'inference',
+      hint: "use backend 'onnxruntime' or 'auto'",
+    });
+  }
+  return 'onnxruntime';
+}
+
+function onnxruntimeInfo(): Capabilities['onnxruntime'] {
+  try {
+    const require = createRequire(import.meta.url);
+    const ort = require('onnxruntime-node') as { env: { versions: { node?: string; common?: string } }; listSupportedBackends?: () => { name: string }[] };
+    const version = ort.env?.versions?.node ?? ort.env?.versions?.common;
+    const eps = ort.listSupportedBackends ? ort.listSupportedBackends().map((b) => b.name) : ['cpu'];
+    return { available: true, ...(version ? { version } : {}), executionProviders: eps };
+  } catch (err) {
+    return { available: false, executionProviders: [], reason: (err as Error).message.split('\n')[0] ?? 'load failed' };
+  }
+}
+
+export function capabilities(): Capabilities {
+  const ort = onnxruntimeInfo();
+  let nativeCaps: NativeCapabilities | undefined;
+  let nativeReason: string | undefined;
+  let build: { cuda: boolean; tensorrt: boolean } | undefined;
+  try {
+    const n = loadNative();
+    nativeCaps = n.capabilities();
+    build = n.buildInfo;
+  } catch (err) {
+    nativeReason = (err as Error).message;
+  }
+  const missing = { available: false as const, reason: `native addon not loaded: ${nativeReason ?? ''}` };
+  const trtReason = nativeCaps?.tensorrt.available
+    ? 'TensorRT is present, but the TensorRT backend is not implemented in this version'
+    : `TensorRT unavailable (${nativeCaps?.tensorrt.reason ?? 'native addon not loaded'})`;
+  return {
+    native: { loaded: !!nativeCaps, ...(nativeReason ? { reason: nativeReason } : {}), ...(build ?? {}) },
+    cuda: nativeCaps?.cuda ?? missing,
+    nvdec: nativeCaps?.nvdec ?? missing,
+    tensorrt: nativeCaps?.tensorrt ?? missing,
+    ffmpeg: nativeCaps?.ffmpeg ?? missing,
+    onnxruntime: ort,
+    autoBackend: ort.available
+      ? { backend: 'onnxruntime', reason: `${trtReason}; onnxruntime-node ${ort.version ?? ''} with ${ort.executionProviders.join(', ')}` }
+      : { backend: 'none', reason: `no backend: onnxruntime-node failed to load (${ort.reason})` },
+  };
+}
+
+/** Readable text for `camtrack doctor`. */
+export function formatCapabilities(c: Capabilities): string {
+  const yes = (ok: boolean): string => (ok ? 'yes' : 'no ');
+  const lines: string[] = [];
+  lines.push(`native addon   ${yes(c.native.loaded)} ${c.native.loaded ? `(built with CUDA: ${c.native.cuda ? 'yes' : 'no'}, TensorRT: ${c.native.tensorrt ? 'yes' : 'no'})` : c.native.reason}`);
+  const cu = c.cuda as NativeCapabilities['cuda'];
+  lines.push(`CUDA           ${yes(c.cuda.available)} ${c.cuda.available ? cu.devices.map((d) => `${d.name} (sm ${d.computeCapability}, ${(d.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB)`).join('; ') + ` driver ${cu.driverVersion} runtime ${cu.runtimeVersion}` : c.cuda.reason}`);
+  lines.push(`NVDEC          ${yes(c.nvdec.available)} ${c.nvdec.reason ?? ''}`);
+  lines.push(`TensorRT       ${yes(c.tensorrt.available)} ${c.tensorrt.reason ?? ''}`);
+  if ('version' in c.ffmpeg) {
+    const f = c.ffmpeg;
+    lines.push(`FFmpeg         yes ${f.version} (avformat ${f.avformat}, avcodec ${f.avcodec}, swscale ${f.swscale}); hwaccels: ${f.hwaccels.join(', ') || 'none'}`);
+  } else {
+    lines.push(`FFmpeg         no  ${c.ffmpeg.reason}`);
+  }
+  lines.push(`onnxruntime    ${yes(c.onnxruntime.available)} ${c.onnxruntime.available ? `${c.onnxruntime.version ?? ''} execution providers: ${c.onnxruntime.executionProviders.join(', ')}` : c.onnxruntime.reason}`);
+  lines.push(`backend 'auto' → ${c.autoBackend.backend}: ${c.autoBackend.reason}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,3 @@
+export async function runBench(_argv: string[]): Promise<number> {
+  throw new Error('bench: not yet wired');
+}

@@ -1,0 +1,375 @@
+/**
+ * One schema for all configuration: types with defaults and ranges (TSDoc), and validation at the boundary.
+ * A bad field throws {@link ConfigError} naming its path, the value received and what is accepted:
+ *   `batching.maxWaitMs: Expected integer between 0 and 10000 but received -1 of type number`
+ * Everything past this module receives normalised, complete objects.
+ */
+import { ConfigError, describeValue } from './errors.js';
+
+/** Which inference backend runs the model. */
+export type BackendName = 'auto' | 'onnxruntime' | 'tensorrt';
+/** Output layouts the postprocessor understands. */
+export type OutputLayout = 'ultralytics' | 'yolox' | 'e2e';
+
+/** Model options. Everything but `path` is read from the model file when omitted. */
+export interface ModelOptions {
+  /** Path of the ONNX model. */
+  path: string;
+  /** Output layout. Default: detected from the output shape. */
+  layout?: OutputLayout;
+  /** Input channel order. Default: 'bgr' for YOLOX, 'rgb' otherwise. */
+  channelOrder?: 'rgb' | 'bgr';
+  /** Where the resized frame sits. Default: 'top-left' for YOLOX, 'center' otherwise. */
+  letterbox?: 'center' | 'top-left';
+  /** Pad value 0..255. Default 114. */
+  padValue?: number;
+  /** Multiplier applied to 0..255 pixel values. Default 1/255 (YOLOX: 1). */
+  scale?: number;
+  /** Per-channel mean subtracted after scaling. Default [0,0,0]. */
+  mean?: [number, number, number];
+  /** Per-channel std divided after mean. Default [1,1,1]. */
+  std?: [number, number, number];
+  /** Class names. Default: the model's `names` metadata, else the 80 COCO names. */
+  classNames?: string[];
+}
+
+/** Detection postprocessing. */
+export interface DetectionOptions {
+  /** Minimum score kept. Default 0.25, range 0..1. */
+  scoreThreshold?: number;
+  /** NMS IoU threshold. Default 0.45, range 0..1. */
+  nmsIou?: number;
+  /** Suppress across classes. Default false (class-aware NMS). */
+  classAgnostic?: boolean;
+  /** Run NMS on end-to-end ([B,N,6]) outputs too. Default false. */
+  nmsForEndToEnd?: boolean;
+  /** Detections kept per frame. Default 300, range 1..10000. */
+  maxDetections?: number;
+}
+
+/** ByteTrack parameters (reference names). */
+export interface TrackerOptions {
+  /** 'bytetrack' (default) or 'none'. */
+  type?: 'bytetrack' | 'none';
+  /** High/low split of detection scores. Default 0.5. */
+  trackThresh?: number;
+  /** Minimum score to start a new track. Default 0.6. */
+  highThresh?: number;
+  /** Max IoU distance (1 − IoU) for the first association. Default 0.8. */
+  matchThresh?: number;
+  /** How long a lost track is kept, in seconds (converted with the stream's real fps). Default 1. */
+  trackBufferSeconds?: number;
+  /** Match only detections of the same class. Default false. */
+  classAware?: boolean;
+}
+
+/** Cross-stream batching. */
+export interface BatchingOptions {
+  /** Largest batch for dynamic-batch models (fixed-batch models always use their own size). Default 8, 1..256. */
+  maxBatchSize?: number;
+  /** A partly filled batch is sent after this long. Default 10 ms, 0..10000. */
+  maxWaitMs?: number;
+}
+
+/** Inference backend options. */
+export interface InferenceOptions {
+  /** Default 'auto': TensorRT where usable, else onnxruntime. */
+  backend?: BackendName;
+  /** onnxruntime worker threads, each with its own session. Default 1, 1..64. */
+  workers?: number;
+  /** Intra-op threads per onnxruntime session. Default: all cores / workers. */
+  intraOpThreads?: number;
+  /** onnxruntime execution providers in order. Default ['cpu']. */
+  executionProviders?: string[];
+}
+
+/** Options of one stream (camera, file or URL). */
+export interface StreamOptions {
+  /** Unique id of the stream within the pipeline. */
+  id: string;
+  /** rtsp://, http(s)://, a file path or file:// URL. */
+  url: string;
+  /** RTSP transport. Default 'tcp'. */
+  rtspTransport?: 'tcp' | 'udp';
+  /** Connect + probe timeout. Default 10000 ms, 100..600000. */
+  openTimeoutMs?: number;
+  /** No data for this long is a read error. Default 10000 ms, 100..600000. */
+  readTimeoutMs?: number;
+  /** Files: start again at the end. Default false. */
+  loop?: boolean;
+  /** Process at most this many frames per second (0 = all). Default 0, range 0..1000. */
+  fpsLimit?: number;
+  /** Live semantics (never block, keep the newest frame). Default 'auto' (true for rtsp/udp/rtp…, false for files). */
+  live?: boolean | 'auto';
+  /** libavcodec threads for this stream. Default 1, 1..16. */
+  decoderThreads?: number;
+  /** Per-stream tracker options (override the pipeline's). */
+  tracker?: TrackerOptions;
+  /** Bound of this stream's results() iterator queue. Default 64, 1..100000. Oldest results are dropped and counted. */
+  resultQueueSize?: number;
+}
+
+/** Pipeline configuration. */
+export interface PipelineConfig {
+  /** Model file path, or options. */
+  model: string | ModelOptions;
+  inference?: InferenceOptions;
+  batching?: BatchingOptions;
+  detection?: DetectionOptions;
+  tracker?: TrackerOptions;
+  /** Streams to start with. */
+  streams?: StreamOptions[];
+  /** Frames the native result ring holds before the pipeline waits for JS. Default 256, 8..65536. */
+  resultCapacity?: number;
+}
+
+export interface NormalisedTracker {
+  type: 'bytetrack' | 'none';
+  trackThresh: number;
+  highThresh: number;
+  matchThresh: number;
+  trackBufferSeconds: number;
+  classAware: boolean;
+}
+export interface NormalisedStream {
+  id: string;
+  url: string;
+  rtspTransport: 'tcp' | 'udp';
+  openTimeoutMs: number;
+  readTimeoutMs: number;
+  loop: boolean;
+  fpsLimit: number;
+  live: boolean | 'auto';
+  decoderThreads: number;
+  tracker: NormalisedTracker;
+  resultQueueSize: number;
+}
+export interface NormalisedConfig {
+  model: Required<Pick<ModelOptions, 'path'>> & Omit<ModelOptions, 'path'>;
+  inference: { backend: BackendName; workers: number; intraOpThreads: number | undefined; executionProviders: string[] };
+  batching: { maxBatchSize: number; maxWaitMs: number };
+  detection: Required<DetectionOptions>;
+  tracker: NormalisedTracker;
+  streams: StreamOptions[];
+  resultCapacity: number;
+}
+
+// ---- field checkers -------------------------------------------------------------------------------------------
+
+function fail(path: string, expected: string, value: unknown): never {
+  throw new ConfigError(path, `Expected ${expected} but received ${describeValue(value)}`);
+}
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function checkKeys(obj: Record<string, unknown>, path: string, allowed: readonly string[]): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) {
+      throw new ConfigError(
+        path ? `${path}.${k}` : k,
+        `Unknown option ${JSON.stringify(k)}; accepted: ${allowed.join(', ')}`,
+      );
+    }
+  }
+}
+function num(v: unknown, path: string, def: number, min: number, max: number, integer = false): number {
+  if (v === undefined) return def;
+  const kind = integer ? 'integer' : 'number';
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+    fail(path, `${kind} between ${min} and ${max}`, v);
+  }
+  return v;
+}
+function bool(v: unknown, path: string, def: boolean): boolean {
+  if (v === undefined) return def;
+  if (typeof v !== 'boolean') fail(path, 'boolean', v);
+  return v;
+}
+function oneOf<T extends string>(v: unknown, path: string, def: T, allowed: readonly T[]): T {
+  if (v === undefined) return def;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    fail(path, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, v);
+  }
+  return v as T;
+}
+function str(v: unknown, path: string): string {
+  if (typeof v !== 'string' || v.length === 0) fail(path, 'non-empty string', v);
+  return v;
+}
+function triple(v: unknown, path: string): [number, number, number] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length !== 3 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
+    fail(path, 'array of 3 finite numbers', v);
+  }
+  return v as [number, number, number];
+}
+
+const TRACKER_KEYS = ['type', 'trackThresh', 'highThresh', 'matchThresh', 'trackBufferSeconds', 'classAware'] as const;
+
+export function normaliseTracker(v: unknown, path: string, base?: NormalisedTracker): NormalisedTracker {
+  const d: NormalisedTracker = base ?? {
+    type: 'bytetrack',
+    trackThresh: 0.5,
+    highThresh: 0.6,
+    matchThresh: 0.8,
+    trackBufferSeconds: 1,
+    classAware: false,
+  };
+  if (v === undefined) return { ...d };
+  if (!isObject(v)) fail(path, 'object', v);
+  checkKeys(v, path, TRACKER_KEYS);
+  return {
+    type: oneOf(v.type, `${path}.type`, d.type, ['bytetrack', 'none'] as const),
+    trackThresh: num(v.trackThresh, `${path}.trackThresh`, d.trackThresh, 0, 1),
+    highThresh: num(v.highThresh, `${path}.highThresh`, d.highThresh, 0, 1),
+    matchThresh: num(v.matchThresh, `${path}.matchThresh`, d.matchThresh, 0, 1),
+    trackBufferSeconds: num(v.trackBufferSeconds, `${path}.trackBufferSeconds`, d.trackBufferSeconds, 0.01, 3600),
+    classAware: bool(v.classAware, `${path}.classAware`, d.classAware),
+  };
+}
+
+const STREAM_KEYS = [
+  'id',
+  'url',
+  'rtspTransport',
+  'openTimeoutMs',
+  'readTimeoutMs',
+  'loop',
+  'fpsLimit',
+  'live',
+  'decoderThreads',
+  'tracker',
+  'resultQueueSize',
+] as const;
+
+/** Validates one stream's options; `trackerBase` is the pipeline's tracker config. */
+export function normaliseStream(v: unknown, path: string, trackerBase: NormalisedTracker): NormalisedStream {
+  if (!isObject(v)) fail(path, 'object with id and url', v);
+  checkKeys(v, path, STREAM_KEYS);
+  const id = str(v.id, `${path}.id`);
+  const url = str(v.url, `${path}.url`);
+  let live: boolean | 'auto' = 'auto';
+  if (v.live !== undefined) {
+    if (v.live !== 'auto' && typeof v.live !== 'boolean') fail(`${path}.live`, "boolean or 'auto'", v.live);
+    live = v.live as boolean | 'auto';
+  }
+  return {
+    id,
+    url,
+    rtspTransport: oneOf(v.rtspTransport, `${path}.rtspTransport`, 'tcp', ['tcp', 'udp'] as const),
+    openTimeoutMs: num(v.openTimeoutMs, `${path}.openTimeoutMs`, 10000, 100, 600000, true),
+    readTimeoutMs: num(v.readTimeoutMs, `${path}.readTimeoutMs`, 10000, 100, 600000, true),
+    loop: bool(v.loop, `${path}.loop`, false),
+    fpsLimit: num(v.fpsLimit, `${path}.fpsLimit`, 0, 0, 1000),
+    live,
+    decoderThreads: num(v.decoderThreads, `${path}.decoderThreads`, 1, 1, 16, true),
+    tracker: normaliseTracker(v.tracker, `${path}.tracker`, trackerBase),
+    resultQueueSize: num(v.resultQueueSize, `${path}.resultQueueSize`, 64, 1, 100000, true),
+  };
+}
+
+const TOP_KEYS = ['model', 'inference', 'batching', 'detection', 'tracker', 'streams', 'resultCapacity'] as const;
+
+/** Validates and fills defaults. Throws ConfigError with the path of the first bad field. */
+export function normaliseConfig(input: unknown): NormalisedConfig {
+  if (!isObject(input)) fail('config', 'object', input);
+  checkKeys(input, '', TOP_KEYS);
+  // model
+  let model: NormalisedConfig['model'];
+  if (typeof input.model === 'string') {
+    model = { path: str(input.model, 'model') };
+  } else if (isObject(input.model)) {
+    const m = input.model;
+    checkKeys(m, 'model', [
+      'path',
+      'layout',
+      'channelOrder',
+      'letterbox',
+      'padValue',
+      'scale',
+      'mean',
+      'std',
+      'classNames',
+    ]);
+    model = { path: str(m.path, 'model.path') };
+    if (m.layout !== undefined) model.layout = oneOf(m.layout, 'model.layout', 'ultralytics', ['ultralytics', 'yolox', 'e2e'] as const);
+    if (m.channelOrder !== undefined) model.channelOrder = oneOf(m.channelOrder, 'model.channelOrder', 'rgb', ['rgb', 'bgr'] as const);
+    if (m.letterbox !== undefined) model.letterbox = oneOf(m.letterbox, 'model.letterbox', 'center', ['center', 'top-left'] as const);
+    if (m.padValue !== undefined) model.padValue = num(m.padValue, 'model.padValue', 114, 0, 255);
+    if (m.scale !== undefined) model.scale = num(m.scale, 'model.scale', 1 / 255, 1e-9, 1e9);
+    const mean = triple(m.mean, 'model.mean');
+    if (mean) model.mean = mean;
+    const std = triple(m.std, 'model.std');
+    if (std) {
+      if (std.some((x) => x === 0)) fail('model.std', 'non-zero values', std);
+      model.std = std;
+    }
+    if (m.classNames !== undefined) {
+      if (!Array.isArray(m.classNames) || m.classNames.some((c) => typeof c !== 'string')) {
+        fail('model.classNames', 'array of strings', m.classNames);
+      }
+      model.classNames = m.classNames as string[];
+    }
+  } else {
+    fail('model', 'model file path (string) or { path, ... }', input.model);
+  }
+  // inference
+  const inf = input.inference ?? {};
+  if (!isObject(inf)) fail('inference', 'object', inf);
+  checkKeys(inf, 'inference', ['backend', 'workers', 'intraOpThreads', 'executionProviders']);
+  let eps: string[] = ['cpu'];
+  if (inf.executionProviders !== undefined) {
+    if (!Array.isArray(inf.executionProviders) || inf.executionProviders.some((e) => typeof e !== 'string')) {
+      fail('inference.executionProviders', 'array of strings', inf.executionProviders);
+    }
+    eps = inf.executionProviders as string[];
+  }
+  const inference = {
+    backend: oneOf(inf.backend, 'inference.backend', 'auto', ['auto', 'onnxruntime', 'tensorrt'] as const),
+    workers: num(inf.workers, 'inference.workers', 1, 1, 64, true),
+    intraOpThreads:
+      inf.intraOpThreads === undefined ? undefined : num(inf.intraOpThreads, 'inference.intraOpThreads', 1, 1, 256, true),
+    executionProviders: eps,
+  };
+  // batching
+  const b = input.batching ?? {};
+  if (!isObject(b)) fail('batching', 'object', b);
+  checkKeys(b, 'batching', ['maxBatchSize', 'maxWaitMs']);
+  const batching = {
+    maxBatchSize: num(b.maxBatchSize, 'batching.maxBatchSize', 8, 1, 256, true),
+    maxWaitMs: num(b.maxWaitMs, 'batching.maxWaitMs', 10, 0, 10000, true),
+  };
+  // detection
+  const d = input.detection ?? {};
+  if (!isObject(d)) fail('detection', 'object', d);
+  checkKeys(d, 'detection', ['scoreThreshold', 'nmsIou', 'classAgnostic', 'nmsForEndToEnd', 'maxDetections']);
+  const detection = {
+    scoreThreshold: num(d.scoreThreshold, 'detection.scoreThreshold', 0.25, 0, 1),
+    nmsIou: num(d.nmsIou, 'detection.nmsIou', 0.45, 0, 1),
+    classAgnostic: bool(d.classAgnostic, 'detection.classAgnostic', false),
+    nmsForEndToEnd: bool(d.nmsForEndToEnd, 'detection.nmsForEndToEnd', false),
+    maxDetections: num(d.maxDetections, 'detection.maxDetections', 300, 1, 10000, true),
+  };
+  const tracker = normaliseTracker(input.tracker, 'tracker');
+  // streams are validated again (with ids checked for uniqueness) when added
+  let streams: StreamOptions[] = [];
+  if (input.streams !== undefined) {
+    if (!Array.isArray(input.streams)) fail('streams', 'array of stream options', input.streams);
+    const ids = new Set<string>();
+    input.streams.forEach((s, i) => {
+      const n = normaliseStream(s, `streams[${i}]`, tracker);
+      if (ids.has(n.id)) throw new ConfigError(`streams[${i}].id`, `Duplicate stream id ${JSON.stringify(n.id)}`);
+      ids.add(n.id);
+    });
+    streams = input.streams as StreamOptions[];
+  }
+  return {
+    model,
+    inference,
+    batching,
+    detection,
+    tracker,
+    streams,
+    resultCapacity: num(input.resultCapacity, 'resultCapacity', 256, 8, 65536, true),
+  };
+}

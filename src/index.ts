@@ -1,0 +1,24 @@
+/**
+ * camtrack — real-time detection and tracking on many camera streams.
+ * Public API: Pipeline, Stream, configuration types, result types, errors, capabilities().
+ */
+export { Pipeline } from './pipeline.js';
+export { Stream } from './stream.js';
+export { capabilities, formatCapabilities, type Capabilities } from './capabilities.js';
+export { CamtrackError, ConfigError, InvalidStateError, type CamtrackErrorCode } from './errors.js';
+export { normaliseConfig } from './config.js';
+export type {
+  PipelineConfig,
+  StreamOptions,
+  ModelOptions,
+  DetectionOptions,
+  TrackerOptions,
+  BatchingOptions,
+  InferenceOptions,
+  BackendName,
+  OutputLayout,
+} from './config.js';
+export type { FrameResult, Detection, Track, StreamStats, PipelineStats, StreamState } from './types.js';
+export { readModelInfo, COCO_CLASSES, type ModelInfo } from './models/model-info.js';
+export { evaluateMot, evaluateHota, type MotMetrics, type HotaMetrics } from './eval/mot-metrics.js';
+export { parseMotFile, formatMotRows, type MotRow } from './eval/mot-format.js';

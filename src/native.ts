@@ -1,0 +1,213 @@
+/**
+ * The one loader of the native addon, and the typed declaration of everything it exports (names one-to-one with
+ * native/binding). Candidates are tried in order — explicit path, CAMTRACK_NATIVE_PATH, build/Release,
+ * prebuilds/<platform>-<arch> — and a failure throws ONE error listing every attempt and the likely fixes.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { CamtrackError } from './errors.js';
+
+export interface NativeDetection {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  score: number;
+  classId: number;
+}
+export interface NativeTrack extends NativeDetection {
+  trackId: number;
+  /** Frames since the track started. */
+  age: number;
+}
+export interface NativeFrameResult {
+  stream: number;
+  frameIndex: number;
+  ptsMs: number;
+  wallMs: number;
+  latencyMs: number;
+  width: number;
+  height: number;
+  detections: NativeDetection[];
+  tracks: NativeTrack[];
+}
+export interface NativeEvent {
+  kind: 'state' | 'warning' | 'error' | 'end';
+  stream: number;
+  state?: string;
+  message?: string;
+  error?: CamtrackError;
+}
+export interface NativeStreamStats {
+  handle: number;
+  id: string;
+  url: string;
+  state: string;
+  codec: string;
+  live: boolean;
+  width: number;
+  height: number;
+  nominalFps: number;
+  packets: number;
+  decoded: number;
+  corrupt: number;
+  submitted: number;
+  delivered: number;
+  droppedBusy: number;
+  droppedFpsLimit: number;
+  droppedInference: number;
+  lastFrameAgeMs: number;
+  lastError?: string;
+}
+export interface NativePipelineStats {
+  batches: number;
+  images: number;
+  failedBatches: number;
+  resultWaits: number;
+  meanBatchFill: number;
+  meanInferMs: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencyMaxMs: number;
+  latencySamples: number;
+  inFlight: number;
+  streams: NativeStreamStats[];
+}
+export interface NativeModelConfig {
+  inputWidth: number;
+  inputHeight: number;
+  channelOrder: 'rgb' | 'bgr';
+  letterbox: 'center' | 'top-left';
+  padValue: number;
+  scale: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  layout: 'ultralytics' | 'yolox' | 'e2e';
+  numClasses: number;
+  numAnchors: number;
+  outputElemsPerImage: number;
+  batchSize: number;
+  fixedBatch: boolean;
+  scoreThreshold: number;
+  nmsIou: number;
+  classAgnosticNms: boolean;
+  nmsForEndToEnd: boolean;
+  maxDetections: number;
+  strides?: number[];
+}
+export interface NativeStreamConfig {
+  id: string;
+  url: string;
+  rtspTransport: 'tcp' | 'udp';
+  openTimeoutMs: number;
+  readTimeoutMs: number;
+  loop: boolean;
+  decoderThreads: number;
+  fpsLimit: number;
+  live: 'auto' | 'true' | 'false';
+  tracker: 'bytetrack' | 'none';
+  byteTrack: {
+    trackThresh: number;
+    highThresh: number;
+    matchThresh: number;
+    trackBuffer: number;
+    frameRate: number;
+    classAware: boolean;
+    trackBufferSeconds: number;
+  };
+}
+export interface NativePipeline {
+  readonly id: number;
+  addStream(config: NativeStreamConfig): number;
+  removeStream(handle: number): void;
+  stats(): NativePipelineStats;
+  flush(onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void): void;
+  close(): void;
+}
+export interface NativeFeature {
+  available: boolean;
+  reason?: string;
+}
+export interface NativeCapabilities {
+  cuda: NativeFeature & {
+    compiled: boolean;
+    driverVersion: number;
+    runtimeVersion: number;
+    devices: { index: number; name: string; computeCapability: string; totalMemoryBytes: number }[];
+  };
+  nvdec: NativeFeature;
+  tensorrt: NativeFeature & { compiled: boolean };
+  ffmpeg: {
+    version: string;
+    avformat: string;
+    avcodec: string;
+    avutil: string;
+    swscale: string;
+    hwaccels: string[];
+    cudaDecoders: string[];
+    nvdecHwaccelCodecs: string[];
+  };
+}
+export interface NativeModule {
+  NativePipeline: new (
+    config: { model: NativeModelConfig; batching: { maxWaitMs: number; resultCapacity: number } },
+    onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void,
+  ) => NativePipeline;
+  attachWorker(
+    pipelineId: number,
+    inputs: Float32Array[],
+    outputs: Float32Array[],
+    onSubmit: (slot: number, images: number) => void,
+    name?: string,
+  ): number;
+  completeBatch(pipelineId: number, worker: number, slot: number, ok: boolean, error?: string): void;
+  detachWorker(pipelineId: number, worker: number): void;
+  capabilities(): NativeCapabilities;
+  setErrorClass(cls: typeof CamtrackError): void;
+  buildInfo: { cuda: boolean; tensorrt: boolean; napiVersion: number };
+}
+
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+let cached: NativeModule | undefined;
+
+/** Loads the addon once (per thread). `explicitPath` wins over every other candidate. */
+export function loadNative(explicitPath?: string): NativeModule {
+  if (cached && !explicitPath) return cached;
+  const require = createRequire(import.meta.url);
+  const candidates: { label: string; file: string }[] = [];
+  if (explicitPath) candidates.push({ label: 'explicit path', file: explicitPath });
+  if (process.env.CAMTRACK_NATIVE_PATH) candidates.push({ label: 'CAMTRACK_NATIVE_PATH', file: process.env.CAMTRACK_NATIVE_PATH });
+  candidates.push({ label: 'local build', file: path.join(packageRoot, 'build', 'Release', 'camtrack.node') });
+  candidates.push({
+    label: 'prebuild',
+    file: path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'camtrack.node'),
+  });
+  const attempts: string[] = [];
+  for (const c of candidates) {
+    if (!existsSync(c.file)) {
+      attempts.push(`  - ${c.label}: ${c.file} (not found)`);
+      continue;
+    }
+    try {
+      const mod = require(c.file) as NativeModule;
+      mod.setErrorClass(CamtrackError);
+      if (!explicitPath) cached = mod;
+      return mod;
+    } catch (err) {
+      attempts.push(`  - ${c.label}: ${c.file} (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+  throw new CamtrackError(
+    `Could not load the camtrack native addon. Tried:\n${attempts.join('\n')}`,
+    'ERR_CAMTRACK_NATIVE_LOAD',
+    {
+      hint:
+        'build it with `npm run build:native` in the package directory (needs FFmpeg dev libraries: ' +
+        '`sudo ./scripts/install-system-deps.sh`); `npx camtrack doctor` shows what is missing',
+    },
+  );
+}

@@ -1,0 +1,342 @@
+/**
+ * Pipeline: owns the native pipeline, its inference backend, its streams and their result delivery.
+ *
+ *   const pipeline = await Pipeline.create({ model: 'yolox_nano.onnx' });
+ *   const cam = pipeline.addStream({ id: 'door', url: 'rtsp://…' });
+ *   for await (const r of cam.results()) console.log(r.tracks);
+ *   await pipeline.close();
+ *
+ * Events: 'result' (FrameResult), 'state' (Stream, state), 'warning' (CamtrackError, Stream),
+ * 'error' (CamtrackError, Stream) — only emitted when someone listens, so a failing camera never throws —,
+ * 'streamEnd' (Stream, finalState).
+ *
+ * Threads: every pixel stays in native threads; results reach this thread once per batch (see native/binding).
+ * Close order: native stop (sources → batcher → in-flight batches → threads) → last results delivered →
+ * inference workers detached and terminated → streams ended.
+ */
+import { EventEmitter } from 'node:events';
+
+import { OnnxRuntimeBackend } from './backends/onnxruntime.js';
+import { selectBackend } from './capabilities.js';
+import {
+  normaliseConfig,
+  normaliseStream,
+  type NormalisedConfig,
+  type NormalisedStream,
+  type PipelineConfig,
+  type StreamOptions,
+} from './config.js';
+import { CamtrackError, ConfigError, InvalidStateError } from './errors.js';
+import { resolveModel, type ResolvedModel } from './models/resolve.js';
+import {
+  loadNative,
+  type NativeEvent,
+  type NativeFrameResult,
+  type NativeModelConfig,
+  type NativePipeline,
+  type NativeStreamConfig,
+} from './native.js';
+import { ResultQueue } from './result-queue.js';
+import { Stream } from './stream.js';
+import type { Detection, FrameResult, PipelineStats, StreamState, StreamStats, Track } from './types.js';
+
+export class Pipeline extends EventEmitter {
+  readonly #native: NativePipeline;
+  readonly #backend: OnnxRuntimeBackend;
+  readonly #config: NormalisedConfig;
+  readonly #model: ResolvedModel;
+  readonly #batchSize: number;
+  readonly #streams = new Map<string, Stream>();
+  readonly #byHandle = new Map<number, Stream>();
+  readonly #queues = new Set<ResultQueue<FrameResult>>();
+  readonly #fpsMarks = new Map<string, { t: number; delivered: number }>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(
+    native: NativePipeline,
+    backend: OnnxRuntimeBackend,
+    config: NormalisedConfig,
+    model: ResolvedModel,
+    batchSize: number,
+  ) {
+    super();
+    this.#native = native;
+    this.#backend = backend;
+    this.#config = config;
+    this.#model = model;
+    this.#batchSize = batchSize;
+  }
+
+  /** Validates the config, reads the model, starts the inference backend and the native pipeline. */
+  static async create(config: PipelineConfig): Promise<Pipeline> {
+    const cfg = normaliseConfig(config);
+    const model = await resolveModel(cfg.model);
+    const native = loadNative();
+    const backendName = selectBackend(cfg.inference.backend, native.capabilities());
+    // A fixed batch dimension decides the batch size; a dynamic one takes maxBatchSize.
+    const batchSize = model.fixedBatch ?? cfg.batching.maxBatchSize;
+    const nativeModel: NativeModelConfig = {
+      inputWidth: model.inputWidth,
+      inputHeight: model.inputHeight,
+      channelOrder: model.channelOrder,
+      letterbox: model.letterbox,
+      padValue: model.padValue,
+      scale: model.scale,
+      mean: model.mean,
+      std: model.std,
+      layout: model.layout,
+      numClasses: model.numClasses,
+      numAnchors: model.numAnchors,
+      outputElemsPerImage: model.outputElemsPerImage,
+      batchSize,
+      fixedBatch: model.fixedBatch !== null,
+      scoreThreshold: cfg.detection.scoreThreshold,
+      nmsIou: cfg.detection.nmsIou,
+      classAgnosticNms: cfg.detection.classAgnostic,
+      nmsForEndToEnd: cfg.detection.nmsForEndToEnd,
+      maxDetections: cfg.detection.maxDetections,
+    };
+    let pipeline: Pipeline | undefined;
+    const deliver = (results: NativeFrameResult[], events: NativeEvent[]): void => pipeline?.deliver(results, events);
+    const nativePipeline = new native.NativePipeline(
+      { model: nativeModel, batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity } },
+      deliver,
+    );
+    let backend: OnnxRuntimeBackend;
+    try {
+      if (backendName !== 'onnxruntime') throw new CamtrackError(`backend ${backendName} is not available`, 'ERR_CAMTRACK_UNSUPPORTED');
+      backend = await OnnxRuntimeBackend.create({
+        pipelineId: nativePipeline.id,
+        model,
+        batchSize,
+        workers: cfg.inference.workers,
+        ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
+        executionProviders: cfg.inference.executionProviders,
+      });
+    } catch (err) {
+      nativePipeline.close();
+      throw err;
+    }
+    pipeline = new Pipeline(nativePipeline, backend, cfg, model, batchSize);
+    for (const s of cfg.streams) pipeline.addStream(s);
+    return pipeline;
+  }
+
+  /** The resolved model: input size, layout, class names, batch policy. */
+  get model(): Readonly<ResolvedModel> {
+    return this.#model;
+  }
+  get batchSize(): number {
+    return this.#batchSize;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+  get streams(): Stream[] {
+    return [...this.#streams.values()];
+  }
+  getStream(id: string): Stream | undefined {
+    return this.#streams.get(id);
+  }
+
+  /** Starts a stream. Throws ConfigError for bad options or a duplicate id; connection errors arrive as events. */
+  addStream(options: StreamOptions): Stream {
+    this.#assertOpen();
+    const s = normaliseStream(options, 'stream', this.#config.tracker);
+    if (this.#streams.has(s.id)) throw new ConfigError('stream.id', `Duplicate stream id ${JSON.stringify(s.id)}`);
+    const handle = this.#native.addStream(toNativeStream(s));
+    const stream = new Stream(
+      { removeStream: (id) => this.removeStream(id), streamStats: (id) => this.#streamStats(id) },
+      handle,
+      s,
+    );
+    this.#streams.set(s.id, stream);
+    this.#byHandle.set(handle, stream);
+    this.#fpsMarks.set(s.id, { t: performance.now(), delivered: 0 });
+    return stream;
+  }
+
+  /** Stops a stream (its in-flight frames are discarded) and ends its iterators with state 'stopped'. */
+  async removeStream(id: string): Promise<void> {
+    const stream = this.#streams.get(id);
+    if (!stream || this.#closed) return;
+    this.#native.removeStream(stream.handle);
+    this.#streams.delete(id);
+    this.#byHandle.delete(stream.handle);
+    this.#fpsMarks.delete(id);
+    stream._end(stream.ended ? stream.state : 'stopped');
+  }
+
+  /** Results of all streams, interleaved in delivery order; bounded (drops oldest) like Stream#results(). */
+  results(options: { queueSize?: number } = {}): AsyncIterableIterator<FrameResult> {
+    const q: ResultQueue<FrameResult> = new ResultQueue(options.queueSize ?? 256, () => this.#queues.delete(q));
+    if (this.#closed) q.end();
+    else this.#queues.add(q);
+    return q;
+  }
+
+  stats(): PipelineStats {
+    this.#assertOpen();
+    const n = this.#native.stats();
+    return {
+      backend: this.#backend.name,
+      batchSize: this.#batchSize,
+      batches: n.batches,
+      images: n.images,
+      failedBatches: n.failedBatches,
+      meanBatchFill: n.meanBatchFill,
+      meanInferMs: n.meanInferMs,
+      latency: { p50Ms: n.latencyP50Ms, p99Ms: n.latencyP99Ms, maxMs: n.latencyMaxMs, samples: n.latencySamples },
+      inFlight: n.inFlight,
+      resultWaits: n.resultWaits,
+      streams: n.streams.map((s) => this.#toStreamStats(s)),
+    };
+  }
+
+  #streamStats(id: string): StreamStats | undefined {
+    if (this.#closed) return undefined;
+    const s = this.#native.stats().streams.find((x) => x.id === id);
+    return s ? this.#toStreamStats(s) : undefined;
+  }
+
+  #toStreamStats(s: ReturnType<NativePipeline['stats']>['streams'][number]): StreamStats {
+    const mark = this.#fpsMarks.get(s.id);
+    const now = performance.now();
+    let fps = 0;
+    if (mark) {
+      const dt = (now - mark.t) / 1000;
+      fps = dt > 0 ? (s.delivered - mark.delivered) / dt : 0;
+      if (dt >= 0.5) this.#fpsMarks.set(s.id, { t: now, delivered: s.delivered });
+    }
+    return {
+      id: s.id,
+      url: s.url,
+      state: s.state as StreamState,
+      live: s.live,
+      codec: s.codec,
+      width: s.width,
+      height: s.height,
+      nominalFps: s.nominalFps,
+      packets: s.packets,
+      framesDecoded: s.decoded,
+      framesCorrupt: s.corrupt,
+      framesSubmitted: s.submitted,
+      framesDelivered: s.delivered,
+      dropped: { busy: s.droppedBusy, fpsLimit: s.droppedFpsLimit, inference: s.droppedInference, consumer: 0 },
+      lastFrameAgeMs: s.lastFrameAgeMs,
+      fps,
+      ...(s.lastError ? { lastError: s.lastError } : {}),
+    };
+  }
+
+  /** Resolves when every current stream has ended (files at their end; live streams only when they fail/stop). */
+  async whenAllEnded(): Promise<void> {
+    await Promise.all(this.streams.map((s) => s.whenEnded()));
+  }
+
+  /** Stops everything and releases native resources and workers. Idempotent; later calls return the same promise. */
+  close(): Promise<void> {
+    this.#closing ??= this.#doClose();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #doClose(): Promise<void> {
+    if (this.#closed) return;
+    // Native stop joins source threads and waits (bounded) for batches in flight on the workers, which run on
+    // their own threads, so blocking this thread briefly cannot deadlock.
+    this.#native.close();
+    this.#native.flush((r, e) => this.deliver(r, e));
+    this.#closed = true;
+    await this.#backend.close();
+    for (const s of this.#streams.values()) s._end(s.ended ? s.state : 'stopped');
+    for (const q of this.#queues) q.end();
+    this.#queues.clear();
+    this.#streams.clear();
+    this.#byHandle.clear();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed || this.#closing) throw new InvalidStateError('pipeline is closed');
+  }
+
+  /** @internal called from the native delivery callback (once per batch). Never throws. */
+  private deliver(results: NativeFrameResult[], events: NativeEvent[]): void {
+    const names = this.#model.classNames;
+    for (const n of results) {
+      const stream = this.#byHandle.get(n.stream);
+      if (!stream) continue;
+      const detections: Detection[] = n.detections.map((d) => ({ ...d, label: names[d.classId] ?? String(d.classId) }));
+      const tracks: Track[] = n.tracks.map((t) => ({ ...t, label: names[t.classId] ?? String(t.classId) }));
+      const r: FrameResult = {
+        streamId: stream.id,
+        frameIndex: n.frameIndex,
+        ptsMs: n.ptsMs,
+        timestampMs: n.wallMs,
+        latencyMs: n.latencyMs,
+        width: n.width,
+        height: n.height,
+        detections,
+        tracks,
+      };
+      stream._deliver(r);
+      for (const q of this.#queues) q.push(r);
+      this.#safeEmit('result', r);
+    }
+    for (const e of events) {
+      const stream = this.#byHandle.get(e.stream);
+      if (!stream) continue;
+      if (e.kind === 'state' && e.state) {
+        stream._setState(e.state as StreamState);
+        this.#safeEmit('state', stream, e.state);
+      } else if ((e.kind === 'error' || e.kind === 'warning') && e.error) {
+        stream._error(e.error, e.kind === 'error');
+        if (this.listenerCount(e.kind) > 0) this.#safeEmit(e.kind, e.error, stream);
+      } else if (e.kind === 'end') {
+        const state = (e.state as StreamState) ?? 'ended';
+        stream._end(state);
+        this.#safeEmit('streamEnd', stream, state);
+      }
+    }
+  }
+
+  #safeEmit(name: string, ...args: unknown[]): void {
+    if (this.listenerCount(name) === 0) return;
+    try {
+      this.emit(name, ...args);
+    } catch (err) {
+      // A throwing user listener must not break delivery for other streams: rethrow outside the native callback.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+}
+
+function toNativeStream(s: NormalisedStream): NativeStreamConfig {
+  return {
+    id: s.id,
+    url: s.url,
+    rtspTransport: s.rtspTransport,
+    openTimeoutMs: s.openTimeoutMs,
+    readTimeoutMs: s.readTimeoutMs,
+    loop: s.loop,
+    decoderThreads: s.decoderThreads,
+    fpsLimit: s.fpsLimit,
+    live: s.live === 'auto' ? 'auto' : s.live ? 'true' : 'false',
+    tracker: s.tracker.type,
+    byteTrack: {
+      trackThresh: s.tracker.trackThresh,
+      highThresh: s.tracker.highThresh,
+      matchThresh: s.tracker.matchThresh,
+      trackBuffer: 30,
+      frameRate: 30,
+      classAware: s.tracker.classAware,
+      trackBufferSeconds: s.tracker.trackBufferSeconds,
+    },
+  };
+}

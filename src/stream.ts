@@ -1,0 +1,138 @@
+/**
+ * Stream: the handle of one camera/file/URL inside a Pipeline. Results arrive as a bounded async iterator
+ * (`for await (const r of stream.results())`), as 'result' events, or through onResult(). Lifecycle events:
+ * 'state' (state, previous), 'warning' (CamtrackError), 'error' (CamtrackError), 'end' (final state).
+ * Created by Pipeline#addStream(); removed with Pipeline#removeStream() or stream.remove().
+ */
+import { EventEmitter } from 'node:events';
+
+import type { NormalisedStream } from './config.js';
+import { CamtrackError, InvalidStateError, redactUrl } from './errors.js';
+import { ResultQueue } from './result-queue.js';
+import type { FrameResult, StreamState, StreamStats } from './types.js';
+
+/** @internal what Stream needs from its pipeline. */
+export interface StreamOwner {
+  removeStream(id: string): Promise<void>;
+  streamStats(id: string): StreamStats | undefined;
+}
+
+export class Stream extends EventEmitter {
+  readonly id: string;
+  /** The URL with credentials removed. */
+  readonly url: string;
+  /** @internal native handle */
+  readonly handle: number;
+  readonly options: Readonly<NormalisedStream>;
+  #state: StreamState = 'connecting';
+  #lastError: CamtrackError | undefined;
+  readonly #queues = new Set<ResultQueue<FrameResult>>();
+  readonly #owner: StreamOwner;
+  #ended = false;
+  #consumerDrops = 0;
+  readonly #endPromise: Promise<StreamState>;
+  #resolveEnd!: (s: StreamState) => void;
+
+  /** @internal use Pipeline#addStream() */
+  constructor(owner: StreamOwner, handle: number, options: NormalisedStream) {
+    super();
+    this.#owner = owner;
+    this.handle = handle;
+    this.id = options.id;
+    this.url = redactUrl(options.url);
+    this.options = options;
+    this.#endPromise = new Promise((resolve) => (this.#resolveEnd = resolve));
+  }
+
+  get state(): StreamState {
+    return this.#state;
+  }
+  get lastError(): CamtrackError | undefined {
+    return this.#lastError;
+  }
+  get ended(): boolean {
+    return this.#ended;
+  }
+  /** Resolves with the final state ('ended', 'failed' or 'stopped') once the stream's last result was delivered. */
+  whenEnded(): Promise<StreamState> {
+    return this.#endPromise;
+  }
+
+  /**
+   * Results of this stream in frame order, as a bounded async iterator (capacity `resultQueueSize`, default 64;
+   * when full the oldest is dropped and counted in stats().dropped.consumer). Ends when the stream ends.
+   */
+  results(): AsyncIterableIterator<FrameResult> {
+    const q: ResultQueue<FrameResult> = new ResultQueue(this.options.resultQueueSize, () => {
+      this.#consumerDrops += q.dropped;
+      this.#queues.delete(q);
+    });
+    if (this.#ended) q.end();
+    else this.#queues.add(q);
+    return q;
+  }
+
+  /** Calls `fn` for every result (same as on('result', fn)); returns a function that unsubscribes. */
+  onResult(fn: (r: FrameResult) => void): () => void {
+    this.on('result', fn);
+    return () => this.off('result', fn);
+  }
+
+  stats(): StreamStats {
+    const s = this.#owner.streamStats(this.id);
+    if (!s) throw new InvalidStateError(`stream ${JSON.stringify(this.id)} was removed`);
+    let consumer = this.#consumerDrops;
+    for (const q of this.#queues) consumer += q.dropped;
+    s.dropped.consumer = consumer;
+    return s;
+  }
+
+  /** Stops and removes this stream from its pipeline. */
+  remove(): Promise<void> {
+    return this.#owner.removeStream(this.id);
+  }
+
+  /** @internal */
+  _deliver(r: FrameResult): void {
+    for (const q of this.#queues) q.push(r);
+    if (this.listenerCount('result') > 0) {
+      try {
+        this.emit('result', r);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  /** @internal */
+  _setState(state: StreamState): void {
+    if (state === this.#state) return;
+    const prev = this.#state;
+    this.#state = state;
+    this.emit('state', state, prev);
+  }
+
+  /** @internal */
+  _error(err: CamtrackError, fatal: boolean): void {
+    if (fatal) this.#lastError = err;
+    const name = fatal ? 'error' : 'warning';
+    // An 'error' event without a listener would throw; a broken camera must never crash the process.
+    if (this.listenerCount(name) > 0) this.emit(name, err);
+  }
+
+  /** @internal */
+  _end(state: StreamState): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this._setState(state);
+    for (const q of this.#queues) {
+      this.#consumerDrops += q.dropped;
+      q.end();
+    }
+    this.#queues.clear();
+    this.emit('end', state);
+    this.#resolveEnd(state);
+  }
+}
