@@ -6,7 +6,7 @@
 // Extra arguments go to vitest unchanged, e.g. `npm test -- test/unit` or `npm test -- -t 'TUD-Campus'`.
 // Before running it says (without stopping) when the native addon or the compiled TypeScript is missing,
 // because the addon/e2e tiers need them while the unit tier does not.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -16,6 +16,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const resultsDir = path.join(root, 'test-results');
 const jsonFile = path.join(resultsDir, 'vitest.json');
+
+// Compile the TypeScript first so the addon/e2e tiers (which import the built package, dist/) never test stale
+// output. Fast (a few seconds) and a no-op for an unchanged tree apart from the time it takes.
+try {
+  const tsc = path.join(path.dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) console.warn('[camtrack] TypeScript build failed (see above); running the tests anyway.');
+} catch {
+  // typescript is a devDependency; without it dist/ is whatever was built before.
+}
 
 const missing = [];
 if (!existsSync(path.join(root, 'build', 'Release', 'camtrack.node'))) missing.push('the native addon (build/Release/camtrack.node)');

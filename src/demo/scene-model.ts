@@ -15,17 +15,21 @@
  *    is HI where b=1, LO where b=0), the weights are g·(2b−1) and the bias puts the threshold half-way between
  *    the class colour's response and that of the nearest other colour (which is (HI−LO) lower, since every
  *    other palette colour differs in at least one channel). Background and letterbox grey fall far below.
- *    Result: ≈1 where the pixel has the class colour, ≈0 elsewhere.
- * 2. Window fill test, grouped Conv K×K (one group per class), stride s, no padding, + Sigmoid: the window's
- *    mean indicator m, mapped through sigmoid(a·(m − m0)). K is the square's side in input pixels, so m ≈ 1
- *    only when the window sits on a square; a window shifted by d pixels loses d·K pixels of fill, and m0 is
- *    set so that windows with IoU < ~0.7 to the square score below 0.5.
- * 3. Reshape to [B,nc,N]; boxes are a constant [1,4,N] (window centre = ix·s + K/2, w = h = K), broadcast to
- *    the batch by adding it to 0·ReduceSum(scores) (works for a dynamic batch); Concat on axis 1.
+ *    Result: ind_c ≈ 1 where the pixel has the class colour, ≈ 0 elsewhere.
+ * 2. Window sums, as two separable grouped convolutions (1×L then L×1, stride s) over ind_c, for each anchor:
+ *    - fill: the mean of ind_c over the K×K window at (ix·s, iy·s) → score = sigmoid(a·(fill − m0)). K is the
+ *      square's side in input pixels, so the fill is ≈ 1 only when the window sits on a square;
+ *    - mass and x/y moments of ind_c over the larger L×L window (L = K + 2s, centred on the K window, zero
+ *      padded at the borders), which contains the whole square whenever the K window is within s px of it.
+ * 3. Box: centre = centroid of the colour mass in the L window (moments / mass, the classes weighted by their
+ *    scores), w = h = K. All anchors near a square therefore give (almost) the same, sub-pixel box, and NMS
+ *    keeps one. Reshape/Split/Squeeze arrange [B,nc,N]; Concat(cx, cy, w, h, scores) on axis 1. Nothing
+ *    depends on the batch size, so `batch: 'dynamic'` works.
  *
- * Accuracy: with stride 2 the best anchor is within 1 px of the square in each axis (IoU ≥ 0.82 in input
- * pixels); neighbouring anchors score lower and overlap it heavily, so class-aware NMS leaves one box per
- * square. See test/unit/scene-model.test.ts for the measured behaviour.
+ * Measured (test/unit/scene-model.test.ts and a 250-frame libx264 round trip): every fully visible square is
+ * found with IoU ≥ 0.94 to the ground truth and no confident (> 0.5) detection lies off a square; roughly 3 in 4
+ * of the squares that are partly hidden (but at least half visible) are found too. Runs in about 6–10 ms per 320×320 frame with
+ * onnxruntime-node on 2 CPU cores (noisy shared machine).
  */
 
 import { createHash } from 'node:crypto';
@@ -67,7 +71,11 @@ export interface SceneDetectorOptions {
 
 /** Gain of the per-pixel colour test (logit margin = g·(HI−LO)/2 ≈ 6 at the palette colours). */
 const PIXEL_GAIN = 15;
-/** Gain and threshold of the window fill test: score = sigmoid(a·(m − m0)), m = window's mean indicator. */
+/**
+ * Gain and threshold of the window fill test: score = sigmoid(a·(m − m0)), m = the K×K window's mean indicator.
+ * m0 = 0.6 keeps squares that are up to ~40% hidden (tuned on the demo scenes: no confident false positives,
+ * fully visible squares score > 0.999).
+ */
 const WINDOW_GAIN = 40;
 const WINDOW_THRESHOLD = 0.6;
 
@@ -148,7 +156,7 @@ export function buildSceneDetectorOnnx(opts: SceneDetectorOptions = {}): Uint8Ar
     pixB.push(-PIXEL_GAIN * (target - gap / 2));
   }
 
-  // 2.+3. Separable window sums. L = K + 2·margin is the box-regression window, centred on the K×K fill
+  // 2. Separable window sums. L = K + 2·margin is the box-regression window, centred on the K×K fill
   // window; both start at anchor origin ix·s (the L window at ix·s − margin, through zero padding).
   const margin = s; // the L window contains the square whenever the K window is within s of it
   const L = K + 2 * margin;

@@ -27,7 +27,7 @@ const assetsDir = process.env.CAMTRACK_ASSETS ?? path.resolve(repoRoot, '../shar
 const modelsDir = path.join(assetsDir, 'models');
 const haveAssets = existsSync(modelsDir);
 if (!haveAssets) {
-  if (process.env.CI === 'true') {
+  if (process.env['CI'] === 'true') {
     throw new Error(`CI=true but the shared test assets are missing: ${modelsDir} (set CAMTRACK_ASSETS)`);
   }
   console.warn(`[onnx-proto.test] SKIP shared-model cases: ${modelsDir} not found (set CAMTRACK_ASSETS)`);

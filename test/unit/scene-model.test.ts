@@ -30,7 +30,7 @@ const SCORE = 0.5;
 const ffmpeg = findFfmpeg();
 const haveFfmpeg = spawnSync(ffmpeg, ['-version']).status === 0;
 if (!haveFfmpeg) {
-  if (process.env.CI === 'true') throw new Error(`CI=true but ffmpeg cannot be run (${ffmpeg})`);
+  if (process.env['CI'] === 'true') throw new Error(`CI=true but ffmpeg cannot be run (${ffmpeg})`);
   console.warn(`[scene-model.test] SKIP encoded-video cases: cannot run ${ffmpeg} (apt-get install -y ffmpeg)`);
 }
 

@@ -25,7 +25,7 @@ const ffmpeg = findFfmpeg();
 const ffprobe = process.env['FFPROBE_PATH'] || (ffmpeg === 'ffmpeg' ? 'ffprobe' : path.join(path.dirname(ffmpeg), 'ffprobe'));
 const haveFfmpeg = spawnSync(ffmpeg, ['-version']).status === 0 && spawnSync(ffprobe, ['-version']).status === 0;
 if (!haveFfmpeg) {
-  if (process.env.CI === 'true') throw new Error(`CI=true but ffmpeg/ffprobe cannot be run (${ffmpeg}, ${ffprobe})`);
+  if (process.env['CI'] === 'true') throw new Error(`CI=true but ffmpeg/ffprobe cannot be run (${ffmpeg}, ${ffprobe})`);
   console.warn(`[scene.test] SKIP encoder cases: cannot run ${ffmpeg} / ${ffprobe} (apt-get install -y ffmpeg)`);
 }
 

@@ -264,7 +264,6 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
     AVFrame* frame = nullptr;
     while (!s.stop.load(std::memory_order_relaxed) && src.NextFrame(&frame)) {
       ++frame_index;
-      const int64_t decoded_at = SteadyNowNs();
       const int64_t pts = src.last_pts_ms();
       if (min_gap_ms > 0) {
         if (double(pts) + 0.5 < next_pts_ms) {
@@ -279,6 +278,9 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
         s.dropped_busy.fetch_add(1, std::memory_order_relaxed);  // live: keep the newest, count what we skip
         continue;
       }
+      // Latency is measured from here: for a file the source may have waited for a free slot (backpressure),
+      // which is not latency; for a live stream Acquire never waits, so this is right after decode.
+      const int64_t decoded_at = SteadyNowNs();
       ImageMeta meta;
       meta.stream = sp;
       meta.frame_index = frame_index;

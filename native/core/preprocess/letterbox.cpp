@@ -134,4 +134,39 @@ LetterboxInfo ReferenceLetterboxNv12(const uint8_t* y, int y_pitch, const uint8_
   return ComputeLetterbox(w, h, spec);
 }
 
+LetterboxInfo ReferenceLetterboxRgb24(const uint8_t* rgb, int rgb_pitch, int w, int h, const ModelInputSpec& spec,
+                                      float* dst) {
+  if (!rgb || !dst) throw Error(ErrorCode::kInvalidArgument, "preprocess", "null image or destination");
+  if (rgb_pitch < 3 * w) throw Error(ErrorCode::kInvalidArgument, "preprocess", "pitch smaller than the row");
+  const detail::LetterboxParams p = detail::MakeLetterboxParams(w, h, spec, YuvColorSpace::kBt601Limited);
+  const size_t plane = static_cast<size_t>(spec.width) * spec.height;
+  for (int oy = 0; oy < spec.height; ++oy) {
+    for (int ox = 0; ox < spec.width; ++ox) {
+      const int rx = ox - p.pad_x, ry = oy - p.pad_y;
+      float v[3];
+      if (rx < 0 || ry < 0 || rx >= p.new_w || ry >= p.new_h) {
+        v[0] = p.pad[0], v[1] = p.pad[1], v[2] = p.pad[2];
+      } else {
+        const float sx = detail::Clampf((rx + 0.5f) * p.inv_sx - 0.5f, 0.f, static_cast<float>(w - 1));
+        const float sy = detail::Clampf((ry + 0.5f) * p.inv_sy - 0.5f, 0.f, static_cast<float>(h - 1));
+        const int x0 = static_cast<int>(sx), y0 = static_cast<int>(sy);
+        const int x1 = std::min(x0 + 1, w - 1), y1 = std::min(y0 + 1, h - 1);
+        const float fx = sx - x0, fy = sy - y0;
+        const uint8_t* r0 = rgb + static_cast<size_t>(y0) * rgb_pitch;
+        const uint8_t* r1 = rgb + static_cast<size_t>(y1) * rgb_pitch;
+        float c[3];
+        for (int k = 0; k < 3; ++k)
+          c[k] = detail::Lerp(detail::Lerp(r0[3 * x0 + k], r0[3 * x1 + k], fx),
+                              detail::Lerp(r1[3 * x0 + k], r1[3 * x1 + k], fx), fy);
+        for (int k = 0; k < 3; ++k) v[k] = c[p.src_ch[k]] * p.a[k] + p.b[k];
+      }
+      const size_t i = static_cast<size_t>(oy) * spec.width + ox;
+      dst[i] = v[0];
+      dst[plane + i] = v[1];
+      dst[2 * plane + i] = v[2];
+    }
+  }
+  return ComputeLetterbox(w, h, spec);
+}
+
 }  // namespace camtrack::preprocess

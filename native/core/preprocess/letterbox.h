@@ -65,6 +65,11 @@ LetterboxInfo ReferenceLetterboxNv12(const uint8_t* y, int y_pitch, const uint8_
                                      const ModelInputSpec& spec, float* dst,
                                      YuvColorSpace color_space = YuvColorSpace::kBt601Limited);
 
+// Reference letterbox of a packed RGB24 host image (rgb_pitch bytes per row), same sampling as the NV12 one
+// (half-pixel-centre bilinear, edge clamping, float, no rounding). Slow; thread-safe; caller owns all buffers.
+LetterboxInfo ReferenceLetterboxRgb24(const uint8_t* rgb, int rgb_pitch, int w, int h, const ModelInputSpec& spec,
+                                      float* dst);
+
 // The CPU production path. One instance per stream (or per thread): NOT thread-safe.
 // Owns a swscale context and a scratch buffer, both re-created only when the source size / pixel format /
 // colour space or the resized size changes (a resolution change mid-stream is supported). After the first frame

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# One-command set-up on a fresh Debian/Ubuntu machine, run from the package directory:
+#   1. system packages (FFmpeg libraries for the addon; GStreamer RTSP server + Redis for the test suite),
+#      through scripts/install-system-deps.sh — explicit, never from an npm hook; uses sudo when not root.
+#      Set CAMTRACK_NO_TEST_DEPS=1 to install only what the product itself needs.
+#   2. npm install (builds the native addon with cmake-js and the TypeScript)
+#   3. npx camtrack demo (the real pipeline on the built-in scene, no GPU or internet needed)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ "${CAMTRACK_NO_TEST_DEPS:-}" = 1 ]; then
+  ./scripts/install-system-deps.sh
+else
+  ./scripts/install-system-deps.sh --with-test-deps
+fi
+npm install
+npx camtrack demo
