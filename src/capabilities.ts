@@ -37,9 +37,16 @@ export function selectBackend(requested: BackendName, _native: NativeCapabilitie
 function onnxruntimeInfo(): Capabilities['onnxruntime'] {
   try {
     const require = createRequire(import.meta.url);
-    const ort = require('onnxruntime-node') as { env: { versions: { node?: string; common?: string } }; listSupportedBackends?: () => { name: string }[] };
+    const ort = require('onnxruntime-node') as {
+      env: { versions: { node?: string; common?: string } };
+      listSupportedBackends?: () => { name: string; bundled: boolean }[];
+    };
     const version = ort.env?.versions?.node ?? ort.env?.versions?.common;
-    const eps = ort.listSupportedBackends ? ort.listSupportedBackends().map((b) => b.name) : ['cpu'];
+    // Non-bundled providers (cuda, tensorrt) need binaries that onnxruntime-node's install script downloads;
+    // this package skips that download (offline install), so they are listed as such, not as available.
+    const eps = ort.listSupportedBackends
+      ? ort.listSupportedBackends().map((b) => (b.bundled ? b.name : `${b.name} (needs onnxruntime-node's GPU binaries; not installed)`))
+      : ['cpu'];
     return { available: true, ...(version ? { version } : {}), executionProviders: eps };
   } catch (err) {
     return { available: false, executionProviders: [], reason: (err as Error).message.split('\n')[0] ?? 'load failed' };

@@ -9,20 +9,18 @@
  */
 
 import { readFile } from 'node:fs/promises';
+import { CamtrackError } from '../errors.js';
 import { dataTypeName, decodeModel, type OnnxDim, type OnnxModel } from './onnx-proto.js';
 
 /** Error code of every error thrown by this module. */
 export const ERR_CAMTRACK_MODEL = 'ERR_CAMTRACK_MODEL';
 
-/** An Error with a `code` property, as thrown by camtrack's JS layer. */
-export interface CamtrackError extends Error {
-  code: string;
-}
-
 function modelError(message: string, cause?: unknown): CamtrackError {
-  const err = new Error(message, cause === undefined ? undefined : { cause }) as CamtrackError;
-  err.code = ERR_CAMTRACK_MODEL;
-  return err;
+  return new CamtrackError(message, ERR_CAMTRACK_MODEL, {
+    stage: 'model',
+    hint: 'give the path of an ONNX detector file (e.g. exported by Ultralytics or YOLOX)',
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /** Everything camtrack needs to know about a detector file before loading it. Plain data, immutable by use. */

@@ -1,0 +1,147 @@
+/**
+ * Trials `ort-raw` and `ort-raw-main`: the baseline the pipeline is measured against — raw onnxruntime-node
+ * inference of the same model, same batch size and same session options as the pipeline's inference worker
+ * (intraOpNumThreads = intraOpThreads ?? floor(cores / workers), interOpNumThreads 1, sequential,
+ * graphOptimizationLevel 'all'), on a pre-filled input tensor, with no decode, letterbox or postprocess.
+ *   - `ort-raw`: in worker_threads Workers (one session each, `workers` of them concurrently), as the pipeline
+ *     runs it — the number the acceptance ratio uses;
+ *   - `ort-raw-main`: one session on the main thread (what a naive user script would measure).
+ * Warm-up runs are excluded; fps counts images (batch × runs) over the wall time of the timed runs.
+ */
+import { Worker } from 'node:worker_threads';
+
+import { defaultIntraOpThreads } from '../backends/onnxruntime.js';
+import { normaliseConfig } from '../config.js';
+import { resolveModel } from '../models/resolve.js';
+import { makeInput } from './input.js';
+import { cpuPercent, round, summariseLatency } from './stats.js';
+import type { TrialRun, TrialSpec } from './types.js';
+
+/** What one inference loop needs (crosses into the worker as workerData). */
+export interface OrtLoopOptions {
+  modelPath: string;
+  inputName: string;
+  dims: [number, number, number, number];
+  input: Float32Array;
+  intraOpThreads: number;
+  executionProviders: string[];
+  warmup: number;
+  iterations: number;
+}
+
+/**
+ * Creates the session, runs `warmup` untimed inferences, calls `hooks.warm()` (the barrier), then runs
+ * `iterations` timed ones and returns their latencies in ms. Releases the session before returning.
+ */
+export async function runOrtLoop(o: OrtLoopOptions, hooks: { warm: () => Promise<void> }): Promise<number[]> {
+  const ort = (await import('onnxruntime-node')).default;
+  // Same options as src/backends/ort-worker.ts — keep them in step.
+  const session = await ort.InferenceSession.create(o.modelPath, {
+    intraOpNumThreads: o.intraOpThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    executionProviders: o.executionProviders,
+  });
+  try {
+    const feeds = { [o.inputName]: new ort.Tensor('float32', o.input, o.dims) };
+    for (let i = 0; i < o.warmup; i++) await session.run(feeds);
+    await hooks.warm();
+    const lat = new Array<number>(o.iterations);
+    for (let i = 0; i < o.iterations; i++) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      lat[i] = performance.now() - t0;
+    }
+    return lat;
+  } finally {
+    await session.release();
+  }
+}
+
+export async function runOrtRawTrial(spec: TrialSpec): Promise<TrialRun> {
+  const cfg = normaliseConfig({
+    model: spec.model,
+    inference: { workers: spec.workers, ...(spec.intraOpThreads !== undefined ? { intraOpThreads: spec.intraOpThreads } : {}) },
+    ...(spec.maxBatchSize !== undefined ? { batching: { maxBatchSize: spec.maxBatchSize } } : {}),
+  });
+  const model = await resolveModel(cfg.model);
+  // Same rules as Pipeline.create / OnnxRuntimeBackend.create.
+  const batch = model.fixedBatch ?? cfg.batching.maxBatchSize;
+  const intra = cfg.inference.intraOpThreads ?? defaultIntraOpThreads(cfg.inference.workers);
+  const onMain = spec.trial === 'ort-raw-main';
+  const sessions = onMain ? 1 : cfg.inference.workers;
+  const input = makeInput(model, spec.source, batch);
+  const iterations = Math.max(1, Math.ceil(spec.frames / batch / sessions));
+  const base: Omit<OrtLoopOptions, 'input'> = {
+    modelPath: model.path,
+    inputName: model.inputName,
+    dims: [batch, 3, model.inputHeight, model.inputWidth],
+    intraOpThreads: intra,
+    executionProviders: cfg.inference.executionProviders,
+    warmup: Math.max(1, Math.ceil(spec.warmup / batch)),
+    iterations,
+  };
+
+  let t0 = 0,
+    c0 = process.cpuUsage();
+  const startClock = (): void => {
+    c0 = process.cpuUsage();
+    t0 = performance.now();
+  };
+  let latencies: number[];
+  if (onMain) {
+    latencies = await runOrtLoop({ ...base, input: input.data }, { warm: async () => startClock() });
+  } else {
+    const workers = Array.from(
+      { length: sessions },
+      (_, i) => new Worker(new URL('./ort-raw-worker.js', import.meta.url), { workerData: { ...base, input: input.data }, name: `bench-ort-${i}` }),
+    );
+    try {
+      const warm: Promise<void>[] = [];
+      const done: Promise<number[]>[] = [];
+      for (const w of workers) {
+        let onWarm!: () => void;
+        warm.push(new Promise<void>((r) => (onWarm = r)));
+        done.push(
+          new Promise<number[]>((resolve, reject) => {
+            w.on('message', (m: { type: string; latenciesMs?: number[]; message?: string }) => {
+              if (m.type === 'warm') onWarm();
+              else if (m.type === 'done') resolve(m.latenciesMs!);
+              else if (m.type === 'error') reject(new Error(`ort-raw worker: ${m.message}`));
+            });
+            w.once('error', reject);
+          }),
+        );
+      }
+      // Barrier: every session loaded and warm before the clock starts, so all run concurrently in the window.
+      await Promise.race([Promise.all(warm), Promise.all(done)]);
+      startClock();
+      for (const w of workers) w.postMessage({ type: 'go' });
+      latencies = (await Promise.all(done)).flat();
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  }
+  const wallMs = performance.now() - t0;
+  const cpu = cpuPercent(c0, process.cpuUsage(), wallMs);
+  const images = iterations * sessions * batch;
+  return {
+    trial: spec.trial,
+    fps: round((images / wallMs) * 1000, 2),
+    frames: images,
+    wallMs: round(wallMs, 1),
+    latency: summariseLatency(latencies),
+    cpuPercent: cpu,
+    batchSize: batch,
+    intraOpThreads: intra,
+    workers: sessions,
+    details: {
+      thread: onMain ? 'main' : 'worker_threads',
+      input: input.kind,
+      ...(input.reason ? { inputFallbackReason: input.reason } : {}),
+      warmupRuns: base.warmup,
+      runsPerSession: iterations,
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * Trials `pipeline` (1 stream) and `pipeline-4x` (`streams` streams, default 4): the full public Pipeline on a
+ * looped file — decode, letterbox, batching, onnxruntime in its worker thread, NMS, ByteTrack, delivery to JS —
+ * consumed with `for await (const r of stream.results())` as a user would. The window starts when `warmup`
+ * results have been delivered (all streams together) and ends after `frames` more.
+ *
+ * Reported: fps (all streams), per-stream fps, decode → result latency p50/p99 (from the results' latencyMs in
+ * the window), CPU % of the process, main-thread event-loop delay p99 (perf_hooks.monitorEventLoopDelay), drops,
+ * and from pipeline.stats(): mean batch fill, mean inference time and how busy the inference workers were in the
+ * window (inference ms / (window ms × workers)) — a value well below 1 means the workers waited for frames.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+import { defaultIntraOpThreads } from '../backends/onnxruntime.js';
+import { Pipeline } from '../pipeline.js';
+import type { PipelineConfig } from '../config.js';
+import type { PipelineStats } from '../types.js';
+import { cpuPercent, round, summariseLatency } from './stats.js';
+import type { TrialRun, TrialSpec } from './types.js';
+
+/** The PipelineConfig a pipeline trial runs (also recorded in the report). */
+export function pipelineConfigFor(spec: TrialSpec): PipelineConfig {
+  return {
+    model: spec.model,
+    inference: {
+      backend: 'onnxruntime',
+      workers: spec.workers,
+      ...(spec.intraOpThreads !== undefined ? { intraOpThreads: spec.intraOpThreads } : {}),
+    },
+    batching: {
+      ...(spec.maxWaitMs !== undefined ? { maxWaitMs: spec.maxWaitMs } : {}),
+      ...(spec.maxBatchSize !== undefined ? { maxBatchSize: spec.maxBatchSize } : {}),
+    },
+  };
+}
+
+function inferMsTotal(s: PipelineStats): number {
+  return s.batches * s.meanInferMs;
+}
+
+export async function runPipelineTrial(spec: TrialSpec): Promise<TrialRun> {
+  const nStreams = spec.trial === 'pipeline' ? 1 : spec.streams;
+  const config = pipelineConfigFor(spec);
+  const pipeline = await Pipeline.create(config);
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  try {
+    const ids = Array.from({ length: nStreams }, (_, i) => `s${i}`);
+    const streams = ids.map((id) =>
+      pipeline.addStream({
+        id,
+        url: spec.source,
+        loop: true,
+        // Large enough that a briefly busy consumer never drops (drops would inflate nothing but hide stalls).
+        resultQueueSize: 1024,
+        ...(spec.decoderThreads !== undefined ? { decoderThreads: spec.decoderThreads } : {}),
+      }),
+    );
+    const target = spec.warmup + spec.frames;
+    let delivered = 0;
+    const perStream = new Map<string, number>(ids.map((id) => [id, 0]));
+    const latencies: number[] = [];
+    let t0 = 0,
+      t1 = 0,
+      c0 = process.cpuUsage(),
+      c1 = c0;
+    let s0: PipelineStats | undefined, s1: PipelineStats | undefined;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    const onResult = (streamId: string, latencyMs: number): void => {
+      delivered++;
+      if (delivered === spec.warmup) {
+        s0 = pipeline.stats();
+        loopDelay.enable();
+        c0 = process.cpuUsage();
+        t0 = performance.now();
+      } else if (delivered > spec.warmup && delivered <= target) {
+        latencies.push(latencyMs);
+        perStream.set(streamId, perStream.get(streamId)! + 1);
+        if (delivered === target) {
+          t1 = performance.now();
+          c1 = process.cpuUsage();
+          loopDelay.disable();
+          s1 = pipeline.stats();
+          resolveDone();
+        }
+      }
+    };
+    const consumers = streams.map(async (s) => {
+      for await (const r of s.results()) {
+        onResult(r.streamId, r.latencyMs);
+        if (delivered >= target) break;
+      }
+    });
+    const errors: string[] = [];
+    pipeline.on('error', (err: Error, s: { id: string }) => errors.push(`${s.id}: ${err.message}`));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`pipeline trial: ${delivered}/${target} results after ${spec.timeoutMs} ms${errors.length ? ` (${errors.join('; ')})` : ''}`)),
+        spec.timeoutMs,
+      );
+    });
+    const ended = Promise.all(consumers).then(() => {
+      if (delivered < target) throw new Error(`pipeline trial: streams ended after ${delivered}/${target} results${errors.length ? ` (${errors.join('; ')})` : ''}`);
+    });
+    try {
+      await Promise.race([done, timeout, ended]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const wallMs = t1 - t0;
+    const workers = spec.workers;
+    const intra = spec.intraOpThreads ?? defaultIntraOpThreads(workers);
+    const inferMs = inferMsTotal(s1!) - inferMsTotal(s0!);
+    const images = s1!.images - s0!.images;
+    const batches = s1!.batches - s0!.batches;
+    const drops = { busy: 0, fpsLimit: 0, inference: 0, consumer: 0 };
+    for (const s of streams) {
+      const d = s.stats().dropped;
+      drops.busy += d.busy;
+      drops.fpsLimit += d.fpsLimit;
+      drops.inference += d.inference;
+      drops.consumer += d.consumer;
+    }
+    return {
+      trial: spec.trial,
+      fps: round((spec.frames / wallMs) * 1000, 2),
+      frames: spec.frames,
+      wallMs: round(wallMs, 1),
+      latency: summariseLatency(latencies),
+      cpuPercent: cpuPercent(c0, c1, wallMs),
+      batchSize: pipeline.batchSize,
+      intraOpThreads: intra,
+      workers,
+      details: {
+        streams: nStreams,
+        source: spec.source,
+        warmupResults: spec.warmup,
+        perStreamFps: Object.fromEntries([...perStream].map(([id, n]) => [id, round((n / wallMs) * 1000, 2)])),
+        eventLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6),
+        eventLoopDelayMaxMs: round(loopDelay.max / 1e6),
+        // From pipeline.stats() differences over the window.
+        batches,
+        meanBatchFill: batches > 0 ? round(images / batches) : null,
+        meanInferMs: batches > 0 ? round(inferMs / batches) : null,
+        inferBusyFraction: round(inferMs / (wallMs * workers)),
+        // Whole-run pipeline.stats() latency (includes warm-up), for comparison with the window's.
+        statsLatency: s1!.latency,
+        resultWaits: s1!.resultWaits - s0!.resultWaits,
+        drops,
+        config: { ...config, decoderThreads: spec.decoderThreads ?? 'default' },
+      },
+    };
+  } finally {
+    loopDelay.disable();
+    await pipeline.close();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The `camtrack` command as a user runs it (bin/camtrack.js → dist/): demo on the built-in scene, run --config with
+ * JSON lines, doctor. Each spawns a real process; nothing is mocked.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
+
+const bin = path.join(repoRoot, 'bin', 'camtrack.js');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'camtrack-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function camtrack(args: string[], timeoutMs = 240_000, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, CAMTRACK_CACHE_DIR: path.join(tmp, 'cache'), ...env },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('camtrack demo', () => {
+  it('runs the built-in scene end to end and scores tracking against the ground truth', () => {
+    const r = camtrack(['demo', '--streams', '2', '--frames', '100', '--json', '--quiet']);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.status).toBe(0);
+    const summary = JSON.parse(r.stdout) as {
+      streams: number;
+      frames: number;
+      accuracy: { mota: number; idf1: number; gtBoxes: number };
+      streamsDetail: { id: string; frames: number }[];
+    };
+    expect(summary.streams).toBe(2);
+    // Every frame of both 100-frame files reached the tracker (files are processed without drops).
+    expect(summary.frames).toBe(200);
+    expect(summary.streamsDetail.map((s) => s.frames)).toEqual([100, 100]);
+    // The hand-set detector finds every fully visible square; occlusions cost a few misses and id switches.
+    expect(summary.accuracy.gtBoxes).toBeGreaterThan(900);
+    expect(summary.accuracy.mota).toBeGreaterThan(0.85);
+    expect(summary.accuracy.idf1).toBeGreaterThan(0.6);
+  });
+
+  it('EXPECTED FAILURE - --source without --model is a usage error with exit code 1', () => {
+    const r = camtrack(['demo', '--source', 'x.mp4']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--model/);
+  });
+});
+
+describe('camtrack doctor', () => {
+  it('reports every component as JSON, each unavailable one with its reason', () => {
+    const r = camtrack(['doctor', '--json']);
+    expect(r.status).toBe(0);
+    const caps = JSON.parse(r.stdout) as Record<string, { available?: boolean; reason?: string; loaded?: boolean }> & {
+      ffmpeg: { avcodec: string; hwaccels: string[] };
+      onnxruntime: { available: boolean; executionProviders: string[] };
+      autoBackend: { backend: string; reason: string };
+    };
+    expect(caps.native!.loaded).toBe(true);
+    for (const k of ['cuda', 'nvdec', 'tensorrt']) {
+      const f = caps[k]!;
+      expect(typeof f.available).toBe('boolean');
+      if (!f.available) expect(f.reason!.length).toBeGreaterThan(10);
+    }
+    expect(caps.ffmpeg.avcodec).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(caps.onnxruntime.executionProviders).toContain('cpu');
+    expect(caps.autoBackend.backend).toBe('onnxruntime');
+  });
+
+  it('prints readable text', () => {
+    const r = camtrack(['doctor']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^CUDA\s+(yes|no)/m);
+    expect(r.stdout).toMatch(/^FFmpeg\s+yes/m);
+    expect(r.stdout).toMatch(/backend 'auto' → onnxruntime/);
+  });
+});
+
+describeWithAssets('camtrack run --config', ['models/yolo11n_int8_320.onnx', 'images/bus.jpg', 'images/dog.jpg'], () => {
+  it('runs a YAML config and prints one JSON line per result', () => {
+    const cfg = path.join(tmp, 'cams.yaml');
+    writeFileSync(
+      cfg,
+      [
+        `model: ${assetPath('models/yolo11n_int8_320.onnx')}`,
+        'detection:',
+        '  scoreThreshold: 0.25',
+        'streams:',
+        `  - { id: bus, url: ${assetPath('images/bus.jpg')} }`,
+        `  - { id: dog, url: ${assetPath('images/dog.jpg')} }`,
+        '',
+      ].join('\n'),
+    );
+    const r = camtrack(['run', '--config', cfg], 120_000);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { streamId: string; detections: { label: string; score: number }[] });
+    expect(lines.map((l) => l.streamId).sort()).toEqual(['bus', 'dog']);
+    const bus = lines.find((l) => l.streamId === 'bus')!;
+    const dog = lines.find((l) => l.streamId === 'dog')!;
+    // SOURCES.md (yolo11n@320): bus.jpg has a bus and 4 persons (one at 0.359), dog.jpg a dog, a bicycle, a car.
+    expect(bus.detections.filter((d) => d.label === 'person').length).toBeGreaterThanOrEqual(3);
+    expect(bus.detections.some((d) => d.label === 'bus')).toBe(true);
+    expect(new Set(dog.detections.map((d) => d.label))).toEqual(new Set(['dog', 'bicycle', 'car']));
+  });
+
+  it('EXPECTED FAILURE - a bad field names its path and exits 1', () => {
+    const cfg = path.join(tmp, 'bad.json');
+    writeFileSync(cfg, JSON.stringify({ model: assetPath('models/yolo11n_int8_320.onnx'), batching: { maxWaitMs: -1 } }));
+    const r = camtrack(['run', '--config', cfg]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('ERR_CAMTRACK_INVALID_CONFIG');
+    expect(r.stderr).toContain('batching.maxWaitMs: Expected integer between 0 and 10000 but received -1 of type number');
+  });
+});
