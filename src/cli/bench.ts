@@ -1,3 +1,130 @@
-export async function runBench(_argv: string[]): Promise<number> {
-  throw new Error('bench: not yet wired');
+/**
+ * `camtrack bench`: end-to-end benchmark with its own baseline, as one JSON document on stdout (and in --out).
+ *
+ *   camtrack bench [--model f.onnx] [--source video] [--frames 400] [--warmup 20] [--trials ort-raw,pipeline]
+ *                  [--repeat N] [--streams 4] [--workers N] [--intra-op-threads N] [--max-wait-ms N]
+ *                  [--max-batch-size N] [--decoder-threads N] [--timeout-s 300] [--out file.json]
+ *
+ * Each run of each trial happens in a fresh child process (src/bench/runner.ts); trials alternate over --repeat
+ * rounds and the report gives medians. The acceptance check of the CPU path is
+ * ratios.pipelineVsRaw ≥ 0.9: pipeline fps ≥ 0.9 × raw onnxruntime-node fps, same model, batch and session
+ * options, measured in the same bench run. Exit code 0 when every trial ran (the ratio is reported, not enforced).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import { packageRoot } from '../native.js';
+import { ratio, runTrials, TRIAL_NAMES, TRIALS } from '../bench/runner.js';
+import { gitCommit, machineInfo } from '../bench/stats.js';
+import type { TrialName, TrialSpec } from '../bench/types.js';
+import { intOpt, opt, parseArgs } from './args.js';
+
+const USAGE = `usage: camtrack bench [--model f.onnx] [--source video] [--frames 400] [--warmup 20]
+                      [--trials ${TRIAL_NAMES.join(',')}] [--repeat N] [--streams 4]
+                      [--workers N] [--intra-op-threads N] [--max-wait-ms N] [--max-batch-size N]
+                      [--decoder-threads N] [--timeout-s 300] [--out file.json] [--quiet]
+trials:
+${TRIAL_NAMES.map((t) => `  ${t.padEnd(14)} ${TRIALS[t]}`).join('\n')}`;
+
+/** Target of the CPU-path acceptance check: pipeline fps / raw onnxruntime fps. */
+export const PIPELINE_VS_RAW_TARGET = 0.9;
+
+function assetsDir(): string {
+  return process.env.CAMTRACK_ASSETS ?? path.resolve(packageRoot, '..', 'shared', 'assets');
+}
+
+function optionalInt(args: ReturnType<typeof parseArgs>, name: string, min: number, max: number): number | undefined {
+  return opt(args, name) === undefined ? undefined : intOpt(args, name, 0, min, max);
+}
+
+export async function runBench(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['quiet', 'help']);
+  if (args.flags.has('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.positionals.length > 0) throw new Error(`unexpected argument ${JSON.stringify(args.positionals[0])}\n${USAGE}`);
+  const model = path.resolve(opt(args, 'model') ?? path.join(assetsDir(), 'models', 'yolox_nano.onnx'));
+  if (!existsSync(model)) {
+    throw new Error(
+      opt(args, 'model')
+        ? `model ${model} does not exist`
+        : `no default model at ${model}; pass --model <file.onnx> (or set CAMTRACK_ASSETS to the shared assets directory)`,
+    );
+  }
+  const sourceArg = opt(args, 'source') ?? path.join(assetsDir(), 'videos', 'walking.mp4');
+  const source = /^[a-z][a-z0-9+.-]*:\/\//i.test(sourceArg) ? sourceArg : path.resolve(sourceArg);
+  if (!source.includes('://') && !existsSync(source)) {
+    throw new Error(`source ${source} does not exist; pass --source <video file>`);
+  }
+  const trialsArg = opt(args, 'trials') ?? 'ort-raw,pipeline';
+  const trials = trialsArg.split(',').map((t) => t.trim()).filter(Boolean) as TrialName[];
+  for (const t of trials) {
+    if (!TRIAL_NAMES.includes(t)) throw new RangeError(`Expected one of ${TRIAL_NAMES.join(', ')} for --trials but received ${JSON.stringify(t)}`);
+  }
+  if (trials.length === 0) throw new RangeError('Expected at least one trial for --trials but received none');
+  const repeat = intOpt(args, 'repeat', 1, 1, 100);
+  const quiet = args.flags.has('quiet');
+  const base: Omit<TrialSpec, 'trial'> = {
+    model,
+    source,
+    frames: intOpt(args, 'frames', 400, 1, 10_000_000),
+    warmup: intOpt(args, 'warmup', 20, 1, 1_000_000),
+    streams: intOpt(args, 'streams', 4, 1, 256),
+    workers: intOpt(args, 'workers', 1, 1, 64),
+    intraOpThreads: optionalInt(args, 'intra-op-threads', 1, 256),
+    maxWaitMs: optionalInt(args, 'max-wait-ms', 0, 10000),
+    maxBatchSize: optionalInt(args, 'max-batch-size', 1, 256),
+    decoderThreads: optionalInt(args, 'decoder-threads', 1, 16),
+    timeoutMs: intOpt(args, 'timeout-s', 300, 1, 86400) * 1000,
+  };
+  const machine = machineInfo();
+  const startedAt = new Date();
+  const results = await runTrials(base, trials, repeat, (line) => {
+    if (!quiet) process.stderr.write(line + '\n');
+  });
+  const raw = results['ort-raw'];
+  const pipelineVsRaw = ratio(results['pipeline'], raw);
+  const anyRun = Object.values(results)[0]!.runs[0]!;
+  const report = {
+    tool: 'camtrack bench',
+    startedAt: startedAt.toISOString(),
+    durationS: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
+    machine: { ...machine, loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+    commit: gitCommit(packageRoot),
+    model,
+    source,
+    batchSize: anyRun.batchSize,
+    options: { ...base, trials, repeat },
+    trials: results,
+    ratios: {
+      pipelineVsRaw,
+      pipeline4xVsRaw: ratio(results['pipeline-4x'], raw),
+      rawWorkerVsMain: ratio(raw, results['ort-raw-main']),
+      pipelineVsNull: ratio(results['pipeline'], results['pipeline-null']),
+    },
+    acceptance: {
+      check: `pipeline fps >= ${PIPELINE_VS_RAW_TARGET} x ort-raw fps (medians, same run)`,
+      target: PIPELINE_VS_RAW_TARGET,
+      ratio: pipelineVsRaw?.ofMedians ?? null,
+      pass: pipelineVsRaw ? pipelineVsRaw.ofMedians >= PIPELINE_VS_RAW_TARGET : null,
+    },
+  };
+  const json = JSON.stringify(report, null, 2);
+  const out = path.resolve(
+    opt(args, 'out') ?? path.join(packageRoot, 'bench', 'results', `e2e-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`),
+  );
+  await mkdir(path.dirname(out), { recursive: true });
+  await writeFile(out, json + '\n');
+  console.log(json);
+  if (!quiet) {
+    const r = report.acceptance;
+    process.stderr.write(
+      `[bench] wrote ${out}\n` +
+        (r.ratio === null ? '' : `[bench] pipeline/raw = ${r.ratio} (target ${r.target}): ${r.pass ? 'PASS' : 'BELOW TARGET'}\n`),
+    );
+  }
+  return 0;
 }

@@ -1,0 +1,157 @@
+/**
+ * Trial `pipeline-null`: the native pipeline with a null inference worker (see null-worker.ts) — the ceiling
+ * the pipeline could reach if inference were free, i.e. what decode + letterbox + postprocess + tracking + delivery
+ * cost on their own. It builds the native pipeline the way Pipeline.create does (same model config, same stream
+ * config), because the public Pipeline always starts onnxruntime. Diagnostic only: not part of the ratios.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+import { normaliseConfig, normaliseStream } from '../config.js';
+import { resolveModel } from '../models/resolve.js';
+import { loadNative, type NativeFrameResult } from '../native.js';
+import { pipelineConfigFor } from './pipeline-trial.js';
+import { cpuPercent, round, summariseLatency } from './stats.js';
+import type { TrialRun, TrialSpec } from './types.js';
+
+export async function runNullTrial(spec: TrialSpec): Promise<TrialRun> {
+  const cfg = normaliseConfig(pipelineConfigFor(spec));
+  const model = await resolveModel(cfg.model);
+  const native = loadNative();
+  const batch = model.fixedBatch ?? cfg.batching.maxBatchSize;
+  const target = spec.warmup + spec.frames;
+  let delivered = 0;
+  const latencies: number[] = [];
+  let t0 = 0,
+    t1 = 0,
+    c0 = process.cpuUsage(),
+    c1 = c0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const onEvents = (results: NativeFrameResult[]): void => {
+    for (const r of results) {
+      delivered++;
+      if (delivered === spec.warmup) {
+        c0 = process.cpuUsage();
+        t0 = performance.now();
+      } else if (delivered > spec.warmup && delivered <= target) {
+        latencies.push(r.latencyMs);
+        if (delivered === target) {
+          t1 = performance.now();
+          c1 = process.cpuUsage();
+          resolveDone();
+        }
+      }
+    }
+  };
+  const np = new native.NativePipeline(
+    {
+      model: {
+        inputWidth: model.inputWidth,
+        inputHeight: model.inputHeight,
+        channelOrder: model.channelOrder,
+        letterbox: model.letterbox,
+        padValue: model.padValue,
+        scale: model.scale,
+        mean: model.mean,
+        std: model.std,
+        layout: model.layout,
+        numClasses: model.numClasses,
+        numAnchors: model.numAnchors,
+        outputElemsPerImage: model.outputElemsPerImage,
+        batchSize: batch,
+        fixedBatch: model.fixedBatch !== null,
+        scoreThreshold: cfg.detection.scoreThreshold,
+        nmsIou: cfg.detection.nmsIou,
+        classAgnosticNms: cfg.detection.classAgnostic,
+        nmsForEndToEnd: cfg.detection.nmsForEndToEnd,
+        maxDetections: cfg.detection.maxDetections,
+      },
+      batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity },
+    },
+    onEvents,
+  );
+  const workers = Array.from(
+    { length: spec.workers },
+    () =>
+      new Worker(new URL('./null-worker.js', import.meta.url), {
+        workerData: {
+          pipelineId: np.id,
+          inputElems: batch * 3 * model.inputWidth * model.inputHeight,
+          outputElems: batch * model.outputElemsPerImage,
+          slots: 2,
+        },
+      }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+      w.once('message', () => resolve());
+      w.once('error', reject);
+    })));
+    const n = 1; // the ceiling of the 1-stream `pipeline` trial
+    for (let i = 0; i < n; i++) {
+      const s = normaliseStream(
+        { id: `s${i}`, url: spec.source, loop: true, ...(spec.decoderThreads !== undefined ? { decoderThreads: spec.decoderThreads } : {}) },
+        'stream',
+        cfg.tracker,
+      );
+      np.addStream({
+        id: s.id,
+        url: s.url,
+        rtspTransport: s.rtspTransport,
+        openTimeoutMs: s.openTimeoutMs,
+        readTimeoutMs: s.readTimeoutMs,
+        loop: true,
+        decoderThreads: s.decoderThreads,
+        fpsLimit: 0,
+        live: 'false',
+        tracker: s.tracker.type,
+        byteTrack: {
+          trackThresh: s.tracker.trackThresh,
+          highThresh: s.tracker.highThresh,
+          matchThresh: s.tracker.matchThresh,
+          trackBuffer: 30,
+          frameRate: 30,
+          classAware: s.tracker.classAware,
+          trackBufferSeconds: s.tracker.trackBufferSeconds,
+        },
+      });
+    }
+    await Promise.race([
+      done,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`pipeline-null: ${delivered}/${target} results after ${spec.timeoutMs} ms`)), spec.timeoutMs);
+      }),
+    ]);
+    const wallMs = t1 - t0;
+    return {
+      trial: spec.trial,
+      fps: round((spec.frames / wallMs) * 1000, 2),
+      frames: spec.frames,
+      wallMs: round(wallMs, 1),
+      latency: summariseLatency(latencies),
+      cpuPercent: cpuPercent(c0, c1, wallMs),
+      batchSize: batch,
+      intraOpThreads: 0,
+      workers: spec.workers,
+      details: { streams: n, inference: 'null (completes at once, zero output)', cores: os.availableParallelism() },
+    };
+  } finally {
+    clearTimeout(timer);
+    np.close();
+    np.flush(() => {});
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.once('exit', () => resolve());
+            w.on('message', (m: { type: string }) => {
+              if (m.type === 'closed') void w.terminate();
+            });
+            w.postMessage({ type: 'close' });
+          }),
+      ),
+    );
+  }
+}
