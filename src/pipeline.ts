@@ -270,8 +270,11 @@ export class Pipeline extends EventEmitter {
     for (const n of results) {
       const stream = this.#byHandle.get(n.stream);
       if (!stream) continue;
-      const detections: Detection[] = n.detections.map((d) => ({ ...d, label: names[d.classId] ?? String(d.classId) }));
-      const tracks: Track[] = n.tracks.map((t) => ({ ...t, label: names[t.classId] ?? String(t.classId) }));
+      // The native objects are fresh per delivery and owned by us: label them in place instead of copying.
+      for (const d of n.detections) (d as Detection).label = names[d.classId] ?? String(d.classId);
+      for (const t of n.tracks) (t as Track).label = names[t.classId] ?? String(t.classId);
+      const detections = n.detections as Detection[];
+      const tracks = n.tracks as Track[];
       const r: FrameResult = {
         streamId: stream.id,
         frameIndex: n.frameIndex,

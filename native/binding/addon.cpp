@@ -9,6 +9,7 @@
 #include "binding/errors.h"
 #include "binding/pipeline_wrap.h"
 #include "core/cuda/capabilities.h"
+#include "core/decode/ffmpeg_log.h"
 
 namespace camtrack::binding {
 namespace {
@@ -78,6 +79,7 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Per-environment data: the main thread and every worker thread get their own.
   env.SetInstanceData(new AddonData());
+  decode::InstallFfmpegLogHandler();
   exports.Set("NativePipeline", PipelineWrap::Init(env));
   exports.Set("attachWorker", Napi::Function::New(env, AttachWorker, "attachWorker"));
   exports.Set("completeBatch", Napi::Function::New(env, CompleteBatch, "completeBatch"));

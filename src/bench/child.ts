@@ -10,6 +10,7 @@ import type { ChildMessage, TrialRun, TrialSpec } from './types.js';
 async function runTrial(spec: TrialSpec): Promise<TrialRun> {
   switch (spec.trial) {
     case 'ort-raw':
+    case 'ort-raw-seq':
     case 'ort-raw-main':
       return runOrtRawTrial(spec);
     case 'pipeline':

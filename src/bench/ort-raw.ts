@@ -5,6 +5,9 @@
  * graphOptimizationLevel 'all'), on a pre-filled input tensor, with no decode, letterbox or postprocess.
  *   - `ort-raw`: in worker_threads Workers (one session each, `workers` of them concurrently), as the pipeline
  *     runs it — the number the acceptance ratio uses;
+ *     with `rawInflight` (default 2 = the pipeline's slots per worker) runs in flight per session, as the
+ *     pipeline's worker keeps them;
+ *   - `ort-raw-seq`: the same with one run at a time (await each run: the naive loop);
  *   - `ort-raw-main`: one session on the main thread (what a naive user script would measure).
  * Warm-up runs are excluded; fps counts images (batch × runs) over the wall time of the timed runs.
  */
@@ -27,6 +30,8 @@ export interface OrtLoopOptions {
   executionProviders: string[];
   warmup: number;
   iterations: number;
+  /** session.run() calls kept in flight at once on the session (the pipeline keeps up to slotsPerWorker = 2). */
+  inflight: number;
 }
 
 /**
@@ -47,12 +52,19 @@ export async function runOrtLoop(o: OrtLoopOptions, hooks: { warm: () => Promise
     const feeds = { [o.inputName]: new ort.Tensor('float32', o.input, o.dims) };
     for (let i = 0; i < o.warmup; i++) await session.run(feeds);
     await hooks.warm();
-    const lat = new Array<number>(o.iterations);
-    for (let i = 0; i < o.iterations; i++) {
-      const t0 = performance.now();
-      await session.run(feeds);
-      lat[i] = performance.now() - t0;
-    }
+    const lat: number[] = [];
+    // `inflight` loops share one counter: like the pipeline's worker, which calls run() for each submitted slot
+    // without waiting for the previous one (onnxruntime-node 1.30 runs it on the libuv pool, so they overlap).
+    let started = 0;
+    const loop = async (): Promise<void> => {
+      while (started < o.iterations) {
+        started++;
+        const t0 = performance.now();
+        await session.run(feeds);
+        lat.push(performance.now() - t0);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, o.inflight) }, loop));
     return lat;
   } finally {
     await session.release();
@@ -70,6 +82,7 @@ export async function runOrtRawTrial(spec: TrialSpec): Promise<TrialRun> {
   const batch = model.fixedBatch ?? cfg.batching.maxBatchSize;
   const intra = cfg.inference.intraOpThreads ?? defaultIntraOpThreads(cfg.inference.workers);
   const onMain = spec.trial === 'ort-raw-main';
+  const inflight = spec.trial === 'ort-raw-seq' ? 1 : spec.rawInflight;
   const sessions = onMain ? 1 : cfg.inference.workers;
   const input = makeInput(model, spec.source, batch);
   const iterations = Math.max(1, Math.ceil(spec.frames / batch / sessions));
@@ -81,6 +94,7 @@ export async function runOrtRawTrial(spec: TrialSpec): Promise<TrialRun> {
     executionProviders: cfg.inference.executionProviders,
     warmup: Math.max(1, Math.ceil(spec.warmup / batch)),
     iterations,
+    inflight,
   };
 
   let t0 = 0,
@@ -138,6 +152,7 @@ export async function runOrtRawTrial(spec: TrialSpec): Promise<TrialRun> {
     workers: sessions,
     details: {
       thread: onMain ? 'main' : 'worker_threads',
+      inflightPerSession: inflight,
       input: input.kind,
       ...(input.reason ? { inputFallbackReason: input.reason } : {}),
       warmupRuns: base.warmup,

@@ -6,8 +6,8 @@
  *
  * Reported: fps (all streams), per-stream fps, decode → result latency p50/p99 (from the results' latencyMs in
  * the window), CPU % of the process, main-thread event-loop delay p99 (perf_hooks.monitorEventLoopDelay), drops,
- * and from pipeline.stats(): mean batch fill, mean inference time and how busy the inference workers were in the
- * window (inference ms / (window ms × workers)) — a value well below 1 means the workers waited for frames.
+ * and from pipeline.stats(): mean batch fill, mean submit → complete time and the mean number of batches in flight
+ * in the window (Little's law) — well below `workers` means the inference workers waited for frames.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -143,7 +143,9 @@ export async function runPipelineTrial(spec: TrialSpec): Promise<TrialRun> {
         batches,
         meanBatchFill: batches > 0 ? round(images / batches) : null,
         meanInferMs: batches > 0 ? round(inferMs / batches) : null,
-        inferBusyFraction: round(inferMs / (wallMs * workers)),
+        // Little's law: (Σ submit→complete ms) / window ms = mean batches in flight over all workers. Near
+        // workers × slots (2 each) = inference never waits for frames; below `workers` = workers sat idle.
+        meanBatchesInFlight: round(inferMs / wallMs),
         // Whole-run pipeline.stats() latency (includes warm-up), for comparison with the window's.
         statsLatency: s1!.latency,
         resultWaits: s1!.resultWaits - s0!.resultWaits,

@@ -12,7 +12,8 @@ import type { ChildMessage, TrialName, TrialRun, TrialSpec } from './types.js';
 /** The trials, in the order they run within a round, with what each measures (also printed in the report). */
 export const TRIALS: Readonly<Record<TrialName, string>> = {
   'ort-raw': 'raw onnxruntime-node session.run() loop in worker_threads Worker(s), same model/batch/session options as the pipeline',
-  'ort-raw-main': 'the same loop on the main thread of the child process',
+  'ort-raw-seq': 'the same with one run at a time per session (await each run)',
+  'ort-raw-main': 'the ort-raw loop on the main thread of the child process',
   pipeline: 'full Pipeline, 1 looped file stream, consumed with stream.results()',
   'pipeline-4x': 'full Pipeline, --streams looped copies of the file at once',
   'pipeline-null': 'native pipeline with a null inference worker (decode + letterbox + postprocess + track + delivery only)',

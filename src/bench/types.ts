@@ -5,7 +5,7 @@
  */
 
 /** Names of the trials `camtrack bench --trials` accepts. */
-export type TrialName = 'ort-raw' | 'ort-raw-main' | 'pipeline' | 'pipeline-4x' | 'pipeline-null';
+export type TrialName = 'ort-raw' | 'ort-raw-seq' | 'ort-raw-main' | 'pipeline' | 'pipeline-4x' | 'pipeline-null';
 
 /** What one child process is asked to run. Plain JSON (it crosses the IPC channel). */
 export interface TrialSpec {
@@ -30,6 +30,8 @@ export interface TrialSpec {
   maxBatchSize: number | undefined;
   /** Per-stream decoderThreads; undefined = the pipeline's default. */
   decoderThreads: number | undefined;
+  /** ort-raw / ort-raw-main: session.run() calls in flight per session (the pipeline's slots per worker: 2). */
+  rawInflight: number;
   /** Give up on the trial after this long (the parent kills the child a little later). */
   timeoutMs: number;
 }

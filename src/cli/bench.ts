@@ -3,7 +3,7 @@
  *
  *   camtrack bench [--model f.onnx] [--source video] [--frames 400] [--warmup 20] [--trials ort-raw,pipeline]
  *                  [--repeat N] [--streams 4] [--workers N] [--intra-op-threads N] [--max-wait-ms N]
- *                  [--max-batch-size N] [--decoder-threads N] [--timeout-s 300] [--out file.json]
+ *                  [--max-batch-size N] [--decoder-threads N] [--raw-inflight 2] [--timeout-s 300] [--out file.json]
  *
  * Each run of each trial happens in a fresh child process (src/bench/runner.ts); trials alternate over --repeat
  * rounds and the report gives medians. The acceptance check of the CPU path is
@@ -24,7 +24,7 @@ import { intOpt, opt, parseArgs } from './args.js';
 const USAGE = `usage: camtrack bench [--model f.onnx] [--source video] [--frames 400] [--warmup 20]
                       [--trials ${TRIAL_NAMES.join(',')}] [--repeat N] [--streams 4]
                       [--workers N] [--intra-op-threads N] [--max-wait-ms N] [--max-batch-size N]
-                      [--decoder-threads N] [--timeout-s 300] [--out file.json] [--quiet]
+                      [--decoder-threads N] [--raw-inflight 2] [--timeout-s 300] [--out file.json] [--quiet]
 trials:
 ${TRIAL_NAMES.map((t) => `  ${t.padEnd(14)} ${TRIALS[t]}`).join('\n')}`;
 
@@ -78,6 +78,7 @@ export async function runBench(argv: string[]): Promise<number> {
     maxWaitMs: optionalInt(args, 'max-wait-ms', 0, 10000),
     maxBatchSize: optionalInt(args, 'max-batch-size', 1, 256),
     decoderThreads: optionalInt(args, 'decoder-threads', 1, 16),
+    rawInflight: intOpt(args, 'raw-inflight', 2, 1, 64),
     timeoutMs: intOpt(args, 'timeout-s', 300, 1, 86400) * 1000,
   };
   const machine = machineInfo();
@@ -103,6 +104,8 @@ export async function runBench(argv: string[]): Promise<number> {
       pipelineVsRaw,
       pipeline4xVsRaw: ratio(results['pipeline-4x'], raw),
       rawWorkerVsMain: ratio(raw, results['ort-raw-main']),
+      rawVsSeq: ratio(raw, results['ort-raw-seq']),
+      pipelineVsRawSeq: ratio(results['pipeline'], results['ort-raw-seq']),
       pipelineVsNull: ratio(results['pipeline'], results['pipeline-null']),
     },
     acceptance: {

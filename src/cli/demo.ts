@@ -68,6 +68,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const results = new Map<string, FrameResult[]>();
   const errors: string[] = [];
   const t0 = performance.now();
+  let finalStats: ReturnType<Pipeline['stats']> | undefined;
   try {
     urls.forEach((url, i) => {
       const id = `cam${i + 1}`;
@@ -94,7 +95,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     await pipeline.whenAllEnded();
     if (timer) clearInterval(timer);
   } finally {
-    var finalStats = pipeline.closed ? undefined : pipeline.stats();
+    finalStats = pipeline.closed ? undefined : pipeline.stats();
     await pipeline.close();
   }
   const seconds = (performance.now() - t0) / 1000;

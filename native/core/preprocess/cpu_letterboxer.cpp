@@ -1,5 +1,16 @@
-// CpuLetterboxer: swscale (bilinear) to packed RGB24/BGR24 at the resized size, then one pass that writes the
-// normalised float planes through a 3 x 256 lookup table and fills the padding. See letterbox.h.
+// CpuLetterboxer: the CPU letterbox with the maths of ReferenceLetterboxNv12 / the CUDA kernel (letterbox_math.h):
+// half-pixel-centre bilinear (cv2.resize INTER_LINEAR semantics, no antialiasing) of Y and of chroma sampled
+// directly at each output pixel, YUV → RGB in float, clamp 0..255, normalise, write NCHW planes. See letterbox.h.
+//
+// Paths (chosen per frame from the pixel format and colour tags):
+//   - yuv420p / yuvj420p / nv12 with BT.601 or BT.709 (or untagged) colour: direct. Per output row, the two source
+//     rows are blended vertically into float scratch rows (contiguous, auto-vectorised), then each output pixel
+//     takes its two horizontal taps from those rows through per-column index/weight tables (built once per
+//     geometry and reused). Equals the reference up to float rounding (the reference blends horizontally first).
+//   - rgb24 / bgr24: the same bilinear on the packed RGB rows (= ReferenceLetterboxRgb24).
+//   - everything else swscale can read (yuv422p, yuv444p, 10-bit, rgba, gray, FCC/SMPTE240M/BT.2020-tagged
+//     yuv, …): swscale converts the frame to packed RGB24 at SOURCE size (no scaling, so no low-pass filter; colour
+//     from the frame's tags), then the rgb24 path. Slower (one full-size conversion), but the same resampling.
 extern "C" {
 #include <libavutil/frame.h>
 #include <libavutil/mem.h>
@@ -10,12 +21,17 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "preprocess/letterbox.h"
+#include "preprocess/letterbox_math.h"
 
 namespace camtrack::preprocess {
 namespace {
+
+using detail::Clampf;
+using detail::LetterboxParams;
 
 // The deprecated yuvj* formats are the same layouts as yuv* with full range; swscale warns on them, so map them.
 AVPixelFormat NormaliseFormat(AVPixelFormat fmt, bool* full_range) {
@@ -40,54 +56,270 @@ int SwsColorspace(AVColorSpace cs) {
   }
 }
 
+// The matrices the direct path implements (those of the kernel). False for FCC / SMPTE240M / BT.2020 tags, which go
+// through swscale instead.
+bool DirectColorSpace(AVColorSpace cs, bool full_range, YuvColorSpace* out) {
+  switch (cs) {
+    case AVCOL_SPC_BT709:
+      *out = full_range ? YuvColorSpace::kBt709Full : YuvColorSpace::kBt709Limited;
+      return true;
+    case AVCOL_SPC_FCC:
+    case AVCOL_SPC_SMPTE240M:
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL:
+      return false;
+    default:  // BT470BG, SMPTE170M, unspecified (as swscale): BT.601
+      *out = full_range ? YuvColorSpace::kBt601Full : YuvColorSpace::kBt601Limited;
+      return true;
+  }
+}
+
 struct AvFreeDeleter {
   void operator()(uint8_t* p) const noexcept { av_free(p); }
 };
 
-// Everything that forces a new swscale context when it changes.
+// Everything that forces a new swscale context (fallback path) when it changes.
 struct ScaleKey {
   int src_w = 0, src_h = 0;
   int src_fmt = -1;
-  int new_w = 0, new_h = 0;
-  int dst_fmt = -1;
   int colorspace = -1;
   int full_range = -1;
   bool operator==(const ScaleKey& o) const {
-    return src_w == o.src_w && src_h == o.src_h && src_fmt == o.src_fmt && new_w == o.new_w && new_h == o.new_h &&
-           dst_fmt == o.dst_fmt && colorspace == o.colorspace && full_range == o.full_range;
+    return src_w == o.src_w && src_h == o.src_h && src_fmt == o.src_fmt && colorspace == o.colorspace &&
+           full_range == o.full_range;
   }
 };
+
+// Output-plane pointers and affine normalisation for the R, G and B values of one canvas row.
+struct RowOut {
+  float* r;
+  float* g;
+  float* b;
+  float ar, br, ag, bg, ab, bb;  // out = v * a + b
+};
+
+// Vertical blend of two 8-bit rows into floats: out[i] = r0[i] + (r1[i] - r0[i]) * t. Auto-vectorised.
+inline void BlendRows(const uint8_t* __restrict r0, const uint8_t* __restrict r1, float t, int n,
+                      float* __restrict out) {
+  for (int i = 0; i < n; ++i) {
+    const float a = r0[i], b = r1[i];
+    out[i] = a + (b - a) * t;
+  }
+}
+
+// Same for the interleaved UV row of NV12, de-interleaving into separate U and V rows.
+inline void BlendRowsUv(const uint8_t* __restrict r0, const uint8_t* __restrict r1, float t, int n,
+                        float* __restrict u, float* __restrict v) {
+  for (int i = 0; i < n; ++i) {
+    const float u0 = r0[2 * i], u1 = r1[2 * i], v0 = r0[2 * i + 1], v1 = r1[2 * i + 1];
+    u[i] = u0 + (u1 - u0) * t;
+    v[i] = v0 + (v1 - v0) * t;
+  }
+}
 
 }  // namespace
 
 struct CpuLetterboxer::State {
+  // Sampling tables of the current geometry (source size, resized size): per output column / row of the resized
+  // image, the two source taps and the weight of the second, for luma and chroma. Same float expressions as
+  // detail::LetterboxNv12Pixel, so indices and weights are bit-identical to the kernel's.
+  int geo_src_w = 0, geo_src_h = 0, geo_new_w = 0, geo_new_h = 0;
+  std::vector<int> lx0, lx1, cx0, cx1, ly0, ly1, cy0, cy1;
+  std::vector<float> lfx, cfx, lfy, cfy;
+  std::vector<int> rgb_x0, rgb_x1;  // 3 * lx0, 3 * lx1 (offsets into a packed RGB row)
+  // Float scratch rows (vertical blends), sized per geometry.
+  std::vector<float> yrow, urow, vrow, rgbrow;
+  std::vector<float> hy, hu, hv;  // Y, U, V of one resized row (new_w each)
+
+  // Fallback: swscale to packed RGB24 at source size.
   SwsContext* sws = nullptr;
-  ScaleKey key;
-  std::unique_ptr<uint8_t, AvFreeDeleter> scratch;  // packed RGB24/BGR24, new_h rows of `stride` bytes
-  size_t scratch_capacity = 0;
-  int stride = 0;
-  // Normalisation table for the last spec: lut[c][v] = v * scale / std[c] - mean[c] / std[c].
-  float lut[3][256];
-  float pad_norm[3] = {0, 0, 0};
-  float lut_scale = 0, lut_pad = 0, lut_mean[3] = {0, 0, 0}, lut_std[3] = {0, 0, 0};
-  bool lut_valid = false;
+  ScaleKey sws_key;
+  std::unique_ptr<uint8_t, AvFreeDeleter> rgb;  // src_h rows of rgb_stride bytes
+  size_t rgb_capacity = 0;
+  int rgb_stride = 0;
 
   ~State() { sws_freeContext(sws); }
 
-  void UpdateLut(const ModelInputSpec& spec) {
-    if (lut_valid && lut_scale == spec.scale && lut_pad == spec.pad_value &&
-        std::memcmp(lut_mean, spec.mean, sizeof lut_mean) == 0 && std::memcmp(lut_std, spec.std, sizeof lut_std) == 0)
-      return;
-    for (int c = 0; c < 3; ++c) {
-      const float a = spec.scale / spec.std[c], b = -spec.mean[c] / spec.std[c];
-      for (int v = 0; v < 256; ++v) lut[c][v] = static_cast<float>(v) * a + b;
-      pad_norm[c] = spec.pad_value * a + b;
+  // Rebuilds the tables when the geometry changes (the only allocations besides the fallback buffer).
+  void UpdateGeometry(const LetterboxParams& p) {
+    if (p.src_w == geo_src_w && p.src_h == geo_src_h && p.new_w == geo_new_w && p.new_h == geo_new_h) return;
+    const int cw = (p.src_w + 1) / 2, ch = (p.src_h + 1) / 2;
+    auto axis = [](int n_out, float inv, int n_src, int n_chroma, std::vector<int>& l0, std::vector<int>& l1,
+                   std::vector<float>& lf, std::vector<int>& c0, std::vector<int>& c1, std::vector<float>& cf) {
+      l0.resize(n_out), l1.resize(n_out), lf.resize(n_out), c0.resize(n_out), c1.resize(n_out), cf.resize(n_out);
+      for (int r = 0; r < n_out; ++r) {
+        const float s = (static_cast<float>(r) + 0.5f) * inv - 0.5f;
+        const float l = Clampf(s, 0.f, static_cast<float>(n_src - 1));
+        const int i0 = static_cast<int>(l);
+        l0[r] = i0;
+        l1[r] = i0 + 1 < n_src ? i0 + 1 : i0;
+        lf[r] = l - static_cast<float>(i0);
+        const float c = Clampf((s + 0.5f) * 0.5f - 0.5f, 0.f, static_cast<float>(n_chroma - 1));
+        const int j0 = static_cast<int>(c);
+        c0[r] = j0;
+        c1[r] = j0 + 1 < n_chroma ? j0 + 1 : j0;
+        cf[r] = c - static_cast<float>(j0);
+      }
+    };
+    axis(p.new_w, p.inv_sx, p.src_w, cw, lx0, lx1, lfx, cx0, cx1, cfx);
+    axis(p.new_h, p.inv_sy, p.src_h, ch, ly0, ly1, lfy, cy0, cy1, cfy);
+    rgb_x0.resize(p.new_w);
+    rgb_x1.resize(p.new_w);
+    for (int x = 0; x < p.new_w; ++x) rgb_x0[x] = 3 * lx0[x], rgb_x1[x] = 3 * lx1[x];
+    yrow.assign(p.src_w, 0.f);
+    urow.assign(cw, 0.f);
+    vrow.assign(cw, 0.f);
+    hy.assign(p.new_w, 0.f);
+    hu.assign(p.new_w, 0.f);
+    hv.assign(p.new_w, 0.f);
+    rgbrow.clear();  // sized on first use by the RGB path (3 * src_w)
+    geo_src_w = p.src_w, geo_src_h = p.src_h, geo_new_w = p.new_w, geo_new_h = p.new_h;
+  }
+
+  // Converts `frame` to packed RGB24 at source size with swscale (fallback path). Returns the buffer.
+  const uint8_t* ConvertToRgb24(const AVFrame& frame, AVPixelFormat src_fmt, bool yuv, bool full_range) {
+    ScaleKey key;
+    key.src_w = frame.width;
+    key.src_h = frame.height;
+    key.src_fmt = src_fmt;
+    key.colorspace = yuv ? SwsColorspace(frame.colorspace) : -1;
+    key.full_range = yuv ? (full_range ? 1 : 0) : -1;
+    if (!sws || !(key == sws_key)) {
+      // Re-created only on a size / format / colour change; a failure leaves the object usable for the next frame.
+      sws_freeContext(sws);
+      sws = nullptr;
+      if (!sws_isSupportedInput(src_fmt))
+        throw Error(ErrorCode::kUnsupported, "preprocess",
+                    std::string("swscale cannot read pixel format ") + av_get_pix_fmt_name(src_fmt));
+      // Same size in and out: swscale only converts (chroma upsampling + matrix); ACCURATE_RND and FULL_CHR_H_INT
+      // keep it within rounding of the exact conversion.
+      sws = sws_getContext(key.src_w, key.src_h, src_fmt, key.src_w, key.src_h, AV_PIX_FMT_RGB24,
+                           SWS_BILINEAR | SWS_FULL_CHR_H_INT | SWS_ACCURATE_RND, nullptr, nullptr, nullptr);
+      if (!sws)
+        throw Error(ErrorCode::kInternal, "preprocess",
+                    "sws_getContext failed for " + std::to_string(key.src_w) + "x" + std::to_string(key.src_h) +
+                        " " + av_get_pix_fmt_name(src_fmt) + " -> rgb24");
+      if (yuv) {
+        // Source matrix and range from the frame's tags; RGB output full range; neutral brightness/contrast.
+        sws_setColorspaceDetails(sws, sws_getCoefficients(key.colorspace), key.full_range,
+                                 sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+      }
+      rgb_stride = FFALIGN(key.src_w * 3, 64);
+      const size_t need = static_cast<size_t>(rgb_stride) * key.src_h + 64;  // +64: SIMD writers may overrun
+      if (need > rgb_capacity) {
+        rgb.reset(static_cast<uint8_t*>(av_malloc(need)));
+        if (!rgb) {
+          rgb_capacity = 0;
+          sws_freeContext(sws);
+          sws = nullptr;
+          throw Error(ErrorCode::kInternal, "preprocess", "out of memory for the letterbox RGB buffer");
+        }
+        rgb_capacity = need;
+      }
+      sws_key = key;
     }
-    lut_scale = spec.scale;
-    lut_pad = spec.pad_value;
-    std::memcpy(lut_mean, spec.mean, sizeof lut_mean);
-    std::memcpy(lut_std, spec.std, sizeof lut_std);
-    lut_valid = true;
+    uint8_t* planes[4] = {rgb.get(), nullptr, nullptr, nullptr};
+    int linesize[4] = {rgb_stride, 0, 0, 0};
+    const int rows = sws_scale(sws, frame.data, frame.linesize, 0, frame.height, planes, linesize);
+    if (rows != frame.height)
+      throw Error(ErrorCode::kInternal, "preprocess",
+                  "sws_scale wrote " + std::to_string(rows) + " rows, expected " + std::to_string(frame.height), {},
+                  rows);
+    return rgb.get();
+  }
+
+  // One resized-image row from YUV 4:2:0 (planar, or NV12 when `uv` is set). Row pointers may have any pitch
+  // (including negative).
+  void YuvRow(const AVFrame& f, bool nv12, const LetterboxParams& p, int ry, const RowOut& o, int* last_l,
+              int* last_c) {
+    const uint8_t* const* d = f.data;
+    const ptrdiff_t lp = f.linesize[0];
+    const int cw = (p.src_w + 1) / 2;
+    // Vertical blends (skipped when this row uses the same taps as the previous one, as when upscaling).
+    const int pl = *last_l, pc = *last_c;
+    if (pl < 0 || ly0[pl] != ly0[ry] || ly1[pl] != ly1[ry] || lfy[pl] != lfy[ry]) {
+      BlendRows(d[0] + ly0[ry] * lp, d[0] + ly1[ry] * lp, lfy[ry], p.src_w, yrow.data());
+    }
+    *last_l = ry;
+    if (pc < 0 || cy0[pc] != cy0[ry] || cy1[pc] != cy1[ry] || cfy[pc] != cfy[ry]) {
+      if (nv12) {
+        const ptrdiff_t cp = f.linesize[1];
+        BlendRowsUv(d[1] + cy0[ry] * cp, d[1] + cy1[ry] * cp, cfy[ry], cw, urow.data(), vrow.data());
+      } else {
+        const ptrdiff_t up = f.linesize[1], vp = f.linesize[2];
+        BlendRows(d[1] + cy0[ry] * up, d[1] + cy1[ry] * up, cfy[ry], cw, urow.data());
+        BlendRows(d[2] + cy0[ry] * vp, d[2] + cy1[ry] * vp, cfy[ry], cw, vrow.data());
+      }
+    }
+    *last_c = ry;
+
+    // Horizontal taps into float rows (gathers: scalar), then colour conversion, clamp and normalisation in a
+    // separate loop without gathers, which the compiler vectorises.
+    {
+      const float* __restrict Yr = yrow.data();
+      const float* __restrict Ur = urow.data();
+      const float* __restrict Vr = vrow.data();
+      const int* __restrict x0 = lx0.data();
+      const int* __restrict x1 = lx1.data();
+      const float* __restrict fx = lfx.data();
+      const int* __restrict c0 = cx0.data();
+      const int* __restrict c1 = cx1.data();
+      const float* __restrict gx = cfx.data();
+      float* __restrict ty = hy.data();
+      float* __restrict tu = hu.data();
+      float* __restrict tv = hv.data();
+      for (int x = 0; x < p.new_w; ++x) {
+        const float y0 = Yr[x0[x]], y1 = Yr[x1[x]];
+        ty[x] = y0 + (y1 - y0) * fx[x];
+        const int i0 = c0[x], i1 = c1[x];
+        const float g = gx[x];
+        const float u0 = Ur[i0], u1 = Ur[i1], v0 = Vr[i0], v1 = Vr[i1];
+        tu[x] = u0 + (u1 - u0) * g;
+        tv[x] = v0 + (v1 - v0) * g;
+      }
+    }
+    const float* __restrict ty = hy.data();
+    const float* __restrict tu = hu.data();
+    const float* __restrict tv = hv.data();
+    float* __restrict dr = o.r;
+    float* __restrict dg = o.g;
+    float* __restrict db = o.b;
+    const float ky = p.m.ky, y_off = p.m.y_off, c_off = p.m.c_off, rv = p.m.rv, gu = p.m.gu, gv = p.m.gv,
+                bu = p.m.bu;
+    const float ar = o.ar, br = o.br, ag = o.ag, bg = o.bg, ab = o.ab, bb = o.bb;
+    for (int x = 0; x < p.new_w; ++x) {
+      const float yy = ky * (ty[x] - y_off), u = tu[x] - c_off, v = tv[x] - c_off;
+      const float R = std::min(std::max(yy + rv * v, 0.f), 255.f);
+      const float G = std::min(std::max(yy + gu * u + gv * v, 0.f), 255.f);
+      const float B = std::min(std::max(yy + bu * u, 0.f), 255.f);
+      dr[x] = R * ar + br;
+      dg[x] = G * ag + bg;
+      db[x] = B * ab + bb;
+    }
+  }
+
+  // One resized-image row from packed 24-bit RGB (`swap` for BGR byte order).
+  void RgbRow(const uint8_t* base, ptrdiff_t pitch, bool swap, const LetterboxParams& p, int ry, const RowOut& o) {
+    const int n = 3 * p.src_w;
+    if (rgbrow.size() != static_cast<size_t>(n)) rgbrow.assign(n, 0.f);  // first RGB frame of a geometry only
+    BlendRows(base + ly0[ry] * pitch, base + ly1[ry] * pitch, lfy[ry], n, rgbrow.data());
+    const float* __restrict row = rgbrow.data();
+    const int* __restrict x0 = rgb_x0.data();
+    const int* __restrict x1 = rgb_x1.data();
+    const float* __restrict fx = lfx.data();
+    float* __restrict d_first = swap ? o.b : o.r;  // byte 0 of a pixel
+    float* __restrict dg = o.g;
+    float* __restrict d_last = swap ? o.r : o.b;
+    const float a_first = swap ? o.ab : o.ar, b_first = swap ? o.bb : o.br;
+    const float a_last = swap ? o.ar : o.ab, b_last = swap ? o.br : o.bb;
+    for (int x = 0; x < p.new_w; ++x) {
+      const float* s0 = row + x0[x];
+      const float* s1 = row + x1[x];
+      const float t = fx[x];
+      d_first[x] = (s0[0] + (s1[0] - s0[0]) * t) * a_first + b_first;
+      dg[x] = (s0[1] + (s1[1] - s0[1]) * t) * o.ag + o.bg;
+      d_last[x] = (s0[2] + (s1[2] - s0[2]) * t) * a_last + b_last;
+    }
   }
 };
 
@@ -108,115 +340,74 @@ LetterboxInfo CpuLetterboxer::Run(const AVFrame& frame, const ModelInputSpec& sp
     throw Error(ErrorCode::kUnsupported, "preprocess",
                 std::string("CpuLetterboxer needs a software frame, got hardware format ") + desc->name,
                 "download the frame (av_hwframe_transfer_data) or use the CUDA letterbox");
+  if (!frame.data[0]) throw Error(ErrorCode::kInvalidArgument, "preprocess", "frame has no pixel data");
   const int src_w = frame.width, src_h = frame.height;
-  const LetterboxInfo info = ComputeLetterbox(src_w, src_h, spec);  // validates sizes and spec
-  const ResizedSize rs = ComputeResizedSize(src_w, src_h, spec);
   State& s = *state_;
 
   bool full_range = frame.color_range == AVCOL_RANGE_JPEG;
   const AVPixelFormat src_fmt = NormaliseFormat(raw_fmt, &full_range);
   const bool yuv = !(desc->flags & AV_PIX_FMT_FLAG_RGB) && desc->nb_components >= 3;
-  ScaleKey key;
-  key.src_w = src_w;
-  key.src_h = src_h;
-  key.src_fmt = src_fmt;
-  key.new_w = rs.width;
-  key.new_h = rs.height;
-  key.dst_fmt = spec.channel_order == ChannelOrder::kRGB ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_BGR24;
-  key.colorspace = yuv ? SwsColorspace(frame.colorspace) : -1;
-  key.full_range = yuv ? (full_range ? 1 : 0) : -1;
 
-  if (!s.sws || !(key == s.key)) {
-    // Re-created only on a geometry / format change; a failure leaves the object usable for the next frame.
-    sws_freeContext(s.sws);
-    s.sws = nullptr;
-    if (!sws_isSupportedInput(src_fmt))
-      throw Error(ErrorCode::kUnsupported, "preprocess",
-                  std::string("swscale cannot read pixel format ") + av_get_pix_fmt_name(src_fmt));
-    // SWS_FULL_CHR_H_INT: interpolate chroma per output pixel in the RGB writer. Without it swscale's packed
-    // RGB24 writer shares chroma between pixel pairs through a coarse table and comes out ~1.4 units dark on
-    // average (max error 6.8 vs 1.4 with it, measured against the reference on 1280x720 → 416x234) for ~0.2 ms
-    // more per 720p frame.
-    s.sws = sws_getContext(src_w, src_h, src_fmt, rs.width, rs.height, static_cast<AVPixelFormat>(key.dst_fmt),
-                           SWS_BILINEAR | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr);
-    if (!s.sws)
-      throw Error(ErrorCode::kInternal, "preprocess",
-                  "sws_getContext failed for " + std::to_string(src_w) + "x" + std::to_string(src_h) + " " +
-                      av_get_pix_fmt_name(src_fmt) + " -> " + std::to_string(rs.width) + "x" +
-                      std::to_string(rs.height));
-    if (yuv) {
-      // Source matrix and range from the frame's tags; RGB output full range. Brightness/contrast/saturation
-      // are swscale's neutral values.
-      sws_setColorspaceDetails(s.sws, sws_getCoefficients(key.colorspace), key.full_range,
-                               sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
-    }
-    s.stride = FFALIGN(rs.width * 3, 64);
-    const size_t need = static_cast<size_t>(s.stride) * rs.height + 64;  // +64: SIMD writers may overrun a row
-    if (need > s.scratch_capacity) {
-      s.scratch.reset(static_cast<uint8_t*>(av_malloc(need)));
-      if (!s.scratch) {
-        s.scratch_capacity = 0;
-        sws_freeContext(s.sws);
-        s.sws = nullptr;
-        throw Error(ErrorCode::kInternal, "preprocess", "out of memory for the letterbox scratch buffer");
-      }
-      s.scratch_capacity = need;
-    }
-    s.key = key;
+  // Pick the path.
+  enum class Path { kYuv420p, kNv12, kRgb24, kBgr24, kSwscale } path = Path::kSwscale;
+  YuvColorSpace cs = YuvColorSpace::kBt601Limited;
+  if ((src_fmt == AV_PIX_FMT_YUV420P || src_fmt == AV_PIX_FMT_NV12) &&
+      DirectColorSpace(frame.colorspace, full_range, &cs) && frame.data[1] &&
+      (src_fmt == AV_PIX_FMT_NV12 || frame.data[2])) {
+    path = src_fmt == AV_PIX_FMT_NV12 ? Path::kNv12 : Path::kYuv420p;
+  } else if (src_fmt == AV_PIX_FMT_RGB24) {
+    path = Path::kRgb24;
+  } else if (src_fmt == AV_PIX_FMT_BGR24) {
+    path = Path::kBgr24;
   }
-  s.UpdateLut(spec);
+  // Validates sizes and spec (throws kInvalidArgument) and gives geometry, matrix and normalisation.
+  const LetterboxParams p = detail::MakeLetterboxParams(src_w, src_h, spec, cs);
+  const LetterboxInfo info = ComputeLetterbox(src_w, src_h, spec);
+  s.UpdateGeometry(p);
 
-  uint8_t* dst_planes[4] = {s.scratch.get(), nullptr, nullptr, nullptr};
-  int dst_linesize[4] = {s.stride, 0, 0, 0};
-  const int rows = sws_scale(s.sws, frame.data, frame.linesize, 0, src_h, dst_planes, dst_linesize);
-  if (rows != rs.height)
-    throw Error(ErrorCode::kInternal, "preprocess",
-                "sws_scale wrote " + std::to_string(rows) + " rows, expected " + std::to_string(rs.height), {},
-                rows);
+  const uint8_t* rgb_base = nullptr;
+  ptrdiff_t rgb_pitch = 0;
+  if (path == Path::kRgb24 || path == Path::kBgr24) {
+    rgb_base = frame.data[0];
+    rgb_pitch = frame.linesize[0];
+  } else if (path == Path::kSwscale) {
+    rgb_base = s.ConvertToRgb24(frame, src_fmt, yuv, full_range);
+    rgb_pitch = s.rgb_stride;
+  }
 
-  // One pass over the canvas, row by row: pad rows, then [left pad | table lookups | right pad].
+  // Output planes: plane c holds source channel p.src_ch[c] (0=R, 1=G, 2=B).
   const int W = spec.width, H = spec.height;
-  const int pad_x = static_cast<int>(info.pad_x), pad_y = static_cast<int>(info.pad_y);
-  const int right = W - pad_x - rs.width;
   const size_t plane = static_cast<size_t>(W) * H;
-  float* p0 = dst;
-  float* p1 = dst + plane;
-  float* p2 = dst + 2 * plane;
-  const float* l0 = s.lut[0];
-  const float* l1 = s.lut[1];
-  const float* l2 = s.lut[2];
-  const float pv0 = s.pad_norm[0], pv1 = s.pad_norm[1], pv2 = s.pad_norm[2];
-
-  const size_t top = static_cast<size_t>(pad_y) * W;
-  std::fill_n(p0, top, pv0);
-  std::fill_n(p1, top, pv1);
-  std::fill_n(p2, top, pv2);
-  for (int r = 0; r < rs.height; ++r) {
-    const size_t row = static_cast<size_t>(pad_y + r) * W;
-    float* __restrict d0 = p0 + row;
-    float* __restrict d1 = p1 + row;
-    float* __restrict d2 = p2 + row;
-    std::fill_n(d0, pad_x, pv0);
-    std::fill_n(d1, pad_x, pv1);
-    std::fill_n(d2, pad_x, pv2);
-    d0 += pad_x;
-    d1 += pad_x;
-    d2 += pad_x;
-    const uint8_t* __restrict src = s.scratch.get() + static_cast<size_t>(r) * s.stride;
-    for (int x = 0; x < rs.width; ++x) {
-      d0[x] = l0[src[3 * x]];
-      d1[x] = l1[src[3 * x + 1]];
-      d2[x] = l2[src[3 * x + 2]];
-    }
-    std::fill_n(d0 + rs.width, right, pv0);
-    std::fill_n(d1 + rs.width, right, pv1);
-    std::fill_n(d2 + rs.width, right, pv2);
+  float* planes[3] = {dst, dst + plane, dst + 2 * plane};
+  float* ch_plane[3];
+  float ch_a[3], ch_b[3];
+  for (int c = 0; c < 3; ++c) {
+    ch_plane[p.src_ch[c]] = planes[c];
+    ch_a[p.src_ch[c]] = p.a[c];
+    ch_b[p.src_ch[c]] = p.b[c];
   }
-  const size_t bottom_start = static_cast<size_t>(pad_y + rs.height) * W;
-  const size_t bottom = plane - bottom_start;
-  std::fill_n(p0 + bottom_start, bottom, pv0);
-  std::fill_n(p1 + bottom_start, bottom, pv1);
-  std::fill_n(p2 + bottom_start, bottom, pv2);
+
+  // Canvas, row by row: top pad rows, then [left pad | resized row | right pad], then bottom pad rows.
+  const int right = W - p.pad_x - p.new_w;
+  const size_t top = static_cast<size_t>(p.pad_y) * W;
+  for (int c = 0; c < 3; ++c) std::fill_n(planes[c], top, p.pad[c]);
+  int last_l = -1, last_c = -1;
+  for (int ry = 0; ry < p.new_h; ++ry) {
+    const size_t row = static_cast<size_t>(p.pad_y + ry) * W;
+    for (int c = 0; c < 3; ++c) {
+      std::fill_n(planes[c] + row, p.pad_x, p.pad[c]);
+      std::fill_n(planes[c] + row + p.pad_x + p.new_w, right, p.pad[c]);
+    }
+    const size_t at = row + p.pad_x;
+    const RowOut o{ch_plane[0] + at, ch_plane[1] + at, ch_plane[2] + at, ch_a[0], ch_b[0],
+                   ch_a[1],          ch_b[1],          ch_a[2],          ch_b[2]};
+    if (path == Path::kYuv420p || path == Path::kNv12)
+      s.YuvRow(frame, path == Path::kNv12, p, ry, o, &last_l, &last_c);
+    else
+      s.RgbRow(rgb_base, rgb_pitch, path == Path::kBgr24, p, ry, o);
+  }
+  const size_t bottom_start = static_cast<size_t>(p.pad_y + p.new_h) * W;
+  for (int c = 0; c < 3; ++c) std::fill_n(planes[c] + bottom_start, plane - bottom_start, p.pad[c]);
   return info;
 }
 
