@@ -1,7 +1,7 @@
 // camtrack_bench_preprocess_bench: time of CpuLetterboxer::Run (the CPU hot-path letterbox) on one core.
 //   camtrack_bench_preprocess_bench [iterations=300]
 // Prints one line per case and a JSON object per case ({"bench":"preprocess",...}) for bench/results.
-// Content is a synthetic smooth picture (swscale's speed does not depend on content).
+// Content is a synthetic smooth picture (the letterbox does the same work whatever the content).
 extern "C" {
 #include <libavutil/frame.h>
 }

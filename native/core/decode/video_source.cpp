@@ -33,7 +33,9 @@ bool IsLiveUrl(const std::string& url) {
          StartsWith(url, "tcp://");
 }
 
-VideoSource::VideoSource(SourceOptions options) : options_(std::move(options)) { live_ = IsLiveUrl(options_.url); }
+VideoSource::VideoSource(SourceOptions options) : options_(std::move(options)) {
+  live_ = options_.live < 0 ? IsLiveUrl(options_.url) : options_.live == 1;
+}
 
 VideoSource::~VideoSource() { Close(); }
 
@@ -71,7 +73,8 @@ void VideoSource::Open() {
     av_dict_set(&opts, "rw_timeout", std::to_string(int64_t(options_.read_timeout_ms) * 1000).c_str(), 0);
     av_dict_set(&opts, "reconnect", "0", 0);
   }
-  if (live_) av_dict_set(&opts, "fflags", "nobuffer", 0);
+  // No `fflags nobuffer` for live inputs: it discards the packets read while probing, i.e. the first keyframe,
+  // and then nothing decodes until the next one (seconds of a long-GOP camera lost at every connect).
   io_deadline_ns_.store(SteadyNowNs() + int64_t(options_.open_timeout_ms) * 1000000, std::memory_order_relaxed);
   std::string url = options_.url;
   if (StartsWith(url, "file://")) url = url.substr(7);
@@ -100,7 +103,7 @@ void VideoSource::Open() {
   dec_ = avcodec_alloc_context3(codec);
   avcodec_parameters_to_context(dec_, st->codecpar);
   dec_->thread_count = options_.decoder_threads > 0 ? options_.decoder_threads : 1;
-  if (live_) dec_->flags |= AV_CODEC_FLAG_LOW_DELAY;
+  // AV_CODEC_FLAG_LOW_DELAY is not set: on streams with B-frames it would emit frames out of display order.
   err = avcodec_open2(dec_, codec, nullptr);
   if (err < 0) ThrowAv(int(ErrorCode::kDecode), err, "cannot open decoder for", "unsupported codec or profile");
   AVRational fr = av_guess_frame_rate(fmt_, st, nullptr);
@@ -121,6 +124,8 @@ bool VideoSource::SeekToStart() {
     return false;
   avcodec_flush_buffers(dec_);
   pts_offset_ms_ = last_pts_ms_ + (fps_ > 0 ? int64_t(1000.0 / fps_) : 40);
+  origin_pts_ = AV_NOPTS_VALUE;  // re-anchor on the first frame after the seek
+  frames_out_ = 0;
   draining_ = false;
   return true;
 }
@@ -132,14 +137,21 @@ bool VideoSource::NextFrame(AVFrame** out) {
     if (err == 0) {
       if (frame_->decode_error_flags || (frame_->flags & AV_FRAME_FLAG_CORRUPT))
         counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
+      // Times are relative to the first timestamped frame (not the stream's start_time, which RTSP sets from
+      // the first packet and can lie after the first frames). Frames without a timestamp advance by one frame
+      // interval; the first timestamp is anchored so that time keeps going forward across that switch.
       const int64_t pts = frame_->best_effort_timestamp;
+      const int64_t interval_ms = fps_ > 0 ? int64_t(1000.0 / fps_) : 40;
       if (pts != AV_NOPTS_VALUE) {
-        const int64_t start = fmt_->streams[stream_index_]->start_time;
-        const int64_t rel = start != AV_NOPTS_VALUE ? pts - start : pts;
-        last_pts_ms_ = pts_offset_ms_ + int64_t(double(rel) * time_base_ms_);
+        if (origin_pts_ == AV_NOPTS_VALUE) {
+          const int64_t anchor_ms = frames_out_ > 0 ? last_pts_ms_ + interval_ms : pts_offset_ms_;
+          origin_pts_ = pts - int64_t(double(anchor_ms - pts_offset_ms_) / time_base_ms_);
+        }
+        last_pts_ms_ = pts_offset_ms_ + int64_t(double(pts - origin_pts_) * time_base_ms_);
       } else {
-        last_pts_ms_ += fps_ > 0 ? int64_t(1000.0 / fps_) : 40;
+        last_pts_ms_ = frames_out_ > 0 ? last_pts_ms_ + interval_ms : pts_offset_ms_;
       }
+      ++frames_out_;
       counters_.decoded.fetch_add(1, std::memory_order_relaxed);
       *out = frame_;
       return true;

@@ -26,6 +26,7 @@ struct SourceOptions {
   int read_timeout_ms = 10000;     // no packet for this long → SOURCE_READ error
   bool loop = false;               // files: seek back to the start at EOF
   int decoder_threads = 1;         // libavcodec threads for this stream (1 keeps cores for inference)
+  int live = -1;                   // -1: from the URL (IsLiveUrl); 0: file semantics; 1: live semantics
 };
 
 // True for inputs that produce frames in real time (RTSP, RTP, UDP, HTTP live…): the pipeline keeps the newest
@@ -80,6 +81,8 @@ class VideoSource {
   double time_base_ms_ = 0;
   int64_t last_pts_ms_ = 0;
   int64_t pts_offset_ms_ = 0;  // added after a loop so PTS stays monotone
+  int64_t origin_pts_ = INT64_MIN;  // AV_NOPTS_VALUE until the first timestamped frame (stream time base)
+  int64_t frames_out_ = 0;          // frames returned since open / the last loop
   bool draining_ = false;
   std::atomic<bool> interrupted_{false};
   std::atomic<int64_t> io_deadline_ns_{0};  // read/open deadline checked by the interrupt callback

@@ -112,6 +112,7 @@ int32_t Pipeline::AddStream(StreamConfig config) {
   auto s = std::make_shared<StreamState>();
   s->config = std::move(config);
   s->live = s->config.live_mode < 0 ? decode::IsLiveUrl(s->config.source.url) : s->config.live_mode == 1;
+  s->config.source.live = s->live ? 1 : 0;  // the demuxer/decoder use the same decision
   {
     std::lock_guard<std::mutex> lock(mu_);
     CAMTRACK_CHECK(!stopping_, ErrorCode::kInvalidState, "pipeline", "pipeline is stopped");

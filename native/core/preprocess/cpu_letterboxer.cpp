@@ -117,6 +117,46 @@ inline void BlendRowsUv(const uint8_t* __restrict r0, const uint8_t* __restrict 
   }
 }
 
+// out[x] = row[i0[x]] + (row[i1[x]] - row[i0[x]]) * f[x]: the horizontal bilinear taps of one row.
+void HorizontalTaps(const float* __restrict row, const int* __restrict i0, const int* __restrict i1,
+                    const float* __restrict f, int n, float* __restrict out) {
+  for (int x = 0; x < n; ++x) {
+    const float a = row[i0[x]], b = row[i1[x]];
+    out[x] = a + (b - a) * f[x];
+  }
+}
+// The same for two rows sharing the taps (U and V).
+void HorizontalTaps2(const float* __restrict ra, const float* __restrict rb, const int* __restrict i0,
+                     const int* __restrict i1, const float* __restrict f, int n, float* __restrict oa,
+                     float* __restrict ob) {
+  for (int x = 0; x < n; ++x) {
+    const int j0 = i0[x], j1 = i1[x];
+    const float t = f[x];
+    const float a0 = ra[j0], a1 = ra[j1], b0 = rb[j0], b1 = rb[j1];
+    oa[x] = a0 + (a1 - a0) * t;
+    ob[x] = b0 + (b1 - b0) * t;
+  }
+}
+
+// YUV (float rows) → RGB, clamped to 0..255, normalised into three output rows. Separate function with restrict
+// parameters and branch-free clamps so that the compiler vectorises it.
+inline float Clamp255(float v) {
+  v = v < 0.f ? 0.f : v;
+  return v > 255.f ? 255.f : v;
+}
+void ConvertRow(const float* __restrict ty, const float* __restrict tu, const float* __restrict tv, int n,
+                const detail::YuvToRgb& m, float* __restrict dr, float* __restrict dg, float* __restrict db,
+                const RowOut& o) {
+  const float ky = m.ky, y_off = m.y_off, c_off = m.c_off, rv = m.rv, gu = m.gu, gv = m.gv, bu = m.bu;
+  const float ar = o.ar, br = o.br, ag = o.ag, bg = o.bg, ab = o.ab, bb = o.bb;
+  for (int x = 0; x < n; ++x) {
+    const float yy = ky * (ty[x] - y_off), u = tu[x] - c_off, v = tv[x] - c_off;
+    dr[x] = Clamp255(yy + rv * v) * ar + br;
+    dg[x] = Clamp255(yy + gu * u + gv * v) * ag + bg;
+    db[x] = Clamp255(yy + bu * u) * ab + bb;
+  }
+}
+
 }  // namespace
 
 struct CpuLetterboxer::State {
@@ -253,49 +293,11 @@ struct CpuLetterboxer::State {
     }
     *last_c = ry;
 
-    // Horizontal taps into float rows (gathers: scalar), then colour conversion, clamp and normalisation in a
-    // separate loop without gathers, which the compiler vectorises.
-    {
-      const float* __restrict Yr = yrow.data();
-      const float* __restrict Ur = urow.data();
-      const float* __restrict Vr = vrow.data();
-      const int* __restrict x0 = lx0.data();
-      const int* __restrict x1 = lx1.data();
-      const float* __restrict fx = lfx.data();
-      const int* __restrict c0 = cx0.data();
-      const int* __restrict c1 = cx1.data();
-      const float* __restrict gx = cfx.data();
-      float* __restrict ty = hy.data();
-      float* __restrict tu = hu.data();
-      float* __restrict tv = hv.data();
-      for (int x = 0; x < p.new_w; ++x) {
-        const float y0 = Yr[x0[x]], y1 = Yr[x1[x]];
-        ty[x] = y0 + (y1 - y0) * fx[x];
-        const int i0 = c0[x], i1 = c1[x];
-        const float g = gx[x];
-        const float u0 = Ur[i0], u1 = Ur[i1], v0 = Vr[i0], v1 = Vr[i1];
-        tu[x] = u0 + (u1 - u0) * g;
-        tv[x] = v0 + (v1 - v0) * g;
-      }
-    }
-    const float* __restrict ty = hy.data();
-    const float* __restrict tu = hu.data();
-    const float* __restrict tv = hv.data();
-    float* __restrict dr = o.r;
-    float* __restrict dg = o.g;
-    float* __restrict db = o.b;
-    const float ky = p.m.ky, y_off = p.m.y_off, c_off = p.m.c_off, rv = p.m.rv, gu = p.m.gu, gv = p.m.gv,
-                bu = p.m.bu;
-    const float ar = o.ar, br = o.br, ag = o.ag, bg = o.bg, ab = o.ab, bb = o.bb;
-    for (int x = 0; x < p.new_w; ++x) {
-      const float yy = ky * (ty[x] - y_off), u = tu[x] - c_off, v = tv[x] - c_off;
-      const float R = std::min(std::max(yy + rv * v, 0.f), 255.f);
-      const float G = std::min(std::max(yy + gu * u + gv * v, 0.f), 255.f);
-      const float B = std::min(std::max(yy + bu * u, 0.f), 255.f);
-      dr[x] = R * ar + br;
-      dg[x] = G * ag + bg;
-      db[x] = B * ab + bb;
-    }
+    // Horizontal taps into float rows (gathers), then colour conversion, clamp and normalisation in a separate
+    // loop without gathers, which the compiler vectorises.
+    HorizontalTaps(yrow.data(), lx0.data(), lx1.data(), lfx.data(), p.new_w, hy.data());
+    HorizontalTaps2(urow.data(), vrow.data(), cx0.data(), cx1.data(), cfx.data(), p.new_w, hu.data(), hv.data());
+    ConvertRow(hy.data(), hu.data(), hv.data(), p.new_w, p.m, o.r, o.g, o.b, o);
   }
 
   // One resized-image row from packed 24-bit RGB (`swap` for BGR byte order).

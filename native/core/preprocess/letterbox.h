@@ -3,7 +3,8 @@
 // rest, converting to float NCHW planes with the model's channel order and normalisation.
 //
 // Three implementations share ONE definition of the geometry (ComputeLetterbox) and of the maths:
-//   - CpuLetterboxer: the CPU production path (swscale bilinear to packed RGB/BGR, then one normalising pass).
+//   - CpuLetterboxer: the CPU production path (the same maths as the reference, sampled directly from yuv420p /
+//     nv12 / rgb24 frames; other formats converted by swscale at source size first).
 //   - camtrack::cuda::LetterboxNv12ToNchwGpu (cuda/letterbox_gpu.h): the CUDA kernel on NVDEC surfaces.
 //   - ReferenceLetterboxNv12: plain C++, the exact maths of the CUDA kernel (tests compare against it).
 //
@@ -71,9 +72,9 @@ LetterboxInfo ReferenceLetterboxRgb24(const uint8_t* rgb, int rgb_pitch, int w, 
                                       float* dst);
 
 // The CPU production path. One instance per stream (or per thread): NOT thread-safe.
-// Owns a swscale context and a scratch buffer, both re-created only when the source size / pixel format /
-// colour space or the resized size changes (a resolution change mid-stream is supported). After the first frame
-// of a given geometry, Run() performs no heap allocation.
+// Owns per-geometry sampling tables and float scratch rows (rebuilt only when the source size or the resized size
+// changes; a resolution change mid-stream is supported) and, for the swscale fallback, a context and an RGB24
+// buffer at source size. After the first frame of a given geometry and format, Run() performs no heap allocation.
 class CpuLetterboxer {
  public:
   CpuLetterboxer();
@@ -86,8 +87,11 @@ class CpuLetterboxer {
   // Letterboxes one software frame (any pixel format swscale reads: yuv420p, yuvj420p, nv12, rgb24, …; not a
   // hardware frame) into dst: 3 * spec.height * spec.width floats, the NCHW planes of ONE image (the caller
   // points dst at slot k of its batch buffer and keeps ownership). The frame is only read during the call.
-  // Bilinear (swscale SWS_BILINEAR, which low-pass filters when downscaling); YUV sources use the frame's
-  // colorspace/color_range tags (untagged = BT.601 limited, yuvj* = full range).
+  // Maths of ReferenceLetterboxNv12 (half-pixel-centre bilinear as cv2 INTER_LINEAR, no antialiasing; float YUV →
+  // RGB; clamp; normalise): yuv420p / yuvj420p / nv12 tagged BT.601, BT.709 or untagged are sampled directly
+  // (equal to the reference up to float rounding); rgb24 / bgr24 as ReferenceLetterboxRgb24; every other format
+  // (and FCC / SMPTE240M / BT.2020 tags) is converted to RGB24 at source size by swscale, then the same bilinear.
+  // YUV sources use the frame's colorspace/color_range tags (untagged = BT.601 limited, yuvj* = full range).
   // Throws Error(kInvalidArgument) for a bad frame/spec, Error(kUnsupported) for a hardware frame or a pixel
   // format swscale cannot read.
   LetterboxInfo Run(const AVFrame& frame, const ModelInputSpec& spec, float* dst);
