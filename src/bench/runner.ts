@@ -24,7 +24,11 @@ export const TRIAL_NAMES = Object.keys(TRIALS) as TrialName[];
 export interface TrialSummary {
   description: string;
   /** Medians over the runs (fps, latency p50/p99, CPU %). */
-  median: { fps: number; latencyP50Ms: number; latencyP99Ms: number; cpuPercent: number };
+  /**
+   * Medians over the runs. fpsPerCore = fps / (cpuPercent / 100): frames per second of CPU time, less sensitive
+   * than fps to other processes taking cores away on a shared machine.
+   */
+  median: { fps: number; latencyP50Ms: number; latencyP99Ms: number; cpuPercent: number; fpsPerCore: number };
   runs: TrialRun[];
 }
 
@@ -82,6 +86,7 @@ export async function runTrials(
         latencyP50Ms: round(median(list.map((x) => x.latency.p50Ms))),
         latencyP99Ms: round(median(list.map((x) => x.latency.p99Ms))),
         cpuPercent: round(median(list.map((x) => x.cpuPercent)), 1),
+        fpsPerCore: round(median(list.map((x) => (x.cpuPercent > 0 ? x.fps / (x.cpuPercent / 100) : Number.NaN))), 2),
       },
       runs: list,
     };
