@@ -163,6 +163,10 @@ describeWithAssets('Pipeline on RTSP', [WALKING, YOLOX, FAST_MODEL], () => {
         expect(run.results.every((r) => r.streamId === ids[i])).toBe(true);
         expectOwnOrder(run.results, ids[i]!);
       });
+      // Identical live cameras share an overloaded model fairly (regression: 74/47/47/23 before the batcher's
+      // fairness rule; now ±1 frame).
+      const delivered = done.map((run) => run.results.length);
+      expect(Math.max(...delivered) / Math.min(...delivered), `delivered per stream: ${delivered.join('/')}`).toBeLessThanOrEqual(1.25);
     }, 60_000);
 
     it('EXPECTED FAILURE - a closed port is ERR_CAMTRACK_SOURCE_OPEN at once', async () => {

@@ -167,7 +167,7 @@ class Pipeline {
   };
 
   void SourceLoop(std::shared_ptr<StreamState> stream);
-  bool Acquire(bool block, const StreamState& stream, Acquired* out);
+  bool Acquire(bool block, StreamState& stream, Acquired* out);
   void Commit(const Acquired& a, ImageMeta meta);
   void MaybeDispatchLocked(int slot, std::unique_lock<std::mutex>& lock);
   void DispatcherLoop();
