@@ -4,6 +4,8 @@
  *   `batching.maxWaitMs: Expected integer between 0 and 10000 but received -1 of type number`
  * Everything past this module receives normalised, complete objects.
  */
+import os from 'node:os';
+
 import { ConfigError, describeValue } from './errors.js';
 
 /** Which inference backend runs the model. */
@@ -75,9 +77,13 @@ export interface BatchingOptions {
 export interface InferenceOptions {
   /** Default 'auto': TensorRT where usable, else onnxruntime. */
   backend?: BackendName;
-  /** onnxruntime worker threads, each with its own session. Default 1, 1..64. */
+  /**
+   * onnxruntime worker threads, each with its own session and two batch slots. Default min(2, cores), 1..64:
+   * on CPU two sessions with half the threads each beat one session with all of them (2 cores, yolox_nano,
+   * walking.mp4: 98 vs 71 pipeline fps; docs/benchmarks.md).
+   */
   workers?: number;
-  /** Intra-op threads per onnxruntime session. Default: all cores / workers. */
+  /** Intra-op threads per onnxruntime session. Default: floor(cores / workers), at least 1. */
   intraOpThreads?: number;
   /** onnxruntime execution providers in order. Default ['cpu']. */
   executionProviders?: string[];
@@ -326,7 +332,7 @@ export function normaliseConfig(input: unknown): NormalisedConfig {
   }
   const inference = {
     backend: oneOf(inf.backend, 'inference.backend', 'auto', ['auto', 'onnxruntime', 'tensorrt'] as const),
-    workers: num(inf.workers, 'inference.workers', 1, 1, 64, true),
+    workers: num(inf.workers, 'inference.workers', Math.min(2, os.availableParallelism()), 1, 64, true),
     intraOpThreads:
       inf.intraOpThreads === undefined ? undefined : num(inf.intraOpThreads, 'inference.intraOpThreads', 1, 1, 256, true),
     executionProviders: eps,

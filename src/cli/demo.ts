@@ -63,7 +63,6 @@ export async function runDemo(argv: string[]): Promise<number> {
   }
   const pipeline = await Pipeline.create({
     model: classNames ? { path: modelPath!, classNames } : modelPath!,
-    inference: { workers: 1 },
   });
   const results = new Map<string, FrameResult[]>();
   const errors: string[] = [];

@@ -3,6 +3,7 @@
  * `<path>: Expected <accepted> but received <value> of type <type>` (sharp's shape, see STYLE.md).
  * Pure TypeScript: imported from src, no addon needed.
  */
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 
 import { normaliseConfig, normaliseStream, normaliseTracker } from '../../src/config.js';
@@ -45,7 +46,7 @@ describe('normaliseConfig()', () => {
     const c = normaliseConfig({ model: '/m/yolox_nano.onnx' });
     expect(c).toEqual({
       model: { path: '/m/yolox_nano.onnx' },
-      inference: { backend: 'auto', workers: 1, intraOpThreads: undefined, executionProviders: ['cpu'] },
+      inference: { backend: 'auto', workers: Math.min(2, os.availableParallelism()), intraOpThreads: undefined, executionProviders: ['cpu'] },
       batching: { maxBatchSize: 8, maxWaitMs: 10 },
       detection: { scoreThreshold: 0.25, nmsIou: 0.45, classAgnostic: false, nmsForEndToEnd: false, maxDetections: 300 },
       tracker: DEFAULT_TRACKER,
