@@ -10,6 +10,7 @@
  * ratios.pipelineVsRaw ≥ 0.9: pipeline fps ≥ 0.9 × raw onnxruntime-node fps, same model, batch and session
  * options, measured in the same bench run. Exit code 0 when every trial ran (the ratio is reported, not enforced).
  */
+import { normaliseConfig } from '../config.js';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -73,7 +74,8 @@ export async function runBench(argv: string[]): Promise<number> {
     frames: intOpt(args, 'frames', 400, 1, 10_000_000),
     warmup: intOpt(args, 'warmup', 20, 1, 1_000_000),
     streams: intOpt(args, 'streams', 4, 1, 256),
-    workers: intOpt(args, 'workers', 1, 1, 64),
+    // The pipeline's own default (inference.workers), so the bench measures what users get.
+    workers: intOpt(args, 'workers', normaliseConfig({ model: 'x.onnx' }).inference.workers, 1, 64),
     intraOpThreads: optionalInt(args, 'intra-op-threads', 1, 256),
     maxWaitMs: optionalInt(args, 'max-wait-ms', 0, 10000),
     maxBatchSize: optionalInt(args, 'max-batch-size', 1, 256),
