@@ -76,27 +76,7 @@ export class Pipeline extends EventEmitter {
     const backendName = selectBackend(cfg.inference.backend, native.capabilities());
     // A fixed batch dimension decides the batch size; a dynamic one takes maxBatchSize.
     const batchSize = model.fixedBatch ?? cfg.batching.maxBatchSize;
-    const nativeModel: NativeModelConfig = {
-      inputWidth: model.inputWidth,
-      inputHeight: model.inputHeight,
-      channelOrder: model.channelOrder,
-      letterbox: model.letterbox,
-      padValue: model.padValue,
-      scale: model.scale,
-      mean: model.mean,
-      std: model.std,
-      layout: model.layout,
-      numClasses: model.numClasses,
-      numAnchors: model.numAnchors,
-      outputElemsPerImage: model.outputElemsPerImage,
-      batchSize,
-      fixedBatch: model.fixedBatch !== null,
-      scoreThreshold: cfg.detection.scoreThreshold,
-      nmsIou: cfg.detection.nmsIou,
-      classAgnosticNms: cfg.detection.classAgnostic,
-      nmsForEndToEnd: cfg.detection.nmsForEndToEnd,
-      maxDetections: cfg.detection.maxDetections,
-    };
+    const nativeModel = toNativeModelConfig(model, cfg, batchSize);
     let pipeline: Pipeline | undefined;
     const deliver = (results: NativeFrameResult[], events: NativeEvent[]): void => pipeline?.deliver(results, events);
     const nativePipeline = new native.NativePipeline(
@@ -318,6 +298,31 @@ export class Pipeline extends EventEmitter {
       });
     }
   }
+}
+
+/** The native model config: resolved model + detection options + the batch size decided by the model. */
+export function toNativeModelConfig(model: ResolvedModel, cfg: NormalisedConfig, batchSize: number): NativeModelConfig {
+  return {
+    inputWidth: model.inputWidth,
+    inputHeight: model.inputHeight,
+    channelOrder: model.channelOrder,
+    letterbox: model.letterbox,
+    padValue: model.padValue,
+    scale: model.scale,
+    mean: model.mean,
+    std: model.std,
+    layout: model.layout,
+    numClasses: model.numClasses,
+    numAnchors: model.numAnchors,
+    outputElemsPerImage: model.outputElemsPerImage,
+    batchSize,
+    fixedBatch: model.fixedBatch !== null,
+    scoreThreshold: cfg.detection.scoreThreshold,
+    nmsIou: cfg.detection.nmsIou,
+    classAgnosticNms: cfg.detection.classAgnostic,
+    nmsForEndToEnd: cfg.detection.nmsForEndToEnd,
+    maxDetections: cfg.detection.maxDetections,
+  };
 }
 
 function toNativeStream(s: NormalisedStream): NativeStreamConfig {

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { normaliseConfig, normaliseStream } from '../config.js';
 import { resolveModel } from '../models/resolve.js';
 import { loadNative, type NativeFrameResult } from '../native.js';
+import { toNativeModelConfig } from '../pipeline.js';
 import { pipelineConfigFor } from './pipeline-trial.js';
 import { cpuPercent, round, summariseLatency } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
@@ -46,27 +47,7 @@ export async function runNullTrial(spec: TrialSpec): Promise<TrialRun> {
   };
   const np = new native.NativePipeline(
     {
-      model: {
-        inputWidth: model.inputWidth,
-        inputHeight: model.inputHeight,
-        channelOrder: model.channelOrder,
-        letterbox: model.letterbox,
-        padValue: model.padValue,
-        scale: model.scale,
-        mean: model.mean,
-        std: model.std,
-        layout: model.layout,
-        numClasses: model.numClasses,
-        numAnchors: model.numAnchors,
-        outputElemsPerImage: model.outputElemsPerImage,
-        batchSize: batch,
-        fixedBatch: model.fixedBatch !== null,
-        scoreThreshold: cfg.detection.scoreThreshold,
-        nmsIou: cfg.detection.nmsIou,
-        classAgnosticNms: cfg.detection.classAgnostic,
-        nmsForEndToEnd: cfg.detection.nmsForEndToEnd,
-        maxDetections: cfg.detection.maxDetections,
-      },
+      model: toNativeModelConfig(model, cfg, batch),
       batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity },
     },
     onEvents,
