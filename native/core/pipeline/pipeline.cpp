@@ -343,9 +343,9 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
 // ---------------------------------------------------------------------------------------------------------------
 // Batcher
 
-// Fairness between live streams when inference is the bottleneck: a live stream may take a batch position only
-// if no other live stream that is contending right now (it failed to get one within kContendWindowNs) has waited
-// longer since its last position. Without it the streams whose decode happens to line up with free slots take
+// Fairness between streams when inference is the bottleneck: a stream may take a batch position only if no other
+// stream that is contending right now (it failed to get one within kContendWindowNs) has waited longer since its
+// last position. Without it the streams whose decode happens to line up with free slots take
 // nearly all of them (measured: 74/47/47/23 frames for four identical RTSP cameras); with it they take turns.
 // A contender that stops trying (dead camera, slow network) drops out after the window, so it cannot hold slots.
 constexpr int64_t kContendWindowNs = 200'000'000;
@@ -354,14 +354,23 @@ bool Pipeline::Acquire(bool block, StreamState& stream, Acquired* out) {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     if (stopping_ || stream.stop.load()) return false;
-    if (!block) {
+    {
       const int64_t now = SteadyNowNs();
+      bool yield = false;
       for (const auto& [h, t] : streams_) {
-        if (t.get() == &stream || !t->live || t->want_ns == 0 || now - t->want_ns > kContendWindowNs) continue;
+        if (t.get() == &stream || t->want_ns == 0 || now - t->want_ns > kContendWindowNs) continue;
         if (t->last_grant_ns < stream.last_grant_ns) {
-          stream.want_ns = now;
-          return false;  // yield to a live stream that has waited longer
+          yield = true;
+          break;
         }
+      }
+      if (yield) {
+        // Another stream has waited longer: a live stream drops this frame (it will have a newer one soon); a
+        // file waits its turn (bounded by the window, so a contender that went away cannot block it).
+        stream.want_ns = now;
+        if (!block) return false;
+        slot_free_cv_.wait_for(lock, std::chrono::nanoseconds(kContendWindowNs));
+        continue;
       }
     }
     if (filling_ < 0) {
@@ -402,10 +411,8 @@ bool Pipeline::Acquire(bool block, StreamState& stream, Acquired* out) {
       stream.want_ns = 0;
       return true;
     }
-    if (!block) {
-      stream.want_ns = SteadyNowNs();
-      return false;
-    }
+    stream.want_ns = SteadyNowNs();
+    if (!block) return false;
     slot_free_cv_.wait(lock);
   }
 }
