@@ -89,6 +89,40 @@ export interface InferenceOptions {
   executionProviders?: string[];
 }
 
+/**
+ * What a live stream does when its input is lost (read error, the server ending the session, no frame for
+ * `stallTimeoutMs`): it goes `stalled` → `reconnecting` and tries again after an exponential, jittered backoff,
+ * paced pipeline-wide by `ingest.reconnectRatePerSecond`. Files never reconnect. See docs/ingest.md.
+ */
+export interface ReconnectOptions {
+  /** Watchdog: no decoded frame for this long while live → stalled, reconnect. Default 5000 ms, 0 (off) or 100..600000. */
+  stallTimeoutMs?: number;
+  /** Delay before the first reconnect attempt. Default 500 ms, 0..600000. */
+  initialDelayMs?: number;
+  /** Cap of the backoff. Default 30000 ms, 0..3600000. */
+  maxDelayMs?: number;
+  /** Backoff growth: delay n = initialDelayMs · multiplier^(n−1), capped. Default 2, 1..10. */
+  multiplier?: number;
+  /** Each delay is shortened by a random fraction in [0, jitter) so cameras do not retry in lockstep. Default 0.2, 0..1. */
+  jitter?: number;
+  /**
+   * Consecutive failed attempts before the stream is `failed` (a decoded frame resets the count). Default -1
+   * (forever); 0: never reconnect (an error fails the stream, the server ending the session ends it).
+   */
+  maxAttempts?: number;
+}
+
+/** Pipeline-wide ingest options. */
+export interface IngestOptions {
+  /**
+   * Reconnect attempts per second across all streams of the pipeline (a token bucket; first connects are not
+   * paced), so a site-wide outage does not end in a stampede. Default 5, 0 (unpaced)..1000.
+   */
+  reconnectRatePerSecond?: number;
+  /** Bucket size: attempts allowed at once after a quiet period. Default 5, 1..1000. */
+  reconnectBurst?: number;
+}
+
 /** Options of one stream (camera, file or URL). */
 export interface StreamOptions {
   /** Unique id of the stream within the pipeline. */
@@ -113,6 +147,8 @@ export interface StreamOptions {
   tracker?: TrackerOptions;
   /** Bound of this stream's results() iterator queue. Default 64, 1..100000. Oldest results are dropped and counted. */
   resultQueueSize?: number;
+  /** Reconnect policy of a live stream; `false` = `{ maxAttempts: 0 }`. Defaults in {@link ReconnectOptions}. */
+  reconnect?: ReconnectOptions | false;
 }
 
 /** Pipeline configuration. */
@@ -127,6 +163,8 @@ export interface PipelineConfig {
   streams?: StreamOptions[];
   /** Frames the native result ring holds before the pipeline waits for JS. Default 256, 8..65536. */
   resultCapacity?: number;
+  /** Pipeline-wide ingest options (reconnect pacing). */
+  ingest?: IngestOptions;
 }
 
 export interface NormalisedTracker {
@@ -149,6 +187,7 @@ export interface NormalisedStream {
   decoderThreads: number;
   tracker: NormalisedTracker;
   resultQueueSize: number;
+  reconnect: Required<ReconnectOptions>;
 }
 export interface NormalisedConfig {
   model: Required<Pick<ModelOptions, 'path'>> & Omit<ModelOptions, 'path'>;
@@ -158,6 +197,7 @@ export interface NormalisedConfig {
   tracker: NormalisedTracker;
   streams: StreamOptions[];
   resultCapacity: number;
+  ingest: Required<IngestOptions>;
 }
 
 // ---- field checkers -------------------------------------------------------------------------------------------
@@ -246,7 +286,36 @@ const STREAM_KEYS = [
   'decoderThreads',
   'tracker',
   'resultQueueSize',
+  'reconnect',
 ] as const;
+
+const RECONNECT_KEYS = ['stallTimeoutMs', 'initialDelayMs', 'maxDelayMs', 'multiplier', 'jitter', 'maxAttempts'] as const;
+
+/** Validates a stream's reconnect policy (`false` → maxAttempts 0). */
+export function normaliseReconnect(v: unknown, path: string): Required<ReconnectOptions> {
+  const d: Required<ReconnectOptions> = {
+    stallTimeoutMs: 5000,
+    initialDelayMs: 500,
+    maxDelayMs: 30000,
+    multiplier: 2,
+    jitter: 0.2,
+    maxAttempts: -1,
+  };
+  if (v === undefined) return d;
+  if (v === false) return { ...d, maxAttempts: 0 };
+  if (!isObject(v)) fail(path, 'object or false', v);
+  checkKeys(v, path, RECONNECT_KEYS);
+  const stall = num(v.stallTimeoutMs, `${path}.stallTimeoutMs`, d.stallTimeoutMs, 0, 600000, true);
+  if (stall !== 0 && stall < 100) fail(`${path}.stallTimeoutMs`, 'integer 0 or between 100 and 600000', stall);
+  return {
+    stallTimeoutMs: stall,
+    initialDelayMs: num(v.initialDelayMs, `${path}.initialDelayMs`, d.initialDelayMs, 0, 600000, true),
+    maxDelayMs: num(v.maxDelayMs, `${path}.maxDelayMs`, d.maxDelayMs, 0, 3600000, true),
+    multiplier: num(v.multiplier, `${path}.multiplier`, d.multiplier, 1, 10),
+    jitter: num(v.jitter, `${path}.jitter`, d.jitter, 0, 1),
+    maxAttempts: num(v.maxAttempts, `${path}.maxAttempts`, d.maxAttempts, -1, 1e9, true),
+  };
+}
 
 /** Validates one stream's options; `trackerBase` is the pipeline's tracker config. */
 export function normaliseStream(v: unknown, path: string, trackerBase: NormalisedTracker): NormalisedStream {
@@ -271,10 +340,11 @@ export function normaliseStream(v: unknown, path: string, trackerBase: Normalise
     decoderThreads: num(v.decoderThreads, `${path}.decoderThreads`, 1, 1, 16, true),
     tracker: normaliseTracker(v.tracker, `${path}.tracker`, trackerBase),
     resultQueueSize: num(v.resultQueueSize, `${path}.resultQueueSize`, 64, 1, 100000, true),
+    reconnect: normaliseReconnect(v.reconnect, `${path}.reconnect`),
   };
 }
 
-const TOP_KEYS = ['model', 'inference', 'batching', 'detection', 'tracker', 'streams', 'resultCapacity'] as const;
+const TOP_KEYS = ['model', 'inference', 'batching', 'detection', 'tracker', 'streams', 'resultCapacity', 'ingest'] as const;
 
 /** Validates and fills defaults. Throws ConfigError with the path of the first bad field. */
 export function normaliseConfig(input: unknown): NormalisedConfig {
@@ -369,6 +439,14 @@ export function normaliseConfig(input: unknown): NormalisedConfig {
     });
     streams = input.streams as StreamOptions[];
   }
+  // ingest
+  const ig = input.ingest ?? {};
+  if (!isObject(ig)) fail('ingest', 'object', ig);
+  checkKeys(ig, 'ingest', ['reconnectRatePerSecond', 'reconnectBurst']);
+  const ingest = {
+    reconnectRatePerSecond: num(ig.reconnectRatePerSecond, 'ingest.reconnectRatePerSecond', 5, 0, 1000),
+    reconnectBurst: num(ig.reconnectBurst, 'ingest.reconnectBurst', 5, 1, 1000),
+  };
   return {
     model,
     inference,
@@ -377,5 +455,6 @@ export function normaliseConfig(input: unknown): NormalisedConfig {
     tracker,
     streams,
     resultCapacity: num(input.resultCapacity, 'resultCapacity', 256, 8, 65536, true),
+    ingest,
   };
 }

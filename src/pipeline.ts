@@ -6,7 +6,7 @@
  *   for await (const r of cam.results()) console.log(r.tracks);
  *   await pipeline.close();
  *
- * Events: 'result' (FrameResult), 'state' (Stream, state), 'warning' (CamtrackError, Stream),
+ * Events: 'result' (FrameResult), 'state' (Stream, state, StateChange), 'warning' (CamtrackError, Stream),
  * 'error' (CamtrackError, Stream) — only emitted when someone listens, so a failing camera never throws —,
  * 'streamEnd' (Stream, finalState).
  *
@@ -35,6 +35,7 @@ import {
   type NativeModelConfig,
   type NativePipeline,
   type NativeStreamConfig,
+  type NativeStreamStats,
 } from './native.js';
 import { ResultQueue } from './result-queue.js';
 import { Stream } from './stream.js';
@@ -80,7 +81,11 @@ export class Pipeline extends EventEmitter {
     let pipeline: Pipeline | undefined;
     const deliver = (results: NativeFrameResult[], events: NativeEvent[]): void => pipeline?.deliver(results, events);
     const nativePipeline = new native.NativePipeline(
-      { model: nativeModel, batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity } },
+      {
+        model: nativeModel,
+        batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity },
+        ingest: cfg.ingest,
+      } as ConstructorParameters<typeof native.NativePipeline>[0],
       deliver,
     );
     let backend: OnnxRuntimeBackend;
@@ -170,17 +175,17 @@ export class Pipeline extends EventEmitter {
       latency: { p50Ms: n.latencyP50Ms, p99Ms: n.latencyP99Ms, maxMs: n.latencyMaxMs, samples: n.latencySamples },
       inFlight: n.inFlight,
       resultWaits: n.resultWaits,
-      streams: n.streams.map((s) => this.#toStreamStats(s)),
+      streams: (n.streams as IngestStreamStats[]).map((s) => this.#toStreamStats(s)),
     };
   }
 
   #streamStats(id: string): StreamStats | undefined {
     if (this.#closed) return undefined;
-    const s = this.#native.stats().streams.find((x) => x.id === id);
+    const s = (this.#native.stats().streams as IngestStreamStats[]).find((x) => x.id === id);
     return s ? this.#toStreamStats(s) : undefined;
   }
 
-  #toStreamStats(s: ReturnType<NativePipeline['stats']>['streams'][number]): StreamStats {
+  #toStreamStats(s: IngestStreamStats): StreamStats {
     const mark = this.#fpsMarks.get(s.id);
     const now = performance.now();
     let fps = 0;
@@ -205,8 +210,12 @@ export class Pipeline extends EventEmitter {
       framesDelivered: s.delivered,
       dropped: { busy: s.droppedBusy, fpsLimit: s.droppedFpsLimit, inference: s.droppedInference, consumer: 0 },
       lastFrameAgeMs: s.lastFrameAgeMs,
+      frameAgeMs: s.frameAgeMs,
+      inputFps: s.inputFps,
+      reconnectAttempts: s.reconnectAttempts,
+      reconnects: s.reconnects,
       fps,
-      ...(s.lastError ? { lastError: s.lastError } : {}),
+      ...(s.lastError ? { lastError: s.lastError, lastErrorCode: s.lastErrorCode, lastErrorReason: s.lastErrorReason } : {}),
     };
   }
 
@@ -270,12 +279,17 @@ export class Pipeline extends EventEmitter {
       for (const q of this.#queues) q.push(r);
       this.#safeEmit('result', r);
     }
-    for (const e of events) {
+    for (const ev of events) {
+      const e = ev as IngestEvent;
       const stream = this.#byHandle.get(e.stream);
       if (!stream) continue;
       if (e.kind === 'state' && e.state) {
-        stream._setState(e.state as StreamState);
-        this.#safeEmit('state', stream, e.state);
+        const info: { reason?: string; attempt?: number; error?: CamtrackError } = {};
+        if (e.reason !== undefined) info.reason = e.reason;
+        if (e.attempt !== undefined) info.attempt = e.attempt;
+        if (e.error !== undefined) info.error = e.error;
+        const change = stream._setState(e.state as StreamState, info);
+        if (change) this.#safeEmit('state', stream, e.state, change);
       } else if ((e.kind === 'error' || e.kind === 'warning') && e.error) {
         stream._error(e.error, e.kind === 'error');
         if (this.listenerCount(e.kind) > 0) this.#safeEmit(e.kind, e.error, stream);
@@ -325,8 +339,26 @@ export function toNativeModelConfig(model: ResolvedModel, cfg: NormalisedConfig,
   };
 }
 
-function toNativeStream(s: NormalisedStream): NativeStreamConfig {
+/**
+ * Fields the ingest layer adds to the native stream config, stats and events (declared here rather than in
+ * src/native.ts, which another change owns; they can move there).
+ */
+interface IngestStreamConfig extends NativeStreamConfig {
+  reconnect: NormalisedStream['reconnect'];
+}
+type IngestStreamStats = NativeStreamStats & {
+  frameAgeMs: number;
+  inputFps: number;
+  reconnectAttempts: number;
+  reconnects: number;
+  lastErrorCode?: string;
+  lastErrorReason?: string;
+};
+type IngestEvent = NativeEvent & { reason?: string; attempt?: number };
+
+function toNativeStream(s: NormalisedStream): IngestStreamConfig {
   return {
+    reconnect: s.reconnect,
     id: s.id,
     url: s.url,
     rtspTransport: s.rtspTransport,

@@ -2,6 +2,9 @@
  * Stream: the handle of one camera/file/URL inside a Pipeline. Results arrive as a bounded async iterator
  * (`for await (const r of stream.results())`), as 'result' events, or through onResult(). Lifecycle events:
  * 'state' (state, previous), 'warning' (CamtrackError), 'error' (CamtrackError), 'end' (final state).
+ * 'state' listeners get (state, previous, change: StateChange) — change.reason says why and change.error carries
+ * the failure behind a 'stalled'/'reconnecting'/'failed'. Live streams reconnect by themselves (docs/ingest.md):
+ * each failed attempt is a 'warning'; 'error' only when the stream gives up ('failed').
  * Created by Pipeline#addStream(); removed with Pipeline#removeStream() or stream.remove().
  */
 import { EventEmitter } from 'node:events';
@@ -9,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import type { NormalisedStream } from './config.js';
 import { CamtrackError, InvalidStateError, redactUrl } from './errors.js';
 import { ResultQueue } from './result-queue.js';
-import type { FrameResult, StreamState, StreamStats } from './types.js';
+import type { FrameResult, StateChange, StreamState, StreamStats } from './types.js';
 
 /** @internal what Stream needs from its pipeline. */
 export interface StreamOwner {
@@ -107,11 +110,23 @@ export class Stream extends EventEmitter {
   }
 
   /** @internal */
-  _setState(state: StreamState): void {
-    if (state === this.#state) return;
+  _setState(state: StreamState, info: { reason?: string; attempt?: number; error?: CamtrackError } = {}): StateChange | undefined {
+    if (state === this.#state) return undefined;
     const prev = this.#state;
     this.#state = state;
-    this.emit('state', state, prev);
+    const change: StateChange = { state, previous: prev, reason: info.reason ?? '' };
+    if (info.attempt !== undefined) change.attempt = info.attempt;
+    if (info.error !== undefined) change.error = info.error;
+    if (this.listenerCount('state') > 0) {
+      try {
+        this.emit('state', state, prev, change);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+    return change;
   }
 
   /** @internal */

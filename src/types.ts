@@ -1,3 +1,5 @@
+import type { CamtrackError } from './errors.js';
+
 /** Public result types. Coordinates are source-frame pixels; boxes are corners (x1,y1) top-left, (x2,y2) bottom-right. */
 
 export interface Detection {
@@ -21,7 +23,10 @@ export interface Track extends Detection {
 export interface FrameResult {
   /** The stream's id as given to addStream(). */
   streamId: string;
-  /** 0-based index of the frame among the stream's decoded frames (gaps = frames skipped by fpsLimit or drops). */
+  /**
+   * 0-based index of the frame among the stream's decoded frames (gaps = frames skipped by fpsLimit or drops).
+   * Continues across reconnects (never restarts within a stream), as does ptsMs (the outage counts as elapsed time).
+   */
   frameIndex: number;
   /** Presentation time from the stream start, ms. */
   ptsMs: number;
@@ -36,8 +41,26 @@ export interface FrameResult {
   tracks: Track[];
 }
 
-/** Stream lifecycle states. */
-export type StreamState = 'connecting' | 'live' | 'ended' | 'failed' | 'stopped';
+/**
+ * Stream lifecycle states: `connecting → live → stalled → reconnecting → live | failed | ended`, `stopped` on
+ * removal. Files: `connecting → live → ended | failed`. See docs/ingest.md.
+ */
+export type StreamState = 'connecting' | 'live' | 'stalled' | 'reconnecting' | 'ended' | 'failed' | 'stopped';
+
+/**
+ * Why a state changed (third argument of the 'state' event). `reason` is a short stable word: 'connected',
+ * 'reconnected', 'eof', 'stalled', 'disconnected', 'read_timeout', 'read_error', 'refused', 'unreachable',
+ * 'not_found', 'unauthorized', 'timeout', 'open_failed', 'no_video', 'decoder', 'removed', 'internal'.
+ * `error` is the failure behind the change (code, redacted message, hint), when there was one.
+ */
+export interface StateChange {
+  state: StreamState;
+  previous: StreamState;
+  reason: string;
+  /** Consecutive failed attempts so far (for 'stalled'/'reconnecting'). */
+  attempt?: number;
+  error?: CamtrackError;
+}
 
 export interface StreamStats {
   id: string;
@@ -49,14 +72,26 @@ export interface StreamStats {
   width: number;
   height: number;
   nominalFps: number;
+  /** Video packets received (frames in), over all connections. */
   packets: number;
   framesDecoded: number;
+  /** Packets the decoder rejected plus frames it flagged as corrupt (decoding resumes at the next keyframe). */
   framesCorrupt: number;
   framesSubmitted: number;
   framesDelivered: number;
   dropped: { busy: number; fpsLimit: number; inference: number; consumer: number };
   /** Decode → delivery latency of the newest delivered frame, ms (-1 before the first). */
   lastFrameAgeMs: number;
+  /** While live: ms since the newest frame was decoded (grows while a camera is silent); -1 otherwise. */
+  frameAgeMs: number;
+  /** Decoded frames per second over the last ~1 s window (0 when not live or no frame for 2 s). */
+  inputFps: number;
+  /** Connection attempts after a loss, and how many of them brought the stream back. */
+  reconnectAttempts: number;
+  reconnects: number;
+  /** Code and reason word of lastError (see StateChange). */
+  lastErrorCode?: string;
+  lastErrorReason?: string;
   /** Delivered frames per second since the previous stats() call (or since start). */
   fps: number;
   lastError?: string;

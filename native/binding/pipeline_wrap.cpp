@@ -182,6 +182,13 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   c.byte_track.frame_rate = float(GetNumber(bt, "frameRate", 30));
   c.byte_track.class_aware = GetBool(bt, "classAware", false);
   c.track_buffer_seconds = float(GetNumber(bt, "trackBufferSeconds", -1));
+  Napi::Object rc = GetObject(o, "reconnect");
+  c.reconnect.stall_timeout_ms = int(GetNumber(rc, "stallTimeoutMs", c.reconnect.stall_timeout_ms));
+  c.reconnect.initial_delay_ms = int(GetNumber(rc, "initialDelayMs", c.reconnect.initial_delay_ms));
+  c.reconnect.max_delay_ms = int(GetNumber(rc, "maxDelayMs", c.reconnect.max_delay_ms));
+  c.reconnect.multiplier = GetNumber(rc, "multiplier", c.reconnect.multiplier);
+  c.reconnect.jitter = GetNumber(rc, "jitter", c.reconnect.jitter);
+  c.reconnect.max_attempts = int(GetNumber(rc, "maxAttempts", c.reconnect.max_attempts));
   return c;
 }
 
@@ -217,9 +224,13 @@ PipelineWrap::PipelineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pi
     pipeline::BatchingConfig batching;
     batching.max_wait_ms = int(GetNumber(b, "maxWaitMs", 10));
     batching.result_capacity = int(GetNumber(b, "resultCapacity", 256));
+    Napi::Object ig = GetObject(cfg, "ingest");
+    pipeline::IngestConfig ingest;
+    ingest.reconnect_rate_per_second = GetNumber(ig, "reconnectRatePerSecond", ingest.reconnect_rate_per_second);
+    ingest.reconnect_burst = GetNumber(ig, "reconnectBurst", ingest.reconnect_burst);
     tsfn_ = DeliverTsfn::New(env, info[1].As<Napi::Function>(), "camtrack-delivery", 0, 1, this);
     tsfn_live_ = true;
-    pipeline_ = std::make_shared<pipeline::Pipeline>(std::move(model), batching, this);
+    pipeline_ = std::make_shared<pipeline::Pipeline>(std::move(model), batching, this, ingest);
     std::lock_guard<std::mutex> lock(g_registry_mu);
     id_ = g_next_id++;
     g_registry[id_] = pipeline_;
@@ -261,9 +272,13 @@ void PipelineWrap::Deliver(Napi::Env env, Napi::Function callback) {
     o.Set("kind", EventKindName(e.kind));
     o.Set("stream", e.stream);
     if (!e.state.empty()) o.Set("state", e.state);
-    if (e.kind == pipeline::EventKind::kError || e.kind == pipeline::EventKind::kWarning)
-      o.Set("error", MakeJsError(env, e.code, e.kind == pipeline::EventKind::kError ? "source" : "pipeline",
-                                 e.message, e.hint, e.native_code));
+    if (!e.reason.empty()) o.Set("reason", e.reason);
+    if (e.attempt > 0) o.Set("attempt", e.attempt);
+    const bool source_failure = e.code != ErrorCode::kInference;
+    if (e.kind == pipeline::EventKind::kError || e.kind == pipeline::EventKind::kWarning ||
+        (e.kind == pipeline::EventKind::kState && e.has_error))
+      o.Set("error", MakeJsError(env, e.code, source_failure ? "source" : "pipeline", e.message, e.hint,
+                                 e.native_code));
     else if (!e.message.empty())
       o.Set("message", e.message);
     events.Set(uint32_t(i), o);
@@ -334,7 +349,15 @@ Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
       j.Set("droppedFpsLimit", double(st.dropped_fps_limit));
       j.Set("droppedInference", double(st.dropped_inference));
       j.Set("lastFrameAgeMs", double(st.last_frame_age_ms));
-      if (!st.last_error.empty()) j.Set("lastError", st.last_error);
+      j.Set("frameAgeMs", double(st.frame_age_ms));
+      j.Set("inputFps", st.input_fps);
+      j.Set("reconnectAttempts", double(st.reconnect_attempts));
+      j.Set("reconnects", double(st.reconnects));
+      if (!st.last_error.empty()) {
+        j.Set("lastError", st.last_error);
+        j.Set("lastErrorCode", std::string("ERR_CAMTRACK_") + ErrorCodeName(st.last_error_code));
+        j.Set("lastErrorReason", st.last_error_reason);
+      }
       streams.Set(uint32_t(i), j);
     }
     o.Set("streams", streams);

@@ -188,7 +188,7 @@ describeWithAssets('Pipeline API', [FAST_MODEL, MMTRACKING, WALKING, BUS], () =>
     it('EXPECTED FAILURE - credentials never appear in errors, stream.url or stats', async () => {
       const port = await freePort();
       const errors: CamtrackError[] = [];
-      const s = pipeline.addStream({ id: 'cred', url: `rtsp://admin:secret@127.0.0.1:${port}/x`, openTimeoutMs: 3000 });
+      const s = pipeline.addStream({ id: 'cred', url: `rtsp://admin:secret@127.0.0.1:${port}/x`, openTimeoutMs: 3000, reconnect: false });
       s.on('error', (e: CamtrackError) => errors.push(e));
       expect(s.url).not.toContain('secret');
       expect(await s.whenEnded()).toBe('failed');

@@ -8,6 +8,7 @@
  * - Four RTSP sessions at once keep their own frame order; a wrong mount next to them fails fast and alone.
  * - A closed port fails fast; a port that accepts but never answers fails within openTimeoutMs.
  * yolo11n_int8_320.onnx (fastest) where detection quality does not matter.
+ * These streams use `reconnect: false` (the clip's end or a failure ends them); reconnects: ingest-*.test.ts.
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,7 +75,7 @@ describeWithAssets('Pipeline on RTSP', [WALKING, YOLOX, FAST_MODEL], () => {
 
     it('TCP, yolox_nano, live: decodes >= 90 % of the clip and finds persons in >= 90 % of the delivered frames', async () => {
       await using p = await Pipeline.create({ model: assetPath(YOLOX), detection: { scoreThreshold: 0.3 } });
-      const s = p.addStream({ id: 'walk', url: server.url('/walk'), rtspTransport: 'tcp' });
+      const s = p.addStream({ id: 'walk', url: server.url('/walk'), rtspTransport: 'tcp', reconnect: false });
       const run = await consume(s);
       const st = s.stats();
       const withPerson = run.results.filter((r) => r.detections.some((d) => d.label === 'person')).length;
@@ -138,9 +139,9 @@ describeWithAssets('Pipeline on RTSP', [WALKING, YOLOX, FAST_MODEL], () => {
     it('four RTSP sessions at once each keep their own frame order; an unknown mount beside them fails fast and alone', async () => {
       await using p = await Pipeline.create({ model: assetPath(FAST_MODEL) });
       const ids = ['cam0', 'cam1', 'cam2', 'cam3'];
-      const runs = ids.map((id) => consume(p.addStream({ id, url: server.url('/walk') })));
+      const runs = ids.map((id) => consume(p.addStream({ id, url: server.url('/walk'), reconnect: false })));
       const t0 = performance.now();
-      const bad = p.addStream({ id: 'nomount', url: server.url('/no-such-mount'), openTimeoutMs: 5000 });
+      const bad = p.addStream({ id: 'nomount', url: server.url('/no-such-mount'), openTimeoutMs: 5000, reconnect: false });
       const badError = firstError(bad, t0);
       const badRun = consume(bad);
 
@@ -173,7 +174,7 @@ describeWithAssets('Pipeline on RTSP', [WALKING, YOLOX, FAST_MODEL], () => {
       await using p = await Pipeline.create({ model: assetPath(FAST_MODEL) });
       const port = await freePort();
       const t0 = performance.now();
-      const s = p.addStream({ id: 'closed', url: `rtsp://127.0.0.1:${port}/x`, openTimeoutMs: 2000 });
+      const s = p.addStream({ id: 'closed', url: `rtsp://127.0.0.1:${port}/x`, openTimeoutMs: 2000, reconnect: false });
       const { error, ms } = await firstError(s, t0);
       expect(error.code).toBe('ERR_CAMTRACK_SOURCE_OPEN');
       expect(error.hint).toBeTruthy();
@@ -190,7 +191,7 @@ describeWithAssets('Pipeline on RTSP', [WALKING, YOLOX, FAST_MODEL], () => {
         await using p = await Pipeline.create({ model: assetPath(FAST_MODEL) });
         const openTimeoutMs = 1500;
         const t0 = performance.now();
-        const s = p.addStream({ id: 'silent', url: `rtsp://127.0.0.1:${port}/x`, openTimeoutMs });
+        const s = p.addStream({ id: 'silent', url: `rtsp://127.0.0.1:${port}/x`, openTimeoutMs, reconnect: false });
         const { error, ms } = await firstError(s, t0);
         console.log(`[rtsp silent server] ${error.code} after ${ms.toFixed(0)} ms (openTimeoutMs ${openTimeoutMs})`);
         expect(error.code).toBe('ERR_CAMTRACK_SOURCE_OPEN');

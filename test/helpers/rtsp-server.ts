@@ -8,7 +8,9 @@
  *   await server.stop();
  *
  * Mount specs are documented in rtsp_server.py: `file:<path>`, `live:<W>x<H>@<FPS>[,h264|h265]`,
- * `udp:<port>[,h264|h265]` (relay of an MPEG-TS publisher). Both UDP and TCP RTP transports are offered.
+ * `udp:<port>[,h264|h265]` (relay of an MPEG-TS publisher); `file:` also takes MPEG-TS (*.ts). Both UDP and TCP
+ * RTP transports are offered. `auth: { user, password }` requires RTSP basic authentication on every mount.
+ * To simulate a crash, `stop('SIGKILL')`; start again with the same `port` to bring the server back.
  *
  * Ownership: the caller owns the returned handle and must call stop() (e.g. in afterAll); processes.ts also
  * kills the group when the test worker exits. Not shared between test files.
@@ -32,6 +34,8 @@ export interface RtspServerOptions {
   port?: number;
   /** How long to wait for READY. Default 10000 ms. */
   readyTimeoutMs?: number;
+  /** Require RTSP basic authentication with these credentials. */
+  auth?: { user: string; password: string };
 }
 
 /** A running server. */
@@ -41,8 +45,8 @@ export interface RtspServer {
   url(mount: string): string;
   /** Everything the server wrote on stderr so far (GStreamer warnings, errors). */
   stderr(): string;
-  /** SIGTERM to the process group, SIGKILL after 3 s; resolves when it has exited. Idempotent. */
-  stop(): Promise<void>;
+  /** SIGTERM (or `signal`) to the process group, SIGKILL after 3 s; resolves when it has exited. Idempotent. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   readonly process: ChildProcess;
 }
 
@@ -75,6 +79,7 @@ export async function startRtspServer(options: RtspServerOptions): Promise<RtspS
     if (!mount.startsWith('/')) throw new RangeError(`Expected mount path starting with '/' but received '${mount}'`);
     args.push('--mount', `${mount}=${spec}`);
   }
+  if (options.auth) args.push('--auth', `${options.auth.user}:${options.auth.password}`);
   const child = spawnTracked(SYSTEM_PYTHON, args);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
@@ -116,8 +121,8 @@ export async function startRtspServer(options: RtspServerOptions): Promise<RtspS
     port,
     url: (mount: string) => `rtsp://127.0.0.1:${port}${mount.startsWith('/') ? mount : `/${mount}`}`,
     stderr: () => stderr,
-    stop: async () => {
-      if (isRunning(child)) await stopProcess(child, 'SIGTERM', 3000);
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (isRunning(child)) await stopProcess(child, signal, 3000);
     },
     process: child,
   };

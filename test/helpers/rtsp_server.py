@@ -18,6 +18,11 @@ Mount specs:
                                 `ffmpeg -re -i clip.mp4 -c copy -f mpegts udp://127.0.0.1:<port>?pkt_size=1316`;
                                 shared; survives the publisher stopping and coming back.
 
+  file: also takes MPEG-TS files (*.ts; tsdemux, parsed and re-payloaded), e.g. a deliberately corrupted copy.
+
+--auth USER:PASS requires RTSP basic authentication for every mount (gst-rtsp-server's RTSPAuth); clients without
+or with other credentials get 401 Unauthorized.
+
 Both RTP transports are offered (UDP and TCP interleaved); clients choose. --port 0 picks a free port.
 Prints exactly one line "READY <port>" on stdout once the server is listening; exits 0 on SIGTERM/SIGINT,
 2 on bad arguments (message on stderr).
@@ -59,7 +64,9 @@ def probe_video_codec(path):
         )
     except (OSError, subprocess.TimeoutExpired) as e:
         fail(f"cannot probe {path} with ffprobe: {e}")
-    codec = {"h264": "h264", "hevc": "h265", "mpeg4": "mpeg4"}.get(out.stdout.strip())
+    # A damaged MPEG-TS can make ffprobe list the stream more than once: the first line decides.
+    first = next((line.strip() for line in out.stdout.splitlines() if line.strip()), "")
+    codec = {"h264": "h264", "hevc": "h265", "mpeg4": "mpeg4"}.get(first)
     if codec is None:
         fail(f"unsupported or missing video stream in {path}: '{out.stdout.strip()}' {out.stderr.strip()}")
     return codec
@@ -69,8 +76,10 @@ def file_launch(path):
     if not os.path.isfile(path):
         fail(f"file not found: {path}")
     codec = probe_video_codec(path)
-    demux = "matroskademux" if path.lower().endswith((".mkv", ".webm")) else "qtdemux"
     loc = path.replace("\\", "\\\\").replace('"', '\\"')
+    if path.lower().endswith(".ts"):
+        return f'( filesrc location="{loc}" ! tsdemux ignore-pcr=true ! queue ! {PAYLOADERS[codec]} )', False
+    demux = "matroskademux" if path.lower().endswith((".mkv", ".webm")) else "qtdemux"
     return f'( filesrc location="{loc}" ! {demux} name=d d.video_0 ! queue ! {PAYLOADERS[codec]} )', False
 
 
@@ -122,6 +131,7 @@ def main():
     parser.add_argument("--port", type=int, default=8554)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--mount", action="append", default=[], metavar="/NAME=SPEC")
+    parser.add_argument("--auth", default=None, metavar="USER:PASS")
     args = parser.parse_args()
     if not args.mount:
         fail("at least one --mount /name=spec is required")
@@ -130,12 +140,27 @@ def main():
     server = GstRtspServer.RTSPServer()
     server.set_address(args.host)
     server.set_service(str(args.port))
+    role = None
+    if args.auth is not None:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user:
+            fail(f"bad --auth '{args.auth}', expected USER:PASS")
+        role = "camtrack-user"
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, role)
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+        server.set_auth(auth)
     mounts = server.get_mount_points()
     for item in args.mount:
         name, sep, spec = item.partition("=")
         if not sep or not name.startswith("/"):
             fail(f"bad --mount '{item}', expected /name=spec")
-        mounts.add_factory(name, make_factory(spec))
+        factory = make_factory(spec)
+        if role is not None:
+            factory.add_role_from_structure(Gst.Structure.from_string(
+                f"{role}, media.factory.access=(boolean)true, media.factory.construct=(boolean)true")[0])
+        mounts.add_factory(name, factory)
 
     loop = GLib.MainLoop()
     if server.attach(None) == 0:

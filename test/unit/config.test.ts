@@ -27,6 +27,7 @@ const DEFAULT_STREAM_FIELDS = {
   live: 'auto',
   decoderThreads: 1,
   resultQueueSize: 64,
+  reconnect: { stallTimeoutMs: 5000, initialDelayMs: 500, maxDelayMs: 30000, multiplier: 2, jitter: 0.2, maxAttempts: -1 },
 } as const;
 
 /** Runs fn, expects a ConfigError, returns it. */
@@ -52,6 +53,7 @@ describe('normaliseConfig()', () => {
       tracker: DEFAULT_TRACKER,
       streams: [],
       resultCapacity: 256,
+      ingest: { reconnectRatePerSecond: 5, reconnectBurst: 5 },
     });
   });
 
@@ -132,7 +134,7 @@ describe('normaliseConfig()', () => {
     const e = configError(() => normaliseConfig({ model: 'm.onnx', batchSize: 4 }));
     expect(e.path).toBe('batchSize');
     expect(e.message).toBe(
-      'batchSize: Unknown option "batchSize"; accepted: model, inference, batching, detection, tracker, streams, resultCapacity',
+      'batchSize: Unknown option "batchSize"; accepted: model, inference, batching, detection, tracker, streams, resultCapacity, ingest',
     );
   });
 
@@ -229,7 +231,27 @@ describe('normaliseStream()', () => {
     const e = configError(() => normaliseStream({ id: 'a', url: 'u', transport: 'udp' }, 'stream', base));
     expect(e.path).toBe('stream.transport');
     expect(e.message).toBe(
-      'stream.transport: Unknown option "transport"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, tracker, resultQueueSize',
+      'stream.transport: Unknown option "transport"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, tracker, resultQueueSize, reconnect',
+    );
+  });
+
+  it('reconnect: false is maxAttempts 0; fields are validated with their path', () => {
+    expect(normaliseStream({ id: 'a', url: 'u', reconnect: false }, 'stream', base).reconnect.maxAttempts).toBe(0);
+    expect(
+      normaliseStream({ id: 'a', url: 'u', reconnect: { maxAttempts: 3, jitter: 0, stallTimeoutMs: 0 } }, 'stream', base).reconnect,
+    ).toEqual({ ...DEFAULT_STREAM_FIELDS.reconnect, maxAttempts: 3, jitter: 0, stallTimeoutMs: 0 });
+    expect(configError(() => normaliseStream({ id: 'a', url: 'u', reconnect: { jitter: 1.5 } }, 'stream', base)).message).toBe(
+      'stream.reconnect.jitter: Expected number between 0 and 1 but received 1.5 of type number',
+    );
+    expect(configError(() => normaliseStream({ id: 'a', url: 'u', reconnect: { maxAttempts: -2 } }, 'stream', base)).path).toBe(
+      'stream.reconnect.maxAttempts',
+    );
+    expect(configError(() => normaliseStream({ id: 'a', url: 'u', reconnect: { stallTimeoutMs: 50 } }, 'stream', base)).path).toBe(
+      'stream.reconnect.stallTimeoutMs',
+    );
+    expect(configError(() => normaliseStream({ id: 'a', url: 'u', reconnect: true }, 'stream', base)).path).toBe('stream.reconnect');
+    expect(configError(() => normaliseConfig({ model: 'm.onnx', ingest: { reconnectRatePerSecond: -1 } })).path).toBe(
+      'ingest.reconnectRatePerSecond',
     );
   });
 });

@@ -1,5 +1,6 @@
 #include "core/decode/video_source.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -33,8 +34,20 @@ bool IsLiveUrl(const std::string& url) {
          StartsWith(url, "tcp://");
 }
 
+// Classifies an open error: what a user must fix differs (address, mount, credentials, a hung server).
+const char* OpenReason(int err, bool timed_out) {
+  if (timed_out) return "timeout";
+  if (err == AVERROR_HTTP_UNAUTHORIZED || err == AVERROR_HTTP_FORBIDDEN) return "unauthorized";
+  if (err == AVERROR_HTTP_NOT_FOUND || err == AVERROR(ENOENT)) return "not_found";
+  if (err == AVERROR(ECONNREFUSED)) return "refused";
+  if (err == AVERROR(EHOSTUNREACH) || err == AVERROR(ENETUNREACH) || err == AVERROR(EHOSTDOWN)) return "unreachable";
+  if (err == AVERROR(ETIMEDOUT) || err == AVERROR_EXIT) return "timeout";
+  return "open_failed";
+}
+
 VideoSource::VideoSource(SourceOptions options) : options_(std::move(options)) {
   live_ = options_.live < 0 ? IsLiveUrl(options_.url) : options_.live == 1;
+  pts_offset_ms_ = options_.start_pts_ms;
 }
 
 VideoSource::~VideoSource() { Close(); }
@@ -53,7 +66,8 @@ int VideoSource::InterruptCallback(void* opaque) noexcept {
   return (deadline != 0 && SteadyNowNs() > deadline) ? 1 : 0;
 }
 
-void VideoSource::ThrowAv(int code, int err, const char* what, const char* hint) const {
+void VideoSource::ThrowAv(int code, int err, const char* what, const char* hint, const char* reason) {
+  reason_ = interrupted() ? "interrupted" : reason;
   std::string msg = std::string(what) + " " + RedactUrl(options_.url) + ": " + AvErrorString(err);
   if (interrupted()) msg += " (interrupted)";
   throw Error(static_cast<ErrorCode>(code), "source", RedactIn(msg, options_.url), hint, err);
@@ -78,23 +92,36 @@ void VideoSource::Open() {
   io_deadline_ns_.store(SteadyNowNs() + int64_t(options_.open_timeout_ms) * 1000000, std::memory_order_relaxed);
   std::string url = options_.url;
   if (StartsWith(url, "file://")) url = url.substr(7);
+  const int64_t open_deadline = io_deadline_ns_.load(std::memory_order_relaxed);
   int err = avformat_open_input(&fmt_, url.c_str(), nullptr, &opts);
   av_dict_free(&opts);
   if (err < 0) {
+    const bool timed_out = SteadyNowNs() >= open_deadline;
     // avformat_open_input frees fmt_ on failure.
     fmt_ = nullptr;
     const char* hint = is_rtsp ? "check that the camera/server is reachable, the path (mount) exists and the "
                                  "credentials are right; try rtspTransport 'udp' if the server has no TCP"
                                : "check the path or URL; files must exist and be readable";
-    ThrowAv(int(ErrorCode::kSourceOpen), err, "cannot open", hint);
+    const char* reason = OpenReason(err, timed_out);
+    if (!std::strcmp(reason, "unauthorized"))
+      hint = "the server rejected the credentials: put user:password in the URL (rtsp://user:pass@host/path)";
+    else if (!std::strcmp(reason, "not_found") && is_rtsp)
+      hint = "the server has no such path (mount); check the URL's path";
+    else if (!std::strcmp(reason, "timeout"))
+      hint = "the server accepted the connection but did not answer within openTimeoutMs";
+    ThrowAv(int(ErrorCode::kSourceOpen), err, timed_out ? "no answer within openTimeoutMs from" : "cannot open", hint,
+            reason);
   }
   err = avformat_find_stream_info(fmt_, nullptr);
-  if (err < 0) ThrowAv(int(ErrorCode::kSourceOpen), err, "cannot read stream info from", "is this a video?");
+  if (err < 0)
+    ThrowAv(int(ErrorCode::kSourceOpen), err, "cannot read stream info from", "is this a video?",
+            SteadyNowNs() >= open_deadline ? "timeout" : "open_failed");
   const AVCodec* codec = nullptr;
   stream_index_ = av_find_best_stream(fmt_, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
   if (stream_index_ < 0 || !codec) {
     ThrowAv(int(ErrorCode::kSourceOpen), stream_index_ < 0 ? stream_index_ : AVERROR_DECODER_NOT_FOUND,
-            "no decodable video stream in", "the input has no video track, or its codec is not supported by this FFmpeg");
+            "no decodable video stream in", "the input has no video track, or its codec is not supported by this FFmpeg",
+            "no_video");
   }
   AVStream* st = fmt_->streams[stream_index_];
   // Only the video stream is demuxed; audio/data packets are discarded inside libavformat.
@@ -105,13 +132,15 @@ void VideoSource::Open() {
   dec_->thread_count = options_.decoder_threads > 0 ? options_.decoder_threads : 1;
   // AV_CODEC_FLAG_LOW_DELAY is not set: on streams with B-frames it would emit frames out of display order.
   err = avcodec_open2(dec_, codec, nullptr);
-  if (err < 0) ThrowAv(int(ErrorCode::kDecode), err, "cannot open decoder for", "unsupported codec or profile");
+  if (err < 0)
+    ThrowAv(int(ErrorCode::kDecode), err, "cannot open decoder for", "unsupported codec or profile", "decoder");
   AVRational fr = av_guess_frame_rate(fmt_, st, nullptr);
   fps_ = (fr.num > 0 && fr.den > 0) ? av_q2d(fr) : 0.0;
   time_base_ms_ = av_q2d(st->time_base) * 1000.0;
   pkt_ = av_packet_alloc();
   frame_ = av_frame_alloc();
   io_deadline_ns_.store(0, std::memory_order_relaxed);
+  last_frame_ns_ = SteadyNowNs();
 }
 
 int VideoSource::width() const noexcept { return dec_ ? dec_->width : 0; }
@@ -132,7 +161,12 @@ bool VideoSource::SeekToStart() {
 
 bool VideoSource::NextFrame(AVFrame** out) {
   for (;;) {
-    if (interrupted()) throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", 0);
+    if (interrupted()) {
+      reason_ = "interrupted";
+      throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", 0);
+    }
+    const int64_t stall_ns = live_ && options_.stall_timeout_ms > 0 ? int64_t(options_.stall_timeout_ms) * 1000000 : 0;
+    if (stall_ns > 0 && SteadyNowNs() - last_frame_ns_ > stall_ns) ThrowStalled();
     int err = avcodec_receive_frame(dec_, frame_);
     if (err == 0) {
       if (frame_->decode_error_flags || (frame_->flags & AV_FRAME_FLAG_CORRUPT))
@@ -152,6 +186,7 @@ bool VideoSource::NextFrame(AVFrame** out) {
         last_pts_ms_ = frames_out_ > 0 ? last_pts_ms_ + interval_ms : pts_offset_ms_;
       }
       ++frames_out_;
+      last_frame_ns_ = SteadyNowNs();
       counters_.decoded.fetch_add(1, std::memory_order_relaxed);
       *out = frame_;
       return true;
@@ -170,18 +205,27 @@ bool VideoSource::NextFrame(AVFrame** out) {
       if (options_.loop && !live_ && SeekToStart()) continue;
       return false;
     }
-    io_deadline_ns_.store(SteadyNowNs() + int64_t(options_.read_timeout_ms) * 1000000, std::memory_order_relaxed);
+    // The read is bounded by readTimeoutMs and, for live inputs, by the stall watchdog's deadline.
+    int64_t deadline = SteadyNowNs() + int64_t(options_.read_timeout_ms) * 1000000;
+    if (stall_ns > 0) deadline = std::min(deadline, last_frame_ns_ + stall_ns);
+    io_deadline_ns_.store(deadline, std::memory_order_relaxed);
     err = av_read_frame(fmt_, pkt_);
     io_deadline_ns_.store(0, std::memory_order_relaxed);
-    if (err == AVERROR_EOF || (err < 0 && avio_feof(fmt_->pb) && !live_)) {
+    if (err < 0 && !interrupted() && stall_ns > 0 && SteadyNowNs() - last_frame_ns_ > stall_ns) ThrowStalled();
+    if (err == AVERROR_EOF || (err < 0 && fmt_->pb && avio_feof(fmt_->pb) && !live_)) {
       draining_ = true;
       avcodec_send_packet(dec_, nullptr);
       continue;
     }
     if (err < 0) {
-      if (interrupted()) throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", err);
-      ThrowAv(int(ErrorCode::kSourceRead), err, "read failed on",
-              live_ ? "the camera stopped sending (timeout or disconnect)" : "the file is truncated or unreadable");
+      if (interrupted()) {
+        reason_ = "interrupted";
+        throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", err);
+      }
+      const bool timed_out = SteadyNowNs() >= deadline;
+      ThrowAv(int(ErrorCode::kSourceRead), err, timed_out ? "no data within readTimeoutMs from" : "read failed on",
+              live_ ? "the camera stopped sending (timeout or disconnect)" : "the file is truncated or unreadable",
+              timed_out ? "read_timeout" : (live_ ? "disconnected" : "read_error"));
     }
     if (pkt_->stream_index == stream_index_) {
       counters_.packets.fetch_add(1, std::memory_order_relaxed);
@@ -191,6 +235,15 @@ bool VideoSource::NextFrame(AVFrame** out) {
     }
     av_packet_unref(pkt_);
   }
+}
+
+void VideoSource::ThrowStalled() {
+  reason_ = "stalled";
+  throw Error(ErrorCode::kSourceRead, "source",
+              "no frame decoded for " + std::to_string(options_.stall_timeout_ms) + " ms from " +
+                  RedactUrl(options_.url) + " (stalled)",
+              "the camera stopped sending pictures (or sends data that does not decode); stallTimeoutMs decides when",
+              0);
 }
 
 }  // namespace camtrack::decode

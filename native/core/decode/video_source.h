@@ -27,6 +27,10 @@ struct SourceOptions {
   bool loop = false;               // files: seek back to the start at EOF
   int decoder_threads = 1;         // libavcodec threads for this stream (1 keeps cores for inference)
   int live = -1;                   // -1: from the URL (IsLiveUrl); 0: file semantics; 1: live semantics
+  // Live only: no decoded frame for this long → Error(kSourceRead) with failure_reason() "stalled", even when
+  // packets still arrive (e.g. a camera sending garbage). 0 = off (then only read_timeout_ms applies).
+  int stall_timeout_ms = 0;
+  int64_t start_pts_ms = 0;        // PTS of the first frame (a reconnect continues the stream's time line)
 };
 
 // True for inputs that produce frames in real time (RTSP, RTP, UDP, HTTP live…): the pipeline keeps the newest
@@ -63,12 +67,17 @@ class VideoSource {
   // Presentation time of the last returned frame in milliseconds from the stream start (monotone per stream).
   int64_t last_pts_ms() const noexcept { return last_pts_ms_; }
   const SourceCounters& counters() const noexcept { return counters_; }
+  // Why the last Open()/NextFrame() failed, a short stable word for events and stats: "unreachable", "refused",
+  // "not_found", "unauthorized", "timeout", "open_failed", "no_video", "decoder", "stalled", "read_timeout",
+  // "disconnected", "read_error", "interrupted". Empty before any failure. Same thread as Open/NextFrame.
+  const char* failure_reason() const noexcept { return reason_; }
 
  private:
   static int InterruptCallback(void* opaque) noexcept;
   void Close() noexcept;
-  [[noreturn]] void ThrowAv(int code, int err, const char* what, const char* hint) const;
+  [[noreturn]] void ThrowAv(int code, int err, const char* what, const char* hint, const char* reason);
   bool SeekToStart();
+  [[noreturn]] void ThrowStalled();
 
   SourceOptions options_;
   bool live_ = false;
@@ -86,6 +95,8 @@ class VideoSource {
   bool draining_ = false;
   std::atomic<bool> interrupted_{false};
   std::atomic<int64_t> io_deadline_ns_{0};  // read/open deadline checked by the interrupt callback
+  int64_t last_frame_ns_ = 0;               // steady clock of the last decoded frame (or of Open), stall watchdog
+  const char* reason_ = "";
   SourceCounters counters_;
 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <random>
 
 #include "core/common/clock.h"
 #include "core/common/redact.h"
@@ -37,31 +39,43 @@ struct Pipeline::StreamState {
 
   // Source thread only.
   preprocess::CpuLetterboxer letterboxer;
+  int64_t frame_index = -1;       // continues across reconnects
+  int64_t last_pts_ms = -1;       // of the newest decoded frame; a reconnect continues the time line from here
+  double next_fps_pts_ms = -1e18;  // fpsLimit gate
+  bool got_frame = false;         // a frame was decoded on the current connection
+  int64_t fps_window_start_ns = 0;
+  uint64_t fps_window_frames = 0;
 
   // Postprocess thread only (created by the source thread before its first commit; the batcher mutex orders it).
   std::unique_ptr<track::Tracker> tracker;
 
   // Counters (written by one thread each, read by Stats()).
   std::atomic<uint64_t> submitted{0}, delivered{0}, dropped_busy{0}, dropped_fps{0}, dropped_inference{0};
+  std::atomic<uint64_t> reconnect_attempts{0}, reconnects{0};
   std::atomic<int64_t> last_age_ms{-1};
+  std::atomic<int64_t> last_frame_ns{0};  // steady clock of the newest decoded frame
+  std::atomic<double> input_fps{0};
 
   // Guarded by mu.
   mutable std::mutex mu;
+  std::condition_variable wake_cv;  // backoff/pacer sleeps; notified on stop
   std::unique_ptr<decode::VideoSource> source;
-  std::string state = "connecting", last_error, codec;
+  std::string state = "connecting", last_error, last_error_reason, codec;
+  ErrorCode last_error_code = ErrorCode::kInternal;
   int width = 0, height = 0;
   double nominal_fps = 0;
   bool eof = false, end_emitted = false;
-  uint64_t final_packets = 0, final_decoded = 0, final_corrupt = 0;  // source counters after it closed
+  uint64_t base_packets = 0, base_decoded = 0, base_corrupt = 0;  // counters of connections already closed
 
   // Guarded by the pipeline's mu_ (batcher fairness, see Acquire).
   int64_t last_grant_ns = 0;  // when this stream last got a batch position
   int64_t want_ns = 0;        // last time it wanted one and did not get it (0: not contending)
 };
 
-Pipeline::Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink)
+Pipeline::Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink, IngestConfig ingest)
     : model_(std::move(model)),
       batching_(batching),
+      ingest_(ingest),
       sink_(sink),
       input_elems_per_image_(size_t(3) * model_.input.width * model_.input.height) {
   CAMTRACK_CHECK(model_.batch_size >= 1, ErrorCode::kInvalidArgument, "pipeline", "batch size must be >= 1");
@@ -79,7 +93,10 @@ Pipeline::Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink)
     result_pool_.push_back(std::move(r));
   }
   latency_hist_.assign(kLatencyBuckets, 0);
+  pacer_tokens_ = std::max(1.0, ingest_.reconnect_burst);
+  pacer_refill_ns_ = SteadyNowNs();
   scratch_dets_.reserve(model_.parser.max_detections);
+  end_check_.reserve(model_.batch_size);
   parser_ = std::make_unique<postprocess::OutputParser>(model_.parser);
   dispatcher_ = std::thread([this] { DispatcherLoop(); });
   postprocess_ = std::thread([this] { PostprocessLoop(); });
@@ -141,6 +158,7 @@ void Pipeline::RemoveStream(int32_t handle) {
   {
     std::lock_guard<std::mutex> lock(s->mu);
     if (s->source) s->source->Interrupt();
+    s->wake_cv.notify_all();
   }
   slot_free_cv_.notify_all();
   if (s->thread.joinable()) s->thread.join();
@@ -159,6 +177,7 @@ void Pipeline::Stop() {
     s->stop.store(true);
     std::lock_guard<std::mutex> lock(s->mu);
     if (s->source) s->source->Interrupt();
+    s->wake_cv.notify_all();
   }
   slot_free_cv_.notify_all();
   for (auto& s : streams)
@@ -196,15 +215,20 @@ void Pipeline::PushEvent(StreamEvent ev) {
   }
 }
 
-void Pipeline::PushState(StreamState& s, const char* state) {
+void Pipeline::PushState(StreamState& s, const char* state, const char* reason, const StreamEvent* failure) {
   {
     std::lock_guard<std::mutex> lock(s.mu);
     s.state = state;
   }
   StreamEvent ev;
+  if (failure) {
+    ev = *failure;
+    ev.has_error = true;
+  }
   ev.kind = EventKind::kState;
   ev.stream = s.handle;
   ev.state = state;
+  ev.reason = reason;
   PushEvent(std::move(ev));
 }
 
@@ -231,113 +255,247 @@ void Pipeline::MaybeEmitEnd(StreamState& s) {
   }
 }
 
+// Reconnect behaviour (live streams; files end or fail at once):
+//   connecting ─open ok→ live ─loss (error, EOF, stall)→ stalled → reconnecting ─open ok→ live …
+//   a failed first connect goes connecting → reconnecting; after max_attempts consecutive failures (a decoded
+//   frame resets the count) the stream ends: 'failed', or 'ended' when the last loss was a clean EOF.
+// Each wait is backoff (exponential, jittered) followed by a token of the pipeline-wide reconnect pacer; both are
+// interrupted at once by RemoveStream/Stop. frame_index, pts and the tracker continue across reconnects.
 void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
   StreamState& s = *sp;
+  const ReconnectPolicy& rp = s.config.reconnect;
   PushState(s, "connecting");
   const char* final_state = "ended";
-  try {
-    {
-      std::lock_guard<std::mutex> lock(s.mu);
-      s.source = std::make_unique<decode::VideoSource>(s.config.source);
-    }
-    if (s.stop.load()) throw Error(ErrorCode::kSourceRead, "source", "interrupted");
-    decode::VideoSource& src = *s.source;
-    src.Open();
-    {
-      std::lock_guard<std::mutex> lock(s.mu);
-      s.width = src.width();
-      s.height = src.height();
-      s.nominal_fps = src.fps();
-      s.codec = src.codec_name();
-    }
-    if (s.config.tracker == TrackerKind::kByteTrack) {
-      track::ByteTrackParams p = s.config.byte_track;
-      const double fps = s.config.fps_limit > 0 && src.fps() > 0 ? std::min(s.config.fps_limit, src.fps())
-                                                                : (src.fps() > 0 ? src.fps() : 30.0);
-      if (s.config.track_buffer_seconds > 0) {
-        // The reference keeps a lost track for frame_rate/30 · track_buffer frames; we express the buffer in
-        // seconds and convert with this stream's real frame rate.
-        p.track_buffer = std::max(1, int(std::lround(s.config.track_buffer_seconds * fps)));
-        p.frame_rate = 30;
+  int failures = 0;  // consecutive losses/failed attempts since the last decoded frame
+  std::mt19937 rng(uint32_t(std::random_device{}()) ^ uint32_t(s.handle * 2654435761u));
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  StreamEvent failure;  // the last failure (kError shape)
+  bool was_live = false;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) {
+      // Backoff, then a pacer token: a site-wide outage must not become a reconnect stampede.
+      double delay = double(rp.initial_delay_ms) * std::pow(std::max(1.0, rp.multiplier), std::max(0, failures - 1));
+      delay = std::min(delay, double(std::max(rp.initial_delay_ms, rp.max_delay_ms)));
+      delay *= 1.0 - std::clamp(rp.jitter, 0.0, 1.0) * unit(rng);
+      if (!SleepFor(s, int64_t(delay)) || !TakeReconnectToken(s)) {
+        final_state = "stopped";
+        break;
       }
-      s.tracker = std::make_unique<track::ByteTracker>(p);
+      s.reconnect_attempts.fetch_add(1, std::memory_order_relaxed);
     }
-    PushState(s, "live");
-    const double min_gap_ms = s.config.fps_limit > 0 ? 1000.0 / s.config.fps_limit : 0;
-    double next_pts_ms = -1e18;
-    int64_t frame_index = -1;
-    AVFrame* frame = nullptr;
-    while (!s.stop.load(std::memory_order_relaxed) && src.NextFrame(&frame)) {
-      ++frame_index;
-      const int64_t pts = src.last_pts_ms();
-      if (min_gap_ms > 0) {
-        if (double(pts) + 0.5 < next_pts_ms) {
-          s.dropped_fps.fetch_add(1, std::memory_order_relaxed);
-          continue;
-        }
-        next_pts_ms = std::max(next_pts_ms + min_gap_ms, double(pts) - min_gap_ms / 2);
+    bool eof = false;
+    bool failed = false;
+    s.got_frame = false;
+    try {
+      decode::SourceOptions so = s.config.source;
+      so.stall_timeout_ms = s.live ? rp.stall_timeout_ms : 0;
+      if (s.last_pts_ms >= 0) {
+        // Continue the time line: the outage counts as elapsed time, so ptsMs keeps increasing.
+        const int64_t gap_ms = (SteadyNowNs() - s.last_frame_ns.load()) / 1000000;
+        so.start_pts_ms = s.last_pts_ms + std::max<int64_t>(1, gap_ms);
       }
-      Acquired a;
-      if (!Acquire(/*block=*/!s.live, s, &a)) {
-        if (s.stop.load()) break;
-        s.dropped_busy.fetch_add(1, std::memory_order_relaxed);  // live: keep the newest, count what we skip
-        continue;
-      }
-      // Latency is measured from here: for a file the source may have waited for a free slot (backpressure),
-      // which is not latency; for a live stream Acquire never waits, so this is right after decode.
-      const int64_t decoded_at = SteadyNowNs();
-      ImageMeta meta;
-      meta.stream = sp;
-      meta.frame_index = frame_index;
-      meta.pts_ms = pts;
-      meta.decoded_at_ns = decoded_at;
-      meta.wall_ms = WallNowMs();
-      meta.letterbox = s.letterboxer.Run(*frame, model_.input, a.input + a.index * input_elems_per_image_);
-      s.submitted.fetch_add(1, std::memory_order_relaxed);
-      Commit(a, std::move(meta));
-    }
-    if (s.stop.load()) final_state = "stopped";
-  } catch (const Error& e) {
-    if (s.stop.load()) {
-      final_state = "stopped";
-    } else {
-      final_state = "failed";
-      StreamEvent ev;
-      ev.kind = EventKind::kError;
-      ev.stream = s.handle;
-      ev.code = e.code();
-      ev.message = RedactIn(e.what(), s.config.source.url);
-      ev.hint = e.hint();
-      ev.native_code = e.native_code();
       {
         std::lock_guard<std::mutex> lock(s.mu);
-        s.last_error = ev.message;
+        if (s.stop.load()) throw Error(ErrorCode::kSourceRead, "source", "interrupted");
+        s.source = std::make_unique<decode::VideoSource>(std::move(so));
       }
-      PushEvent(std::move(ev));
+      decode::VideoSource& src = *s.source;
+      src.Open();
+      {
+        std::lock_guard<std::mutex> lock(s.mu);
+        s.width = src.width();
+        s.height = src.height();
+        s.nominal_fps = src.fps();
+        s.codec = src.codec_name();
+      }
+      // Tracker: created once per stream (kept across reconnects so ids continue).
+      if (!s.tracker) CreateTracker(s, src.fps());
+      if (attempt > 0) s.reconnects.fetch_add(1, std::memory_order_relaxed);
+      PushState(s, "live", attempt == 0 ? "connected" : "reconnected");
+      was_live = true;
+      RunFrames(sp, src);
+      eof = !s.stop.load();
+    } catch (const Error& e) {
+      if (!s.stop.load()) {
+        failed = true;
+        failure = StreamEvent();
+        failure.kind = EventKind::kError;
+        failure.stream = s.handle;
+        failure.code = e.code();
+        failure.message = RedactIn(e.what(), s.config.source.url);
+        failure.hint = e.hint();
+        failure.native_code = e.native_code();
+        std::lock_guard<std::mutex> lock(s.mu);
+        failure.reason = s.source && *s.source->failure_reason() ? s.source->failure_reason() : "error";
+      }
+    } catch (const std::exception& e) {
+      if (!s.stop.load()) {
+        failed = true;
+        failure = StreamEvent();
+        failure.kind = EventKind::kError;
+        failure.stream = s.handle;
+        failure.code = ErrorCode::kInternal;
+        failure.message = RedactIn(e.what(), s.config.source.url);
+        failure.reason = "internal";
+      }
     }
-  } catch (const std::exception& e) {
-    final_state = "failed";
-    StreamEvent ev;
-    ev.kind = EventKind::kError;
-    ev.stream = s.handle;
-    ev.code = ErrorCode::kInternal;
-    ev.message = RedactIn(e.what(), s.config.source.url);
-    PushEvent(std::move(ev));
+    {
+      // The demuxer/decoder are released here (this thread owns them); their counters stay in the totals.
+      std::lock_guard<std::mutex> lock(s.mu);
+      if (s.source) {
+        s.base_packets += s.source->counters().packets.load();
+        s.base_decoded += s.source->counters().decoded.load();
+        s.base_corrupt += s.source->counters().corrupt.load();
+        s.source.reset();
+      }
+      if (failed) {
+        s.last_error = failure.message;
+        s.last_error_reason = failure.reason;
+        s.last_error_code = failure.code;
+      }
+    }
+    if (s.stop.load()) {
+      final_state = "stopped";
+      break;
+    }
+    if (!s.live || failure.reason == "internal") {
+      // Files (and bugs) do not reconnect: EOF ends, an error fails.
+      final_state = failed ? "failed" : "ended";
+      if (failed) PushEvent(failure);
+      break;
+    }
+    if (eof) {
+      failure = StreamEvent();
+      failure.kind = EventKind::kError;
+      failure.stream = s.handle;
+      failure.code = ErrorCode::kSourceRead;
+      failure.reason = "eof";
+      failure.message = "the server ended the session: " + RedactUrl(s.config.source.url);
+      failure.hint = "a camera normally never ends its stream; set reconnect.maxAttempts 0 to end instead";
+    }
+    if (s.got_frame) failures = 0;
+    ++failures;
+    if (rp.max_attempts >= 0 && failures > rp.max_attempts) {
+      final_state = eof ? "ended" : "failed";
+      if (!eof) PushEvent(failure);
+      break;
+    }
+    failure.attempt = failures;
+    if (was_live) PushState(s, "stalled", failure.reason.c_str(), &failure);
+    was_live = false;
+    StreamEvent warn = failure;
+    warn.kind = EventKind::kWarning;
+    PushEvent(std::move(warn));
+    PushState(s, "reconnecting", failure.reason.c_str(), &failure);
   }
   {
     std::lock_guard<std::mutex> lock(s.mu);
     s.state = final_state;
     s.eof = true;
-    if (s.source) {
-      // Keep the counters readable for stats; the demuxer/decoder are released here (this thread owns them).
-      s.final_packets = s.source->counters().packets.load();
-      s.final_decoded = s.source->counters().decoded.load();
-      s.final_corrupt = s.source->counters().corrupt.load();
-      s.source.reset();
-    }
   }
-  PushState(s, final_state);
+  if (std::strcmp(final_state, "failed") == 0)
+    PushState(s, final_state, failure.reason.c_str(), &failure);
+  else
+    PushState(s, final_state, std::strcmp(final_state, "stopped") == 0 ? "removed" : "eof");
   MaybeEmitEnd(s);
+}
+
+void Pipeline::CreateTracker(StreamState& s, double source_fps) {
+  if (s.config.tracker == TrackerKind::kByteTrack) {
+    track::ByteTrackParams p = s.config.byte_track;
+    const double fps = s.config.fps_limit > 0 && source_fps > 0 ? std::min(s.config.fps_limit, source_fps)
+                                                               : (source_fps > 0 ? source_fps : 30.0);
+    if (s.config.track_buffer_seconds > 0) {
+      // The reference keeps a lost track for frame_rate/30 · track_buffer frames; we express the buffer in
+      // seconds and convert with this stream's real frame rate.
+      p.track_buffer = std::max(1, int(std::lround(s.config.track_buffer_seconds * fps)));
+      p.frame_rate = 30;
+    }
+    s.tracker = std::make_unique<track::ByteTracker>(p);
+  }
+}
+
+void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src) {
+  StreamState& s = *sp;
+  const double min_gap_ms = s.config.fps_limit > 0 ? 1000.0 / s.config.fps_limit : 0;
+  AVFrame* frame = nullptr;
+  s.fps_window_start_ns = 0;  // a new connection starts a new fps window (the outage is not averaged in)
+  s.fps_window_frames = 0;
+  while (!s.stop.load(std::memory_order_relaxed) && src.NextFrame(&frame)) {
+    ++s.frame_index;
+    const int64_t now = SteadyNowNs();
+    s.got_frame = true;
+    s.last_frame_ns.store(now, std::memory_order_relaxed);
+    const int64_t pts = src.last_pts_ms();
+    s.last_pts_ms = pts;
+    // Input fps over ~1 s windows.
+    if (s.fps_window_start_ns == 0) s.fps_window_start_ns = now;
+    ++s.fps_window_frames;
+    if (now - s.fps_window_start_ns >= 1000000000) {
+      s.input_fps.store(double(s.fps_window_frames) * 1e9 / double(now - s.fps_window_start_ns),
+                        std::memory_order_relaxed);
+      s.fps_window_start_ns = now;
+      s.fps_window_frames = 0;
+    }
+    if (frame->width != s.width || frame->height != s.height) {
+      // Resolution change mid-stream: the letterboxer follows by itself; only the reported size changes.
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.width = frame->width;
+      s.height = frame->height;
+    }
+    if (min_gap_ms > 0) {
+      if (double(pts) + 0.5 < s.next_fps_pts_ms) {
+        s.dropped_fps.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      s.next_fps_pts_ms = std::max(s.next_fps_pts_ms + min_gap_ms, double(pts) - min_gap_ms / 2);
+    }
+    Acquired a;
+    if (!Acquire(/*block=*/!s.live, s, &a)) {
+      if (s.stop.load()) break;
+      s.dropped_busy.fetch_add(1, std::memory_order_relaxed);  // live: keep the newest, count what we skip
+      continue;
+    }
+    // Latency is measured from here: for a file the source may have waited for a free slot (backpressure),
+    // which is not latency; for a live stream Acquire never waits, so this is right after decode.
+    const int64_t decoded_at = SteadyNowNs();
+    ImageMeta meta;
+    meta.stream = sp;
+    meta.frame_index = s.frame_index;
+    meta.pts_ms = pts;
+    meta.decoded_at_ns = decoded_at;
+    meta.wall_ms = WallNowMs();
+    meta.letterbox = s.letterboxer.Run(*frame, model_.input, a.input + a.index * input_elems_per_image_);
+    s.submitted.fetch_add(1, std::memory_order_relaxed);
+    Commit(a, std::move(meta));
+  }
+}
+
+bool Pipeline::SleepFor(StreamState& s, int64_t ms) {
+  std::unique_lock<std::mutex> lock(s.mu);
+  if (ms > 0) s.wake_cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return s.stop.load(); });
+  return !s.stop.load();
+}
+
+bool Pipeline::TakeReconnectToken(StreamState& s) {
+  const double rate = ingest_.reconnect_rate_per_second;
+  if (rate <= 0) return !s.stop.load();
+  const double burst = std::max(1.0, ingest_.reconnect_burst);
+  for (;;) {
+    int64_t wait_ms;
+    {
+      std::lock_guard<std::mutex> lock(pacer_mu_);
+      const int64_t now = SteadyNowNs();
+      pacer_tokens_ = std::min(burst, pacer_tokens_ + double(now - pacer_refill_ns_) / 1e9 * rate);
+      pacer_refill_ns_ = now;
+      if (pacer_tokens_ >= 1.0) {
+        pacer_tokens_ -= 1.0;
+        return !s.stop.load();
+      }
+      wait_ms = std::max<int64_t>(1, int64_t(std::ceil((1.0 - pacer_tokens_) / rate * 1000.0)));
+    }
+    if (!SleepFor(s, wait_ms)) return false;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -513,6 +671,14 @@ void Pipeline::PostprocessLoop() {
     sl.acquired = sl.committed = 0;
     ++next_post_seq_;
     slot_free_cv_.notify_all();
+    // A stream's 'end' goes out only after its last batch slot is free again, so a caller that sees the end and
+    // reads stats() finds nothing of it in flight.
+    if (!end_check_.empty()) {
+      lock.unlock();
+      for (const auto& sp : end_check_) MaybeEmitEnd(*sp);
+      end_check_.clear();
+      lock.lock();
+    }
   }
 }
 
@@ -550,14 +716,14 @@ void Pipeline::ProcessBatch(Slot& sl) {
         ev.hint = "the frame was dropped; check the model and the backend";
         PushEvent(std::move(ev));
       }
-      MaybeEmitEnd(s);
+      end_check_.push_back(sp);
       continue;
     }
     parser_->Parse(sl.buffers.output + size_t(i) * model_.output_elems_per_image, meta.letterbox, scratch_dets_);
     FrameResult* r = AcquireResult();
     if (!r) {
       s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
-      MaybeEmitEnd(s);
+      end_check_.push_back(sp);
       continue;
     }
     r->stream = s.handle;
@@ -585,7 +751,7 @@ void Pipeline::ProcessBatch(Slot& sl) {
     }
     s.delivered.fetch_add(1, std::memory_order_relaxed);
     ++delivered;
-    MaybeEmitEnd(s);
+    end_check_.push_back(sp);
   }
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
@@ -667,19 +833,28 @@ PipelineStatsSnapshot Pipeline::Stats() const {
       st.state = s.state;
       st.codec = s.codec;
       st.last_error = s.last_error;
+      st.last_error_reason = s.last_error_reason;
+      st.last_error_code = s.last_error_code;
       st.width = s.width;
       st.height = s.height;
       st.nominal_fps = s.nominal_fps;
+      st.packets = s.base_packets;
+      st.decoded = s.base_decoded;
+      st.corrupt = s.base_corrupt;
       if (s.source) {
-        st.packets = s.source->counters().packets.load();
-        st.decoded = s.source->counters().decoded.load();
-        st.corrupt = s.source->counters().corrupt.load();
-      } else {
-        st.packets = s.final_packets;
-        st.decoded = s.final_decoded;
-        st.corrupt = s.final_corrupt;
+        st.packets += s.source->counters().packets.load();
+        st.decoded += s.source->counters().decoded.load();
+        st.corrupt += s.source->counters().corrupt.load();
       }
     }
+    const int64_t now = SteadyNowNs();
+    const int64_t last_frame = s.last_frame_ns.load();
+    const bool is_live = st.state == "live";
+    st.frame_age_ms = is_live && last_frame > 0 ? (now - last_frame) / 1000000 : -1;
+    // A window that has not closed for 2 s means frames stopped: report 0, not the last window's rate.
+    st.input_fps = is_live && last_frame > 0 && now - last_frame < 2000000000 ? s.input_fps.load() : 0;
+    st.reconnect_attempts = s.reconnect_attempts.load();
+    st.reconnects = s.reconnects.load();
     st.submitted = s.submitted.load();
     st.delivered = s.delivered.load();
     st.dropped_busy = s.dropped_busy.load();

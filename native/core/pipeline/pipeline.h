@@ -50,6 +50,25 @@ struct BatchingConfig {
   int result_capacity = 256;  // frames the result ring holds before postprocess waits for JS
 };
 
+// Pipeline-wide ingest settings.
+struct IngestConfig {
+  // Token bucket over all streams' reconnect attempts (first connects are not paced): at most this many attempts
+  // per second on average, bursts of up to reconnect_burst. 0 = unpaced. Keeps a site-wide outage from turning
+  // into a stampede of simultaneous reconnects when the network comes back.
+  double reconnect_rate_per_second = 5;
+  double reconnect_burst = 5;
+};
+
+// What a live stream does when it loses its input (read error, server gone, EOF, stall). Files never reconnect.
+struct ReconnectPolicy {
+  int stall_timeout_ms = 5000;  // watchdog: no decoded frame for this long while live → stalled (0 = off)
+  int initial_delay_ms = 500;   // wait before the first reconnect attempt
+  int max_delay_ms = 30000;     // cap of the exponential backoff
+  double multiplier = 2.0;      // delay n = initial · multiplier^(n-1), capped
+  double jitter = 0.2;          // 0..1: each delay is shortened by a random fraction in [0, jitter)
+  int max_attempts = -1;        // consecutive failed attempts before 'failed' (-1 = forever, 0 = never reconnect)
+};
+
 enum class TrackerKind { kNone, kByteTrack };
 
 struct StreamConfig {
@@ -60,12 +79,13 @@ struct StreamConfig {
   TrackerKind tracker = TrackerKind::kByteTrack;
   track::ByteTrackParams byte_track;
   float track_buffer_seconds = -1;  // >0: overrides byte_track.track_buffer using the stream's real fps
+  ReconnectPolicy reconnect;        // live streams only
 };
 
 // One delivered frame. Lives in the pipeline's result pool; JS reads it during DrainEvents' callback.
 struct FrameResult {
   int32_t stream = -1;  // stream handle
-  int64_t frame_index = 0;  // 0-based index among this stream's decoded frames
+  int64_t frame_index = 0;  // 0-based index among this stream's decoded frames; continues across reconnects
   int64_t pts_ms = 0;
   int64_t decoded_at_ns = 0;  // steady clock when decode finished
   int64_t done_at_ns = 0;     // steady clock when the result entered the ring
@@ -77,10 +97,17 @@ struct FrameResult {
 
 enum class EventKind { kState, kWarning, kError, kEnd };
 
+// State changes: "connecting" → "live" → "stalled" → "reconnecting" → "live" | "failed" | "ended"; "stopped" on
+// removal/shutdown. A state event carries `reason` (a short stable word: "connected", "reconnected", "eof",
+// "stalled", "disconnected", "read_timeout", "refused", "not_found", "unauthorized", "timeout", …) and, when the
+// change was caused by a failure, has_error with the code/message/hint of that failure.
 struct StreamEvent {
   EventKind kind = EventKind::kState;
   int32_t stream = -1;
-  std::string state;  // for kState: "connecting" | "live" | "ended" | "failed" | "stopped"
+  std::string state;   // kState: the new state; kEnd: the final state
+  std::string reason;  // kState/kWarning/kError: why (see above)
+  bool has_error = false;  // kState: code/message/hint describe the failure behind the change
+  int attempt = 0;         // kState "reconnecting" and kWarning: consecutive failed attempts so far
   ErrorCode code = ErrorCode::kInternal;
   std::string message;  // redacted
   std::string hint;
@@ -96,13 +123,19 @@ class EventSink {
 
 struct StreamStatsSnapshot {
   int32_t handle = -1;
-  std::string id, url, state, codec, last_error;
+  std::string id, url, state, codec, last_error, last_error_reason;
+  ErrorCode last_error_code = ErrorCode::kInternal;  // meaningful when last_error is not empty
   bool live = false;
-  int32_t width = 0, height = 0;
+  int32_t width = 0, height = 0;  // of the newest decoded frame (follows resolution changes)
   double nominal_fps = 0;
+  // Summed over all connections of the stream.
   uint64_t packets = 0, decoded = 0, corrupt = 0, submitted = 0, delivered = 0;
   uint64_t dropped_busy = 0, dropped_fps_limit = 0, dropped_inference = 0;
-  int64_t last_frame_age_ms = -1;  // age of the newest delivered frame when it was delivered
+  uint64_t reconnect_attempts = 0;  // connection attempts after a loss
+  uint64_t reconnects = 0;          // of those, the ones that brought the stream back to live
+  double input_fps = 0;             // decoded frames per second over the last ~1 s window (0 when none)
+  int64_t frame_age_ms = -1;        // while live: ms since the newest frame was decoded; else -1
+  int64_t last_frame_age_ms = -1;   // age of the newest delivered frame when it was delivered
 };
 
 struct PipelineStatsSnapshot {
@@ -117,7 +150,7 @@ struct PipelineStatsSnapshot {
 
 class Pipeline {
  public:
-  Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink);
+  Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink, IngestConfig ingest = {});
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -167,6 +200,12 @@ class Pipeline {
   };
 
   void SourceLoop(std::shared_ptr<StreamState> stream);
+  // Decodes frames of an open source until EOF (returns) or a failure (throws); frame_index/pts continue.
+  void RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src);
+  void CreateTracker(StreamState& s, double source_fps);  // tracker creation (one place; see SourceLoop)
+  // Interruptible waits of a source thread; false when the stream is being stopped.
+  bool SleepFor(StreamState& s, int64_t ms);
+  bool TakeReconnectToken(StreamState& s);
   bool Acquire(bool block, StreamState& stream, Acquired* out);
   void Commit(const Acquired& a, ImageMeta meta);
   void MaybeDispatchLocked(int slot, std::unique_lock<std::mutex>& lock);
@@ -174,12 +213,18 @@ class Pipeline {
   void PostprocessLoop();
   void ProcessBatch(Slot& slot);
   void PushEvent(StreamEvent ev);
-  void PushState(StreamState& s, const char* state);
+  void PushState(StreamState& s, const char* state, const char* reason = "", const StreamEvent* failure = nullptr);
   void MaybeEmitEnd(StreamState& s);
   FrameResult* AcquireResult();
 
   const ModelConfig model_;
   const BatchingConfig batching_;
+  const IngestConfig ingest_;
+
+  // Reconnect pacer (token bucket), guarded by pacer_mu_.
+  std::mutex pacer_mu_;
+  double pacer_tokens_ = 0;
+  int64_t pacer_refill_ns_ = 0;
   EventSink* const sink_;
   const size_t input_elems_per_image_;
 
@@ -222,6 +267,7 @@ class Pipeline {
   std::thread postprocess_;
   std::unique_ptr<postprocess::OutputParser> parser_;  // postprocess thread only
   std::vector<Detection> scratch_dets_;                // postprocess thread only
+  std::vector<std::shared_ptr<StreamState>> end_check_;  // postprocess thread only: streams of the last batch
 };
 
 }  // namespace camtrack::pipeline
