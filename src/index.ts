@@ -22,3 +22,12 @@ export type { FrameResult, Detection, Track, StreamStats, PipelineStats, StreamS
 export { readModelInfo, COCO_CLASSES, type ModelInfo } from './models/model-info.js';
 export { evaluateMot, evaluateHota, type MotMetrics, type HotaMetrics } from './eval/mot-metrics.js';
 export { parseMotFile, formatMotRows, type MotRow } from './eval/mot-format.js';
+export {
+  Tracker,
+  normaliseStandaloneTracker,
+  type StandaloneTrackerOptions,
+  type TrackerType,
+  type DetectionInput,
+  type TrackEvent,
+  type TrackEventKind,
+} from './tracker.js';

@@ -127,6 +127,38 @@ export interface NativePipeline {
   flush(onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void): void;
   close(): void;
 }
+/** Config of NativeTracker (validated and completed by src/tracker.ts). */
+export interface NativeTrackerConfig {
+  type: 'bytetrack' | 'sort' | 'iou';
+  classAware: boolean;
+  frameRate: number;
+  /** > 0: overrides trackBuffer / maxAge with round(seconds × frameRate) frames. */
+  trackBufferSeconds: number;
+  trackThresh: number;
+  highThresh: number;
+  matchThresh: number;
+  trackBuffer: number;
+  maxAge: number;
+  minHits: number;
+  iouThreshold: number;
+  greedy: boolean;
+}
+export interface NativeTrackEvent {
+  kind: 'new' | 'lost' | 'refound' | 'removed';
+  trackId: number;
+  frame: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  classId: number;
+}
+/** One standalone tracker (native/binding/tracker_wrap.h). */
+export interface NativeTrackerInstance {
+  update(detections: Float32Array | { x1: number; y1: number; x2: number; y2: number; score: number; classId?: number }[]): NativeTrack[];
+  events(): NativeTrackEvent[];
+  reset(): void;
+}
 export interface NativeFeature {
   available: boolean;
   reason?: string;
@@ -156,6 +188,7 @@ export interface NativeModule {
     config: { model: NativeModelConfig; batching: { maxWaitMs: number; resultCapacity: number } },
     onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void,
   ) => NativePipeline;
+  NativeTracker: new (config: NativeTrackerConfig) => NativeTrackerInstance;
   attachWorker(
     pipelineId: number,
     inputs: Float32Array[],

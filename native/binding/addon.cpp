@@ -1,6 +1,7 @@
 // camtrack native module entry point. The only place besides native/binding/* that sees napi.h.
 // Exports (typed one-to-one in src/native.ts):
 //   NativePipeline                         class, see pipeline_wrap.h
+//   NativeTracker                          class, see tracker_wrap.h (standalone tracker)
 //   attachWorker/completeBatch/detachWorker  inference-worker bridge, called from worker threads
 //   capabilities()                          what this build and machine support (CUDA, NVDEC, TensorRT, FFmpeg)
 //   setErrorClass(cls)                      the JS CamtrackError class native errors are created with
@@ -8,6 +9,7 @@
 
 #include "binding/errors.h"
 #include "binding/pipeline_wrap.h"
+#include "binding/tracker_wrap.h"
 #include "core/cuda/capabilities.h"
 #include "core/decode/ffmpeg_log.h"
 
@@ -81,6 +83,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
   decode::InstallFfmpegLogHandler();
   exports.Set("NativePipeline", PipelineWrap::Init(env));
+  exports.Set("NativeTracker", TrackerWrap::Init(env));
   exports.Set("attachWorker", Napi::Function::New(env, AttachWorker, "attachWorker"));
   exports.Set("completeBatch", Napi::Function::New(env, CompleteBatch, "completeBatch"));
   exports.Set("detachWorker", Napi::Function::New(env, DetachWorker, "detachWorker"));

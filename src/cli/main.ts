@@ -1,5 +1,5 @@
 /**
- * `camtrack` command line: demo, run, doctor, bench, eval, models.
+ * `camtrack` command line: demo, run, doctor, bench, eval, track, models.
  * Every command returns an exit code; errors print their code and hint, never a stack (unless CAMTRACK_DEBUG=1).
  */
 import { runBench } from './bench.js';
@@ -7,6 +7,7 @@ import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
 import { runEval, runModels } from './tools.js';
 import { runRun } from './run.js';
+import { runTrack } from './track.js';
 
 const USAGE = `camtrack — real-time detection and tracking on many camera streams
 
@@ -17,6 +18,8 @@ Usage:
   camtrack doctor [--json]                            what this machine and build support (CUDA, NVDEC, TensorRT, FFmpeg, onnxruntime)
   camtrack bench [--model f] [--source f] [--frames N] [--out file.json]   pipeline fps vs raw onnxruntime, JSON
   camtrack eval --gt <gt.txt> --res <res.txt> [--json]   MOT metrics (MOTA, MOTP, IDF1, HOTA, …)
+  camtrack track --det <det.txt> --out <res.txt> [--tracker bytetrack|sort|iou] [--min-score S] [--frame-rate N]
+                                                      track MOTChallenge detections, write MOT results
   camtrack models info <file.onnx>                    inputs, outputs, layout, classes of a model
 
 Docs: README.md, docs/`;
@@ -35,6 +38,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await runBench(rest);
       case 'eval':
         return await runEval(rest);
+      case 'track':
+        return await runTrack(rest);
       case 'models':
         return await runModels(rest);
       case undefined:

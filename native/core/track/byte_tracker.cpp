@@ -90,6 +90,7 @@ void ByteTracker::Reset() {
   free_slots_.clear();
   tracked_stracks_.clear();
   lost_stracks_.clear();
+  events_.Clear();
 }
 
 int ByteTracker::NewTrack() {
@@ -212,6 +213,10 @@ void ByteTracker::RecycleDeadTracks() {
   for (int t : lost_stracks_) pool_[t].mark_ = alive;
   for (size_t s = 0; s < pool_.size(); ++s) {
     if (in_use_[s] && pool_[s].mark_ != alive) {
+      const STrack& track = pool_[s];
+      if (track.announced_) {
+        events_.Push(track.track_id(), TrackEvent::Kind::kRemoved, track.tlbr(), track.class_id(), frame_id_);
+      }
       in_use_[s] = 0;
       free_slots_.push_back(static_cast<int>(s));
     }
@@ -366,7 +371,7 @@ void ByteTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
   RemoveDuplicateStracks();
 
   for (int t : tracked_stracks_) {
-    const STrack& track = pool_[t];
+    STrack& track = pool_[t];
     if (!track.is_activated()) continue;
     TrackedObject o;
     o.track_id = track.track_id();
@@ -375,6 +380,20 @@ void ByteTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
     o.class_id = track.class_id();
     o.frames_tracked = frame_id_ - track.start_frame() + 1;
     out.push_back(o);
+    if (!track.announced_) {
+      track.announced_ = true;
+      events_.Push(o.track_id, TrackEvent::Kind::kNew, o.box, o.class_id, frame_id_);
+    } else if (track.lost_reported_) {
+      track.lost_reported_ = false;
+      events_.Push(o.track_id, TrackEvent::Kind::kRefound, o.box, o.class_id, frame_id_);
+    }
+  }
+  for (int t : lost_stracks_) {
+    STrack& track = pool_[t];
+    if (track.announced_ && !track.lost_reported_) {
+      track.lost_reported_ = true;
+      events_.Push(track.track_id(), TrackEvent::Kind::kLost, track.tlbr(), track.class_id(), frame_id_);
+    }
   }
 
   RecycleDeadTracks();

@@ -45,6 +45,11 @@ class ByteTracker : public Tracker {
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
   void Reset() override;
+  // Lifecycle (see Tracker): kNew when a track is first output (activated), kLost when an output track moves to the
+  // lost list, kRefound when a lost track is re-activated, kRemoved when an output track's slot is dropped (timed
+  // out of the lost list, or removed as a duplicate).
+  void TakeEvents(std::vector<TrackEvent>& out) override { events_.TakeInto(out); }
+  uint64_t DroppedEvents() const override { return events_.dropped(); }
 
   const ByteTrackParams& params() const { return params_; }
   int frame_id() const { return frame_id_; }
@@ -101,6 +106,7 @@ class ByteTracker : public Tracker {
   std::vector<int> u_track_, u_detection_;
   std::vector<char> dup_a_, dup_b_;
   const std::vector<int> no_tracks_;  // always empty
+  TrackEventLog events_;
 };
 
 }  // namespace track

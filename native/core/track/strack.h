@@ -93,6 +93,10 @@ class STrack {
   // track's id, and a scratch stamp for set operations on track lists.
   bool removed_listed_ = false;
   uint64_t mark_ = 0;
+  // Lifecycle bookkeeping (TrackEvent): kNew was reported (the track was output once); kLost was reported and no
+  // kRefound since. Only read/written by ByteTracker's event code; they never change which tracks come out.
+  bool announced_ = false;
+  bool lost_reported_ = false;
 
  private:
   void UpdateTlwhFromMean() {

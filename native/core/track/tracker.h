@@ -1,10 +1,14 @@
 #pragma once
-// camtrack::track::Tracker — the per-stream multi-object tracker interface, and what it outputs.
+// camtrack::track::Tracker — the per-stream multi-object tracker interface, what it outputs per frame, and its
+// track lifecycle events.
 //
 // One Tracker instance holds the state of ONE stream (tracks, Kalman states, id counter). It is not thread-safe:
-// the thread that processes that stream's frames calls Update() for each frame, in frame order. Different streams
-// use different instances, which share nothing and may run on different threads at the same time.
-// Ownership: the tracker owns its track state; callers own the detection arrays and output vectors they pass in.
+// the thread that processes that stream's frames calls Update() (and TakeEvents()) for each frame, in frame order.
+// Different streams use different instances, which share nothing and may run on different threads at the same time.
+// Ownership: the tracker owns its track state and its pending events; callers own the detection arrays and output
+// vectors they pass in.
+// Implementations: ByteTracker (byte_tracker.h), SortTracker (sort_tracker.h), IouTracker (iou_tracker.h); create
+// them by kind with CreateTracker (factory.h).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -17,10 +21,62 @@ namespace track {
 // One confirmed track in one frame. Plain value, trivially copyable.
 struct TrackedObject {
   int64_t track_id = 0;        // unique per tracker instance, starting at 1; never reused (until Reset())
-  Box box;                     // the track's Kalman-state box, x1y1x2y2 in source-frame pixels (not clipped)
+  Box box;                     // the track's box (Kalman state, or last detection for IouTracker), x1y1x2y2 in
+                               // source-frame pixels (not clipped)
   float score = 0.f;           // score of the detection last matched to this track
   int32_t class_id = 0;        // class of the detection last matched to this track
   int32_t frames_tracked = 0;  // frames since the track started (1 on its first frame)
+};
+
+// A change in a track's life, as seen in the tracker's OUTPUT (the TrackedObject lists of Update()):
+//   kNew      the track appears in the output for the first time (it was just confirmed);
+//   kLost     a track that was output is not output in this frame but is still kept (it may come back);
+//   kRefound  a track that was reported kLost is output again (same id);
+//   kRemoved  a track that was ever output is deleted for good (its id will never be output again).
+// Tracks that are never output (unconfirmed, then dropped) produce no events. Plain value, trivially copyable.
+struct TrackEvent {
+  enum class Kind { kNew, kLost, kRefound, kRemoved };
+  int64_t track_id = 0;
+  Kind kind = Kind::kNew;
+  Box box;               // the track's box in that frame (kLost/kRemoved: its last box, predicted where it has a
+                         // motion model)
+  int32_t class_id = 0;  // class of the detection last matched to the track
+  int64_t frame = 0;     // the tracker's frame number of the event (1 = first Update() since construction/Reset())
+};
+
+// Bounded queue of pending TrackEvents, owned by a tracker. Reserves kReserve up front; keeps at most kMaxPending
+// (a consumer that never takes events costs bounded memory; further events are dropped and counted). A consumer
+// that takes events every frame never allocates. Thread-safety: none (owned by one tracker).
+class TrackEventLog {
+ public:
+  static constexpr size_t kReserve = 512;
+  static constexpr size_t kMaxPending = 4096;
+
+  TrackEventLog() { events_.reserve(kReserve); }
+  void Push(int64_t track_id, TrackEvent::Kind kind, const Box& box, int32_t class_id, int64_t frame) {
+    if (events_.size() >= kMaxPending) {
+      ++dropped_;
+      return;
+    }
+    TrackEvent e;
+    e.track_id = track_id;
+    e.kind = kind;
+    e.box = box;
+    e.class_id = class_id;
+    e.frame = frame;
+    events_.push_back(e);
+  }
+  // Appends the pending events to `out` (oldest first) and empties the queue (capacity kept).
+  void TakeInto(std::vector<TrackEvent>& out) {
+    out.insert(out.end(), events_.begin(), events_.end());
+    events_.clear();
+  }
+  void Clear() { events_.clear(); }
+  uint64_t dropped() const { return dropped_; }
+
+ private:
+  std::vector<TrackEvent> events_;
+  uint64_t dropped_ = 0;
 };
 
 class Tracker {
@@ -33,8 +89,17 @@ class Tracker {
   // no detections (so that lost tracks age correctly).
   virtual void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) = 0;
 
-  // Forgets every track and restarts ids at 1 (e.g. after a stream reconnects to a different scene).
+  // Forgets every track and restarts ids at 1 (e.g. after a stream reconnects to a different scene). Pending
+  // events are discarded too (no kRemoved events are produced for the forgotten tracks).
   virtual void Reset() = 0;
+
+  // Lifecycle output (optional for implementations; the base version produces none). APPENDS the events of all
+  // Update() calls since the previous TakeEvents() to `out`, in order (frame by frame; within a frame: kNew/kRefound
+  // in output order, then kLost, then kRemoved), and forgets them. `out` is not cleared, so one vector can collect
+  // several trackers' events; reuse it (clear() between uses) to avoid allocation. At most
+  // TrackEventLog::kMaxPending events are kept between calls; DroppedEvents() counts the ones beyond.
+  virtual void TakeEvents(std::vector<TrackEvent>& out);
+  virtual uint64_t DroppedEvents() const;
 };
 
 }  // namespace track

@@ -1,0 +1,81 @@
+#pragma once
+// camtrack::track::IouTracker — a plain IoU tracker (in the spirit of Bochinski et al., "High-Speed
+// Tracking-by-Detection Without Using Image Information", AVSS 2017), without a motion model: each frame, tracks
+// (represented by the box of their last matched detection) are matched to detections by IoU, either optimally
+// (LAPJV, maximising the summed IoU above the threshold; default) or greedily (highest IoU first).
+//   - A match needs IoU >= iou_threshold (continuous coordinates, no +1) and, if class_aware, the same class.
+//   - An unmatched detection starts a tentative track; it is confirmed after min_hits matches in a row (its first
+//     detection counts as one) and gets its id then (ids 1, 2, … without gaps). A tentative track that misses a
+//     frame is dropped.
+//   - A confirmed track is output in every frame where it is matched; when unmatched it is kept (not output) for up
+//     to max_age frames, still matchable at its last box, and deleted when frames since its last match > max_age.
+// Ownership: the tracker owns its tracks and scratch vectors (reserved up front, grow only past the high-water
+// mark), so a steady-state Update() does not allocate. Thread-safety: none; one instance per stream.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/track/lapjv.h"
+#include "core/track/tracker.h"
+
+namespace camtrack {
+namespace track {
+
+struct IouParams {
+  float iou_threshold = 0.3f;  // minimum IoU of a match
+  int max_age = 1;             // frames a confirmed track is kept without a match
+  int min_hits = 3;            // consecutive matches (first detection included) before a track is confirmed, >= 1
+  bool greedy = false;         // greedy highest-IoU-first matching instead of the optimal assignment
+  bool class_aware = false;    // if true, a track only matches detections of its own class
+};
+
+class IouTracker : public Tracker {
+ public:
+  // Throws camtrack::Error(kInvalidArgument, "track") for iou_threshold outside [0, 1], max_age < 0 or
+  // min_hits < 1.
+  explicit IouTracker(const IouParams& params);
+  ~IouTracker() override;
+
+  void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
+  void Reset() override;
+  void TakeEvents(std::vector<TrackEvent>& out) override { events_.TakeInto(out); }
+  uint64_t DroppedEvents() const override { return events_.dropped(); }
+
+  const IouParams& params() const { return params_; }
+
+ private:
+  struct Track {
+    Box box;
+    int64_t id;  // 0 while tentative
+    int64_t start_frame;
+    int time_since_update;
+    int hits;
+    float score;
+    int32_t class_id;
+    bool lost_reported;
+  };
+  struct Pair {
+    float iou;
+    int track;
+    int det;
+  };
+  void Associate();
+
+  IouParams params_;
+  int64_t frame_ = 0;
+  int64_t next_id_ = 1;
+  std::vector<Track> tracks_;
+  TrackEventLog events_;
+
+  // Per-update scratch (cleared, capacity kept).
+  std::vector<Detection> dets_;
+  std::vector<float> cost_;
+  std::vector<Pair> pairs_;
+  std::vector<Match> matches_;  // row = track, col = detection
+  std::vector<int> unmatched_tracks_, unmatched_dets_;
+  std::vector<char> det_used_, trk_used_;
+  LapjvSolver lapjv_;
+};
+
+}  // namespace track
+}  // namespace camtrack

@@ -1,0 +1,216 @@
+// Track lifecycle events (TakeEvents) of ByteTracker, SortTracker and IouTracker, and the factory
+// (CreateTracker / ApplyBufferSeconds).
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/common/error.h"
+#include "core/track/factory.h"
+#include "test_main.h"
+
+namespace {
+
+using camtrack::Box;
+using camtrack::Detection;
+using camtrack::track::ByteTracker;
+using camtrack::track::CreateTracker;
+using camtrack::track::IouTracker;
+using camtrack::track::SortTracker;
+using camtrack::track::TrackedObject;
+using camtrack::track::TrackerConfig;
+using camtrack::track::TrackEvent;
+using Kind = camtrack::track::TrackEvent::Kind;
+
+std::string LcAssetsDir() {
+  if (const char* env = std::getenv("CAMTRACK_ASSETS")) {
+    if (*env) return env;
+  }
+  std::string dir = ".";
+  for (int depth = 0; depth < 12; ++depth) {
+    std::ifstream f(dir + "/shared/assets/SOURCES.md");
+    if (f.good()) return dir + "/shared/assets";
+    dir += "/..";
+  }
+  return {};
+}
+
+std::map<int, std::vector<Detection>> LcReadMotDets(const std::string& rel) {
+  const std::string root = LcAssetsDir();
+  const std::string path = root.empty() ? std::string() : root + "/" + rel;
+  std::ifstream f(path);
+  if (root.empty() || !f.good()) {
+    const char* ci = std::getenv("CI");
+    const std::string why = "test asset " + rel + " not found (set CAMTRACK_ASSETS to the shared/assets directory)";
+    if (ci && std::string(ci) == "true") throw ct_test::Failure{why + " and CI=true"};
+    CT_SKIP(why);
+  }
+  std::map<int, std::vector<Detection>> frames;
+  std::string line;
+  while (std::getline(f, line)) {
+    for (char& c : line) {
+      if (c == ',') c = ' ';
+    }
+    std::istringstream ss(line);
+    double fr, id, x, y, w, h, s;
+    if (!(ss >> fr >> id >> x >> y >> w >> h >> s)) continue;
+    Detection d;
+    d.box = Box{float(x), float(y), float(x + w), float(y + h)};
+    d.score = float(s);
+    frames[int(fr)].push_back(d);
+  }
+  return frames;
+}
+
+Detection LcDet(float x1, float y1, float x2, float y2) {
+  Detection d;
+  d.box = Box{x1, y1, x2, y2};
+  d.score = 0.9f;
+  return d;
+}
+
+// Runs `tracker` over TUD-Campus, taking events after every frame, and checks them against the outputs:
+// kNew exactly when an id is output for the first time; kLost only for an id output before and not output now;
+// kRefound exactly when a lost id is output again; kRemoved once, after which the id never appears. Returns the
+// number of events of each kind (new, lost, refound, removed).
+std::vector<int> CheckEventsAgainstOutputs(camtrack::track::Tracker& tracker,
+                                           const std::map<int, std::vector<Detection>>& frames) {
+  enum class St { kUnseen, kOut, kLost, kRemoved };
+  std::map<long long, St> state;
+  std::vector<TrackedObject> out;
+  std::vector<TrackEvent> events;
+  std::vector<int> counts(4, 0);
+  for (int fr = 1; fr <= 71; ++fr) {
+    auto it = frames.find(fr);
+    tracker.Update(it == frames.end() ? nullptr : it->second.data(), it == frames.end() ? 0 : it->second.size(),
+                   out);
+    events.clear();
+    tracker.TakeEvents(events);
+    std::map<long long, const TrackedObject*> now;
+    for (const auto& o : out) now[o.track_id] = &o;
+    std::map<long long, Kind> ev;
+    for (const auto& e : events) {
+      CT_EXPECT(e.frame == fr);
+      CT_EXPECT(ev.count(e.track_id) == 0);  // one event per id per frame
+      ev[e.track_id] = e.kind;
+      ++counts[static_cast<int>(e.kind)];
+    }
+    for (const auto& [id, o] : now) {
+      const St s = state.count(id) ? state[id] : St::kUnseen;
+      CT_EXPECT(s != St::kRemoved);
+      if (s == St::kUnseen) {
+        CT_EXPECT(ev.count(id) && ev[id] == Kind::kNew);
+      } else if (s == St::kLost) {
+        CT_EXPECT(ev.count(id) && ev[id] == Kind::kRefound);
+      } else {
+        CT_EXPECT(ev.count(id) == 0);
+      }
+      if (ev.count(id)) {
+        for (const auto& e : events) {
+          if (e.track_id == id) CT_EXPECT(e.box.x1 == o->box.x1 && e.box.y2 == o->box.y2);
+        }
+      }
+      state[id] = St::kOut;
+    }
+    for (const auto& [id, k] : ev) {
+      if (now.count(id)) continue;
+      const St s = state.count(id) ? state[id] : St::kUnseen;
+      if (k == Kind::kLost) {
+        CT_EXPECT(s == St::kOut);
+        state[id] = St::kLost;
+      } else {
+        CT_EXPECT(k == Kind::kRemoved);
+        CT_EXPECT(s == St::kOut || s == St::kLost);
+        state[id] = St::kRemoved;
+      }
+    }
+    // An id output last frame and not now must have been reported lost or removed in this frame.
+    for (auto& [id, s] : state) {
+      if (s == St::kOut && !now.count(id)) CT_EXPECT(false);
+    }
+  }
+  CT_EXPECT(tracker.DroppedEvents() == 0);
+  return counts;
+}
+
+}  // namespace
+
+CT_TEST(tracker_events_consistent_with_outputs_tud_campus) {
+  const auto frames = LcReadMotDets("mot/TUD-Campus/det.txt");
+  for (auto kind : {TrackerConfig::Kind::kByteTrack, TrackerConfig::Kind::kSort, TrackerConfig::Kind::kIou}) {
+    TrackerConfig cfg;
+    cfg.kind = kind;
+    auto tracker = CreateTracker(cfg);
+    const std::vector<int> c = CheckEventsAgainstOutputs(*tracker, frames);
+    std::printf("      %s: new %d lost %d refound %d removed %d\n", camtrack::track::TrackerKindName(kind), c[0], c[1],
+                c[2], c[3]);
+    // Measured with the default parameters (docs/tracking.md); any change in association shows up here.
+    if (kind == TrackerConfig::Kind::kByteTrack) CT_EXPECT(c == std::vector<int>({12, 22, 13, 6}));
+    if (kind == TrackerConfig::Kind::kSort) CT_EXPECT(c == std::vector<int>({15, 12, 0, 12}));
+    if (kind == TrackerConfig::Kind::kIou) CT_EXPECT(c == std::vector<int>({15, 12, 0, 12}));
+  }
+}
+
+// ByteTrack, 30 fps, track_buffer 30: a box tracked on frames 1-5, missing 6-15, back on 16, then gone.
+CT_TEST(bytetrack_events_new_lost_refound_removed) {
+  ByteTracker tracker(camtrack::track::ByteTrackParams{});
+  std::vector<TrackedObject> out;
+  std::vector<TrackEvent> ev;
+  auto at = [](int f) { return LcDet(100.f + 2 * f, 50.f, 160.f + 2 * f, 200.f); };
+  for (int f = 1; f <= 80; ++f) {
+    const Detection d = at(f);
+    const bool present = f <= 5 || f == 16;
+    tracker.Update(present ? &d : nullptr, present ? 1 : 0, out);
+  }
+  tracker.TakeEvents(ev);
+  CT_EXPECT(ev.size() == 5);
+  CT_EXPECT(ev[0].kind == Kind::kNew && ev[0].frame == 1 && ev[0].track_id == 1);
+  CT_EXPECT(ev[1].kind == Kind::kLost && ev[1].frame == 6);
+  CT_EXPECT(ev[2].kind == Kind::kRefound && ev[2].frame == 16);
+  CT_EXPECT_NEAR(ev[2].box.x1, 132.0, 1.0);
+  CT_EXPECT(ev[3].kind == Kind::kLost && ev[3].frame == 17);
+  // max_time_lost = 30: timed out on frame 47 (47 - 16 > 30), kept one more frame in the lost list as the
+  // reference does, dropped (kRemoved) on frame 48.
+  CT_EXPECT(ev[4].kind == Kind::kRemoved && ev[4].track_id == 1 && ev[4].frame == 48);
+  for (const auto& e : ev) CT_EXPECT(e.track_id == 1);
+  ev.clear();
+  tracker.TakeEvents(ev);
+  CT_EXPECT(ev.empty());
+}
+
+CT_TEST(tracker_factory_and_buffer_seconds) {
+  TrackerConfig cfg;
+  cfg.kind = TrackerConfig::Kind::kSort;
+  CT_EXPECT(dynamic_cast<SortTracker*>(CreateTracker(cfg).get()) != nullptr);
+  cfg.kind = TrackerConfig::Kind::kIou;
+  CT_EXPECT(dynamic_cast<IouTracker*>(CreateTracker(cfg).get()) != nullptr);
+  cfg.kind = TrackerConfig::Kind::kByteTrack;
+  CT_EXPECT(dynamic_cast<ByteTracker*>(CreateTracker(cfg).get()) != nullptr);
+
+  camtrack::track::ApplyBufferSeconds(cfg, 2.0, 12.5);
+  CT_EXPECT(cfg.byte_track.track_buffer == 25 && cfg.sort.max_age == 25 && cfg.iou.max_age == 25);
+  auto bt = CreateTracker(cfg);
+  CT_EXPECT(static_cast<ByteTracker*>(bt.get())->max_time_lost() == 25);
+  camtrack::track::ApplyBufferSeconds(cfg, 0.01, 25);  // rounds to 0 frames -> at least 1
+  CT_EXPECT(cfg.sort.max_age == 1);
+  camtrack::track::ApplyBufferSeconds(cfg, 0, 25);  // 0: unchanged
+  CT_EXPECT(cfg.sort.max_age == 1);
+  for (int which = 0; which < 3; ++which) {
+    bool threw = false;
+    try {
+      if (which == 0) camtrack::track::ApplyBufferSeconds(cfg, 1.0, 0.0);
+      if (which == 1) camtrack::track::ApplyBufferSeconds(cfg, -1.0, 30.0);
+      if (which == 2) {
+        TrackerConfig bad;
+        bad.kind = TrackerConfig::Kind::kIou;
+        bad.iou.min_hits = 0;
+        CreateTracker(bad);
+      }
+    } catch (const camtrack::Error& e) {
+      threw = e.code() == camtrack::ErrorCode::kInvalidArgument;
+    }
+    CT_EXPECT(threw);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * `camtrack track --det <det.txt> --out <res.txt> [--tracker bytetrack|sort|iou] [--min-score S] [--frame-rate N]
+ *                 [--track-buffer-seconds S] [--class-aware]`
+ *
+ * Runs one of the trackers on MOTChallenge detections (`frame,-1,x,y,w,h,score,…`, 1-based frames) and writes
+ * MOTChallenge results (`frame,id,x,y,w,h,1,-1,-1,-1`), which `camtrack eval --gt gt.txt --res res.txt` scores.
+ * Every frame from 1 to the last detection frame is fed to the tracker, frames without detections included.
+ * Tracker parameters are the references' defaults (docs/tracking.md).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+
+import { ConfigError } from '../errors.js';
+import { formatMotRows, parseMotFile, type MotRow } from '../eval/mot-format.js';
+import { Tracker, type StandaloneTrackerOptions, type TrackerType } from '../tracker.js';
+import { opt, parseArgs } from './args.js';
+
+/** Options of {@link trackMotDetections}. */
+export interface TrackMotOptions {
+  /** Tracker options (type, parameters). Default: ByteTrack with its reference defaults. */
+  tracker?: StandaloneTrackerOptions;
+  /** Detections with a score below this are dropped before tracking. Default: keep all. */
+  minScore?: number;
+}
+
+/**
+ * Tracks MOTChallenge detection rows frame by frame (1..last frame) and returns MOTChallenge result rows
+ * (conf = 1, as SORT writes them), boxes as the tracker outputs them (not rounded).
+ */
+export function trackMotDetections(detections: readonly MotRow[], options: TrackMotOptions = {}): MotRow[] {
+  const minScore = options.minScore ?? -Infinity;
+  const byFrame = new Map<number, MotRow[]>();
+  let last = 0;
+  for (const d of detections) {
+    if (!Number.isInteger(d.frame) || d.frame < 1) {
+      throw new RangeError(`Expected 1-based integer frame numbers in MOT detections but received ${d.frame}`);
+    }
+    if (d.conf < minScore) continue;
+    let list = byFrame.get(d.frame);
+    if (list === undefined) byFrame.set(d.frame, (list = []));
+    list.push(d);
+    last = Math.max(last, d.frame);
+  }
+  const tracker = new Tracker(options.tracker ?? {});
+  const out: MotRow[] = [];
+  for (let frame = 1; frame <= last; frame++) {
+    const dets = (byFrame.get(frame) ?? []).map((d) => ({
+      x1: d.x,
+      y1: d.y,
+      x2: d.x + d.w,
+      y2: d.y + d.h,
+      score: d.conf,
+      classId: 0,
+    }));
+    for (const t of tracker.update(dets)) {
+      out.push({ frame, id: t.trackId, x: t.x1, y: t.y1, w: t.x2 - t.x1, h: t.y2 - t.y1, conf: 1 });
+    }
+  }
+  return out;
+}
+
+function numberOpt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) {
+    throw new ConfigError(`--${name}`, `Expected a number but received ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** `camtrack track …` (see the file header). */
+export async function runTrack(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['class-aware']);
+  const detPath = opt(args, 'det'),
+    outPath = opt(args, 'out');
+  if (!detPath || !outPath) {
+    throw new Error(
+      'usage: camtrack track --det <det.txt> --out <res.txt> [--tracker bytetrack|sort|iou] [--min-score S] ' +
+        '[--frame-rate N] [--track-buffer-seconds S] [--class-aware]',
+    );
+  }
+  const type = (opt(args, 'tracker') ?? 'bytetrack') as TrackerType;
+  const tracker: StandaloneTrackerOptions = { type };
+  const frameRate = numberOpt(opt(args, 'frame-rate'), 'frame-rate');
+  if (frameRate !== undefined) tracker.frameRate = frameRate;
+  const seconds = numberOpt(opt(args, 'track-buffer-seconds'), 'track-buffer-seconds');
+  if (seconds !== undefined) tracker.trackBufferSeconds = seconds;
+  if (args.flags.has('class-aware')) tracker.classAware = true;
+  const minScore = numberOpt(opt(args, 'min-score'), 'min-score');
+  const dets = parseMotFile(await readFile(detPath, 'utf8'));
+  const started = performance.now();
+  const rows = trackMotDetections(dets, minScore === undefined ? { tracker } : { tracker, minScore });
+  const ms = performance.now() - started;
+  await writeFile(outPath, formatMotRows(rows, { decimals: 2 }));
+  const frames = rows.length > 0 ? rows[rows.length - 1]!.frame : 0;
+  console.error(
+    `camtrack track: ${type}: ${dets.length} detections → ${rows.length} track rows, ` +
+      `${new Set(rows.map((r) => r.id)).size} ids, ${frames} frames in ${ms.toFixed(1)} ms → ${outPath}`,
+  );
+  return 0;
+}
