@@ -51,15 +51,22 @@ export interface DetectionOptions {
 
 /** ByteTrack parameters (reference names). */
 export interface TrackerOptions {
-  /** 'bytetrack' (default) or 'none'. */
-  type?: 'bytetrack' | 'none';
-  /** High/low split of detection scores. Default 0.5. */
+  /** 'bytetrack' (default), 'sort', 'iou' or 'none' (detections only). */
+  type?: 'bytetrack' | 'sort' | 'iou' | 'none';
+  /** ByteTrack: high/low split of detection scores. Default 0.5. */
   trackThresh?: number;
-  /** Minimum score to start a new track. Default 0.6. */
+  /** ByteTrack: minimum score to start a new track. Default 0.6. */
   highThresh?: number;
-  /** Max IoU distance (1 − IoU) for the first association. Default 0.8. */
+  /** ByteTrack: max IoU distance (1 − IoU) for the first association. Default 0.8. */
   matchThresh?: number;
-  /** How long a lost track is kept, in seconds (converted with the stream's real fps). Default 1. */
+  /** SORT / IoU: matches needed before a track is reported. Default 3, 0..1000. */
+  minHits?: number;
+  /** SORT / IoU: minimum IoU of a match. Default 0.3, 0..1. */
+  iouThreshold?: number;
+  /**
+   * How long a lost track is kept, in seconds, converted with the stream's real fps (ByteTrack's track buffer,
+   * SORT's and IoU's max age). Default 1.
+   */
   trackBufferSeconds?: number;
   /** Match only detections of the same class. Default false. */
   classAware?: boolean;
@@ -168,10 +175,12 @@ export interface PipelineConfig {
 }
 
 export interface NormalisedTracker {
-  type: 'bytetrack' | 'none';
+  type: 'bytetrack' | 'sort' | 'iou' | 'none';
   trackThresh: number;
   highThresh: number;
   matchThresh: number;
+  minHits: number;
+  iouThreshold: number;
   trackBufferSeconds: number;
   classAware: boolean;
 }
@@ -250,7 +259,16 @@ function triple(v: unknown, path: string): [number, number, number] | undefined 
   return v as [number, number, number];
 }
 
-const TRACKER_KEYS = ['type', 'trackThresh', 'highThresh', 'matchThresh', 'trackBufferSeconds', 'classAware'] as const;
+const TRACKER_KEYS = [
+  'type',
+  'trackThresh',
+  'highThresh',
+  'matchThresh',
+  'minHits',
+  'iouThreshold',
+  'trackBufferSeconds',
+  'classAware',
+] as const;
 
 export function normaliseTracker(v: unknown, path: string, base?: NormalisedTracker): NormalisedTracker {
   const d: NormalisedTracker = base ?? {
@@ -258,6 +276,8 @@ export function normaliseTracker(v: unknown, path: string, base?: NormalisedTrac
     trackThresh: 0.5,
     highThresh: 0.6,
     matchThresh: 0.8,
+    minHits: 3,
+    iouThreshold: 0.3,
     trackBufferSeconds: 1,
     classAware: false,
   };
@@ -265,10 +285,12 @@ export function normaliseTracker(v: unknown, path: string, base?: NormalisedTrac
   if (!isObject(v)) fail(path, 'object', v);
   checkKeys(v, path, TRACKER_KEYS);
   return {
-    type: oneOf(v.type, `${path}.type`, d.type, ['bytetrack', 'none'] as const),
+    type: oneOf(v.type, `${path}.type`, d.type, ['bytetrack', 'sort', 'iou', 'none'] as const),
     trackThresh: num(v.trackThresh, `${path}.trackThresh`, d.trackThresh, 0, 1),
     highThresh: num(v.highThresh, `${path}.highThresh`, d.highThresh, 0, 1),
     matchThresh: num(v.matchThresh, `${path}.matchThresh`, d.matchThresh, 0, 1),
+    minHits: num(v.minHits, `${path}.minHits`, d.minHits, 0, 1000, true),
+    iouThreshold: num(v.iouThreshold, `${path}.iouThreshold`, d.iouThreshold, 0, 1),
     trackBufferSeconds: num(v.trackBufferSeconds, `${path}.trackBufferSeconds`, d.trackBufferSeconds, 0.01, 3600),
     classAware: bool(v.classAware, `${path}.classAware`, d.classAware),
   };

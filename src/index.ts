@@ -17,8 +17,10 @@ export type {
   InferenceOptions,
   BackendName,
   OutputLayout,
+  ReconnectOptions,
+  IngestOptions,
 } from './config.js';
-export type { FrameResult, Detection, Track, StreamStats, PipelineStats, StreamState } from './types.js';
+export type { FrameResult, Detection, Track, StreamStats, PipelineStats, StreamState, StateChange } from './types.js';
 export { readModelInfo, COCO_CLASSES, type ModelInfo } from './models/model-info.js';
 export { evaluateMot, evaluateHota, type MotMetrics, type HotaMetrics } from './eval/mot-metrics.js';
 export { parseMotFile, formatMotRows, type MotRow } from './eval/mot-format.js';

@@ -33,6 +33,8 @@ export interface NativeFrameResult {
   height: number;
   detections: NativeDetection[];
   tracks: NativeTrack[];
+  /** Present only when the tracker reported lifecycle events for this frame. */
+  trackEvents?: NativeTrackEvent[];
 }
 export interface NativeEvent {
   kind: 'state' | 'warning' | 'error' | 'end';
@@ -108,13 +110,14 @@ export interface NativeStreamConfig {
   decoderThreads: number;
   fpsLimit: number;
   live: 'auto' | 'true' | 'false';
-  tracker: 'bytetrack' | 'none';
-  byteTrack: {
+  /** Same shape as NativeTracker's config (native/binding/track_convert.h); type 'none' = no tracker. */
+  tracker: {
+    type: 'bytetrack' | 'sort' | 'iou' | 'none';
     trackThresh: number;
     highThresh: number;
     matchThresh: number;
-    trackBuffer: number;
-    frameRate: number;
+    minHits: number;
+    iouThreshold: number;
     classAware: boolean;
     trackBufferSeconds: number;
   };

@@ -39,6 +39,7 @@ import {
 } from './native.js';
 import { ResultQueue } from './result-queue.js';
 import { Stream } from './stream.js';
+import type { TrackEvent } from './tracker.js';
 import type { Detection, FrameResult, PipelineStats, StreamState, StreamStats, Track } from './types.js';
 
 export class Pipeline extends EventEmitter {
@@ -274,7 +275,9 @@ export class Pipeline extends EventEmitter {
         height: n.height,
         detections,
         tracks,
+        trackEvents: (n.trackEvents ?? []) as TrackEvent[],
       };
+      for (const e of r.trackEvents) e.label = names[e.classId] ?? String(e.classId);
       stream._deliver(r);
       for (const q of this.#queues) q.push(r);
       this.#safeEmit('result', r);
@@ -356,7 +359,8 @@ type IngestStreamStats = NativeStreamStats & {
 };
 type IngestEvent = NativeEvent & { reason?: string; attempt?: number };
 
-function toNativeStream(s: NormalisedStream): IngestStreamConfig {
+/** The native stream config of a validated stream. */
+export function toNativeStream(s: NormalisedStream): IngestStreamConfig {
   return {
     reconnect: s.reconnect,
     id: s.id,
@@ -368,13 +372,13 @@ function toNativeStream(s: NormalisedStream): IngestStreamConfig {
     decoderThreads: s.decoderThreads,
     fpsLimit: s.fpsLimit,
     live: s.live === 'auto' ? 'auto' : s.live ? 'true' : 'false',
-    tracker: s.tracker.type,
-    byteTrack: {
+    tracker: {
+      type: s.tracker.type,
       trackThresh: s.tracker.trackThresh,
       highThresh: s.tracker.highThresh,
       matchThresh: s.tracker.matchThresh,
-      trackBuffer: 30,
-      frameRate: 30,
+      minHits: s.tracker.minHits,
+      iouThreshold: s.tracker.iouThreshold,
       classAware: s.tracker.classAware,
       trackBufferSeconds: s.tracker.trackBufferSeconds,
     },

@@ -1,6 +1,7 @@
 /**
  * Stream: the handle of one camera/file/URL inside a Pipeline. Results arrive as a bounded async iterator
- * (`for await (const r of stream.results())`), as 'result' events, or through onResult(). Lifecycle events:
+ * (`for await (const r of stream.results())`), as 'result' events, or through onResult(); track lifecycle as
+ * 'track' events (TrackEvent: new / lost / refound / removed) and in each result's trackEvents. Stream events:
  * 'state' (state, previous), 'warning' (CamtrackError), 'error' (CamtrackError), 'end' (final state).
  * 'state' listeners get (state, previous, change: StateChange) — change.reason says why and change.error carries
  * the failure behind a 'stalled'/'reconnecting'/'failed'. Live streams reconnect by themselves (docs/ingest.md):
@@ -98,14 +99,14 @@ export class Stream extends EventEmitter {
   /** @internal */
   _deliver(r: FrameResult): void {
     for (const q of this.#queues) q.push(r);
-    if (this.listenerCount('result') > 0) {
-      try {
-        this.emit('result', r);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
+    try {
+      if (this.listenerCount('result') > 0) this.emit('result', r);
+      // Track lifecycle: 'track' (event: TrackEvent, result: FrameResult) for new / lost / refound / removed.
+      if (r.trackEvents.length > 0 && this.listenerCount('track') > 0) for (const e of r.trackEvents) this.emit('track', e, r);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
     }
   }
 

@@ -1,4 +1,5 @@
 import type { CamtrackError } from './errors.js';
+import type { TrackEvent } from './tracker.js';
 
 /** Public result types. Coordinates are source-frame pixels; boxes are corners (x1,y1) top-left, (x2,y2) bottom-right. */
 
@@ -39,6 +40,8 @@ export interface FrameResult {
   height: number;
   detections: Detection[];
   tracks: Track[];
+  /** Track lifecycle events of this frame: 'new', 'lost', 'refound', 'removed' (usually empty). */
+  trackEvents: TrackEvent[];
 }
 
 /**

@@ -4,6 +4,7 @@
 
 #include "binding/convert.h"
 #include "binding/errors.h"
+#include "binding/track_convert.h"
 #include "core/common/clock.h"
 
 namespace camtrack::binding {
@@ -92,20 +93,13 @@ Napi::Object TracksToJs(Napi::Env env, const pipeline::FrameResult& r) {
   }
   o.Set("detections", dets);
   Napi::Array tracks = Napi::Array::New(env, r.tracks.size());
-  for (size_t i = 0; i < r.tracks.size(); ++i) {
-    const track::TrackedObject& t = r.tracks[i];
-    Napi::Object j = Napi::Object::New(env);
-    j.Set("trackId", double(t.track_id));
-    j.Set("x1", t.box.x1);
-    j.Set("y1", t.box.y1);
-    j.Set("x2", t.box.x2);
-    j.Set("y2", t.box.y2);
-    j.Set("score", t.score);
-    j.Set("classId", t.class_id);
-    j.Set("age", t.frames_tracked);
-    tracks.Set(uint32_t(i), j);
-  }
+  for (size_t i = 0; i < r.tracks.size(); ++i) tracks.Set(uint32_t(i), TrackToJs(env, r.tracks[i]));
   o.Set("tracks", tracks);
+  if (!r.track_events.empty()) {
+    Napi::Array evs = Napi::Array::New(env, r.track_events.size());
+    for (size_t i = 0; i < r.track_events.size(); ++i) evs.Set(uint32_t(i), TrackEventToJs(env, r.track_events[i]));
+    o.Set("trackEvents", evs);
+  }
   return o;
 }
 
@@ -172,16 +166,12 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   c.fps_limit = GetNumber(o, "fpsLimit", 0);
   const std::string live = GetString(o, "live", "auto");
   c.live_mode = live == "auto" ? -1 : (live == "true" ? 1 : 0);
-  c.tracker = GetString(o, "tracker", "bytetrack") == "none" ? pipeline::TrackerKind::kNone
-                                                             : pipeline::TrackerKind::kByteTrack;
-  Napi::Object bt = GetObject(o, "byteTrack");
-  c.byte_track.track_thresh = float(GetNumber(bt, "trackThresh", 0.5));
-  c.byte_track.high_thresh = float(GetNumber(bt, "highThresh", 0.6));
-  c.byte_track.match_thresh = float(GetNumber(bt, "matchThresh", 0.8));
-  c.byte_track.track_buffer = int(GetNumber(bt, "trackBuffer", 30));
-  c.byte_track.frame_rate = float(GetNumber(bt, "frameRate", 30));
-  c.byte_track.class_aware = GetBool(bt, "classAware", false);
-  c.track_buffer_seconds = float(GetNumber(bt, "trackBufferSeconds", -1));
+  Napi::Object tr = GetObject(o, "tracker");
+  c.tracking = GetString(tr, "type", "bytetrack") != "none";
+  if (c.tracking) {
+    double frame_rate = 30;
+    c.tracker = ReadTrackerConfig(tr, &c.track_buffer_seconds, &frame_rate);
+  }
   Napi::Object rc = GetObject(o, "reconnect");
   c.reconnect.stall_timeout_ms = int(GetNumber(rc, "stallTimeoutMs", c.reconnect.stall_timeout_ms));
   c.reconnect.initial_delay_ms = int(GetNumber(rc, "initialDelayMs", c.reconnect.initial_delay_ms));

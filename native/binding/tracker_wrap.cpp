@@ -4,23 +4,10 @@
 
 #include "binding/convert.h"
 #include "binding/errors.h"
+#include "binding/track_convert.h"
 
 namespace camtrack::binding {
 namespace {
-
-const char* EventKindName(track::TrackEvent::Kind k) {
-  switch (k) {
-    case track::TrackEvent::Kind::kNew:
-      return "new";
-    case track::TrackEvent::Kind::kLost:
-      return "lost";
-    case track::TrackEvent::Kind::kRefound:
-      return "refound";
-    case track::TrackEvent::Kind::kRemoved:
-      return "removed";
-  }
-  return "unknown";
-}
 
 [[noreturn]] void BadDetections(const std::string& what) {
   throw Error(ErrorCode::kInvalidArgument, "track", "Tracker.update: " + what,
@@ -55,39 +42,8 @@ TrackerWrap::TrackerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trac
                   "use the Tracker class of the camtrack package");
     }
     const Napi::Object c = info[0].As<Napi::Object>();
-    track::TrackerConfig cfg;
-    const std::string type = GetString(c, "type", "bytetrack");
-    if (type == "bytetrack") {
-      cfg.kind = track::TrackerConfig::Kind::kByteTrack;
-    } else if (type == "sort") {
-      cfg.kind = track::TrackerConfig::Kind::kSort;
-    } else if (type == "iou") {
-      cfg.kind = track::TrackerConfig::Kind::kIou;
-    } else {
-      throw Error(ErrorCode::kInvalidArgument, "binding", "Unknown tracker type \"" + type + "\"",
-                  "use bytetrack, sort or iou");
-    }
-    const bool class_aware = GetBool(c, "classAware", false);
-    auto& bt = cfg.byte_track;
-    bt.track_thresh = float(GetNumber(c, "trackThresh", bt.track_thresh));
-    bt.high_thresh = float(GetNumber(c, "highThresh", bt.high_thresh));
-    bt.match_thresh = float(GetNumber(c, "matchThresh", bt.match_thresh));
-    bt.track_buffer = int(GetNumber(c, "trackBuffer", bt.track_buffer));
-    const double frame_rate = GetNumber(c, "frameRate", 30.0);
-    bt.frame_rate = float(frame_rate);
-    bt.class_aware = class_aware;
-    auto& so = cfg.sort;
-    so.max_age = int(GetNumber(c, "maxAge", so.max_age));
-    so.min_hits = int(GetNumber(c, "minHits", so.min_hits));
-    so.iou_threshold = float(GetNumber(c, "iouThreshold", so.iou_threshold));
-    so.class_aware = class_aware;
-    auto& io = cfg.iou;
-    io.max_age = int(GetNumber(c, "maxAge", io.max_age));
-    io.min_hits = int(GetNumber(c, "minHits", io.min_hits));
-    io.iou_threshold = float(GetNumber(c, "iouThreshold", io.iou_threshold));
-    io.greedy = GetBool(c, "greedy", false);
-    io.class_aware = class_aware;
-    const double seconds = GetNumber(c, "trackBufferSeconds", 0.0);
+    double seconds = 0, frame_rate = 30;
+    track::TrackerConfig cfg = ReadTrackerConfig(c, &seconds, &frame_rate);
     if (seconds > 0) track::ApplyBufferSeconds(cfg, seconds, frame_rate);
     tracker_ = track::CreateTracker(cfg);
     dets_.reserve(512);
@@ -134,16 +90,7 @@ Napi::Value TrackerWrap::Update(const Napi::CallbackInfo& info) {
     tracker_->Update(dets_.data(), dets_.size(), out_);
     Napi::Array tracks = Napi::Array::New(env, out_.size());
     for (size_t i = 0; i < out_.size(); ++i) {
-      const track::TrackedObject& t = out_[i];
-      Napi::Object j = Napi::Object::New(env);
-      j.Set("trackId", double(t.track_id));
-      j.Set("x1", t.box.x1);
-      j.Set("y1", t.box.y1);
-      j.Set("x2", t.box.x2);
-      j.Set("y2", t.box.y2);
-      j.Set("score", t.score);
-      j.Set("classId", t.class_id);
-      j.Set("age", t.frames_tracked);
+      const Napi::Object j = TrackToJs(env, out_[i]);
       tracks.Set(uint32_t(i), j);
     }
     return tracks;
@@ -157,16 +104,7 @@ Napi::Value TrackerWrap::Events(const Napi::CallbackInfo& info) {
     tracker_->TakeEvents(events_);
     Napi::Array a = Napi::Array::New(env, events_.size());
     for (size_t i = 0; i < events_.size(); ++i) {
-      const track::TrackEvent& e = events_[i];
-      Napi::Object j = Napi::Object::New(env);
-      j.Set("kind", EventKindName(e.kind));
-      j.Set("trackId", double(e.track_id));
-      j.Set("frame", double(e.frame));
-      j.Set("x1", e.box.x1);
-      j.Set("y1", e.box.y1);
-      j.Set("x2", e.box.x2);
-      j.Set("y2", e.box.y2);
-      j.Set("classId", e.class_id);
+      const Napi::Object j = TrackEventToJs(env, events_[i]);
       a.Set(uint32_t(i), j);
     }
     return a;

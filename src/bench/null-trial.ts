@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { normaliseConfig, normaliseStream } from '../config.js';
 import { resolveModel } from '../models/resolve.js';
 import { loadNative, type NativeFrameResult } from '../native.js';
-import { toNativeModelConfig } from '../pipeline.js';
+import { toNativeModelConfig, toNativeStream } from '../pipeline.js';
 import { pipelineConfigFor } from './pipeline-trial.js';
 import { cpuPercent, round, summariseLatency } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
@@ -77,27 +77,7 @@ export async function runNullTrial(spec: TrialSpec): Promise<TrialRun> {
         'stream',
         cfg.tracker,
       );
-      np.addStream({
-        id: s.id,
-        url: s.url,
-        rtspTransport: s.rtspTransport,
-        openTimeoutMs: s.openTimeoutMs,
-        readTimeoutMs: s.readTimeoutMs,
-        loop: true,
-        decoderThreads: s.decoderThreads,
-        fpsLimit: 0,
-        live: 'false',
-        tracker: s.tracker.type,
-        byteTrack: {
-          trackThresh: s.tracker.trackThresh,
-          highThresh: s.tracker.highThresh,
-          matchThresh: s.tracker.matchThresh,
-          trackBuffer: 30,
-          frameRate: 30,
-          classAware: s.tracker.classAware,
-          trackBufferSeconds: s.tracker.trackBufferSeconds,
-        },
-      });
+      np.addStream({ ...toNativeStream(s), loop: true, fpsLimit: 0, live: 'false' });
     }
     await Promise.race([
       done,

@@ -15,6 +15,8 @@ const DEFAULT_TRACKER = {
   trackThresh: 0.5,
   highThresh: 0.6,
   matchThresh: 0.8,
+  minHits: 3,
+  iouThreshold: 0.3,
   trackBufferSeconds: 1,
   classAware: false,
 } as const;
@@ -63,14 +65,14 @@ describe('normaliseConfig()', () => {
       inference: { backend: 'onnxruntime', workers: 64, intraOpThreads: 2, executionProviders: ['cuda', 'cpu'] },
       batching: { maxBatchSize: 256, maxWaitMs: 0 },
       detection: { scoreThreshold: 1, nmsIou: 0, classAgnostic: true, nmsForEndToEnd: true, maxDetections: 10000 },
-      tracker: { type: 'none', trackThresh: 0.4, highThresh: 0.7, matchThresh: 0.9, trackBufferSeconds: 2.5, classAware: true },
+      tracker: { type: 'sort', trackThresh: 0.4, highThresh: 0.7, matchThresh: 0.9, minHits: 0, iouThreshold: 1, trackBufferSeconds: 2.5, classAware: true },
       resultCapacity: 8,
     });
     expect(c.model).toEqual({ path: 'm.onnx', layout: 'yolox', channelOrder: 'bgr', letterbox: 'top-left', padValue: 0, scale: 1, mean: [1, 2, 3], std: [4, 5, 6], classNames: ['a', 'b'] });
     expect(c.inference).toEqual({ backend: 'onnxruntime', workers: 64, intraOpThreads: 2, executionProviders: ['cuda', 'cpu'] });
     expect(c.batching).toEqual({ maxBatchSize: 256, maxWaitMs: 0 });
     expect(c.detection).toEqual({ scoreThreshold: 1, nmsIou: 0, classAgnostic: true, nmsForEndToEnd: true, maxDetections: 10000 });
-    expect(c.tracker).toEqual({ type: 'none', trackThresh: 0.4, highThresh: 0.7, matchThresh: 0.9, trackBufferSeconds: 2.5, classAware: true });
+    expect(c.tracker).toEqual({ type: 'sort', trackThresh: 0.4, highThresh: 0.7, matchThresh: 0.9, minHits: 0, iouThreshold: 1, trackBufferSeconds: 2.5, classAware: true });
     expect(c.resultCapacity).toBe(8);
   });
 
@@ -98,7 +100,8 @@ describe('normaliseConfig()', () => {
     [{ inference: { backend: 'cuda' } }, 'inference.backend: Expected one of "auto", "onnxruntime", "tensorrt" but received "cuda" of type string'],
     [{ inference: { workers: 65 } }, 'inference.workers: Expected integer between 1 and 64 but received 65 of type number'],
     [{ inference: { executionProviders: 'cpu' } }, 'inference.executionProviders: Expected array of strings but received "cpu" of type string'],
-    [{ tracker: { type: 'sort' } }, 'tracker.type: Expected one of "bytetrack", "none" but received "sort" of type string'],
+    [{ tracker: { type: 'deepsort' } }, 'tracker.type: Expected one of "bytetrack", "sort", "iou", "none" but received "deepsort" of type string'],
+    [{ tracker: { minHits: 1.5 } }, 'tracker.minHits: Expected integer between 0 and 1000 but received 1.5 of type number'],
     [{ tracker: { trackBufferSeconds: 0 } }, 'tracker.trackBufferSeconds: Expected number between 0.01 and 3600 but received 0 of type number'],
     [{ tracker: null }, 'tracker: Expected object but received null'],
     [{ resultCapacity: 4 }, 'resultCapacity: Expected integer between 8 and 65536 but received 4 of type number'],
@@ -146,7 +149,7 @@ describe('normaliseConfig()', () => {
       'detection.iou: Unknown option "iou"; accepted: scoreThreshold, nmsIou, classAgnostic, nmsForEndToEnd, maxDetections',
     );
     expect(configError(() => normaliseConfig({ model: 'm.onnx', tracker: { buffer: 30 } })).message).toBe(
-      'tracker.buffer: Unknown option "buffer"; accepted: type, trackThresh, highThresh, matchThresh, trackBufferSeconds, classAware',
+      'tracker.buffer: Unknown option "buffer"; accepted: type, trackThresh, highThresh, matchThresh, minHits, iouThreshold, trackBufferSeconds, classAware',
     );
     expect(configError(() => normaliseConfig({ model: { path: 'm', input: 640 } })).path).toBe('model.input');
   });

@@ -89,6 +89,7 @@ Pipeline::Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink, 
     auto r = std::make_unique<FrameResult>();
     r->detections.reserve(model_.parser.max_detections);
     r->tracks.reserve(model_.parser.max_detections);
+    r->track_events.reserve(64);
     result_free_.push_back(r.get());
     result_pool_.push_back(std::move(r));
   }
@@ -401,18 +402,16 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
 }
 
 void Pipeline::CreateTracker(StreamState& s, double source_fps) {
-  if (s.config.tracker == TrackerKind::kByteTrack) {
-    track::ByteTrackParams p = s.config.byte_track;
+  if (!s.config.tracking) return;
+  track::TrackerConfig cfg = s.config.tracker;
+  if (s.config.track_buffer_seconds > 0) {
+    // Lost-track buffers are configured in seconds and converted with this stream's real frame rate (the one
+    // frames reach the tracker at: the fps limit when it is lower than the source's).
     const double fps = s.config.fps_limit > 0 && source_fps > 0 ? std::min(s.config.fps_limit, source_fps)
                                                                : (source_fps > 0 ? source_fps : 30.0);
-    if (s.config.track_buffer_seconds > 0) {
-      // The reference keeps a lost track for frame_rate/30 · track_buffer frames; we express the buffer in
-      // seconds and convert with this stream's real frame rate.
-      p.track_buffer = std::max(1, int(std::lround(s.config.track_buffer_seconds * fps)));
-      p.frame_rate = 30;
-    }
-    s.tracker = std::make_unique<track::ByteTracker>(p);
+    track::ApplyBufferSeconds(cfg, s.config.track_buffer_seconds, fps);
   }
+  s.tracker = track::CreateTracker(cfg);
 }
 
 void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src) {
@@ -735,7 +734,11 @@ void Pipeline::ProcessBatch(Slot& sl) {
     r->height = meta.letterbox.src_height;
     r->detections.assign(scratch_dets_.begin(), scratch_dets_.end());
     r->tracks.clear();
-    if (s.tracker) s.tracker->Update(scratch_dets_.data(), scratch_dets_.size(), r->tracks);
+    r->track_events.clear();
+    if (s.tracker) {
+      s.tracker->Update(scratch_dets_.data(), scratch_dets_.size(), r->tracks);
+      s.tracker->TakeEvents(r->track_events);
+    }
     r->done_at_ns = SteadyNowNs();
     const double latency_ms = double(r->done_at_ns - r->decoded_at_ns) / 1e6;
     s.last_age_ms.store(int64_t(latency_ms), std::memory_order_relaxed);

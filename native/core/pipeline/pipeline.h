@@ -33,7 +33,7 @@
 #include "core/infer/backend.h"
 #include "core/postprocess/output_parser.h"
 #include "core/preprocess/letterbox.h"
-#include "core/track/byte_tracker.h"
+#include "core/track/factory.h"
 
 namespace camtrack::pipeline {
 
@@ -69,16 +69,14 @@ struct ReconnectPolicy {
   int max_attempts = -1;        // consecutive failed attempts before 'failed' (-1 = forever, 0 = never reconnect)
 };
 
-enum class TrackerKind { kNone, kByteTrack };
-
 struct StreamConfig {
   std::string id;  // user's id (for messages only; the pipeline addresses streams by handle)
   decode::SourceOptions source;
   double fps_limit = 0;     // 0 = every frame; else at most this many frames per second (by PTS)
   int live_mode = -1;       // -1 auto from URL, 0 = file semantics (block, no drops), 1 = live (keep newest)
-  TrackerKind tracker = TrackerKind::kByteTrack;
-  track::ByteTrackParams byte_track;
-  float track_buffer_seconds = -1;  // >0: overrides byte_track.track_buffer using the stream's real fps
+  bool tracking = true;             // false: detections only
+  track::TrackerConfig tracker;     // kind (ByteTrack, SORT, IoU) and its parameters
+  double track_buffer_seconds = 0;  // >0: lost-track buffer in seconds, converted with the stream's real fps
   ReconnectPolicy reconnect;        // live streams only
 };
 
@@ -93,6 +91,7 @@ struct FrameResult {
   int32_t width = 0, height = 0;
   std::vector<Detection> detections;            // capacity reserved once
   std::vector<track::TrackedObject> tracks;     // capacity reserved once
+  std::vector<track::TrackEvent> track_events;  // lifecycle events of this frame (new/lost/refound/removed)
 };
 
 enum class EventKind { kState, kWarning, kError, kEnd };

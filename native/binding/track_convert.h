@@ -1,0 +1,20 @@
+#pragma once
+// Tracker config and results ↔ JS, shared by NativeTracker (standalone) and NativePipeline (per stream).
+//   config object: { type: 'bytetrack'|'sort'|'iou', classAware, trackThresh, highThresh, matchThresh, trackBuffer,
+//                    frameRate, maxAge, minHits, iouThreshold, greedy, trackBufferSeconds }
+#include <napi.h>
+
+#include "core/track/factory.h"
+#include "core/track/tracker.h"
+
+namespace camtrack::binding {
+
+// Reads a tracker config (already validated by the TS layer). `buffer_seconds` receives trackBufferSeconds
+// (0 when absent); the caller converts it with the stream's real fps (track::ApplyBufferSeconds).
+track::TrackerConfig ReadTrackerConfig(const Napi::Object& c, double* buffer_seconds, double* frame_rate);
+
+const char* TrackEventKindName(track::TrackEvent::Kind k);
+Napi::Object TrackToJs(Napi::Env env, const track::TrackedObject& t);
+Napi::Object TrackEventToJs(Napi::Env env, const track::TrackEvent& e);
+
+}  // namespace camtrack::binding
