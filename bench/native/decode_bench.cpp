@@ -478,8 +478,9 @@ RunResult RunFfmpeg(const std::string& trial, const std::string& clip, int strea
   r.streams = streams;
   r.per_stream.resize(size_t(streams));
   const int threads = trial == "ffmpeg-auto" ? 0 : opt.decoder_threads;
-  std::vector<std::vector<std::string>> cmds(size_t(streams));
-  std::vector<std::string> progress(size_t(streams)), errs(size_t(streams));
+  const size_t count = static_cast<size_t>(streams);
+  std::vector<std::vector<std::string>> cmds(count);
+  std::vector<std::string> progress(count), errs(count);
   for (int i = 0; i < streams; ++i) {
     progress[size_t(i)] = tmp_dir + "/progress-" + std::to_string(i) + ".txt";
     errs[size_t(i)] = tmp_dir + "/stderr-" + std::to_string(i) + ".txt";
