@@ -2,14 +2,17 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <utility>
 #include <vector>
 
 #include "common/error.h"
+#include "decode/annexb_reader.h"
 
 // The ffnvcodec loader prints "Cannot load <x>" to stderr by default; route it into the reason string instead
 // (logctx is a std::string*), with dlerror()'s text for the exact cause.
@@ -102,7 +105,7 @@ std::string CuErrorText(CUresult r) {
   const char* base = std::strrchr(file, '/');
   std::string msg = CuErrorText(r) + " in " + expr + " at " + (base ? base + 1 : file) + ":" + std::to_string(line);
   const char* hint = kFallbackHint;
-  if (r == CUDA_ERROR_OUT_OF_MEMORY) hint = "GPU memory or NVDEC sessions exhausted: use fewer GPU-decoded streams or a smaller surface pool";
+  if (static_cast<int>(r) == 2 /* CUDA_ERROR_OUT_OF_MEMORY */) hint = "GPU memory or NVDEC sessions exhausted: use fewer GPU-decoded streams or a smaller surface pool";
   throw Error(ErrorCode::kCuda, kStage, std::move(msg), hint, static_cast<long long>(r));
 }
 
@@ -354,6 +357,11 @@ struct NvdecDecoder::Impl {
   int num_decode_surfaces = 0;
   int surface_height = 0;  // luma rows of a mapped NVDEC output surface (UV follows)
   std::shared_ptr<NvdecSurfacePool> pool;
+  // Payload of the last sequence parameter set seen in the byte stream (capacity reserved up front). A different
+  // SPS means a new sequence (e.g. a resolution change): the parser is flushed first, because on a size change
+  // NVDEC's parser discards the pictures still waiting for output (no_output_of_prior_pics inferred), while CPU
+  // decoders output them.
+  std::vector<uint8_t> last_sps;
 
   // Decoded, not yet delivered frames (display order). A ring of fixed capacity: no allocation per frame; it
   // only grows if queued frames of an old format and the new pool coexist after a resolution change.
@@ -447,6 +455,7 @@ NvdecDecoder::NvdecDecoder(const NvdecOptions& options) : options_(options) {
   const Driver& d = RequireDriver();
   impl_ = std::make_unique<Impl>();
   impl_->ring.resize(static_cast<size_t>(options_.surface_pool_size) * 2);
+  impl_->last_sps.reserve(1024);
   impl_->gpu = std::make_shared<GpuContext>(options_.device);
   CtxScope scope(impl_->gpu->ctx());
   NVDEC_CU(d.cuvid->cuvidCtxLockCreate(&impl_->lock, impl_->gpu->ctx()));
@@ -489,39 +498,28 @@ void NvdecDecoder::RethrowStored() {
   }
 }
 
-int NvdecDecoder::SequenceTrampoline(void* self, void* format) noexcept {
-  auto* me = static_cast<NvdecDecoder*>(self);
-  try {
-    return me->OnSequence(format);
-  } catch (...) {
-    me->stored_error_ = std::current_exception();
-    return 0;
+// C callbacks of the parser: noexcept trampolines that store the error (nothing throws across the driver).
+struct NvdecDecoder::Callbacks {
+  template <typename F>
+  static int Guard(void* self, F&& f) noexcept {
+    auto* me = static_cast<NvdecDecoder*>(self);
+    try {
+      return f(me);
+    } catch (...) {
+      me->stored_error_ = std::current_exception();
+      return 0;  // makes the parser stop and cuvidParseVideoData fail; Parse() rethrows the stored error
+    }
   }
-}
-int NvdecDecoder::DecodeTrampoline(void* self, void* pic) noexcept {
-  auto* me = static_cast<NvdecDecoder*>(self);
-  try {
-    return me->OnDecode(pic);
-  } catch (...) {
-    me->stored_error_ = std::current_exception();
-    return 0;
+  static int CUDAAPI Sequence(void* self, CUVIDEOFORMAT* f) noexcept {
+    return Guard(self, [f](NvdecDecoder* me) { return me->OnSequence(f); });
   }
-}
-int NvdecDecoder::DisplayTrampoline(void* self, void* info) noexcept {
-  auto* me = static_cast<NvdecDecoder*>(self);
-  try {
-    return me->OnDisplay(info);
-  } catch (...) {
-    me->stored_error_ = std::current_exception();
-    return 0;
+  static int CUDAAPI Decode(void* self, CUVIDPICPARAMS* p) noexcept {
+    return Guard(self, [p](NvdecDecoder* me) { return me->OnDecode(p); });
   }
-}
-
-namespace {
-extern "C" int CUDAAPI NvdecSequenceCb(void* self, CUVIDEOFORMAT* f);
-extern "C" int CUDAAPI NvdecDecodeCb(void* self, CUVIDPICPARAMS* p);
-extern "C" int CUDAAPI NvdecDisplayCb(void* self, CUVIDPARSERDISPINFO* i);
-}  // namespace
+  static int CUDAAPI Display(void* self, CUVIDPARSERDISPINFO* i) noexcept {
+    return Guard(self, [i](NvdecDecoder* me) { return me->OnDisplay(i); });
+  }
+};
 
 void NvdecDecoder::Parse(const uint8_t* data, size_t size, int64_t pts, unsigned long flags) {
   const Driver& d = GetDriver();
@@ -538,9 +536,9 @@ void NvdecDecoder::Parse(const uint8_t* data, size_t size, int64_t pts, unsigned
     pp.ulErrorThreshold = 100;  // conceal and keep going on corrupt pictures (counted upstream)
     pp.ulMaxDisplayDelay = static_cast<unsigned>(options_.max_display_delay);
     pp.pUserData = this;
-    pp.pfnSequenceCallback = &NvdecSequenceCb;
-    pp.pfnDecodePicture = &NvdecDecodeCb;
-    pp.pfnDisplayPicture = &NvdecDisplayCb;
+    pp.pfnSequenceCallback = &Callbacks::Sequence;
+    pp.pfnDecodePicture = &Callbacks::Decode;
+    pp.pfnDisplayPicture = &Callbacks::Display;
     NVDEC_CU(d.cuvid->cuvidCreateVideoParser(&m.parser, &pp));
     m.parser_flushed = false;
   }
@@ -563,7 +561,29 @@ void NvdecDecoder::Decode(const uint8_t* data, size_t size, int64_t pts, bool co
   if (!data || size == 0) return;
   CtxScope scope(impl_->gpu->ctx());
   ++stats_.packets;
+  if (NewSequenceParameterSet(data, size) && impl_->parser && !impl_->parser_flushed) {
+    Parse(nullptr, 0, 0, CUVID_PKT_ENDOFSTREAM);  // output every picture of the old sequence first
+    ++stats_.sequence_flushes;
+  }
   Parse(data, size, pts, CUVID_PKT_TIMESTAMP | (complete_picture ? CUVID_PKT_ENDOFPICTURE : 0));
+}
+
+bool NvdecDecoder::NewSequenceParameterSet(const uint8_t* data, size_t size) {
+  const bool hevc = options_.codec == NvdecCodec::kHevc;
+  const int sps_type = hevc ? 33 : 7;
+  AnnexBSplitter nals(data, size, hevc);
+  AnnexBNal nal;
+  bool changed = false;
+  while (nals.NextNal(&nal)) {
+    if (nal.type != sps_type) continue;
+    std::vector<uint8_t>& last = impl_->last_sps;
+    const bool same = last.size() == nal.payload_size && std::equal(last.begin(), last.end(), nal.payload);
+    if (!same) {
+      changed = changed || !last.empty();
+      last.assign(nal.payload, nal.payload + nal.payload_size);  // within the reserved capacity (SPS < 1 KiB)
+    }
+  }
+  return changed;
 }
 
 void NvdecDecoder::Flush() {
@@ -665,8 +685,14 @@ int NvdecDecoder::OnSequence(void* format_ptr) {
   m.format = *f;
   m.num_decode_surfaces = num_surfaces;
   m.surface_height = static_cast<int>(ci.ulTargetHeight);
-  if (!m.pool || m.pool->width() != w || m.pool->height() != h)
-    m.pool = std::make_shared<NvdecSurfacePool>(m.gpu, w, h, options_.surface_pool_size);
+  // kBlock (no drops): the parser can output a stream's whole DPB in one Decode() (at an IDR or a flush), and those
+  // frames must wait in the pool for this thread's NextFrame(), so the pool holds at least that many.
+  const int pool_size = options_.pool_full == PoolFullPolicy::kBlock
+                            ? std::max(options_.surface_pool_size, static_cast<int>(f->min_num_decode_surfaces) + 1)
+                            : options_.surface_pool_size;
+  if (!m.pool || m.pool->width() != w || m.pool->height() != h || m.pool->size() != pool_size)
+    m.pool = std::make_shared<NvdecSurfacePool>(m.gpu, w, h, pool_size);
+  stats_.pool_size = pool_size;
   ++stats_.sequence_changes;
   stats_.width = w;
   stats_.height = h;
@@ -723,13 +749,10 @@ int NvdecDecoder::OnDisplay(void* info_ptr) {
     ~Unmap() { d.cuvid->cuvidUnmapVideoFrame(dec, src); }
   } unmap{d, m.decoder, src};
 
-  bool wait = false;
-  {
-    // wait_released is written by Return() under the pool mutex; the slot is kQueued now, so no one else
-    // touches it, but read it through the same lock discipline for clarity.
-    wait = s.wait_released;
-    s.wait_released = false;
-  }
+  // wait_released was written by Return() before it freed the slot under the pool mutex, and TakeFree() took the
+  // slot under the same mutex: no other thread touches a kQueued slot.
+  const bool wait = s.wait_released;
+  s.wait_released = false;
   CUstream stream = m.gpu->stream();
   if (wait) NVDEC_CU(d.cuStreamWaitEvent(stream, s.released, 0));
   const int w = pool.width(), h = pool.height();
@@ -758,11 +781,5 @@ int NvdecDecoder::OnDisplay(void* info_ptr) {
   if (in_use > stats_.pool_in_use_max) stats_.pool_in_use_max = in_use;
   return 1;
 }
-
-namespace {
-extern "C" int CUDAAPI NvdecSequenceCb(void* self, CUVIDEOFORMAT* f) {
-  return NvdecDecoderCallbacks::Sequence(self, f);
-}
-}  // namespace
 
 }  // namespace camtrack::decode

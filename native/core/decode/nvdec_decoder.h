@@ -23,7 +23,6 @@
 // are freed when the last lease goes).
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <memory>
 #include <string>
@@ -42,17 +41,19 @@ enum class PoolFullPolicy {
   // Live semantics: the oldest decoded-but-not-yet-delivered frame is dropped (its surface reused) and counted in
   // dropped_pool_full; if every surface is leased out, the NEW frame is dropped and counted.
   kDropOldest,
-  // File semantics: wait for a lease to be released (by another thread). If no surface is leased out (all are
-  // queued, waiting for this thread's NextFrame), waiting would deadlock: the oldest queued frame is dropped and
-  // counted instead. Callers that want no drops call NextFrame() until it returns false after each Decode() and
-  // use a pool larger than the stream's reorder depth (8 covers H.264 / HEVC in practice).
+  // File semantics: wait for a lease to be released (by another thread). The parser can output a stream's whole
+  // DPB in one Decode() (at an IDR without reordering info, or at Flush), so with this policy the pool is sized
+  // max(surface_pool_size, the stream's min_num_decode_surfaces + 1) per sequence (still fixed and bounded:
+  // ≤ ~20 surfaces for H.264/HEVC). If nevertheless no surface is free and none is leased out (all queued for
+  // this thread's NextFrame), waiting would deadlock: the oldest queued frame is dropped and counted instead.
+  // Callers call NextFrame() until it returns false after each Decode().
   kBlock,
 };
 
 struct NvdecOptions {
   NvdecCodec codec = NvdecCodec::kH264;
   int device = 0;              // CUDA device ordinal (as the CUDA runtime numbers it)
-  int surface_pool_size = 8;   // NV12 output surfaces (cuMemAllocPitch'd once per format), >= 1
+  int surface_pool_size = 8;   // NV12 output surfaces (cuMemAllocPitch'd once per format), 1..64; kBlock may add
   PoolFullPolicy pool_full = PoolFullPolicy::kDropOldest;
   int max_display_delay = 0;   // parser display delay in frames: 0 = lowest latency, 2..4 = more decode overlap
   int extra_decode_surfaces = 3;  // NVDEC internal surfaces beyond the stream's minimum (decode/display overlap)
@@ -66,8 +67,10 @@ struct NvdecStats {
   uint64_t delivered = 0;          // frames handed out by NextFrame()
   uint64_t dropped_pool_full = 0;  // frames dropped because the pool was full (see PoolFullPolicy)
   uint64_t sequence_changes = 0;   // decoder (re)creations: 1 for a plain stream, +1 per format change
+  uint64_t sequence_flushes = 0;   // parser flushes because a different SPS arrived (see Decode())
   int width = 0, height = 0;       // current display size (0 before the first sequence header)
-  int pool_in_use_max = 0;         // most pool surfaces ever taken at once (≤ surface_pool_size)
+  int pool_size = 0;               // surfaces in the current pool (surface_pool_size, more under kBlock: see there)
+  int pool_in_use_max = 0;         // most pool surfaces ever taken at once (≤ pool_size)
 };
 
 class NvdecSurfacePool;  // internal (nvdec_decoder.cpp)
@@ -103,8 +106,8 @@ class DeviceFrame {
   cuda::StreamHandle stream() const noexcept { return stream_; }        // the decoder's stream (copy queued there)
   cuda::EventHandle ready_event() const noexcept { return ready_; }    // recorded after the copy
   void SynchronizeReady() const;  // blocks until the copy is done; throws Error(kCuda)
-  // Returns the surface now (see the class comment). Idempotent; never throws (a failing event record is
-  // degraded to "no GPU-side wait": the decoder then synchronises its stream before reuse).
+  // Returns the surface now (see the class comment). Idempotent; never throws (if recording the event on `after`
+  // fails, the surface is returned as if no stream had been given).
   void Release(cuda::StreamHandle after = nullptr) noexcept;
 
  private:
@@ -138,7 +141,11 @@ class NvdecDecoder {
   // Feeds `size` bytes of an Annex-B byte stream (any chunking; `complete_picture` = the chunk is exactly one
   // access unit, e.g. a demuxer packet, which lets the parser decode it without waiting for the next one).
   // `pts` is attached to the picture that starts in this chunk and comes back, reordered, on its DeviceFrame.
-  // Decoded pictures are queued for NextFrame(). Throws Error(kUnsupported) when the stream's codec / profile /
+  // Decoded pictures are queued for NextFrame(). When the chunk carries a sequence parameter set that differs from
+  // the previous one (a new sequence, e.g. a resolution change), the parser is flushed first so the old sequence's
+  // last pictures are output (NVDEC's parser would discard them on a size change; CPU decoders output them); this
+  // needs the SPS NAL whole in one chunk, which demuxer packets and AnnexBSplitter access units guarantee.
+  // Throws Error(kUnsupported) when the stream's codec / profile /
   // size / bit depth is beyond this GPU's NVDEC (e.g. 10-bit: only 8-bit 4:2:0 → NV12 is supported), Error(kDecode)
   // when the parser fails, Error(kCuda) on driver errors. After a throw the decoder should be discarded.
   void Decode(const uint8_t* data, size_t size, int64_t pts, bool complete_picture = false);
@@ -154,13 +161,12 @@ class NvdecDecoder {
 
  private:
   struct Impl;
-  static int SequenceTrampoline(void* self, void* format) noexcept;
-  static int DecodeTrampoline(void* self, void* pic) noexcept;
-  static int DisplayTrampoline(void* self, void* info) noexcept;
+  struct Callbacks;  // the parser's C callbacks (noexcept trampolines into On*)
   int OnSequence(void* format);
   int OnDecode(void* pic);
   int OnDisplay(void* info);
   void Parse(const uint8_t* data, size_t size, int64_t pts, unsigned long flags);
+  bool NewSequenceParameterSet(const uint8_t* data, size_t size);
   void RethrowStored();
 
   NvdecOptions options_;
