@@ -1,7 +1,6 @@
 // ByteTracker tests: the reference check against the official ByteTrack implementation's own output, plus small
 // behaviour cases with hand-made detections.
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -12,6 +11,7 @@
 #include "core/track/byte_tracker.h"
 #include "core/track/kalman_filter.h"
 #include "core/track/lapjv.h"
+#include "test_assets.h"
 #include "test_main.h"
 
 namespace {
@@ -21,34 +21,6 @@ constexpr int kPalaceFrames = 314;      // frames 0..313
 constexpr int kPalaceDetections = 10174;
 constexpr int kPalaceTrackRows = 6008;
 constexpr double kPalaceTolerance = 1e-2;  // the reference test's EPS on x, y, w, h
-
-std::string BtAssetsDir() {
-  if (const char* env = std::getenv("CAMTRACK_ASSETS")) {
-    if (*env) return env;
-  }
-  // Walk up from the current directory looking for <ancestor>/shared/assets (i.e. <repo>/../shared/assets).
-  std::string dir = ".";
-  for (int depth = 0; depth < 12; ++depth) {
-    const std::string cand = dir + "/shared/assets/SOURCES.md";
-    std::ifstream f(cand);
-    if (f.good()) return dir + "/shared/assets";
-    dir += "/..";
-  }
-  return {};
-}
-
-std::string BtRequireAsset(const std::string& rel) {
-  const std::string root = BtAssetsDir();
-  const std::string path = root.empty() ? std::string() : root + "/" + rel;
-  std::ifstream f(path);
-  if (root.empty() || !f.good()) {
-    const char* ci = std::getenv("CI");
-    const std::string why = "test asset " + rel + " not found (set CAMTRACK_ASSETS to the shared/assets directory)";
-    if (ci && std::string(ci) == "true") throw ct_test::Failure{why + " and CI=true"};
-    CT_SKIP(why);
-  }
-  return path;
-}
 
 // Minimal scan of the reference JSON: every record inside "results" is a flat object whose values are strings.
 std::vector<std::map<std::string, std::string>> BtReadResults(const std::string& path) {
@@ -98,8 +70,8 @@ camtrack::Detection BtDet(float x1, float y1, float x2, float y2, float score, i
 }  // namespace
 
 CT_TEST(bytetrack_reference_palace) {
-  const std::string det_path = BtRequireAsset("mot/bytetrack_palace/detection_results.json");
-  const std::string trk_path = BtRequireAsset("mot/bytetrack_palace/tracking_results.json");
+  const std::string det_path = ct_test::AssetPath("mot/bytetrack_palace/detection_results.json");
+  const std::string trk_path = ct_test::AssetPath("mot/bytetrack_palace/tracking_results.json");
   const auto det_rows = BtReadResults(det_path);
   const auto trk_rows = BtReadResults(trk_path);
   CT_EXPECT(static_cast<int>(det_rows.size()) == kPalaceDetections);

@@ -6,8 +6,6 @@
 #include <dlfcn.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -20,6 +18,7 @@ extern "C" {
 #include "common/error.h"
 #include "decode/annexb_reader.h"
 #include "decode/nvdec_decoder.h"
+#include "test_assets.h"
 #include "test_main.h"
 
 namespace {
@@ -62,19 +61,6 @@ std::vector<std::vector<uint8_t>> SplitAll(const std::vector<uint8_t>& bs, bool 
 }
 
 void Append(std::vector<uint8_t>* v, std::initializer_list<uint8_t> bytes) { v->insert(v->end(), bytes); }
-
-std::string NvAssetsDir() {
-  if (const char* env = std::getenv("CAMTRACK_ASSETS")) {
-    if (*env) return env;
-  }
-  std::string dir = ".";
-  for (int depth = 0; depth < 12; ++depth) {
-    std::ifstream f(dir + "/shared/assets/SOURCES.md");
-    if (f.good()) return dir + "/shared/assets";
-    dir += "/..";
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -199,14 +185,7 @@ CT_TEST(annexb_hevc_access_units_from_hand_made_stream) {
 // walking.mp4 → h264_mp4toannexb (as `ffmpeg -bsf:v h264_mp4toannexb -f h264` writes it): the splitter must give
 // back exactly the filter's packets, one per frame.
 CT_TEST(annexb_splits_walking_into_the_demuxers_packets) {
-  const std::string root = NvAssetsDir();
-  const std::string path = root.empty() ? std::string() : root + "/videos/walking.mp4";
-  if (root.empty() || !std::ifstream(path).good()) {
-    const char* ci = std::getenv("CI");
-    const std::string why = "test asset videos/walking.mp4 not found (set CAMTRACK_ASSETS to the shared/assets directory)";
-    if (ci && std::string(ci) == "true") throw ct_test::Failure{why + " and CI=true"};
-    CT_SKIP(why);
-  }
+  const std::string path = ct_test::AssetPath("videos/walking.mp4");
   AVFormatContext* fmt = nullptr;
   CT_EXPECT(avformat_open_input(&fmt, path.c_str(), nullptr, nullptr) == 0);
   CT_EXPECT(avformat_find_stream_info(fmt, nullptr) >= 0);

@@ -1,14 +1,12 @@
 // Track lifecycle events (TakeEvents) of ByteTracker, SortTracker and IouTracker, and the factory
 // (CreateTracker / ApplyBufferSeconds).
-#include <cstdlib>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/common/error.h"
 #include "core/track/factory.h"
+#include "test_assets.h"
 #include "test_main.h"
 
 namespace {
@@ -23,46 +21,6 @@ using camtrack::track::TrackedObject;
 using camtrack::track::TrackerConfig;
 using camtrack::track::TrackEvent;
 using Kind = camtrack::track::TrackEvent::Kind;
-
-std::string LcAssetsDir() {
-  if (const char* env = std::getenv("CAMTRACK_ASSETS")) {
-    if (*env) return env;
-  }
-  std::string dir = ".";
-  for (int depth = 0; depth < 12; ++depth) {
-    std::ifstream f(dir + "/shared/assets/SOURCES.md");
-    if (f.good()) return dir + "/shared/assets";
-    dir += "/..";
-  }
-  return {};
-}
-
-std::map<int, std::vector<Detection>> LcReadMotDets(const std::string& rel) {
-  const std::string root = LcAssetsDir();
-  const std::string path = root.empty() ? std::string() : root + "/" + rel;
-  std::ifstream f(path);
-  if (root.empty() || !f.good()) {
-    const char* ci = std::getenv("CI");
-    const std::string why = "test asset " + rel + " not found (set CAMTRACK_ASSETS to the shared/assets directory)";
-    if (ci && std::string(ci) == "true") throw ct_test::Failure{why + " and CI=true"};
-    CT_SKIP(why);
-  }
-  std::map<int, std::vector<Detection>> frames;
-  std::string line;
-  while (std::getline(f, line)) {
-    for (char& c : line) {
-      if (c == ',') c = ' ';
-    }
-    std::istringstream ss(line);
-    double fr, id, x, y, w, h, s;
-    if (!(ss >> fr >> id >> x >> y >> w >> h >> s)) continue;
-    Detection d;
-    d.box = Box{float(x), float(y), float(x + w), float(y + h)};
-    d.score = float(s);
-    frames[int(fr)].push_back(d);
-  }
-  return frames;
-}
 
 Detection LcDet(float x1, float y1, float x2, float y2) {
   Detection d;
@@ -138,7 +96,7 @@ std::vector<int> CheckEventsAgainstOutputs(camtrack::track::Tracker& tracker,
 }  // namespace
 
 CT_TEST(tracker_events_consistent_with_outputs_tud_campus) {
-  const auto frames = LcReadMotDets("mot/TUD-Campus/det.txt");
+  const auto frames = ct_test::ReadMotDetections("mot/TUD-Campus/det.txt");
   for (auto kind : {TrackerConfig::Kind::kByteTrack, TrackerConfig::Kind::kSort, TrackerConfig::Kind::kIou}) {
     TrackerConfig cfg;
     cfg.kind = kind;

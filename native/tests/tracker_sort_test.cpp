@@ -1,16 +1,14 @@
 // SortTracker tests: the reference check on TUD-Campus (tracks, ids and boxes of abewley/sort's sort.py on the
 // SORT author's own detections), plus the reference's output semantics (min_hits, max_age) on hand-made boxes.
 #include <cmath>
-#include <cstdlib>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/common/error.h"
 #include "core/track/sort_tracker.h"
+#include "test_assets.h"
 #include "test_main.h"
 
 namespace {
@@ -20,47 +18,6 @@ using camtrack::Detection;
 using camtrack::track::SortParams;
 using camtrack::track::SortTracker;
 using camtrack::track::TrackedObject;
-
-std::string SortAssetsDir() {
-  if (const char* env = std::getenv("CAMTRACK_ASSETS")) {
-    if (*env) return env;
-  }
-  std::string dir = ".";
-  for (int depth = 0; depth < 12; ++depth) {
-    std::ifstream f(dir + "/shared/assets/SOURCES.md");
-    if (f.good()) return dir + "/shared/assets";
-    dir += "/..";
-  }
-  return {};
-}
-
-// Reads a MOTChallenge detection file (frame,-1,x,y,w,h,score,...) into frame -> detections (file order).
-std::map<int, std::vector<Detection>> SortReadMotDets(const std::string& rel) {
-  const std::string root = SortAssetsDir();
-  const std::string path = root.empty() ? std::string() : root + "/" + rel;
-  std::ifstream f(path);
-  if (root.empty() || !f.good()) {
-    const char* ci = std::getenv("CI");
-    const std::string why = "test asset " + rel + " not found (set CAMTRACK_ASSETS to the shared/assets directory)";
-    if (ci && std::string(ci) == "true") throw ct_test::Failure{why + " and CI=true"};
-    CT_SKIP(why);
-  }
-  std::map<int, std::vector<Detection>> frames;
-  std::string line;
-  while (std::getline(f, line)) {
-    for (char& c : line) {
-      if (c == ',') c = ' ';
-    }
-    std::istringstream ss(line);
-    double fr, id, x, y, w, h, s;
-    if (!(ss >> fr >> id >> x >> y >> w >> h >> s)) continue;
-    Detection d;
-    d.box = Box{float(x), float(y), float(x + w), float(y + h)};
-    d.score = float(s);
-    frames[int(fr)].push_back(d);
-  }
-  return frames;
-}
 
 Detection SortDet(float x1, float y1, float x2, float y2, int32_t cls = 0) {
   Detection d;
@@ -77,7 +34,7 @@ Detection SortDet(float x1, float y1, float x2, float y2, int32_t cls = 0) {
 // run (frame, id, x, y, w, h). Our output must have the same 261 rows, the same 15 ids and these boxes (±0.011:
 // the reference's 2-decimal printing plus float32 inputs).
 CT_TEST(sort_reference_tud_campus) {
-  const auto frames = SortReadMotDets("mot/TUD-Campus/det.txt");
+  const auto frames = ct_test::ReadMotDetections("mot/TUD-Campus/det.txt");
   CT_EXPECT(frames.size() == 71);
   struct Row {
     int frame;

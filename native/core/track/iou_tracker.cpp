@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "core/track/tracker_util.h"
 
 namespace camtrack {
 namespace track {
@@ -14,11 +15,6 @@ constexpr size_t kReserveTracks = 256;
 constexpr size_t kReserveDets = 512;
 // Cost of a forbidden pair (IoU below the threshold, or other class): above the cost limit (<= 1).
 constexpr float kForbidden = 1000.f;
-
-inline bool ValidBox(const Box& b) {
-  return std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) && std::isfinite(b.y2) && b.x2 > b.x1 &&
-         b.y2 > b.y1;
-}
 }  // namespace
 
 IouTracker::IouTracker(const IouParams& params) : params_(params) {
@@ -127,15 +123,8 @@ void IouTracker::Associate() {
 
 void IouTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) {
   out.clear();
-  if (n > 0 && dets == nullptr) {
-    throw Error(ErrorCode::kInvalidArgument, "track", "IouTracker::Update got a null detection array with n > 0",
-                "pass n = 0 for a frame without detections");
-  }
+  CopyValidDetections(dets, n, "IouTracker", dets_);
   ++frame_;
-  dets_.clear();
-  for (size_t i = 0; i < n; ++i) {
-    if (ValidBox(dets[i].box)) dets_.push_back(dets[i]);
-  }
 
   Associate();
 
@@ -172,19 +161,7 @@ void IouTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObje
       t.id = next_id_++;
       is_new = true;
     }
-    TrackedObject o;
-    o.track_id = t.id;
-    o.box = t.box;
-    o.score = t.score;
-    o.class_id = t.class_id;
-    o.frames_tracked = static_cast<int32_t>(frame_ - t.start_frame + 1);
-    out.push_back(o);
-    if (is_new) {
-      events_.Push(t.id, TrackEvent::Kind::kNew, t.box, t.class_id, frame_);
-    } else if (t.lost_reported) {
-      t.lost_reported = false;
-      events_.Push(t.id, TrackEvent::Kind::kRefound, t.box, t.class_id, frame_);
-    }
+    OutputTrack(t, t.box, is_new, frame_, out, events_);
   }
   for (Track& t : tracks_) {
     if (t.id == 0 || t.time_since_update == 0 || t.time_since_update > params_.max_age || t.lost_reported) continue;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "core/track/tracker_util.h"
 
 namespace camtrack {
 namespace track {
@@ -59,11 +60,6 @@ bool Invert4(const double* m, double* inv) {
     for (int j = 0; j < 4; ++j) inv[i * 4 + j] = a[i][j + 4];
   }
   return true;
-}
-
-inline bool ValidBox(const Box& b) {
-  return std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) && std::isfinite(b.y2) && b.x2 > b.x1 &&
-         b.y2 > b.y1;
 }
 }  // namespace
 
@@ -270,15 +266,8 @@ void SortTracker::Associate() {
 
 void SortTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) {
   out.clear();
-  if (n > 0 && dets == nullptr) {
-    throw Error(ErrorCode::kInvalidArgument, "track", "SortTracker::Update got a null detection array with n > 0",
-                "pass n = 0 for a frame without detections");
-  }
+  CopyValidDetections(dets, n, "SortTracker", dets_);
   ++frame_count_;
-  dets_.clear();
-  for (size_t i = 0; i < n; ++i) {
-    if (ValidBox(dets[i].box)) dets_.push_back(dets[i]);
-  }
 
   // Predict every track; drop those whose prediction is not a finite box.
   size_t keep = 0;
@@ -333,21 +322,9 @@ void SortTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
     Track& t = tracks_[i];
     t.output = t.time_since_update < 1 && (t.hit_streak >= params_.min_hits || frame_count_ <= params_.min_hits);
     if (!t.output) continue;
-    const Box b = State(t);
-    TrackedObject o;
-    o.track_id = t.id;
-    o.box = b;
-    o.score = t.score;
-    o.class_id = t.class_id;
-    o.frames_tracked = static_cast<int32_t>(frame_count_ - t.start_frame + 1);
-    out.push_back(o);
-    if (!t.announced) {
-      t.announced = true;
-      events_.Push(t.id, TrackEvent::Kind::kNew, b, t.class_id, frame_count_);
-    } else if (t.lost_reported) {
-      t.lost_reported = false;
-      events_.Push(t.id, TrackEvent::Kind::kRefound, b, t.class_id, frame_count_);
-    }
+    const bool is_new = !t.announced;
+    t.announced = true;
+    OutputTrack(t, State(t), is_new, frame_count_, out, events_);
   }
   for (Track& t : tracks_) {
     if (t.time_since_update > params_.max_age) continue;

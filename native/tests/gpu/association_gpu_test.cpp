@@ -13,7 +13,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -21,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "../test_assets.h"
 #include "../test_main.h"
 #include "common/error.h"
 #include "core/track/gpu/batched_association.h"
@@ -241,30 +241,9 @@ void AgExpectFrame(int streams, uint32_t seed, bool class_aware) {
 
 // ---- palace sequence ----------------------------------------------------------------------------------------
 
-std::string AgAssetsDir() {
-  if (const char* env = std::getenv("CAMTRACK_ASSETS")) {
-    if (*env) return env;
-  }
-  std::string dir = ".";
-  for (int depth = 0; depth < 12; ++depth) {
-    std::ifstream f(dir + "/shared/assets/SOURCES.md");
-    if (f.good()) return dir + "/shared/assets";
-    dir += "/..";
-  }
-  return {};
-}
-
 // frame -> detections (tlbr, score) of mot/bytetrack_palace/detection_results.json (flat string-valued records).
 std::map<int, std::vector<std::pair<Box, float>>> AgReadPalace() {
-  const std::string rel = "mot/bytetrack_palace/detection_results.json";
-  const std::string root = AgAssetsDir();
-  std::ifstream f(root.empty() ? std::string() : root + "/" + rel, std::ios::binary);
-  if (root.empty() || !f.good()) {
-    const std::string why = "test asset " + rel + " not found (set CAMTRACK_ASSETS to the shared/assets directory)";
-    const char* ci = std::getenv("CI");
-    if (ci && std::string(ci) == "true") throw ct_test::Failure{why + " and CI=true"};
-    CT_SKIP(why);
-  }
+  std::ifstream f(ct_test::AssetPath("mot/bytetrack_palace/detection_results.json"), std::ios::binary);
   std::stringstream ss;
   ss << f.rdbuf();
   const std::string s = ss.str();

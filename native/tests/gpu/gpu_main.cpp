@@ -3,8 +3,6 @@
 // Exit codes: 0 all passed, 1 a failure, 77 no usable CUDA device ("SKIP: no CUDA device: <reason>"), which
 // test/gpu turns into a loud skip.
 #include <cstdio>
-#include <cstring>
-#include <exception>
 
 #include "../test_main.h"
 #include "cuda/device.h"
@@ -19,25 +17,5 @@ int main(int argc, char** argv) {
   for (const auto& d : st.devices)
     std::printf("device %d: %s (sm_%d%d, %.1f GiB)\n", d.index, d.name.c_str(), d.cc_major, d.cc_minor,
                 d.total_mem / (1024.0 * 1024.0 * 1024.0));
-  const char* filter = argc > 1 ? argv[1] : "";
-  int passed = 0, failed = 0, skipped = 0;
-  for (auto& c : ct_test::Registry()) {
-    if (*filter && !std::strstr(c.name, filter)) continue;
-    try {
-      c.fn();
-      ++passed;
-      std::printf("ok    %s\n", c.name);
-    } catch (const ct_test::Skip& s) {
-      ++skipped;
-      std::printf("skip  %s: %s\n", c.name, s.why.c_str());
-    } catch (const ct_test::Failure& f) {
-      ++failed;
-      std::printf("FAIL  %s: %s\n", c.name, f.what.c_str());
-    } catch (const std::exception& e) {
-      ++failed;
-      std::printf("FAIL  %s: exception: %s\n", c.name, e.what());
-    }
-  }
-  std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
-  return failed == 0 ? 0 : 1;
+  return ct_test::RunAll(argc > 1 ? argv[1] : "");
 }

@@ -1,0 +1,69 @@
+#pragma once
+// Shared-assets lookup for the native tests (camtrack_core_tests and camtrack_gpu_tests), header-only.
+// The assets directory is $CAMTRACK_ASSETS if set and non-empty, else the first <ancestor>/shared/assets (up to 12
+// levels above the current directory) that holds SOURCES.md, i.e. <repo>/../shared/assets. AssetPath() applies the
+// house rule for a missing asset: the test fails (ct_test::Failure) when env CI=true, and skips with the reason
+// (CT_SKIP) otherwise. Ownership: everything is returned by value. Thread-safety: reentrant (reads env and files).
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/common/geometry.h"
+#include "test_main.h"
+
+namespace ct_test {
+
+// The shared assets directory, or "" when neither CAMTRACK_ASSETS nor a shared/assets/SOURCES.md above the
+// current directory is found.
+inline std::string AssetsDir() {
+  if (const char* env = std::getenv("CAMTRACK_ASSETS")) {
+    if (*env) return env;
+  }
+  std::string dir = ".";
+  for (int depth = 0; depth < 12; ++depth) {
+    std::ifstream f(dir + "/shared/assets/SOURCES.md");
+    if (f.good()) return dir + "/shared/assets";
+    dir += "/..";
+  }
+  return {};
+}
+
+// The path of `rel` (relative to the assets directory, e.g. "videos/walking.mp4") if that file can be opened.
+// Otherwise throws ct_test::Failure when env CI=true, and ct_test::Skip (CT_SKIP) with the reason when not.
+inline std::string AssetPath(const std::string& rel) {
+  const std::string root = AssetsDir();
+  const std::string path = root.empty() ? std::string() : root + "/" + rel;
+  if (root.empty() || !std::ifstream(path).good()) {
+    const char* ci = std::getenv("CI");
+    const std::string why = "test asset " + rel + " not found (set CAMTRACK_ASSETS to the shared/assets directory)";
+    if (ci && std::string(ci) == "true") throw Failure{why + " and CI=true"};
+    CT_SKIP(why);
+  }
+  return path;
+}
+
+// Reads the MOTChallenge detection file `rel` (lines frame,-1,x,y,w,h,score,...; other lines ignored) into
+// frame -> detections in file order, boxes as tlbr, class 0. A missing file is handled as by AssetPath().
+inline std::map<int, std::vector<camtrack::Detection>> ReadMotDetections(const std::string& rel) {
+  std::ifstream f(AssetPath(rel));
+  std::map<int, std::vector<camtrack::Detection>> frames;
+  std::string line;
+  while (std::getline(f, line)) {
+    for (char& c : line) {
+      if (c == ',') c = ' ';
+    }
+    std::istringstream ss(line);
+    double fr, id, x, y, w, h, s;
+    if (!(ss >> fr >> id >> x >> y >> w >> h >> s)) continue;
+    camtrack::Detection d;
+    d.box = camtrack::Box{float(x), float(y), float(x + w), float(y + h)};
+    d.score = float(s);
+    frames[int(fr)].push_back(d);
+  }
+  return frames;
+}
+
+}  // namespace ct_test
