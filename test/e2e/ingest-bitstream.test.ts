@@ -201,6 +201,15 @@ describeWithAssets('Ingest: damaged bitstreams, resolution changes, slow pipelin
         s.on('result', (r: FrameResult) => rec.push({ r, wall: performance.now() }));
         return { s, rec };
       });
+      // Measure from the moment both cameras deliver (the live encoder in the test server may take seconds to
+      // start on a loaded 2-core machine), then for 9 s.
+      const t0 = performance.now();
+      while (recs.some((x) => x.rec.length === 0) && performance.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 100));
+      expect(
+        recs.map((x) => x.rec.length),
+        `first results after ${(performance.now() - t0).toFixed(0)} ms; states ${recs.map((x) => x.s.state).join(', ')}`,
+      ).not.toContain(0);
+      for (const x of recs) x.rec.length = 0;
       await new Promise((r) => setTimeout(r, 9000));
       for (const { s, rec } of recs) {
         const st = s.stats();
