@@ -150,6 +150,17 @@ export interface StreamOptions {
   live?: boolean | 'auto';
   /** libavcodec threads for this stream. Default 1, 1..16. */
   decoderThreads?: number;
+  /**
+   * Decoder. Default `'auto'`. Values:
+   * - `'auto'`: NVDEC (GPU) when the machine has an NVIDIA GPU with its driver, camtrack was built with CUDA and
+   *   the stream is 8-bit 4:2:0 H.264 or HEVC; otherwise libavcodec on the CPU, with ONE `'warning'` event for
+   *   the stream (code `ERR_CAMTRACK_UNSUPPORTED`, or `ERR_CAMTRACK_DECODE` when the GPU decoder failed to start)
+   *   saying why. `stream.stats().decoder` tells which one runs.
+   * - `'cpu'`: libavcodec only (no GPU probe, no warning).
+   * - `'gpu'`: NVDEC only; when it cannot take the stream the stream fails (state `'failed'`, reason `'nvdec'`,
+   *   `ERR_CAMTRACK_UNSUPPORTED` / `ERR_CAMTRACK_DECODE`) and is not retried.
+   */
+  decode?: 'auto' | 'cpu' | 'gpu';
   /** Per-stream tracker options (override the pipeline's). */
   tracker?: TrackerOptions;
   /** Bound of this stream's results() iterator queue. Default 64, 1..100000. Oldest results are dropped and counted. */
@@ -194,6 +205,7 @@ export interface NormalisedStream {
   fpsLimit: number;
   live: boolean | 'auto';
   decoderThreads: number;
+  decode: 'auto' | 'cpu' | 'gpu';
   tracker: NormalisedTracker;
   resultQueueSize: number;
   reconnect: Required<ReconnectOptions>;
@@ -306,6 +318,7 @@ const STREAM_KEYS = [
   'fpsLimit',
   'live',
   'decoderThreads',
+  'decode',
   'tracker',
   'resultQueueSize',
   'reconnect',
@@ -360,6 +373,7 @@ export function normaliseStream(v: unknown, path: string, trackerBase: Normalise
     fpsLimit: num(v.fpsLimit, `${path}.fpsLimit`, 0, 0, 1000),
     live,
     decoderThreads: num(v.decoderThreads, `${path}.decoderThreads`, 1, 1, 16, true),
+    decode: oneOf(v.decode, `${path}.decode`, 'auto', ['auto', 'cpu', 'gpu'] as const),
     tracker: normaliseTracker(v.tracker, `${path}.tracker`, trackerBase),
     resultQueueSize: num(v.resultQueueSize, `${path}.resultQueueSize`, 64, 1, 100000, true),
     reconnect: normaliseReconnect(v.reconnect, `${path}.reconnect`),

@@ -49,6 +49,8 @@ export interface NativeStreamStats {
   url: string;
   state: string;
   codec: string;
+  /** Decoder of the current (or last) connection. */
+  decoder: 'cpu' | 'nvdec';
   live: boolean;
   width: number;
   height: number;
@@ -110,6 +112,8 @@ export interface NativeStreamConfig {
   decoderThreads: number;
   fpsLimit: number;
   live: 'auto' | 'true' | 'false';
+  /** 'auto' (NVDEC with CPU fallback) | 'cpu' | 'gpu'. */
+  decode: 'auto' | 'cpu' | 'gpu';
   /** Same shape as NativeTracker's config (native/binding/track_convert.h); type 'none' = no tracker. */
   tracker: {
     type: 'bytetrack' | 'sort' | 'iou' | 'none';

@@ -201,6 +201,7 @@ export class Pipeline extends EventEmitter {
       state: s.state as StreamState,
       live: s.live,
       codec: s.codec,
+      decoder: s.decoder,
       width: s.width,
       height: s.height,
       nominalFps: s.nominalFps,
@@ -370,6 +371,7 @@ export function toNativeStream(s: NormalisedStream): IngestStreamConfig {
     readTimeoutMs: s.readTimeoutMs,
     loop: s.loop,
     decoderThreads: s.decoderThreads,
+    decode: s.decode,
     fpsLimit: s.fpsLimit,
     live: s.live === 'auto' ? 'auto' : s.live ? 'true' : 'false',
     tracker: {

@@ -72,6 +72,8 @@ export interface StreamStats {
   state: StreamState;
   live: boolean;
   codec: string;
+  /** Decoder of the current (or last) connection: 'nvdec' (GPU) or 'cpu' (libavcodec). See StreamOptions.decode. */
+  decoder: 'cpu' | 'nvdec';
   width: number;
   height: number;
   nominalFps: number;

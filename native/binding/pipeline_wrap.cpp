@@ -166,6 +166,16 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   c.fps_limit = GetNumber(o, "fpsLimit", 0);
   const std::string live = GetString(o, "live", "auto");
   c.live_mode = live == "auto" ? -1 : (live == "true" ? 1 : 0);
+  const std::string decode = GetString(o, "decode", "auto");
+  if (decode == "auto")
+    c.decode = pipeline::DecodeMode::kAuto;
+  else if (decode == "cpu")
+    c.decode = pipeline::DecodeMode::kCpu;
+  else if (decode == "gpu")
+    c.decode = pipeline::DecodeMode::kGpu;
+  else
+    throw Error(ErrorCode::kInvalidArgument, "binding", "Expected 'auto', 'cpu' or 'gpu' for decode but received '" +
+                                                            decode + "'");
   Napi::Object tr = GetObject(o, "tracker");
   c.tracking = GetString(tr, "type", "bytetrack") != "none";
   if (c.tracking) {
@@ -326,6 +336,7 @@ Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
       j.Set("url", st.url);
       j.Set("state", st.state);
       j.Set("codec", st.codec);
+      j.Set("decoder", st.decoder);
       j.Set("live", st.live);
       j.Set("width", st.width);
       j.Set("height", st.height);

@@ -28,6 +28,7 @@ const DEFAULT_STREAM_FIELDS = {
   fpsLimit: 0,
   live: 'auto',
   decoderThreads: 1,
+  decode: 'auto',
   resultQueueSize: 64,
   reconnect: { stallTimeoutMs: 5000, initialDelayMs: 500, maxDelayMs: 30000, multiplier: 2, jitter: 0.2, maxAttempts: -1 },
 } as const;
@@ -234,7 +235,7 @@ describe('normaliseStream()', () => {
     const e = configError(() => normaliseStream({ id: 'a', url: 'u', transport: 'udp' }, 'stream', base));
     expect(e.path).toBe('stream.transport');
     expect(e.message).toBe(
-      'stream.transport: Unknown option "transport"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, tracker, resultQueueSize, reconnect',
+      'stream.transport: Unknown option "transport"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, tracker, resultQueueSize, reconnect',
     );
   });
 

@@ -10,6 +10,7 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavcodec/bsf.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
 #include <libavutil/error.h>
@@ -25,6 +26,10 @@ std::string AvErrorString(int err) {
 }
 
 bool StartsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+const AVCodecParameters* StreamPar(const AVFormatContext* fmt, int index) {
+  return fmt && index >= 0 ? fmt->streams[index]->codecpar : nullptr;
+}
 
 }  // namespace
 
@@ -54,6 +59,8 @@ VideoSource::~VideoSource() { Close(); }
 
 void VideoSource::Close() noexcept {
   if (dec_) avcodec_free_context(&dec_);
+  if (bsf_) av_bsf_free(&bsf_);
+  if (out_pkt_) av_packet_free(&out_pkt_);
   if (fmt_) avformat_close_input(&fmt_);
   if (pkt_) av_packet_free(&pkt_);
   if (frame_) av_frame_free(&frame_);
@@ -127,13 +134,26 @@ void VideoSource::Open() {
   // Only the video stream is demuxed; audio/data packets are discarded inside libavformat.
   for (unsigned i = 0; i < fmt_->nb_streams; ++i)
     if (int(i) != stream_index_) fmt_->streams[i]->discard = AVDISCARD_ALL;
-  dec_ = avcodec_alloc_context3(codec);
-  avcodec_parameters_to_context(dec_, st->codecpar);
-  dec_->thread_count = options_.decoder_threads > 0 ? options_.decoder_threads : 1;
-  // AV_CODEC_FLAG_LOW_DELAY is not set: on streams with B-frames it would emit frames out of display order.
-  err = avcodec_open2(dec_, codec, nullptr);
-  if (err < 0)
-    ThrowAv(int(ErrorCode::kDecode), err, "cannot open decoder for", "unsupported codec or profile", "decoder");
+  if (options_.packets_only) {
+    // Packet mode: an Annex-B filter for H.264 / HEVC (other codecs are the caller's to refuse: it checks
+    // codec_name() and calls SwitchToCpuDecode()).
+    const AVCodecID id = st->codecpar->codec_id;
+    if (id == AV_CODEC_ID_H264 || id == AV_CODEC_ID_HEVC) {
+      const AVBitStreamFilter* f = av_bsf_get_by_name(id == AV_CODEC_ID_H264 ? "h264_mp4toannexb" : "hevc_mp4toannexb");
+      err = f ? av_bsf_alloc(f, &bsf_) : AVERROR_BSF_NOT_FOUND;
+      if (err >= 0) err = avcodec_parameters_copy(bsf_->par_in, st->codecpar);
+      if (err >= 0) {
+        bsf_->time_base_in = st->time_base;
+        err = av_bsf_init(bsf_);
+      }
+      if (err < 0)
+        ThrowAv(int(ErrorCode::kDecode), err, "cannot set up the Annex-B filter for", "FFmpeg without the "
+                "h264_mp4toannexb / hevc_mp4toannexb bitstream filters", "decoder");
+    }
+    out_pkt_ = av_packet_alloc();
+  } else {
+    OpenDecoder();
+  }
   AVRational fr = av_guess_frame_rate(fmt_, st, nullptr);
   fps_ = (fr.num > 0 && fr.den > 0) ? av_q2d(fr) : 0.0;
   time_base_ms_ = av_q2d(st->time_base) * 1000.0;
@@ -143,15 +163,69 @@ void VideoSource::Open() {
   last_frame_ns_ = SteadyNowNs();
 }
 
-int VideoSource::width() const noexcept { return dec_ ? dec_->width : 0; }
-int VideoSource::height() const noexcept { return dec_ ? dec_->height : 0; }
-const char* VideoSource::codec_name() const noexcept { return dec_ && dec_->codec ? dec_->codec->name : ""; }
+void VideoSource::OpenDecoder() {
+  AVStream* st = fmt_->streams[stream_index_];
+  const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
+  if (!codec)
+    ThrowAv(int(ErrorCode::kDecode), AVERROR_DECODER_NOT_FOUND, "cannot open decoder for",
+            "unsupported codec or profile", "decoder");
+  dec_ = avcodec_alloc_context3(codec);
+  avcodec_parameters_to_context(dec_, st->codecpar);
+  dec_->thread_count = options_.decoder_threads > 0 ? options_.decoder_threads : 1;
+  // AV_CODEC_FLAG_LOW_DELAY is not set: on streams with B-frames it would emit frames out of display order.
+  const int err = avcodec_open2(dec_, codec, nullptr);
+  if (err < 0)
+    ThrowAv(int(ErrorCode::kDecode), err, "cannot open decoder for", "unsupported codec or profile", "decoder");
+}
+
+void VideoSource::SwitchToCpuDecode() {
+  if (!options_.packets_only) return;
+  if (bsf_) av_bsf_free(&bsf_);
+  if (out_pkt_) av_packet_free(&out_pkt_);
+  options_.packets_only = false;
+  OpenDecoder();
+}
+
+int VideoSource::width() const noexcept {
+  if (dec_) return dec_->width;
+  const AVCodecParameters* par = StreamPar(fmt_, stream_index_);
+  return par ? par->width : 0;
+}
+int VideoSource::height() const noexcept {
+  if (dec_) return dec_->height;
+  const AVCodecParameters* par = StreamPar(fmt_, stream_index_);
+  return par ? par->height : 0;
+}
+const char* VideoSource::codec_name() const noexcept {
+  if (dec_) return dec_->codec ? dec_->codec->name : "";
+  const AVCodecParameters* par = StreamPar(fmt_, stream_index_);
+  return par ? avcodec_get_name(par->codec_id) : "";
+}
+bool VideoSource::colour_bt709() const noexcept {
+  const AVCodecParameters* par = StreamPar(fmt_, stream_index_);
+  return par && par->color_space == AVCOL_SPC_BT709;
+}
+bool VideoSource::colour_full_range() const noexcept {
+  const AVCodecParameters* par = StreamPar(fmt_, stream_index_);
+  return par && (par->color_range == AVCOL_RANGE_JPEG || par->format == AV_PIX_FMT_YUVJ420P);
+}
+bool VideoSource::yuv420_8bit() const noexcept {
+  const AVCodecParameters* par = StreamPar(fmt_, stream_index_);
+  return par && (par->format == AV_PIX_FMT_NONE || par->format == AV_PIX_FMT_YUV420P ||
+                 par->format == AV_PIX_FMT_YUVJ420P);
+}
+const uint8_t* VideoSource::extradata(size_t* size) const noexcept {
+  const AVCodecParameters* par = bsf_ ? bsf_->par_out : nullptr;
+  *size = par && par->extradata ? size_t(par->extradata_size) : 0;
+  return *size ? par->extradata : nullptr;
+}
 
 bool VideoSource::SeekToStart() {
   if (av_seek_frame(fmt_, stream_index_, 0, AVSEEK_FLAG_BACKWARD) < 0 &&
       avformat_seek_file(fmt_, -1, INT64_MIN, 0, 0, 0) < 0)
     return false;
-  avcodec_flush_buffers(dec_);
+  if (dec_) avcodec_flush_buffers(dec_);
+  if (bsf_) av_bsf_flush(bsf_);
   pts_offset_ms_ = last_pts_ms_ + (fps_ > 0 ? int64_t(1000.0 / fps_) : 40);
   origin_pts_ = AV_NOPTS_VALUE;  // re-anchor on the first frame after the seek
   frames_out_ = 0;
@@ -171,23 +245,7 @@ bool VideoSource::NextFrame(AVFrame** out) {
     if (err == 0) {
       if (frame_->decode_error_flags || (frame_->flags & AV_FRAME_FLAG_CORRUPT))
         counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
-      // Times are relative to the first timestamped frame (not the stream's start_time, which RTSP sets from
-      // the first packet and can lie after the first frames). Frames without a timestamp advance by one frame
-      // interval; the first timestamp is anchored so that time keeps going forward across that switch.
-      const int64_t pts = frame_->best_effort_timestamp;
-      const int64_t interval_ms = fps_ > 0 ? int64_t(1000.0 / fps_) : 40;
-      if (pts != AV_NOPTS_VALUE) {
-        if (origin_pts_ == AV_NOPTS_VALUE) {
-          const int64_t anchor_ms = frames_out_ > 0 ? last_pts_ms_ + interval_ms : pts_offset_ms_;
-          origin_pts_ = pts - int64_t(double(anchor_ms - pts_offset_ms_) / time_base_ms_);
-        }
-        last_pts_ms_ = pts_offset_ms_ + int64_t(double(pts - origin_pts_) * time_base_ms_);
-      } else {
-        last_pts_ms_ = frames_out_ > 0 ? last_pts_ms_ + interval_ms : pts_offset_ms_;
-      }
-      ++frames_out_;
-      last_frame_ns_ = SteadyNowNs();
-      counters_.decoded.fetch_add(1, std::memory_order_relaxed);
+      StampFrame(frame_->best_effort_timestamp);
       *out = frame_;
       return true;
     }
@@ -205,27 +263,10 @@ bool VideoSource::NextFrame(AVFrame** out) {
       if (options_.loop && !live_ && SeekToStart()) continue;
       return false;
     }
-    // The read is bounded by readTimeoutMs and, for live inputs, by the stall watchdog's deadline.
-    int64_t deadline = SteadyNowNs() + int64_t(options_.read_timeout_ms) * 1000000;
-    if (stall_ns > 0) deadline = std::min(deadline, last_frame_ns_ + stall_ns);
-    io_deadline_ns_.store(deadline, std::memory_order_relaxed);
-    err = av_read_frame(fmt_, pkt_);
-    io_deadline_ns_.store(0, std::memory_order_relaxed);
-    if (err < 0 && !interrupted() && stall_ns > 0 && SteadyNowNs() - last_frame_ns_ > stall_ns) ThrowStalled();
-    if (err == AVERROR_EOF || (err < 0 && fmt_->pb && avio_feof(fmt_->pb) && !live_)) {
+    if (!ReadPacket(stall_ns)) {
       draining_ = true;
       avcodec_send_packet(dec_, nullptr);
       continue;
-    }
-    if (err < 0) {
-      if (interrupted()) {
-        reason_ = "interrupted";
-        throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", err);
-      }
-      const bool timed_out = SteadyNowNs() >= deadline;
-      ThrowAv(int(ErrorCode::kSourceRead), err, timed_out ? "no data within readTimeoutMs from" : "read failed on",
-              live_ ? "the camera stopped sending (timeout or disconnect)" : "the file is truncated or unreadable",
-              timed_out ? "read_timeout" : (live_ ? "disconnected" : "read_error"));
     }
     if (pkt_->stream_index == stream_index_) {
       counters_.packets.fetch_add(1, std::memory_order_relaxed);
@@ -235,6 +276,89 @@ bool VideoSource::NextFrame(AVFrame** out) {
     }
     av_packet_unref(pkt_);
   }
+}
+
+// Times are relative to the first timestamped frame (not the stream's start_time, which RTSP sets from the first
+// packet and can lie after the first frames). Frames without a timestamp advance by one frame interval; the first
+// timestamp is anchored so that time keeps going forward across that switch.
+void VideoSource::StampFrame(int64_t pts) {
+  const int64_t interval_ms = fps_ > 0 ? int64_t(1000.0 / fps_) : 40;
+  if (pts != AV_NOPTS_VALUE) {
+    if (origin_pts_ == AV_NOPTS_VALUE) {
+      const int64_t anchor_ms = frames_out_ > 0 ? last_pts_ms_ + interval_ms : pts_offset_ms_;
+      origin_pts_ = pts - int64_t(double(anchor_ms - pts_offset_ms_) / time_base_ms_);
+    }
+    last_pts_ms_ = pts_offset_ms_ + int64_t(double(pts - origin_pts_) * time_base_ms_);
+  } else {
+    last_pts_ms_ = frames_out_ > 0 ? last_pts_ms_ + interval_ms : pts_offset_ms_;
+  }
+  ++frames_out_;
+  last_frame_ns_ = SteadyNowNs();
+  counters_.decoded.fetch_add(1, std::memory_order_relaxed);
+}
+
+int VideoSource::ReadPacket(int64_t stall_ns) {
+  // The read is bounded by readTimeoutMs and, for live inputs, by the stall watchdog's deadline.
+  int64_t deadline = SteadyNowNs() + int64_t(options_.read_timeout_ms) * 1000000;
+  if (stall_ns > 0) deadline = std::min(deadline, last_frame_ns_ + stall_ns);
+  io_deadline_ns_.store(deadline, std::memory_order_relaxed);
+  int err = av_read_frame(fmt_, pkt_);
+  io_deadline_ns_.store(0, std::memory_order_relaxed);
+  if (err < 0 && !interrupted() && stall_ns > 0 && SteadyNowNs() - last_frame_ns_ > stall_ns) ThrowStalled();
+  if (err == AVERROR_EOF || (err < 0 && fmt_->pb && avio_feof(fmt_->pb) && !live_)) return 0;
+  if (err < 0) {
+    if (interrupted()) {
+      reason_ = "interrupted";
+      throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", err);
+    }
+    const bool timed_out = SteadyNowNs() >= deadline;
+    ThrowAv(int(ErrorCode::kSourceRead), err, timed_out ? "no data within readTimeoutMs from" : "read failed on",
+            live_ ? "the camera stopped sending (timeout or disconnect)" : "the file is truncated or unreadable",
+            timed_out ? "read_timeout" : (live_ ? "disconnected" : "read_error"));
+  }
+  return 1;
+}
+
+bool VideoSource::NextPacket(const uint8_t** data, size_t* size, int64_t* pts) {
+  av_packet_unref(out_pkt_);
+  for (;;) {
+    if (interrupted()) {
+      reason_ = "interrupted";
+      throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", 0);
+    }
+    const int64_t stall_ns = live_ && options_.stall_timeout_ms > 0 ? int64_t(options_.stall_timeout_ms) * 1000000 : 0;
+    if (stall_ns > 0 && SteadyNowNs() - last_frame_ns_ > stall_ns) ThrowStalled();
+    if (bsf_) {
+      // One packet in gives at most one out for the mp4toannexb filters; drain what is there first.
+      const int err = av_bsf_receive_packet(bsf_, out_pkt_);
+      if (err == 0) break;
+      if (err == AVERROR_EOF) return false;
+      // EAGAIN: feed the next packet.
+    }
+    if (!ReadPacket(stall_ns)) {
+      if (!bsf_) return false;
+      av_bsf_send_packet(bsf_, nullptr);  // flush: the filter then reports EOF
+      continue;
+    }
+    if (pkt_->stream_index != stream_index_) {
+      av_packet_unref(pkt_);
+      continue;
+    }
+    counters_.packets.fetch_add(1, std::memory_order_relaxed);
+    if (pkt_->flags & AV_PKT_FLAG_CORRUPT) counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
+    if (!bsf_) {
+      av_packet_move_ref(out_pkt_, pkt_);
+      break;
+    }
+    if (av_bsf_send_packet(bsf_, pkt_) < 0) {
+      counters_.corrupt.fetch_add(1, std::memory_order_relaxed);  // a packet the filter cannot parse: skipped
+      av_packet_unref(pkt_);
+    }
+  }
+  *data = out_pkt_->data;
+  *size = size_t(out_pkt_->size);
+  *pts = out_pkt_->pts;
+  return true;
 }
 
 void VideoSource::ThrowStalled() {

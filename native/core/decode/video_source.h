@@ -4,7 +4,13 @@
 // Ownership/threading: owned and driven by exactly one thread (the stream's source thread). The only method safe
 // to call from another thread is Interrupt(), which makes a blocked open/read return promptly (it is what
 // Pipeline::RemoveStream and shutdown use). Frames returned by NextFrame() are owned by the source and valid until
-// the next call. The decoder interface is the seam where NVDEC plugs in (see Decoder below).
+// the next call.
+//
+// Packet mode (SourceOptions::packets_only, for NVDEC): Open() opens no libavcodec decoder; NextPacket() returns
+// the video packets as Annex-B access units (h264_mp4toannexb / hevc_mp4toannexb applied with av_bsf_*; Annex-B
+// inputs such as MPEG-TS / RTSP pass through unchanged) with the same interrupt, read-timeout and stall-watchdog
+// behaviour as NextFrame(). The external decoder's output frames are stamped with StampFrame(), which applies the
+// same time line (pts → ms, loops, reconnect offsets) and counters as the CPU path.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -15,6 +21,7 @@ struct AVFormatContext;
 struct AVCodecContext;
 struct AVFrame;
 struct AVPacket;
+struct AVBSFContext;
 }
 
 namespace camtrack::decode {
@@ -31,6 +38,7 @@ struct SourceOptions {
   // packets still arrive (e.g. a camera sending garbage). 0 = off (then only read_timeout_ms applies).
   int stall_timeout_ms = 0;
   int64_t start_pts_ms = 0;        // PTS of the first frame (a reconnect continues the stream's time line)
+  bool packets_only = false;       // packet mode (see the class comment): NextPacket() instead of NextFrame()
 };
 
 // True for inputs that produce frames in real time (RTSP, RTP, UDP, HTTP live…): the pipeline keeps the newest
@@ -55,6 +63,32 @@ class VideoSource {
   // Decodes the next frame. Returns false at the end of the input (after flushing the decoder). Throws
   // Error(kSourceRead) on read errors/timeouts. Corrupt packets are counted and skipped, not thrown.
   bool NextFrame(AVFrame** frame);
+  // Packet mode: the next video packet as one Annex-B access unit. `*data` stays valid until the next call (owned
+  // by the source); `*pts` is in the stream's time base (INT64_MIN = AV_NOPTS_VALUE when the packet has none) and
+  // is what StampFrame() expects back. Returns false at the end of the input (no loop handling: see
+  // RewindForLoop()). Throws like NextFrame(); counts packets (and corrupt-flagged packets).
+  bool NextPacket(const uint8_t** data, size_t* size, int64_t* pts);
+  // Packet mode: the codec's parameter sets as Annex-B (the filter's output extradata; e.g. RTSP sprop sets), to
+  // feed an external decoder before the first packet. Empty when the stream has none.
+  const uint8_t* extradata(size_t* size) const noexcept;
+  // Packet mode: a frame with stream-time-base `pts` came out of the external decoder (in display order): sets
+  // last_pts_ms(), counts it as decoded and feeds the stall watchdog, exactly as NextFrame() does for its frames.
+  void StampFrame(int64_t pts);
+  // Packet mode: after NextPacket() returned false and the external decoder was drained, a file with
+  // SourceOptions::loop seeks back to the start (the time line continues after the last frame) and returns true;
+  // false for live inputs, without loop, or when the input cannot seek.
+  bool RewindForLoop() { return options_.loop && !live_ && SeekToStart(); }
+  // Packet mode, right after Open() and before any NextPacket(): opens the libavcodec decoder after all and
+  // leaves packet mode, so NextFrame() works (used when the external decoder cannot take this stream). Throws
+  // Error(kDecode) like Open().
+  void SwitchToCpuDecode();
+  bool packets_only() const noexcept { return options_.packets_only; }
+  // The stream's colour tags (from the container / parameter sets): BT.709 matrix, full (JPEG) range.
+  bool colour_bt709() const noexcept;
+  bool colour_full_range() const noexcept;
+  // 8-bit 4:2:0 (or not yet known): what NVDEC → NV12 can take.
+  bool yuv420_8bit() const noexcept;
+
   // Thread-safe: unblocks Open()/NextFrame(), which then throw Error(kSourceRead, "interrupted").
   void Interrupt() noexcept { interrupted_.store(true, std::memory_order_relaxed); }
   bool interrupted() const noexcept { return interrupted_.load(std::memory_order_relaxed); }
@@ -78,12 +112,18 @@ class VideoSource {
   [[noreturn]] void ThrowAv(int code, int err, const char* what, const char* hint, const char* reason);
   bool SeekToStart();
   [[noreturn]] void ThrowStalled();
+  void OpenDecoder();
+  // Reads the next packet of the video stream into pkt_ (av_read_frame with the read deadline). Returns 1 for a
+  // packet, 0 at the end of the input; throws on read errors (same words/codes as NextFrame always had).
+  int ReadPacket(int64_t stall_ns);
 
   SourceOptions options_;
   bool live_ = false;
   AVFormatContext* fmt_ = nullptr;
   AVCodecContext* dec_ = nullptr;
   AVPacket* pkt_ = nullptr;
+  AVBSFContext* bsf_ = nullptr;  // packet mode: mp4 → Annex-B
+  AVPacket* out_pkt_ = nullptr;  // packet mode: the filtered packet handed out by NextPacket()
   AVFrame* frame_ = nullptr;
   int stream_index_ = -1;
   double fps_ = 0;

@@ -43,6 +43,7 @@ struct Pipeline::StreamState {
   int64_t last_pts_ms = -1;       // of the newest decoded frame; a reconnect continues the time line from here
   double next_fps_pts_ms = -1e18;  // fpsLimit gate
   bool got_frame = false;         // a frame was decoded on the current connection
+  bool gpu_off = false;           // decode 'auto' fell back to the CPU once: NVDEC is not tried again
   int64_t fps_window_start_ns = 0;
   uint64_t fps_window_frames = 0;
 
@@ -61,6 +62,7 @@ struct Pipeline::StreamState {
   std::condition_variable wake_cv;  // backoff/pacer sleeps; notified on stop
   std::unique_ptr<decode::VideoSource> source;
   std::string state = "connecting", last_error, last_error_reason, codec;
+  const char* decoder = "cpu";  // "cpu" | "nvdec" (of the current / last connection)
   ErrorCode last_error_code = ErrorCode::kInternal;
   int width = 0, height = 0;
   double nominal_fps = 0;
@@ -286,6 +288,7 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
     }
     bool eof = false;
     bool failed = false;
+    const char* forced_reason = nullptr;  // reason word of a failure that is not the source's (see below)
     s.got_frame = false;
     try {
       decode::SourceOptions so = s.config.source;
@@ -295,26 +298,80 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
         const int64_t gap_ms = (SteadyNowNs() - s.last_frame_ns.load()) / 1000000;
         so.start_pts_ms = s.last_pts_ms + std::max<int64_t>(1, gap_ms);
       }
+      // Decoder choice (gpu_source.h). 'cpu' never probes the GPU; 'auto' stops trying after one fallback.
+      const DecodeMode mode = s.config.decode;
+      std::string no_gpu;  // 'auto': why this connection decodes on the CPU (warned once, after the open)
+      ErrorCode no_gpu_code = ErrorCode::kUnsupported;
+      if (mode != DecodeMode::kCpu && !s.gpu_off) {
+        const cuda::FeatureStatus st = GpuDecodeStatus(0);
+        so.packets_only = st.available;
+        if (!st.available) {
+          if (mode == DecodeMode::kGpu) {
+            forced_reason = "nvdec";
+            throw Error(ErrorCode::kUnsupported, "decode", "decode 'gpu': NVDEC is not available: " + st.reason,
+                        "NVDEC needs an NVIDIA GPU with its driver (libcuda.so.1, libnvcuvid.so.1) and a CUDA build "
+                        "of camtrack; use decode 'auto' to fall back to CPU decode");
+          }
+          // 'auto' on a machine without NVDEC is the ordinary CPU path, not a fallback: no per-stream warning
+          // (camtrack doctor / capabilities() say why NVDEC is unavailable). Warnings are for streams NVDEC
+          // could not take on a machine that has it (below).
+          s.gpu_off = true;
+        }
+      }
       {
         std::lock_guard<std::mutex> lock(s.mu);
         if (s.stop.load()) throw Error(ErrorCode::kSourceRead, "source", "interrupted");
-        s.source = std::make_unique<decode::VideoSource>(std::move(so));
+        s.source = std::make_unique<decode::VideoSource>(so);
       }
-      decode::VideoSource& src = *s.source;
-      src.Open();
+      decode::VideoSource* srcp = s.source.get();
+      srcp->Open();
+      std::unique_ptr<GpuFrameSource> gpu;  // destroyed before the source it borrows (end of this scope)
+      if (srcp->packets_only()) {
+        GpuFrameSource::StartFailure f;
+        gpu = GpuFrameSource::Start(*srcp, s.live, 0, &f);
+        if (!gpu) {
+          const ErrorCode code = f.code == ErrorCode::kUnsupported ? ErrorCode::kUnsupported : ErrorCode::kDecode;
+          if (mode == DecodeMode::kGpu) {
+            forced_reason = "nvdec";
+            throw Error(code, "decode", "decode 'gpu': NVDEC cannot decode this stream: " + f.reason,
+                        "use decode 'auto' to fall back to CPU decode for streams NVDEC cannot take (codec other "
+                        "than H.264/HEVC, 10-bit, 4:2:2/4:4:4, beyond the GPU's limits)");
+          }
+          no_gpu = "NVDEC cannot decode this stream: " + f.reason;
+          no_gpu_code = code;
+          if (!f.reopen) {
+            srcp->SwitchToCpuDecode();  // nothing was read yet: the open input continues on libavcodec
+          } else {
+            // Packets were consumed by the failed start: open the input again for the CPU decoder.
+            so.packets_only = false;
+            {
+              std::lock_guard<std::mutex> lock(s.mu);
+              if (s.stop.load()) throw Error(ErrorCode::kSourceRead, "source", "interrupted");
+              s.base_packets += s.source->counters().packets.load();
+              s.base_corrupt += s.source->counters().corrupt.load();
+              s.source = std::make_unique<decode::VideoSource>(so);
+              srcp = s.source.get();
+            }
+            srcp->Open();
+          }
+        }
+      }
+      decode::VideoSource& src = *srcp;
+      if (!no_gpu.empty() && mode == DecodeMode::kAuto) WarnCpuFallback(s, no_gpu_code, no_gpu);
       {
         std::lock_guard<std::mutex> lock(s.mu);
         s.width = src.width();
         s.height = src.height();
         s.nominal_fps = src.fps();
         s.codec = src.codec_name();
+        s.decoder = gpu ? "nvdec" : "cpu";
       }
       // Tracker: created once per stream (kept across reconnects so ids continue).
       if (!s.tracker) CreateTracker(s, src.fps());
       if (attempt > 0) s.reconnects.fetch_add(1, std::memory_order_relaxed);
       PushState(s, "live", attempt == 0 ? "connected" : "reconnected");
       was_live = true;
-      RunFrames(sp, src);
+      RunFrames(sp, src, gpu.get());
       eof = !s.stop.load();
     } catch (const Error& e) {
       if (!s.stop.load()) {
@@ -327,7 +384,9 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
         failure.hint = e.hint();
         failure.native_code = e.native_code();
         std::lock_guard<std::mutex> lock(s.mu);
-        failure.reason = s.source && *s.source->failure_reason() ? s.source->failure_reason() : "error";
+        failure.reason = forced_reason                                       ? forced_reason
+                         : s.source && *s.source->failure_reason() ? s.source->failure_reason()
+                                                                   : "error";
       }
     } catch (const std::exception& e) {
       if (!s.stop.load()) {
@@ -359,8 +418,8 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
       final_state = "stopped";
       break;
     }
-    if (!s.live || failure.reason == "internal") {
-      // Files (and bugs) do not reconnect: EOF ends, an error fails.
+    if (!s.live || failure.reason == "internal" || failure.reason == "nvdec") {
+      // Files (and bugs, and decode 'gpu' without a usable NVDEC) do not reconnect: EOF ends, an error fails.
       final_state = failed ? "failed" : "ended";
       if (failed) PushEvent(failure);
       break;
@@ -414,13 +473,26 @@ void Pipeline::CreateTracker(StreamState& s, double source_fps) {
   s.tracker = track::CreateTracker(cfg);
 }
 
-void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src) {
+void Pipeline::WarnCpuFallback(StreamState& s, ErrorCode code, const std::string& why) {
+  s.gpu_off = true;  // one warning per stream: later connections go straight to the CPU decoder
+  StreamEvent w;
+  w.kind = EventKind::kWarning;
+  w.stream = s.handle;
+  w.code = code;
+  w.reason = "nvdec";
+  w.message = RedactIn("decoding on the CPU: " + why, s.config.source.url);
+  w.hint = "decode 'auto' uses NVDEC where an NVIDIA GPU, its driver and a CUDA build of camtrack are present and "
+           "the stream is 8-bit 4:2:0 H.264/HEVC; set decode 'cpu' for this stream to silence this warning";
+  PushEvent(std::move(w));
+}
+
+void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src, GpuFrameSource* gpu) {
   StreamState& s = *sp;
   const double min_gap_ms = s.config.fps_limit > 0 ? 1000.0 / s.config.fps_limit : 0;
   AVFrame* frame = nullptr;
   s.fps_window_start_ns = 0;  // a new connection starts a new fps window (the outage is not averaged in)
   s.fps_window_frames = 0;
-  while (!s.stop.load(std::memory_order_relaxed) && src.NextFrame(&frame)) {
+  while (!s.stop.load(std::memory_order_relaxed) && (gpu ? gpu->Next() : src.NextFrame(&frame))) {
     ++s.frame_index;
     const int64_t now = SteadyNowNs();
     s.got_frame = true;
@@ -436,11 +508,12 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
       s.fps_window_start_ns = now;
       s.fps_window_frames = 0;
     }
-    if (frame->width != s.width || frame->height != s.height) {
+    const int frame_w = gpu ? gpu->width() : frame->width, frame_h = gpu ? gpu->height() : frame->height;
+    if (frame_w != s.width || frame_h != s.height) {
       // Resolution change mid-stream: the letterboxer follows by itself; only the reported size changes.
       std::lock_guard<std::mutex> lock(s.mu);
-      s.width = frame->width;
-      s.height = frame->height;
+      s.width = frame_w;
+      s.height = frame_h;
     }
     if (min_gap_ms > 0) {
       if (double(pts) + 0.5 < s.next_fps_pts_ms) {
@@ -464,7 +537,8 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
     meta.pts_ms = pts;
     meta.decoded_at_ns = decoded_at;
     meta.wall_ms = WallNowMs();
-    meta.letterbox = s.letterboxer.Run(*frame, model_.input, a.input + a.index * input_elems_per_image_);
+    float* dst = a.input + a.index * input_elems_per_image_;
+    meta.letterbox = gpu ? gpu->LetterboxInto(model_.input, dst) : s.letterboxer.Run(*frame, model_.input, dst);
     s.submitted.fetch_add(1, std::memory_order_relaxed);
     Commit(a, std::move(meta));
   }
@@ -835,6 +909,7 @@ PipelineStatsSnapshot Pipeline::Stats() const {
       std::lock_guard<std::mutex> lock(s.mu);
       st.state = s.state;
       st.codec = s.codec;
+      st.decoder = s.decoder;
       st.last_error = s.last_error;
       st.last_error_reason = s.last_error_reason;
       st.last_error_code = s.last_error_code;

@@ -31,6 +31,7 @@
 #include "core/common/geometry.h"
 #include "core/decode/video_source.h"
 #include "core/infer/backend.h"
+#include "core/pipeline/gpu_source.h"
 #include "core/postprocess/output_parser.h"
 #include "core/preprocess/letterbox.h"
 #include "core/track/factory.h"
@@ -78,6 +79,9 @@ struct StreamConfig {
   track::TrackerConfig tracker;     // kind (ByteTrack, SORT, IoU) and its parameters
   double track_buffer_seconds = 0;  // >0: lost-track buffer in seconds, converted with the stream's real fps
   ReconnectPolicy reconnect;        // live streams only
+  // Decoder (gpu_source.h): kAuto = NVDEC when it can take the stream, else CPU with one 'warning' event
+  // (reason "nvdec"); kCpu = libavcodec; kGpu = NVDEC or the stream fails (reason "nvdec", not retried).
+  DecodeMode decode = DecodeMode::kAuto;
 };
 
 // One delivered frame. Lives in the pipeline's result pool; JS reads it during DrainEvents' callback.
@@ -123,6 +127,7 @@ class EventSink {
 struct StreamStatsSnapshot {
   int32_t handle = -1;
   std::string id, url, state, codec, last_error, last_error_reason;
+  std::string decoder = "cpu";  // "cpu" | "nvdec": the decoder of the current (or last) connection
   ErrorCode last_error_code = ErrorCode::kInternal;  // meaningful when last_error is not empty
   bool live = false;
   int32_t width = 0, height = 0;  // of the newest decoded frame (follows resolution changes)
@@ -200,7 +205,10 @@ class Pipeline {
 
   void SourceLoop(std::shared_ptr<StreamState> stream);
   // Decodes frames of an open source until EOF (returns) or a failure (throws); frame_index/pts continue.
-  void RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src);
+  // With `gpu`, frames come from NVDEC and are letterboxed on the GPU (gpu_source.h); else libavcodec + CPU.
+  void RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src, GpuFrameSource* gpu);
+  // 'auto' decode that is not on NVDEC for this stream: one kWarning event (then never tried again).
+  void WarnCpuFallback(StreamState& s, ErrorCode code, const std::string& why);
   void CreateTracker(StreamState& s, double source_fps);  // tracker creation (one place; see SourceLoop)
   // Interruptible waits of a source thread; false when the stream is being stopped.
   bool SleepFor(StreamState& s, int64_t ms);
