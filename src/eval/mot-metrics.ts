@@ -416,6 +416,17 @@ export function iouDistanceMatrix(objs: readonly XywhBox[], hyps: readonly XywhB
 }
 
 /** Options for {@link evaluateMot}. */
+/** Rows grouped by frame number (file order kept within a frame). */
+function byFrame(rows: readonly MotRow[]): Map<number, MotRow[]> {
+  const m = new Map<number, MotRow[]>();
+  for (const r of rows) {
+    let list = m.get(r.frame);
+    if (list === undefined) m.set(r.frame, (list = []));
+    list.push(r);
+  }
+  return m;
+}
+
 export interface EvaluateMotOptions {
   /** Minimum IoU for a ground-truth box and a hypothesis box to be matchable. Default 0.5. Valid: (0, 1]. */
   iouThreshold?: number;
@@ -445,15 +456,6 @@ export function evaluateMot(
   }
   const minConf = options.minGtConfidence;
   const gtKept = minConf === undefined ? gt : gt.filter((r) => r.conf >= minConf);
-  const byFrame = (rows: readonly MotRow[]): Map<number, MotRow[]> => {
-    const m = new Map<number, MotRow[]>();
-    for (const r of rows) {
-      let list = m.get(r.frame);
-      if (list === undefined) m.set(r.frame, (list = []));
-      list.push(r);
-    }
-    return m;
-  };
   const gtFrames = byFrame(gtKept);
   const hypFrames = byFrame(hyp);
   const frames = [...new Set([...gtFrames.keys(), ...hypFrames.keys()])].sort((a, b) => a - b);
@@ -506,17 +508,8 @@ export function evaluateHota(gt: readonly MotRow[], hyp: readonly MotRow[]): Hot
   const hIndex = new Map(hypIds.map((id, k) => [id, k] as const));
   const ng = gtIds.length;
   const nt = hypIds.length;
-  const group = (rows: readonly MotRow[]): Map<number, MotRow[]> => {
-    const m = new Map<number, MotRow[]>();
-    for (const r of rows) {
-      let list = m.get(r.frame);
-      if (list === undefined) m.set(r.frame, (list = []));
-      list.push(r);
-    }
-    return m;
-  };
-  const gtByFrame = group(gt);
-  const hypByFrame = group(hyp);
+  const gtByFrame = byFrame(gt);
+  const hypByFrame = byFrame(hyp);
   const frames = [...new Set([...gtByFrame.keys(), ...hypByFrame.keys()])].sort((a, b) => a - b);
   const sims = new Map<number, number[][]>();
   for (const f of frames) {
