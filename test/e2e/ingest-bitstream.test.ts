@@ -207,7 +207,7 @@ describeWithAssets('Ingest: damaged bitstreams, resolution changes, slow pipelin
       while (recs.some((x) => x.rec.length === 0) && performance.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 100));
       expect(
         recs.map((x) => x.rec.length),
-        `first results after ${(performance.now() - t0).toFixed(0)} ms; states ${recs.map((x) => x.s.state).join(', ')}`,
+        `first results after ${(performance.now() - t0).toFixed(0)} ms; states ${recs.map((x) => `${x.s.state} (${x.s.stats().lastError ?? ''})`).join(', ')}; server: ${server.stderr().slice(-400)}`,
       ).not.toContain(0);
       for (const x of recs) x.rec.length = 0;
       await new Promise((r) => setTimeout(r, 9000));
