@@ -187,7 +187,10 @@ describeWithAssets('Ingest: damaged bitstreams, resolution changes, slow pipelin
   }, 60_000);
 
   itRtsp('a camera faster than the pipeline: delivered frames do not age over time and skipped frames are counted', async () => {
-    const server = await startRtspServer({ mounts: { '/cam': 'live:320x240@25' } });
+    // One live mount per camera: gst-rtsp-server 1.22 can abort (gst_rtsp_media_get_rates: assertion failed) when
+    // two clients set up the same shared live media at the same moment (seen here 1 run in 4); real cameras are
+    // separate devices anyway.
+    const server = await startRtspServer({ mounts: { '/c0': 'live:320x240@25', '/c1': 'live:320x240@25' } });
     try {
       // yolov8n int8 at 640 on one thread: a few frames per second for two 25 fps cameras.
       await using p = await Pipeline.create({
@@ -196,7 +199,7 @@ describeWithAssets('Ingest: damaged bitstreams, resolution changes, slow pipelin
         batching: { maxBatchSize: 1 },
       });
       const recs = ['c0', 'c1'].map((id) => {
-        const s = p.addStream({ id, url: server.url('/cam') });
+        const s = p.addStream({ id, url: server.url(`/${id}`) });
         const rec: { r: FrameResult; wall: number }[] = [];
         s.on('result', (r: FrameResult) => rec.push({ r, wall: performance.now() }));
         return { s, rec };

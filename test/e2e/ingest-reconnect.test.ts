@@ -75,20 +75,22 @@ describeWithAssets('Ingest: reconnects and failures', [FAST_MODEL], () => {
     it('8 streams (TCP+UDP, H.264+HEVC): the killed server\'s 6 resume within 5 s of its restart, the other 2 are not interrupted, order kept', async () => {
       if (unavailable !== undefined) throw new Error(unavailable); // only reached with CI=true
       const port = await freePort();
-      const mounts = { '/cam': CAM, '/hevc': `${CAM},h265` };
+      // One mount per camera: gst-rtsp-server 1.22 can abort (gst_rtsp_media_get_rates: assertion failed) when
+      // several clients set up the same shared live media at the same moment — which reconnecting streams do.
+      const mounts = { '/tcp0': CAM, '/tcp1': CAM, '/tcp2': CAM, '/udp0': CAM, '/udp1': CAM, '/hevc': `${CAM},h265` };
       let flaky: RtspServer = await startRtspServer({ port, mounts });
-      const steady = await startRtspServer({ mounts: { '/cam': CAM } });
+      const steady = await startRtspServer({ mounts: { '/steady-tcp': CAM, '/steady-udp': CAM } });
       try {
         await using p = await Pipeline.create({ model: assetPath(FAST_MODEL), inference: { workers: 1 } });
         const specs = [
-          { id: 'tcp0', url: flaky.url('/cam'), rtspTransport: 'tcp' as const },
-          { id: 'tcp1', url: flaky.url('/cam'), rtspTransport: 'tcp' as const },
-          { id: 'tcp2', url: flaky.url('/cam'), rtspTransport: 'tcp' as const },
-          { id: 'udp0', url: flaky.url('/cam'), rtspTransport: 'udp' as const },
-          { id: 'udp1', url: flaky.url('/cam'), rtspTransport: 'udp' as const },
+          { id: 'tcp0', url: flaky.url('/tcp0'), rtspTransport: 'tcp' as const },
+          { id: 'tcp1', url: flaky.url('/tcp1'), rtspTransport: 'tcp' as const },
+          { id: 'tcp2', url: flaky.url('/tcp2'), rtspTransport: 'tcp' as const },
+          { id: 'udp0', url: flaky.url('/udp0'), rtspTransport: 'udp' as const },
+          { id: 'udp1', url: flaky.url('/udp1'), rtspTransport: 'udp' as const },
           { id: 'hevc', url: flaky.url('/hevc'), rtspTransport: 'tcp' as const },
-          { id: 'steady-tcp', url: steady.url('/cam'), rtspTransport: 'tcp' as const },
-          { id: 'steady-udp', url: steady.url('/cam'), rtspTransport: 'udp' as const },
+          { id: 'steady-tcp', url: steady.url('/steady-tcp'), rtspTransport: 'tcp' as const },
+          { id: 'steady-udp', url: steady.url('/steady-udp'), rtspTransport: 'udp' as const },
         ];
         const recs = new Map<string, Rec>();
         for (const s of specs) recs.set(s.id, record(p.addStream({ ...s, reconnect: RECONNECT })));
