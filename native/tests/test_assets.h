@@ -5,7 +5,9 @@
 // house rule for a missing asset: the test fails (ct_test::Failure) when env CI=true, and skips with the reason
 // (CT_SKIP) otherwise. Ownership: everything is returned by value. Thread-safety: reentrant (reads env and files).
 #include <cstdlib>
+#include <cstdint>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -64,6 +66,23 @@ inline std::map<int, std::vector<camtrack::Detection>> ReadMotDetections(const s
     frames[int(fr)].push_back(d);
   }
   return frames;
+}
+
+// Inputs of the GPU tests that are made with FFmpeg on a development machine and carried to the GPU machine (which
+// has no FFmpeg): $CAMTRACK_GPU_TEST_DATA, default .cache/gpu-test-data (git-ignored). The commands that make them
+// are in docs/gpu-verification.md. Missing file: skip with the reason, or fail when CI=true.
+inline std::vector<uint8_t> ReadGpuTestData(const std::string& name) {
+  const char* env = std::getenv("CAMTRACK_GPU_TEST_DATA");
+  const std::string path = std::string(env && *env ? env : ".cache/gpu-test-data") + "/" + name;
+  std::ifstream f(path, std::ios::binary);
+  if (!f.good()) {
+    const std::string why = "GPU test input " + path +
+                            " not found (make it with the commands in docs/gpu-verification.md; set CAMTRACK_GPU_TEST_DATA)";
+    const char* ci = std::getenv("CI");
+    if (ci && std::string(ci) == "true") throw Failure{why + " and CI=true"};
+    CT_SKIP(why);
+  }
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
 }  // namespace ct_test

@@ -1,7 +1,7 @@
 // GPU tests of NvdecDecoder (NVDEC → device NV12 pool surfaces) against CPU decode by FFmpeg of the same clips.
 //
 // Inputs (made on a machine with FFmpeg, carried to the GPU machine; see docs/gpu-verification.md for the exact
-// commands) in the directory $CAMTRACK_NVDEC_DATA (default .cache/h13):
+// commands) in the directory $CAMTRACK_GPU_TEST_DATA (default .cache/gpu-test-data):
 //   walking.h264 + .pts           walking.mp4 as Annex-B (1280x720 H.264 High, B-frames), packet pts in decode order
 //   walking_ref.nv12              FFmpeg CPU decode, display frames 0, 50, 100, 200, 340, NV12
 //   walking.hevc + .pts           60 frames re-encoded with libx265 (Main, B-frames), Annex-B
@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "../test_assets.h"
 #include "../test_main.h"
 #include "common/error.h"
 #include "cuda/buffers.h"
@@ -51,22 +52,7 @@ constexpr int kHevcFrames = 60;
 constexpr int kResPart1 = 120, kResPart2 = 100;  // FFmpeg decodes 220 frames from reschange.h264
 constexpr double kMinPsnr = 40.0;
 
-std::string DataDir() {
-  const char* env = std::getenv("CAMTRACK_NVDEC_DATA");
-  return env && *env ? env : ".cache/h13";
-}
-
-std::vector<uint8_t> ReadFileOrSkip(const std::string& name) {
-  const std::string path = DataDir() + "/" + name;
-  std::ifstream f(path, std::ios::binary);
-  if (!f.good()) {
-    const std::string why = "NVDEC test input " + path + " not found (make it with the commands in docs/gpu-verification.md; set CAMTRACK_NVDEC_DATA)";
-    const char* ci = std::getenv("CI");
-    if (ci && std::string(ci) == "true") throw ct_test::Failure{why + " and CI=true"};
-    CT_SKIP(why);
-  }
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
+std::vector<uint8_t> ReadFileOrSkip(const std::string& name) { return ct_test::ReadGpuTestData(name); }
 
 std::vector<int64_t> ReadPts(const std::string& name) {
   const std::vector<uint8_t> raw = ReadFileOrSkip(name);

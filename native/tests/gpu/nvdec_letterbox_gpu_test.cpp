@@ -8,7 +8,7 @@
 // The pipeline's own GPU branch (VideoSource packet mode + GpuFrameSource) cannot run on the GPU machine (no
 // FFmpeg libraries, no Node there); this test composes the same calls in the same order.
 //
-// Inputs in $CAMTRACK_H15_DATA (default .cache/h15), made with FFmpeg (commands in docs/gpu-verification.md):
+// Inputs in $CAMTRACK_GPU_TEST_DATA (default .cache/gpu-test-data), made with FFmpeg (commands in docs/gpu-verification.md):
 //   walking.h264 + walking.h264.pts   walking.mp4 as Annex-B, packet pts in decode order
 //   walking_ref.nv12                  FFmpeg CPU decode, display frames 0, 50, 100, 200, 340 (1280x720 NV12)
 #include <cuda_runtime_api.h>
@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "../test_assets.h"
 #include "../test_main.h"
 #include "cuda/buffers.h"
 #include "cuda/check.h"
@@ -43,22 +44,7 @@ constexpr int kW = 1280, kH = 720;
 constexpr int kRefFrames[] = {0, 50, 100, 200, 340};
 constexpr double kMaxDiff = 0.05;  // 0..255 units
 
-std::string H15Dir() {
-  const char* env = std::getenv("CAMTRACK_H15_DATA");
-  return env && *env ? env : ".cache/h15";
-}
-
-std::vector<uint8_t> ReadOrSkip(const std::string& name) {
-  const std::string path = H15Dir() + "/" + name;
-  std::ifstream f(path, std::ios::binary);
-  if (!f.good()) {
-    const std::string why = "input " + path + " not found (commands in docs/gpu-verification.md; CAMTRACK_H15_DATA)";
-    const char* ci = std::getenv("CI");
-    if (ci && std::string(ci) == "true") throw ct_test::Failure{why + " and CI=true"};
-    CT_SKIP(why);
-  }
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
+std::vector<uint8_t> ReadOrSkip(const std::string& name) { return ct_test::ReadGpuTestData(name); }
 
 }  // namespace
 
