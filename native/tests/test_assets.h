@@ -85,4 +85,19 @@ inline std::vector<uint8_t> ReadGpuTestData(const std::string& name) {
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
+// One integer per line (the `.pts` files next to the Annex-B inputs), via ReadGpuTestData.
+inline std::vector<int64_t> ReadGpuTestPts(const std::string& name) {
+  const std::vector<uint8_t> raw = ReadGpuTestData(name);
+  const std::string s(raw.begin(), raw.end());
+  std::vector<int64_t> pts;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find('\n', i);
+    if (j == std::string::npos) j = s.size();
+    if (j > i) pts.push_back(std::stoll(s.substr(i, j - i)));
+    i = j + 1;
+  }
+  return pts;
+}
+
 }  // namespace ct_test

@@ -48,8 +48,6 @@ class ByteTracker : public Tracker {
   // Lifecycle (see Tracker): kNew when a track is first output (activated), kLost when an output track moves to the
   // lost list, kRefound when a lost track is re-activated, kRemoved when an output track's slot is dropped (timed
   // out of the lost list, or removed as a duplicate).
-  void TakeEvents(std::vector<TrackEvent>& out) override { events_.TakeInto(out); }
-  uint64_t DroppedEvents() const override { return events_.dropped(); }
 
   const ByteTrackParams& params() const { return params_; }
   int frame_id() const { return frame_id_; }
@@ -106,7 +104,6 @@ class ByteTracker : public Tracker {
   std::vector<int> u_track_, u_detection_;
   std::vector<char> dup_a_, dup_b_;
   const std::vector<int> no_tracks_;  // always empty
-  TrackEventLog events_;
 };
 
 }  // namespace track

@@ -38,8 +38,6 @@ class IouTracker : public Tracker {
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
   void Reset() override;
-  void TakeEvents(std::vector<TrackEvent>& out) override { events_.TakeInto(out); }
-  uint64_t DroppedEvents() const override { return events_.dropped(); }
 
   const IouParams& params() const { return params_; }
 
@@ -65,7 +63,6 @@ class IouTracker : public Tracker {
   int64_t frame_ = 0;
   int64_t next_id_ = 1;
   std::vector<Track> tracks_;
-  TrackEventLog events_;
 
   // Per-update scratch (cleared, capacity kept).
   std::vector<Detection> dets_;

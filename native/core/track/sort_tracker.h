@@ -43,8 +43,6 @@ class SortTracker : public Tracker {
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
   void Reset() override;
-  void TakeEvents(std::vector<TrackEvent>& out) override { events_.TakeInto(out); }
-  uint64_t DroppedEvents() const override { return events_.dropped(); }
 
   const SortParams& params() const { return params_; }
   int64_t frame_count() const { return frame_count_; }
@@ -74,7 +72,6 @@ class SortTracker : public Tracker {
   int64_t frame_count_ = 0;
   int64_t next_id_ = 1;
   std::vector<Track> tracks_;
-  TrackEventLog events_;
 
   // Per-update scratch (cleared, capacity kept).
   std::vector<Detection> dets_;

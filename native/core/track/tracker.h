@@ -93,13 +93,16 @@ class Tracker {
   // events are discarded too (no kRemoved events are produced for the forgotten tracks).
   virtual void Reset() = 0;
 
-  // Lifecycle output (optional for implementations; the base version produces none). APPENDS the events of all
+  // Lifecycle output, recorded by implementations into events_. APPENDS the events of all
   // Update() calls since the previous TakeEvents() to `out`, in order (frame by frame; within a frame: kNew/kRefound
   // in output order, then kLost, then kRemoved), and forgets them. `out` is not cleared, so one vector can collect
   // several trackers' events; reuse it (clear() between uses) to avoid allocation. At most
   // TrackEventLog::kMaxPending events are kept between calls; DroppedEvents() counts the ones beyond.
-  virtual void TakeEvents(std::vector<TrackEvent>& out);
-  virtual uint64_t DroppedEvents() const;
+  void TakeEvents(std::vector<TrackEvent>& out) { events_.TakeInto(out); }
+  uint64_t DroppedEvents() const { return events_.dropped(); }
+
+ protected:
+  TrackEventLog events_;  // written by Update()/Reset() of the implementation
 };
 
 }  // namespace track

@@ -54,19 +54,7 @@ constexpr double kMinPsnr = 40.0;
 
 std::vector<uint8_t> ReadFileOrSkip(const std::string& name) { return ct_test::ReadGpuTestData(name); }
 
-std::vector<int64_t> ReadPts(const std::string& name) {
-  const std::vector<uint8_t> raw = ReadFileOrSkip(name);
-  std::vector<int64_t> pts;
-  std::string s(raw.begin(), raw.end());
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find('\n', i);
-    if (j == std::string::npos) j = s.size();
-    if (j > i) pts.push_back(std::stoll(s.substr(i, j - i)));
-    i = j + 1;
-  }
-  return pts;
-}
+std::vector<int64_t> ReadPts(const std::string& name) { return ct_test::ReadGpuTestPts(name); }
 
 std::vector<std::pair<const uint8_t*, size_t>> AccessUnits(const std::vector<uint8_t>& bs, bool hevc) {
   std::vector<std::pair<const uint8_t*, size_t>> out;

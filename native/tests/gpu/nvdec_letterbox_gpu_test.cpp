@@ -51,19 +51,8 @@ std::vector<uint8_t> ReadOrSkip(const std::string& name) { return ct_test::ReadG
 CT_TEST(nvdec_letterbox_chain_matches_reference_on_cpu_decoded_frames) {
   if (!NvdecDecoder::Probe(0).available) CT_SKIP("NVDEC not available: " + NvdecDecoder::Probe(0).reason);
   const std::vector<uint8_t> bs = ReadOrSkip("walking.h264");
-  const std::vector<uint8_t> ptsraw = ReadOrSkip("walking.h264.pts");
+  const std::vector<int64_t> pts = ct_test::ReadGpuTestPts("walking.h264.pts");
   const std::vector<uint8_t> ref = ReadOrSkip("walking_ref.nv12");
-  std::vector<int64_t> pts;
-  {
-    std::string s(ptsraw.begin(), ptsraw.end());
-    size_t i = 0;
-    while (i < s.size()) {
-      size_t j = s.find('\n', i);
-      if (j == std::string::npos) j = s.size();
-      if (j > i) pts.push_back(std::stoll(s.substr(i, j - i)));
-      i = j + 1;
-    }
-  }
   std::vector<int64_t> sorted = pts;
   std::sort(sorted.begin(), sorted.end());
   const size_t nv12 = size_t(kW) * kH * 3 / 2;
