@@ -63,6 +63,7 @@ export interface NativeStreamStats {
   droppedBusy: number;
   droppedFpsLimit: number;
   droppedInference: number;
+  droppedDecoderPool: number;
   lastFrameAgeMs: number;
   lastError?: string;
 }

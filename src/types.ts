@@ -84,7 +84,12 @@ export interface StreamStats {
   framesCorrupt: number;
   framesSubmitted: number;
   framesDelivered: number;
-  dropped: { busy: number; fpsLimit: number; inference: number; consumer: number };
+  /**
+   * Frames that were decoded but never delivered, by cause: `busy` (live: no batch slot free, the newest frame is
+   * kept), `fpsLimit`, `inference` (the batch failed), `decoderPool` (live NVDEC: its bounded surface pool was full;
+   * always 0 on the CPU decoder and for files), `consumer` (the result queue of a slow reader was full).
+   */
+  dropped: { busy: number; fpsLimit: number; inference: number; decoderPool: number; consumer: number };
   /** Decode → delivery latency of the newest delivered frame, ms (-1 before the first). */
   lastFrameAgeMs: number;
   /** While live: ms since the newest frame was decoded (grows while a camera is silent); -1 otherwise. */

@@ -349,6 +349,7 @@ Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
       j.Set("droppedBusy", double(st.dropped_busy));
       j.Set("droppedFpsLimit", double(st.dropped_fps_limit));
       j.Set("droppedInference", double(st.dropped_inference));
+      j.Set("droppedDecoderPool", double(st.dropped_decoder_pool));
       j.Set("lastFrameAgeMs", double(st.last_frame_age_ms));
       j.Set("frameAgeMs", double(st.frame_age_ms));
       j.Set("inputFps", st.input_fps);

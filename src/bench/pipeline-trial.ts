@@ -114,13 +114,10 @@ export async function runPipelineTrial(spec: TrialSpec): Promise<TrialRun> {
     const inferMs = inferMsTotal(s1!) - inferMsTotal(s0!);
     const images = s1!.images - s0!.images;
     const batches = s1!.batches - s0!.batches;
-    const drops = { busy: 0, fpsLimit: 0, inference: 0, consumer: 0 };
+    const drops = { busy: 0, fpsLimit: 0, inference: 0, decoderPool: 0, consumer: 0 };
     for (const s of streams) {
       const d = s.stats().dropped;
-      drops.busy += d.busy;
-      drops.fpsLimit += d.fpsLimit;
-      drops.inference += d.inference;
-      drops.consumer += d.consumer;
+      for (const k of Object.keys(drops) as (keyof typeof drops)[]) drops[k] += d[k];
     }
     return {
       trial: spec.trial,

@@ -4,8 +4,8 @@
  * ordinary CPU path; capabilities() says why — a warning is for a stream NVDEC could not take on a machine that
  * has it, which only a GPU machine can show), 'gpu' fails its stream
  * (and only its stream) without a reconnect loop, 'cpu' never warns. On a machine where NVDEC is available these
- * fallback expectations do not hold: the suite then skips with the reason (the GPU branch is checked by the
- * native GPU tests, docs/gpu-verification.md).
+ * fallback expectations do not hold: the suite then skips with the reason (the GPU branch, and the fallback of a
+ * stream NVDEC cannot take, are test/gpu/pipeline-nvdec.gpu.test.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -233,8 +233,8 @@ describeWithAssets('Pipeline API', [FAST_MODEL, MMTRACKING, WALKING, BUS], () =>
       expect(st.nominalFps).toBeCloseTo(3, 5);
       expect(st.framesDecoded).toBe(MMTRACKING_FRAMES);
       expect(st.framesDelivered).toBe(MMTRACKING_FRAMES);
-      const dropped = st.dropped.busy + st.dropped.fpsLimit + st.dropped.inference;
-      expect(st.framesDecoded).toBe(st.framesSubmitted + st.dropped.busy + st.dropped.fpsLimit);
+      const dropped = st.dropped.busy + st.dropped.fpsLimit + st.dropped.inference + st.dropped.decoderPool;
+      expect(st.framesDecoded).toBe(st.framesSubmitted + st.dropped.busy + st.dropped.fpsLimit + st.dropped.decoderPool);
       expect(st.framesSubmitted).toBe(st.framesDelivered + st.dropped.inference);
       expect(dropped).toBe(0); // a file is not live: nothing may be dropped
       expect(st.dropped.consumer).toBe(0);

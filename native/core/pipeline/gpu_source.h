@@ -20,6 +20,10 @@
 #include "core/decode/video_source.h"
 #include "core/preprocess/letterbox.h"
 
+namespace camtrack::decode {
+struct NvdecStats;
+}  // namespace camtrack::decode
+
 namespace camtrack::pipeline {
 
 // Per-stream decode choice (StreamConfig::decode). kAuto: NVDEC when it can take the stream, else the CPU with
@@ -62,6 +66,19 @@ class GpuFrameSource {
   bool Next();
   int width() const noexcept;   // of the current frame
   int height() const noexcept;
+  // Live streams (PoolFullPolicy::kDropOldest): frames the decoder dropped because its surface pool was full, i.e.
+  // decoded but never handed out by Next(). Cumulative for this connection; the pipeline counts them as
+  // dropped.decoderPool. Always 0 for files (kBlock). Source thread only.
+  uint64_t dropped_pool_full() const noexcept;
+  // The decoder's counters for this connection and the name of its GPU: diagnostics, and the decode-only
+  // benchmark (bench/native/decode_bench.cpp, --decoder gpu), which runs this class without LetterboxInto.
+  // Source thread only.
+  const decode::NvdecStats& decoder_stats() const noexcept;
+  std::string device_name() const;
+  // Blocks the calling thread until the current frame's pixels are in its surface (the frame's ready event).
+  // For a consumer without a CUDA stream of its own (the benchmark counts completed decodes); LetterboxInto
+  // waits on the GPU instead. Throws Error(kCuda / kInvalidState).
+  void SynchronizeFrame() const;
   // Letterboxes the current frame into `host_dst` (3 · spec.height · spec.width floats: one image of a host
   // batch slot) through the device staging tensor (reallocated only when the model geometry changes), waits for
   // the copy (stream sync: the slot is committed right after), and releases the frame's surface to the decoder.

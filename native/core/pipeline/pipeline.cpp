@@ -52,6 +52,7 @@ struct Pipeline::StreamState {
 
   // Counters (written by one thread each, read by Stats()).
   std::atomic<uint64_t> submitted{0}, delivered{0}, dropped_busy{0}, dropped_fps{0}, dropped_inference{0};
+  std::atomic<uint64_t> dropped_decoder_pool{0};  // live NVDEC: decoded, dropped because the surface pool was full
   std::atomic<uint64_t> reconnect_attempts{0}, reconnects{0};
   std::atomic<int64_t> last_age_ms{-1};
   std::atomic<int64_t> last_frame_ns{0};  // steady clock of the newest decoded frame
@@ -492,7 +493,18 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
   AVFrame* frame = nullptr;
   s.fps_window_start_ns = 0;  // a new connection starts a new fps window (the outage is not averaged in)
   s.fps_window_frames = 0;
+  // NVDEC's own drops (live streams, pool full) happen inside Next(): those frames were decoded, so they count
+  // as decoded + dropped.decoderPool (Stats) and leave a gap in frame_index like any other skipped frame.
+  uint64_t pool_drops_seen = 0;
+  const auto count_pool_drops = [&] {
+    const uint64_t d = gpu ? gpu->dropped_pool_full() : 0;
+    if (d == pool_drops_seen) return;
+    s.dropped_decoder_pool.fetch_add(d - pool_drops_seen, std::memory_order_relaxed);
+    s.frame_index += int64_t(d - pool_drops_seen);
+    pool_drops_seen = d;
+  };
   while (!s.stop.load(std::memory_order_relaxed) && (gpu ? gpu->Next() : src.NextFrame(&frame))) {
+    if (gpu) count_pool_drops();
     ++s.frame_index;
     const int64_t now = SteadyNowNs();
     s.got_frame = true;
@@ -542,6 +554,7 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
     s.submitted.fetch_add(1, std::memory_order_relaxed);
     Commit(a, std::move(meta));
   }
+  count_pool_drops();  // those of the last Next() (end of input, stop, or an error thrown out of it is not counted)
 }
 
 bool Pipeline::SleepFor(StreamState& s, int64_t ms) {
@@ -938,6 +951,8 @@ PipelineStatsSnapshot Pipeline::Stats() const {
     st.dropped_busy = s.dropped_busy.load();
     st.dropped_fps_limit = s.dropped_fps.load();
     st.dropped_inference = s.dropped_inference.load();
+    st.dropped_decoder_pool = s.dropped_decoder_pool.load();
+    st.decoded += st.dropped_decoder_pool;  // decoded by NVDEC, dropped before the source thread saw them
     st.last_frame_age_ms = s.last_age_ms.load();
     out.streams.push_back(std::move(st));
   }

@@ -135,6 +135,7 @@ struct StreamStatsSnapshot {
   // Summed over all connections of the stream.
   uint64_t packets = 0, decoded = 0, corrupt = 0, submitted = 0, delivered = 0;
   uint64_t dropped_busy = 0, dropped_fps_limit = 0, dropped_inference = 0;
+  uint64_t dropped_decoder_pool = 0;  // live NVDEC only: frames its surface pool dropped before delivery
   uint64_t reconnect_attempts = 0;  // connection attempts after a loss
   uint64_t reconnects = 0;          // of those, the ones that brought the stream back to live
   double input_fps = 0;             // decoded frames per second over the last ~1 s window (0 when none)
