@@ -130,6 +130,16 @@ export interface IngestOptions {
   reconnectBurst?: number;
 }
 
+/** Pipeline-wide GPU options (used where CUDA and an NVIDIA driver are present; ignored elsewhere). */
+export interface GpuOptions {
+  /**
+   * CUDA device ordinal (as CUDA numbers the visible devices: `CUDA_VISIBLE_DEVICES` applies) on which NVDEC
+   * decodes and the letterbox kernel runs for every stream of the pipeline. Default 0, 0..255; a device that does
+   * not exist on a machine with CUDA is a ConfigError at Pipeline.create(). Run one pipeline per GPU to use several.
+   */
+  device?: number;
+}
+
 /** Options of one stream (camera, file or URL). */
 export interface StreamOptions {
   /** Unique id of the stream within the pipeline. */
@@ -183,6 +193,8 @@ export interface PipelineConfig {
   resultCapacity?: number;
   /** Pipeline-wide ingest options (reconnect pacing). */
   ingest?: IngestOptions;
+  /** Pipeline-wide GPU options (the CUDA device). */
+  gpu?: GpuOptions;
 }
 
 export interface NormalisedTracker {
@@ -219,6 +231,7 @@ export interface NormalisedConfig {
   streams: StreamOptions[];
   resultCapacity: number;
   ingest: Required<IngestOptions>;
+  gpu: Required<GpuOptions>;
 }
 
 // ---- field checkers -------------------------------------------------------------------------------------------
@@ -380,7 +393,7 @@ export function normaliseStream(v: unknown, path: string, trackerBase: Normalise
   };
 }
 
-const TOP_KEYS = ['model', 'inference', 'batching', 'detection', 'tracker', 'streams', 'resultCapacity', 'ingest'] as const;
+const TOP_KEYS = ['model', 'inference', 'batching', 'detection', 'tracker', 'streams', 'resultCapacity', 'ingest', 'gpu'] as const;
 
 /** Validates and fills defaults. Throws ConfigError with the path of the first bad field. */
 export function normaliseConfig(input: unknown): NormalisedConfig {
@@ -483,6 +496,11 @@ export function normaliseConfig(input: unknown): NormalisedConfig {
     reconnectRatePerSecond: num(ig.reconnectRatePerSecond, 'ingest.reconnectRatePerSecond', 5, 0, 1000),
     reconnectBurst: num(ig.reconnectBurst, 'ingest.reconnectBurst', 5, 1, 1000),
   };
+  // gpu
+  const g = input.gpu ?? {};
+  if (!isObject(g)) fail('gpu', 'object', g);
+  checkKeys(g, 'gpu', ['device']);
+  const gpu = { device: num(g.device, 'gpu.device', 0, 0, 255, true) };
   return {
     model,
     inference,
@@ -492,5 +510,6 @@ export function normaliseConfig(input: unknown): NormalisedConfig {
     streams,
     resultCapacity: num(input.resultCapacity, 'resultCapacity', 256, 8, 65536, true),
     ingest,
+    gpu,
   };
 }

@@ -19,6 +19,7 @@ export type {
   OutputLayout,
   ReconnectOptions,
   IngestOptions,
+  GpuOptions,
 } from './config.js';
 export type { FrameResult, Detection, Track, StreamStats, PipelineStats, StreamState, StateChange } from './types.js';
 export { readModelInfo, COCO_CLASSES, type ModelInfo } from './models/model-info.js';

@@ -193,7 +193,12 @@ export interface NativeCapabilities {
 }
 export interface NativeModule {
   NativePipeline: new (
-    config: { model: NativeModelConfig; batching: { maxWaitMs: number; resultCapacity: number } },
+    config: {
+      model: NativeModelConfig;
+      batching: { maxWaitMs: number; resultCapacity: number };
+      ingest?: { reconnectRatePerSecond: number; reconnectBurst: number };
+      gpu?: { device: number };
+    },
     onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void,
   ) => NativePipeline;
   NativeTracker: new (config: NativeTrackerConfig) => NativeTrackerInstance;

@@ -75,7 +75,16 @@ export class Pipeline extends EventEmitter {
     const cfg = normaliseConfig(config);
     const model = await resolveModel(cfg.model);
     const native = loadNative();
-    const backendName = selectBackend(cfg.inference.backend, native.capabilities());
+    const caps = native.capabilities();
+    const backendName = selectBackend(cfg.inference.backend, caps);
+    // A GPU that is not there is a mistake in the config, not a reason to decode on the CPU silently. Without CUDA
+    // (no driver, CPU-only build) there is nothing to check: every stream decodes on the CPU anyway.
+    if (caps.cuda.available && cfg.gpu.device >= caps.cuda.devices.length) {
+      throw new ConfigError(
+        'gpu.device',
+        `Expected integer between 0 and ${caps.cuda.devices.length - 1} (the CUDA devices visible here) but received ${cfg.gpu.device}`,
+      );
+    }
     // A fixed batch dimension decides the batch size; a dynamic one takes maxBatchSize.
     const batchSize = model.fixedBatch ?? cfg.batching.maxBatchSize;
     const nativeModel = toNativeModelConfig(model, cfg, batchSize);
@@ -86,6 +95,7 @@ export class Pipeline extends EventEmitter {
         model: nativeModel,
         batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity },
         ingest: cfg.ingest,
+        gpu: cfg.gpu,
       } as ConstructorParameters<typeof native.NativePipeline>[0],
       deliver,
     );

@@ -228,6 +228,7 @@ PipelineWrap::PipelineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pi
     pipeline::IngestConfig ingest;
     ingest.reconnect_rate_per_second = GetNumber(ig, "reconnectRatePerSecond", ingest.reconnect_rate_per_second);
     ingest.reconnect_burst = GetNumber(ig, "reconnectBurst", ingest.reconnect_burst);
+    ingest.decode_device = int(GetNumber(GetObject(cfg, "gpu"), "device", 0));
     tsfn_ = DeliverTsfn::New(env, info[1].As<Napi::Function>(), "camtrack-delivery", 0, 1, this);
     tsfn_live_ = true;
     pipeline_ = std::make_shared<pipeline::Pipeline>(std::move(model), batching, this, ingest);

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 
 import {
+  ConfigError,
   Pipeline,
   capabilities,
   type CamtrackError,
@@ -54,8 +55,8 @@ interface Run {
 }
 
 /** Runs one stream per entry through one pipeline to its end; results by stream id. */
-async function runStreams(streams: StreamOptions[], model = assetPath(MODEL)): Promise<Map<string, Run>> {
-  const p = await Pipeline.create({ model, detection: { scoreThreshold: 0.25 } });
+async function runStreams(streams: StreamOptions[], model = assetPath(MODEL), device = 0): Promise<Map<string, Run>> {
+  const p = await Pipeline.create({ model, detection: { scoreThreshold: 0.25 }, gpu: { device } });
   try {
     const runs = new Map<string, Run>();
     for (const opts of streams) {
@@ -212,6 +213,22 @@ describeWithAssets('pipeline NVDEC branch (GPU)', [MODEL, WALKING, MPEG4], () =>
       expect(auto.warnings).toHaveLength(0);
       expect(auto.results.length).toBe(auto.stream.stats().framesDelivered);
       expect(auto.results.length).toBeGreaterThanOrEqual(60); // 13.6 s at fpsLimit 5
+    });
+
+    it('gpu.device names the CUDA device; one that is not there is a ConfigError at create()', async () => {
+      const devices = (capabilities().cuda as { devices: unknown[] }).devices.length;
+      const err = await Pipeline.create({ model: assetPath(MODEL), gpu: { device: devices } }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).path).toBe('gpu.device');
+      const last = devices - 1; // the last visible device decodes like device 0
+      const runs = await runStreams([{ id: 'last', url: assetPath(MPEG4), decode: 'cpu' }], assetPath(MODEL), last);
+      expect(runs.get('last')!.final).toBe('ended');
+      const onLast = await runStreams([{ id: 'h264', url: assetPath(WALKING), decode: 'gpu', fpsLimit: 5 }], assetPath(MODEL), last);
+      expect(onLast.get('h264')!.final).toBe('ended');
+      expect(onLast.get('h264')!.stream.stats().decoder).toBe('nvdec');
     });
 
     it('8 NVDEC streams and a CPU stream at once: every frame of every stream, in order', { timeout: 600_000 }, async () => {

@@ -57,6 +57,7 @@ describe('normaliseConfig()', () => {
       streams: [],
       resultCapacity: 256,
       ingest: { reconnectRatePerSecond: 5, reconnectBurst: 5 },
+      gpu: { device: 0 },
     });
   });
 
@@ -138,7 +139,7 @@ describe('normaliseConfig()', () => {
     const e = configError(() => normaliseConfig({ model: 'm.onnx', batchSize: 4 }));
     expect(e.path).toBe('batchSize');
     expect(e.message).toBe(
-      'batchSize: Unknown option "batchSize"; accepted: model, inference, batching, detection, tracker, streams, resultCapacity, ingest',
+      'batchSize: Unknown option "batchSize"; accepted: model, inference, batching, detection, tracker, streams, resultCapacity, ingest, gpu',
     );
   });
 
@@ -257,5 +258,16 @@ describe('normaliseStream()', () => {
     expect(configError(() => normaliseConfig({ model: 'm.onnx', ingest: { reconnectRatePerSecond: -1 } })).path).toBe(
       'ingest.reconnectRatePerSecond',
     );
+  });
+
+  it('gpu.device: an integer 0..255, default 0; anything else is a ConfigError naming gpu.device', () => {
+    expect(normaliseConfig({ model: 'm.onnx', gpu: { device: 3 } }).gpu).toEqual({ device: 3 });
+    expect(normaliseConfig({ model: 'm.onnx', gpu: {} }).gpu).toEqual({ device: 0 });
+    const e = configError(() => normaliseConfig({ model: 'm.onnx', gpu: { device: 1.5 } }));
+    expect(e.path).toBe('gpu.device');
+    expect(e.message).toBe('gpu.device: Expected integer between 0 and 255 but received 1.5 of type number');
+    expect(configError(() => normaliseConfig({ model: 'm.onnx', gpu: { device: -1 } })).path).toBe('gpu.device');
+    expect(configError(() => normaliseConfig({ model: 'm.onnx', gpu: { index: 0 } as never })).path).toBe('gpu.index');
+    expect(configError(() => normaliseConfig({ model: 'm.onnx', gpu: 0 as never })).path).toBe('gpu');
   });
 });

@@ -304,7 +304,7 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
       std::string no_gpu;  // 'auto': why this connection decodes on the CPU (warned once, after the open)
       ErrorCode no_gpu_code = ErrorCode::kUnsupported;
       if (mode != DecodeMode::kCpu && !s.gpu_off) {
-        const cuda::FeatureStatus st = GpuDecodeStatus(0);
+        const cuda::FeatureStatus st = GpuDecodeStatus(ingest_.decode_device);
         so.packets_only = st.available;
         if (!st.available) {
           if (mode == DecodeMode::kGpu) {
@@ -329,7 +329,7 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
       std::unique_ptr<GpuFrameSource> gpu;  // destroyed before the source it borrows (end of this scope)
       if (srcp->packets_only()) {
         GpuFrameSource::StartFailure f;
-        gpu = GpuFrameSource::Start(*srcp, s.live, 0, &f);
+        gpu = GpuFrameSource::Start(*srcp, s.live, ingest_.decode_device, &f);
         if (!gpu) {
           const ErrorCode code = f.code == ErrorCode::kUnsupported ? ErrorCode::kUnsupported : ErrorCode::kDecode;
           if (mode == DecodeMode::kGpu) {

@@ -58,6 +58,8 @@ struct IngestConfig {
   // into a stampede of simultaneous reconnects when the network comes back.
   double reconnect_rate_per_second = 5;
   double reconnect_burst = 5;
+  // CUDA device (runtime ordinal) of every stream's NVDEC decoder and letterbox kernel (PipelineConfig.gpu.device).
+  int decode_device = 0;
 };
 
 // What a live stream does when it loses its input (read error, server gone, EOF, stall). Files never reconnect.
