@@ -17,7 +17,7 @@
  * saying so.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
@@ -215,6 +215,30 @@ describeWithAssets('pipeline NVDEC branch (GPU)', [MODEL, WALKING, MPEG4], () =>
       expect(auto.results.length).toBeGreaterThanOrEqual(60); // 13.6 s at fpsLimit 5
     });
 
+    it('a damaged H.264 file (bytes flipped in two places): NVDEC decodes on past the damage, the stream ends normally', { timeout: 300_000 }, async () => {
+      const damaged = damagedCopy(assetPath(WALKING), tmp);
+      const runs = await runStreams([
+        { id: 'gpu', url: damaged, decode: 'gpu' },
+        { id: 'cpu', url: damaged, decode: 'cpu' },
+        { id: 'clean', url: assetPath(WALKING), decode: 'gpu', fpsLimit: 5 }, // beside it, unaffected
+      ], assetPath('models/yolo11n_int8_320.onnx'));
+      for (const [id, r] of runs) {
+        const st = r.stream.stats();
+        console.log(`[gpu pipeline] damaged clip, ${id}: delivered ${r.results.length}, corrupt ${st.framesCorrupt}, decoder ${st.decoder}`);
+        expect(r.final, id).toBe('ended');
+        expect(r.errors, id).toHaveLength(0);
+        for (let i = 1; i < r.results.length; i++) expect(r.results[i]!.frameIndex, id).toBeGreaterThan(r.results[i - 1]!.frameIndex);
+      }
+      const gpu = runs.get('gpu')!.results;
+      // The damage sits in the first and the second GOP (keyframes at frames 0, 128, 256; 25 fps): the last GOP,
+      // from 10240 ms, decodes whole. (The CPU branch here: 339 of 341 delivered, 4 counted corrupt, all 85 of the
+      // last GOP.) frameIndex counts decoded frames, so compare times, not indices.
+      expect(gpu.length).toBeGreaterThanOrEqual(WALKING_FRAMES - 128);
+      expect(gpu.filter((r) => r.ptsMs >= 256 * 40).length).toBe(WALKING_FRAMES - 256);
+      expect(runs.get('gpu')!.stream.stats().decoder).toBe('nvdec');
+      expect(runs.get('clean')!.results.length).toBeGreaterThanOrEqual(60);
+    });
+
     it('gpu.device names the CUDA device; one that is not there is a ConfigError at create()', async () => {
       const devices = (capabilities().cuda as { devices: unknown[] }).devices.length;
       const err = await Pipeline.create({ model: assetPath(MODEL), gpu: { device: devices } }).then(
@@ -246,6 +270,37 @@ describeWithAssets('pipeline NVDEC branch (GPU)', [MODEL, WALKING, MPEG4], () =>
     });
   });
 });
+
+/**
+ * A copy of an MP4 with two 4 kB regions of its `mdat` XOR-ed (at 20 % and 55 % of it): the container stays
+ * readable, the damage reaches the decoder as broken slices. Top-level boxes are walked to find `mdat`.
+ */
+function damagedCopy(src: string, tmp: string): string {
+  const buf = readFileSync(src);
+  let off = 0;
+  let mdat: { start: number; size: number } | undefined;
+  while (off + 8 <= buf.length) {
+    let size = buf.readUInt32BE(off);
+    const type = buf.toString('latin1', off + 4, off + 8);
+    let header = 8;
+    if (size === 1) {
+      size = Number(buf.readBigUInt64BE(off + 8));
+      header = 16;
+    } else if (size === 0) {
+      size = buf.length - off;
+    }
+    if (type === 'mdat') mdat = { start: off + header, size: size - header };
+    off += size;
+  }
+  if (!mdat) throw new Error(`${src}: no mdat box`);
+  for (const at of [0.2, 0.55]) {
+    const from = mdat.start + Math.floor(mdat.size * at);
+    for (let i = from; i < from + 4096; i++) buf[i] = buf[i]! ^ 0x5a;
+  }
+  const out = path.join(tmp, 'walking_damaged.mp4');
+  writeFileSync(out, buf);
+  return out;
+}
 
 /** An HEVC copy of walking.mp4: the GPU test data's, or one made now with libx265; else why not. */
 function hevcClip(tmp: string): string | { skip: string } {
