@@ -236,6 +236,10 @@ describeWithAssets('pipeline NVDEC branch (GPU)', [MODEL, WALKING, MPEG4], () =>
       expect(gpu.length).toBeGreaterThanOrEqual(WALKING_FRAMES - 128);
       expect(gpu.filter((r) => r.ptsMs >= 256 * 40).length).toBe(WALKING_FRAMES - 256);
       expect(runs.get('gpu')!.stream.stats().decoder).toBe('nvdec');
+      // NVDEC reports the damaged pictures (cuvidGetDecodeStatus), as libavcodec flags them on the CPU branch.
+      expect(runs.get('gpu')!.stream.stats().framesCorrupt).toBeGreaterThan(0);
+      expect(runs.get('cpu')!.stream.stats().framesCorrupt).toBeGreaterThan(0);
+      expect(runs.get('clean')!.stream.stats().framesCorrupt).toBe(0);
       expect(runs.get('clean')!.results.length).toBeGreaterThanOrEqual(60);
     });
 

@@ -712,6 +712,15 @@ int NvdecDecoder::OnDisplay(void* info_ptr) {
   const Driver& d = GetDriver();
   Impl& m = *impl_;
   ++stats_.displayed;
+  // Damaged input (the parser conceals with ulErrorThreshold): count the picture, output it anyway, as libavcodec
+  // does with its corrupt-flagged frames. The status query is optional in the driver API: skip it when absent.
+  if (d.cuvid->cuvidGetDecodeStatus) {
+    CUVIDGETDECODESTATUS status{};
+    if (d.cuvid->cuvidGetDecodeStatus(m.decoder, info->picture_index, &status) == CUDA_SUCCESS &&
+        (status.decodeStatus == cuvidDecodeStatus_Error || status.decodeStatus == cuvidDecodeStatus_Error_Concealed)) {
+      ++stats_.corrupt;
+    }
+  }
   NvdecSurfacePool& pool = *m.pool;
   int slot = pool.TakeFree(options_.pool_full == PoolFullPolicy::kBlock);
   if (slot < 0) {

@@ -66,6 +66,7 @@ struct NvdecStats {
   uint64_t displayed = 0;          // pictures the parser output in display order (copied or dropped)
   uint64_t delivered = 0;          // frames handed out by NextFrame()
   uint64_t dropped_pool_full = 0;  // frames dropped because the pool was full (see PoolFullPolicy)
+  uint64_t corrupt = 0;            // pictures NVDEC reported as decoded with errors (concealed or not), still output
   uint64_t sequence_changes = 0;   // decoder (re)creations: 1 for a plain stream, +1 per format change
   uint64_t sequence_flushes = 0;   // parser flushes because a different SPS arrived (see Decode())
   int width = 0, height = 0;       // current display size (0 before the first sequence header)

@@ -74,6 +74,9 @@ class VideoSource {
   // Packet mode: a frame with stream-time-base `pts` came out of the external decoder (in display order): sets
   // last_pts_ms(), counts it as decoded and feeds the stall watchdog, exactly as NextFrame() does for its frames.
   void StampFrame(int64_t pts);
+  // Packet mode: `n` more frames the external decoder reported as damaged (counted in counters().corrupt, like the
+  // CPU decoder's corrupt-flagged frames).
+  void CountCorrupt(uint64_t n) noexcept { counters_.corrupt.fetch_add(n, std::memory_order_relaxed); }
   // Packet mode: after NextPacket() returned false and the external decoder was drained, a file with
   // SourceOptions::loop seeks back to the start (the time line continues after the last frame) and returns true;
   // false for live inputs, without loop, or when the input cannot seek.

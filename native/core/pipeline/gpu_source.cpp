@@ -40,6 +40,7 @@ struct GpuFrameSource::Impl {
   decode::DeviceFrame frame;  // the current frame (released by the next Advance / LetterboxInto)
   bool primed = false;        // `frame` is the first frame, decoded by Start(), not handed out yet
   bool ended = false;         // the input ended and the decoder was flushed
+  uint64_t corrupt_seen = 0;  // decoder's corrupt-picture count already added to the source's counters
   preprocess::YuvColorSpace colour = preprocess::YuvColorSpace::kBt601Limited;
   std::optional<cuda::Stream> stream;  // letterbox + D2H copy (created on the stream's device by Start)
   cuda::DeviceBuffer staging;  // one letterboxed image, 3·H·W floats; reallocated only for a new geometry
@@ -155,6 +156,11 @@ bool GpuFrameSource::Next() {
     return false;
   }
   m.src->StampFrame(m.frame.pts());
+  const uint64_t corrupt = m.decoder->stats().corrupt;  // damaged pictures: the source's `corrupt` counter
+  if (corrupt != m.corrupt_seen) {
+    m.src->CountCorrupt(corrupt - m.corrupt_seen);
+    m.corrupt_seen = corrupt;
+  }
   return true;
 }
 

@@ -60,7 +60,8 @@ class GpuFrameSource {
   GpuFrameSource& operator=(const GpuFrameSource&) = delete;
 
   // Makes the next decoded frame (display order) current, releasing the previous one. Stamps it on the source
-  // (VideoSource::StampFrame: last_pts_ms(), decoded counter, stall watchdog). At the end of the input: drains
+  // (VideoSource::StampFrame: last_pts_ms(), decoded counter, stall watchdog) and adds the pictures NVDEC reported
+  // as damaged to the source's corrupt counter. At the end of the input: drains
   // the decoder, then loops (files with SourceOptions::loop) or returns false. Throws the source's errors, and
   // Error(kDecode / kCuda / kUnsupported) from the decoder (the connection is then discarded by the caller).
   bool Next();
