@@ -388,8 +388,16 @@ void SteadyWindow(const std::vector<Sample>& samples, RunResult* r) {
   r->steady_window_s = window;
 }
 
-// One stream of `ours`: VideoSource::NextFrame until `frames` frames. The frame is not touched (decode only).
-void OursStream(const std::string& clip, int64_t frames, int decoder_threads, StreamResult* out, Progress* progress) {
+// One stream of `ours`, `frames` frames, decode only (the frame is not touched).
+// CPU: VideoSource::NextFrame. GPU (--decoder gpu): the pipeline's NVDEC path, pipeline::GpuFrameSource (VideoSource
+// in packet mode → NvdecDecoder: extradata first, then packets; Flush at the end of a pass, drain, RewindForLoop)
+// with file semantics (live = false → PoolFullPolicy::kBlock: no frame is dropped), minus LetterboxInto. Each GPU
+// frame is waited for on the host (its ready event: the decoder's copy into the pool surface is done), so only
+// completed decodes are counted; it stays in device memory and goes back to the pool when Next() takes the
+// following one. Start() decodes the first frame, so open + first frame happen before the loop, as NextFrame()
+// does on the CPU.
+void OursStream(const std::string& clip, int64_t frames, int decoder_threads, bool gpu_decode, StreamResult* out,
+                Progress* progress) {
   const auto t0 = Clock::now();
   try {
     camtrack::decode::SourceOptions so;
@@ -397,47 +405,25 @@ void OursStream(const std::string& clip, int64_t frames, int decoder_threads, St
     so.loop = true;
     so.live = 0;
     so.decoder_threads = decoder_threads;
+    so.packets_only = gpu_decode;
     camtrack::decode::VideoSource src(so);
     src.Open();
-    AVFrame* frame = nullptr;
     int64_t n = 0;
-    while (n < frames && src.NextFrame(&frame)) progress->frames.store(++n, std::memory_order_relaxed);
-    out->frames = n;
-    if (n < frames) out->error = "input ended after " + std::to_string(n) + " frames";
-  } catch (const std::exception& e) {
-    out->error = e.what();
-  }
-  out->seconds = SecondsSince(t0);
-  progress->done.store(true, std::memory_order_release);
-}
-
-// One stream of `ours` with --decoder gpu: the pipeline's NVDEC path, pipeline::GpuFrameSource (VideoSource in
-// packet mode → NvdecDecoder: extradata first, then packets; Flush at the end of a pass, drain, RewindForLoop) with
-// file semantics (live = false → PoolFullPolicy::kBlock: no frame is dropped), minus LetterboxInto. Each frame is
-// waited for on the host (its ready event: the decoder's copy into the pool surface is done), so only completed
-// decodes are counted; it stays in device memory and goes back to the pool when Next() takes the following one.
-// Start() decodes the first frame, so open + first frame happen before the loop, as NextFrame() does on the CPU.
-void OursGpuStream(const std::string& clip, int64_t frames, StreamResult* out, Progress* progress) {
-  const auto t0 = Clock::now();
-  try {
-    camtrack::decode::SourceOptions so;
-    so.url = clip;
-    so.loop = true;
-    so.live = 0;
-    so.packets_only = true;
-    camtrack::decode::VideoSource src(so);
-    src.Open();
-    camtrack::pipeline::GpuFrameSource::StartFailure failure;
-    const auto gpu = camtrack::pipeline::GpuFrameSource::Start(src, /*live=*/false, kGpuDevice, &failure);
-    if (!gpu) throw std::runtime_error("NVDEC cannot take " + clip + ": " + failure.reason);
-    int64_t n = 0;
-    while (n < frames && gpu->Next()) {
-      gpu->SynchronizeFrame();
-      progress->frames.store(++n, std::memory_order_relaxed);
+    if (gpu_decode) {
+      camtrack::pipeline::GpuFrameSource::StartFailure failure;
+      const auto gpu = camtrack::pipeline::GpuFrameSource::Start(src, /*live=*/false, kGpuDevice, &failure);
+      if (!gpu) throw std::runtime_error("NVDEC cannot take " + clip + ": " + failure.reason);
+      while (n < frames && gpu->Next()) {
+        gpu->SynchronizeFrame();
+        progress->frames.store(++n, std::memory_order_relaxed);
+      }
+      out->nvdec = gpu->decoder_stats();
+      out->has_nvdec = true;
+    } else {
+      AVFrame* frame = nullptr;
+      while (n < frames && src.NextFrame(&frame)) progress->frames.store(++n, std::memory_order_relaxed);
     }
     out->frames = n;
-    out->nvdec = gpu->decoder_stats();
-    out->has_nvdec = true;
     if (n < frames) out->error = "input ended after " + std::to_string(n) + " frames";
   } catch (const std::exception& e) {
     out->error = e.what();
@@ -529,10 +515,9 @@ RunResult RunInProcess(const std::string& trial, const std::string& clip, int st
   threads.reserve(size_t(streams));
   for (int i = 0; i < streams; ++i) {
     StreamResult* out = &r.per_stream[size_t(i)];
-    if (trial == "ours" && opt.decoder == DecoderKind::kGpu) {
-      threads.emplace_back(OursGpuStream, clip, frames_per_stream, out, &progress[size_t(i)]);
-    } else if (trial == "ours") {
-      threads.emplace_back(OursStream, clip, frames_per_stream, opt.decoder_threads, out, &progress[size_t(i)]);
+    if (trial == "ours") {
+      threads.emplace_back(OursStream, clip, frames_per_stream, opt.decoder_threads,
+                           opt.decoder == DecoderKind::kGpu, out, &progress[size_t(i)]);
     } else {
       threads.emplace_back(LavcRawStream, clip, frames_per_stream, opt.decoder_threads, out, &progress[size_t(i)]);
     }
@@ -728,7 +713,7 @@ struct ClipInfo {
   std::string gpu_device;              // --decoder gpu: NvdecDecoder::device_name()
 };
 
-// --decoder gpu: opens `path` on our NVDEC path (as OursGpuStream, without loop) and takes its first frame, or
+// --decoder gpu: opens `path` on our NVDEC path (as OursStream with --decoder gpu, without loop) and takes its first frame, or
 // every frame of one pass when `whole_pass`. Returns the frames taken; the decoder's GPU name in *device.
 int64_t GpuPass(const std::string& path, bool whole_pass, std::string* device) {
   camtrack::decode::SourceOptions so;
