@@ -48,42 +48,35 @@ bool ThrowsCode(camtrack::ErrorCode code, F&& f, std::string* message = nullptr)
 
 }  // namespace
 
-CT_TEST(postprocess_detect_layout_shared_models) {
-  CT_EXPECT(pp::AnchorCount(416, 416) == 3549);
-  CT_EXPECT(pp::AnchorCount(640, 640) == 8400);
-  CT_EXPECT(pp::AnchorCount(320, 320) == 2100);
-  CT_EXPECT(pp::DetectLayout(kYoloxNanoShape, 416, 416) == pp::OutputLayout::kYoloxRaw);
-  CT_EXPECT(pp::DetectLayout(kYolov8nShape, 640, 640) == pp::OutputLayout::kUltralytics);
-  CT_EXPECT(pp::DetectLayout(kYolo11n320Shape, 320, 320) == pp::OutputLayout::kUltralytics);
-  CT_EXPECT(pp::DetectLayout(kYolo26nE2eShape, 640, 640) == pp::OutputLayout::kEndToEnd);
-  // Dynamic batch dimension.
-  CT_EXPECT(pp::DetectLayout({-1, 84, 8400}, 640, 640) == pp::OutputLayout::kUltralytics);
-
+// The layout itself is detected in TypeScript (test/unit/model-layout.test.ts); here: what each layout implies.
+CT_TEST(postprocess_layout_dims_shared_models) {
   int nc = 0, na = 0;
   pp::LayoutDims(pp::OutputLayout::kYoloxRaw, kYoloxNanoShape, &nc, &na);
   CT_EXPECT(nc == 80 && na == 3549);
+  pp::LayoutDims(pp::OutputLayout::kUltralytics, kYolov8nShape, &nc, &na);
+  CT_EXPECT(nc == 80 && na == 8400);
   pp::LayoutDims(pp::OutputLayout::kUltralytics, kYolo11n320Shape, &nc, &na);
   CT_EXPECT(nc == 80 && na == 2100);
   pp::LayoutDims(pp::OutputLayout::kEndToEnd, kYolo26nE2eShape, &nc, &na);
   CT_EXPECT(na == 300);
 }
 
-CT_TEST(postprocess_detect_layout_bad_shapes_throw_model_error) {
+CT_TEST(postprocess_layout_dims_bad_shapes_throw_model_error) {
   std::string msg;
-  CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kModel, [] { pp::DetectLayout({1, 100, 7}, 640, 640); }, &msg));
-  CT_EXPECT(msg.find("[1,100,7]") != std::string::npos);
-  // A 640 model's output with a 416 input: the anchor count does not fit.
-  CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kModel, [] { pp::DetectLayout(kYolov8nShape, 416, 416); }));
-  CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kModel, [] { pp::DetectLayout({84, 8400}, 640, 640); }));
+  CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kModel,
+                       [] { pp::LayoutDims(pp::OutputLayout::kUltralytics, {1, 4, 8400}, nullptr, nullptr); }, &msg));
+  CT_EXPECT(msg.find("[1,4,8400]") != std::string::npos);
+  CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kModel,
+                       [] { pp::LayoutDims(pp::OutputLayout::kEndToEnd, {1, 300, 7}, nullptr, nullptr); }));
+  CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kModel,
+                       [] { pp::LayoutDims(pp::OutputLayout::kYoloxRaw, {84, 8400}, nullptr, nullptr); }));
   bool hint_names_layout = false;
   try {
-    pp::DetectLayout({1, 100, 7}, 640, 640);
+    pp::LayoutDims(pp::OutputLayout::kYoloxRaw, {1, 100, 5}, nullptr, nullptr);
   } catch (const camtrack::Error& e) {
     hint_names_layout = e.hint().find("model.layout") != std::string::npos && e.stage() == "postprocess";
   }
   CT_EXPECT(hint_names_layout);
-  CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kModel,
-                       [] { pp::LayoutDims(pp::OutputLayout::kUltralytics, {1, 4, 8400}, nullptr, nullptr); }));
 }
 
 CT_TEST(postprocess_layout_names_round_trip) {

@@ -58,30 +58,6 @@ bool ParseLayoutName(const std::string& name, OutputLayout* layout) {
   return true;
 }
 
-int AnchorCount(int input_w, int input_h, const std::vector<int>& strides) {
-  int n = 0;
-  for (int s : strides) {
-    if (s > 0) n += (input_w / s) * (input_h / s);
-  }
-  return n;
-}
-
-OutputLayout DetectLayout(const std::vector<int64_t>& shape, int input_w, int input_h) {
-  if (shape.size() == 3 && shape[1] > 0 && shape[2] > 0) {
-    const int64_t d1 = shape[1], d2 = shape[2];
-    const int64_t anchors = AnchorCount(input_w, input_h);
-    if (d2 == anchors && d1 > 4 && d1 < d2) return OutputLayout::kUltralytics;
-    if (d1 == anchors && d2 > 5) return OutputLayout::kYoloxRaw;
-    if (d2 == 6) return OutputLayout::kEndToEnd;
-  }
-  throw Error(ErrorCode::kModel, kStage,
-              "cannot tell the output layout of a model with output shape " + ShapeString(shape) + " and input " +
-                  std::to_string(input_w) + "x" + std::to_string(input_h) + " (expected [B,4+nc," +
-                  std::to_string(AnchorCount(input_w, input_h)) + "], [B," +
-                  std::to_string(AnchorCount(input_w, input_h)) + ",5+nc] or [B,N,6])",
-              kLayoutHint);
-}
-
 void LayoutDims(OutputLayout layout, const std::vector<int64_t>& shape, int* num_classes, int* num_anchors) {
   const bool ok_rank = shape.size() == 3 && shape[1] > 0 && shape[2] > 0;
   int nc = 0, na = 0;

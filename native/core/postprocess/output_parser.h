@@ -30,16 +30,8 @@ const char* LayoutName(OutputLayout layout);
 // Accepts the names LayoutName returns; returns false (and leaves *layout alone) for anything else.
 bool ParseLayoutName(const std::string& name, OutputLayout* layout);
 
-// Anchor points of a detector with these strides on a input_w x input_h input: sum of (W/s) * (H/s).
-int AnchorCount(int input_w, int input_h, const std::vector<int>& strides = {8, 16, 32});
-
-// Tells the layout from a rank-3 output shape [B, d1, d2] (B may be dynamic, i.e. <= 0):
-//   d2 == anchors and 4 < d1 < d2        → kUltralytics (nc = d1 - 4)
-//   d1 == anchors and d2 > 5              → kYoloxRaw    (nc = d2 - 5)
-//   d2 == 6                               → kEndToEnd    (N = d1)
-// with anchors = AnchorCount(input_w, input_h). Throws camtrack::Error(kModel, "postprocess") naming the shape
-// when it cannot tell (hint: set model.layout explicitly).
-OutputLayout DetectLayout(const std::vector<int64_t>& output_shape, int input_w, int input_h);
+// The layout is decided in TypeScript from the model file (src/models/resolve.ts, detectLayout) and passed in by
+// name: one implementation, next to the ONNX reader that knows the shapes.
 
 // Number of classes and of anchor rows that `layout` implies for a rank-3 output shape. Throws Error(kModel) when
 // the shape cannot be that layout.
