@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { assetPath, repoRoot, requireAssets } from '../helpers/assets.js';
+import { BUILD_COMMAND, buildCacheEntry, whyNoCudaBuild } from '../helpers/native-build.js';
 
 const EXIT_NO_NVDEC = 77;
 const STREAMS = [1, 8, 32];
@@ -33,34 +34,22 @@ const STREAMS = [1, 8, 32];
 // CPU). NVDEC is far faster: at 8 streams one pass of walking.mp4 each (2728 frames) can be over in ~0.2 s, shorter
 // than the 0.5 s the steady-state window needs. 20000 gives 59 passes at 1 stream, 8 at 8 and 2 at 32.
 const MIN_TOTAL_FRAMES = 20_000;
-const BUILD_COMMAND = 'CMAKE_BUILD_PARALLEL_LEVEL=2 npm run build:native';
 
 function skipLoudly(ctx: TestContext, reason: string): never {
   console.warn(`\n[camtrack] NVDEC decode benchmark SKIPPED: ${reason}\n`);
   return ctx.skip(`NVDEC decode benchmark SKIPPED: ${reason}`);
 }
 
-/** Why the build has no usable benchmark executable, from build/CMakeCache.txt; undefined when it should have one. */
+/** Why the build has no usable benchmark executable; undefined when it should have one. */
 function whyNotBuilt(): string | undefined {
-  const cache = path.join(repoRoot, 'build', 'CMakeCache.txt');
-  if (!existsSync(cache)) {
-    return `the native build has not been run (no build/CMakeCache.txt); run \`${BUILD_COMMAND}\``;
-  }
-  const text = readFileSync(cache, 'utf8');
-  const entry = (name: string): string | undefined => text.match(new RegExp(`^${name}:[A-Z]+=(.*)$`, 'm'))?.[1]?.trim();
-  if (entry('CAMTRACK_BUILD_BENCH') === 'OFF') {
+  if (buildCacheEntry('CAMTRACK_BUILD_BENCH') === 'OFF') {
     return (
       'the native build was configured with CAMTRACK_BUILD_BENCH=OFF; build it with ' +
       `\`CAMTRACK_CMAKE_ARGS=-DCAMTRACK_BUILD_BENCH=ON ${BUILD_COMMAND}\``
     );
   }
   // Without CUDA the executable can only answer exit 77, so its absence is not worth a failure.
-  if (entry('CAMTRACK_ENABLE_CUDA') === 'OFF') return 'the native build was configured with CAMTRACK_ENABLE_CUDA=OFF';
-  const nvcc = entry('CMAKE_CUDA_COMPILER');
-  if (!nvcc || nvcc.endsWith('NOTFOUND')) {
-    return 'the native build found no CUDA compiler (nvcc), so it has no NVDEC path';
-  }
-  return undefined;
+  return whyNoCudaBuild();
 }
 
 function findExecutable(): { bin?: string; fromEnv: boolean; tried: string[] } {

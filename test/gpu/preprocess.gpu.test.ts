@@ -10,10 +10,12 @@
  * executables on Linux), else build/Release/camtrack_gpu_tests.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, type TestContext } from 'vitest';
+
+import { buildCacheEntry, whyNoCudaBuild } from '../helpers/native-build.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const EXIT_NO_DEVICE = 77;
@@ -23,17 +25,10 @@ function skipLoudly(ctx: TestContext, reason: string): never {
   return ctx.skip(`GPU tests SKIPPED: ${reason}`);
 }
 
-/** Why the build has no GPU test executable, from build/CMakeCache.txt; undefined when it should have one. */
+/** Why the build has no GPU test executable; undefined when it should have one. */
 function whyNotBuilt(): string | undefined {
-  const cache = path.join(root, 'build', 'CMakeCache.txt');
-  if (!existsSync(cache)) return 'the native build has not been run (no build/CMakeCache.txt); run `npm run build:native`';
-  const text = readFileSync(cache, 'utf8');
-  const entry = (name: string): string | undefined => text.match(new RegExp(`^${name}:[A-Z]+=(.*)$`, 'm'))?.[1]?.trim();
-  if (entry('CAMTRACK_ENABLE_CUDA') === 'OFF') return 'the native build was configured with CAMTRACK_ENABLE_CUDA=OFF';
-  const nvcc = entry('CMAKE_CUDA_COMPILER');
-  if (!nvcc || nvcc.endsWith('NOTFOUND')) return 'the native build found no CUDA compiler (nvcc), so it has no CUDA code';
-  if (entry('CAMTRACK_BUILD_TESTS') === 'OFF') return 'the native build was configured with CAMTRACK_BUILD_TESTS=OFF';
-  return undefined;
+  if (buildCacheEntry('CAMTRACK_BUILD_TESTS') === 'OFF') return 'the native build was configured with CAMTRACK_BUILD_TESTS=OFF';
+  return whyNoCudaBuild();
 }
 
 function findExecutable(): { bin?: string; tried: string[] } {
