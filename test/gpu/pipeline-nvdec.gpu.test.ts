@@ -262,7 +262,9 @@ describeWithAssets('pipeline NVDEC branch (GPU)', [MODEL, WALKING, MPEG4], () =>
     it('8 NVDEC streams and a CPU stream at once: every frame of every stream, in order', { timeout: 600_000 }, async () => {
       const streams: StreamOptions[] = [...Array(8).keys()].map((i) => ({ id: `gpu${i}`, url: assetPath(WALKING), decode: 'gpu' }));
       streams.push({ id: 'cpu', url: assetPath(WALKING), decode: 'cpu' });
-      const runs = await runStreams(streams, assetPath('models/yolo11n_int8_320.onnx'));
+      // yolox_nano (float): an int8 model with dynamic quantisation can move a score by ~0.1 for sub-LSB input
+      // differences (docs: images test), more than the float rounding between the two letterboxes should cause.
+      const runs = await runStreams(streams);
       for (const [id, r] of runs) {
         expect(r.final, id).toBe('ended');
         expect(r.errors, id).toHaveLength(0);
@@ -270,7 +272,7 @@ describeWithAssets('pipeline NVDEC branch (GPU)', [MODEL, WALKING, MPEG4], () =>
         expect(r.stream.stats().decoder, id).toBe(id === 'cpu' ? 'cpu' : 'nvdec');
       }
       const ref = runs.get('cpu')!.results;
-      for (let i = 0; i < 8; i++) expectAgreement(`gpu${i} vs cpu (yolo11n int8)`, ref, runs.get(`gpu${i}`)!.results);
+      for (let i = 0; i < 8; i++) expectAgreement(`gpu${i} vs cpu`, ref, runs.get(`gpu${i}`)!.results);
     });
   });
 });
