@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the native addon with cmake-js. Runs as the package's `install` script and as `npm run build:native`.
-// Before handing over to cmake it checks the one hard system requirement (FFmpeg's libraries) so a missing
-// package gives one clear message with the command that fixes it, instead of a CMake trace.
+// Before handing over to cmake it checks the system requirements (FFmpeg's libraries, ffnvcodec headers, cmake, a
+// C++ compiler) so a missing package gives one clear message with the command that fixes it, not a CMake trace.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,17 +16,27 @@ if (process.env.CAMTRACK_SKIP_NATIVE_BUILD === '1') {
   process.exit(0);
 }
 
-const ffmpegModules = ['libavformat', 'libavcodec', 'libavutil', 'libswscale'];
-const pc = spawnSync('pkg-config', ['--exists', ...ffmpegModules], { stdio: 'ignore' });
-if (pc.error || pc.status !== 0) {
-  const missing = pc.error
-    ? 'pkg-config itself'
-    : ffmpegModules.filter((m) => spawnSync('pkg-config', ['--exists', m]).status !== 0).join(', ');
+// pkg-config modules the build needs: FFmpeg's libraries, and ffnvcodec (NVIDIA's codec headers, Debian package
+// libffmpeg-nvenc-dev): the NVDEC decoder is always compiled and loads the driver at run time, so the headers are
+// needed on every machine, GPU or not.
+const pcModules = ['libavformat', 'libavcodec', 'libavutil', 'libswscale', 'ffnvcodec'];
+const runs = (cmd, args) => {
+  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  return !r.error && r.status === 0;
+};
+const missing = [];
+if (!runs('pkg-config', ['--version'])) missing.push('pkg-config');
+else missing.push(...pcModules.filter((m) => !runs('pkg-config', ['--exists', m])));
+if (!runs('cmake', ['--version'])) missing.push('cmake');
+if (!runs(process.env.CXX || 'c++', ['--version'])) missing.push(`a C++17 compiler (${process.env.CXX || 'c++'})`);
+if (missing.length > 0) {
   console.error(
-    `\n[camtrack] Cannot build the native addon: missing ${missing}.\n` +
-      '  camtrack decodes video with FFmpeg\'s libraries (libavformat, libavcodec, libavutil, libswscale).\n' +
-      '  Fix (Debian/Ubuntu):  sudo ./scripts/install-system-deps.sh\n' +
-      '     which runs:        apt-get install -y pkg-config ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev\n' +
+    `\n[camtrack] Cannot build the native addon: missing ${missing.join(', ')}.\n` +
+      "  camtrack decodes video with FFmpeg's libraries (libavformat, libavcodec, libavutil, libswscale) and builds\n" +
+      '  its addon with cmake and a C++17 compiler; NVDEC needs the ffnvcodec headers at build time.\n' +
+      '  Fix (Debian/Ubuntu):  sudo ./scripts/install-system-deps.sh   (in node_modules/camtrack when installed as a dependency)\n' +
+      '     which runs:        apt-get install -y pkg-config cmake g++ ffmpeg libavformat-dev libavcodec-dev libavutil-dev\n' +
+      '                        libswscale-dev libffmpeg-nvenc-dev\n' +
       '  then run `npm install` again.\n',
   );
   process.exit(1);
