@@ -29,8 +29,8 @@
 // Clips: --clip (repeatable; default walking.mp4 under $CAMTRACK_ASSETS, ../shared/assets or /work/shared/assets)
 // plus an HEVC copy of the first clip made at start in a temp directory with libx265 (`--no-hevc` skips it).
 //
-// --decoder gpu: NVDEC on CUDA device 0 for ours (above) and `-hwaccel cuda -hwaccel_output_format cuda` for the
-// ffmpeg trials (BaselineArgs): both keep the frames in device memory. Where NVDEC cannot run (no driver, no GPU,
+// --decoder gpu: NVDEC on CUDA device --device (default 0) for ours (above) and `-hwaccel cuda -hwaccel_device N
+// -hwaccel_output_format cuda` for the ffmpeg trials (BaselineArgs): both keep the frames in device memory. Where NVDEC cannot run (no driver, no GPU,
 // a build without CUDA) it prints "SKIP: NVDEC not available: <reason>" on stderr and exits with 77.
 //
 // Output: progress lines on stderr, the JSON report on stdout and in --out (default bench/results/decode-<time>.json
@@ -84,7 +84,6 @@ double SecondsSince(Clock::time_point t0) { return std::chrono::duration<double>
 
 enum class DecoderKind { kCpu, kGpu };
 
-constexpr int kGpuDevice = 0;    // --decoder gpu decodes on CUDA device 0 (ffmpeg's -hwaccel cuda default too)
 constexpr int kExitNoNvdec = 77;  // like camtrack_gpu_tests: test/gpu turns it into a loud skip
 
 struct Options {
@@ -98,6 +97,7 @@ struct Options {
   int passes = 0;               // > 0: fixed passes over the clip per stream, whatever N
   int decoder_threads = 1;
   DecoderKind decoder = DecoderKind::kCpu;
+  int device = 0;  // --device: CUDA device of --decoder gpu (ours and ffmpeg's -hwaccel_device alike)
   std::string ffmpeg = "ffmpeg";
   std::string out;
   bool quiet = false;
@@ -114,9 +114,10 @@ const char* kHelp =
     "  --min-total-frames 2700  frames per run (all streams): each stream decodes\n"
     "                         max(1, ceil(this / (streams * clip frames))) passes over the clip\n"
     "  --passes K             fixed passes over the clip per stream (overrides --min-total-frames)\n"
-    "  --decoder cpu          cpu (libavcodec) or gpu (NVDEC, device 0: ours through the pipeline's GPU source,\n"
+    "  --decoder cpu          cpu (libavcodec) or gpu (NVDEC on --device: ours through the pipeline's GPU source,\n"
     "                         ffmpeg with -hwaccel cuda -hwaccel_output_format cuda; exit 77 without NVDEC)\n"
     "  --decoder-threads 1    libavcodec threads per stream, ours and ffmpeg's -threads alike (gpu: ffmpeg only)\n"
+    "  --device 0             CUDA device of --decoder gpu (ours, and ffmpeg's -hwaccel_device)\n"
     "  --ffmpeg PATH          ffmpeg executable (default: ffmpeg on PATH)\n"
     "  --out FILE             JSON report file (default bench/results/decode-<time>.json when ./bench exists)\n"
     "  --quiet                no progress lines on stderr\n";
@@ -209,6 +210,12 @@ Options ParseArgs(int argc, char** argv) {
         o.decoder = DecoderKind::kGpu;
       else
         BadOption("expected cpu or gpu for --decoder but received '" + d + "'");
+    } else if (a == "--device") {
+      const std::string d = value();
+      char* end = nullptr;
+      const long n = std::strtol(d.c_str(), &end, 10);
+      if (d.empty() || *end != '\0' || n < 0 || n > 255) BadOption("expected a CUDA device 0..255 for --device but received '" + d + "'");
+      o.device = int(n);
     } else if (a == "--ffmpeg") {
       o.ffmpeg = value();
     } else if (a == "--out") {
@@ -396,8 +403,10 @@ void SteadyWindow(const std::vector<Sample>& samples, RunResult* r) {
 // completed decodes are counted; it stays in device memory and goes back to the pool when Next() takes the
 // following one. Start() decodes the first frame, so open + first frame happen before the loop, as NextFrame()
 // does on the CPU.
-void OursStream(const std::string& clip, int64_t frames, int decoder_threads, bool gpu_decode, StreamResult* out,
+// gpu_device < 0: CPU decode; else the CUDA device of the NVDEC path.
+void OursStream(const std::string& clip, int64_t frames, int decoder_threads, int gpu_device, StreamResult* out,
                 Progress* progress) {
+  const bool gpu_decode = gpu_device >= 0;
   const auto t0 = Clock::now();
   try {
     camtrack::decode::SourceOptions so;
@@ -411,7 +420,7 @@ void OursStream(const std::string& clip, int64_t frames, int decoder_threads, bo
     int64_t n = 0;
     if (gpu_decode) {
       camtrack::pipeline::GpuFrameSource::StartFailure failure;
-      const auto gpu = camtrack::pipeline::GpuFrameSource::Start(src, /*live=*/false, kGpuDevice, &failure);
+      const auto gpu = camtrack::pipeline::GpuFrameSource::Start(src, /*live=*/false, gpu_device, &failure);
       if (!gpu) throw std::runtime_error("NVDEC cannot take " + clip + ": " + failure.reason);
       while (n < frames && gpu->Next()) {
         gpu->SynchronizeFrame();
@@ -517,7 +526,7 @@ RunResult RunInProcess(const std::string& trial, const std::string& clip, int st
     StreamResult* out = &r.per_stream[size_t(i)];
     if (trial == "ours") {
       threads.emplace_back(OursStream, clip, frames_per_stream, opt.decoder_threads,
-                           opt.decoder == DecoderKind::kGpu, out, &progress[size_t(i)]);
+                           opt.decoder == DecoderKind::kGpu ? opt.device : -1, out, &progress[size_t(i)]);
     } else {
       threads.emplace_back(LavcRawStream, clip, frames_per_stream, opt.decoder_threads, out, &progress[size_t(i)]);
     }
@@ -559,7 +568,10 @@ std::vector<std::string> BaselineArgs(const Options& opt, const std::string& cli
                                       int max_frames, const std::string& progress_path) {
   std::vector<std::string> a = {opt.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-nostats"};
   if (threads > 0) a.insert(a.end(), {"-threads", std::to_string(threads)});
-  if (opt.decoder == DecoderKind::kGpu) a.insert(a.end(), {"-hwaccel", "cuda", "-hwaccel_output_format", "cuda"});
+  if (opt.decoder == DecoderKind::kGpu) {
+    a.insert(a.end(), {"-hwaccel", "cuda", "-hwaccel_device", std::to_string(opt.device), "-hwaccel_output_format",
+                       "cuda"});
+  }
   if (passes > 1) a.insert(a.end(), {"-stream_loop", std::to_string(passes - 1)});
   a.insert(a.end(), {"-i", clip, "-map", "0:v:0", "-an", "-sn", "-dn"});
   if (max_frames > 0) a.insert(a.end(), {"-frames:v", std::to_string(max_frames)});
@@ -715,7 +727,7 @@ struct ClipInfo {
 
 // --decoder gpu: opens `path` on our NVDEC path (as OursStream with --decoder gpu, without loop) and takes its first frame, or
 // every frame of one pass when `whole_pass`. Returns the frames taken; the decoder's GPU name in *device.
-int64_t GpuPass(const std::string& path, bool whole_pass, std::string* device) {
+int64_t GpuPass(const std::string& path, int gpu_device, bool whole_pass, std::string* device) {
   camtrack::decode::SourceOptions so;
   so.url = path;
   so.live = 0;
@@ -723,7 +735,7 @@ int64_t GpuPass(const std::string& path, bool whole_pass, std::string* device) {
   camtrack::decode::VideoSource src(so);
   src.Open();
   camtrack::pipeline::GpuFrameSource::StartFailure failure;
-  const auto gpu = camtrack::pipeline::GpuFrameSource::Start(src, /*live=*/false, kGpuDevice, &failure);
+  const auto gpu = camtrack::pipeline::GpuFrameSource::Start(src, /*live=*/false, gpu_device, &failure);
   if (!gpu) throw std::runtime_error("NVDEC cannot take " + path + ": " + failure.reason);
   int64_t n = 0;
   while ((whole_pass || n == 0) && gpu->Next()) {
@@ -751,12 +763,12 @@ ClipInfo ProbeClip(const std::string& path, const Options& opt, const std::strin
   while (src.NextFrame(&frame)) ++c.frames;  // also warms the page cache
   if (c.frames == 0) throw std::runtime_error("no frame decoded from " + path);
   const bool gpu = opt.decoder == DecoderKind::kGpu;
-  if (gpu) c.nvdec_frames_one_pass = GpuPass(path, /*whole_pass=*/true, &c.gpu_device);
+  if (gpu) c.nvdec_frames_one_pass = GpuPass(path, opt.device, /*whole_pass=*/true, &c.gpu_device);
   std::vector<double> ours, ff;
   for (int i = 0; i < 3; ++i) {
     const auto t0 = Clock::now();
     if (gpu) {
-      GpuPass(path, /*whole_pass=*/false, &c.gpu_device);  // open + NVDEC decoder + first frame
+      GpuPass(path, opt.device, /*whole_pass=*/false, &c.gpu_device);  // open + NVDEC decoder + first frame
     } else {
       camtrack::decode::VideoSource s(so);
       s.Open();
@@ -934,7 +946,7 @@ int main(int argc, char** argv) {
   if (gpu) {
     // The pipeline's own check: NvdecDecoder::Probe (driver libraries, device, H.264 caps), or "built without
     // CUDA". Before anything is measured, so a machine without NVDEC costs nothing but this line.
-    const camtrack::cuda::FeatureStatus st = camtrack::pipeline::GpuDecodeStatus(kGpuDevice);
+    const camtrack::cuda::FeatureStatus st = camtrack::pipeline::GpuDecodeStatus(opt.device);
     if (!st.available) {
       std::fprintf(stderr, "SKIP: NVDEC not available: %s\n", st.reason.c_str());
       return kExitNoNvdec;
@@ -1105,11 +1117,13 @@ int main(int argc, char** argv) {
          << ",\"device\":" << device << ",\n  \"options\":{\"streams\":[" << streams_json.str()
          << "],\"trials\":[" << trials_json.str() << "],\"repeat\":" << opt.repeat
          << ",\"minTotalFrames\":" << opt.min_total_frames << ",\"passes\":" << (opt.passes > 0 ? std::to_string(opt.passes) : "null")
-         << ",\"decoderThreads\":" << opt.decoder_threads << ",\"ffmpeg\":" << JsonString(opt.ffmpeg)
+         << ",\"decoderThreads\":" << opt.decoder_threads << ",\"cudaDevice\":" << opt.device << ",\"ffmpeg\":" << JsonString(opt.ffmpeg)
          << ",\"ffmpegCommand\":"
          << JsonString(opt.ffmpeg + " -hide_banner -nostdin -v error -nostats -threads " +
                        std::to_string(opt.decoder_threads) +
-                       (gpu ? " -hwaccel cuda -hwaccel_output_format cuda" : "") +
+                       (gpu ? " -hwaccel cuda -hwaccel_device " + std::to_string(opt.device) +
+                                  " -hwaccel_output_format cuda"
+                            : "") +
                        " [-stream_loop K-1] -i <clip> -map 0:v:0 -an -sn -dn -f null - -progress <file> "
                        "-stats_period 0.05")
          << "},\n  \"hevc\":" << hevc_note << ",\n  \"clips\":" << clips_json.str() << ",\n  \"results\":" << results.str()
