@@ -89,6 +89,8 @@ if [ -n "$need_glibc" ] && [ -n "$have_glibc" ] &&
 fi
 
 cd "$REPO"
+# The bundle is a snapshot of one build: say which, so a stale one is visible in the output of every run.
+say "bundle built from $(grep -m1 '^commit:' "$DEST/MANIFEST.txt" || echo 'an unknown commit') (remake it after every build)"
 if [ $# -eq 0 ]; then
   cat "$DEST/MANIFEST.txt" >&2
   say "PATH=$PATH"
