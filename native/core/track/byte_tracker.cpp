@@ -82,7 +82,7 @@ ByteTracker::ByteTracker(const ByteTrackParams& params)
 
 ByteTracker::~ByteTracker() = default;
 
-void ByteTracker::Reset() {
+void ByteTracker::ResetState() {
   frame_id_ = 0;
   track_id_count_ = 0;
   pool_.clear();
@@ -90,7 +90,6 @@ void ByteTracker::Reset() {
   free_slots_.clear();
   tracked_stracks_.clear();
   lost_stracks_.clear();
-  events_.Clear();
 }
 
 int ByteTracker::NewTrack() {

@@ -44,7 +44,6 @@ class ByteTracker : public Tracker {
   ~ByteTracker() override;
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
-  void Reset() override;
   // Lifecycle (see Tracker): kNew when a track is first output (activated), kLost when an output track moves to the
   // lost list, kRefound when a lost track is re-activated, kRemoved when an output track's slot is dropped (timed
   // out of the lost list, or removed as a duplicate).
@@ -54,6 +53,7 @@ class ByteTracker : public Tracker {
   int max_time_lost() const { return max_time_lost_; }
 
  private:
+  void ResetState() override;
   struct DetIn {
     Tlwh tlwh;
     Box tlbr;

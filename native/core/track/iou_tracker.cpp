@@ -42,11 +42,10 @@ IouTracker::IouTracker(const IouParams& params) : params_(params) {
 
 IouTracker::~IouTracker() = default;
 
-void IouTracker::Reset() {
+void IouTracker::ResetState() {
   frame_ = 0;
   next_id_ = 1;
   tracks_.clear();
-  events_.Clear();
 }
 
 void IouTracker::Associate() {

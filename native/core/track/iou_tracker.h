@@ -37,11 +37,11 @@ class IouTracker : public Tracker {
   ~IouTracker() override;
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
-  void Reset() override;
 
   const IouParams& params() const { return params_; }
 
  private:
+  void ResetState() override;
   struct Track {
     Box box;
     int64_t id;  // 0 while tentative

@@ -92,11 +92,10 @@ SortTracker::SortTracker(const SortParams& params) : params_(params) {
 
 SortTracker::~SortTracker() = default;
 
-void SortTracker::Reset() {
+void SortTracker::ResetState() {
   frame_count_ = 0;
   next_id_ = 1;
   tracks_.clear();
-  events_.Clear();
 }
 
 void SortTracker::Init(Track& t, const Box& b) {

@@ -42,12 +42,12 @@ class SortTracker : public Tracker {
   ~SortTracker() override;
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
-  void Reset() override;
 
   const SortParams& params() const { return params_; }
   int64_t frame_count() const { return frame_count_; }
 
  private:
+  void ResetState() override;
   struct Track {
     std::array<double, 7> x;   // cx, cy, s, r, vcx, vcy, vs
     std::array<double, 49> p;  // 7x7 covariance, row-major

@@ -91,7 +91,10 @@ class Tracker {
 
   // Forgets every track and restarts ids at 1 (e.g. after a stream reconnects to a different scene). Pending
   // events are discarded too (no kRemoved events are produced for the forgotten tracks).
-  virtual void Reset() = 0;
+  void Reset() {
+    events_.Clear();
+    ResetState();
+  }
 
   // Lifecycle output, recorded by implementations into events_. APPENDS the events of all
   // Update() calls since the previous TakeEvents() to `out`, in order (frame by frame; within a frame: kNew/kRefound
@@ -102,7 +105,10 @@ class Tracker {
   uint64_t DroppedEvents() const { return events_.dropped(); }
 
  protected:
-  TrackEventLog events_;  // written by Update()/Reset() of the implementation
+  // The implementation's part of Reset(): its tracks, counters and frame number (the event log is the base's).
+  virtual void ResetState() = 0;
+
+  TrackEventLog events_;  // written by Update() of the implementation, cleared by Reset()
 };
 
 }  // namespace track
