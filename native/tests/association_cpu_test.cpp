@@ -25,6 +25,7 @@ using camtrack::track::KalmanFilter;
 using camtrack::track::KalmanMean;
 using camtrack::track::STrack;
 using camtrack::track::Tlwh;
+using ct_test::ThrowsCode;
 
 struct AcRng {
   uint32_t s;
@@ -216,44 +217,24 @@ CT_TEST(association_cpu_BAD_CALL_inconsistent_offsets_throw_invalid_argument) {
   batch.track_offsets = toff.data();
   batch.det_offsets = doff.data();
   batch.cost_offsets = coff.data();
-  auto code_of = [](auto&& fn) {
-    try {
-      fn();
-    } catch (const Error& e) {
-      return e.code();
-    }
-    return ErrorCode::kInternal;
-  };
-  CT_EXPECT(code_of([&] {
-              camtrack::track::BatchedPredictCpu(batch, means.data(), covs.data(), nullptr, nullptr);
-            }) == ErrorCode::kInvalidArgument);  // track offsets decrease
+  CT_EXPECT(ThrowsCode(ErrorCode::kInvalidArgument, [&] {
+    camtrack::track::BatchedPredictCpu(batch, means.data(), covs.data(), nullptr, nullptr);
+  }));  // track offsets decrease
   const std::vector<int32_t> toff_ok = {0, 1, 1};
   batch.track_offsets = toff_ok.data();
-  CT_EXPECT(code_of([&] {
-              camtrack::track::BatchedIouCostCpu(batch, boxes.data(), boxes.data(), nullptr, nullptr, cost.data());
-            }) == ErrorCode::kInvalidArgument);  // stream 1 is 0 x 1 but cost offsets give it 97 entries
-  CT_EXPECT(code_of([&] {
-              camtrack::track::BatchedUpdateCpu(1, nullptr, nullptr, means.data(), covs.data(), nullptr);
-            }) == ErrorCode::kInvalidArgument);
+  CT_EXPECT(ThrowsCode(ErrorCode::kInvalidArgument, [&] {
+    camtrack::track::BatchedIouCostCpu(batch, boxes.data(), boxes.data(), nullptr, nullptr, cost.data());
+  }));  // stream 1 is 0 x 1 but cost offsets give it 97 entries
+  CT_EXPECT(ThrowsCode(ErrorCode::kInvalidArgument, [&] {
+    camtrack::track::BatchedUpdateCpu(1, nullptr, nullptr, means.data(), covs.data(), nullptr);
+  }));
 }
 
 CT_TEST(association_gpu_object_without_cuda_or_with_bad_limits_throws) {
 #if CAMTRACK_WITH_CUDA
   // No device needed: the limits are checked before any CUDA call.
-  ErrorCode code = ErrorCode::kInternal;
-  try {
-    camtrack::track::BatchedAssociation bad(0, 10);
-  } catch (const Error& e) {
-    code = e.code();
-  }
-  CT_EXPECT(code == ErrorCode::kInvalidArgument);
+  CT_EXPECT(ThrowsCode(ErrorCode::kInvalidArgument, [] { camtrack::track::BatchedAssociation bad(0, 10); }));
 #else
-  ErrorCode code = ErrorCode::kInternal;
-  try {
-    camtrack::track::BatchedAssociation gpu(64, 64);
-  } catch (const Error& e) {
-    code = e.code();
-  }
-  CT_EXPECT(code == ErrorCode::kUnsupported);
+  CT_EXPECT(ThrowsCode(ErrorCode::kUnsupported, [] { camtrack::track::BatchedAssociation gpu(64, 64); }));
 #endif
 }

@@ -244,13 +244,7 @@ CT_TEST(bytetrack_reset_restarts_ids) {
 CT_TEST(bytetrack_bad_params_throw_invalid_argument) {
   camtrack::track::ByteTrackParams p;
   p.match_thresh = 1.5f;
-  bool threw = false;
-  try {
-    camtrack::track::ByteTracker t(p);
-  } catch (const camtrack::Error& e) {
-    threw = e.code() == camtrack::ErrorCode::kInvalidArgument;
-  }
-  CT_EXPECT(threw);
+  CT_EXPECT(ct_test::ThrowsCode(camtrack::ErrorCode::kInvalidArgument, [&] { camtrack::track::ByteTracker t(p); }));
 }
 
 CT_TEST(bytetrack_lapjv_matches_known_optimum_and_cost_limit) {

@@ -121,13 +121,7 @@ CT_TEST(nvdec_empty_device_frame_is_inert) {
   f.Release(nullptr);
   DeviceFrame g(std::move(f));
   CT_EXPECT(!g.valid());
-  bool threw = false;
-  try {
-    g.SynchronizeReady();
-  } catch (const Error& e) {
-    threw = e.code() == ErrorCode::kInvalidState;
-  }
-  CT_EXPECT(threw);
+  CT_EXPECT(ct_test::ThrowsCode(ErrorCode::kInvalidState, [&] { g.SynchronizeReady(); }));
 }
 
 CT_TEST(annexb_h264_access_units_from_hand_made_stream) {

@@ -13,6 +13,8 @@ namespace pp = camtrack::postprocess;
 
 namespace {
 
+using ct_test::ThrowsCode;
+
 // Output shapes of the four shared models (../shared/assets/SOURCES.md) and their inputs.
 const std::vector<int64_t> kYoloxNanoShape = {1, 3549, 85};     // yolox_nano.onnx, 416x416
 const std::vector<int64_t> kYolov8nShape = {1, 84, 8400};       // yolov8n_int8.onnx, 640x640
@@ -25,17 +27,6 @@ camtrack::Detection PpDet(float x1, float y1, float x2, float y2, float score, i
   d.score = score;
   d.class_id = cls;
   return d;
-}
-
-template <typename F>
-bool ThrowsCode(camtrack::ErrorCode code, F&& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const camtrack::Error& e) {
-    if (message) *message = e.what();
-    return e.code() == code;
-  }
-  return false;
 }
 
 #define PP_EXPECT_BOX(d, ex1, ey1, ex2, ey2)  \

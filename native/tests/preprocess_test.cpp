@@ -272,22 +272,10 @@ CT_TEST(preprocess_letterbox_center_odd_padding_goes_bottom_right) {
 }
 
 CT_TEST(preprocess_letterbox_BAD_CALL_non_positive_size_throws_invalid_argument) {
-  bool threw = false;
-  try {
-    ComputeLetterbox(0, 720, YoloxSpec());
-  } catch (const Error& e) {
-    threw = e.code() == ErrorCode::kInvalidArgument;
-  }
-  CT_EXPECT(threw);
+  CT_EXPECT(ct_test::ThrowsCode(ErrorCode::kInvalidArgument, [] { ComputeLetterbox(0, 720, YoloxSpec()); }));
   ModelInputSpec bad = YoloxSpec();
   bad.std[1] = 0.f;
-  threw = false;
-  try {
-    ComputeLetterbox(1280, 720, bad);
-  } catch (const Error& e) {
-    threw = e.code() == ErrorCode::kInvalidArgument;
-  }
-  CT_EXPECT(threw);
+  CT_EXPECT(ct_test::ThrowsCode(ErrorCode::kInvalidArgument, [&] { ComputeLetterbox(1280, 720, bad); }));
 }
 
 // ---- reference maths -----------------------------------------------------------------------------------------

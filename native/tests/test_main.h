@@ -13,7 +13,23 @@
 #include <string>
 #include <vector>
 
+#include "core/common/error.h"
+
 namespace ct_test {
+
+// True when f() throws camtrack::Error with `code` (its message into *message when given); false when it throws
+// another code or nothing. Other exception types propagate (the harness reports them as failures).
+template <typename F>
+bool ThrowsCode(camtrack::ErrorCode code, F&& f, std::string* message = nullptr) {
+  try {
+    f();
+  } catch (const camtrack::Error& e) {
+    if (message) *message = e.what();
+    return e.code() == code;
+  }
+  return false;
+}
+
 struct Case {
   const char* name;
   std::function<void()> fn;
