@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import type { ReconnectOptions } from './config.js';
 import { CamtrackError } from './errors.js';
 
 export interface NativeDetection {
@@ -42,6 +43,10 @@ export interface NativeEvent {
   state?: string;
   message?: string;
   error?: CamtrackError;
+  /** Reason word of a state change or failure (StateChange.reason). */
+  reason?: string;
+  /** Reconnect attempt a warning belongs to. */
+  attempt?: number;
 }
 export interface NativeStreamStats {
   handle: number;
@@ -65,7 +70,13 @@ export interface NativeStreamStats {
   droppedInference: number;
   droppedDecoderPool: number;
   lastFrameAgeMs: number;
+  frameAgeMs: number;
+  inputFps: number;
+  reconnectAttempts: number;
+  reconnects: number;
   lastError?: string;
+  lastErrorCode?: string;
+  lastErrorReason?: string;
 }
 export interface NativePipelineStats {
   batches: number;
@@ -115,6 +126,8 @@ export interface NativeStreamConfig {
   live: 'auto' | 'true' | 'false';
   /** 'auto' (NVDEC with CPU fallback) | 'cpu' | 'gpu'. */
   decode: 'auto' | 'cpu' | 'gpu';
+  /** Live streams' reconnect policy (docs/ingest.md). */
+  reconnect: Required<ReconnectOptions>;
   /** Same shape as NativeTracker's config (native/binding/track_convert.h); type 'none' = no tracker. */
   tracker: {
     type: 'bytetrack' | 'sort' | 'iou' | 'none';

@@ -186,17 +186,17 @@ export class Pipeline extends EventEmitter {
       latency: { p50Ms: n.latencyP50Ms, p99Ms: n.latencyP99Ms, maxMs: n.latencyMaxMs, samples: n.latencySamples },
       inFlight: n.inFlight,
       resultWaits: n.resultWaits,
-      streams: (n.streams as IngestStreamStats[]).map((s) => this.#toStreamStats(s)),
+      streams: n.streams.map((s) => this.#toStreamStats(s)),
     };
   }
 
   #streamStats(id: string): StreamStats | undefined {
     if (this.#closed) return undefined;
-    const s = (this.#native.stats().streams as IngestStreamStats[]).find((x) => x.id === id);
+    const s = this.#native.stats().streams.find((x) => x.id === id);
     return s ? this.#toStreamStats(s) : undefined;
   }
 
-  #toStreamStats(s: IngestStreamStats): StreamStats {
+  #toStreamStats(s: NativeStreamStats): StreamStats {
     const mark = this.#fpsMarks.get(s.id);
     const now = performance.now();
     let fps = 0;
@@ -299,8 +299,7 @@ export class Pipeline extends EventEmitter {
       for (const q of this.#queues) q.push(r);
       this.#safeEmit('result', r);
     }
-    for (const ev of events) {
-      const e = ev as IngestEvent;
+    for (const e of events) {
       const stream = this.#byHandle.get(e.stream);
       if (!stream) continue;
       if (e.kind === 'state' && e.state) {
@@ -359,25 +358,8 @@ export function toNativeModelConfig(model: ResolvedModel, cfg: NormalisedConfig,
   };
 }
 
-/**
- * Fields the ingest layer adds to the native stream config, stats and events (declared here rather than in
- * src/native.ts, which another change owns; they can move there).
- */
-interface IngestStreamConfig extends NativeStreamConfig {
-  reconnect: NormalisedStream['reconnect'];
-}
-type IngestStreamStats = NativeStreamStats & {
-  frameAgeMs: number;
-  inputFps: number;
-  reconnectAttempts: number;
-  reconnects: number;
-  lastErrorCode?: string;
-  lastErrorReason?: string;
-};
-type IngestEvent = NativeEvent & { reason?: string; attempt?: number };
-
 /** The native stream config of a validated stream. */
-export function toNativeStream(s: NormalisedStream): IngestStreamConfig {
+export function toNativeStream(s: NormalisedStream): NativeStreamConfig {
   return {
     reconnect: s.reconnect,
     id: s.id,
