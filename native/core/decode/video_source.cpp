@@ -235,12 +235,7 @@ bool VideoSource::SeekToStart() {
 
 bool VideoSource::NextFrame(AVFrame** out) {
   for (;;) {
-    if (interrupted()) {
-      reason_ = "interrupted";
-      throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", 0);
-    }
-    const int64_t stall_ns = live_ && options_.stall_timeout_ms > 0 ? int64_t(options_.stall_timeout_ms) * 1000000 : 0;
-    if (stall_ns > 0 && SteadyNowNs() - last_frame_ns_ > stall_ns) ThrowStalled();
+    const int64_t stall_ns = CheckInterruptAndStall();
     int err = avcodec_receive_frame(dec_, frame_);
     if (err == 0) {
       if (frame_->decode_error_flags || (frame_->flags & AV_FRAME_FLAG_CORRUPT))
@@ -322,12 +317,7 @@ int VideoSource::ReadPacket(int64_t stall_ns) {
 bool VideoSource::NextPacket(const uint8_t** data, size_t* size, int64_t* pts) {
   av_packet_unref(out_pkt_);
   for (;;) {
-    if (interrupted()) {
-      reason_ = "interrupted";
-      throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", 0);
-    }
-    const int64_t stall_ns = live_ && options_.stall_timeout_ms > 0 ? int64_t(options_.stall_timeout_ms) * 1000000 : 0;
-    if (stall_ns > 0 && SteadyNowNs() - last_frame_ns_ > stall_ns) ThrowStalled();
+    const int64_t stall_ns = CheckInterruptAndStall();
     if (bsf_) {
       // One packet in gives at most one out for the mp4toannexb filters; drain what is there first.
       const int err = av_bsf_receive_packet(bsf_, out_pkt_);
@@ -359,6 +349,16 @@ bool VideoSource::NextPacket(const uint8_t** data, size_t* size, int64_t* pts) {
   *size = size_t(out_pkt_->size);
   *pts = out_pkt_->pts;
   return true;
+}
+
+int64_t VideoSource::CheckInterruptAndStall() {
+  if (interrupted()) {
+    reason_ = "interrupted";
+    throw Error(ErrorCode::kSourceRead, "source", "interrupted", "", 0);
+  }
+  const int64_t stall_ns = live_ && options_.stall_timeout_ms > 0 ? int64_t(options_.stall_timeout_ms) * 1000000 : 0;
+  if (stall_ns > 0 && SteadyNowNs() - last_frame_ns_ > stall_ns) ThrowStalled();
+  return stall_ns;
 }
 
 void VideoSource::ThrowStalled() {

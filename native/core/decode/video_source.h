@@ -115,6 +115,9 @@ class VideoSource {
   [[noreturn]] void ThrowAv(int code, int err, const char* what, const char* hint, const char* reason);
   bool SeekToStart();
   [[noreturn]] void ThrowStalled();
+  // Top of every read loop (NextFrame, NextPacket): throws when interrupted or when the stall watchdog has fired;
+  // returns the watchdog's window in ns (0 = off: files, or stall_timeout_ms 0) for the read deadline.
+  int64_t CheckInterruptAndStall();
   void OpenDecoder();
   // Reads the next packet of the video stream into pkt_ (av_read_frame with the read deadline). Returns 1 for a
   // packet, 0 at the end of the input; throws on read errors (same words/codes as NextFrame always had).
