@@ -12,7 +12,7 @@ import { resolveModel } from '../models/resolve.js';
 import { loadNative, type NativeFrameResult } from '../native.js';
 import { toNativeModelConfig, toNativeStream } from '../pipeline.js';
 import { pipelineConfigFor } from './pipeline-trial.js';
-import { cpuPercent, round, summariseLatency } from './stats.js';
+import { cpuPercent, trialRun } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
 
 export async function runNullTrial(spec: TrialSpec): Promise<TrialRun> {
@@ -86,18 +86,17 @@ export async function runNullTrial(spec: TrialSpec): Promise<TrialRun> {
       }),
     ]);
     const wallMs = t1 - t0;
-    return {
+    return trialRun({
       trial: spec.trial,
-      fps: round((spec.frames / wallMs) * 1000, 2),
       frames: spec.frames,
-      wallMs: round(wallMs, 1),
-      latency: summariseLatency(latencies),
+      wallMs,
+      latenciesMs: latencies,
       cpuPercent: cpuPercent(c0, c1, wallMs),
       batchSize: batch,
       intraOpThreads: 0,
       workers: spec.workers,
       details: { streams: n, inference: 'null (completes at once, zero output)', cores: os.availableParallelism() },
-    };
+    });
   } finally {
     clearTimeout(timer);
     np.close();

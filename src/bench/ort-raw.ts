@@ -17,7 +17,7 @@ import { defaultIntraOpThreads } from '../backends/onnxruntime.js';
 import { normaliseConfig } from '../config.js';
 import { resolveModel } from '../models/resolve.js';
 import { makeInput } from './input.js';
-import { cpuPercent, round, summariseLatency } from './stats.js';
+import { cpuPercent, trialRun } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
 
 /** What one inference loop needs (crosses into the worker as workerData). */
@@ -140,12 +140,11 @@ export async function runOrtRawTrial(spec: TrialSpec): Promise<TrialRun> {
   const wallMs = performance.now() - t0;
   const cpu = cpuPercent(c0, process.cpuUsage(), wallMs);
   const images = iterations * sessions * batch;
-  return {
+  return trialRun({
     trial: spec.trial,
-    fps: round((images / wallMs) * 1000, 2),
     frames: images,
-    wallMs: round(wallMs, 1),
-    latency: summariseLatency(latencies),
+    wallMs,
+    latenciesMs: latencies,
     cpuPercent: cpu,
     batchSize: batch,
     intraOpThreads: intra,
@@ -158,5 +157,5 @@ export async function runOrtRawTrial(spec: TrialSpec): Promise<TrialRun> {
       warmupRuns: base.warmup,
       runsPerSession: iterations,
     },
-  };
+  });
 }

@@ -15,7 +15,7 @@ import { defaultIntraOpThreads } from '../backends/onnxruntime.js';
 import { Pipeline } from '../pipeline.js';
 import type { PipelineConfig } from '../config.js';
 import type { PipelineStats } from '../types.js';
-import { cpuPercent, round, summariseLatency } from './stats.js';
+import { cpuPercent, round, trialRun } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
 
 /** The PipelineConfig a pipeline trial runs (also recorded in the report). */
@@ -119,12 +119,11 @@ export async function runPipelineTrial(spec: TrialSpec): Promise<TrialRun> {
       const d = s.stats().dropped;
       for (const k of Object.keys(drops) as (keyof typeof drops)[]) drops[k] += d[k];
     }
-    return {
+    return trialRun({
       trial: spec.trial,
-      fps: round((spec.frames / wallMs) * 1000, 2),
       frames: spec.frames,
-      wallMs: round(wallMs, 1),
-      latency: summariseLatency(latencies),
+      wallMs,
+      latenciesMs: latencies,
       cpuPercent: cpuPercent(c0, c1, wallMs),
       batchSize: pipeline.batchSize,
       intraOpThreads: intra,
@@ -149,7 +148,7 @@ export async function runPipelineTrial(spec: TrialSpec): Promise<TrialRun> {
         drops,
         config: { ...config, decoderThreads: spec.decoderThreads ?? 'default' },
       },
-    };
+    });
   } finally {
     loopDelay.disable();
     await pipeline.close();

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 
-import type { LatencySummary } from './types.js';
+import type { LatencySummary, TrialRun } from './types.js';
 
 /** Nearest-rank percentile (q in 0..1) of an unsorted sample; NaN for an empty one. Does not modify `values`. */
 export function percentile(values: readonly number[], q: number): number {
@@ -79,4 +79,33 @@ export function gitCommit(dir: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A TrialRun from what a trial measured: frames over `wallMs` (the window), the latency samples and the CPU % of the
+ * window. fps, the rounded window and the latency summary are derived here, the same way for every trial.
+ */
+export function trialRun(m: {
+  trial: TrialRun['trial'];
+  frames: number;
+  wallMs: number;
+  latenciesMs: readonly number[];
+  cpuPercent: number;
+  batchSize: number;
+  intraOpThreads: number;
+  workers: number;
+  details: Record<string, unknown>;
+}): TrialRun {
+  return {
+    trial: m.trial,
+    fps: round((m.frames / m.wallMs) * 1000, 2),
+    frames: m.frames,
+    wallMs: round(m.wallMs, 1),
+    latency: summariseLatency(m.latenciesMs),
+    cpuPercent: m.cpuPercent,
+    batchSize: m.batchSize,
+    intraOpThreads: m.intraOpThreads,
+    workers: m.workers,
+    details: m.details,
+  };
 }
