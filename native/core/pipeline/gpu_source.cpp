@@ -166,7 +166,6 @@ bool GpuFrameSource::Next() {
 
 int GpuFrameSource::width() const noexcept { return impl_->frame.width(); }
 int GpuFrameSource::height() const noexcept { return impl_->frame.height(); }
-uint64_t GpuFrameSource::dropped_pool_full() const noexcept { return impl_->decoder->stats().dropped_pool_full; }
 const decode::NvdecStats& GpuFrameSource::decoder_stats() const noexcept { return impl_->decoder->stats(); }
 std::string GpuFrameSource::device_name() const { return impl_->decoder->device_name(); }
 void GpuFrameSource::SynchronizeFrame() const { impl_->frame.SynchronizeReady(); }
@@ -206,7 +205,6 @@ std::unique_ptr<GpuFrameSource> GpuFrameSource::Start(decode::VideoSource&, bool
 bool GpuFrameSource::Next() { return false; }
 int GpuFrameSource::width() const noexcept { return 0; }
 int GpuFrameSource::height() const noexcept { return 0; }
-uint64_t GpuFrameSource::dropped_pool_full() const noexcept { return 0; }
 const decode::NvdecStats& GpuFrameSource::decoder_stats() const noexcept {
   static const decode::NvdecStats kNone;  // never reached: Start() returns no source in a CPU-only build
   return kNone;

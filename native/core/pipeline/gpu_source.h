@@ -67,13 +67,10 @@ class GpuFrameSource {
   bool Next();
   int width() const noexcept;   // of the current frame
   int height() const noexcept;
-  // Live streams (PoolFullPolicy::kDropOldest): frames the decoder dropped because its surface pool was full, i.e.
-  // decoded but never handed out by Next(). Cumulative for this connection; the pipeline counts them as
-  // dropped.decoderPool. Always 0 for files (kBlock). Source thread only.
-  uint64_t dropped_pool_full() const noexcept;
-  // The decoder's counters for this connection and the name of its GPU: diagnostics, and the decode-only
-  // benchmark (bench/native/decode_bench.cpp, --decoder gpu), which runs this class without LetterboxInto.
-  // Source thread only.
+  // The decoder's counters for this connection (cumulative) and the name of its GPU. The pipeline reads
+  // dropped_pool_full (live streams: frames dropped because the surface pool was full, decoded but never handed out
+  // by Next(); always 0 for files) into dropped.decoderPool; the decode-only benchmark (bench/native/
+  // decode_bench.cpp, --decoder gpu) reports them all. Source thread only.
   const decode::NvdecStats& decoder_stats() const noexcept;
   std::string device_name() const;
   // Blocks the calling thread until the current frame's pixels are in its surface (the frame's ready event).

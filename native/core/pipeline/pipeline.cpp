@@ -8,6 +8,7 @@
 
 #include "core/common/clock.h"
 #include "core/common/redact.h"
+#include "core/decode/nvdec_decoder.h"  // NvdecStats (GpuFrameSource::decoder_stats)
 
 extern "C" {
 #include <libavutil/frame.h>
@@ -497,7 +498,7 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
   // as decoded + dropped.decoderPool (Stats) and leave a gap in frame_index like any other skipped frame.
   uint64_t pool_drops_seen = 0;
   const auto count_pool_drops = [&] {
-    const uint64_t d = gpu ? gpu->dropped_pool_full() : 0;
+    const uint64_t d = gpu ? gpu->decoder_stats().dropped_pool_full : 0;
     if (d == pool_drops_seen) return;
     s.dropped_decoder_pool.fetch_add(d - pool_drops_seen, std::memory_order_relaxed);
     s.frame_index += int64_t(d - pool_drops_seen);
