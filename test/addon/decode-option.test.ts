@@ -7,8 +7,6 @@
  * fallback expectations do not hold: the suite then skips with the reason (the GPU branch, and the fallback of a
  * stream NVDEC cannot take, are test/gpu/pipeline-nvdec.gpu.test.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -44,16 +42,6 @@ function record(stream: Stream): Rec {
   stream.on('warning', (e: CamtrackError) => rec.warnings.push(e));
   stream.on('error', (e: CamtrackError) => rec.errors.push(e));
   return rec;
-}
-
-/** Is the NVIDIA driver library the NVDEC probe loads first present on this machine? */
-function hasLibcuda(): boolean {
-  if (existsSync('/usr/local/nvidia/lib64/libcuda.so.1') || existsSync('/usr/lib/x86_64-linux-gnu/libcuda.so.1')) return true;
-  try {
-    return execFileSync('/sbin/ldconfig', ['-p'], { encoding: 'utf8' }).includes('libcuda.so.1');
-  } catch {
-    return false;
-  }
 }
 
 const nvdec = capabilities().nvdec;
