@@ -21,20 +21,20 @@ interface ProbedStream {
   height: number;
 }
 
-/** ffprobe of the first video stream, bounded by `timeout -k 2 15` and a 5 s socket timeout. */
-async function probe(url: string, transport: 'tcp' | 'udp'): Promise<ProbedStream> {
+/** ffprobe of the first video stream, bounded by `timeout -k 2 (socketTimeoutS + 10)` and a socket timeout. */
+async function probe(url: string, transport: 'tcp' | 'udp', socketTimeoutS = 5): Promise<ProbedStream> {
   const r = await runBounded(
     'ffprobe',
     [
       '-v', 'error',
       '-rtsp_transport', transport,
-      '-timeout', '5000000',
+      '-timeout', String(socketTimeoutS * 1_000_000),
       '-select_streams', 'v:0',
       '-show_entries', 'stream=codec_name,width,height',
       '-of', 'json',
       url,
     ],
-    15,
+    socketTimeoutS + 10,
   );
   expect(r.timedOut, `ffprobe timed out on ${url}: ${r.stderr}`).toBe(false);
   expect(r.code, `ffprobe failed on ${url}: ${r.stderr}`).toBe(0);
@@ -95,12 +95,15 @@ describeWithAssets('RTSP test harness', [WALKING], () => {
     it('relays an ffmpeg MPEG-TS publisher (udp: mount)', async () => {
       const udpPort = await freePort('udp');
       const relay = await startRtspServer({ mounts: { '/relay': `udp:${udpPort}` } });
+      // The relay's udpsrc binds only when the first client's DESCRIBE prepares the media, so the publisher's
+      // first keyframe can go by unheard (CI saw this under load). walking.mp4 has a keyframe every 5.12 s: loop
+      // the publisher so keyframes keep coming, and give the probe more than one GOP to get SPS/PPS.
       const publisher = spawnTracked('ffmpeg', [
-        '-v', 'error', '-re', '-i', assetPath(WALKING), '-an', '-c:v', 'copy',
+        '-v', 'error', '-re', '-stream_loop', '-1', '-i', assetPath(WALKING), '-an', '-c:v', 'copy',
         '-f', 'mpegts', `udp://127.0.0.1:${udpPort}?pkt_size=1316`,
       ]);
       try {
-        expect(await probe(relay.url('/relay'), 'tcp')).toEqual(WALKING_STREAM);
+        expect(await probe(relay.url('/relay'), 'tcp', 12)).toEqual(WALKING_STREAM);
       } finally {
         await stopProcess(publisher);
         await relay.stop();
