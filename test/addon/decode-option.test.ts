@@ -106,7 +106,8 @@ describeWithAssets('StreamOptions.decode', [FAST_MODEL, WALKING, BUS], () => {
           console.log(`[decode gpu] ${s.id}: ${rec.errors[0]?.code} ${st.lastErrorReason} — ${rec.errors[0]?.message}`);
           expect(rec.errors, s.id).toHaveLength(1);
           expect(rec.errors[0]!.code, s.id).toBe('ERR_CAMTRACK_UNSUPPORTED');
-          expect(rec.errors[0]!.message, s.id).toMatch(/^decode 'gpu': NVDEC is not available: \S/);
+          // The same check and words as capabilities().nvdec (camtrack doctor): the two never disagree.
+          expect(rec.errors[0]!.message, s.id).toBe(`decode 'gpu': NVDEC is not available: ${nvdec.reason}`);
           expect(rec.errors[0]!.hint, s.id).toContain("decode 'auto'");
           expect(rec.warnings, s.id).toHaveLength(0);
           expect(rec.results, s.id).toHaveLength(0);

@@ -4,11 +4,12 @@
 
 #include <exception>
 
+#include "core/pipeline/gpu_source.h"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
-#include <libavutil/error.h>
 #include <libavutil/hwcontext.h>
 #include <libswscale/swscale.h>
 }
@@ -65,41 +66,6 @@ FfmpegInfo ProbeFfmpeg() {
   return f;
 }
 
-FeatureStatus ProbeNvdec(const CudaStatus& cuda, const FfmpegInfo& ff) {
-  FeatureStatus s;
-  if (!cuda.available) {
-    s.reason = "CUDA not available: " + cuda.reason;
-    return s;
-  }
-  if (std::string e = TryLoad("libcuda.so.1"); !e.empty()) {
-    s.reason = e + " (the NVIDIA driver library)";
-    return s;
-  }
-  if (std::string e = TryLoad("libnvcuvid.so.1"); !e.empty()) {
-    s.reason = e + " (the NVIDIA driver's video decoder; in containers set NVIDIA_DRIVER_CAPABILITIES to include "
-                   "'video')";
-    return s;
-  }
-  bool ff_cuda = false;
-  for (const auto& n : ff.hwaccels) ff_cuda = ff_cuda || n == "cuda";
-  if (!ff_cuda) {
-    s.reason = "this FFmpeg (" + ff.version + ") was built without the CUDA hardware device type";
-    return s;
-  }
-  AVBufferRef* dev = nullptr;
-  const int rc = av_hwdevice_ctx_create(&dev, AV_HWDEVICE_TYPE_CUDA, nullptr, nullptr, 0);
-  if (rc < 0) {
-    char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
-    av_strerror(rc, buf, sizeof buf);
-    s.reason = std::string("av_hwdevice_ctx_create(AV_HWDEVICE_TYPE_CUDA) failed: ") + buf + " (" +
-               std::to_string(rc) + ")";
-    return s;
-  }
-  av_buffer_unref(&dev);
-  s.available = true;
-  return s;
-}
-
 FeatureStatus ProbeTensorRt(const CudaStatus& cuda) {
   FeatureStatus s;
 #if !CAMTRACK_WITH_TENSORRT
@@ -129,7 +95,8 @@ Capabilities ProbeCapabilities() noexcept {
   } catch (const std::exception&) {  // bad_alloc only
   }
   try {
-    caps.nvdec = ProbeNvdec(caps.cuda, caps.ffmpeg);
+    // Exactly the check a stream with decode 'gpu' | 'auto' makes (device 0), so the two never disagree.
+    caps.nvdec = pipeline::GpuDecodeStatus(0);
   } catch (const std::exception& e) {
     caps.nvdec.available = false;
     caps.nvdec.reason = std::string("NVDEC probe failed: ") + e.what();

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "core/cuda/device.h"
 #include "core/decode/nvdec_decoder.h"
 
 #if CAMTRACK_WITH_CUDA
@@ -19,7 +20,16 @@ namespace camtrack::pipeline {
 
 cuda::FeatureStatus GpuDecodeStatus(int device) {
 #if CAMTRACK_WITH_CUDA
-  return decode::NvdecDecoder::Probe(device);
+  cuda::FeatureStatus st = decode::NvdecDecoder::Probe(device);
+  if (!st.available) return st;
+  // NVDEC needs only the driver; the GPU branch's letterbox also needs this build's CUDA runtime, which a driver
+  // older than the runtime cannot run.
+  const cuda::CudaStatus rt = cuda::ProbeCuda();
+  if (!rt.available) {
+    st.available = false;
+    st.reason = "NVDEC is present but the CUDA runtime is not usable for the GPU letterbox: " + rt.reason;
+  }
+  return st;
 #else
   cuda::FeatureStatus st;
   st.available = false;

@@ -30,9 +30,9 @@ namespace camtrack::pipeline {
 // one warning; kCpu: libavcodec only (never probes the GPU); kGpu: NVDEC or the stream fails.
 enum class DecodeMode { kAuto, kCpu, kGpu };
 
-// Can this build and machine decode with NVDEC on `device` at all? Wraps decode::NvdecDecoder::Probe() (which
-// caches nothing: call once per connection attempt, not per frame); "built without CUDA" in a CPU-only build.
-// Never throws. Thread-safe.
+// Can this build and machine decode with NVDEC on `device` at all? decode::NvdecDecoder::Probe() plus the CUDA
+// runtime the GPU letterbox needs (caches nothing: call once per connection attempt, not per frame); "built
+// without CUDA" in a CPU-only build. Also backs capabilities().nvdec. Never throws. Thread-safe.
 cuda::FeatureStatus GpuDecodeStatus(int device);
 
 // One connection of one stream on the GPU path. Owned and used by the stream's source thread only (NvdecDecoder
