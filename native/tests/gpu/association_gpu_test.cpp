@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../test_assets.h"
+#include "../association_workload.h"
 #include "../test_main.h"
 #include "common/error.h"
 #include "core/track/gpu/batched_association.h"
@@ -45,15 +46,7 @@ using camtrack::track::Tlwh;
 
 constexpr double kRelTol = 1e-4;  // |gpu - cpu| <= kRelTol * max(|cpu|, 1)
 
-struct AgRng {
-  uint32_t s;
-  uint32_t Next() {
-    s = s * 1664525u + 1013904223u;
-    return s >> 8;
-  }
-  float Uniform(float lo, float hi) { return lo + (hi - lo) * static_cast<float>(Next()) / 16777216.f; }
-  int Int(int lo, int hi) { return lo + static_cast<int>(Next() % static_cast<uint32_t>(hi - lo + 1)); }
-};
+using AgRng = camtrack::testing::Lcg;
 
 // Host vector <-> device buffer on `stream` (the Stream is non-blocking: plain cudaMemcpy would not order).
 template <typename T>
@@ -484,35 +477,11 @@ CT_TEST(gpu_association_palace_sequence_same_states_as_cpu) {
 // needs (detections + offsets up, costs down, pairs + measurements up), synchronised per frame. CPU: the reference.
 CT_TEST(gpu_association_timing_64_streams_x_50_tracks) {
   const int S = 64, N = 50;
-  AgRng rng{99};
-  const KalmanFilter kf;
-  std::vector<int32_t> toff{0}, doff{0}, coff{0}, pairs;
-  std::vector<float> means, covs, z;
-  std::vector<Box> dets;
-  for (int s = 0; s < S; ++s) {
-    for (int t = 0; t < N; ++t) {
-      const Tlwh b{rng.Uniform(0, 1800), rng.Uniform(0, 1000), rng.Uniform(8, 200), rng.Uniform(16, 400)};
-      KalmanMean m;
-      KalmanCovariance p;
-      kf.Initiate(b.ToXyah(), m, p);
-      means.insert(means.end(), m.begin(), m.end());
-      covs.insert(covs.end(), p.begin(), p.end());
-      dets.push_back(Box{b.x + 2, b.y + 1, b.x + b.w + 2, b.y + b.h + 1});
-      pairs.push_back(s * N + t);
-      const auto xyah = b.ToXyah();
-      z.insert(z.end(), xyah.begin(), xyah.end());
-    }
-    toff.push_back(toff.back() + N);
-    doff.push_back(doff.back() + N);
-    coff.push_back(coff.back() + N * N);
-  }
-  AssociationBatch hb;
-  hb.num_streams = S;
-  hb.total_tracks = S * N;
-  hb.total_dets = S * N;
-  hb.track_offsets = toff.data();
-  hb.det_offsets = doff.data();
-  hb.cost_offsets = coff.data();
+  const camtrack::testing::MatchedAssociationWorkload w = camtrack::testing::MakeMatchedAssociationWorkload(S, N, 99u);
+  const std::vector<int32_t>&toff = w.toff, &doff = w.doff, &coff = w.coff, &pairs = w.pairs;
+  const std::vector<float>&means = w.means, &covs = w.covs, &z = w.z;
+  const std::vector<Box>& dets = w.dets;
+  const AssociationBatch hb = w.Batch();
   std::vector<float> cost(coff.back());
   std::vector<Box> boxes(S * N);
 
