@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { ReconnectOptions } from './config.js';
 import { CamtrackError } from './errors.js';
+import type { TrackEvent } from './tracker.js';
 
 export interface NativeDetection {
   x1: number;
@@ -164,16 +165,8 @@ export interface NativeTrackerConfig {
   iouThreshold: number;
   greedy: boolean;
 }
-export interface NativeTrackEvent {
-  kind: 'new' | 'lost' | 'refound' | 'removed';
-  trackId: number;
-  frame: number;
-  x1: number;
-  y1: number;
-  x2: number;
-  y2: number;
-  classId: number;
-}
+/** A track event as the addon gives it: the public TrackEvent without the label (src/tracker.ts adds it). */
+export type NativeTrackEvent = Omit<TrackEvent, 'label'>;
 /** One standalone tracker (native/binding/tracker_wrap.h). */
 export interface NativeTrackerInstance {
   update(detections: Float32Array | { x1: number; y1: number; x2: number; y2: number; score: number; classId?: number }[]): NativeTrack[];

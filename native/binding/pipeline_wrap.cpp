@@ -83,10 +83,7 @@ Napi::Object TracksToJs(Napi::Env env, const pipeline::FrameResult& r) {
   for (size_t i = 0; i < r.detections.size(); ++i) {
     const Detection& d = r.detections[i];
     Napi::Object j = Napi::Object::New(env);
-    j.Set("x1", d.box.x1);
-    j.Set("y1", d.box.y1);
-    j.Set("x2", d.box.x2);
-    j.Set("y2", d.box.y2);
+    SetBox(j, d.box);
     j.Set("score", d.score);
     j.Set("classId", d.class_id);
     dets.Set(uint32_t(i), j);

@@ -45,6 +45,13 @@ track::TrackerConfig ReadTrackerConfig(const Napi::Object& c, double* buffer_sec
   return cfg;
 }
 
+void SetBox(Napi::Object& j, const Box& b) {
+  j.Set("x1", b.x1);
+  j.Set("y1", b.y1);
+  j.Set("x2", b.x2);
+  j.Set("y2", b.y2);
+}
+
 const char* TrackEventKindName(track::TrackEvent::Kind k) {
   switch (k) {
     case track::TrackEvent::Kind::kNew: return "new";
@@ -58,10 +65,7 @@ const char* TrackEventKindName(track::TrackEvent::Kind k) {
 Napi::Object TrackToJs(Napi::Env env, const track::TrackedObject& t) {
   Napi::Object j = Napi::Object::New(env);
   j.Set("trackId", double(t.track_id));
-  j.Set("x1", t.box.x1);
-  j.Set("y1", t.box.y1);
-  j.Set("x2", t.box.x2);
-  j.Set("y2", t.box.y2);
+  SetBox(j, t.box);
   j.Set("score", t.score);
   j.Set("classId", t.class_id);
   j.Set("age", t.frames_tracked);
@@ -73,10 +77,7 @@ Napi::Object TrackEventToJs(Napi::Env env, const track::TrackEvent& e) {
   j.Set("kind", TrackEventKindName(e.kind));
   j.Set("trackId", double(e.track_id));
   j.Set("frame", double(e.frame));
-  j.Set("x1", e.box.x1);
-  j.Set("y1", e.box.y1);
-  j.Set("x2", e.box.x2);
-  j.Set("y2", e.box.y2);
+  SetBox(j, e.box);
   j.Set("classId", e.class_id);
   return j;
 }

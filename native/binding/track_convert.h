@@ -4,6 +4,7 @@
 //                    frameRate, maxAge, minHits, iouThreshold, greedy, trackBufferSeconds }
 #include <napi.h>
 
+#include "core/common/geometry.h"
 #include "core/track/factory.h"
 #include "core/track/tracker.h"
 
@@ -13,6 +14,8 @@ namespace camtrack::binding {
 // (0 when absent); the caller converts it with the stream's real fps (track::ApplyBufferSeconds).
 track::TrackerConfig ReadTrackerConfig(const Napi::Object& c, double* buffer_seconds, double* frame_rate);
 
+// Sets x1, y1, x2, y2 of `j` from `b` (detections, tracks and track events all carry their box this way).
+void SetBox(Napi::Object& j, const Box& b);
 const char* TrackEventKindName(track::TrackEvent::Kind k);
 Napi::Object TrackToJs(Napi::Env env, const track::TrackedObject& t);
 Napi::Object TrackEventToJs(Napi::Env env, const track::TrackEvent& e);
