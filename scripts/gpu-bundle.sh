@@ -390,7 +390,10 @@ EOF
   # camtrack's build and dist/
   cp "$ADDON" "$S/build/Release/"
   cp "$GPU_TESTS" "$CMAKE_CACHE" "$S/build/"
-  [ -z "$DECODE_BENCH" ] || cp "$DECODE_BENCH" "$S/build/${DECODE_BENCH#"$REPO/build/"}"
+  # The decode bench at its build/ path, when there is one ("" otherwise: the three uses below skip it).
+  local bench=""
+  [ -z "$DECODE_BENCH" ] || bench="$S/build/${DECODE_BENCH#"$REPO/build/"}"
+  [ -z "$bench" ] || cp "$DECODE_BENCH" "$bench"
   # (with its source maps: the .js files name them, and vite warns about every missing one)
   tar -C "$REPO" -cf - dist | tar -C "$S" -xf -
 
@@ -407,10 +410,10 @@ EOF
   # Shared libraries of everything executable in the stage.
   local elves=("$S/bin/node" "$S/bin/ffmpeg" "$S/bin/ffprobe" "$S"/lib/lib*.so.*.* "$S/build/Release/camtrack.node"
                "$S/build/camtrack_gpu_tests")
-  [ -z "$DECODE_BENCH" ] || elves+=("$S/build/${DECODE_BENCH#"$REPO/build/"}")
+  [ -z "$bench" ] || elves+=("$bench")
   while IFS= read -r f; do elves+=("$f"); done < <(find "$S/node_modules" -name '*.node' -o -name '*.so.[0-9]*' -type f)
   bundle_shared_deps "$S" "${elves[@]}"
-  check_ffmpeg_symbols "$S/build/Release/camtrack.node" ${DECODE_BENCH:+"$S/build/${DECODE_BENCH#"$REPO/build/"}"}
+  check_ffmpeg_symbols "$S/build/Release/camtrack.node" ${bench:+"$bench"}
 
   {
     echo "GLIBCXX $(required_versions GLIBCXX "${elves[@]}")"

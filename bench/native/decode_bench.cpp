@@ -60,6 +60,7 @@ extern "C" {
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -395,40 +396,60 @@ void SteadyWindow(const std::vector<Sample>& samples, RunResult* r) {
   r->steady_window_s = window;
 }
 
+constexpr int64_t kAllFrames = std::numeric_limits<int64_t>::max();  // GpuDecode's max_frames: the whole input
+
+// The pipeline's NVDEC path on one file, minus LetterboxInto: pipeline::GpuFrameSource on a VideoSource in packet
+// mode (→ NvdecDecoder: extradata first, then packets; Flush at the end of a pass, drain, RewindForLoop when `loop`)
+// with file semantics (SourceOptions live = 0 → PoolFullPolicy::kBlock: no frame is dropped). Takes frames until
+// `max_frames` or the end of the input. Each frame is waited for on the host (its ready event: the decoder's copy
+// into the pool surface is done), so only completed decodes are counted; it stays in device memory and goes back to
+// the pool when Next() takes the following one. Start() decodes the first frame, so open + first frame happen
+// before the loop, as NextFrame() does on the CPU. No decoder_threads: packet mode opens no libavcodec decoder.
+// Returns the frames taken. Optional outputs: each count so far into *progress, and at the end the decoder's
+// counters into *stats and its GPU's name into *device_name. Throws when NVDEC cannot take the file, and the
+// source's and decoder's errors.
+int64_t GpuDecode(const std::string& path, bool loop, int device, int64_t max_frames, Progress* progress,
+                  camtrack::decode::NvdecStats* stats, std::string* device_name) {
+  camtrack::decode::SourceOptions so;
+  so.url = path;
+  so.loop = loop;
+  so.live = 0;
+  so.packets_only = true;
+  camtrack::decode::VideoSource src(so);
+  src.Open();
+  camtrack::pipeline::GpuFrameSource::StartFailure failure;
+  const auto gpu = camtrack::pipeline::GpuFrameSource::Start(src, device, &failure);
+  if (!gpu) throw std::runtime_error("NVDEC cannot take " + path + ": " + failure.reason);
+  int64_t n = 0;
+  while (n < max_frames && gpu->Next()) {
+    gpu->SynchronizeFrame();
+    ++n;
+    if (progress) progress->frames.store(n, std::memory_order_relaxed);
+  }
+  if (stats) *stats = gpu->decoder_stats();
+  if (device_name) *device_name = gpu->device_name();
+  return n;
+}
+
 // One stream of `ours`, `frames` frames, decode only (the frame is not touched).
-// CPU: VideoSource::NextFrame. GPU (--decoder gpu): the pipeline's NVDEC path, pipeline::GpuFrameSource (VideoSource
-// in packet mode → NvdecDecoder: extradata first, then packets; Flush at the end of a pass, drain, RewindForLoop)
-// with file semantics (live = false → PoolFullPolicy::kBlock: no frame is dropped), minus LetterboxInto. Each GPU
-// frame is waited for on the host (its ready event: the decoder's copy into the pool surface is done), so only
-// completed decodes are counted; it stays in device memory and goes back to the pool when Next() takes the
-// following one. Start() decodes the first frame, so open + first frame happen before the loop, as NextFrame()
-// does on the CPU.
+// CPU: VideoSource::NextFrame. GPU (--decoder gpu): GpuDecode, looping over the clip.
 // gpu_device < 0: CPU decode; else the CUDA device of the NVDEC path.
 void OursStream(const std::string& clip, int64_t frames, int decoder_threads, int gpu_device, StreamResult* out,
                 Progress* progress) {
-  const bool gpu_decode = gpu_device >= 0;
   const auto t0 = Clock::now();
   try {
-    camtrack::decode::SourceOptions so;
-    so.url = clip;
-    so.loop = true;
-    so.live = 0;
-    so.decoder_threads = decoder_threads;
-    so.packets_only = gpu_decode;
-    camtrack::decode::VideoSource src(so);
-    src.Open();
     int64_t n = 0;
-    if (gpu_decode) {
-      camtrack::pipeline::GpuFrameSource::StartFailure failure;
-      const auto gpu = camtrack::pipeline::GpuFrameSource::Start(src, /*live=*/false, gpu_device, &failure);
-      if (!gpu) throw std::runtime_error("NVDEC cannot take " + clip + ": " + failure.reason);
-      while (n < frames && gpu->Next()) {
-        gpu->SynchronizeFrame();
-        progress->frames.store(++n, std::memory_order_relaxed);
-      }
-      out->nvdec = gpu->decoder_stats();
+    if (gpu_device >= 0) {
+      n = GpuDecode(clip, /*loop=*/true, gpu_device, frames, progress, &out->nvdec, /*device_name=*/nullptr);
       out->has_nvdec = true;
     } else {
+      camtrack::decode::SourceOptions so;
+      so.url = clip;
+      so.loop = true;
+      so.live = 0;
+      so.decoder_threads = decoder_threads;
+      camtrack::decode::VideoSource src(so);
+      src.Open();
       AVFrame* frame = nullptr;
       while (n < frames && src.NextFrame(&frame)) progress->frames.store(++n, std::memory_order_relaxed);
     }
@@ -597,7 +618,8 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& err_path) {
 }
 
 // Follows one ffmpeg's -progress file while it runs: reads what was appended since the last call and keeps the
-// last `frame=` value (ffmpeg writes a block every -stats_period).
+// last `frame=` value (ffmpeg writes a block every -stats_period). Polled once more after ffmpeg exited, it gives
+// the frames ffmpeg wrote (its final block; 0 when the file or a `frame=` line is missing).
 class ProgressTail {
  public:
   explicit ProgressTail(std::string path) : path_(std::move(path)) {}
@@ -628,14 +650,6 @@ class ProgressTail {
   std::string pending_;
   int64_t frames_ = 0;
 };
-
-// Frames ffmpeg wrote, from its last `frame=` line of -progress output (-1 when absent).
-int64_t ProgressFrames(const std::string& path) {
-  const std::string text = ReadFile(path);
-  const auto pos = text.rfind("\nframe=");
-  if (pos == std::string::npos) return text.rfind("frame=", 0) == 0 ? std::atoll(text.c_str() + 6) : -1;
-  return std::atoll(text.c_str() + pos + 7);
-}
 
 RunResult RunFfmpeg(const std::string& trial, const std::string& clip, int streams, int passes, const Options& opt,
                     const std::string& tmp_dir, int max_frames = 0) {
@@ -698,7 +712,7 @@ RunResult RunFfmpeg(const std::string& trial, const std::string& clip, int strea
   r.wall_s = SecondsSince(t0);
   for (int i = 0; i < streams; ++i) {
     StreamResult& s = r.per_stream[size_t(i)];
-    s.frames = std::max<int64_t>(0, ProgressFrames(progress[size_t(i)]));
+    s.frames = std::max<int64_t>(0, tails[size_t(i)]->Poll());  // the rest of the file, after ffmpeg's exit
     if (s.error.empty() && s.frames <= 0) s.error = "no frame= line in ffmpeg's -progress output";
     r.frames += s.frames;
     if (r.error.empty() && !s.error.empty()) r.error = s.error;
@@ -725,27 +739,6 @@ struct ClipInfo {
   std::string gpu_device;              // --decoder gpu: NvdecDecoder::device_name()
 };
 
-// --decoder gpu: opens `path` on our NVDEC path (as OursStream with --decoder gpu, without loop) and takes its first frame, or
-// every frame of one pass when `whole_pass`. Returns the frames taken; the decoder's GPU name in *device.
-int64_t GpuPass(const std::string& path, int gpu_device, bool whole_pass, std::string* device) {
-  camtrack::decode::SourceOptions so;
-  so.url = path;
-  so.live = 0;
-  so.packets_only = true;
-  camtrack::decode::VideoSource src(so);
-  src.Open();
-  camtrack::pipeline::GpuFrameSource::StartFailure failure;
-  const auto gpu = camtrack::pipeline::GpuFrameSource::Start(src, /*live=*/false, gpu_device, &failure);
-  if (!gpu) throw std::runtime_error("NVDEC cannot take " + path + ": " + failure.reason);
-  int64_t n = 0;
-  while ((whole_pass || n == 0) && gpu->Next()) {
-    gpu->SynchronizeFrame();
-    ++n;
-  }
-  *device = gpu->device_name();
-  return n;
-}
-
 ClipInfo ProbeClip(const std::string& path, const Options& opt, const std::string& tmp_dir) {
   ClipInfo c;
   c.path = path;
@@ -763,12 +756,14 @@ ClipInfo ProbeClip(const std::string& path, const Options& opt, const std::strin
   while (src.NextFrame(&frame)) ++c.frames;  // also warms the page cache
   if (c.frames == 0) throw std::runtime_error("no frame decoded from " + path);
   const bool gpu = opt.decoder == DecoderKind::kGpu;
-  if (gpu) c.nvdec_frames_one_pass = GpuPass(path, opt.device, /*whole_pass=*/true, &c.gpu_device);
+  // --decoder gpu: our NVDEC path's count for one pass (no loop, every frame), then its start-up time below.
+  if (gpu) c.nvdec_frames_one_pass = GpuDecode(path, /*loop=*/false, opt.device, kAllFrames, nullptr, nullptr,
+                                               &c.gpu_device);
   std::vector<double> ours, ff;
   for (int i = 0; i < 3; ++i) {
     const auto t0 = Clock::now();
     if (gpu) {
-      GpuPass(path, opt.device, /*whole_pass=*/false, &c.gpu_device);  // open + NVDEC decoder + first frame
+      GpuDecode(path, /*loop=*/false, opt.device, 1, nullptr, nullptr, &c.gpu_device);  // open + NVDEC + 1st frame
     } else {
       camtrack::decode::VideoSource s(so);
       s.Open();

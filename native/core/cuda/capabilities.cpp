@@ -22,6 +22,7 @@ std::string VersionString(unsigned v) {
          std::to_string(AV_VERSION_MICRO(v));
 }
 
+#if CAMTRACK_WITH_TENSORRT
 // dlopen test: empty string when the library loads, else dlerror()'s text. The handle is closed again.
 std::string TryLoad(const char* name) {
   void* h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
@@ -32,6 +33,7 @@ std::string TryLoad(const char* name) {
   dlclose(h);
   return {};
 }
+#endif
 
 FfmpegInfo ProbeFfmpeg() {
   FfmpegInfo f;
@@ -95,8 +97,9 @@ Capabilities ProbeCapabilities() noexcept {
   } catch (const std::exception&) {  // bad_alloc only
   }
   try {
-    // Exactly the check a stream with decode 'gpu' | 'auto' makes (device 0), so the two never disagree.
-    caps.nvdec = pipeline::GpuDecodeStatus(0);
+    // Exactly the check a stream with decode 'gpu' | 'auto' makes (device 0), so the two never disagree; the CUDA
+    // runtime it needs was probed above.
+    caps.nvdec = pipeline::GpuDecodeStatus(0, caps.cuda);
   } catch (const std::exception& e) {
     caps.nvdec.available = false;
     caps.nvdec.reason = std::string("NVDEC probe failed: ") + e.what();

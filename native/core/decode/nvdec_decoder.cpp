@@ -140,6 +140,21 @@ class CtxScope {
   CtxScope& operator=(const CtxScope&) = delete;
 };
 
+cudaVideoCodec CuvidCodec(NvdecCodec codec) noexcept {
+  return codec == NvdecCodec::kHevc ? cudaVideoCodec_HEVC : cudaVideoCodec_H264;
+}
+
+// Does NVDEC decode 8-bit 4:2:0 `codec` at all (cuvidGetDecoderCaps, which the caller checked is there)? Needs the
+// device's context current. Throws Error(kCuda) when the query fails.
+bool Decodes8Bit420(const Driver& d, cudaVideoCodec codec) {
+  CUVIDDECODECAPS caps{};
+  caps.eCodecType = codec;
+  caps.eChromaFormat = cudaVideoChromaFormat_420;
+  caps.nBitDepthMinus8 = 0;
+  NVDEC_CU(d.cuvid->cuvidGetDecoderCaps(&caps));
+  return caps.bIsSupported;
+}
+
 }  // namespace
 
 const char* NvdecCodecName(NvdecCodec codec) noexcept { return codec == NvdecCodec::kHevc ? "hevc" : "h264"; }
@@ -149,7 +164,7 @@ const char* NvdecCodecName(NvdecCodec codec) noexcept { return codec == NvdecCod
 // until the last surface is freed.
 class GpuContext {
  public:
-  explicit GpuContext(int device) : device_index_(device) {
+  explicit GpuContext(int device) {
     const Driver& d = RequireDriver();
     int count = 0;
     NVDEC_CU(d.cu->cuDeviceGetCount(&count));
@@ -186,12 +201,9 @@ class GpuContext {
 
   CUcontext ctx() const noexcept { return ctx_; }
   CUstream stream() const noexcept { return stream_; }
-  CUdevice dev() const noexcept { return dev_; }
   const std::string& name() const noexcept { return name_; }
-  int index() const noexcept { return device_index_; }
 
  private:
-  int device_index_ = 0;
   CUdevice dev_ = 0;
   CUcontext ctx_ = nullptr;
   CUstream stream_ = nullptr;
@@ -327,7 +339,6 @@ DeviceFrame& DeviceFrame::operator=(DeviceFrame&& o) noexcept {
     height_ = std::exchange(o.height_, 0);
     slot_ = std::exchange(o.slot_, -1);
     pts_ = std::exchange(o.pts_, 0);
-    stream_ = std::exchange(o.stream_, nullptr);
     ready_ = std::exchange(o.ready_, nullptr);
   }
   return *this;
@@ -338,7 +349,6 @@ void DeviceFrame::Release(cuda::StreamHandle after) noexcept {
   pool_.reset();
   data_ = nullptr;
   slot_ = -1;
-  stream_ = nullptr;
   ready_ = nullptr;
 }
 void DeviceFrame::SynchronizeReady() const {
@@ -417,15 +427,12 @@ cuda::FeatureStatus NvdecDecoder::Probe(int device) noexcept {
       st.reason = "libnvcuvid.so.1 has no cuvidGetDecoderCaps (driver too old)";
       return st;
     }
-    CUVIDDECODECAPS caps{};
-    caps.eCodecType = cudaVideoCodec_H264;
-    caps.eChromaFormat = cudaVideoChromaFormat_420;
-    caps.nBitDepthMinus8 = 0;
+    bool supported = false;
     {
       CtxScope scope(gpu.ctx());
-      NVDEC_CU(d.cuvid->cuvidGetDecoderCaps(&caps));
+      supported = Decodes8Bit420(d, cudaVideoCodec_H264);
     }
-    if (!caps.bIsSupported) {
+    if (!supported) {
       st.reason = "NVDEC on " + gpu.name() + " does not decode 8-bit 4:2:0 H.264";
       return st;
     }
@@ -460,14 +467,9 @@ NvdecDecoder::NvdecDecoder(const NvdecOptions& options) : options_(options) {
   CtxScope scope(impl_->gpu->ctx());
   NVDEC_CU(d.cuvid->cuvidCtxLockCreate(&impl_->lock, impl_->gpu->ctx()));
   // Is the codec there at all (8-bit 4:2:0)? Profile / size / bit depth are checked again per sequence header.
-  if (d.cuvid->cuvidGetDecoderCaps) {
-    CUVIDDECODECAPS caps{};
-    caps.eCodecType = options_.codec == NvdecCodec::kHevc ? cudaVideoCodec_HEVC : cudaVideoCodec_H264;
-    caps.eChromaFormat = cudaVideoChromaFormat_420;
-    NVDEC_CU(d.cuvid->cuvidGetDecoderCaps(&caps));
-    if (!caps.bIsSupported)
-      ThrowUnsupported(std::string("NVDEC on ") + impl_->gpu->name() + " does not decode 8-bit 4:2:0 " +
-                       NvdecCodecName(options_.codec));
+  if (d.cuvid->cuvidGetDecoderCaps && !Decodes8Bit420(d, CuvidCodec(options_.codec))) {
+    ThrowUnsupported(std::string("NVDEC on ") + impl_->gpu->name() + " does not decode 8-bit 4:2:0 " +
+                     NvdecCodecName(options_.codec));
   }
 }
 
@@ -530,7 +532,7 @@ void NvdecDecoder::Parse(const uint8_t* data, size_t size, int64_t pts, unsigned
   }
   if (!m.parser) {
     CUVIDPARSERPARAMS pp{};
-    pp.CodecType = options_.codec == NvdecCodec::kHevc ? cudaVideoCodec_HEVC : cudaVideoCodec_H264;
+    pp.CodecType = CuvidCodec(options_.codec);
     pp.ulMaxNumDecodeSurfaces = 1;  // the sequence callback returns the real number
     pp.ulClockRate = 0;
     pp.ulErrorThreshold = 100;  // conceal and keep going on corrupt pictures (counted upstream)
@@ -605,7 +607,6 @@ bool NvdecDecoder::NextFrame(DeviceFrame* out) {
   out->height_ = p.pool->height();
   out->slot_ = p.slot;
   out->pts_ = p.pts;
-  out->stream_ = p.pool->gpu()->stream();
   out->ready_ = s.ready;
   out->pool_ = std::move(p.pool);
   ++stats_.delivered;
@@ -725,12 +726,8 @@ int NvdecDecoder::OnDisplay(void* info_ptr) {
   int slot = pool.TakeFree(options_.pool_full == PoolFullPolicy::kBlock);
   if (slot < 0) {
     slot = m.DropOldestOf(&pool);  // live: the newest picture wins; block: nothing leased, waiting would deadlock
-    if (slot >= 0) {
-      ++stats_.dropped_pool_full;
-    } else {
-      ++stats_.dropped_pool_full;  // every surface is leased out: drop this picture
-      return 1;
-    }
+    ++stats_.dropped_pool_full;    // the oldest queued picture, or this one
+    if (slot < 0) return 1;        // every surface is leased out: drop this picture
   }
   // From here the slot is ours (kQueued); give it back if anything below throws.
   struct SlotGuard {

@@ -104,8 +104,7 @@ class DeviceFrame {
   size_t pitch() const noexcept { return pitch_; }  // bytes, same for Y and UV
   int64_t pts() const noexcept { return pts_; }     // the pts given to Decode() for this picture
   int slot() const noexcept { return slot_; }       // index of the surface in its pool (diagnostics, tests)
-  cuda::StreamHandle stream() const noexcept { return stream_; }        // the decoder's stream (copy queued there)
-  cuda::EventHandle ready_event() const noexcept { return ready_; }    // recorded after the copy
+  cuda::EventHandle ready_event() const noexcept { return ready_; }  // recorded after the copy
   void SynchronizeReady() const;  // blocks until the copy is done; throws Error(kCuda)
   // Returns the surface now (see the class comment). Idempotent; never throws (if recording the event on `after`
   // fails, the surface is returned as if no stream had been given).
@@ -119,7 +118,6 @@ class DeviceFrame {
   int width_ = 0, height_ = 0;
   int slot_ = -1;
   int64_t pts_ = 0;
-  cuda::StreamHandle stream_ = nullptr;
   cuda::EventHandle ready_ = nullptr;
 };
 
@@ -157,7 +155,6 @@ class NvdecDecoder {
   void Flush();
 
   const NvdecStats& stats() const noexcept { return stats_; }
-  const NvdecOptions& options() const noexcept { return options_; }
   std::string device_name() const;
 
  private:

@@ -245,7 +245,7 @@ bool VideoSource::NextFrame(AVFrame** out) {
       return true;
     }
     if (err == AVERROR_EOF) {
-      if (options_.loop && !live_ && SeekToStart()) continue;
+      if (RewindForLoop()) continue;
       return false;
     }
     if (err != AVERROR(EAGAIN)) {
@@ -255,7 +255,7 @@ bool VideoSource::NextFrame(AVFrame** out) {
     }
     if (draining_) {
       // EAGAIN while draining cannot happen; treat as end.
-      if (options_.loop && !live_ && SeekToStart()) continue;
+      if (RewindForLoop()) continue;
       return false;
     }
     if (!ReadPacket(stall_ns)) {
@@ -263,12 +263,9 @@ bool VideoSource::NextFrame(AVFrame** out) {
       avcodec_send_packet(dec_, nullptr);
       continue;
     }
-    if (pkt_->stream_index == stream_index_) {
-      counters_.packets.fetch_add(1, std::memory_order_relaxed);
-      if (pkt_->flags & AV_PKT_FLAG_CORRUPT) counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
-      err = avcodec_send_packet(dec_, pkt_);
-      if (err < 0 && err != AVERROR(EAGAIN)) counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (!AcceptPacket()) continue;
+    err = avcodec_send_packet(dec_, pkt_);
+    if (err < 0 && err != AVERROR(EAGAIN)) counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
     av_packet_unref(pkt_);
   }
 }
@@ -314,6 +311,16 @@ int VideoSource::ReadPacket(int64_t stall_ns) {
   return 1;
 }
 
+bool VideoSource::AcceptPacket() {
+  if (pkt_->stream_index != stream_index_) {
+    av_packet_unref(pkt_);
+    return false;
+  }
+  counters_.packets.fetch_add(1, std::memory_order_relaxed);
+  if (pkt_->flags & AV_PKT_FLAG_CORRUPT) counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 bool VideoSource::NextPacket(const uint8_t** data, size_t* size, int64_t* pts) {
   av_packet_unref(out_pkt_);
   for (;;) {
@@ -330,12 +337,7 @@ bool VideoSource::NextPacket(const uint8_t** data, size_t* size, int64_t* pts) {
       av_bsf_send_packet(bsf_, nullptr);  // flush: the filter then reports EOF
       continue;
     }
-    if (pkt_->stream_index != stream_index_) {
-      av_packet_unref(pkt_);
-      continue;
-    }
-    counters_.packets.fetch_add(1, std::memory_order_relaxed);
-    if (pkt_->flags & AV_PKT_FLAG_CORRUPT) counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
+    if (!AcceptPacket()) continue;
     if (!bsf_) {
       av_packet_move_ref(out_pkt_, pkt_);
       break;

@@ -122,6 +122,9 @@ class VideoSource {
   // Reads the next packet of the video stream into pkt_ (av_read_frame with the read deadline). Returns 1 for a
   // packet, 0 at the end of the input; throws on read errors (same words/codes as NextFrame always had).
   int ReadPacket(int64_t stall_ns);
+  // Bookkeeping of the packet ReadPacket() just read, shared by NextFrame and NextPacket: another stream's packet
+  // is unreferenced and false returned (skip it); a video packet is counted (and counted corrupt when flagged).
+  bool AcceptPacket();
 
   SourceOptions options_;
   bool live_ = false;

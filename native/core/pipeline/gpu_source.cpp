@@ -18,13 +18,16 @@
 
 namespace camtrack::pipeline {
 
-cuda::FeatureStatus GpuDecodeStatus(int device) {
+namespace {
+
+// Both GpuDecodeStatus forms; `runtime` null: probed here, and only when NVDEC itself is there.
+cuda::FeatureStatus DecodeStatus(int device, const cuda::CudaStatus* runtime) {
 #if CAMTRACK_WITH_CUDA
   cuda::FeatureStatus st = decode::NvdecDecoder::Probe(device);
   if (!st.available) return st;
   // NVDEC needs only the driver; the GPU branch's letterbox also needs this build's CUDA runtime, which a driver
   // older than the runtime cannot run.
-  const cuda::CudaStatus rt = cuda::ProbeCuda();
+  const cuda::CudaStatus rt = runtime ? *runtime : cuda::ProbeCuda();
   if (!rt.available) {
     st.available = false;
     st.reason = "NVDEC is present but the CUDA runtime is not usable for the GPU letterbox: " + rt.reason;
@@ -36,6 +39,13 @@ cuda::FeatureStatus GpuDecodeStatus(int device) {
   st.reason = "camtrack was built without CUDA (nvcc was not found when the addon was compiled)";
   return st;
 #endif
+}
+
+}  // namespace
+
+cuda::FeatureStatus GpuDecodeStatus(int device) { return DecodeStatus(device, nullptr); }
+cuda::FeatureStatus GpuDecodeStatus(int device, const cuda::CudaStatus& runtime) {
+  return DecodeStatus(device, &runtime);
 }
 
 #if CAMTRACK_WITH_CUDA
@@ -84,8 +94,7 @@ struct GpuFrameSource::Impl {
 GpuFrameSource::GpuFrameSource(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 GpuFrameSource::~GpuFrameSource() = default;
 
-std::unique_ptr<GpuFrameSource> GpuFrameSource::Start(decode::VideoSource& src, bool live, int device,
-                                                      StartFailure* failure) {
+std::unique_ptr<GpuFrameSource> GpuFrameSource::Start(decode::VideoSource& src, int device, StartFailure* failure) {
   *failure = StartFailure();
   const std::string codec = src.codec_name();
   decode::NvdecOptions o;
@@ -103,7 +112,7 @@ std::unique_ptr<GpuFrameSource> GpuFrameSource::Start(decode::VideoSource& src, 
   }
   o.device = device;
   o.surface_pool_size = 4;  // one frame is held at a time; kBlock grows the pool to the stream's DPB needs
-  o.pool_full = live ? decode::PoolFullPolicy::kDropOldest : decode::PoolFullPolicy::kBlock;
+  o.pool_full = src.live() ? decode::PoolFullPolicy::kDropOldest : decode::PoolFullPolicy::kBlock;
   auto impl = std::make_unique<Impl>();
   impl->src = &src;
   try {
@@ -205,8 +214,7 @@ struct GpuFrameSource::Impl {};
 GpuFrameSource::GpuFrameSource(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 GpuFrameSource::~GpuFrameSource() = default;
 
-std::unique_ptr<GpuFrameSource> GpuFrameSource::Start(decode::VideoSource&, bool, int device,
-                                                      StartFailure* failure) {
+std::unique_ptr<GpuFrameSource> GpuFrameSource::Start(decode::VideoSource&, int device, StartFailure* failure) {
   *failure = StartFailure();
   failure->code = ErrorCode::kUnsupported;
   failure->reason = GpuDecodeStatus(device).reason;

@@ -34,6 +34,8 @@ enum class DecodeMode { kAuto, kCpu, kGpu };
 // runtime the GPU letterbox needs (caches nothing: call once per connection attempt, not per frame); "built
 // without CUDA" in a CPU-only build. Also backs capabilities().nvdec. Never throws. Thread-safe.
 cuda::FeatureStatus GpuDecodeStatus(int device);
+// The same with the CUDA runtime's status already probed by the caller (cuda::ProbeCuda(); capabilities() has it).
+cuda::FeatureStatus GpuDecodeStatus(int device, const cuda::CudaStatus& runtime);
 
 // One connection of one stream on the GPU path. Owned and used by the stream's source thread only (NvdecDecoder
 // is single-threaded); borrows the VideoSource, which must outlive it. Works on the CUDA device given at Start()
@@ -49,12 +51,11 @@ class GpuFrameSource {
   };
 
   // Starts NVDEC on `src` (opened in packet mode): checks codec (H.264 / HEVC) and pixel format (8-bit 4:2:0),
-  // creates the decoder (PoolFullPolicy kDropOldest when `live`, kBlock for files), feeds the parameter sets and
+  // creates the decoder (PoolFullPolicy kDropOldest when src.live(), kBlock for files), feeds the parameter sets and
   // packets until the first frame is decoded (so decoder-creation and profile errors surface here, before the
   // stream is reported live). Returns nullptr with `*failure` filled when NVDEC cannot take the stream.
   // Source errors (read timeouts, interrupt, stall) are thrown as they are by VideoSource::NextPacket().
-  static std::unique_ptr<GpuFrameSource> Start(decode::VideoSource& src, bool live, int device,
-                                               StartFailure* failure);
+  static std::unique_ptr<GpuFrameSource> Start(decode::VideoSource& src, int device, StartFailure* failure);
   ~GpuFrameSource();
   GpuFrameSource(const GpuFrameSource&) = delete;
   GpuFrameSource& operator=(const GpuFrameSource&) = delete;

@@ -45,8 +45,6 @@ struct Pipeline::StreamState {
   double next_fps_pts_ms = -1e18;  // fpsLimit gate
   bool got_frame = false;         // a frame was decoded on the current connection
   bool gpu_off = false;           // decode 'auto' fell back to the CPU once: NVDEC is not tried again
-  int64_t fps_window_start_ns = 0;
-  uint64_t fps_window_frames = 0;
 
   // Postprocess thread only (created by the source thread before its first commit; the batcher mutex orders it).
   std::unique_ptr<track::Tracker> tracker;
@@ -74,6 +72,25 @@ struct Pipeline::StreamState {
   // Guarded by the pipeline's mu_ (batcher fairness, see Acquire).
   int64_t last_grant_ns = 0;  // when this stream last got a batch position
   int64_t want_ns = 0;        // last time it wanted one and did not get it (0: not contending)
+
+  // Closes the current source, if any (the source thread owns it), keeping its counters in the totals. Caller
+  // holds mu.
+  void ReleaseSourceLocked() {
+    if (!source) return;
+    base_packets += source->counters().packets.load();
+    base_decoded += source->counters().decoded.load();
+    base_corrupt += source->counters().corrupt.load();
+    source.reset();
+  }
+  // Source thread: replaces the current source (if any, see ReleaseSourceLocked) by a new, unopened one. Checked
+  // under mu: once RemoveStream/Stop has set `stop` and interrupted the source it found, no new one may appear.
+  decode::VideoSource* ReplaceSource(const decode::SourceOptions& so) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stop.load()) throw Error(ErrorCode::kSourceRead, "source", "interrupted");
+    ReleaseSourceLocked();
+    source = std::make_unique<decode::VideoSource>(so);
+    return source.get();
+  }
 };
 
 Pipeline::Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink, IngestConfig ingest)
@@ -320,17 +337,12 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
           s.gpu_off = true;
         }
       }
-      {
-        std::lock_guard<std::mutex> lock(s.mu);
-        if (s.stop.load()) throw Error(ErrorCode::kSourceRead, "source", "interrupted");
-        s.source = std::make_unique<decode::VideoSource>(so);
-      }
-      decode::VideoSource* srcp = s.source.get();
+      decode::VideoSource* srcp = s.ReplaceSource(so);
       srcp->Open();
       std::unique_ptr<GpuFrameSource> gpu;  // destroyed before the source it borrows (end of this scope)
       if (srcp->packets_only()) {
         GpuFrameSource::StartFailure f;
-        gpu = GpuFrameSource::Start(*srcp, s.live, ingest_.decode_device, &f);
+        gpu = GpuFrameSource::Start(*srcp, ingest_.decode_device, &f);
         if (!gpu) {
           const ErrorCode code = f.code == ErrorCode::kUnsupported ? ErrorCode::kUnsupported : ErrorCode::kDecode;
           if (mode == DecodeMode::kGpu) {
@@ -344,16 +356,10 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
           if (!f.reopen) {
             srcp->SwitchToCpuDecode();  // nothing was read yet: the open input continues on libavcodec
           } else {
-            // Packets were consumed by the failed start: open the input again for the CPU decoder.
+            // Packets were consumed by the failed start: open the input again for the CPU decoder. The failed
+            // source's counters stay in the totals (it decoded nothing: only GpuFrameSource::Next() stamps frames).
             so.packets_only = false;
-            {
-              std::lock_guard<std::mutex> lock(s.mu);
-              if (s.stop.load()) throw Error(ErrorCode::kSourceRead, "source", "interrupted");
-              s.base_packets += s.source->counters().packets.load();
-              s.base_corrupt += s.source->counters().corrupt.load();
-              s.source = std::make_unique<decode::VideoSource>(so);
-              srcp = s.source.get();
-            }
+            srcp = s.ReplaceSource(so);
             srcp->Open();
           }
         }
@@ -404,12 +410,7 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
     {
       // The demuxer/decoder are released here (this thread owns them); their counters stay in the totals.
       std::lock_guard<std::mutex> lock(s.mu);
-      if (s.source) {
-        s.base_packets += s.source->counters().packets.load();
-        s.base_decoded += s.source->counters().decoded.load();
-        s.base_corrupt += s.source->counters().corrupt.load();
-        s.source.reset();
-      }
+      s.ReleaseSourceLocked();
       if (failed) {
         s.last_error = failure.message;
         s.last_error_reason = failure.reason;
@@ -492,8 +493,8 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
   StreamState& s = *sp;
   const double min_gap_ms = s.config.fps_limit > 0 ? 1000.0 / s.config.fps_limit : 0;
   AVFrame* frame = nullptr;
-  s.fps_window_start_ns = 0;  // a new connection starts a new fps window (the outage is not averaged in)
-  s.fps_window_frames = 0;
+  int64_t fps_window_start_ns = 0;  // a new connection starts a new fps window (the outage is not averaged in)
+  uint64_t fps_window_frames = 0;
   // NVDEC's own drops (live streams, pool full) happen inside Next(): those frames were decoded, so they count
   // as decoded + dropped.decoderPool (Stats) and leave a gap in frame_index like any other skipped frame.
   uint64_t pool_drops_seen = 0;
@@ -513,13 +514,13 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
     const int64_t pts = src.last_pts_ms();
     s.last_pts_ms = pts;
     // Input fps over ~1 s windows.
-    if (s.fps_window_start_ns == 0) s.fps_window_start_ns = now;
-    ++s.fps_window_frames;
-    if (now - s.fps_window_start_ns >= 1000000000) {
-      s.input_fps.store(double(s.fps_window_frames) * 1e9 / double(now - s.fps_window_start_ns),
+    if (fps_window_start_ns == 0) fps_window_start_ns = now;
+    ++fps_window_frames;
+    if (now - fps_window_start_ns >= 1000000000) {
+      s.input_fps.store(double(fps_window_frames) * 1e9 / double(now - fps_window_start_ns),
                         std::memory_order_relaxed);
-      s.fps_window_start_ns = now;
-      s.fps_window_frames = 0;
+      fps_window_start_ns = now;
+      fps_window_frames = 0;
     }
     const int frame_w = gpu ? gpu->width() : frame->width, frame_h = gpu ? gpu->height() : frame->height;
     if (frame_w != s.width || frame_h != s.height) {
