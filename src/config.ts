@@ -6,7 +6,8 @@
  */
 import os from 'node:os';
 
-import { ConfigError, describeValue } from './errors.js';
+import { ConfigError } from './errors.js';
+import { bool, checkKeys, fail, isObject, num, oneOf, section, str, strings, triple } from './validate.js';
 
 /** Which inference backend runs the model. */
 export type BackendName = 'auto' | 'onnxruntime' | 'tensorrt';
@@ -234,56 +235,6 @@ export interface NormalisedConfig {
   gpu: Required<GpuOptions>;
 }
 
-// ---- field checkers -------------------------------------------------------------------------------------------
-
-function fail(path: string, expected: string, value: unknown): never {
-  throw new ConfigError(path, `Expected ${expected} but received ${describeValue(value)}`);
-}
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-function checkKeys(obj: Record<string, unknown>, path: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) {
-      throw new ConfigError(
-        path ? `${path}.${k}` : k,
-        `Unknown option ${JSON.stringify(k)}; accepted: ${allowed.join(', ')}`,
-      );
-    }
-  }
-}
-function num(v: unknown, path: string, def: number, min: number, max: number, integer = false): number {
-  if (v === undefined) return def;
-  const kind = integer ? 'integer' : 'number';
-  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-    fail(path, `${kind} between ${min} and ${max}`, v);
-  }
-  return v;
-}
-function bool(v: unknown, path: string, def: boolean): boolean {
-  if (v === undefined) return def;
-  if (typeof v !== 'boolean') fail(path, 'boolean', v);
-  return v;
-}
-function oneOf<T extends string>(v: unknown, path: string, def: T, allowed: readonly T[]): T {
-  if (v === undefined) return def;
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    fail(path, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, v);
-  }
-  return v as T;
-}
-function str(v: unknown, path: string): string {
-  if (typeof v !== 'string' || v.length === 0) fail(path, 'non-empty string', v);
-  return v;
-}
-function triple(v: unknown, path: string): [number, number, number] | undefined {
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.length !== 3 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-    fail(path, 'array of 3 finite numbers', v);
-  }
-  return v as [number, number, number];
-}
-
 const TRACKER_KEYS = [
   'type',
   'trackThresh',
@@ -429,26 +380,14 @@ export function normaliseConfig(input: unknown): NormalisedConfig {
       if (std.some((x) => x === 0)) fail('model.std', 'non-zero values', std);
       model.std = std;
     }
-    if (m.classNames !== undefined) {
-      if (!Array.isArray(m.classNames) || m.classNames.some((c) => typeof c !== 'string')) {
-        fail('model.classNames', 'array of strings', m.classNames);
-      }
-      model.classNames = m.classNames as string[];
-    }
+    const classNames = strings(m.classNames, 'model.classNames');
+    if (classNames) model.classNames = classNames;
   } else {
     fail('model', 'model file path (string) or { path, ... }', input.model);
   }
   // inference
-  const inf = input.inference ?? {};
-  if (!isObject(inf)) fail('inference', 'object', inf);
-  checkKeys(inf, 'inference', ['backend', 'workers', 'intraOpThreads', 'executionProviders']);
-  let eps: string[] = ['cpu'];
-  if (inf.executionProviders !== undefined) {
-    if (!Array.isArray(inf.executionProviders) || inf.executionProviders.some((e) => typeof e !== 'string')) {
-      fail('inference.executionProviders', 'array of strings', inf.executionProviders);
-    }
-    eps = inf.executionProviders as string[];
-  }
+  const inf = section(input.inference, 'inference', ['backend', 'workers', 'intraOpThreads', 'executionProviders']);
+  const eps = strings(inf.executionProviders, 'inference.executionProviders') ?? ['cpu'];
   const inference = {
     backend: oneOf(inf.backend, 'inference.backend', 'auto', ['auto', 'onnxruntime', 'tensorrt'] as const),
     workers: num(inf.workers, 'inference.workers', Math.min(2, os.availableParallelism()), 1, 64, true),
@@ -457,17 +396,19 @@ export function normaliseConfig(input: unknown): NormalisedConfig {
     executionProviders: eps,
   };
   // batching
-  const b = input.batching ?? {};
-  if (!isObject(b)) fail('batching', 'object', b);
-  checkKeys(b, 'batching', ['maxBatchSize', 'maxWaitMs']);
+  const b = section(input.batching, 'batching', ['maxBatchSize', 'maxWaitMs']);
   const batching = {
     maxBatchSize: num(b.maxBatchSize, 'batching.maxBatchSize', 8, 1, 256, true),
     maxWaitMs: num(b.maxWaitMs, 'batching.maxWaitMs', 10, 0, 10000, true),
   };
   // detection
-  const d = input.detection ?? {};
-  if (!isObject(d)) fail('detection', 'object', d);
-  checkKeys(d, 'detection', ['scoreThreshold', 'nmsIou', 'classAgnostic', 'nmsForEndToEnd', 'maxDetections']);
+  const d = section(input.detection, 'detection', [
+    'scoreThreshold',
+    'nmsIou',
+    'classAgnostic',
+    'nmsForEndToEnd',
+    'maxDetections',
+  ]);
   const detection = {
     scoreThreshold: num(d.scoreThreshold, 'detection.scoreThreshold', 0.25, 0, 1),
     nmsIou: num(d.nmsIou, 'detection.nmsIou', 0.45, 0, 1),
@@ -489,17 +430,13 @@ export function normaliseConfig(input: unknown): NormalisedConfig {
     streams = input.streams as StreamOptions[];
   }
   // ingest
-  const ig = input.ingest ?? {};
-  if (!isObject(ig)) fail('ingest', 'object', ig);
-  checkKeys(ig, 'ingest', ['reconnectRatePerSecond', 'reconnectBurst']);
+  const ig = section(input.ingest, 'ingest', ['reconnectRatePerSecond', 'reconnectBurst']);
   const ingest = {
     reconnectRatePerSecond: num(ig.reconnectRatePerSecond, 'ingest.reconnectRatePerSecond', 5, 0, 1000),
     reconnectBurst: num(ig.reconnectBurst, 'ingest.reconnectBurst', 5, 1, 1000),
   };
   // gpu
-  const g = input.gpu ?? {};
-  if (!isObject(g)) fail('gpu', 'object', g);
-  checkKeys(g, 'gpu', ['device']);
+  const g = section(input.gpu, 'gpu', ['device']);
   const gpu = { device: num(g.device, 'gpu.device', 0, 0, 255, true) };
   return {
     model,

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { ReconnectOptions } from './config.js';
+import type { GpuOptions, IngestOptions, ReconnectOptions } from './config.js';
 import { CamtrackError } from './errors.js';
 import type { TrackEvent } from './tracker.js';
 
@@ -202,8 +202,8 @@ export interface NativeModule {
     config: {
       model: NativeModelConfig;
       batching: { maxWaitMs: number; resultCapacity: number };
-      ingest?: { reconnectRatePerSecond: number; reconnectBurst: number };
-      gpu?: { device: number };
+      ingest?: Required<IngestOptions>;
+      gpu?: Required<GpuOptions>;
     },
     onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void,
   ) => NativePipeline;

@@ -96,7 +96,7 @@ export class Pipeline extends EventEmitter {
         batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity },
         ingest: cfg.ingest,
         gpu: cfg.gpu,
-      } as ConstructorParameters<typeof native.NativePipeline>[0],
+      },
       deliver,
     );
     let backend: OnnxRuntimeBackend;
@@ -274,12 +274,13 @@ export class Pipeline extends EventEmitter {
   /** @internal called from the native delivery callback (once per batch). Never throws. */
   private deliver(results: NativeFrameResult[], events: NativeEvent[]): void {
     const names = this.#model.classNames;
+    const label = (classId: number): string => names[classId] ?? String(classId);
     for (const n of results) {
       const stream = this.#byHandle.get(n.stream);
       if (!stream) continue;
       // The native objects are fresh per delivery and owned by us: label them in place instead of copying.
-      for (const d of n.detections) (d as Detection).label = names[d.classId] ?? String(d.classId);
-      for (const t of n.tracks) (t as Track).label = names[t.classId] ?? String(t.classId);
+      for (const d of n.detections) (d as Detection).label = label(d.classId);
+      for (const t of n.tracks) (t as Track).label = label(t.classId);
       const detections = n.detections as Detection[];
       const tracks = n.tracks as Track[];
       const r: FrameResult = {
@@ -294,7 +295,7 @@ export class Pipeline extends EventEmitter {
         tracks,
         trackEvents: (n.trackEvents ?? []) as TrackEvent[],
       };
-      for (const e of r.trackEvents) e.label = names[e.classId] ?? String(e.classId);
+      for (const e of r.trackEvents) e.label = label(e.classId);
       stream._deliver(r);
       for (const q of this.#queues) q.push(r);
       this.#safeEmit('result', r);

@@ -14,9 +14,10 @@
  *
  * Thread-safety: a Tracker belongs to the thread (main or worker) that created it; update() is synchronous.
  */
-import { ConfigError, describeValue } from './errors.js';
+import { ConfigError } from './errors.js';
 import { loadNative, type NativeTrackerConfig, type NativeTrackerInstance } from './native.js';
 import type { Track } from './types.js';
+import { bool, fail, isObject, num, oneOf, strings } from './validate.js';
 
 /** Which tracker: 'bytetrack' (default), 'sort' or 'iou'. */
 export type TrackerType = 'bytetrack' | 'sort' | 'iou';
@@ -95,22 +96,6 @@ const TYPE_KEYS: Record<TrackerType, readonly string[]> = {
   iou: ['maxAge', 'minHits', 'iouThreshold', 'greedy'],
 };
 
-function fail(path: string, expected: string, value: unknown): never {
-  throw new ConfigError(path, `Expected ${expected} but received ${describeValue(value)}`);
-}
-function num(v: unknown, path: string, def: number, min: number, max: number, integer = false): number {
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-    fail(path, `${integer ? 'integer' : 'number'} between ${min} and ${max}`, v);
-  }
-  return v;
-}
-function bool(v: unknown, path: string, def: boolean): boolean {
-  if (v === undefined) return def;
-  if (typeof v !== 'boolean') fail(path, 'boolean', v);
-  return v;
-}
-
 /** Validated, complete options as the native tracker receives them. */
 export interface NormalisedStandaloneTracker extends NativeTrackerConfig {
   classNames?: string[];
@@ -121,15 +106,9 @@ export interface NormalisedStandaloneTracker extends NativeTrackerConfig {
  * @throws ConfigError naming the first bad field.
  */
 export function normaliseStandaloneTracker(input: unknown, path = 'tracker'): NormalisedStandaloneTracker {
-  const v = (input ?? {}) as Record<string, unknown>;
-  if (typeof v !== 'object' || Array.isArray(v)) fail(path, 'object', input);
-  let type: TrackerType = 'bytetrack';
-  if (v.type !== undefined) {
-    if (v.type !== 'bytetrack' && v.type !== 'sort' && v.type !== 'iou') {
-      fail(`${path}.type`, 'one of "bytetrack", "sort", "iou"', v.type);
-    }
-    type = v.type;
-  }
+  const v = input ?? {};
+  if (!isObject(v)) fail(path, 'object', v);
+  const type = oneOf<TrackerType>(v.type, `${path}.type`, 'bytetrack', ['bytetrack', 'sort', 'iou']);
   const allowed = [...COMMON_KEYS, ...TYPE_KEYS[type]];
   for (const k of Object.keys(v)) {
     if (!allowed.includes(k)) {
@@ -151,13 +130,7 @@ export function normaliseStandaloneTracker(input: unknown, path = 'tracker'): No
       'trackBufferSeconds is converted to frames with frameRate',
     );
   }
-  let classNames: string[] | undefined;
-  if (v.classNames !== undefined) {
-    if (!Array.isArray(v.classNames) || v.classNames.some((n) => typeof n !== 'string')) {
-      fail(`${path}.classNames`, 'array of strings', v.classNames);
-    }
-    classNames = v.classNames as string[];
-  }
+  const classNames = strings(v.classNames, `${path}.classNames`);
   const out: NormalisedStandaloneTracker = {
     type,
     classAware: bool(v.classAware, `${path}.classAware`, false),

@@ -2,11 +2,13 @@
 
 namespace camtrack::binding {
 
+std::string JsErrorCode(ErrorCode code) { return std::string("ERR_CAMTRACK_") + ErrorCodeName(code); }
+
 Napi::Value MakeJsError(Napi::Env env, ErrorCode code, const std::string& stage, const std::string& message,
                         const std::string& hint, long long native_code) {
   auto* data = env.GetInstanceData<AddonData>();
   Napi::Object err;
-  const std::string js_code = std::string("ERR_CAMTRACK_") + ErrorCodeName(code);
+  const std::string js_code = JsErrorCode(code);
   if (data && !data->error_class.IsEmpty()) {
     err = data->error_class.New({Napi::String::New(env, message), Napi::String::New(env, js_code)});
   } else {

@@ -3,6 +3,8 @@
 // at init (setErrorClass), with code ERR_CAMTRACK_<NAME>, stage, nativeCode and hint.
 #include <napi.h>
 
+#include <string>
+
 #include "core/common/error.h"
 
 namespace camtrack::binding {
@@ -10,6 +12,9 @@ namespace camtrack::binding {
 struct AddonData {
   Napi::FunctionReference error_class;
 };
+
+// The JS-side code for a camtrack::ErrorCode: "ERR_CAMTRACK_" + its name (errors and per-stream stats use the same).
+std::string JsErrorCode(ErrorCode code);
 
 // Builds the JS error object (does not throw).
 Napi::Value MakeJsError(Napi::Env env, ErrorCode code, const std::string& stage, const std::string& message,

@@ -355,7 +355,7 @@ Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
       j.Set("reconnects", double(st.reconnects));
       if (!st.last_error.empty()) {
         j.Set("lastError", st.last_error);
-        j.Set("lastErrorCode", std::string("ERR_CAMTRACK_") + ErrorCodeName(st.last_error_code));
+        j.Set("lastErrorCode", JsErrorCode(st.last_error_code));
         j.Set("lastErrorReason", st.last_error_reason);
       }
       streams.Set(uint32_t(i), j);

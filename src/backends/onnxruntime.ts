@@ -6,6 +6,8 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
+import type { InferenceSession } from 'onnxruntime-node';
+
 import { CamtrackError } from '../errors.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { OrtWorkerData } from './ort-worker.js';
@@ -24,6 +26,23 @@ export interface OnnxRuntimeBackendOptions {
 /** Default intra-op threads: the cores shared out between workers (at least 1). */
 export function defaultIntraOpThreads(workers: number): number {
   return Math.max(1, Math.floor(os.availableParallelism() / workers));
+}
+
+/**
+ * Options of every onnxruntime session: the pipeline's inference workers (ort-worker.ts) and the bench's raw
+ * baseline (bench/ort-raw.ts), which is only a fair baseline while it runs the very same session.
+ */
+export function ortSessionOptions(
+  intraOpThreads: number,
+  executionProviders: string[],
+): InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: intraOpThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    executionProviders,
+  };
 }
 
 export class OnnxRuntimeBackend {

@@ -13,6 +13,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { loadNative } from '../native.js';
+import { ortSessionOptions } from './onnxruntime.js';
 
 export interface OrtWorkerData {
   pipelineId: number;
@@ -36,13 +37,10 @@ const port = parentPort!;
 async function main(): Promise<void> {
   const ort = (await import('onnxruntime-node')).default;
   const native = loadNative();
-  const session = await ort.InferenceSession.create(data.modelPath, {
-    intraOpNumThreads: data.intraOpThreads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    executionProviders: data.executionProviders,
-  });
+  const session = await ort.InferenceSession.create(
+    data.modelPath,
+    ortSessionOptions(data.intraOpThreads, data.executionProviders),
+  );
   const [B, C, H, W] = data.inputDims;
   const imageElems = C * H * W;
   const inputs: Float32Array[] = [];

@@ -70,15 +70,19 @@ export async function runNullTrial(spec: TrialSpec): Promise<TrialRun> {
       w.once('message', () => resolve());
       w.once('error', reject);
     })));
-    const n = 1; // the ceiling of the 1-stream `pipeline` trial
-    for (let i = 0; i < n; i++) {
-      const s = normaliseStream(
-        { id: `s${i}`, url: spec.source, loop: true, ...(spec.decoderThreads !== undefined ? { decoderThreads: spec.decoderThreads } : {}) },
-        'stream',
-        cfg.tracker,
-      );
-      np.addStream({ ...toNativeStream(s), loop: true, fpsLimit: 0, live: 'false' });
-    }
+    // One stream: the ceiling of the 1-stream `pipeline` trial. Not live whatever the source: blocks, never drops.
+    const s = normaliseStream(
+      {
+        id: 's0',
+        url: spec.source,
+        loop: true,
+        live: false,
+        ...(spec.decoderThreads !== undefined ? { decoderThreads: spec.decoderThreads } : {}),
+      },
+      'stream',
+      cfg.tracker,
+    );
+    np.addStream(toNativeStream(s));
     await Promise.race([
       done,
       new Promise<never>((_, reject) => {
@@ -95,7 +99,7 @@ export async function runNullTrial(spec: TrialSpec): Promise<TrialRun> {
       batchSize: batch,
       intraOpThreads: 0,
       workers: spec.workers,
-      details: { streams: n, inference: 'null (completes at once, zero output)', cores: os.availableParallelism() },
+      details: { streams: 1, inference: 'null (completes at once, zero output)', cores: os.availableParallelism() },
     });
   } finally {
     clearTimeout(timer);

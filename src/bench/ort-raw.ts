@@ -13,10 +13,11 @@
  */
 import { Worker } from 'node:worker_threads';
 
-import { defaultIntraOpThreads } from '../backends/onnxruntime.js';
+import { defaultIntraOpThreads, ortSessionOptions } from '../backends/onnxruntime.js';
 import { normaliseConfig } from '../config.js';
 import { resolveModel } from '../models/resolve.js';
 import { makeInput } from './input.js';
+import { pipelineConfigFor } from './pipeline-trial.js';
 import { cpuPercent, trialRun } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
 
@@ -40,14 +41,11 @@ export interface OrtLoopOptions {
  */
 export async function runOrtLoop(o: OrtLoopOptions, hooks: { warm: () => Promise<void> }): Promise<number[]> {
   const ort = (await import('onnxruntime-node')).default;
-  // Same options as src/backends/ort-worker.ts — keep them in step.
-  const session = await ort.InferenceSession.create(o.modelPath, {
-    intraOpNumThreads: o.intraOpThreads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    executionProviders: o.executionProviders,
-  });
+  // The pipeline's inference worker creates its sessions with the same ortSessionOptions.
+  const session = await ort.InferenceSession.create(
+    o.modelPath,
+    ortSessionOptions(o.intraOpThreads, o.executionProviders),
+  );
   try {
     const feeds = { [o.inputName]: new ort.Tensor('float32', o.input, o.dims) };
     for (let i = 0; i < o.warmup; i++) await session.run(feeds);
@@ -72,11 +70,8 @@ export async function runOrtLoop(o: OrtLoopOptions, hooks: { warm: () => Promise
 }
 
 export async function runOrtRawTrial(spec: TrialSpec): Promise<TrialRun> {
-  const cfg = normaliseConfig({
-    model: spec.model,
-    inference: { workers: spec.workers, ...(spec.intraOpThreads !== undefined ? { intraOpThreads: spec.intraOpThreads } : {}) },
-    ...(spec.maxBatchSize !== undefined ? { batching: { maxBatchSize: spec.maxBatchSize } } : {}),
-  });
+  // The pipeline trials' config, so model, batch size, workers and session options come out as theirs do.
+  const cfg = normaliseConfig(pipelineConfigFor(spec));
   const model = await resolveModel(cfg.model);
   // Same rules as Pipeline.create / OnnxRuntimeBackend.create.
   const batch = model.fixedBatch ?? cfg.batching.maxBatchSize;

@@ -23,7 +23,6 @@ export const TRIAL_NAMES = Object.keys(TRIALS) as TrialName[];
 
 export interface TrialSummary {
   description: string;
-  /** Medians over the runs (fps, latency p50/p99, CPU %). */
   /**
    * Medians over the runs. fpsPerCore = fps / (cpuPercent / 100): frames per second of CPU time, less sensitive
    * than fps to other processes taking cores away on a shared machine.

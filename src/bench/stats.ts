@@ -45,10 +45,14 @@ export function cpuPercent(start: NodeJS.CpuUsage, end: NodeJS.CpuUsage, wallMs:
   return round((usedUs / 1000 / wallMs) * 100, 1);
 }
 
+/** os.loadavg() (1, 5, 15 min) rounded to 2 decimals, as the report gives it. */
+export function loadAverage(): number[] {
+  return os.loadavg().map((l) => round(l, 2));
+}
+
 /** Machine description for the JSON report. */
 export function machineInfo(): Record<string, unknown> {
   const cpus = os.cpus();
-  const load = os.loadavg();
   return {
     hostname: os.hostname(),
     platform: `${process.platform}-${process.arch}`,
@@ -59,7 +63,7 @@ export function machineInfo(): Record<string, unknown> {
     totalMemoryBytes: os.totalmem(),
     node: process.version,
     // Load before the run: on a shared machine this says how much the numbers can be trusted.
-    loadAverage: load.map((l) => round(l, 2)),
+    loadAverage: loadAverage(),
   };
 }
 

@@ -18,7 +18,7 @@ export interface TrialSpec {
   frames: number;
   /** Warm-up frames excluded from the measurement (pipeline trials: results delivered; ort-raw: inferences). */
   warmup: number;
-  /** Streams opened by the pipeline trial (pipeline-4x / pipeline-null use `streams`, pipeline always 1). */
+  /** Streams opened by the pipeline-4x trial (pipeline and pipeline-null always open 1). */
   streams: number;
   /** inference.workers (pipeline) and number of concurrent sessions (ort-raw). */
   workers: number;

@@ -13,12 +13,11 @@
 import { normaliseConfig } from '../config.js';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 
 import { packageRoot } from '../native.js';
 import { ratio, runTrials, TRIAL_NAMES, TRIALS } from '../bench/runner.js';
-import { gitCommit, machineInfo } from '../bench/stats.js';
+import { gitCommit, loadAverage, machineInfo } from '../bench/stats.js';
 import type { TrialName, TrialSpec } from '../bench/types.js';
 import { intOpt, opt, parseArgs } from './args.js';
 
@@ -95,7 +94,7 @@ export async function runBench(argv: string[]): Promise<number> {
     tool: 'camtrack bench',
     startedAt: startedAt.toISOString(),
     durationS: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
-    machine: { ...machine, loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+    machine: { ...machine, loadAverageAfter: loadAverage() },
     commit: gitCommit(packageRoot),
     model,
     source,

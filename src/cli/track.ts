@@ -10,7 +10,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 
 import { ConfigError } from '../errors.js';
-import { formatMotRows, parseMotFile, type MotRow } from '../eval/mot-format.js';
+import { byFrame, formatMotRows, parseMotFile, type MotRow } from '../eval/mot-format.js';
 import { Tracker, type StandaloneTrackerOptions, type TrackerType } from '../tracker.js';
 import { opt, parseArgs } from './args.js';
 
@@ -28,22 +28,19 @@ export interface TrackMotOptions {
  */
 export function trackMotDetections(detections: readonly MotRow[], options: TrackMotOptions = {}): MotRow[] {
   const minScore = options.minScore ?? -Infinity;
-  const byFrame = new Map<number, MotRow[]>();
-  let last = 0;
   for (const d of detections) {
     if (!Number.isInteger(d.frame) || d.frame < 1) {
       throw new RangeError(`Expected 1-based integer frame numbers in MOT detections but received ${d.frame}`);
     }
-    if (d.conf < minScore) continue;
-    let list = byFrame.get(d.frame);
-    if (list === undefined) byFrame.set(d.frame, (list = []));
-    list.push(d);
-    last = Math.max(last, d.frame);
   }
+  // `!(conf < minScore)`, not `conf >= minScore`: only scores below minScore are dropped (a NaN one is kept).
+  const frames = byFrame(detections.filter((d) => !(d.conf < minScore)));
+  let last = 0;
+  for (const frame of frames.keys()) last = Math.max(last, frame);
   const tracker = new Tracker(options.tracker ?? {});
   const out: MotRow[] = [];
   for (let frame = 1; frame <= last; frame++) {
-    const dets = (byFrame.get(frame) ?? []).map((d) => ({
+    const dets = (frames.get(frame) ?? []).map((d) => ({
       x1: d.x,
       y1: d.y,
       x2: d.x + d.w,

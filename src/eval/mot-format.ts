@@ -26,6 +26,17 @@ export interface MotRow {
   conf: number;
 }
 
+/** Rows grouped by frame number (file order kept within a frame). */
+export function byFrame(rows: readonly MotRow[]): Map<number, MotRow[]> {
+  const m = new Map<number, MotRow[]>();
+  for (const r of rows) {
+    let list = m.get(r.frame);
+    if (list === undefined) m.set(r.frame, (list = []));
+    list.push(r);
+  }
+  return m;
+}
+
 /**
  * Parses MOTChallenge text. Blank lines and lines starting with `#` are skipped. A line needs at least six
  * numeric fields (frame, id, x, y, w, h); `conf` defaults to -1 when absent.

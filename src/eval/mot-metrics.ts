@@ -21,7 +21,7 @@
  * for concurrent use; the free functions are pure.
  */
 import { linearSumAssignment } from './hungarian.js';
-import type { MotRow } from './mot-format.js';
+import { byFrame, type MotRow } from './mot-format.js';
 
 /** Event types kept per object/hypothesis (py-motmetrics' non-RAW core events). */
 export type MotEventType = 'MATCH' | 'SWITCH' | 'MISS' | 'FP';
@@ -416,17 +416,6 @@ export function iouDistanceMatrix(objs: readonly XywhBox[], hyps: readonly XywhB
 }
 
 /** Options for {@link evaluateMot}. */
-/** Rows grouped by frame number (file order kept within a frame). */
-function byFrame(rows: readonly MotRow[]): Map<number, MotRow[]> {
-  const m = new Map<number, MotRow[]>();
-  for (const r of rows) {
-    let list = m.get(r.frame);
-    if (list === undefined) m.set(r.frame, (list = []));
-    list.push(r);
-  }
-  return m;
-}
-
 export interface EvaluateMotOptions {
   /** Minimum IoU for a ground-truth box and a hypothesis box to be matchable. Default 0.5. Valid: (0, 1]. */
   iouThreshold?: number;

@@ -9,11 +9,23 @@ import { repoRoot } from './assets.js';
 
 export const BUILD_COMMAND = 'CMAKE_BUILD_PARALLEL_LEVEL=2 npm run build:native';
 
+const CMAKE_CACHE = path.join(repoRoot, 'build', 'CMakeCache.txt');
+const NO_CUDA_COMPILER = 'the native build found no CUDA compiler (nvcc), so it has no CUDA code';
+
+/** The text of build/CMakeCache.txt, or undefined when the native build has not been configured. */
+function readBuildCache(): string | undefined {
+  return existsSync(CMAKE_CACHE) ? readFileSync(CMAKE_CACHE, 'utf8') : undefined;
+}
+
+/** One entry (`NAME:TYPE=value`) of a CMakeCache.txt text, or undefined. */
+function cacheEntry(cache: string, name: string): string | undefined {
+  return cache.match(new RegExp(`^${name}:[A-Z]+=(.*)$`, 'm'))?.[1]?.trim();
+}
+
 /** One entry of build/CMakeCache.txt (`NAME:TYPE=value`), or undefined (no cache, no entry). */
 export function buildCacheEntry(name: string): string | undefined {
-  const cache = path.join(repoRoot, 'build', 'CMakeCache.txt');
-  if (!existsSync(cache)) return undefined;
-  return readFileSync(cache, 'utf8').match(new RegExp(`^${name}:[A-Z]+=(.*)$`, 'm'))?.[1]?.trim();
+  const cache = readBuildCache();
+  return cache === undefined ? undefined : cacheEntry(cache, name);
 }
 
 /**
@@ -21,15 +33,13 @@ export function buildCacheEntry(name: string): string | undefined {
  * cache without it is judged by CAMTRACK_ENABLE_CUDA and CMAKE_CUDA_COMPILER).
  */
 export function whyNoCudaBuild(): string | undefined {
-  if (!existsSync(path.join(repoRoot, 'build', 'CMakeCache.txt'))) {
+  const cache = readBuildCache();
+  if (cache === undefined) {
     return `the native build has not been run (no build/CMakeCache.txt); run \`${BUILD_COMMAND}\``;
   }
-  if (buildCacheEntry('CAMTRACK_ENABLE_CUDA') === 'OFF') return 'the native build was configured with CAMTRACK_ENABLE_CUDA=OFF';
-  const compiled = buildCacheEntry('CAMTRACK_CUDA_COMPILED');
-  if (compiled !== undefined) {
-    return compiled === 'ON' ? undefined : 'the native build found no CUDA compiler (nvcc), so it has no CUDA code';
-  }
-  const nvcc = buildCacheEntry('CMAKE_CUDA_COMPILER');
-  if (!nvcc || nvcc.endsWith('NOTFOUND')) return 'the native build found no CUDA compiler (nvcc), so it has no CUDA code';
-  return undefined;
+  if (cacheEntry(cache, 'CAMTRACK_ENABLE_CUDA') === 'OFF') return 'the native build was configured with CAMTRACK_ENABLE_CUDA=OFF';
+  const compiled = cacheEntry(cache, 'CAMTRACK_CUDA_COMPILED');
+  if (compiled !== undefined) return compiled === 'ON' ? undefined : NO_CUDA_COMPILER;
+  const nvcc = cacheEntry(cache, 'CMAKE_CUDA_COMPILER');
+  return !nvcc || nvcc.endsWith('NOTFOUND') ? NO_CUDA_COMPILER : undefined;
 }
