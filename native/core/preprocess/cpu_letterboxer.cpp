@@ -30,7 +30,6 @@ extern "C" {
 namespace camtrack::preprocess {
 namespace {
 
-using detail::Clampf;
 using detail::LetterboxParams;
 
 // The deprecated yuvj* formats are the same layouts as yuv* with full range; swscale warns on them, so map them.
@@ -161,8 +160,9 @@ void ConvertRow(const float* __restrict ty, const float* __restrict tu, const fl
 
 struct CpuLetterboxer::State {
   // Sampling tables of the current geometry (source size, resized size): per output column / row of the resized
-  // image, the two source taps and the weight of the second, for luma and chroma. Same float expressions as
-  // detail::LetterboxNv12Pixel, so indices and weights are bit-identical to the kernel's.
+  // image, the two source taps and the weight of the second, for luma and chroma. Computed by the helpers of
+  // detail::LetterboxNv12Pixel (SourceCoord, ChromaCoord, Tap), so indices and weights are bit-identical to the
+  // kernel's.
   int geo_src_w = 0, geo_src_h = 0, geo_new_w = 0, geo_new_h = 0;
   std::vector<int> lx0, lx1, cx0, cx1, ly0, ly1, cy0, cy1;
   std::vector<float> lfx, cfx, lfy, cfy;
@@ -188,17 +188,10 @@ struct CpuLetterboxer::State {
                    std::vector<float>& lf, std::vector<int>& c0, std::vector<int>& c1, std::vector<float>& cf) {
       l0.resize(n_out), l1.resize(n_out), lf.resize(n_out), c0.resize(n_out), c1.resize(n_out), cf.resize(n_out);
       for (int r = 0; r < n_out; ++r) {
-        const float s = (static_cast<float>(r) + 0.5f) * inv - 0.5f;
-        const float l = Clampf(s, 0.f, static_cast<float>(n_src - 1));
-        const int i0 = static_cast<int>(l);
-        l0[r] = i0;
-        l1[r] = i0 + 1 < n_src ? i0 + 1 : i0;
-        lf[r] = l - static_cast<float>(i0);
-        const float c = Clampf((s + 0.5f) * 0.5f - 0.5f, 0.f, static_cast<float>(n_chroma - 1));
-        const int j0 = static_cast<int>(c);
-        c0[r] = j0;
-        c1[r] = j0 + 1 < n_chroma ? j0 + 1 : j0;
-        cf[r] = c - static_cast<float>(j0);
+        const float s = detail::SourceCoord(r, inv);
+        const detail::AxisTap l = detail::Tap(s, n_src), c = detail::Tap(detail::ChromaCoord(s), n_chroma);
+        l0[r] = l.i0, l1[r] = l.i1, lf[r] = l.f;
+        c0[r] = c.i0, c1[r] = c.i1, cf[r] = c.f;
       }
     };
     axis(p.new_w, p.inv_sx, p.src_w, cw, lx0, lx1, lfx, cx0, cx1, cfx);

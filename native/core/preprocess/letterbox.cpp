@@ -34,6 +34,23 @@ double Ratio(int src_w, int src_h, const ModelInputSpec& spec) {
   return std::min(static_cast<double>(spec.height) / src_h, static_cast<double>(spec.width) / src_w);
 }
 
+// The reference letterboxes' canvas loop: pixel(ox, oy, v) gives the three output planes' values v of canvas pixel
+// (ox, oy), written to the NCHW planes of dst.
+template <class PixelFn>
+void FillCanvas(const ModelInputSpec& spec, float* dst, PixelFn pixel) {
+  const size_t plane = static_cast<size_t>(spec.width) * spec.height;
+  for (int oy = 0; oy < spec.height; ++oy) {
+    for (int ox = 0; ox < spec.width; ++ox) {
+      float v[3];
+      pixel(ox, oy, v);
+      const size_t i = static_cast<size_t>(oy) * spec.width + ox;
+      dst[i] = v[0];
+      dst[plane + i] = v[1];
+      dst[2 * plane + i] = v[2];
+    }
+  }
+}
+
 }  // namespace
 
 ResizedSize ComputeResizedSize(int src_w, int src_h, const ModelInputSpec& spec) {
@@ -120,17 +137,9 @@ LetterboxInfo ReferenceLetterboxNv12(const uint8_t* y, int y_pitch, const uint8_
   if (y_pitch < w || uv_pitch < 2 * ((w + 1) / 2))
     throw Error(ErrorCode::kInvalidArgument, "preprocess", "plane pitch smaller than the row");
   const detail::LetterboxParams p = detail::MakeLetterboxParams(w, h, spec, color_space);
-  const size_t plane = static_cast<size_t>(spec.width) * spec.height;
-  for (int oy = 0; oy < spec.height; ++oy) {
-    for (int ox = 0; ox < spec.width; ++ox) {
-      float v[3];
-      detail::LetterboxNv12Pixel(y, static_cast<size_t>(y_pitch), uv, static_cast<size_t>(uv_pitch), p, ox, oy, v);
-      const size_t i = static_cast<size_t>(oy) * spec.width + ox;
-      dst[i] = v[0];
-      dst[plane + i] = v[1];
-      dst[2 * plane + i] = v[2];
-    }
-  }
+  FillCanvas(spec, dst, [&](int ox, int oy, float v[3]) {
+    detail::LetterboxNv12Pixel(y, static_cast<size_t>(y_pitch), uv, static_cast<size_t>(uv_pitch), p, ox, oy, v);
+  });
   return ComputeLetterbox(w, h, spec);
 }
 
@@ -139,33 +148,23 @@ LetterboxInfo ReferenceLetterboxRgb24(const uint8_t* rgb, int rgb_pitch, int w, 
   if (!rgb || !dst) throw Error(ErrorCode::kInvalidArgument, "preprocess", "null image or destination");
   if (rgb_pitch < 3 * w) throw Error(ErrorCode::kInvalidArgument, "preprocess", "pitch smaller than the row");
   const detail::LetterboxParams p = detail::MakeLetterboxParams(w, h, spec, YuvColorSpace::kBt601Limited);
-  const size_t plane = static_cast<size_t>(spec.width) * spec.height;
-  for (int oy = 0; oy < spec.height; ++oy) {
-    for (int ox = 0; ox < spec.width; ++ox) {
-      const int rx = ox - p.pad_x, ry = oy - p.pad_y;
-      float v[3];
-      if (rx < 0 || ry < 0 || rx >= p.new_w || ry >= p.new_h) {
-        v[0] = p.pad[0], v[1] = p.pad[1], v[2] = p.pad[2];
-      } else {
-        const float sx = detail::Clampf((rx + 0.5f) * p.inv_sx - 0.5f, 0.f, static_cast<float>(w - 1));
-        const float sy = detail::Clampf((ry + 0.5f) * p.inv_sy - 0.5f, 0.f, static_cast<float>(h - 1));
-        const int x0 = static_cast<int>(sx), y0 = static_cast<int>(sy);
-        const int x1 = std::min(x0 + 1, w - 1), y1 = std::min(y0 + 1, h - 1);
-        const float fx = sx - x0, fy = sy - y0;
-        const uint8_t* r0 = rgb + static_cast<size_t>(y0) * rgb_pitch;
-        const uint8_t* r1 = rgb + static_cast<size_t>(y1) * rgb_pitch;
-        float c[3];
-        for (int k = 0; k < 3; ++k)
-          c[k] = detail::Lerp(detail::Lerp(r0[3 * x0 + k], r0[3 * x1 + k], fx),
-                              detail::Lerp(r1[3 * x0 + k], r1[3 * x1 + k], fx), fy);
-        for (int k = 0; k < 3; ++k) v[k] = c[p.src_ch[k]] * p.a[k] + p.b[k];
-      }
-      const size_t i = static_cast<size_t>(oy) * spec.width + ox;
-      dst[i] = v[0];
-      dst[plane + i] = v[1];
-      dst[2 * plane + i] = v[2];
+  FillCanvas(spec, dst, [&](int ox, int oy, float v[3]) {
+    const int rx = ox - p.pad_x, ry = oy - p.pad_y;
+    if (detail::IsPad(p, rx, ry)) {
+      v[0] = p.pad[0], v[1] = p.pad[1], v[2] = p.pad[2];
+      return;
     }
-  }
+    // The luma sampling of detail::LetterboxNv12Pixel, on each of the three packed channels.
+    const detail::AxisTap tx = detail::Tap(detail::SourceCoord(rx, p.inv_sx), w);
+    const detail::AxisTap ty = detail::Tap(detail::SourceCoord(ry, p.inv_sy), h);
+    const uint8_t* r0 = rgb + static_cast<size_t>(ty.i0) * rgb_pitch;
+    const uint8_t* r1 = rgb + static_cast<size_t>(ty.i1) * rgb_pitch;
+    float c[3];
+    for (int k = 0; k < 3; ++k)
+      c[k] = detail::Lerp(detail::Lerp(r0[3 * tx.i0 + k], r0[3 * tx.i1 + k], tx.f),
+                          detail::Lerp(r1[3 * tx.i0 + k], r1[3 * tx.i1 + k], tx.f), ty.f);
+    for (int k = 0; k < 3; ++k) v[k] = c[p.src_ch[k]] * p.a[k] + p.b[k];
+  });
   return ComputeLetterbox(w, h, spec);
 }
 

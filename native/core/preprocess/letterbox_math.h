@@ -1,6 +1,7 @@
 #pragma once
 // The per-pixel maths of the NV12 letterbox, shared word for word by the CUDA kernel (cuda/letterbox_kernel.cu)
-// and ReferenceLetterboxNv12 (letterbox.cpp), so that the two agree to float rounding.
+// and ReferenceLetterboxNv12 (letterbox.cpp), so that the two agree to float rounding. Its sampling helpers
+// (SourceCoord, ChromaCoord, Tap) also serve ReferenceLetterboxRgb24 and CpuLetterboxer's tap tables.
 // Included by both nvcc and the host compiler; no CUDA headers needed. Internal to preprocess + cuda.
 #include <cstddef>
 #include <cstdint>
@@ -43,41 +44,57 @@ YuvToRgb MakeYuvToRgb(YuvColorSpace cs);
 CAMTRACK_HD float Clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 CAMTRACK_HD float Lerp(float a, float b, float t) { return a + (b - a) * t; }
 
+// True when canvas pixel (rx, ry), relative to the resized image's top-left corner, lies outside the resized image
+// (the pixel is padding).
+CAMTRACK_HD bool IsPad(const LetterboxParams& p, int rx, int ry) {
+  return rx < 0 || ry < 0 || rx >= p.new_w || ry >= p.new_h;
+}
+
+// Half-pixel-centre mapping (as cv2.resize INTER_LINEAR and swscale): source coordinate of the centre of resized
+// pixel r along an axis with scale inv (source / resized size).
+CAMTRACK_HD float SourceCoord(int r, float inv) { return (static_cast<float>(r) + 0.5f) * inv - 0.5f; }
+
+// The same coordinate on the half-resolution chroma grid: one sample per 2x2 luma block, sited at its centre.
+CAMTRACK_HD float ChromaCoord(float s) { return (s + 0.5f) * 0.5f - 0.5f; }
+
+// Bilinear taps of source coordinate s on an axis of n samples: s clamped to [0, n - 1], its two neighbours i0
+// (floor) and i1 (i0 + 1, or i0 at the last sample) and the weight f of i1.
+struct AxisTap {
+  int i0, i1;
+  float f;
+};
+CAMTRACK_HD AxisTap Tap(float s, int n) {
+  const float l = Clampf(s, 0.f, static_cast<float>(n - 1));
+  const int i0 = static_cast<int>(l);  // l >= 0: truncation == floor
+  return AxisTap{i0, i0 + 1 < n ? i0 + 1 : i0, l - static_cast<float>(i0)};
+}
+
 // Output value of plane c at canvas pixel (ox, oy), for an NV12 source. Pure function of its inputs.
 CAMTRACK_HD void LetterboxNv12Pixel(const uint8_t* y, size_t y_pitch, const uint8_t* uv, size_t uv_pitch,
                                     const LetterboxParams& p, int ox, int oy, float out[3]) {
   const int rx = ox - p.pad_x, ry = oy - p.pad_y;
-  if (rx < 0 || ry < 0 || rx >= p.new_w || ry >= p.new_h) {
+  if (IsPad(p, rx, ry)) {
     out[0] = p.pad[0];
     out[1] = p.pad[1];
     out[2] = p.pad[2];
     return;
   }
-  // Half-pixel-centre mapping (as cv2.resize INTER_LINEAR and swscale): source coordinate of the output centre.
-  const float sx = (static_cast<float>(rx) + 0.5f) * p.inv_sx - 0.5f;
-  const float sy = (static_cast<float>(ry) + 0.5f) * p.inv_sy - 0.5f;
+  const float sx = SourceCoord(rx, p.inv_sx);
+  const float sy = SourceCoord(ry, p.inv_sy);
 
   // Luma.
-  const float lx = Clampf(sx, 0.f, static_cast<float>(p.src_w - 1));
-  const float ly = Clampf(sy, 0.f, static_cast<float>(p.src_h - 1));
-  const int x0 = static_cast<int>(lx), y0 = static_cast<int>(ly);  // lx, ly >= 0: truncation == floor
-  const int x1 = x0 + 1 < p.src_w ? x0 + 1 : x0, y1 = y0 + 1 < p.src_h ? y0 + 1 : y0;
-  const float fx = lx - static_cast<float>(x0), fy = ly - static_cast<float>(y0);
-  const uint8_t* r0 = y + static_cast<size_t>(y0) * y_pitch;
-  const uint8_t* r1 = y + static_cast<size_t>(y1) * y_pitch;
-  const float Y = Lerp(Lerp(r0[x0], r0[x1], fx), Lerp(r1[x0], r1[x1], fx), fy);
+  const AxisTap tx = Tap(sx, p.src_w), ty = Tap(sy, p.src_h);
+  const uint8_t* r0 = y + static_cast<size_t>(ty.i0) * y_pitch;
+  const uint8_t* r1 = y + static_cast<size_t>(ty.i1) * y_pitch;
+  const float Y = Lerp(Lerp(r0[tx.i0], r0[tx.i1], tx.f), Lerp(r1[tx.i0], r1[tx.i1], tx.f), ty.f);
 
-  // Chroma: one sample per 2x2 luma block, sited at its centre.
-  const int cw = (p.src_w + 1) / 2, ch = (p.src_h + 1) / 2;
-  const float cxf = Clampf((sx + 0.5f) * 0.5f - 0.5f, 0.f, static_cast<float>(cw - 1));
-  const float cyf = Clampf((sy + 0.5f) * 0.5f - 0.5f, 0.f, static_cast<float>(ch - 1));
-  const int cx0 = static_cast<int>(cxf), cy0 = static_cast<int>(cyf);
-  const int cx1 = cx0 + 1 < cw ? cx0 + 1 : cx0, cy1 = cy0 + 1 < ch ? cy0 + 1 : cy0;
-  const float gx = cxf - static_cast<float>(cx0), gy = cyf - static_cast<float>(cy0);
-  const uint8_t* c0 = uv + static_cast<size_t>(cy0) * uv_pitch;
-  const uint8_t* c1 = uv + static_cast<size_t>(cy1) * uv_pitch;
-  const float U = Lerp(Lerp(c0[2 * cx0], c0[2 * cx1], gx), Lerp(c1[2 * cx0], c1[2 * cx1], gx), gy);
-  const float V = Lerp(Lerp(c0[2 * cx0 + 1], c0[2 * cx1 + 1], gx), Lerp(c1[2 * cx0 + 1], c1[2 * cx1 + 1], gx), gy);
+  // Chroma (interleaved U, V).
+  const AxisTap cx = Tap(ChromaCoord(sx), (p.src_w + 1) / 2), cy = Tap(ChromaCoord(sy), (p.src_h + 1) / 2);
+  const uint8_t* c0 = uv + static_cast<size_t>(cy.i0) * uv_pitch;
+  const uint8_t* c1 = uv + static_cast<size_t>(cy.i1) * uv_pitch;
+  const int u0 = 2 * cx.i0, u1 = 2 * cx.i1;
+  const float U = Lerp(Lerp(c0[u0], c0[u1], cx.f), Lerp(c1[u0], c1[u1], cx.f), cy.f);
+  const float V = Lerp(Lerp(c0[u0 + 1], c0[u1 + 1], cx.f), Lerp(c1[u0 + 1], c1[u1 + 1], cx.f), cy.f);
 
   const float yy = p.m.ky * (Y - p.m.y_off), u = U - p.m.c_off, v = V - p.m.c_off;
   float rgb[3];

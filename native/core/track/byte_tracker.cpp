@@ -5,6 +5,8 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "core/track/iou_cost.h"
+#include "core/track/tracker_util.h"
 
 namespace camtrack {
 namespace track {
@@ -13,25 +15,11 @@ namespace {
 // Initial reserve: live tracks and detections per frame that a stream handles without any allocation.
 constexpr size_t kReserveTracks = 256;
 constexpr size_t kReserveDets = 512;
-// IoU distance given to a track/detection pair of different classes when class_aware: above any valid threshold
-// (thresholds are in [0, 1]), far below the LAPJV's internal infinity.
-constexpr float kClassMismatchCost = 1000.f;
 // Second association (low-score detections) and unconfirmed-track thresholds: fixed in the reference.
 constexpr float kLowMatchThresh = 0.5f;
 constexpr float kUnconfirmedMatchThresh = 0.7f;
 // Tracked/lost pairs closer than this IoU distance are duplicates.
 constexpr float kDuplicateIouDistance = 0.15f;
-
-// IoU as the reference computes it (pixel-inclusive, "+1" widths), a = track box, b = detection/other box.
-inline float ReferenceIoU(const Box& a, const Box& b) {
-  const float box_area = (b.x2 - b.x1 + 1) * (b.y2 - b.y1 + 1);
-  const float iw = std::min(a.x2, b.x2) - std::max(a.x1, b.x1) + 1;
-  if (iw <= 0) return 0.f;
-  const float ih = std::min(a.y2, b.y2) - std::max(a.y1, b.y1) + 1;
-  if (ih <= 0) return 0.f;
-  const float ua = (a.x2 - a.x1 + 1) * (a.y2 - a.y1 + 1) + box_area - iw * ih;
-  return iw * ih / ua;
-}
 
 void CheckUnit(float v, const char* name) {
   if (!(v >= 0.f && v <= 1.f)) {
@@ -117,7 +105,7 @@ void ByteTracker::IouDistanceToDets(const std::vector<int>& tracks, const std::v
     const Box a = t.tlbr();
     for (size_t c = 0; c < cols; ++c) {
       const DetIn& d = dets[det_subset ? (*det_subset)[c] : c];
-      float v = 1.f - ReferenceIoU(a, d.tlbr);
+      float v = ReferenceIouDistance(a, d.tlbr);
       if (params_.class_aware && d.class_id != t.class_id()) v = kClassMismatchCost;
       cost[r * cols + c] = v;
     }
@@ -133,7 +121,7 @@ void ByteTracker::IouDistanceTracks(const std::vector<int>& a, const std::vector
     const Box ba = ta.tlbr();
     for (size_t c = 0; c < cols; ++c) {
       const STrack& tb = pool_[b[c]];
-      float v = 1.f - ReferenceIoU(ba, tb.tlbr());
+      float v = ReferenceIouDistance(ba, tb.tlbr());
       if (params_.class_aware && ta.class_id() != tb.class_id()) v = kClassMismatchCost;
       cost[r * cols + c] = v;
     }
@@ -372,26 +360,15 @@ void ByteTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
   for (int t : tracked_stracks_) {
     STrack& track = pool_[t];
     if (!track.is_activated()) continue;
-    TrackedObject o;
-    o.track_id = track.track_id();
-    o.box = track.tlbr();
-    o.score = track.score();
-    o.class_id = track.class_id();
-    o.frames_tracked = frame_id_ - track.start_frame() + 1;
-    out.push_back(o);
-    if (!track.announced_) {
-      track.announced_ = true;
-      events_.Push(o.track_id, TrackEvent::Kind::kNew, o.box, o.class_id, frame_id_);
-    } else if (track.lost_reported_) {
-      track.lost_reported_ = false;
-      events_.Push(o.track_id, TrackEvent::Kind::kRefound, o.box, o.class_id, frame_id_);
-    }
+    const bool is_new = !track.announced_;
+    track.announced_ = true;
+    OutputTrack(track.track_id(), track.tlbr(), track.score(), track.class_id(), track.start_frame(), is_new,
+                track.lost_reported_, frame_id_, out, events_);
   }
   for (int t : lost_stracks_) {
     STrack& track = pool_[t];
-    if (track.announced_ && !track.lost_reported_) {
-      track.lost_reported_ = true;
-      events_.Push(track.track_id(), TrackEvent::Kind::kLost, track.tlbr(), track.class_id(), frame_id_);
+    if (track.announced_) {
+      ReportLost(track.track_id(), track.tlbr(), track.class_id(), track.lost_reported_, frame_id_, events_);
     }
   }
 

@@ -48,7 +48,6 @@ class ByteTracker : public Tracker {
   // lost list, kRefound when a lost track is re-activated, kRemoved when an output track's slot is dropped (timed
   // out of the lost list, or removed as a duplicate).
 
-  const ByteTrackParams& params() const { return params_; }
   int frame_id() const { return frame_id_; }
   int max_time_lost() const { return max_time_lost_; }
 

@@ -160,12 +160,11 @@ void IouTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObje
       t.id = next_id_++;
       is_new = true;
     }
-    OutputTrack(t, t.box, is_new, frame_, out, events_);
+    OutputTrack(t.id, t.box, t.score, t.class_id, t.start_frame, is_new, t.lost_reported, frame_, out, events_);
   }
   for (Track& t : tracks_) {
-    if (t.id == 0 || t.time_since_update == 0 || t.time_since_update > params_.max_age || t.lost_reported) continue;
-    t.lost_reported = true;
-    events_.Push(t.id, TrackEvent::Kind::kLost, t.box, t.class_id, frame_);
+    if (t.id == 0 || t.time_since_update == 0 || t.time_since_update > params_.max_age) continue;
+    ReportLost(t.id, t.box, t.class_id, t.lost_reported, frame_, events_);
   }
   size_t keep = 0;
   for (size_t i = 0; i < tracks_.size(); ++i) {

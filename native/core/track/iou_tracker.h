@@ -38,8 +38,6 @@ class IouTracker : public Tracker {
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
 
-  const IouParams& params() const { return params_; }
-
  private:
   void ResetState() override;
   struct Track {

@@ -268,8 +268,9 @@ void SortTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
   CopyValidDetections(dets, n, "SortTracker", dets_);
   ++frame_count_;
 
-  // Predict every track; drop those whose prediction is not a finite box.
+  // Predict every track; drop those whose prediction is not a finite box. trk_boxes_[k] is kept track k's box.
   size_t keep = 0;
+  trk_boxes_.clear();
   for (size_t i = 0; i < tracks_.size(); ++i) {
     Track& t = tracks_[i];
     Predict(t);
@@ -282,10 +283,9 @@ void SortTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
     }
     if (keep != i) tracks_[keep] = t;
     ++keep;
+    trk_boxes_.push_back(b);
   }
   tracks_.resize(keep);
-  trk_boxes_.clear();
-  for (const Track& t : tracks_) trk_boxes_.push_back(State(t));
 
   Associate();
 
@@ -323,13 +323,14 @@ void SortTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
     if (!t.output) continue;
     const bool is_new = !t.announced;
     t.announced = true;
-    OutputTrack(t, State(t), is_new, frame_count_, out, events_);
+    OutputTrack(t.id, State(t), t.score, t.class_id, t.start_frame, is_new, t.lost_reported, frame_count_, out,
+                events_);
   }
   for (Track& t : tracks_) {
     if (t.time_since_update > params_.max_age) continue;
+    // !t.lost_reported (ReportLost's own test) first: no State() for a track whose loss is already reported.
     if (t.announced && !t.output && !t.lost_reported) {
-      t.lost_reported = true;
-      events_.Push(t.id, TrackEvent::Kind::kLost, State(t), t.class_id, frame_count_);
+      ReportLost(t.id, State(t), t.class_id, t.lost_reported, frame_count_, events_);
     }
   }
   keep = 0;

@@ -43,9 +43,6 @@ class SortTracker : public Tracker {
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
 
-  const SortParams& params() const { return params_; }
-  int64_t frame_count() const { return frame_count_; }
-
  private:
   void ResetState() override;
   struct Track {

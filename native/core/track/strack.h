@@ -21,6 +21,16 @@ struct Tlwh {
   Box ToBox() const { return Box{x, y, x + w, y + h}; }
   KalmanMeasurement ToXyah() const { return {x + w / 2, y + h / 2, w / h, h}; }
   static Tlwh FromBox(const Box& b) { return Tlwh{b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1}; }
+  // The box of a Kalman mean (cx, cy, a, h, …): w = a * h, then the top-left corner. Also the CPU reference of the
+  // batched association (BoxFromKalmanMean), whose kernel repeats these operations in this order.
+  static Tlwh FromKalmanMean(const float* mean) {
+    Tlwh t;
+    t.w = mean[2] * mean[3];
+    t.h = mean[3];
+    t.x = mean[0] - t.w / 2;
+    t.y = mean[1] - t.h / 2;
+    return t;
+  }
 };
 
 class STrack {
@@ -99,12 +109,7 @@ class STrack {
   bool lost_reported_ = false;
 
  private:
-  void UpdateTlwhFromMean() {
-    tlwh_.w = mean_[2] * mean_[3];
-    tlwh_.h = mean_[3];
-    tlwh_.x = mean_[0] - tlwh_.w / 2;
-    tlwh_.y = mean_[1] - tlwh_.h / 2;
-  }
+  void UpdateTlwhFromMean() { tlwh_ = Tlwh::FromKalmanMean(mean_.data()); }
 
   KalmanMean mean_{};
   KalmanCovariance covariance_{};

@@ -27,5 +27,29 @@ void CopyValidDetections(const Detection* dets, size_t n, const char* tracker_na
   }
 }
 
+void OutputTrack(int64_t id, const Box& box, float score, int32_t class_id, int64_t start_frame, bool is_new,
+                 bool& lost_reported, int64_t frame, std::vector<TrackedObject>& out, TrackEventLog& events) {
+  TrackedObject o;
+  o.track_id = id;
+  o.box = box;
+  o.score = score;
+  o.class_id = class_id;
+  o.frames_tracked = static_cast<int32_t>(frame - start_frame + 1);
+  out.push_back(o);
+  if (is_new) {
+    events.Push(id, TrackEvent::Kind::kNew, box, class_id, frame);
+  } else if (lost_reported) {
+    lost_reported = false;
+    events.Push(id, TrackEvent::Kind::kRefound, box, class_id, frame);
+  }
+}
+
+void ReportLost(int64_t id, const Box& box, int32_t class_id, bool& lost_reported, int64_t frame,
+                TrackEventLog& events) {
+  if (lost_reported) return;
+  lost_reported = true;
+  events.Push(id, TrackEvent::Kind::kLost, box, class_id, frame);
+}
+
 }  // namespace track
 }  // namespace camtrack

@@ -1,6 +1,6 @@
 #pragma once
-// Internal helpers shared by the tracker implementations (IouTracker, SortTracker): input sanitation and the
-// output + kNew/kRefound bookkeeping of a track that is output in a frame. Not part of the public tracker API.
+// Internal helpers shared by the tracker implementations: input sanitation (IouTracker, SortTracker) and the
+// output + kNew/kRefound/kLost bookkeeping of a track in a frame (all three). Not part of the public tracker API.
 // Ownership: nothing is kept; callers own every vector passed in. Thread-safety: none needed (no shared state);
 // each call touches only its arguments, which belong to one tracker instance.
 #include <cstddef>
@@ -15,30 +15,20 @@ namespace track {
 
 // Tracker::Update's input step: throws camtrack::Error(kInvalidArgument, "track") naming `tracker_name`
 // ("IouTracker", …) when dets == nullptr with n > 0 (before touching `valid`); otherwise clears `valid` and copies
-// the detections whose box has finite corners and positive width and height into it, in order. `valid` keeps its capacity, so a tracker that
-// reserves it up front does not allocate below its high-water mark.
+// the detections whose box has finite corners and positive width and height into it, in order. `valid` keeps its
+// capacity, so a tracker that reserves it up front does not allocate below its high-water mark.
 void CopyValidDetections(const Detection* dets, size_t n, const char* tracker_name, std::vector<Detection>& valid);
 
-// Appends the output row of track `t` (shown with `box` in frame `frame`) to `out` and logs its event: kNew when
-// `is_new` (its first output), else kRefound when it had been reported lost (t.lost_reported is then cleared).
-// TrackT needs the fields id, score, class_id, start_frame (frame of its first detection) and lost_reported.
-template <class TrackT>
-void OutputTrack(TrackT& t, const Box& box, bool is_new, int64_t frame, std::vector<TrackedObject>& out,
-                 TrackEventLog& events) {
-  TrackedObject o;
-  o.track_id = t.id;
-  o.box = box;
-  o.score = t.score;
-  o.class_id = t.class_id;
-  o.frames_tracked = static_cast<int32_t>(frame - t.start_frame + 1);
-  out.push_back(o);
-  if (is_new) {
-    events.Push(t.id, TrackEvent::Kind::kNew, box, t.class_id, frame);
-  } else if (t.lost_reported) {
-    t.lost_reported = false;
-    events.Push(t.id, TrackEvent::Kind::kRefound, box, t.class_id, frame);
-  }
-}
+// Appends the output row of track `id` (shown with `box` in frame `frame`; `score` and `class_id` of its last
+// detection; started in frame `start_frame`) to `out` and logs its event: kNew when `is_new` (its first output),
+// else kRefound when it had been reported lost (`lost_reported` is then cleared).
+void OutputTrack(int64_t id, const Box& box, float score, int32_t class_id, int64_t start_frame, bool is_new,
+                 bool& lost_reported, int64_t frame, std::vector<TrackedObject>& out, TrackEventLog& events);
+
+// Logs kLost for a track that was output before and is not output in frame `frame` (`box`: its last box) and sets
+// `lost_reported`; does nothing when `lost_reported` is already set (reported, not output since).
+void ReportLost(int64_t id, const Box& box, int32_t class_id, bool& lost_reported, int64_t frame,
+                TrackEventLog& events);
 
 }  // namespace track
 }  // namespace camtrack

@@ -1,5 +1,5 @@
 // CUDA kernels of BatchedAssociation. Each kernel is a literal transcription of the CPU code it mirrors
-// (KalmanFilter::Predict / Update in kalman_filter.cpp, ReferenceIoU in byte_tracker.cpp, STrack's box from the
+// (KalmanFilter::Predict / Update in kalman_filter.cpp, ReferenceIoU in core/track/iou_cost.h, STrack's box from the
 // mean), with every float operation written as an explicitly rounded intrinsic (__fmul_rn, __fadd_rn, __fsub_rn,
 // __fdiv_rn, __fsqrt_rn). Those are never contracted into fused multiply-adds and are IEEE round-to-nearest
 // regardless of -use_fast_math, so the kernels perform the same operations in the same order with the same
@@ -85,7 +85,7 @@ __global__ void PredictKernel(int total_tracks, float swp, float swv, float* __r
   if (boxes_out) WriteBoxFromMean(mean, boxes_out + t);
 }
 
-// ReferenceIoU of byte_tracker.cpp, then 1 - IoU.
+// ReferenceIoU of core/track/iou_cost.h, then 1 - IoU.
 __device__ __forceinline__ float IouDistance(const Box& a, const Box& b) {
   const float box_area = Mul(Add(Sub(b.x2, b.x1), 1.f), Add(Sub(b.y2, b.y1), 1.f));
   const float iw = Add(Sub(Min(a.x2, b.x2), Max(a.x1, b.x1)), 1.f);

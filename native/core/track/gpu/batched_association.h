@@ -24,6 +24,7 @@
 
 #include "core/common/geometry.h"
 #include "core/cuda/buffers.h"
+#include "core/track/iou_cost.h"  // ReferenceIouDistance: the value of one IouCost entry (CPU tests use it)
 
 namespace camtrack {
 namespace track {
@@ -41,7 +42,7 @@ struct AssociationBatch {
 };
 
 // IoU distance given to a track/detection pair of different classes in class-aware mode (ByteTracker's value).
-constexpr float kBatchedClassMismatchCost = 1000.f;
+constexpr float kBatchedClassMismatchCost = kClassMismatchCost;
 
 // GPU implementation. One object can serve any number of batches; it holds only the launch limits and the noise
 // parameters (no device memory, no stream). Every method queues kernels on `stream` and returns at once (nothing
@@ -96,10 +97,6 @@ void BatchedIouCostCpu(const AssociationBatch& batch, const Box* track_boxes, co
 void BatchedUpdateCpu(int num_pairs, const int32_t* pair_tracks, const float* measurements, float* means,
                       float* covariances, Box* boxes_out, float std_weight_position = 1.f / 20,
                       float std_weight_velocity = 1.f / 160);
-
-// 1 - IoU with ByteTracker's pixel-inclusive convention (widths x2 - x1 + 1): the cost one IouCost entry holds.
-// a = track box, b = detection box (the reference's argument order; the formula is symmetric up to rounding).
-float ReferenceIouDistance(const Box& a, const Box& b);
 
 // The box (tlbr) of a Kalman mean, exactly as STrack computes it (w = a * h, x = cx - w / 2, y = cy - h / 2).
 Box BoxFromKalmanMean(const float* mean);

@@ -1,12 +1,14 @@
 // CPU reference of the batched association API: every track goes through the existing single-track code
-// (KalmanFilter, ByteTracker's IoU formula), so the GPU kernels can be checked against what the CPU tracker does.
-#include <algorithm>
+// (KalmanFilter, ByteTracker's IoU formula, STrack's box from the mean), so the GPU kernels can be checked against
+// what the CPU tracker does.
 #include <cstring>
 #include <string>
 
 #include "core/common/error.h"
 #include "core/track/gpu/batched_association.h"
+#include "core/track/iou_cost.h"
 #include "core/track/kalman_filter.h"
+#include "core/track/strack.h"
 
 namespace camtrack {
 namespace track {
@@ -41,25 +43,7 @@ void CheckBatch(const AssociationBatch& b) {
 
 }  // namespace
 
-float ReferenceIouDistance(const Box& a, const Box& b) {
-  // Same expression, same order as ReferenceIoU in byte_tracker.cpp (the official ByteTrack C++ ious()).
-  const float box_area = (b.x2 - b.x1 + 1) * (b.y2 - b.y1 + 1);
-  const float iw = std::min(a.x2, b.x2) - std::max(a.x1, b.x1) + 1;
-  if (iw <= 0) return 1.f - 0.f;
-  const float ih = std::min(a.y2, b.y2) - std::max(a.y1, b.y1) + 1;
-  if (ih <= 0) return 1.f - 0.f;
-  const float ua = (a.x2 - a.x1 + 1) * (a.y2 - a.y1 + 1) + box_area - iw * ih;
-  return 1.f - iw * ih / ua;
-}
-
-Box BoxFromKalmanMean(const float* mean) {
-  // STrack::UpdateTlwhFromMean followed by Tlwh::ToBox.
-  const float w = mean[2] * mean[3];
-  const float h = mean[3];
-  const float x = mean[0] - w / 2;
-  const float y = mean[1] - h / 2;
-  return Box{x, y, x + w, y + h};
-}
+Box BoxFromKalmanMean(const float* mean) { return Tlwh::FromKalmanMean(mean).ToBox(); }
 
 void BatchedPredictCpu(const AssociationBatch& batch, float* means, float* covariances, const uint8_t* not_tracked,
                        Box* boxes_out, float std_weight_position, float std_weight_velocity) {
