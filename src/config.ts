@@ -60,7 +60,7 @@ export interface TrackerOptions {
   highThresh?: number;
   /** ByteTrack: max IoU distance (1 − IoU) for the first association. Default 0.8. */
   matchThresh?: number;
-  /** SORT / IoU: matches needed before a track is reported. Default 3, 0..1000. */
+  /** SORT / IoU: matches needed before a track is reported. Default 3, 0..1000 (1..1000 for 'iou'). */
   minHits?: number;
   /** SORT / IoU: minimum IoU of a match. Default 0.3, 0..1. */
   iouThreshold?: number;
@@ -260,12 +260,15 @@ export function normaliseTracker(v: unknown, path: string, base?: NormalisedTrac
   if (v === undefined) return { ...d };
   if (!isObject(v)) fail(path, 'object', v);
   checkKeys(v, path, TRACKER_KEYS);
+  const type = oneOf(v.type, `${path}.type`, d.type, ['bytetrack', 'sort', 'iou', 'none'] as const);
   return {
-    type: oneOf(v.type, `${path}.type`, d.type, ['bytetrack', 'sort', 'iou', 'none'] as const),
+    type,
     trackThresh: num(v.trackThresh, `${path}.trackThresh`, d.trackThresh, 0, 1),
     highThresh: num(v.highThresh, `${path}.highThresh`, d.highThresh, 0, 1),
     matchThresh: num(v.matchThresh, `${path}.matchThresh`, d.matchThresh, 0, 1),
-    minHits: num(v.minHits, `${path}.minHits`, d.minHits, 0, 1000, true),
+    // The IoU tracker confirms on the first detection at the earliest (minHits >= 1, as `new Tracker()` checks);
+    // an inherited value is checked too, since a stream may switch the pipeline's tracker type to 'iou'.
+    minHits: num(v.minHits === undefined ? d.minHits : v.minHits, `${path}.minHits`, d.minHits, type === 'iou' ? 1 : 0, 1000, true),
     iouThreshold: num(v.iouThreshold, `${path}.iouThreshold`, d.iouThreshold, 0, 1),
     trackBufferSeconds: num(v.trackBufferSeconds, `${path}.trackBufferSeconds`, d.trackBufferSeconds, 0.01, 3600),
     classAware: bool(v.classAware, `${path}.classAware`, d.classAware),

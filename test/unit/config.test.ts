@@ -104,6 +104,11 @@ describe('normaliseConfig()', () => {
     [{ inference: { executionProviders: 'cpu' } }, 'inference.executionProviders: Expected array of strings but received "cpu" of type string'],
     [{ tracker: { type: 'deepsort' } }, 'tracker.type: Expected one of "bytetrack", "sort", "iou", "none" but received "deepsort" of type string'],
     [{ tracker: { minHits: 1.5 } }, 'tracker.minHits: Expected integer between 0 and 1000 but received 1.5 of type number'],
+    [{ tracker: { type: 'iou', minHits: 0 } }, 'tracker.minHits: Expected integer between 1 and 1000 but received 0 of type number'],
+    [
+      { tracker: { type: 'sort', minHits: 0 }, streams: [{ id: 'a', url: 'a.mp4', tracker: { type: 'iou' } }] },
+      'streams[0].tracker.minHits: Expected integer between 1 and 1000 but received 0 of type number',
+    ],
     [{ tracker: { trackBufferSeconds: 0 } }, 'tracker.trackBufferSeconds: Expected number between 0.01 and 3600 but received 0 of type number'],
     [{ tracker: null }, 'tracker: Expected object but received null'],
     [{ resultCapacity: 4 }, 'resultCapacity: Expected integer between 8 and 65536 but received 4 of type number'],
