@@ -37,9 +37,14 @@ export interface OrtLoopOptions {
 
 /**
  * Creates the session, runs `warmup` untimed inferences, calls `hooks.warm()` (the barrier), then runs
- * `iterations` timed ones and returns their latencies in ms. Releases the session before returning.
+ * `iterations` timed ones, hands their latencies in ms to `hooks.timed()` (the end of the timed window: before the
+ * session is released, as the pipeline trials stop their clock at the last result, before closing) and returns
+ * them. Releases the session before returning.
  */
-export async function runOrtLoop(o: OrtLoopOptions, hooks: { warm: () => Promise<void> }): Promise<number[]> {
+export async function runOrtLoop(
+  o: OrtLoopOptions,
+  hooks: { warm: () => Promise<void>; timed: (latenciesMs: number[]) => void },
+): Promise<number[]> {
   const ort = (await import('onnxruntime-node')).default;
   // The pipeline's inference worker creates its sessions with the same ortSessionOptions.
   const session = await ort.InferenceSession.create(
@@ -63,6 +68,7 @@ export async function runOrtLoop(o: OrtLoopOptions, hooks: { warm: () => Promise
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, o.inflight) }, loop));
+    hooks.timed(lat);
     return lat;
   } finally {
     await session.release();
@@ -93,14 +99,21 @@ export async function runOrtRawTrial(spec: TrialSpec): Promise<TrialRun> {
   };
 
   let t0 = 0,
-    c0 = process.cpuUsage();
+    t1 = 0,
+    c0 = process.cpuUsage(),
+    c1 = c0;
   const startClock = (): void => {
     c0 = process.cpuUsage();
     t0 = performance.now();
   };
+  // The window ends with the last timed run: session release and worker teardown are not part of it.
+  const stopClock = (): void => {
+    t1 = performance.now();
+    c1 = process.cpuUsage();
+  };
   let latencies: number[];
   if (onMain) {
-    latencies = await runOrtLoop({ ...base, input: input.data }, { warm: async () => startClock() });
+    latencies = await runOrtLoop({ ...base, input: input.data }, { warm: async () => startClock(), timed: stopClock });
   } else {
     const workers = Array.from(
       { length: sessions },
@@ -128,12 +141,13 @@ export async function runOrtRawTrial(spec: TrialSpec): Promise<TrialRun> {
       startClock();
       for (const w of workers) w.postMessage({ type: 'go' });
       latencies = (await Promise.all(done)).flat();
+      stopClock();
     } finally {
       await Promise.all(workers.map((w) => w.terminate()));
     }
   }
-  const wallMs = performance.now() - t0;
-  const cpu = cpuPercent(c0, process.cpuUsage(), wallMs);
+  const wallMs = t1 - t0;
+  const cpu = cpuPercent(c0, c1, wallMs);
   const images = iterations * sessions * batch;
   return trialRun({
     trial: spec.trial,
