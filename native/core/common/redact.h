@@ -1,34 +1,48 @@
 #pragma once
 // Credentials in URLs (rtsp://user:pass@host/...) must never reach logs, stats, events or errors.
 // RedactUrl("rtsp://admin:secret@cam/1") == "rtsp://***@cam/1". Also redacts query values named like secrets.
+// RedactSecretsIn() does the same for every URL inside a text (FFmpeg's log lines).
+#include <algorithm>
 #include <string>
 
 namespace camtrack {
 
-inline std::string RedactUrl(const std::string& url) {
-  std::string out = url;
-  const auto scheme = out.find("://");
-  if (scheme != std::string::npos) {
-    const size_t host_start = scheme + 3;
-    const size_t path_start = out.find_first_of("/?#", host_start);
-    const size_t at = out.rfind('@', path_start == std::string::npos ? std::string::npos : path_start);
-    if (at != std::string::npos && at >= host_start) out.replace(host_start, at - host_start, "***");
+// Redacts the secrets of every URL inside free text (FFmpeg's log lines, a URL on its own): the user-info of each
+// `scheme://user:pass@host` and the values of query parameters named like secrets. A URL ends at whitespace or a
+// quote.
+inline std::string RedactSecretsIn(std::string text) {
+  static constexpr const char* kUrlEnd = " \t\r\n\"'";
+  size_t pos = 0;
+  while ((pos = text.find("://", pos)) != std::string::npos) {
+    const size_t host_start = pos + 3;
+    const size_t url_end = std::min(text.find_first_of(kUrlEnd, host_start), text.size());
+    const size_t path_start = std::min(text.find_first_of("/?#", host_start), url_end);
+    // The last '@' before the path: a password may itself contain '@'.
+    const size_t at = text.rfind('@', path_start);
+    if (at != std::string::npos && at >= host_start) {
+      text.replace(host_start, at - host_start, "***");
+      pos = host_start + 3;
+    } else {
+      pos = host_start;
+    }
   }
   // ?token=…, &password=…, &key=… → value replaced.
   static const char* kSecretKeys[] = {"token=", "password=", "passwd=", "pass=", "key=", "secret=", "auth="};
   for (const char* key : kSecretKeys) {
-    size_t pos = 0;
+    size_t kpos = 0;
     const std::string k(key);
-    while ((pos = out.find(k, pos)) != std::string::npos) {
-      if (pos > 0 && out[pos - 1] != '?' && out[pos - 1] != '&') { pos += k.size(); continue; }
-      const size_t v = pos + k.size();
-      const size_t end = out.find_first_of("&#", v);
-      out.replace(v, (end == std::string::npos ? out.size() : end) - v, "***");
-      pos = v + 3;
+    while ((kpos = text.find(k, kpos)) != std::string::npos) {
+      if (kpos > 0 && text[kpos - 1] != '?' && text[kpos - 1] != '&') { kpos += k.size(); continue; }
+      const size_t v = kpos + k.size();
+      const size_t end = std::min(text.find_first_of(std::string("&#") + kUrlEnd, v), text.size());
+      text.replace(v, end - v, "***");
+      kpos = v + 3;
     }
   }
-  return out;
+  return text;
 }
+
+inline std::string RedactUrl(const std::string& url) { return RedactSecretsIn(url); }
 
 // Replaces every occurrence of the raw URL (and its credentials) inside a message by the redacted form.
 inline std::string RedactIn(std::string message, const std::string& url) {

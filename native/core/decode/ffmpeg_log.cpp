@@ -4,12 +4,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <regex>
 #include <string>
 
 extern "C" {
 #include <libavutil/log.h>
 }
+
+#include "core/common/redact.h"
 
 namespace camtrack::decode {
 namespace {
@@ -30,10 +31,8 @@ void RedactingCallback(void* avcl, int level, const char* fmt, va_list vl) {
   char line[1024];
   int print_prefix = 1;
   av_log_format_line2(avcl, level, fmt, vl, line, sizeof(line), &print_prefix);
-  // scheme://user:pass@host → scheme://***@host (the only place credentials live in FFmpeg's messages).
-  static const std::regex kCredentials(R"(([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@)");
-  const std::string clean = std::regex_replace(std::string(line), kCredentials, "$1***@");
-  std::fputs(clean.c_str(), stderr);
+  // scheme://user:pass@host → scheme://***@host, ?token=… → ?token=*** (FFmpeg prints the URLs it opens).
+  std::fputs(RedactSecretsIn(line).c_str(), stderr);
 }
 
 void SilentCallback(void*, int, const char*, va_list) {}
