@@ -94,7 +94,10 @@ export interface StreamStats {
   lastFrameAgeMs: number;
   /** While live: ms since the newest frame was decoded (grows while a camera is silent); -1 otherwise. */
   frameAgeMs: number;
-  /** Decoded frames per second over the last ~1 s window (0 when not live or no frame for 2 s). */
+  /**
+   * Decoded frames per second over the last ~1 s window; in a connection's first second, the rate so far (from
+   * 250 ms on). 0 when not live or no frame for 2 s.
+   */
   inputFps: number;
   /** Connection attempts after a loss, and how many of them brought the stream back. */
   reconnectAttempts: number;

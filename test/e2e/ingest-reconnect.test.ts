@@ -120,10 +120,14 @@ describeWithAssets('Ingest: reconnects and failures', [FAST_MODEL], () => {
         flaky = await startRtspServer({ port, mounts });
         const tBack = performance.now();
         const resumeMs: Record<string, number> = {};
+        const fpsSoonAfter: Record<string, number> = {};
         await Promise.all(
           flakyIds.map(async (id) => {
             const rec = recs.get(id)!;
             resumeMs[id] = await until(() => rec.results.some((x) => x.at > tBack), 10_000, `${id} to deliver again`);
+            // Half a second into the new connection, before its first 1 s fps window closes: the rate so far.
+            await new Promise((r) => setTimeout(r, 500));
+            fpsSoonAfter[id] = p.stats().streams.find((s) => s.id === id)!.inputFps;
           }),
         );
         await new Promise((r) => setTimeout(r, 1000));
@@ -139,6 +143,7 @@ describeWithAssets('Ingest: reconnects and failures', [FAST_MODEL], () => {
           const rec = recs.get(id)!;
           const st = stats.streams.find((s) => s.id === id)!;
           expect(resumeMs[id], `${id} resumed`).toBeLessThan(RESUME_WITHIN_MS);
+          expect(fpsSoonAfter[id], `${id} inputFps 500 ms after resuming`).toBeGreaterThan(5);
           const seq = rec.states.map((c) => c.state);
           expect(seq.slice(0, 4), `${id} states ${seq.join('→')}`).toEqual(['live', 'stalled', 'reconnecting', 'live']);
           const stalled = rec.states.find((c) => c.state === 'stalled')!;

@@ -493,8 +493,12 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
   StreamState& s = *sp;
   const double min_gap_ms = s.config.fps_limit > 0 ? 1000.0 / s.config.fps_limit : 0;
   AVFrame* frame = nullptr;
-  int64_t fps_window_start_ns = 0;  // a new connection starts a new fps window (the outage is not averaged in)
-  uint64_t fps_window_frames = 0;
+  // Input fps: frame intervals over ~1 s windows. A new connection starts a new window (the outage is not averaged
+  // in); until its first window closes, the rate so far is reported once it spans 250 ms, so a stream that has just
+  // (re)connected shows neither 0 nor its previous connection's rate for a whole second.
+  int64_t fps_window_start_ns = 0;
+  uint64_t fps_window_intervals = 0;
+  bool fps_window_closed = false;
   // NVDEC's own drops (live streams, pool full) happen inside Next(): those frames were decoded, so they count
   // as decoded + dropped.decoderPool (Stats) and leave a gap in frame_index like any other skipped frame.
   uint64_t pool_drops_seen = 0;
@@ -513,14 +517,19 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
     s.last_frame_ns.store(now, std::memory_order_relaxed);
     const int64_t pts = src.last_pts_ms();
     s.last_pts_ms = pts;
-    // Input fps over ~1 s windows.
-    if (fps_window_start_ns == 0) fps_window_start_ns = now;
-    ++fps_window_frames;
-    if (now - fps_window_start_ns >= 1000000000) {
-      s.input_fps.store(double(fps_window_frames) * 1e9 / double(now - fps_window_start_ns),
-                        std::memory_order_relaxed);
+    if (fps_window_start_ns == 0) {
       fps_window_start_ns = now;
-      fps_window_frames = 0;
+    } else {
+      ++fps_window_intervals;
+      const int64_t span_ns = now - fps_window_start_ns;
+      const bool window_full = span_ns >= 1000000000;
+      if (window_full || (!fps_window_closed && span_ns >= 250000000))
+        s.input_fps.store(double(fps_window_intervals) * 1e9 / double(span_ns), std::memory_order_relaxed);
+      if (window_full) {
+        fps_window_start_ns = now;
+        fps_window_intervals = 0;
+        fps_window_closed = true;
+      }
     }
     const int frame_w = gpu ? gpu->width() : frame->width, frame_h = gpu ? gpu->height() : frame->height;
     if (frame_w != s.width || frame_h != s.height) {

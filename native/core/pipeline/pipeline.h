@@ -140,7 +140,7 @@ struct StreamStatsSnapshot {
   uint64_t dropped_decoder_pool = 0;  // live NVDEC only: frames its surface pool dropped before delivery
   uint64_t reconnect_attempts = 0;  // connection attempts after a loss
   uint64_t reconnects = 0;          // of those, the ones that brought the stream back to live
-  double input_fps = 0;             // decoded frames per second over the last ~1 s window (0 when none)
+  double input_fps = 0;             // decoded frames per second over the last ~1 s window (0 when none; see RunFrames)
   int64_t frame_age_ms = -1;        // while live: ms since the newest frame was decoded; else -1
   int64_t last_frame_age_ms = -1;   // age of the newest delivered frame when it was delivered
 };
