@@ -228,6 +228,19 @@ void Pipeline::Stop() {
 // ---------------------------------------------------------------------------------------------------------------
 // Source threads
 
+StreamEvent Pipeline::SourceEvent(EventKind kind, const StreamState& s, ErrorCode code, std::string reason,
+                                  const std::string& message, std::string hint, long long native_code) {
+  StreamEvent ev;
+  ev.kind = kind;
+  ev.stream = s.handle;
+  ev.code = code;
+  ev.reason = std::move(reason);
+  ev.message = RedactIn(message, s.config.source.url);
+  ev.hint = std::move(hint);
+  ev.native_code = native_code;
+  return ev;
+}
+
 void Pipeline::PushEvent(StreamEvent ev) {
   std::lock_guard<std::mutex> lock(ev_mu_);
   events_.push_back(std::move(ev));
@@ -307,7 +320,10 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
     }
     bool eof = false;
     bool failed = false;
-    const char* forced_reason = nullptr;  // reason word of a failure that is not the source's (see below)
+    // A failure that is not the source's: its reason word, and whether another connection could help (decode 'gpu'
+    // without a usable NVDEC, and bugs, end the stream at once, live or not).
+    const char* forced_reason = nullptr;
+    bool retry = true;
     s.got_frame = false;
     try {
       decode::SourceOptions so = s.config.source;
@@ -327,6 +343,7 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
         if (!st.available) {
           if (mode == DecodeMode::kGpu) {
             forced_reason = "nvdec";
+            retry = false;
             throw Error(ErrorCode::kUnsupported, "decode", "decode 'gpu': NVDEC is not available: " + st.reason,
                         "NVDEC needs an NVIDIA GPU with its driver (libcuda.so.1, libnvcuvid.so.1) and a CUDA build "
                         "of camtrack; use decode 'auto' to fall back to CPU decode");
@@ -347,6 +364,7 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
           const ErrorCode code = f.code == ErrorCode::kUnsupported ? ErrorCode::kUnsupported : ErrorCode::kDecode;
           if (mode == DecodeMode::kGpu) {
             forced_reason = "nvdec";
+            retry = false;
             throw Error(code, "decode", "decode 'gpu': NVDEC cannot decode this stream: " + f.reason,
                         "use decode 'auto' to fall back to CPU decode for streams NVDEC cannot take (codec other "
                         "than H.264/HEVC, 10-bit, 4:2:2/4:4:4, beyond the GPU's limits)");
@@ -384,27 +402,20 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
     } catch (const Error& e) {
       if (!s.stop.load()) {
         failed = true;
-        failure = StreamEvent();
-        failure.kind = EventKind::kError;
-        failure.stream = s.handle;
-        failure.code = e.code();
-        failure.message = RedactIn(e.what(), s.config.source.url);
-        failure.hint = e.hint();
-        failure.native_code = e.native_code();
-        std::lock_guard<std::mutex> lock(s.mu);
-        failure.reason = forced_reason                                       ? forced_reason
-                         : s.source && *s.source->failure_reason() ? s.source->failure_reason()
-                                                                   : "error";
+        std::string reason;
+        {
+          std::lock_guard<std::mutex> lock(s.mu);
+          reason = forced_reason                                       ? forced_reason
+                   : s.source && *s.source->failure_reason() ? s.source->failure_reason()
+                                                             : "error";
+        }
+        failure = SourceEvent(EventKind::kError, s, e.code(), std::move(reason), e.what(), e.hint(), e.native_code());
       }
     } catch (const std::exception& e) {
       if (!s.stop.load()) {
         failed = true;
-        failure = StreamEvent();
-        failure.kind = EventKind::kError;
-        failure.stream = s.handle;
-        failure.code = ErrorCode::kInternal;
-        failure.message = RedactIn(e.what(), s.config.source.url);
-        failure.reason = "internal";
+        retry = false;
+        failure = SourceEvent(EventKind::kError, s, ErrorCode::kInternal, "internal", e.what(), {}, 0);
       }
     }
     {
@@ -421,20 +432,16 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
       final_state = "stopped";
       break;
     }
-    if (!s.live || failure.reason == "internal" || failure.reason == "nvdec") {
-      // Files (and bugs, and decode 'gpu' without a usable NVDEC) do not reconnect: EOF ends, an error fails.
+    if (!s.live || !retry) {
+      // Files (and failures another connection cannot help) do not reconnect: EOF ends, an error fails.
       final_state = failed ? "failed" : "ended";
       if (failed) PushEvent(failure);
       break;
     }
     if (eof) {
-      failure = StreamEvent();
-      failure.kind = EventKind::kError;
-      failure.stream = s.handle;
-      failure.code = ErrorCode::kSourceRead;
-      failure.reason = "eof";
-      failure.message = "the server ended the session: " + RedactUrl(s.config.source.url);
-      failure.hint = "a camera normally never ends its stream; set reconnect.maxAttempts 0 to end instead";
+      failure = SourceEvent(EventKind::kError, s, ErrorCode::kSourceRead, "eof",
+                            "the server ended the session: " + s.config.source.url,
+                            "a camera normally never ends its stream; set reconnect.maxAttempts 0 to end instead", 0);
     }
     if (s.got_frame) failures = 0;
     ++failures;
@@ -478,15 +485,10 @@ void Pipeline::CreateTracker(StreamState& s, double source_fps) {
 
 void Pipeline::WarnCpuFallback(StreamState& s, ErrorCode code, const std::string& why) {
   s.gpu_off = true;  // one warning per stream: later connections go straight to the CPU decoder
-  StreamEvent w;
-  w.kind = EventKind::kWarning;
-  w.stream = s.handle;
-  w.code = code;
-  w.reason = "nvdec";
-  w.message = RedactIn("decoding on the CPU: " + why, s.config.source.url);
-  w.hint = "decode 'auto' uses NVDEC where an NVIDIA GPU, its driver and a CUDA build of camtrack are present and "
-           "the stream is 8-bit 4:2:0 H.264/HEVC; set decode 'cpu' for this stream to silence this warning";
-  PushEvent(std::move(w));
+  PushEvent(SourceEvent(
+      EventKind::kWarning, s, code, "nvdec", "decoding on the CPU: " + why,
+      "decode 'auto' uses NVDEC where an NVIDIA GPU, its driver and a CUDA build of camtrack are present and the "
+      "stream is 8-bit 4:2:0 H.264/HEVC; set decode 'cpu' for this stream to silence this warning", 0));
 }
 
 void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src, GpuFrameSource* gpu) {
