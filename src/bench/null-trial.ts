@@ -12,38 +12,18 @@ import { resolveModel } from '../models/resolve.js';
 import { loadNative, type NativeFrameResult } from '../native.js';
 import { toNativeModelConfig, toNativeStream } from '../pipeline.js';
 import { pipelineConfigFor } from './pipeline-trial.js';
-import { cpuPercent, trialRun } from './stats.js';
+import { trialRun } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
+import { ResultWindow } from './window.js';
 
 export async function runNullTrial(spec: TrialSpec): Promise<TrialRun> {
   const cfg = normaliseConfig(pipelineConfigFor(spec));
   const model = await resolveModel(cfg.model);
   const native = loadNative();
   const batch = model.fixedBatch ?? cfg.batching.maxBatchSize;
-  const target = spec.warmup + spec.frames;
-  let delivered = 0;
-  const latencies: number[] = [];
-  let t0 = 0,
-    t1 = 0,
-    c0 = process.cpuUsage(),
-    c1 = c0;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
+  const win = new ResultWindow(spec.warmup, spec.frames);
   const onEvents = (results: NativeFrameResult[]): void => {
-    for (const r of results) {
-      delivered++;
-      if (delivered === spec.warmup) {
-        c0 = process.cpuUsage();
-        t0 = performance.now();
-      } else if (delivered > spec.warmup && delivered <= target) {
-        latencies.push(r.latencyMs);
-        if (delivered === target) {
-          t1 = performance.now();
-          c1 = process.cpuUsage();
-          resolveDone();
-        }
-      }
-    }
+    for (const r of results) win.add(r.latencyMs);
   };
   const np = new native.NativePipeline(
     {
@@ -84,18 +64,17 @@ export async function runNullTrial(spec: TrialSpec): Promise<TrialRun> {
     );
     np.addStream(toNativeStream(s));
     await Promise.race([
-      done,
+      win.done,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`pipeline-null: ${delivered}/${target} results after ${spec.timeoutMs} ms`)), spec.timeoutMs);
+        timer = setTimeout(() => reject(new Error(`pipeline-null: ${win.delivered}/${win.target} results after ${spec.timeoutMs} ms`)), spec.timeoutMs);
       }),
     ]);
-    const wallMs = t1 - t0;
     return trialRun({
       trial: spec.trial,
       frames: spec.frames,
-      wallMs,
-      latenciesMs: latencies,
-      cpuPercent: cpuPercent(c0, c1, wallMs),
+      wallMs: win.clock.wallMs,
+      latenciesMs: win.latenciesMs,
+      cpuPercent: win.clock.cpuPercent,
       batchSize: batch,
       intraOpThreads: 0,
       workers: spec.workers,

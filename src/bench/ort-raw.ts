@@ -18,8 +18,9 @@ import { normaliseConfig } from '../config.js';
 import { resolveModel } from '../models/resolve.js';
 import { makeInput } from './input.js';
 import { pipelineConfigFor } from './pipeline-trial.js';
-import { cpuPercent, trialRun } from './stats.js';
+import { trialRun } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
+import { TrialClock } from './window.js';
 
 /** What one inference loop needs (crosses into the worker as workerData). */
 export interface OrtLoopOptions {
@@ -98,22 +99,14 @@ export async function runOrtRawTrial(spec: TrialSpec): Promise<TrialRun> {
     inflight,
   };
 
-  let t0 = 0,
-    t1 = 0,
-    c0 = process.cpuUsage(),
-    c1 = c0;
-  const startClock = (): void => {
-    c0 = process.cpuUsage();
-    t0 = performance.now();
-  };
   // The window ends with the last timed run: session release and worker teardown are not part of it.
-  const stopClock = (): void => {
-    t1 = performance.now();
-    c1 = process.cpuUsage();
-  };
+  const clock = new TrialClock();
   let latencies: number[];
   if (onMain) {
-    latencies = await runOrtLoop({ ...base, input: input.data }, { warm: async () => startClock(), timed: stopClock });
+    latencies = await runOrtLoop(
+      { ...base, input: input.data },
+      { warm: async () => clock.start(), timed: () => clock.stop() },
+    );
   } else {
     const workers = Array.from(
       { length: sessions },
@@ -138,23 +131,21 @@ export async function runOrtRawTrial(spec: TrialSpec): Promise<TrialRun> {
       }
       // Barrier: every session loaded and warm before the clock starts, so all run concurrently in the window.
       await Promise.race([Promise.all(warm), Promise.all(done)]);
-      startClock();
+      clock.start();
       for (const w of workers) w.postMessage({ type: 'go' });
       latencies = (await Promise.all(done)).flat();
-      stopClock();
+      clock.stop();
     } finally {
       await Promise.all(workers.map((w) => w.terminate()));
     }
   }
-  const wallMs = t1 - t0;
-  const cpu = cpuPercent(c0, c1, wallMs);
   const images = iterations * sessions * batch;
   return trialRun({
     trial: spec.trial,
     frames: images,
-    wallMs,
+    wallMs: clock.wallMs,
     latenciesMs: latencies,
-    cpuPercent: cpu,
+    cpuPercent: clock.cpuPercent,
     batchSize: batch,
     intraOpThreads: intra,
     workers: sessions,

@@ -15,8 +15,9 @@ import { defaultIntraOpThreads } from '../backends/onnxruntime.js';
 import { Pipeline } from '../pipeline.js';
 import type { PipelineConfig } from '../config.js';
 import type { PipelineStats } from '../types.js';
-import { cpuPercent, round, trialRun } from './stats.js';
+import { round, trialRun } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
+import { ResultWindow } from './window.js';
 
 /** The PipelineConfig a pipeline trial runs (also recorded in the report). */
 export function pipelineConfigFor(spec: TrialSpec): PipelineConfig {
@@ -55,40 +56,22 @@ export async function runPipelineTrial(spec: TrialSpec): Promise<TrialRun> {
         ...(spec.decoderThreads !== undefined ? { decoderThreads: spec.decoderThreads } : {}),
       }),
     );
-    const target = spec.warmup + spec.frames;
-    let delivered = 0;
     const perStream = new Map<string, number>(ids.map((id) => [id, 0]));
-    const latencies: number[] = [];
-    let t0 = 0,
-      t1 = 0,
-      c0 = process.cpuUsage(),
-      c1 = c0;
     let s0: PipelineStats | undefined, s1: PipelineStats | undefined;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((r) => (resolveDone = r));
-    const onResult = (streamId: string, latencyMs: number): void => {
-      delivered++;
-      if (delivered === spec.warmup) {
+    const win = new ResultWindow(spec.warmup, spec.frames, {
+      opening: () => {
         s0 = pipeline.stats();
         loopDelay.enable();
-        c0 = process.cpuUsage();
-        t0 = performance.now();
-      } else if (delivered > spec.warmup && delivered <= target) {
-        latencies.push(latencyMs);
-        perStream.set(streamId, perStream.get(streamId)! + 1);
-        if (delivered === target) {
-          t1 = performance.now();
-          c1 = process.cpuUsage();
-          loopDelay.disable();
-          s1 = pipeline.stats();
-          resolveDone();
-        }
-      }
-    };
+      },
+      closed: () => {
+        loopDelay.disable();
+        s1 = pipeline.stats();
+      },
+    });
     const consumers = streams.map(async (s) => {
       for await (const r of s.results()) {
-        onResult(r.streamId, r.latencyMs);
-        if (delivered >= target) break;
+        if (win.add(r.latencyMs)) perStream.set(r.streamId, perStream.get(r.streamId)! + 1);
+        if (win.delivered >= win.target) break;
       }
     });
     const errors: string[] = [];
@@ -96,19 +79,19 @@ export async function runPipelineTrial(spec: TrialSpec): Promise<TrialRun> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`pipeline trial: ${delivered}/${target} results after ${spec.timeoutMs} ms${errors.length ? ` (${errors.join('; ')})` : ''}`)),
+        () => reject(new Error(`pipeline trial: ${win.delivered}/${win.target} results after ${spec.timeoutMs} ms${errors.length ? ` (${errors.join('; ')})` : ''}`)),
         spec.timeoutMs,
       );
     });
     const ended = Promise.all(consumers).then(() => {
-      if (delivered < target) throw new Error(`pipeline trial: streams ended after ${delivered}/${target} results${errors.length ? ` (${errors.join('; ')})` : ''}`);
+      if (win.delivered < win.target) throw new Error(`pipeline trial: streams ended after ${win.delivered}/${win.target} results${errors.length ? ` (${errors.join('; ')})` : ''}`);
     });
     try {
-      await Promise.race([done, timeout, ended]);
+      await Promise.race([win.done, timeout, ended]);
     } finally {
       clearTimeout(timer);
     }
-    const wallMs = t1 - t0;
+    const wallMs = win.clock.wallMs;
     const workers = spec.workers;
     const intra = spec.intraOpThreads ?? defaultIntraOpThreads(workers);
     const inferMs = inferMsTotal(s1!) - inferMsTotal(s0!);
@@ -123,8 +106,8 @@ export async function runPipelineTrial(spec: TrialSpec): Promise<TrialRun> {
       trial: spec.trial,
       frames: spec.frames,
       wallMs,
-      latenciesMs: latencies,
-      cpuPercent: cpuPercent(c0, c1, wallMs),
+      latenciesMs: win.latenciesMs,
+      cpuPercent: win.clock.cpuPercent,
       batchSize: pipeline.batchSize,
       intraOpThreads: intra,
       workers,

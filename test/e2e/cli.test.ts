@@ -1,9 +1,10 @@
 /**
  * The `camtrack` command as a user runs it (bin/camtrack.js → dist/): demo on the built-in scene, run --config with
- * JSON lines, doctor. Each spawns a real process; nothing is mocked.
+ * JSON lines, doctor, bench (a short run: the report's shape and counts, not its speed). Each spawns a real process;
+ * nothing is mocked.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -117,5 +118,41 @@ describeWithAssets('camtrack run --config', ['models/yolo11n_int8_320.onnx', 'im
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('ERR_CAMTRACK_INVALID_CONFIG');
     expect(r.stderr).toContain('batching.maxWaitMs: Expected integer between 0 and 10000 but received -1 of type number');
+  });
+});
+
+describeWithAssets('camtrack bench', ['models/yolox_nano.onnx', 'videos/walking.mp4'], () => {
+  it('runs its trials on the default model and clip and writes a JSON report with same-run ratios', () => {
+    const out = path.join(tmp, 'bench.json');
+    const trials = ['ort-raw', 'pipeline', 'pipeline-4x', 'pipeline-null'];
+    const r = camtrack(
+      ['bench', '--frames', '40', '--warmup', '5', '--streams', '2', '--trials', trials.join(','), '--out', out, '--quiet'],
+      240_000,
+      { CAMTRACK_ASSETS: assetPath('.') },
+    );
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as {
+      trials: Record<string, { median: { fps: number }; runs: { frames: number; fps: number; wallMs: number; latency: { samples: number }; details: Record<string, unknown> }[] }>;
+      ratios: Record<string, { ofMedians: number } | null>;
+      acceptance: { ratio: number; pass: boolean };
+    };
+    expect(JSON.parse(r.stdout)).toEqual(report);
+    expect(Object.keys(report.trials).sort()).toEqual([...trials].sort());
+    for (const name of ['pipeline', 'pipeline-4x', 'pipeline-null']) {
+      const run = report.trials[name]!.runs[0]!;
+      // The window holds exactly --frames results, each with its latency, and fps is frames over the window.
+      expect(run.frames, name).toBe(40);
+      expect(run.latency.samples, name).toBe(40);
+      expect(run.wallMs, name).toBeGreaterThan(0);
+      expect(run.fps, name).toBeCloseTo((40 / run.wallMs) * 1000, 0);
+    }
+    const perStream = report.trials['pipeline-4x']!.runs[0]!.details.perStreamFps as Record<string, number>;
+    expect(Object.keys(perStream).sort()).toEqual(['s0', 's1']);
+    const raw = report.trials['ort-raw']!.median.fps;
+    expect(raw).toBeGreaterThan(0);
+    expect(report.ratios.pipelineVsRaw!.ofMedians).toBeCloseTo(report.trials['pipeline']!.median.fps / raw, 2);
+    expect(report.acceptance.ratio).toBe(report.ratios.pipelineVsRaw!.ofMedians);
+    expect(report.acceptance.pass).toBe(report.acceptance.ratio >= 0.9);
   });
 });
