@@ -601,6 +601,23 @@ std::vector<std::string> BaselineArgs(const Options& opt, const std::string& cli
   return a;
 }
 
+// The baseline command of the 'ffmpeg' trial as BaselineArgs() builds it, with placeholders for what differs per
+// run: the clip, the progress file and the loop count ('ffmpeg-auto' is the same without -threads).
+std::string BaselineCommandTemplate(const Options& opt) {
+  const std::vector<std::string> a = BaselineArgs(opt, "<clip>", 2, opt.decoder_threads, 0, "<file>");
+  std::string out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!out.empty()) out += ' ';
+    if (a[i] == "-stream_loop" && i + 1 < a.size()) {
+      out += "[-stream_loop K-1]";
+      ++i;
+    } else {
+      out += a[i];
+    }
+  }
+  return out;
+}
+
 // Spawns argv with stdin from /dev/null and stdout+stderr into err_path. Returns the pid or -1.
 pid_t Spawn(const std::vector<std::string>& args, const std::string& err_path) {
   std::vector<char*> argv;
@@ -1113,14 +1130,7 @@ int main(int argc, char** argv) {
          << "],\"trials\":[" << trials_json.str() << "],\"repeat\":" << opt.repeat
          << ",\"minTotalFrames\":" << opt.min_total_frames << ",\"passes\":" << (opt.passes > 0 ? std::to_string(opt.passes) : "null")
          << ",\"decoderThreads\":" << opt.decoder_threads << ",\"cudaDevice\":" << opt.device << ",\"ffmpeg\":" << JsonString(opt.ffmpeg)
-         << ",\"ffmpegCommand\":"
-         << JsonString(opt.ffmpeg + " -hide_banner -nostdin -v error -nostats -threads " +
-                       std::to_string(opt.decoder_threads) +
-                       (gpu ? " -hwaccel cuda -hwaccel_device " + std::to_string(opt.device) +
-                                  " -hwaccel_output_format cuda"
-                            : "") +
-                       " [-stream_loop K-1] -i <clip> -map 0:v:0 -an -sn -dn -f null - -progress <file> "
-                       "-stats_period 0.05")
+         << ",\"ffmpegCommand\":" << JsonString(BaselineCommandTemplate(opt))
          << "},\n  \"hevc\":" << hevc_note << ",\n  \"clips\":" << clips_json.str() << ",\n  \"results\":" << results.str()
          << ",\n  \"acceptance\":{\"check\":\"ours steadyFps / ffmpeg steadyFps (ratio of medians) for every clip and stream count\","
          << acceptance_target << ",\"minRatio\":" << (has_ratio ? JsonNumber(min_ratio, 4) : "null")

@@ -1,0 +1,100 @@
+/**
+ * The CPU decode-only benchmark as a user runs it (`node bench/decode.mjs`, bench/README.md "Decode only"): a short
+ * run, 1 and 2 streams, one pass over walking.mp4, ours (the pipeline's VideoSource) against `ffmpeg -f null -`.
+ * Checks the report's counts and ratios, not speed: both sides decoded every frame of every stream, the ratios are
+ * the trials' own figures divided, the acceptance verdict follows from them, and the recorded ffmpeg command is the
+ * one that ran. A bad option exits 2 with its message. Real ffmpeg, real libavcodec, nothing mocked.
+ *
+ * The benchmark executable is built by `npm run build:native` unless CAMTRACK_BUILD_BENCH=OFF (then this skips,
+ * loudly); a default build without it is a failure.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+
+import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
+import { buildCacheEntry } from '../helpers/native-build.js';
+
+const CLIP = 'videos/walking.mp4';
+const STREAMS = [1, 2];
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'camtrack-decode-bench-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const benchOff = buildCacheEntry('CAMTRACK_BUILD_BENCH') === 'OFF';
+if (benchOff) console.warn('[camtrack tests] decode bench SKIPPED: the native build was configured with CAMTRACK_BUILD_BENCH=OFF');
+
+function decodeBench(args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bench', 'decode.mjs'), ...args], {
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, CAMTRACK_ASSETS: assetPath('.') },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Trial {
+  median: { steadyFps: number };
+  runs: { frames: number; steadyFps: number; perStreamFps: number[]; error?: string }[];
+}
+interface Report {
+  decoder: string;
+  options: { ffmpegCommand: string };
+  clips: { name: string; framesPerPass: number; ffmpegFramesPerPass: number }[];
+  results: {
+    clip: string;
+    streams: number;
+    passesPerStream: number;
+    framesPerStream: number;
+    trials: { ours: Trial; ffmpeg: Trial };
+    ratios: { oursVsFfmpeg: { ofMedians: number } };
+  }[];
+  acceptance: { target: number; minRatio: number; pass: boolean };
+}
+
+describeWithAssets('decode-only benchmark (bench/decode.mjs, CPU)', [CLIP], () => {
+  it.skipIf(benchOff)('decodes every frame on both sides at 1 and 2 streams and reports same-run ratios', () => {
+    const out = path.join(tmp, 'decode.json');
+    const r = decodeBench(['--clip', assetPath(CLIP), '--no-hevc', '--streams', STREAMS.join(','), '--repeat', '1', '--passes', '1', '--out', out, '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
+    expect(JSON.parse(r.stdout)).toEqual(report);
+    expect(report.decoder).toBe('cpu');
+    // SOURCES.md: walking.mp4 is 341 frames; libavcodec (ours) and the ffmpeg CLI agree on it.
+    expect(report.clips).toHaveLength(1);
+    expect(report.clips[0]!.framesPerPass).toBe(341);
+    expect(report.clips[0]!.ffmpegFramesPerPass).toBe(341);
+    expect(report.results.map((x) => x.streams)).toEqual(STREAMS);
+    let minRatio = Infinity;
+    for (const res of report.results) {
+      expect(res.passesPerStream).toBe(1);
+      expect(res.framesPerStream).toBe(341);
+      for (const side of ['ours', 'ffmpeg'] as const) {
+        const run = res.trials[side].runs[0]!;
+        expect(run.error, `${side} at ${res.streams}`).toBeUndefined();
+        expect(run.frames, `${side} at ${res.streams} streams`).toBe(341 * res.streams);
+        expect(run.perStreamFps, `${side} at ${res.streams} streams`).toHaveLength(res.streams);
+        expect(run.steadyFps).toBeGreaterThan(0);
+      }
+      const ratio = res.trials.ours.median.steadyFps / res.trials.ffmpeg.median.steadyFps;
+      expect(res.ratios.oursVsFfmpeg.ofMedians).toBeCloseTo(ratio, 3);
+      minRatio = Math.min(minRatio, res.ratios.oursVsFfmpeg.ofMedians);
+    }
+    expect(report.acceptance.target).toBe(0.95);
+    expect(report.acceptance.minRatio).toBe(minRatio);
+    expect(report.acceptance.pass).toBe(minRatio >= 0.95);
+    // The command recorded is the one that ran (BaselineArgs), with placeholders for clip, loop count and file.
+    expect(report.options.ffmpegCommand).toBe(
+      'ffmpeg -hide_banner -nostdin -v error -nostats -threads 1 [-stream_loop K-1] -i <clip> -map 0:v:0 -an -sn -dn ' +
+        '-f null - -progress <file> -stats_period 0.050000',
+    );
+  });
+
+  it.skipIf(benchOff)('EXPECTED FAILURE - an unknown trial exits 2 and names it', () => {
+    const r = decodeBench(['--trials', 'ours,nosuch', '--quiet']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("unknown trial 'nosuch'");
+  });
+});
