@@ -12,5 +12,8 @@ if [ "${CAMTRACK_NO_TEST_DEPS:-}" = 1 ]; then
 else
   ./scripts/install-system-deps.sh --with-test-deps
 fi
-npm install
+# onnxruntime-node's postinstall would download its CUDA provider from outside the npm registry; camtrack uses the
+# bundled CPU provider. .npmrc says the same for plain `npm install`; the variable keeps working where npm stops
+# reading unknown .npmrc keys (npm 11 warns that it will).
+ONNXRUNTIME_NODE_INSTALL=skip npm install
 npx camtrack demo
