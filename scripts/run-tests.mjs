@@ -86,6 +86,11 @@ child.on('exit', (code, signal) => {
       (s) => s.status === 'failed' && (s.assertionResults ?? []).every((a) => a.status !== 'failed'),
     ).length;
     failed += brokenSuites;
+    // vitest can fail a run in which every test passed (unhandled errors, a failing global hook): count that too.
+    if (status !== 0 && failed === 0) {
+      console.error(`[camtrack] vitest exited with ${status}${signal ? ` (${signal})` : ''} although no test failed (see its output above)`);
+      failed = 1;
+    }
     if (failed > 0 && status === 0) status = 1;
     summary = `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
   } catch (e) {

@@ -23,13 +23,12 @@
  * the low-score near-duplicates (SOURCES.md's own caveat) are optional.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Pipeline, type Detection, type FrameResult } from '../../dist/index.js';
 import { assetPath, describeWithAssets } from '../helpers/assets.js';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 
 const SCORE_TOL_FP32 = 0.05;
 const SCORE_TOL_INT8 = 0.12;
@@ -183,14 +182,13 @@ const NEEDS = [...MODELS.map((m) => m.file), ...IMAGES.map((i) => `images/${i}.j
 
 describeWithAssets('Pipeline on the SOURCES.md images', NEEDS, () => {
   // SOURCES.md's decode: ffmpeg → rgb24, stored losslessly as PNG.
-  const pngDir = mkdtempSync(path.join(os.tmpdir(), 'camtrack-images-'));
-  const png = (name: ImageName): string => path.join(pngDir, `${name}.png`);
+  const pngDir = lazyTempDir('camtrack-images-');
+  const png = (name: ImageName): string => path.join(pngDir(), `${name}.png`);
   beforeAll(() => {
     for (const name of IMAGES) {
       execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', assetPath(`images/${name}.jpg`), '-pix_fmt', 'rgb24', png(name)], { timeout: 30_000 });
     }
   });
-  afterAll(() => rmSync(pngDir, { recursive: true, force: true }));
 
   for (const model of MODELS) {
     describe(`${model.file} (score >= ${model.scoreThreshold}, NMS IoU 0.45)`, () => {

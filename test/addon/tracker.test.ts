@@ -7,10 +7,9 @@
  * test sort_reference_tud_campus checks its rows).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { trackMotDetections } from '../../dist/cli/track.js';
 import {
@@ -23,9 +22,9 @@ import {
   type DetectionInput,
 } from '../../dist/index.js';
 import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'camtrack-tracker-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = lazyTempDir('camtrack-tracker-');
 
 /** A box of 40 x 100 px at (x, 50), moving right with the frame number. */
 function box(x: number, classId = 0, score = 0.9): DetectionInput {
@@ -130,7 +129,7 @@ describeWithAssets('camtrack track on TUD-Campus', TUD, () => {
 
   it('the CLI writes MOT results that `camtrack eval` scores like the in-process run (sort)', () => {
     const bin = path.join(repoRoot, 'bin', 'camtrack.js');
-    const res = path.join(tmp, 'sort.txt');
+    const res = path.join(tmp(), 'sort.txt');
     const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
     const tr = run(['track', '--det', assetPath(TUD[0]!), '--out', res, '--tracker', 'sort']);
     expect(tr.stderr).toMatch(/sort: 321 detections → 261 track rows, 15 ids, 71 frames/);

@@ -4,22 +4,21 @@
  * nothing is mocked.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 
 const bin = path.join(repoRoot, 'bin', 'camtrack.js');
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'camtrack-cli-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = lazyTempDir('camtrack-cli-');
 
 function camtrack(args: string[], timeoutMs = 240_000, env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [bin, ...args], {
     encoding: 'utf8',
     timeout: timeoutMs,
-    env: { ...process.env, CAMTRACK_CACHE_DIR: path.join(tmp, 'cache'), ...env },
+    env: { ...process.env, CAMTRACK_CACHE_DIR: path.join(tmp(), 'cache'), ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -83,7 +82,7 @@ describe('camtrack doctor', () => {
 
 describeWithAssets('camtrack run --config', ['models/yolo11n_int8_320.onnx', 'images/bus.jpg', 'images/dog.jpg'], () => {
   it('runs a YAML config and prints one JSON line per result', () => {
-    const cfg = path.join(tmp, 'cams.yaml');
+    const cfg = path.join(tmp(), 'cams.yaml');
     writeFileSync(
       cfg,
       [
@@ -112,7 +111,7 @@ describeWithAssets('camtrack run --config', ['models/yolo11n_int8_320.onnx', 'im
   });
 
   it('EXPECTED FAILURE - a bad field names its path and exits 1', () => {
-    const cfg = path.join(tmp, 'bad.json');
+    const cfg = path.join(tmp(), 'bad.json');
     writeFileSync(cfg, JSON.stringify({ model: assetPath('models/yolo11n_int8_320.onnx'), batching: { maxWaitMs: -1 } }));
     const r = camtrack(['run', '--config', cfg]);
     expect(r.status).toBe(1);
@@ -123,7 +122,7 @@ describeWithAssets('camtrack run --config', ['models/yolo11n_int8_320.onnx', 'im
 
 describeWithAssets('camtrack bench', ['models/yolox_nano.onnx', 'videos/walking.mp4'], () => {
   it('runs its trials on the default model and clip and writes a JSON report with same-run ratios', () => {
-    const out = path.join(tmp, 'bench.json');
+    const out = path.join(tmp(), 'bench.json');
     const trials = ['ort-raw', 'pipeline', 'pipeline-4x', 'pipeline-null'];
     const r = camtrack(
       ['bench', '--frames', '40', '--warmup', '5', '--streams', '2', '--trials', trials.join(','), '--out', out, '--quiet'],

@@ -9,18 +9,17 @@
  * loudly); a default build without it is a failure.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
 import { buildCacheEntry } from '../helpers/native-build.js';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 
 const CLIP = 'videos/walking.mp4';
 const STREAMS = [1, 2];
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'camtrack-decode-bench-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = lazyTempDir('camtrack-decode-bench-');
 
 const benchOff = buildCacheEntry('CAMTRACK_BUILD_BENCH') === 'OFF';
 if (benchOff) console.warn('[camtrack tests] decode bench SKIPPED: the native build was configured with CAMTRACK_BUILD_BENCH=OFF');
@@ -55,7 +54,7 @@ interface Report {
 
 describeWithAssets('decode-only benchmark (bench/decode.mjs, CPU)', [CLIP], () => {
   it.skipIf(benchOff)('decodes every frame on both sides at 1 and 2 streams and reports same-run ratios', () => {
-    const out = path.join(tmp, 'decode.json');
+    const out = path.join(tmp(), 'decode.json');
     const r = decodeBench(['--clip', assetPath(CLIP), '--no-hevc', '--streams', STREAMS.join(','), '--repeat', '1', '--passes', '1', '--out', out, '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

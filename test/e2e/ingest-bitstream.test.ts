@@ -230,7 +230,11 @@ describeWithAssets('Ingest: damaged bitstreams, resolution changes, slow pipelin
         expect(rec.length).toBeGreaterThanOrEqual(6);
         expect(st.framesDelivered).toBeLessThan(st.framesDecoded / 2); // the pipeline really is the bottleneck
         expect(st.dropped.busy).toBeGreaterThan(st.framesDecoded / 2);
-        expect(st.framesDecoded).toBe(st.framesSubmitted + st.dropped.busy + st.dropped.fpsLimit);
+        // Every decoded frame is submitted or counted as dropped. The cameras are still running: one frame can be
+        // between its decode and its submission (being letterboxed) when the counters are read.
+        const unaccounted = st.framesDecoded - (st.framesSubmitted + st.dropped.busy + st.dropped.fpsLimit);
+        expect(unaccounted).toBeGreaterThanOrEqual(0);
+        expect(unaccounted).toBeLessThanOrEqual(1);
         expect(st.inputFps).toBeGreaterThan(15);
         expect(late - early).toBeLessThan(500);
         expect(Math.max(...latency)).toBeLessThan(1500);

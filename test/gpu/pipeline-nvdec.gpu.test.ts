@@ -17,10 +17,9 @@
  * saying so.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 
 import {
   ConfigError,
@@ -33,6 +32,7 @@ import {
   type StreamOptions,
 } from '../../dist/index.js';
 import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 
 const MODEL = 'models/yolox_nano.onnx';
 const WALKING = 'videos/walking.mp4'; // H.264 High 1280x720, 341 frames, 25 fps (SOURCES.md)
@@ -134,8 +134,7 @@ function expectAgreement(label: string, cpu: FrameResult[], gpu: FrameResult[]):
 
 describeWithAssets('pipeline NVDEC branch (GPU)', [MODEL, WALKING, MPEG4], () => {
   describeNvdec(`with NVDEC (${nvdec.available ? 'available' : 'unavailable'})`, () => {
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'camtrack-gpu-'));
-    afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+    const tmp = lazyTempDir('camtrack-gpu-');
 
     it("decode 'gpu' on H.264 gives every frame, in order, with the CPU branch's detections", { timeout: 300_000 }, async () => {
       const runs = await runStreams([
@@ -164,7 +163,7 @@ describeWithAssets('pipeline NVDEC branch (GPU)', [MODEL, WALKING, MPEG4], () =>
     });
 
     it("decode 'gpu' on HEVC gives the CPU branch's detections", { timeout: 300_000 }, async (ctx: TestContext) => {
-      const hevc = hevcClip(tmp);
+      const hevc = hevcClip(tmp());
       if (typeof hevc !== 'string') {
         console.warn(`[camtrack] HEVC GPU pipeline test SKIPPED: ${hevc.skip}`);
         return ctx.skip(hevc.skip);
@@ -216,7 +215,7 @@ describeWithAssets('pipeline NVDEC branch (GPU)', [MODEL, WALKING, MPEG4], () =>
     });
 
     it('a damaged H.264 file (bytes flipped in two places): NVDEC decodes on past the damage, the stream ends normally', { timeout: 300_000 }, async () => {
-      const damaged = damagedCopy(assetPath(WALKING), tmp);
+      const damaged = damagedCopy(assetPath(WALKING), tmp());
       const runs = await runStreams([
         { id: 'gpu', url: damaged, decode: 'gpu' },
         { id: 'cpu', url: damaged, decode: 'cpu' },
