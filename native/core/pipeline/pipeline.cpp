@@ -174,9 +174,12 @@ void Pipeline::RemoveStream(int32_t handle) {
     if (it == streams_.end()) return;
     s = it->second;
     streams_.erase(it);
+    // Under mu_: Acquire checks `stop` under mu_ and then waits on slot_free_cv_, so a store made without it could
+    // fall between that check and the wait, and the notify below would be lost (the join would then wait for some
+    // other batch to free a slot, or forever).
+    s->removed.store(true);
+    s->stop.store(true);
   }
-  s->removed.store(true);
-  s->stop.store(true);
   {
     std::lock_guard<std::mutex> lock(s->mu);
     if (s->source) s->source->Interrupt();
@@ -194,9 +197,12 @@ void Pipeline::Stop() {
     stopped_ = true;
     for (auto& [h, s] : streams_) streams.push_back(s);
   }
-  // 1. Stop sources: no new frames enter.
+  // 1. Stop sources: no new frames enter. (`stop` under mu_: see RemoveStream.)
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& s : streams) s->stop.store(true);
+  }
   for (auto& s : streams) {
-    s->stop.store(true);
     std::lock_guard<std::mutex> lock(s->mu);
     if (s->source) s->source->Interrupt();
     s->wake_cv.notify_all();
@@ -213,9 +219,14 @@ void Pipeline::Stop() {
       filling_ = -1;
     }
     stopping_ = true;
-    stopping_flag_.store(true);
     dispatch_cv_.notify_all();
     done_cv_.notify_all();
+  }
+  {
+    // Under ev_mu_, which AcquireResult holds from its check to its wait: a store outside it could be missed and
+    // the postprocess thread (joined below, from the JS thread that alone could free a result) would sleep forever.
+    std::lock_guard<std::mutex> lock(ev_mu_);
+    stopping_flag_.store(true);
   }
   result_free_cv_.notify_all();
   // 3. Join our threads.
@@ -563,7 +574,14 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
     meta.decoded_at_ns = decoded_at;
     meta.wall_ms = WallNowMs();
     float* dst = a.input + a.index * input_elems_per_image_;
-    meta.letterbox = gpu ? gpu->LetterboxInto(model_.input, dst) : s.letterboxer.Run(*frame, model_.input, dst);
+    try {
+      meta.letterbox = gpu ? gpu->LetterboxInto(model_.input, dst) : s.letterboxer.Run(*frame, model_.input, dst);
+    } catch (...) {
+      // The batch position is taken: commit it empty (postprocess skips an image without a stream), or the slot
+      // never dispatches and every stream with a frame in it waits for good. Then this stream fails as usual.
+      Commit(a, ImageMeta{});
+      throw;
+    }
     s.submitted.fetch_add(1, std::memory_order_relaxed);
     Commit(a, std::move(meta));
   }
@@ -799,14 +817,17 @@ FrameResult* Pipeline::AcquireResult() {
 void Pipeline::ProcessBatch(Slot& sl) {
   const double infer_ms = double(sl.completed_ns - sl.submitted_ns) / 1e6;
   int delivered = 0;
+  const StreamState* warned = nullptr;  // failed batch: one warning per stream, not per image
   for (int i = 0; i < sl.committed; ++i) {
     ImageMeta& meta = sl.images[i];
     std::shared_ptr<StreamState> sp = std::move(meta.stream);
     if (!sp || sp->removed.load()) continue;
     StreamState& s = *sp;
+    end_check_.push_back(sp);
     if (!sl.ok) {
       s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
-      if (i == 0 || sl.images[0].stream != sp) {
+      if (warned != &s) {
+        warned = &s;
         StreamEvent ev;
         ev.kind = EventKind::kWarning;
         ev.stream = s.handle;
@@ -815,46 +836,31 @@ void Pipeline::ProcessBatch(Slot& sl) {
         ev.hint = "the frame was dropped; check the model and the backend";
         PushEvent(std::move(ev));
       }
-      end_check_.push_back(sp);
       continue;
     }
-    parser_->Parse(sl.buffers.output + size_t(i) * model_.output_elems_per_image, meta.letterbox, scratch_dets_);
-    FrameResult* r = AcquireResult();
-    if (!r) {
+    FrameResult* r = nullptr;
+    try {
+      if (DeliverImage(sl, i, s, &r)) ++delivered;
+    } catch (const std::exception& e) {
+      // A parser or tracker failure (an internal error: LAPJV not converging, bad_alloc) costs this frame, not the
+      // process: an uncaught exception here would std::terminate every stream.
+      if (r) {
+        std::lock_guard<std::mutex> lock(ev_mu_);
+        result_free_.push_back(r);
+      }
       s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
-      end_check_.push_back(sp);
-      continue;
+      const Error* ce = dynamic_cast<const Error*>(&e);
+      StreamEvent ev;
+      ev.kind = EventKind::kWarning;
+      ev.stream = s.handle;
+      ev.code = ce ? ce->code() : ErrorCode::kInternal;
+      ev.reason = "internal";
+      ev.message = std::string("postprocessing failed, frame ") + std::to_string(meta.frame_index) + " dropped: " +
+                   e.what();
+      ev.hint = ce && !ce->hint().empty() ? ce->hint()
+                                          : "this is a bug in camtrack; please report it with the message";
+      PushEvent(std::move(ev));
     }
-    r->stream = s.handle;
-    r->frame_index = meta.frame_index;
-    r->pts_ms = meta.pts_ms;
-    r->decoded_at_ns = meta.decoded_at_ns;
-    r->wall_ms = meta.wall_ms;
-    r->width = meta.letterbox.src_width;
-    r->height = meta.letterbox.src_height;
-    r->detections.assign(scratch_dets_.begin(), scratch_dets_.end());
-    r->tracks.clear();
-    r->track_events.clear();
-    if (s.tracker) {
-      s.tracker->Update(scratch_dets_.data(), scratch_dets_.size(), r->tracks);
-      s.tracker->TakeEvents(r->track_events);
-    }
-    r->done_at_ns = SteadyNowNs();
-    const double latency_ms = double(r->done_at_ns - r->decoded_at_ns) / 1e6;
-    s.last_age_ms.store(int64_t(latency_ms), std::memory_order_relaxed);
-    {
-      std::lock_guard<std::mutex> lock(stats_mu_);
-      ++latency_hist_[LatencyBucket(latency_ms)];
-      ++latency_samples_;
-      latency_max_ms_ = std::max(latency_max_ms_, latency_ms);
-    }
-    {
-      std::lock_guard<std::mutex> lock(ev_mu_);
-      result_ready_.push_back(r);
-    }
-    s.delivered.fetch_add(1, std::memory_order_relaxed);
-    ++delivered;
-    end_check_.push_back(sp);
   }
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
@@ -869,6 +875,47 @@ void Pipeline::ProcessBatch(Slot& sl) {
     notify_pending_ = true;
     sink_->Notify();
   }
+}
+
+bool Pipeline::DeliverImage(Slot& sl, int i, StreamState& s, FrameResult** out) {
+  const ImageMeta& meta = sl.images[i];
+  parser_->Parse(sl.buffers.output + size_t(i) * model_.output_elems_per_image, meta.letterbox, scratch_dets_);
+  FrameResult* r = AcquireResult();
+  if (!r) {
+    s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  *out = r;
+  r->stream = s.handle;
+  r->frame_index = meta.frame_index;
+  r->pts_ms = meta.pts_ms;
+  r->decoded_at_ns = meta.decoded_at_ns;
+  r->wall_ms = meta.wall_ms;
+  r->width = meta.letterbox.src_width;
+  r->height = meta.letterbox.src_height;
+  r->detections.assign(scratch_dets_.begin(), scratch_dets_.end());
+  r->tracks.clear();
+  r->track_events.clear();
+  if (s.tracker) {
+    s.tracker->Update(scratch_dets_.data(), scratch_dets_.size(), r->tracks);
+    s.tracker->TakeEvents(r->track_events);
+  }
+  r->done_at_ns = SteadyNowNs();
+  const double latency_ms = double(r->done_at_ns - r->decoded_at_ns) / 1e6;
+  s.last_age_ms.store(int64_t(latency_ms), std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ++latency_hist_[LatencyBucket(latency_ms)];
+    ++latency_samples_;
+    latency_max_ms_ = std::max(latency_max_ms_, latency_ms);
+  }
+  {
+    std::lock_guard<std::mutex> lock(ev_mu_);
+    result_ready_.push_back(r);
+  }
+  *out = nullptr;  // handed over: nothing to give back from here on
+  s.delivered.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 void Pipeline::DrainEvents(std::vector<FrameResult*>& results, std::vector<StreamEvent>& events) {

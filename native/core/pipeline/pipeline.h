@@ -229,6 +229,9 @@ class Pipeline {
   void PushState(StreamState& s, const char* state, const char* reason = "", const StreamEvent* failure = nullptr);
   void MaybeEmitEnd(StreamState& s);
   FrameResult* AcquireResult();
+  // Parses image i of a completed batch, tracks it and queues its result; false when no result could be had
+  // (shutdown). Throws on a parser/tracker failure, with *out the result to give back (or null).
+  bool DeliverImage(Slot& sl, int i, StreamState& s, FrameResult** out);
 
   const ModelConfig model_;
   const BatchingConfig batching_;

@@ -223,7 +223,8 @@ struct CpuLetterboxer::State {
       sws = nullptr;
       if (!sws_isSupportedInput(src_fmt))
         throw Error(ErrorCode::kUnsupported, "preprocess",
-                    std::string("swscale cannot read pixel format ") + av_get_pix_fmt_name(src_fmt));
+                    std::string("swscale cannot read pixel format ") + av_get_pix_fmt_name(src_fmt),
+                    "transcode the source to yuv420p (e.g. ffmpeg -i in -pix_fmt yuv420p -c:v libx264 out.mp4)");
       // Same size in and out: swscale only converts (chroma upsampling + matrix); ACCURATE_RND and FULL_CHR_H_INT
       // keep it within rounding of the exact conversion.
       sws = sws_getContext(key.src_w, key.src_h, src_fmt, key.src_w, key.src_h, AV_PIX_FMT_RGB24,
