@@ -1,6 +1,7 @@
 #include "binding/pipeline_wrap.h"
 
 #include <map>
+#include <memory>
 
 #include "binding/convert.h"
 #include "binding/errors.h"
@@ -51,6 +52,14 @@ class JsWorker : public infer::InferenceWorker {
     const intptr_t payload = (intptr_t(local_slot) << 20) | intptr_t(images);
     return tsfn_.NonBlockingCall(reinterpret_cast<void*>(payload)) == napi_ok;
   }
+  // Its environment is being torn down without detachWorker (the thread crashed or was terminated): no more calls
+  // into it. True when it was still attached. (The TSFN is finalized by that teardown.)
+  bool Kill() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!alive_) return false;
+    alive_ = false;
+    return true;
+  }
   // Called in the worker's own environment.
   void Stop() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -69,6 +78,26 @@ class JsWorker : public infer::InferenceWorker {
 
 std::mutex g_workers_mu;
 std::map<std::pair<int, int>, std::shared_ptr<JsWorker>> g_workers;  // (pipeline id, worker index) → worker
+
+// Runs when a worker thread's environment is torn down. After detachWorker it has nothing to do. Otherwise the
+// worker died attached (an uncaught exception, terminate()): the pipeline must stop using its batch buffers, which
+// this teardown is about to free, and fail the batches it will never complete (Pipeline::RetireWorker).
+struct WorkerExitHook {
+  int pipeline_id;
+  int index;
+  std::weak_ptr<JsWorker> worker;
+};
+void OnWorkerEnvExit(void* arg) {
+  std::unique_ptr<WorkerExitHook> hook(static_cast<WorkerExitHook*>(arg));
+  auto worker = hook->worker.lock();
+  if (!worker || !worker->Kill()) return;
+  {
+    std::lock_guard<std::mutex> lock(g_workers_mu);
+    g_workers.erase({hook->pipeline_id, hook->index});
+  }
+  if (auto p = Lookup(hook->pipeline_id))
+    p->RetireWorker(hook->index, "its thread ended while attached (an uncaught error in the worker, or terminate())");
+}
 
 Napi::Object TracksToJs(Napi::Env env, const pipeline::FrameResult& r) {
   Napi::Object o = Napi::Object::New(env);
@@ -418,8 +447,12 @@ Napi::Value AttachWorker(const Napi::CallbackInfo& info) {
     auto w = std::make_shared<JsWorker>(std::move(slots), name);
     w->Start(SubmitTsfn::New(env, info[3].As<Napi::Function>(), "camtrack-infer", 0, 1, nullptr));
     const int index = p->AddWorker(w);
-    std::lock_guard<std::mutex> lock(g_workers_mu);
-    g_workers[{pid, index}] = w;
+    {
+      std::lock_guard<std::mutex> lock(g_workers_mu);
+      g_workers[{pid, index}] = w;
+    }
+    auto* hook = new WorkerExitHook{pid, index, w};
+    if (napi_add_env_cleanup_hook(env, OnWorkerEnvExit, hook) != napi_ok) delete hook;
     return Napi::Number::New(env, index);
   });
 }

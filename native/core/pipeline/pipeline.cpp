@@ -413,6 +413,10 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
     } catch (const Error& e) {
       if (!s.stop.load()) {
         failed = true;
+        if (e.code() == ErrorCode::kInference) {
+          forced_reason = "inference";  // no inference worker left (RetireWorker): another connection cannot help
+          retry = false;
+        }
         std::string reason;
         {
           std::lock_guard<std::mutex> lock(s.mu);
@@ -629,6 +633,9 @@ bool Pipeline::Acquire(bool block, StreamState& stream, Acquired* out) {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     if (stopping_ || stream.stop.load()) return false;
+    if (!workers_.empty() && retired_workers_ == workers_.size())
+      throw Error(ErrorCode::kInference, "inference", "every inference worker has exited",
+                  "see the pipeline's 'error' event for why; create a new pipeline");
     {
       const int64_t now = SteadyNowNs();
       bool yield = false;
@@ -652,7 +659,7 @@ bool Pipeline::Acquire(bool block, StreamState& stream, Acquired* out) {
       // Open the next batch on the free slot of the least busy worker.
       int best = -1, best_busy = 1 << 30;
       for (size_t i = 0; i < slots_.size(); ++i) {
-        if (slots_[i].state != SlotState::kFree) continue;
+        if (slots_[i].state != SlotState::kFree || slots_[i].retired) continue;
         int busy = 0;
         for (const Slot& o : slots_)
           if (o.worker == slots_[i].worker && o.state != SlotState::kFree) ++busy;
@@ -742,6 +749,42 @@ void Pipeline::DispatcherLoop() {
       dispatch_cv_.wait_for(lock, std::chrono::nanoseconds(deadline - now));
     }
   }
+}
+
+void Pipeline::RetireWorker(int worker, const std::string& why) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (worker < 0 || worker >= int(worker_first_slot_.size())) return;
+  const int first = worker_first_slot_[worker];
+  const int count = int(workers_[worker]->slots().size());
+  if (slots_[first].retired) return;
+  ++retired_workers_;
+  const std::string error = "inference worker " + workers_[worker]->name() + " exited: " + why;
+  for (int i = first; i < first + count; ++i) {
+    Slot& sl = slots_[i];
+    sl.retired = true;
+    if (filling_ == i) {
+      // Dispatched as soon as its last writer commits; Submit then fails and the batch completes as failed.
+      sl.closed = true;
+      filling_ = -1;
+      MaybeDispatchLocked(i, lock);
+    }
+    if (sl.state == SlotState::kInFlight) {
+      sl.state = SlotState::kDone;
+      sl.ok = false;
+      sl.error = error;
+      sl.completed_ns = SteadyNowNs();
+    }
+  }
+  done_cv_.notify_all();
+  slot_free_cv_.notify_all();  // Acquire re-checks: the slots are gone, maybe every worker with them
+  // The buffers belong to the exiting worker: wait until no source thread writes into them (a filling slot) and the
+  // postprocess thread no longer reads them (a done slot).
+  const auto idle = [&] {
+    for (int i = first; i < first + count; ++i)
+      if (slots_[i].state != SlotState::kFree) return false;
+    return true;
+  };
+  slot_free_cv_.wait_for(lock, std::chrono::seconds(10), idle);
 }
 
 void Pipeline::CompleteBatch(int worker, int local_slot, bool ok, const std::string& error) {

@@ -166,6 +166,11 @@ class Pipeline {
   int AddWorker(std::shared_ptr<infer::InferenceWorker> worker);
   // Worker `worker` finished `local_slot`. Thread-safe (called from the worker's thread).
   void CompleteBatch(int worker, int local_slot, bool ok, const std::string& error);
+  // Worker `worker` is gone (its thread exited, maybe without finishing its batches) and its batch buffers are
+  // about to be freed: its in-flight batches fail (their frames count as dropped.inference), its slots are never
+  // handed out again, and this returns once no thread reads or writes them (bounded: 10 s). When no worker is
+  // left, streams fail with ERR_CAMTRACK_INFERENCE. Thread-safe, idempotent.
+  void RetireWorker(int worker, const std::string& why);
 
   // Starts a stream; returns its handle. Errors opening the source arrive later as events (never thrown here).
   int32_t AddStream(StreamConfig config);
@@ -200,6 +205,7 @@ class Pipeline {
     int64_t opened_ns = 0, submitted_ns = 0, completed_ns = 0;
     uint64_t seq = 0;
     std::vector<ImageMeta> images;
+    bool retired = false;  // its worker exited: never handed out again (RetireWorker)
   };
   struct Acquired {
     int slot = -1, index = -1;
@@ -251,6 +257,7 @@ class Pipeline {
   std::condition_variable done_cv_;        // a batch completed (postprocess waits here)
   std::vector<std::shared_ptr<infer::InferenceWorker>> workers_;
   std::deque<Slot> slots_;            // deque: AddWorker appends without moving existing slots
+  size_t retired_workers_ = 0;        // RetireWorker
   std::vector<int> worker_first_slot_;
   int filling_ = -1;
   uint64_t next_seq_ = 1, next_post_seq_ = 1;

@@ -1,0 +1,120 @@
+/**
+ * An inference worker thread that dies while attached (an uncaught error in it, or terminate()) must not freeze
+ * the pipeline or let it write into the worker's freed batch buffers. The native pipeline is driven directly, as
+ * the `pipeline-null` bench trial does, with test/helpers/crashing-worker.mjs as its workers: they complete batches
+ * with a zero output and one of them dies with a batch in flight. The addon's environment-teardown hook retires
+ * that worker (Pipeline::RetireWorker): its in-flight batch fails (dropped.inference), its slots are not used again.
+ * - with a healthy worker beside it, the file stream still ends and every frame is delivered or counted dropped;
+ * - with no worker left, the stream fails with ERR_CAMTRACK_INFERENCE instead of waiting forever.
+ */
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+
+import { normaliseConfig, normaliseStream } from '../../dist/config.js';
+import { resolveModel } from '../../dist/models/resolve.js';
+import { loadNative, type NativeEvent, type NativeStreamStats } from '../../dist/native.js';
+import { toNativeModelConfig, toNativeStream } from '../../dist/pipeline.js';
+import { assetPath, describeWithAssets } from '../helpers/assets.js';
+
+const FAST_MODEL = 'models/yolo11n_int8_320.onnx';
+const WALKING = 'videos/walking.mp4';
+const WALKING_FRAMES = 341;
+
+interface Run {
+  final: string;
+  events: NativeEvent[];
+  stats: NativeStreamStats;
+  /** Uncaught errors the workers died of. */
+  crashes: string[];
+}
+
+async function runWith(crashAfter: number[]): Promise<Run> {
+  const cfg = normaliseConfig({ model: assetPath(FAST_MODEL), batching: { maxBatchSize: 4, maxWaitMs: 20 } });
+  const model = await resolveModel(cfg.model);
+  const native = loadNative();
+  const batch = model.fixedBatch ?? cfg.batching.maxBatchSize;
+  const events: NativeEvent[] = [];
+  let resolveEnd!: (state: string) => void;
+  const ended = new Promise<string>((r) => (resolveEnd = r));
+  const np = new native.NativePipeline(
+    { model: toNativeModelConfig(model, cfg, batch), batching: { maxWaitMs: 20, resultCapacity: 64 } },
+    (_results, evs) => {
+      for (const e of evs) {
+        events.push(e);
+        if (e.kind === 'end') resolveEnd(e.state ?? '');
+      }
+    },
+  );
+  const crashes: string[] = [];
+  const exited = new Set<Worker>();
+  const workers: Worker[] = [];
+  try {
+    // One at a time, in order: the first attached is worker 0, which the batcher prefers when workers are equally
+    // idle, so the crashing worker (first) is sure to get the batches it dies on.
+    for (const n of crashAfter) {
+      const w = new Worker(new URL('../helpers/crashing-worker.mjs', import.meta.url), {
+        workerData: {
+          pipelineId: np.id,
+          inputElems: batch * 3 * model.inputWidth * model.inputHeight,
+          outputElems: batch * model.outputElemsPerImage,
+          crashAfter: n,
+        },
+      });
+      workers.push(w);
+      w.on('error', (err: Error) => crashes.push(err.message));
+      w.on('exit', () => exited.add(w));
+      await new Promise<void>((resolve) => w.once('message', () => resolve()));
+    }
+    const handle = np.addStream(toNativeStream(normaliseStream({ id: 's0', url: assetPath(WALKING) }, 'stream', cfg.tracker)));
+    let timer: NodeJS.Timeout | undefined;
+    const final = await Promise.race([
+      ended,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no 'end' within 60 s: ${JSON.stringify(np.stats().streams)}`)), 60_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    const stats = np.stats().streams.find((s) => s.handle === handle)!;
+    return { final, events, stats, crashes };
+  } finally {
+    np.close();
+    np.flush(() => {});
+    const running = workers.filter((w) => !exited.has(w)); // 'exit' does not come twice
+    await Promise.all(
+      running.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.once('exit', () => resolve());
+            w.on('message', (m: { type: string }) => {
+              if (m.type === 'closed') void w.terminate();
+            });
+            w.postMessage({ type: 'close' });
+            setTimeout(() => void w.terminate(), 2000);
+          }),
+      ),
+    );
+  }
+}
+
+describeWithAssets('Pipeline: an inference worker thread that dies attached', [FAST_MODEL, WALKING], () => {
+  describe('native pipeline with test workers', () => {
+    it('with a healthy worker left, the stream ends and every frame is delivered or counted dropped', async () => {
+      const r = await runWith([3, 0]);
+      expect(r.crashes).toEqual(['crashing-worker: dies at batch 3']);
+      expect(r.final).toBe('ended');
+      expect(r.stats.delivered + r.stats.droppedInference).toBe(WALKING_FRAMES);
+      expect(r.stats.droppedInference).toBeGreaterThan(0); // its in-flight batch failed
+      expect(r.stats.droppedInference).toBeLessThanOrEqual(8); // at most its two slots' worth (batch 4)
+      expect(r.events.some((e) => e.kind === 'warning' && /exited/.test(e.error?.message ?? ''))).toBe(true);
+    }, 120_000);
+
+    it('EXPECTED FAILURE - with no worker left, the stream fails with ERR_CAMTRACK_INFERENCE instead of waiting forever', async () => {
+      const r = await runWith([2]);
+      expect(r.crashes).toEqual(['crashing-worker: dies at batch 2']);
+      expect(r.final).toBe('failed');
+      const failure = r.events.find((e) => e.kind === 'error');
+      expect(failure?.error?.code).toBe('ERR_CAMTRACK_INFERENCE');
+      expect(failure?.error?.message).toContain('every inference worker has exited');
+      expect(r.stats.delivered).toBeLessThan(WALKING_FRAMES);
+    }, 120_000);
+  });
+});
