@@ -8,7 +8,8 @@
  *
  * Events: 'result' (FrameResult), 'state' (Stream, state, StateChange), 'warning' (CamtrackError, Stream),
  * 'error' (CamtrackError, Stream) — only emitted when someone listens, so a failing camera never throws —,
- * 'streamEnd' (Stream, finalState).
+ * 'streamEnd' (Stream, finalState). A listener that throws never stops delivery: its error is rethrown on its own.
+ * A stream that ends gives, in order: its final 'state' (stream, then pipeline), 'end' (stream), 'streamEnd'.
  *
  * Threads: every pixel stays in native threads; results reach this thread once per batch (see native/binding).
  * Close order: native stop (sources → batcher → in-flight batches → threads) → last results delivered →
@@ -153,25 +154,44 @@ export class Pipeline extends EventEmitter {
     return stream;
   }
 
-  /** Stops a stream (its in-flight frames are discarded) and ends its iterators with state 'stopped'. */
+  /**
+   * Stops a stream (its in-flight frames are discarded) and ends it with state 'stopped', reason 'removed': 'state'
+   * on the stream and the pipeline, 'end', 'streamEnd', whenEnded() → 'stopped', its iterators finish. A stream
+   * that had already ended is only removed (no events).
+   */
   async removeStream(id: string): Promise<void> {
     const stream = this.#streams.get(id);
     if (!stream || this.#closed) return;
     this.#native.removeStream(stream.handle);
+    // The native stop event ('stopped', 'removed') arrives in a later delivery and no 'end' follows it for a
+    // removed stream, so the stream is ended here; forgetting the handle first drops that event and any results of
+    // the stream still on their way.
     this.#streams.delete(id);
     this.#byHandle.delete(stream.handle);
     this.#fpsMarks.delete(id);
-    stream._end(stream.ended ? stream.state : 'stopped');
+    this.#endStream(stream, 'stopped', { reason: 'removed' });
   }
 
-  /** Results of all streams, interleaved in delivery order; bounded (drops oldest) like Stream#results(). */
+  /**
+   * Results of all streams, interleaved in delivery order; bounded (drops oldest) like Stream#results(). A result
+   * this queue drops is counted in its own stream's stats().dropped.consumer.
+   */
   results(options: { queueSize?: number } = {}): AsyncIterableIterator<FrameResult> {
-    const q: ResultQueue<FrameResult> = new ResultQueue(options.queueSize ?? 256, () => this.#queues.delete(q));
+    const q: ResultQueue<FrameResult> = new ResultQueue(
+      options.queueSize ?? 256,
+      () => this.#queues.delete(q),
+      (r) => this.#streams.get(r.streamId)?._countConsumerDrop(),
+    );
     if (this.#closed) q.end();
     else this.#queues.add(q);
     return q;
   }
 
+  /**
+   * Pipeline counters and every current stream's stats() (`dropped.consumer` of a stream: its results dropped by
+   * a full iterator queue, its own results() iterators and the pipeline's results() ones, each drop counted once;
+   * one frame dropped by two slow iterators counts twice).
+   */
   stats(): PipelineStats {
     this.#assertOpen();
     const n = this.#native.stats();
@@ -225,7 +245,7 @@ export class Pipeline extends EventEmitter {
         fpsLimit: s.droppedFpsLimit,
         inference: s.droppedInference,
         decoderPool: s.droppedDecoderPool,
-        consumer: 0,
+        consumer: this.#streams.get(s.id)?._consumerDrops ?? 0,
       },
       lastFrameAgeMs: s.lastFrameAgeMs,
       frameAgeMs: s.frameAgeMs,
@@ -260,7 +280,8 @@ export class Pipeline extends EventEmitter {
     this.#native.flush((r, e) => this.deliver(r, e));
     this.#closed = true;
     await this.#backend.close();
-    for (const s of this.#streams.values()) s._end(s.ended ? s.state : 'stopped');
+    // Streams the native stop did not end (their end waited for results that were discarded) end as a removal.
+    for (const s of this.#streams.values()) this.#endStream(s, 'stopped', { reason: 'removed' });
     for (const q of this.#queues) q.end();
     this.#queues.clear();
     this.#streams.clear();
@@ -312,13 +333,20 @@ export class Pipeline extends EventEmitter {
         if (change) this.#safeEmit('state', stream, e.state, change);
       } else if ((e.kind === 'error' || e.kind === 'warning') && e.error) {
         stream._error(e.error, e.kind === 'error');
-        if (this.listenerCount(e.kind) > 0) this.#safeEmit(e.kind, e.error, stream);
+        this.#safeEmit(e.kind, e.error, stream);
       } else if (e.kind === 'end') {
-        const state = (e.state as StreamState) ?? 'ended';
-        stream._end(state);
-        this.#safeEmit('streamEnd', stream, state);
+        this.#endStream(stream, (e.state as StreamState) ?? 'ended');
       }
     }
+  }
+
+  /** Ends a stream once, with the events every end gives: final 'state' (stream, pipeline), 'end', 'streamEnd'. */
+  #endStream(stream: Stream, state: StreamState, info: { reason?: string } = {}): void {
+    if (stream.ended) return;
+    const change = stream._setState(state, info);
+    if (change) this.#safeEmit('state', stream, state, change);
+    stream._end(state);
+    this.#safeEmit('streamEnd', stream, state);
   }
 
   #safeEmit(name: string, ...args: unknown[]): void {

@@ -2,19 +2,30 @@
  * A bounded async queue behind every results() iterator. When the consumer is slower than the pipeline, the
  * OLDEST queued result is dropped (live video: the newest matters) and counted in `dropped`.
  * The iterator ends after end() once the queued items are consumed; return() (break in for-await) unsubscribes.
+ * next() may be called again before an earlier call settled (the iterator protocol allows it): waiting calls are
+ * settled in call order, one item each, and end()/return() settle all of them as done.
  */
 export class ResultQueue<T> implements AsyncIterableIterator<T> {
   readonly #capacity: number;
   readonly #items: T[] = [];
   #head = 0;
-  #waiter: ((r: IteratorResult<T>) => void) | undefined;
+  /** Pending next() calls, oldest first. Only non-empty while no item is queued. */
+  readonly #waiters: Array<(r: IteratorResult<T>) => void> = [];
   #ended = false;
   #onReturn: (() => void) | undefined;
+  readonly #onDrop: ((item: T) => void) | undefined;
+  /** Items this queue dropped because it was full. */
   dropped = 0;
 
-  constructor(capacity: number, onReturn?: () => void) {
+  /**
+   * @param onReturn called once when the consumer stops early (return(), break in for-await).
+   * @param onDrop called with each item dropped because the queue was full, so the owner can count it where the
+   *   item came from; called exactly once per drop, whatever happens to the queue later.
+   */
+  constructor(capacity: number, onReturn?: () => void, onDrop?: (item: T) => void) {
     this.#capacity = capacity;
     this.#onReturn = onReturn;
+    this.#onDrop = onDrop;
   }
 
   get size(): number {
@@ -23,15 +34,17 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
 
   push(item: T): void {
     if (this.#ended) return;
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = undefined;
+    const w = this.#waiters.shift();
+    if (w) {
       w({ value: item, done: false });
       return;
     }
     if (this.size >= this.#capacity) {
+      const oldest = this.#items[this.#head]!;
+      this.#items[this.#head] = undefined as T;
       this.#head++;
       this.dropped++;
+      this.#onDrop?.(oldest);
     }
     this.#items.push(item);
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
@@ -43,11 +56,8 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (this.#waiter && this.size === 0) {
-      const w = this.#waiter;
-      this.#waiter = undefined;
-      w({ value: undefined, done: true });
-    }
+    // Waiters exist only while nothing is queued, so all of them are done now.
+    this.#settleWaiters();
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -59,7 +69,7 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
     }
     if (this.#ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
-      this.#waiter = resolve;
+      this.#waiters.push(resolve);
     });
   }
 
@@ -69,12 +79,12 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
     this.#head = 0;
     this.#onReturn?.();
     this.#onReturn = undefined;
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = undefined;
-      w({ value: undefined, done: true });
-    }
+    this.#settleWaiters();
     return Promise.resolve({ value: undefined, done: true });
+  }
+
+  #settleWaiters(): void {
+    for (const w of this.#waiters.splice(0)) w({ value: undefined, done: true });
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {

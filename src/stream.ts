@@ -7,6 +7,8 @@
  * the failure behind a 'stalled'/'reconnecting'/'failed'. Live streams reconnect by themselves (docs/ingest.md):
  * each failed attempt is a 'warning'; 'error' only when the stream gives up ('failed').
  * Created by Pipeline#addStream(); removed with Pipeline#removeStream() or stream.remove().
+ * A listener that throws never stops delivery or the end of a stream: its error is rethrown on its own
+ * (an uncaught exception, as from any EventEmitter listener) once the delivery is done.
  */
 import { EventEmitter } from 'node:events';
 
@@ -67,10 +69,11 @@ export class Stream extends EventEmitter {
    * when full the oldest is dropped and counted in stats().dropped.consumer). Ends when the stream ends.
    */
   results(): AsyncIterableIterator<FrameResult> {
-    const q: ResultQueue<FrameResult> = new ResultQueue(this.options.resultQueueSize, () => {
-      this.#consumerDrops += q.dropped;
-      this.#queues.delete(q);
-    });
+    const q: ResultQueue<FrameResult> = new ResultQueue(
+      this.options.resultQueueSize,
+      () => this.#queues.delete(q),
+      () => this._countConsumerDrop(),
+    );
     if (this.#ended) q.end();
     else this.#queues.add(q);
     return q;
@@ -82,12 +85,10 @@ export class Stream extends EventEmitter {
     return () => this.off('result', fn);
   }
 
+  /** This stream's counters (the same object pipeline.stats().streams holds for it). */
   stats(): StreamStats {
     const s = this.#owner.streamStats(this.id);
     if (!s) throw new InvalidStateError(`stream ${JSON.stringify(this.id)} was removed`);
-    let consumer = this.#consumerDrops;
-    for (const q of this.#queues) consumer += q.dropped;
-    s.dropped.consumer = consumer;
     return s;
   }
 
@@ -96,18 +97,25 @@ export class Stream extends EventEmitter {
     return this.#owner.removeStream(this.id);
   }
 
+  /**
+   * @internal a result of this stream was dropped by a full results() queue (this stream's or the pipeline's).
+   * Counted when it happens, so a queue that ends and is then returned (break) cannot count it again.
+   */
+  _countConsumerDrop(): void {
+    this.#consumerDrops++;
+  }
+
+  /** @internal see StreamStats.dropped.consumer */
+  get _consumerDrops(): number {
+    return this.#consumerDrops;
+  }
+
   /** @internal */
   _deliver(r: FrameResult): void {
     for (const q of this.#queues) q.push(r);
-    try {
-      if (this.listenerCount('result') > 0) this.emit('result', r);
-      // Track lifecycle: 'track' (event: TrackEvent, result: FrameResult) for new / lost / refound / removed.
-      if (r.trackEvents.length > 0 && this.listenerCount('track') > 0) for (const e of r.trackEvents) this.emit('track', e, r);
-    } catch (err) {
-      queueMicrotask(() => {
-        throw err;
-      });
-    }
+    this.#safeEmit('result', r);
+    // Track lifecycle: 'track' (event: TrackEvent, result: FrameResult) for new / lost / refound / removed.
+    if (r.trackEvents.length > 0 && this.listenerCount('track') > 0) for (const e of r.trackEvents) this.#safeEmit('track', e, r);
   }
 
   /** @internal */
@@ -118,24 +126,16 @@ export class Stream extends EventEmitter {
     const change: StateChange = { state, previous: prev, reason: info.reason ?? '' };
     if (info.attempt !== undefined) change.attempt = info.attempt;
     if (info.error !== undefined) change.error = info.error;
-    if (this.listenerCount('state') > 0) {
-      try {
-        this.emit('state', state, prev, change);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    this.#safeEmit('state', state, prev, change);
     return change;
   }
 
   /** @internal */
   _error(err: CamtrackError, fatal: boolean): void {
     if (fatal) this.#lastError = err;
-    const name = fatal ? 'error' : 'warning';
-    // An 'error' event without a listener would throw; a broken camera must never crash the process.
-    if (this.listenerCount(name) > 0) this.emit(name, err);
+    // #safeEmit skips an event nobody listens to: an 'error' event without a listener would throw, and a broken
+    // camera must never crash the process.
+    this.#safeEmit(fatal ? 'error' : 'warning', err);
   }
 
   /** @internal */
@@ -143,12 +143,25 @@ export class Stream extends EventEmitter {
     if (this.#ended) return;
     this.#ended = true;
     this._setState(state);
-    for (const q of this.#queues) {
-      this.#consumerDrops += q.dropped;
-      q.end();
-    }
+    for (const q of this.#queues) q.end();
     this.#queues.clear();
-    this.emit('end', state);
+    // Settle first: whenEnded() must not depend on user listeners.
     this.#resolveEnd(state);
+    this.#safeEmit('end', state);
+  }
+
+  /**
+   * Emits to user listeners from inside a native delivery: a listener that throws must not cut the delivery short
+   * (other streams' results and events, the end promises), so its error is rethrown outside, where the user sees it.
+   */
+  #safeEmit(name: string, ...args: unknown[]): void {
+    if (this.listenerCount(name) === 0) return;
+    try {
+      this.emit(name, ...args);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
   }
 }

@@ -87,7 +87,8 @@ export interface StreamStats {
   /**
    * Frames that were decoded but never delivered, by cause: `busy` (live: no batch slot free, the newest frame is
    * kept), `fpsLimit`, `inference` (the batch failed), `decoderPool` (live NVDEC: its bounded surface pool was full;
-   * always 0 on the CPU decoder and for files), `consumer` (the result queue of a slow reader was full).
+   * always 0 on the CPU decoder and for files), `consumer` (results a slow reader's full queue dropped: this
+   * stream's `results()` iterators and the share of `pipeline.results()` iterators, each drop counted once per queue).
    */
   dropped: { busy: number; fpsLimit: number; inference: number; decoderPool: number; consumer: number };
   /** Decode → delivery latency of the newest delivered frame, ms (-1 before the first). */
