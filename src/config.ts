@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 
-import { ConfigError } from './errors.js';
+import { ConfigError, redactSecretsIn } from './errors.js';
 import { bool, checkKeys, fail, isObject, num, oneOf, section, str, strings, triple } from './validate.js';
 
 /** Which inference backend runs the model. */
@@ -145,7 +145,10 @@ export interface GpuOptions {
 export interface StreamOptions {
   /** Unique id of the stream within the pipeline. */
   id: string;
-  /** rtsp://, http(s)://, a file path or file:// URL. */
+  /**
+   * rtsp://, http(s)://, a file path or file:// URL. Credentials in it (`user:pass@`, `?token=`…) are redacted
+   * wherever it is shown: errors (config errors included), events, stats.
+   */
   url: string;
   /** RTSP transport. Default 'tcp'. */
   rtspTransport?: 'tcp' | 'udp';
@@ -427,7 +430,7 @@ export function normaliseConfig(input: unknown): NormalisedConfig {
     const ids = new Set<string>();
     input.streams.forEach((s, i) => {
       const n = normaliseStream(s, `streams[${i}]`, tracker);
-      if (ids.has(n.id)) throw new ConfigError(`streams[${i}].id`, `Duplicate stream id ${JSON.stringify(n.id)}`);
+      if (ids.has(n.id)) throw new ConfigError(`streams[${i}].id`, `Duplicate stream id ${JSON.stringify(redactSecretsIn(n.id))}`);
       ids.add(n.id);
     });
     streams = input.streams as StreamOptions[];

@@ -67,24 +67,84 @@ export class ConfigError extends CamtrackError {
   }
 }
 
-/** `of type number` style description used in argument errors (sharp's message shape). */
+/**
+ * `of type number` style description used in argument errors (sharp's shape). Strings are shown with the secrets
+ * of any URL in them redacted ({@link redactSecretsIn}): a config error quoting a stream URL must not print its
+ * password (`streams[0]: Expected object with id and url but received "rtsp://***@cam/1" of type string`).
+ */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   const type = Array.isArray(value) ? 'array' : typeof value;
   let shown: string;
   try {
-    shown = typeof value === 'string' ? JSON.stringify(value) : type === 'object' || type === 'array' ? JSON.stringify(value) : String(value);
+    // String values are redacted before JSON escaping (the same text the native side would see); the last pass
+    // catches URLs in object keys.
+    shown =
+      typeof value === 'string' || type === 'object' || type === 'array'
+        ? JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? redactSecretsIn(v) : v))
+        : String(value);
   } catch {
     shown = String(value);
   }
+  // Redact before shortening: a cut after the password but before its '@' would no longer look like user-info.
+  shown = redactSecretsIn(shown);
   if (shown.length > 80) shown = shown.slice(0, 77) + '...';
   return `${shown} of type ${type}`;
 }
 
-/** Removes credentials from a URL for messages: rtsp://user:pass@host → rtsp://***@host. */
+const URL_END = ' \t\r\n"\'';
+const SECRET_KEYS = ['token=', 'password=', 'passwd=', 'pass=', 'key=', 'secret=', 'auth='] as const;
+
+/** Index of the first character of `chars` in `text` at or after `from`, or text.length (find_first_of + min). */
+function firstOf(text: string, chars: string, from: number): number {
+  for (let i = from; i < text.length; i++) if (chars.includes(text[i]!)) return i;
+  return text.length;
+}
+
+/**
+ * Redacts the secrets of every URL inside free text: the user-info of each `scheme://user:pass@host` (up to the
+ * LAST '@' before the path, since a password may itself contain '@') and the values of query parameters named
+ * like secrets (`token`, `password`, `passwd`, `pass`, `key`, `secret`, `auth`; case-sensitive). A URL ends at
+ * whitespace or a quote. A line-for-line port of the native RedactSecretsIn (native/core/common/redact.h), so a
+ * URL reads the same in messages from either side; keep the two in step (test/unit/redact.test.ts holds the
+ * native test's cases).
+ */
+export function redactSecretsIn(text: string): string {
+  let pos = 0;
+  while ((pos = text.indexOf('://', pos)) !== -1) {
+    const hostStart = pos + 3;
+    const urlEnd = firstOf(text, URL_END, hostStart);
+    const pathStart = Math.min(firstOf(text, '/?#', hostStart), urlEnd);
+    const at = text.lastIndexOf('@', pathStart);
+    if (at !== -1 && at >= hostStart) {
+      text = text.slice(0, hostStart) + '***' + text.slice(at);
+      pos = hostStart + 3;
+    } else {
+      pos = hostStart;
+    }
+  }
+  for (const key of SECRET_KEYS) {
+    let kpos = 0;
+    while ((kpos = text.indexOf(key, kpos)) !== -1) {
+      // Only a whole parameter name: `monkey=` is not `key=`.
+      if (kpos > 0 && text[kpos - 1] !== '?' && text[kpos - 1] !== '&') {
+        kpos += key.length;
+        continue;
+      }
+      const v = kpos + key.length;
+      const end = firstOf(text, '&#' + URL_END, v);
+      text = text.slice(0, v) + '***' + text.slice(end);
+      kpos = v + 3;
+    }
+  }
+  return text;
+}
+
+/**
+ * Removes credentials from a URL for messages: `rtsp://user:p@ss@host/s?token=t` → `rtsp://***@host/s?token=***`.
+ * Same result as the native RedactUrl (see {@link redactSecretsIn}).
+ */
 export function redactUrl(url: string): string {
-  return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i, '$1***@')
-    .replace(/([?&](?:token|password|passwd|pass|key|secret|auth)=)[^&#]*/gi, '$1***');
+  return redactSecretsIn(url);
 }

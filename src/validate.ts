@@ -1,9 +1,10 @@
 /**
  * Field checkers of the option validators (src/config.ts, src/tracker.ts). Each takes the value, the path of the
  * field for the error and, where the field is optional, its default; a bad value throws ConfigError
- * `<path>: Expected <what is accepted> but received <value> of type <type>`.
+ * `<path>: Expected <what is accepted> but received <value> of type <type>`. Quoted values have the secrets of
+ * their URLs redacted (describeValue), since `camtrack run` prints these messages.
  */
-import { ConfigError, describeValue } from './errors.js';
+import { ConfigError, describeValue, redactSecretsIn } from './errors.js';
 
 export function fail(path: string, expected: string, value: unknown): never {
   throw new ConfigError(path, `Expected ${expected} but received ${describeValue(value)}`);
@@ -14,9 +15,11 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 export function checkKeys(obj: Record<string, unknown>, path: string, allowed: readonly string[]): void {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) {
+      // A YAML slip can turn a URL into a key (`- rtsp://u:p@cam/1:`), so the key is quoted redacted.
+      const shown = redactSecretsIn(k);
       throw new ConfigError(
-        path ? `${path}.${k}` : k,
-        `Unknown option ${JSON.stringify(k)}; accepted: ${allowed.join(', ')}`,
+        path ? `${path}.${shown}` : shown,
+        `Unknown option ${JSON.stringify(shown)}; accepted: ${allowed.join(', ')}`,
       );
     }
   }

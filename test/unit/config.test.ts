@@ -1,13 +1,18 @@
 /**
  * normaliseConfig() / normaliseStream(): defaults of every field, and the BAD CALL message shape
- * `<path>: Expected <accepted> but received <value> of type <type>` (sharp's shape, see STYLE.md).
+ * `<path>: Expected <accepted> but received <value> of type <type>` (sharp's shape, see STYLE.md), and that no
+ * config error (nor `camtrack run`'s config-file parse error) quotes a URL's credentials.
  * Pure TypeScript: imported from src, no addon needed.
  */
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+import { loadConfigFile } from '../../src/cli/run.js';
 import { normaliseConfig, normaliseStream, normaliseTracker } from '../../src/config.js';
 import { CamtrackError, ConfigError } from '../../src/errors.js';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 
 /** The documented defaults (TSDoc in src/config.ts). */
 const DEFAULT_TRACKER = {
@@ -274,5 +279,48 @@ describe('normaliseStream()', () => {
     expect(configError(() => normaliseConfig({ model: 'm.onnx', gpu: { device: -1 } })).path).toBe('gpu.device');
     expect(configError(() => normaliseConfig({ model: 'm.onnx', gpu: { index: 0 } as never })).path).toBe('gpu.index');
     expect(configError(() => normaliseConfig({ model: 'm.onnx', gpu: 0 as never })).path).toBe('gpu');
+  });
+});
+
+describe('config errors never quote credentials', () => {
+  const tmp = lazyTempDir('camtrack-config-');
+  /** The password of every URL below; no message may contain it. */
+  const SECRET = 'hunter2';
+
+  it('BAD CALL - a YAML list of URL strings instead of stream objects quotes the URL redacted', () => {
+    const e = configError(() => normaliseConfig({ model: 'm.onnx', streams: [`rtsp://admin:${SECRET}@10.0.0.5/stream1`] }));
+    expect(e.message).toBe('streams[0]: Expected object with id and url but received "rtsp://***@10.0.0.5/stream1" of type string');
+  });
+
+  it('BAD CALL - a bad url field, a URL as an option name and a URL as a duplicate id are redacted too', () => {
+    const url = `rtsp://admin:${SECRET}@cam/1?token=t0k`;
+    const bad = [
+      () => normaliseStream({ id: 'a', url: [url] }, 'stream', normaliseTracker(undefined, 'tracker')),
+      () => normaliseStream({ id: 'a', url: 'u', [url]: null }, 'stream', normaliseTracker(undefined, 'tracker')),
+      () => normaliseStream({ id: 'a', url: 'u', live: url }, 'stream', normaliseTracker(undefined, 'tracker')),
+      () => normaliseConfig({ model: 'm.onnx', streams: [{ id: url, url: 'a' }, { id: url, url: 'b' }] }),
+    ];
+    const messages = bad.map((fn) => configError(fn)).map((e) => `${e.path} | ${e.message}`);
+    expect(messages).toEqual([
+      'stream.url | stream.url: Expected non-empty string but received ["rtsp://***@cam/1?token=***"] of type array',
+      'stream.rtsp://***@cam/1?token=*** | stream.rtsp://***@cam/1?token=***: Unknown option "rtsp://***@cam/1?token=***"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, tracker, resultQueueSize, reconnect',
+      `stream.live | stream.live: Expected boolean or 'auto' but received "rtsp://***@cam/1?token=***" of type string`,
+      'streams[1].id | streams[1].id: Duplicate stream id "rtsp://***@cam/1?token=***"',
+    ]);
+    for (const m of messages) expect(m).not.toContain(SECRET);
+  });
+
+  it('EXPECTED FAILURE - a YAML syntax error quotes the offending lines redacted (camtrack run --config)', async () => {
+    const file = path.join(tmp(), 'broken.yaml');
+    writeFileSync(file, ['model: m.onnx', 'streams:', `  - { id: a, url: rtsp://admin:${SECRET}@cam/1 `, '  - x: [', ''].join('\n'));
+    const err = await loadConfigFile(file).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    const message = (err as ConfigError).message;
+    expect(message).toContain('cannot parse');
+    expect(message).toContain('rtsp://***@cam/1'); // YAML quotes the line: the point of the test
+    expect(message).not.toContain(SECRET);
   });
 });
