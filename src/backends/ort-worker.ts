@@ -54,20 +54,39 @@ async function main(): Promise<void> {
   }
   let workerIndex = -1;
   let closing = false;
+  // Every submitted batch is completed exactly once, ok or not, whatever throws: a batch left in flight would stall
+  // every stream behind it (batches are postprocessed in order), and the addon ignores what onSubmit throws.
+  const fail = (slot: number, err: unknown): void =>
+    native.completeBatch(data.pipelineId, workerIndex, slot, false, err instanceof Error ? err.message : String(err));
   const onSubmit = (slot: number, images: number): void => {
-    const tensor =
-      data.dynamicBatch && images < B
-        ? new ort.Tensor('float32', inputs[slot]!.subarray(0, images * imageElems), [images, C, H, W])
-        : fullTensors[slot]!;
-    session.run({ [data.inputName]: tensor }).then(
+    let run: Promise<Record<string, InstanceType<typeof ort.Tensor>>>;
+    try {
+      const tensor =
+        data.dynamicBatch && images < B
+          ? new ort.Tensor('float32', inputs[slot]!.subarray(0, images * imageElems), [images, C, H, W])
+          : fullTensors[slot]!;
+      run = session.run({ [data.inputName]: tensor });
+    } catch (err) {
+      fail(slot, err);
+      return;
+    }
+    run.then(
       (result) => {
-        const out = result[data.outputName]!.data as Float32Array;
-        outputs[slot]!.set(out.length <= outputs[slot]!.length ? out : out.subarray(0, outputs[slot]!.length));
+        try {
+          const tensor = result[data.outputName];
+          if (!tensor) throw new Error(`the model gave no output named ${data.outputName}`);
+          // resolveModel rejects non-float32 outputs at load; this guards against a session that disagrees with
+          // the file's declared type, since copying other element types into floats would give garbage boxes.
+          if (!(tensor.data instanceof Float32Array)) throw new Error(`output ${data.outputName} is ${tensor.type}, expected float32`);
+          const out = tensor.data;
+          outputs[slot]!.set(out.length <= outputs[slot]!.length ? out : out.subarray(0, outputs[slot]!.length));
+        } catch (err) {
+          fail(slot, err);
+          return;
+        }
         native.completeBatch(data.pipelineId, workerIndex, slot, true);
       },
-      (err: Error) => {
-        native.completeBatch(data.pipelineId, workerIndex, slot, false, err.message);
-      },
+      (err: unknown) => fail(slot, err),
     );
   };
   workerIndex = native.attachWorker(data.pipelineId, inputs, outputs, onSubmit, data.name);

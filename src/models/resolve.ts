@@ -64,6 +64,16 @@ export async function resolveModel(config: NormalisedConfig['model']): Promise<R
   if (info.inputType !== 'float32') {
     throw modelError(p, `input type ${info.inputType} is not supported (float32 only in this version)`, 'export the model with float32 input');
   }
+  // The workers copy the output into a Float32Array and the native parsers read floats: any other element type
+  // (a half-precision export's float16) would be read as garbage boxes, not fail.
+  const outputType = info.outputTypes[0];
+  if (outputType !== 'float32') {
+    throw modelError(
+      p,
+      `output ${info.outputName} type ${outputType} is not supported (float32 only in this version)`,
+      'export the model with float32 output (no half-precision export)',
+    );
+  }
   const inputHeight = typeof ishape[2] === 'number' ? ishape[2] : info.imgsz?.[0];
   const inputWidth = typeof ishape[3] === 'number' ? ishape[3] : info.imgsz?.[1];
   if (!inputWidth || !inputHeight) {

@@ -2,10 +2,17 @@
  * Output-layout detection (src/models/resolve.ts, detectLayout): the one place camtrack tells a detector's output
  * layout from its output shape; the native parser receives the layout by name. Pure TypeScript: no addon.
  * Shapes of the shared models are the real ones (SOURCES.md; read from the files by test/addon/images.test.ts).
+ * Also what resolveModel refuses to load: an output element type other than float32 (tiny models built here).
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 
-import { detectLayout } from '../../src/models/resolve.js';
+import { CamtrackError } from '../../src/errors.js';
+import { encodeModel, floatTensor, int64Tensor, node, TensorDataType } from '../../src/models/onnx-proto.js';
+import { detectLayout, resolveModel } from '../../src/models/resolve.js';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 
 describe('detectLayout', () => {
   it('tells the layout of the four shared models from their output shapes', () => {
@@ -33,5 +40,66 @@ describe('detectLayout', () => {
     expect(detectLayout([1, 1, 84, 8400], 640, 640)).toBeUndefined(); // rank 4
     expect(detectLayout([1, 4, 4], 640, 640)).toBeUndefined(); // no class columns either way
     expect(detectLayout([1, 6, 6], 640, 640)).toBeUndefined(); // square: e2e needs N ≠ 6
+  });
+});
+
+/**
+ * A runnable detector-shaped model: images [1,3,32,32] → 1×1 Conv to 6 channels → [1,6,1024] (ultralytics layout,
+ * 2 classes), then, for `float16`, a Cast: the output a half-precision export declares.
+ */
+function tinyDetector(outputType: 'float32' | 'float16'): Uint8Array {
+  const half = outputType === 'float16';
+  return encodeModel({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    producerName: 'camtrack-test',
+    producerVersion: '1',
+    domain: '',
+    modelVersion: 1,
+    docString: '',
+    graph: {
+      name: 'tiny',
+      node: [
+        node('Conv', ['images', 'w'], ['features'], [{ name: 'kernel_shape', ints: [1, 1] }]),
+        node('Reshape', ['features', 'shape'], [half ? 'output32' : 'output0']),
+        ...(half ? [node('Cast', ['output32'], ['output0'], [{ name: 'to', i: TensorDataType.FLOAT16 }])] : []),
+      ],
+      initializer: [floatTensor('w', [6, 3, 1, 1], Array.from({ length: 18 }, (_, i) => i / 18)), int64Tensor('shape', [3], [1, 6, -1])],
+      input: [{ name: 'images', elemType: TensorDataType.FLOAT, shape: [1, 3, 32, 32] }],
+      output: [{ name: 'output0', elemType: half ? TensorDataType.FLOAT16 : TensorDataType.FLOAT, shape: [1, 6, 1024] }],
+    },
+    metadataProps: [],
+  });
+}
+
+describe('resolveModel() output type', () => {
+  const tmp = lazyTempDir('camtrack-model-type-');
+  const write = (name: string, bytes: Uint8Array): string => {
+    const file = path.join(tmp(), name);
+    writeFileSync(file, bytes);
+    return file;
+  };
+
+  it('EXPECTED FAILURE - a float16 output is ERR_CAMTRACK_MODEL at load, naming the output and its type', async () => {
+    const file = write('fp16-out.onnx', tinyDetector('float16'));
+    // The fixture is what a half-precision export gives: onnxruntime runs it and returns float16, not floats.
+    const session = await ort.InferenceSession.create(file);
+    const out = await session.run({ images: new ort.Tensor('float32', new Float32Array(3 * 32 * 32), [1, 3, 32, 32]) });
+    expect(out['output0']!.type).toBe('float16');
+    await session.release();
+
+    const err = await resolveModel({ path: file }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CamtrackError);
+    expect((err as CamtrackError).code).toBe('ERR_CAMTRACK_MODEL');
+    expect((err as CamtrackError).message).toBe(`${file}: output output0 type float16 is not supported (float32 only in this version)`);
+    expect((err as CamtrackError).hint).toMatch(/float32 output/);
+  });
+
+  it('loads the same model with a float32 output', async () => {
+    const m = await resolveModel({ path: write('fp32-out.onnx', tinyDetector('float32')) });
+    expect(m).toMatchObject({ layout: 'ultralytics', numClasses: 2, numAnchors: 1024, outputElemsPerImage: 6 * 1024 });
   });
 });
