@@ -1,4 +1,10 @@
-/** Tiny argv parser: `--name value`, `--name=value`, repeatable options, boolean flags, positionals. */
+/**
+ * Tiny argv parser: `--name value`, `--name=value`, repeatable options, boolean flags, positionals. The checked
+ * readers (intOpt, numOpt) turn a bad value into an ERR_CAMTRACK_INVALID_ARGUMENT usage error (exit code 1).
+ */
+import { CamtrackError } from '../errors.js';
+
+/** argv split into positionals, options (every value of a repeated one, in order) and flags. */
 export interface ParsedArgs {
   positionals: string[];
   options: Map<string, string[]>;
@@ -20,7 +26,7 @@ export function parseArgs(argv: string[], booleanFlags: readonly string[]): Pars
       continue;
     }
     const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new Error(`option --${name} needs a value`);
+    if (value === undefined) throw usageError(`option --${name} needs a value`);
     const list = out.options.get(name) ?? [];
     list.push(value);
     out.options.set(name, list);
@@ -33,12 +39,29 @@ export function opt(args: ParsedArgs, name: string): string | undefined {
   return v?.[v.length - 1];
 }
 
+/** A bad command-line value: printed by runCli with its code and hint, exit code 1. */
+function usageError(message: string): CamtrackError {
+  return new CamtrackError(message, 'ERR_CAMTRACK_INVALID_ARGUMENT', { stage: 'cli', hint: 'camtrack --help lists the commands and their options' });
+}
+
 export function intOpt(args: ParsedArgs, name: string, def: number, min: number, max: number): number {
   const v = opt(args, name);
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new RangeError(`Expected integer between ${min} and ${max} for --${name} but received ${JSON.stringify(v)}`);
+  // Number('') is 0: an empty value is not a number.
+  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw usageError(`Expected integer between ${min} and ${max} for --${name} but received ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** A finite number option (e.g. seconds) within [min, max]; `def` when absent. */
+export function numOpt(args: ParsedArgs, name: string, def: number, min: number, max: number): number {
+  const v = opt(args, name);
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw usageError(`Expected number between ${min} and ${max} for --${name} but received ${JSON.stringify(v)}`);
   }
   return n;
 }

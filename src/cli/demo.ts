@@ -6,7 +6,9 @@
  * detector with hand-set weights for those squares (see src/demo/scene-model.ts), then runs every stream at once
  * through decode → letterbox → onnxruntime → NMS → ByteTrack, shows per-stream fps and tracks while it runs, and
  * ends with MOT metrics of the tracks against the generator's ground truth. Nothing is canned.
- * With --model/--source it runs on real inputs (and scores them when --gt files are given).
+ * With --model/--source it runs on real inputs (and scores them when --gt files are given); a live source runs
+ * until Ctrl-C (SIGINT/SIGTERM) or --duration seconds, then the summary prints. Only what the summary needs is kept
+ * per stream (counts, track ids; MOT rows only for streams scored against --gt), so a long run stays small.
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,12 +19,21 @@ import { evaluateMot } from '../eval/mot-metrics.js';
 import { parseMotFile, type MotRow } from '../eval/mot-format.js';
 import { Pipeline } from '../pipeline.js';
 import type { FrameResult } from '../types.js';
-import { intOpt, opt, parseArgs } from './args.js';
+import { intOpt, numOpt, opt, parseArgs } from './args.js';
 
 export function cacheDir(): string {
   if (process.env.CAMTRACK_CACHE_DIR) return process.env.CAMTRACK_CACHE_DIR;
   const base = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
   return path.join(base, 'camtrack');
+}
+
+/** What the summary needs of one stream, accumulated result by result (never the results themselves). */
+interface StreamTally {
+  frames: number;
+  trackIds: Set<number>;
+  lastTracks: number;
+  /** MOT rows of the tracks, only for a stream scored against a ground-truth file. */
+  motRows?: MotRow[];
 }
 
 export function tracksToMotRows(results: FrameResult[]): MotRow[] {
@@ -41,6 +52,8 @@ export async function runDemo(argv: string[]): Promise<number> {
   const gts = args.options.get('gt') ?? [];
   let modelPath = opt(args, 'model');
   const quiet = args.flags.has('quiet');
+  // setTimeout's limit (2^31-1 ms); 0 = until every source ends.
+  const durationS = numOpt(args, 'duration', 0, 0, 2147483);
   let gtFiles: (string | undefined)[] = [];
   let urls: string[];
   let classNames: string[] | undefined;
@@ -64,19 +77,26 @@ export async function runDemo(argv: string[]): Promise<number> {
   const pipeline = await Pipeline.create({
     model: classNames ? { path: modelPath!, classNames } : modelPath!,
   });
-  const results = new Map<string, FrameResult[]>();
+  const tallies = new Map<string, StreamTally>();
   const errors: string[] = [];
   const t0 = performance.now();
   let finalStats: ReturnType<Pipeline['stats']> | undefined;
   try {
     urls.forEach((url, i) => {
       const id = `cam${i + 1}`;
-      results.set(id, []);
-      const s = pipeline.addStream({ id, url, resultQueueSize: 100000 });
+      const tally: StreamTally = { frames: 0, trackIds: new Set(), lastTracks: 0 };
+      if (gtFiles[i]) tally.motRows = [];
+      tallies.set(id, tally);
+      const s = pipeline.addStream({ id, url });
       s.on('error', (err: Error & { code?: string; hint?: string }) =>
         errors.push(`${id}: [${err.code}] ${err.message}${err.hint ? ` (hint: ${err.hint})` : ''}`),
       );
-      s.onResult((r) => results.get(id)!.push(r));
+      s.onResult((r) => {
+        tally.frames++;
+        tally.lastTracks = r.tracks.length;
+        for (const t of r.tracks) tally.trackIds.add(t.trackId);
+        if (tally.motRows) for (const row of tracksToMotRows([r])) tally.motRows.push(row);
+      });
     });
     if (!quiet) console.log(`camtrack demo: ${what}; model ${path.basename(modelPath!)} (${pipeline.model.layout}, ${pipeline.model.inputWidth}x${pipeline.model.inputHeight}), backend ${pipeline.stats().backend}`);
     const timer = quiet
@@ -85,32 +105,45 @@ export async function runDemo(argv: string[]): Promise<number> {
           const st = pipeline.stats();
           const line = st.streams
             .map((s) => {
-              const last = results.get(s.id)?.at(-1);
-              return `${s.id} ${s.fps.toFixed(1).padStart(5)} fps ${String(last?.tracks.length ?? 0).padStart(2)} tracks`;
+              const tracks = tallies.get(s.id)?.lastTracks ?? 0;
+              return `${s.id} ${s.fps.toFixed(1).padStart(5)} fps ${String(tracks).padStart(2)} tracks`;
             })
             .join(' | ');
           console.log(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${line} | p50 ${st.latency.p50Ms.toFixed(0)} ms`);
         }, 1000);
-    await pipeline.whenAllEnded();
-    if (timer) clearInterval(timer);
+    // A live source never ends by itself (it reconnects), so Ctrl-C and --duration end the run too, like `run`.
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const deadline = durationS > 0 ? setTimeout(stop, durationS * 1000) : undefined;
+    try {
+      await Promise.race([pipeline.whenAllEnded(), stopped]);
+    } finally {
+      // A second Ctrl-C while closing gets Node's default: exit at once.
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (deadline) clearTimeout(deadline);
+      if (timer) clearInterval(timer);
+    }
   } finally {
     finalStats = pipeline.closed ? undefined : pipeline.stats();
     await pipeline.close();
   }
   const seconds = (performance.now() - t0) / 1000;
-  const total = [...results.values()].reduce((n, r) => n + r.length, 0);
+  const total = [...tallies.values()].reduce((n, t) => n + t.frames, 0);
   for (const e of errors) console.error(`error: ${e}`);
   const summary: Record<string, unknown> = { streams: urls.length, frames: total, seconds, fps: total / seconds, latency: finalStats?.latency };
   const perStream: Record<string, unknown>[] = [];
   let gtRowsAll: MotRow[] = [],
     resRowsAll: MotRow[] = [];
   let offset = 0;
-  for (const [i, [id, rs]] of [...results.entries()].entries()) {
-    const entry: Record<string, unknown> = { id, frames: rs.length, tracks: new Set(rs.flatMap((r) => r.tracks.map((t) => t.trackId))).size };
+  for (const [i, [id, tally]] of [...tallies.entries()].entries()) {
+    const entry: Record<string, unknown> = { id, frames: tally.frames, tracks: tally.trackIds.size };
     const gtFile = gtFiles[i];
     if (gtFile) {
       const gt = parseMotFile(await readFile(gtFile, 'utf8'));
-      const res = tracksToMotRows(rs);
+      const res = tally.motRows ?? [];
       const m = evaluateMot(gt, res);
       Object.assign(entry, { mota: m.mota, idf1: m.idf1, idSwitches: m.numSwitches, fp: m.numFalsePositives, fn: m.numMisses });
       // Pool all streams into one evaluation by giving each stream its own frame range.

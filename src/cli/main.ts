@@ -13,7 +13,7 @@ const USAGE = `camtrack — real-time detection and tracking on many camera stre
 
 Usage:
   camtrack demo [--streams N] [--frames N]          built-in scene with known ground truth (no GPU, no internet)
-  camtrack demo --model <file.onnx> --source <url|file> [--source ...] [--gt <gt.txt> ...]
+  camtrack demo --model <file.onnx> --source <url|file> [--source ...] [--gt <gt.txt> ...] [--duration S]
   camtrack run --config <file.json|yaml> [--max-frames N] [--duration S]   results as JSON lines on stdout
   camtrack doctor [--json]                            what this machine and build support (CUDA, NVDEC, TensorRT, FFmpeg, onnxruntime)
   camtrack bench [--model f] [--source f] [--frames N] [--out file.json]   pipeline fps vs raw onnxruntime, JSON

@@ -1,16 +1,17 @@
 /**
  * `camtrack run --config <file.json|yaml>`: runs a pipeline from a config file (PipelineConfig, with `streams`)
  * and prints one JSON line per result on stdout (events go to stderr as JSON lines). Stops on SIGINT/SIGTERM,
- * when every stream has ended, after --max-frames results or after --duration seconds.
+ * when every stream has ended, after --max-frames results or after --duration seconds; results still in flight
+ * are printed while the pipeline closes, but never more than --max-frames in all.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import YAML from 'yaml';
 
-import { ConfigError } from '../errors.js';
+import { ConfigError, redactSecretsIn } from '../errors.js';
 import { Pipeline } from '../pipeline.js';
-import { intOpt, opt, parseArgs } from './args.js';
+import { intOpt, numOpt, opt, parseArgs } from './args.js';
 
 export async function loadConfigFile(file: string): Promise<Record<string, unknown>> {
   const text = await readFile(file, 'utf8');
@@ -18,7 +19,8 @@ export async function loadConfigFile(file: string): Promise<Record<string, unkno
   try {
     parsed = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(file, `cannot parse: ${(err as Error).message}`);
+    // YAML's message quotes the offending lines, which may hold a stream URL with its password.
+    throw new ConfigError(file, `cannot parse: ${redactSecretsIn((err as Error).message)}`);
   }
   if (typeof parsed !== 'object' || parsed === null) throw new ConfigError(file, 'Expected an object at the top level');
   const cfg = parsed as Record<string, unknown>;
@@ -42,7 +44,8 @@ export async function runRun(argv: string[]): Promise<number> {
   const file = opt(args, 'config');
   if (!file) throw new Error('usage: camtrack run --config <file.json|yaml> [--max-frames N] [--duration S]');
   const maxFrames = intOpt(args, 'max-frames', 0, 0, Number.MAX_SAFE_INTEGER);
-  const duration = Number(opt(args, 'duration') ?? 0);
+  // setTimeout's limit (2^31-1 ms); 0 = no limit.
+  const duration = numOpt(args, 'duration', 0, 0, 2147483);
   const cfg = await loadConfigFile(file);
   const pipeline = await Pipeline.create(cfg as never);
   let count = 0;
@@ -53,6 +56,8 @@ export async function runRun(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     if (duration > 0) setTimeout(stop, duration * 1000).unref();
     pipeline.on('result', (r) => {
+      // close() delivers the results still in flight after stop(); they count against --max-frames too.
+      if (maxFrames > 0 && count >= maxFrames) return;
       process.stdout.write(JSON.stringify(r) + '\n');
       if (maxFrames > 0 && ++count >= maxFrames) stop();
     });

@@ -1,14 +1,16 @@
 /**
  * The `camtrack` command as a user runs it (bin/camtrack.js → dist/): demo on the built-in scene, run --config with
  * JSON lines, doctor, bench (a short run: the report's shape and counts, not its speed). Each spawns a real process;
- * nothing is mocked.
+ * nothing is mocked. Demo on a live source runs against the real RTSP server (test/helpers/rtsp-server.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
+import { assetPath, describeWithAssets, isCi, repoRoot } from '../helpers/assets.js';
+import { killAllTracked, spawnTracked } from '../helpers/processes.js';
+import { rtspServerUnavailableReason, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
 
 const bin = path.join(repoRoot, 'bin', 'camtrack.js');
@@ -21,6 +23,32 @@ function camtrack(args: string[], timeoutMs = 240_000, env: Record<string, strin
     env: { ...process.env, CAMTRACK_CACHE_DIR: path.join(tmp(), 'cache'), ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The CLI as a child the test can signal while it runs (spawnSync would block this thread). `onStdout` sees the
+ * output so far and may call `signal`. Resolves when the process exits; killed after `timeoutMs`.
+ */
+function camtrackAsync(
+  args: string[],
+  timeoutMs: number,
+  onStdout?: (stdout: string, signal: (s: NodeJS.Signals) => void) => void,
+): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const child = spawnTracked(process.execPath, [bin, ...args], { env: { ...process.env, CAMTRACK_CACHE_DIR: path.join(tmp(), 'cache') } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    onStdout?.(stdout, (s) => child.kill(s));
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('exit', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    }),
+  );
 }
 
 describe('camtrack demo', () => {
@@ -153,5 +181,97 @@ describeWithAssets('camtrack bench', ['models/yolox_nano.onnx', 'videos/walking.
     expect(report.ratios.pipelineVsRaw!.ofMedians).toBeCloseTo(report.trials['pipeline']!.median.fps / raw, 2);
     expect(report.acceptance.ratio).toBe(report.ratios.pipelineVsRaw!.ofMedians);
     expect(report.acceptance.pass).toBe(report.acceptance.ratio >= 0.9);
+  });
+});
+
+describe('npm run bench', () => {
+  it('runs `camtrack bench` (here its --help)', () => {
+    const r = spawnSync('npm', ['run', '--silent', 'bench', '--', '--help'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('usage: camtrack bench');
+  });
+});
+
+describeWithAssets('camtrack run --config: stopping', ['models/yolo11n_int8_320.onnx', 'videos/walking.mp4'], () => {
+  const config = (): string => {
+    const cfg = path.join(tmp(), 'two-walks.yaml');
+    writeFileSync(
+      cfg,
+      [
+        `model: ${assetPath('models/yolo11n_int8_320.onnx')}`,
+        'streams:',
+        `  - { id: a, url: ${assetPath('videos/walking.mp4')} }`,
+        `  - { id: b, url: ${assetPath('videos/walking.mp4')} }`,
+        '',
+      ].join('\n'),
+    );
+    return cfg;
+  };
+
+  it('--max-frames 3 with 2 streams prints exactly 3 results (not the ones close() still delivers)', () => {
+    const r = camtrack(['run', '--config', config(), '--max-frames', '3'], 120_000);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const l of lines) expect(['a', 'b']).toContain((JSON.parse(l) as { streamId: string }).streamId);
+  });
+
+  it.each([['abc'], ['-1'], ['']])('EXPECTED FAILURE - --duration %j is a usage error with exit code 1', (value) => {
+    const r = camtrack(['run', '--config', config(), `--duration=${value}`], 120_000);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('ERR_CAMTRACK_INVALID_ARGUMENT');
+    expect(r.stderr).toContain(`Expected number between 0 and 2147483 for --duration but received ${JSON.stringify(value)}`);
+    expect(r.stdout).toBe(''); // rejected before any stream ran
+  });
+
+  it('EXPECTED FAILURE - --max-frames 2.5 is a usage error with exit code 1', () => {
+    const r = camtrack(['run', '--config', config(), '--max-frames', '2.5'], 120_000);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Expected integer between 0 and 9007199254740991 for --max-frames but received "2.5"');
+  });
+});
+
+const rtspUnavailable = rtspServerUnavailableReason();
+if (rtspUnavailable !== undefined && !isCi) console.warn(`[camtrack tests] skipping camtrack demo on RTSP: ${rtspUnavailable}`);
+const describeRtsp = rtspUnavailable !== undefined && !isCi ? describe.skip : describe;
+
+describeRtsp('camtrack demo on a live RTSP source', () => {
+  let server: RtspServer;
+  beforeAll(async () => {
+    server = await startRtspServer({ mounts: { '/cam': 'live:320x240@25' } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await killAllTracked();
+  });
+
+  describeWithAssets('with yolo11n_int8_320', ['models/yolo11n_int8_320.onnx'], () => {
+    const demoArgs = (): string[] => ['demo', '--model', assetPath('models/yolo11n_int8_320.onnx'), '--source', server.url('/cam')];
+
+    it('--duration 3 ends the run (a live stream never ends by itself) and prints the summary', async () => {
+      const r = await camtrackAsync([...demoArgs(), '--duration', '3', '--json', '--quiet'], 45_000);
+      expect(r.stderr).not.toMatch(/error/i);
+      expect(r.status).toBe(0);
+      const summary = JSON.parse(r.stdout) as { streams: number; frames: number; seconds: number; streamsDetail: { id: string; frames: number }[] };
+      expect(summary.streams).toBe(1);
+      expect(summary.frames).toBeGreaterThan(0);
+      expect(summary.streamsDetail).toEqual([expect.objectContaining({ id: 'cam1', frames: summary.frames })]);
+      expect(summary.seconds).toBeGreaterThanOrEqual(3);
+    });
+
+    it('Ctrl-C (SIGINT) ends the run and prints the summary, exit code 0', async () => {
+      let sent = false;
+      // The first progress line shows the stream running; then interrupt it like a user would.
+      const r = await camtrackAsync(demoArgs(), 45_000, (out, signal) => {
+        if (!sent && /^\[\d+\.\ds\] cam1 /m.test(out)) {
+          sent = true;
+          signal('SIGINT');
+        }
+      });
+      expect(sent).toBe(true);
+      expect(r.signal).toBeNull();
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/camtrack demo: \d+ frames from 1 streams in/);
+    });
   });
 });
