@@ -94,7 +94,33 @@ export function describeValue(value: unknown): string {
 }
 
 const URL_END = ' \t\r\n"\'';
-const SECRET_KEYS = ['token=', 'password=', 'passwd=', 'pass=', 'key=', 'secret=', 'auth='] as const;
+const SECRET_KEYS = [
+  'token=',
+  'access_token=',
+  'password=',
+  'passwd=',
+  'pass=',
+  'key=',
+  'api_key=',
+  'apikey=',
+  'secret=',
+  'signature=',
+  'auth=',
+] as const;
+
+/** Position of `lowerKey` (lower-case ASCII) in `text` at or after `from`, ignoring ASCII case; -1 when absent. */
+function findNoCase(text: string, lowerKey: string, from: number): number {
+  for (let i = from; i + lowerKey.length <= text.length; i++) {
+    let j = 0;
+    for (; j < lowerKey.length; j++) {
+      let c = text.charCodeAt(i + j);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== lowerKey.charCodeAt(j)) break;
+    }
+    if (j === lowerKey.length) return i;
+  }
+  return -1;
+}
 
 /** Index of the first character of `chars` in `text` at or after `from`, or text.length (find_first_of + min). */
 function firstOf(text: string, chars: string, from: number): number {
@@ -105,7 +131,7 @@ function firstOf(text: string, chars: string, from: number): number {
 /**
  * Redacts the secrets of every URL inside free text: the user-info of each `scheme://user:pass@host` (up to the
  * LAST '@' before the path, since a password may itself contain '@') and the values of query parameters named
- * like secrets (`token`, `password`, `passwd`, `pass`, `key`, `secret`, `auth`; case-sensitive). A URL ends at
+ * like secrets (SECRET_KEYS, in any case). A URL ends at
  * whitespace or a quote. A line-for-line port of the native RedactSecretsIn (native/core/common/redact.h), so a
  * URL reads the same in messages from either side; keep the two in step (test/unit/redact.test.ts holds the
  * native test's cases).
@@ -126,7 +152,7 @@ export function redactSecretsIn(text: string): string {
   }
   for (const key of SECRET_KEYS) {
     let kpos = 0;
-    while ((kpos = text.indexOf(key, kpos)) !== -1) {
+    while ((kpos = findNoCase(text, key, kpos)) !== -1) {
       // Only a whole parameter name: `monkey=` is not `key=`.
       if (kpos > 0 && text[kpos - 1] !== '?' && text[kpos - 1] !== '&') {
         kpos += key.length;

@@ -22,6 +22,11 @@ CT_TEST(redact_url_hides_user_info_and_secret_query_values) {
   CT_EXPECT(RedactUrl("http://cam/a?monkey=1") == "http://cam/a?monkey=1");
   CT_EXPECT(RedactUrl("http://cam/user@x/y") == "http://cam/user@x/y");
   CT_EXPECT(RedactUrl("/videos/clip.mp4") == "/videos/clip.mp4");
+  // Parameter names in any case, and the common longer names.
+  CT_EXPECT(RedactUrl("http://cam/s?Token=abc&API_KEY=k1&ch=2") == "http://cam/s?Token=***&API_KEY=***&ch=2");
+  CT_EXPECT(RedactUrl("https://h/x?access_token=t&apikey=a&signature=s") ==
+            "https://h/x?access_token=***&apikey=***&signature=***");
+  CT_EXPECT(RedactUrl("http://cam/a?MONKEY=1") == "http://cam/a?MONKEY=1");
 }
 
 CT_TEST(redact_secrets_in_text_covers_every_url_and_stops_at_its_end) {

@@ -19,6 +19,10 @@ describe('redactUrl()', () => {
     expect(redactUrl('http://cam/a?monkey=1')).toBe('http://cam/a?monkey=1');
     expect(redactUrl('http://cam/user@x/y')).toBe('http://cam/user@x/y');
     expect(redactUrl('/videos/clip.mp4')).toBe('/videos/clip.mp4');
+    // Parameter names in any case, and the common longer names.
+    expect(redactUrl('http://cam/s?Token=abc&API_KEY=k1&ch=2')).toBe('http://cam/s?Token=***&API_KEY=***&ch=2');
+    expect(redactUrl('https://h/x?access_token=t&apikey=a&signature=s')).toBe('https://h/x?access_token=***&apikey=***&signature=***');
+    expect(redactUrl('http://cam/a?MONKEY=1')).toBe('http://cam/a?MONKEY=1');
   });
 
   it('takes the LAST @ before the path: no part of a password with @ survives (regression)', () => {

@@ -7,6 +7,23 @@
 
 namespace camtrack {
 
+namespace redact_detail {
+// Position of `lower_key` (lower-case ASCII) in `text` at or after `from`, ignoring ASCII case; npos when absent.
+inline size_t FindNoCase(const std::string& text, const std::string& lower_key, size_t from) {
+  for (size_t i = from; i + lower_key.size() <= text.size(); ++i) {
+    size_t j = 0;
+    while (j < lower_key.size()) {
+      char c = text[i + j];
+      if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+      if (c != lower_key[j]) break;
+      ++j;
+    }
+    if (j == lower_key.size()) return i;
+  }
+  return std::string::npos;
+}
+}  // namespace redact_detail
+
 // Redacts the secrets of every URL inside free text (FFmpeg's log lines, a URL on its own): the user-info of each
 // `scheme://user:pass@host` and the values of query parameters named like secrets. A URL ends at whitespace or a
 // quote.
@@ -26,12 +43,13 @@ inline std::string RedactSecretsIn(std::string text) {
       pos = host_start;
     }
   }
-  // ?token=…, &password=…, &key=… → value replaced.
-  static const char* kSecretKeys[] = {"token=", "password=", "passwd=", "pass=", "key=", "secret=", "auth="};
+  // ?token=…, &password=…, &API_KEY=… → value replaced (parameter names in any case).
+  static const char* kSecretKeys[] = {"token=",   "access_token=", "password=", "passwd=",   "pass=", "key=",
+                                      "api_key=", "apikey=",       "secret=",   "signature=", "auth="};
   for (const char* key : kSecretKeys) {
     size_t kpos = 0;
     const std::string k(key);
-    while ((kpos = text.find(k, kpos)) != std::string::npos) {
+    while ((kpos = redact_detail::FindNoCase(text, k, kpos)) != std::string::npos) {
       if (kpos > 0 && text[kpos - 1] != '?' && text[kpos - 1] != '&') { kpos += k.size(); continue; }
       const size_t v = kpos + k.size();
       const size_t end = std::min(text.find_first_of(std::string("&#") + kUrlEnd, v), text.size());
