@@ -39,6 +39,7 @@ import {
   type NativeStreamStats,
 } from './native.js';
 import { ResultQueue } from './result-queue.js';
+import { safeEmit } from './safe-emit.js';
 import { Stream } from './stream.js';
 import type { TrackEvent } from './tracker.js';
 import type { Detection, FrameResult, PipelineStats, StreamState, StreamStats, Track } from './types.js';
@@ -319,7 +320,7 @@ export class Pipeline extends EventEmitter {
       for (const e of r.trackEvents) e.label = label(e.classId);
       stream._deliver(r);
       for (const q of this.#queues) q.push(r);
-      this.#safeEmit('result', r);
+      safeEmit(this, 'result', r);
     }
     for (const e of events) {
       const stream = this.#byHandle.get(e.stream);
@@ -330,10 +331,10 @@ export class Pipeline extends EventEmitter {
         if (e.attempt !== undefined) info.attempt = e.attempt;
         if (e.error !== undefined) info.error = e.error;
         const change = stream._setState(e.state as StreamState, info);
-        if (change) this.#safeEmit('state', stream, e.state, change);
+        if (change) safeEmit(this, 'state', stream, e.state, change);
       } else if ((e.kind === 'error' || e.kind === 'warning') && e.error) {
         stream._error(e.error, e.kind === 'error');
-        this.#safeEmit(e.kind, e.error, stream);
+        safeEmit(this, e.kind, e.error, stream);
       } else if (e.kind === 'end') {
         this.#endStream(stream, (e.state as StreamState) ?? 'ended');
       }
@@ -344,21 +345,9 @@ export class Pipeline extends EventEmitter {
   #endStream(stream: Stream, state: StreamState, info: { reason?: string } = {}): void {
     if (stream.ended) return;
     const change = stream._setState(state, info);
-    if (change) this.#safeEmit('state', stream, state, change);
+    if (change) safeEmit(this, 'state', stream, state, change);
     stream._end(state);
-    this.#safeEmit('streamEnd', stream, state);
-  }
-
-  #safeEmit(name: string, ...args: unknown[]): void {
-    if (this.listenerCount(name) === 0) return;
-    try {
-      this.emit(name, ...args);
-    } catch (err) {
-      // A throwing user listener must not break delivery for other streams: rethrow outside the native callback.
-      queueMicrotask(() => {
-        throw err;
-      });
-    }
+    safeEmit(this, 'streamEnd', stream, state);
   }
 }
 

@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import type { NormalisedStream } from './config.js';
 import { CamtrackError, InvalidStateError, redactUrl } from './errors.js';
 import { ResultQueue } from './result-queue.js';
+import { safeEmit } from './safe-emit.js';
 import type { FrameResult, StateChange, StreamState, StreamStats } from './types.js';
 
 /** @internal what Stream needs from its pipeline. */
@@ -113,9 +114,9 @@ export class Stream extends EventEmitter {
   /** @internal */
   _deliver(r: FrameResult): void {
     for (const q of this.#queues) q.push(r);
-    this.#safeEmit('result', r);
+    safeEmit(this, 'result', r);
     // Track lifecycle: 'track' (event: TrackEvent, result: FrameResult) for new / lost / refound / removed.
-    if (r.trackEvents.length > 0 && this.listenerCount('track') > 0) for (const e of r.trackEvents) this.#safeEmit('track', e, r);
+    if (r.trackEvents.length > 0 && this.listenerCount('track') > 0) for (const e of r.trackEvents) safeEmit(this, 'track', e, r);
   }
 
   /** @internal */
@@ -126,16 +127,15 @@ export class Stream extends EventEmitter {
     const change: StateChange = { state, previous: prev, reason: info.reason ?? '' };
     if (info.attempt !== undefined) change.attempt = info.attempt;
     if (info.error !== undefined) change.error = info.error;
-    this.#safeEmit('state', state, prev, change);
+    safeEmit(this, 'state', state, prev, change);
     return change;
   }
 
   /** @internal */
   _error(err: CamtrackError, fatal: boolean): void {
     if (fatal) this.#lastError = err;
-    // #safeEmit skips an event nobody listens to: an 'error' event without a listener would throw, and a broken
-    // camera must never crash the process.
-    this.#safeEmit(fatal ? 'error' : 'warning', err);
+    // safeEmit skips an event nobody listens to: an 'error' event without a listener would throw.
+    safeEmit(this, fatal ? 'error' : 'warning', err);
   }
 
   /** @internal */
@@ -147,21 +147,6 @@ export class Stream extends EventEmitter {
     this.#queues.clear();
     // Settle first: whenEnded() must not depend on user listeners.
     this.#resolveEnd(state);
-    this.#safeEmit('end', state);
-  }
-
-  /**
-   * Emits to user listeners from inside a native delivery: a listener that throws must not cut the delivery short
-   * (other streams' results and events, the end promises), so its error is rethrown outside, where the user sees it.
-   */
-  #safeEmit(name: string, ...args: unknown[]): void {
-    if (this.listenerCount(name) === 0) return;
-    try {
-      this.emit(name, ...args);
-    } catch (err) {
-      queueMicrotask(() => {
-        throw err;
-      });
-    }
+    safeEmit(this, 'end', state);
   }
 }

@@ -44,24 +44,25 @@ function usageError(message: string): CamtrackError {
   return new CamtrackError(message, 'ERR_CAMTRACK_INVALID_ARGUMENT', { stage: 'cli', hint: 'camtrack --help lists the commands and their options' });
 }
 
+/** An integer option within [min, max]; `def` when absent. */
 export function intOpt(args: ParsedArgs, name: string, def: number, min: number, max: number): number {
-  const v = opt(args, name);
-  if (v === undefined) return def;
-  const n = Number(v);
-  // Number('') is 0: an empty value is not a number.
-  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-    throw usageError(`Expected integer between ${min} and ${max} for --${name} but received ${JSON.stringify(v)}`);
-  }
-  return n;
+  return checkedNumber(args, name, def, min, max, true);
 }
 
 /** A finite number option (e.g. seconds) within [min, max]; `def` when absent. */
 export function numOpt(args: ParsedArgs, name: string, def: number, min: number, max: number): number {
+  return checkedNumber(args, name, def, min, max, false);
+}
+
+function checkedNumber(args: ParsedArgs, name: string, def: number, min: number, max: number, integer: boolean): number {
   const v = opt(args, name);
   if (v === undefined) return def;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw usageError(`Expected number between ${min} and ${max} for --${name} but received ${JSON.stringify(v)}`);
+  // Number('') is 0: an empty value is not a number.
+  if (v.trim() === '' || !(integer ? Number.isInteger(n) : Number.isFinite(n)) || n < min || n > max) {
+    throw usageError(
+      `Expected ${integer ? 'integer' : 'number'} between ${min} and ${max} for --${name} but received ${JSON.stringify(v)}`,
+    );
   }
   return n;
 }
