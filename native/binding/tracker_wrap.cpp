@@ -1,5 +1,6 @@
 #include "binding/tracker_wrap.h"
 
+#include <cmath>
 #include <string>
 
 #include "binding/convert.h"
@@ -68,7 +69,12 @@ Napi::Value TrackerWrap::Update(const Napi::CallbackInfo& info) {
         Detection d;
         d.box = Box{p[i], p[i + 1], p[i + 2], p[i + 3]};
         d.score = p[i + 4];
-        d.class_id = static_cast<int32_t>(p[i + 5]);
+        // A float outside int32 (or NaN) would be undefined behaviour to convert: refuse it like other bad input.
+        const float cls = p[i + 5];
+        if (!(std::fabs(cls) < 2147483520.f)) {
+          BadDetections("classId at index " + std::to_string(i / 6) + " is not an integer in int32 range");
+        }
+        d.class_id = static_cast<int32_t>(cls);
         dets_.push_back(d);
       }
     } else if (arg.IsArray()) {

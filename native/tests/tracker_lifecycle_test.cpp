@@ -1,11 +1,14 @@
 // Track lifecycle events (TakeEvents) of ByteTracker, SortTracker and IouTracker, and the factory
 // (CreateTracker / ApplyBufferSeconds).
+#include <cmath>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "core/common/error.h"
 #include "core/track/factory.h"
+#include "core/track/lapjv.h"
 #include "test_assets.h"
 #include "test_main.h"
 
@@ -171,4 +174,56 @@ CT_TEST(tracker_factory_and_buffer_seconds) {
     }
     CT_EXPECT(threw);
   }
+}
+
+// A finite but absurd box (1e38 px) overflowed ByteTrack's Kalman covariances to inf/NaN: the NaN track was output
+// with a NaN box and, through NaN IoU costs the assignment accepted, took another track's detection (that track was
+// reported lost, then refound). Boxes beyond ±kMaxBoxCoord are now dropped by every tracker, and LapjvSolver never
+// matches a non-finite or above-limit cost.
+CT_TEST(trackers_ignore_absurd_boxes_and_keep_their_tracks) {
+  const Detection b = LcDet(100, 10, 150, 90), c = LcDet(300, 10, 350, 90), d = LcDet(500, 10, 550, 90);
+  const Detection huge = LcDet(0, 0, 1e38f, 1e38f);
+  for (auto kind : {TrackerConfig::Kind::kByteTrack, TrackerConfig::Kind::kSort, TrackerConfig::Kind::kIou}) {
+    TrackerConfig cfg;
+    cfg.kind = kind;
+    auto tracker = CreateTracker(cfg);
+    std::vector<TrackedObject> out;
+    std::map<int, int64_t> id_of_x;  // x1 of the box → the track id first seen there
+    for (int f = 1; f <= 10; ++f) {
+      std::vector<Detection> dets = {b, c};
+      if (f == 2 || f == 3) dets.push_back(huge);
+      if (f >= 4) dets.push_back(d);
+      tracker->Update(dets.data(), dets.size(), out);
+      for (const TrackedObject& o : out) {
+        CT_EXPECT(std::isfinite(o.box.x1) && std::isfinite(o.box.y1) && std::isfinite(o.box.x2) &&
+                  std::isfinite(o.box.y2));
+        const int x = int(std::lround(o.box.x1));
+        CT_EXPECT(x > 50);  // never the huge box's track
+        auto it = id_of_x.find(x);
+        if (it == id_of_x.end()) id_of_x[x] = o.track_id;
+        else CT_EXPECT(it->second == o.track_id);  // each object keeps its id
+      }
+    }
+    std::vector<TrackEvent> events;
+    tracker->TakeEvents(events);
+    for (const TrackEvent& e : events) CT_EXPECT(e.kind == Kind::kNew);  // nothing lost, refound or removed
+    CT_EXPECT(id_of_x.size() == 3u);
+  }
+}
+
+// LapjvSolver: a NaN or infinite cost is never a match, and neither is a cost above the limit.
+CT_TEST(lapjv_never_matches_non_finite_or_above_limit_costs) {
+  camtrack::track::LapjvSolver solver;
+  std::vector<camtrack::track::Match> matches;
+  std::vector<int> ur, uc;
+  const float nan = std::nanf(""), inf = std::numeric_limits<float>::infinity();
+  const float cost[] = {nan, 0.2f, 0.9f,  //
+                        0.1f, inf, 0.95f};
+  solver.Solve(cost, 2, 3, 0.8f, matches, ur, uc);
+  CT_EXPECT(matches.size() == 2u);
+  for (const auto& m : matches) CT_EXPECT(cost[m.row * 3 + m.col] <= 0.8f);
+  CT_EXPECT(ur.empty() && uc.size() == 1u && uc[0] == 2);
+  const float all_bad[] = {nan, inf, 0.9f};
+  solver.Solve(all_bad, 1, 3, 0.8f, matches, ur, uc);
+  CT_EXPECT(matches.empty() && ur.size() == 1u && uc.size() == 3u);
 }

@@ -225,10 +225,11 @@ void ByteTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
     const Detection& d = dets[i];
     DetIn in;
     in.tlwh = Tlwh::FromBox(d.box);
-    // A box without positive size or with non-finite values would poison the Kalman state (a = w / h); the
-    // reference never receives one from a real detector, so dropping it changes nothing there.
+    // A box without positive size, with non-finite values or beyond any frame (kMaxBoxCoord) would poison the
+    // Kalman state (a = w / h, squared sizes); the reference never receives one from a real detector, so dropping
+    // it changes nothing there.
     if (!(in.tlwh.w > 0.f && in.tlwh.h > 0.f) || !std::isfinite(in.tlwh.x) || !std::isfinite(in.tlwh.y) ||
-        !std::isfinite(in.tlwh.w) || !std::isfinite(in.tlwh.h)) {
+        !std::isfinite(in.tlwh.w) || !std::isfinite(in.tlwh.h) || !UsableBox(d.box)) {
       continue;
     }
     in.tlbr = in.tlwh.ToBox();

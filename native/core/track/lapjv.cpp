@@ -1,5 +1,7 @@
 #include "core/track/lapjv.h"
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "core/common/error.h"
@@ -251,12 +253,15 @@ void LapjvSolver::Solve(const float* cost, int rows, int cols, float cost_limit,
     y_.resize(un);
   }
   const double half = static_cast<double>(cost_limit) / 2.0;
+  const double forbidden = std::min(kLarge / 4, 2.0 * std::max(1.0, std::fabs(static_cast<double>(cost_limit))) + 1.0);
   double* sq = square_.data();
   for (int i = 0; i < n; ++i) {
     double* row = sq + static_cast<size_t>(i) * n;
     if (i < rows) {
       const float* src = cost + static_cast<size_t>(i) * cols;
-      for (int j = 0; j < cols; ++j) row[j] = static_cast<double>(src[j]);
+      // A non-finite cost (a NaN IoU from a corrupt box) becomes one no optimum takes (above cost_limit, far below
+      // kLarge): NaN comparisons would otherwise steer the solver anywhere.
+      for (int j = 0; j < cols; ++j) row[j] = std::isfinite(src[j]) ? static_cast<double>(src[j]) : forbidden;
       for (int j = cols; j < n; ++j) row[j] = half;
     } else {
       for (int j = 0; j < cols; ++j) row[j] = half;
@@ -270,14 +275,17 @@ void LapjvSolver::Solve(const float* cost, int rows, int cols, float cost_limit,
                 "this is a bug in camtrack's tracker; please report it with the detections that caused it");
   }
   for (int i = 0; i < rows; ++i) {
-    if (x[i] >= 0 && x[i] < cols) {
+    // A pair above the limit is never optimal (leaving both unmatched costs exactly the limit); the check keeps a
+    // non-finite or forbidden cost from ever becoming a match.
+    if (x[i] >= 0 && x[i] < cols && cost[static_cast<size_t>(i) * cols + x[i]] <= cost_limit) {
       matches.push_back({i, x[i]});
     } else {
       unmatched_rows.push_back(i);
     }
   }
   for (int j = 0; j < cols; ++j) {
-    if (!(y[j] >= 0 && y[j] < rows)) unmatched_cols.push_back(j);
+    if (!(y[j] >= 0 && y[j] < rows) || !(cost[static_cast<size_t>(y[j]) * cols + j] <= cost_limit))
+      unmatched_cols.push_back(j);
   }
 }
 

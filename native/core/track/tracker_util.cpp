@@ -8,12 +8,10 @@
 namespace camtrack {
 namespace track {
 
-namespace {
-inline bool ValidBox(const Box& b) {
-  return std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) && std::isfinite(b.y2) && b.x2 > b.x1 &&
-         b.y2 > b.y1;
+bool UsableBox(const Box& b) {
+  const auto in_range = [](float v) { return std::isfinite(v) && std::fabs(v) <= kMaxBoxCoord; };
+  return in_range(b.x1) && in_range(b.y1) && in_range(b.x2) && in_range(b.y2) && b.x2 > b.x1 && b.y2 > b.y1;
 }
-}  // namespace
 
 void CopyValidDetections(const Detection* dets, size_t n, const char* tracker_name, std::vector<Detection>& valid) {
   if (n > 0 && dets == nullptr) {
@@ -23,7 +21,7 @@ void CopyValidDetections(const Detection* dets, size_t n, const char* tracker_na
   }
   valid.clear();
   for (size_t i = 0; i < n; ++i) {
-    if (ValidBox(dets[i].box)) valid.push_back(dets[i]);
+    if (UsableBox(dets[i].box)) valid.push_back(dets[i]);
   }
 }
 

@@ -13,9 +13,17 @@
 namespace camtrack {
 namespace track {
 
+// Detections with a corner beyond ±kMaxBoxCoord pixels are dropped by every tracker like non-finite ones: no
+// camera frame is that large, and squaring such sizes in the Kalman covariances overflows float to inf/NaN, which
+// then poisons IoU costs and matching.
+constexpr float kMaxBoxCoord = 1e7f;
+
+// True when `b` has finite corners within ±kMaxBoxCoord and positive width and height.
+bool UsableBox(const Box& b);
+
 // Tracker::Update's input step: throws camtrack::Error(kInvalidArgument, "track") naming `tracker_name`
 // ("IouTracker", …) when dets == nullptr with n > 0 (before touching `valid`); otherwise clears `valid` and copies
-// the detections whose box has finite corners and positive width and height into it, in order. `valid` keeps its
+// the detections whose box is UsableBox into it, in order. `valid` keeps its
 // capacity, so a tracker that reserves it up front does not allocate below its high-water mark.
 void CopyValidDetections(const Detection* dets, size_t n, const char* tracker_name, std::vector<Detection>& valid);
 
