@@ -23,8 +23,15 @@ export type {
 } from './config.js';
 export type { FrameResult, Detection, Track, StreamStats, PipelineStats, StreamState, StateChange } from './types.js';
 export { readModelInfo, COCO_CLASSES, type ModelInfo } from './models/model-info.js';
-export { evaluateMot, evaluateHota, type MotMetrics, type HotaMetrics } from './eval/mot-metrics.js';
-export { parseMotFile, formatMotRows, type MotRow } from './eval/mot-format.js';
+export {
+  evaluateMot,
+  evaluateHota,
+  type MotMetrics,
+  type HotaMetrics,
+  type EvaluateMotOptions,
+  type EvaluateHotaOptions,
+} from './eval/mot-metrics.js';
+export { parseMotFile, formatMotRows, type MotRow, type ParseMotOptions } from './eval/mot-format.js';
 export {
   Tracker,
   normaliseStandaloneTracker,

@@ -142,7 +142,9 @@ export async function runDemo(argv: string[]): Promise<number> {
     const entry: Record<string, unknown> = { id, frames: tally.frames, tracks: tally.trackIds.size };
     const gtFile = gtFiles[i];
     if (gtFile) {
-      const gt = parseMotFile(await readFile(gtFile, 'utf8'));
+      // As `camtrack eval` by default: MOTChallenge gt rows with conf 0 (ignored/distractor) are not scored; a file
+      // without a conf column keeps every row.
+      const gt = parseMotFile(await readFile(gtFile, 'utf8'), { missingConf: Number.NaN }).filter((r) => !(r.conf < 1));
       const res = tally.motRows ?? [];
       const m = evaluateMot(gt, res);
       Object.assign(entry, { mota: m.mota, idf1: m.idf1, idSwitches: m.numSwitches, fp: m.numFalsePositives, fn: m.numMisses });

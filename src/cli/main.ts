@@ -17,9 +17,9 @@ Usage:
   camtrack run --config <file.json|yaml> [--max-frames N] [--duration S]   results as JSON lines on stdout
   camtrack doctor [--json]                            what this machine and build support (CUDA, NVDEC, TensorRT, FFmpeg, onnxruntime)
   camtrack bench [--model f] [--source f] [--frames N] [--out file.json]   pipeline fps vs raw onnxruntime, JSON
-  camtrack eval --gt <gt.txt> --res <res.txt> [--json]   MOT metrics (MOTA, MOTP, IDF1, HOTA, …)
+  camtrack eval --gt <gt.txt> --res <res.txt> [--min-gt-conf 1] [--json]   MOT metrics (MOTA, MOTP, IDF1, HOTA, …)
   camtrack track --det <det.txt> --out <res.txt> [--tracker bytetrack|sort|iou] [--min-score S] [--frame-rate N]
-                                                      track MOTChallenge detections, write MOT results
+                 [--track-buffer-seconds S] [--class-aware]   track MOTChallenge detections, write MOT results
   camtrack models info <file.onnx>                    inputs, outputs, layout, classes of a model
 
 Docs: README.md, docs/`;

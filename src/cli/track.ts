@@ -5,11 +5,12 @@
  * Runs one of the trackers on MOTChallenge detections (`frame,-1,x,y,w,h,score,…`, 1-based frames) and writes
  * MOTChallenge results (`frame,id,x,y,w,h,1,-1,-1,-1`), which `camtrack eval --gt gt.txt --res res.txt` scores.
  * Every frame from 1 to the last detection frame is fed to the tracker, frames without detections included.
- * Tracker parameters are the references' defaults (docs/tracking.md).
+ * Tracker parameters are the references' defaults (docs/tracking.md). ByteTrack needs the score column: a file
+ * with six-field lines is ERR_CAMTRACK_INVALID_ARGUMENT for it (SORT and IoU do not use scores).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 
-import { ConfigError } from '../errors.js';
+import { CamtrackError, ConfigError } from '../errors.js';
 import { byFrame, formatMotRows, parseMotFile, type MotRow } from '../eval/mot-format.js';
 import { Tracker, type StandaloneTrackerOptions, type TrackerType } from '../tracker.js';
 import { opt, parseArgs } from './args.js';
@@ -23,20 +24,37 @@ export interface TrackMotOptions {
 }
 
 /**
- * Tracks MOTChallenge detection rows frame by frame (1..last frame) and returns MOTChallenge result rows
- * (conf = 1, as SORT writes them), boxes as the tracker outputs them (not rounded).
+ * Tracks MOTChallenge detection rows frame by frame (1..last frame of `detections`, whatever minScore drops) and
+ * returns MOTChallenge result rows (conf = 1, as SORT writes them), boxes as the tracker outputs them (not rounded).
+ * A NaN conf means "no score" (`parseMotFile(text, { missingConf: NaN })`).
+ *
+ * @throws CamtrackError ERR_CAMTRACK_INVALID_ARGUMENT when the tracker is ByteTrack and a detection has no score.
  */
 export function trackMotDetections(detections: readonly MotRow[], options: TrackMotOptions = {}): MotRow[] {
   const minScore = options.minScore ?? -Infinity;
+  let last = 0;
+  let unscored = 0;
   for (const d of detections) {
     if (!Number.isInteger(d.frame) || d.frame < 1) {
       throw new RangeError(`Expected 1-based integer frame numbers in MOT detections but received ${d.frame}`);
     }
+    last = Math.max(last, d.frame);
+    if (Number.isNaN(d.conf)) unscored++;
+  }
+  // ByteTrack splits detections by score and starts tracks only from high ones: without scores it would return
+  // nothing, silently. The reference ByteTrack takes no detection without a score either (its update() reads column 4).
+  if (unscored > 0 && (options.tracker?.type ?? 'bytetrack') === 'bytetrack') {
+    throw new CamtrackError(
+      `bytetrack needs detection scores, but ${unscored} of ${detections.length} detections have none (no conf column)`,
+      'ERR_CAMTRACK_INVALID_ARGUMENT',
+      {
+        stage: 'cli',
+        hint: 'add the score column (frame,-1,x,y,w,h,score), or use --tracker sort or --tracker iou, which do not use scores',
+      },
+    );
   }
   // `!(conf < minScore)`, not `conf >= minScore`: only scores below minScore are dropped (a NaN one is kept).
   const frames = byFrame(detections.filter((d) => !(d.conf < minScore)));
-  let last = 0;
-  for (const frame of frames.keys()) last = Math.max(last, frame);
   const tracker = new Tracker(options.tracker ?? {});
   const out: MotRow[] = [];
   for (let frame = 1; frame <= last; frame++) {
@@ -83,12 +101,14 @@ export async function runTrack(argv: string[]): Promise<number> {
   if (seconds !== undefined) tracker.trackBufferSeconds = seconds;
   if (args.flags.has('class-aware')) tracker.classAware = true;
   const minScore = numberOpt(opt(args, 'min-score'), 'min-score');
-  const dets = parseMotFile(await readFile(detPath, 'utf8'));
+  // NaN, not parseMotFile's -1, for a missing score column: -1 could be a written score (DPM scores are negative).
+  const dets = parseMotFile(await readFile(detPath, 'utf8'), { missingConf: NaN });
   const started = performance.now();
   const rows = trackMotDetections(dets, minScore === undefined ? { tracker } : { tracker, minScore });
   const ms = performance.now() - started;
   await writeFile(outPath, formatMotRows(rows, { decimals: 2 }));
-  const frames = rows.length > 0 ? rows[rows.length - 1]!.frame : 0;
+  // The frames fed to the tracker (1..last frame of the file), not the last frame that had an output track.
+  const frames = dets.reduce((n, d) => Math.max(n, d.frame), 0);
   console.error(
     `camtrack track: ${type}: ${dets.length} detections → ${rows.length} track rows, ` +
       `${new Set(rows.map((r) => r.id)).size} ids, ${frames} frames in ${ms.toFixed(1)} ms → ${outPath}`,

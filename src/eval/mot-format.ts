@@ -22,7 +22,7 @@ export interface MotRow {
   w: number;
   /** Box height in pixels. */
   h: number;
-  /** Confidence / consider flag; -1 when the file has none. */
+  /** Confidence / consider flag; -1 when the file has none (see {@link ParseMotOptions.missingConf}). */
   conf: number;
 }
 
@@ -37,14 +37,25 @@ export function byFrame(rows: readonly MotRow[]): Map<number, MotRow[]> {
   return m;
 }
 
+/** Options for {@link parseMotFile}. */
+export interface ParseMotOptions {
+  /**
+   * `conf` of a row whose line has only six fields (no conf column). Default -1, MOTChallenge's "no value".
+   * Give NaN (or another value no file holds) where a missing column must be told from a written conf: an absent
+   * "consider" flag is not a 0, and an absent score is not a score of -1.
+   */
+  missingConf?: number;
+}
+
 /**
  * Parses MOTChallenge text. Blank lines and lines starting with `#` are skipped. A line needs at least six
- * numeric fields (frame, id, x, y, w, h); `conf` defaults to -1 when absent.
+ * numeric fields (frame, id, x, y, w, h); `conf` is `options.missingConf` (default -1) when absent.
  *
  * @throws SyntaxError naming the 1-based line number when a line has fewer than six fields or a field is not a
  *   number.
  */
-export function parseMotFile(text: string): MotRow[] {
+export function parseMotFile(text: string, options: ParseMotOptions = {}): MotRow[] {
+  const missingConf = options.missingConf ?? -1;
   const rows: MotRow[] = [];
   const lines = text.split(/\r?\n/);
   for (let n = 0; n < lines.length; n++) {
@@ -70,7 +81,7 @@ export function parseMotFile(text: string): MotRow[] {
       y: nums[3]!,
       w: nums[4]!,
       h: nums[5]!,
-      conf: nums.length > 6 ? nums[6]! : -1,
+      conf: nums.length > 6 ? nums[6]! : missingConf,
     });
   }
   return rows;

@@ -420,10 +420,20 @@ export interface EvaluateMotOptions {
   /** Minimum IoU for a ground-truth box and a hypothesis box to be matchable. Default 0.5. Valid: (0, 1]. */
   iouThreshold?: number;
   /**
-   * Ground-truth rows with `conf` below this are dropped before matching (MOTChallenge "consider" flag).
-   * Default: undefined = keep every row, as `mm.io.loadtxt` does by default (its min_confidence is -1).
+   * Ground-truth rows with `conf` below this are dropped before matching (MOTChallenge "consider" flag; MOT16/17/20
+   * mark ignored boxes and distractor classes with 0, and the reference evaluators drop them: py-motmetrics'
+   * eval_motchallenge.py loads gt with min_confidence 1). Rows with a NaN `conf` (no conf column, parsed with
+   * `parseMotFile(text, { missingConf: NaN })`) have no flag and are always kept; parseMotFile's default -1 for
+   * them would be dropped by any value above -1. Default: undefined = keep every row, as `mm.io.loadtxt` does by
+   * default (its min_confidence is -1). `camtrack eval` passes 1 (`--min-gt-conf`).
    */
   minGtConfidence?: number;
+}
+
+/** Ground-truth rows kept by `minGtConfidence` (see {@link EvaluateMotOptions.minGtConfidence}). */
+function considered(gt: readonly MotRow[], minConf: number | undefined): readonly MotRow[] {
+  // `!(conf < minConf)`: a NaN conf (no conf column) is kept.
+  return minConf === undefined ? gt : gt.filter((r) => !(r.conf < minConf));
 }
 
 /**
@@ -443,9 +453,7 @@ export function evaluateMot(
       `Expected number in (0, 1] for iouThreshold but received ${String(iouThreshold)} of type ${typeof iouThreshold}`,
     );
   }
-  const minConf = options.minGtConfidence;
-  const gtKept = minConf === undefined ? gt : gt.filter((r) => r.conf >= minConf);
-  const gtFrames = byFrame(gtKept);
+  const gtFrames = byFrame(considered(gt, options.minGtConfidence));
   const hypFrames = byFrame(hyp);
   const frames = [...new Set([...gtFrames.keys(), ...hypFrames.keys()])].sort((a, b) => a - b);
   const maxDistance = 1 - iouThreshold;
@@ -471,13 +479,20 @@ export interface HotaMetrics {
   detA: number;
   /** AssA = mean over α of the TP-weighted association IoU of the matched id pairs. */
   assA: number;
-  /** LocA = mean over α of the mean IoU of the matches. */
+  /** LocA = mean over α of the mean IoU of the matches (1 for an α without matches, as TrackEval). */
   locA: number;
   /** The thresholds used, and the per-threshold values behind the means (same order). */
   alphas: number[];
   hotaPerAlpha: number[];
   detAPerAlpha: number[];
   assAPerAlpha: number[];
+  locAPerAlpha: number[];
+}
+
+/** Options for {@link evaluateHota}. */
+export interface EvaluateHotaOptions {
+  /** Ground-truth rows with `conf` below this are dropped; NaN conf is kept. As {@link EvaluateMotOptions.minGtConfidence}. */
+  minGtConfidence?: number;
 }
 
 /**
@@ -485,19 +500,20 @@ export interface HotaMetrics {
  * py-motmetrics' HOTA reproduces: ids are first scored by a global alignment score (soft co-occurrence
  * IoU of the two id tracks); per frame, one assignment maximises alignment-weighted IoU; for each α the pairs
  * with IoU ≥ α count as TPs; association accuracy per matched (gt id, hyp id) pair is
- * matches / (gt id frames + hyp id frames − matches). Frames are those present in either input.
- * Pure function.
+ * matches / (gt id frames + hyp id frames − matches). Frames are those present in either input (after the
+ * minGtConfidence filter). Pure function.
  */
-export function evaluateHota(gt: readonly MotRow[], hyp: readonly MotRow[]): HotaMetrics {
+export function evaluateHota(gt: readonly MotRow[], hyp: readonly MotRow[], options: EvaluateHotaOptions = {}): HotaMetrics {
+  const gtKept = considered(gt, options.minGtConfidence);
   const EPS = 2.220446049250313e-16;
   const alphas = Array.from({ length: 19 }, (_, k) => (k + 1) * 0.05);
-  const gtIds = [...new Set(gt.map((r) => r.id))];
+  const gtIds = [...new Set(gtKept.map((r) => r.id))];
   const hypIds = [...new Set(hyp.map((r) => r.id))];
   const gIndex = new Map(gtIds.map((id, k) => [id, k] as const));
   const hIndex = new Map(hypIds.map((id, k) => [id, k] as const));
   const ng = gtIds.length;
   const nt = hypIds.length;
-  const gtByFrame = byFrame(gt);
+  const gtByFrame = byFrame(gtKept);
   const hypByFrame = byFrame(hyp);
   const frames = [...new Set([...gtByFrame.keys(), ...hypByFrame.keys()])].sort((a, b) => a - b);
   const sims = new Map<number, number[][]>();
@@ -583,7 +599,8 @@ export function evaluateHota(gt: readonly MotRow[], hyp: readonly MotRow[]): Hot
     assAPerAlpha.push(assA);
     detAPerAlpha.push(detA);
     hotaPerAlpha.push(Math.sqrt(detA * assA));
-    locPerAlpha.push(loc[a]! / Math.max(1e-10, tp[a]!));
+    // TrackEval's max(1e-10, LocA) / max(1e-10, TP): an α without matches has LocA 1, not 0.
+    locPerAlpha.push(Math.max(1e-10, loc[a]!) / Math.max(1e-10, tp[a]!));
   });
   const mean = (v: number[]): number => v.reduce((x, y) => x + y, 0) / v.length;
   return {
@@ -595,5 +612,6 @@ export function evaluateHota(gt: readonly MotRow[], hyp: readonly MotRow[]): Hot
     hotaPerAlpha,
     detAPerAlpha,
     assAPerAlpha,
+    locAPerAlpha: locPerAlpha,
   };
 }

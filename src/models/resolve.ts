@@ -39,15 +39,17 @@ function anchorsForStrides(w: number, h: number, strides: number[]): number {
   return strides.reduce((n, s) => n + Math.floor(w / s) * Math.floor(h / s), 0);
 }
 
-/** Detects the output layout from the output shape (see docs/models.md). Exported for tests. */
+/** Detects the output layout from the output shape (the rules below; `model.layout` overrides). Exported for tests. */
 export function detectLayout(shape: (number | string)[], inputW: number, inputH: number): OutputLayout | undefined {
   if (shape.length !== 3) return undefined;
   const d1 = shape[1],
     d2 = shape[2];
   if (typeof d1 !== 'number' || typeof d2 !== 'number') return undefined;
-  if (d2 === 6 && d1 !== 6) return 'e2e';
   const yoloxAnchors = anchorsForStrides(inputW, inputH, [8, 16, 32]);
+  // Before the e2e rule: a single-class YOLOX head is [B, anchors, 5+1] (ByteTrack's person detectors), which has
+  // the e2e width 6; an e2e head's N is its maximum detection count (e.g. 300), not the anchor count of its input.
   if (d1 === yoloxAnchors && d2 > 5) return 'yolox';
+  if (d2 === 6 && d1 !== 6) return 'e2e';
   if (d2 === yoloxAnchors && d1 > 4 && d1 < d2) return 'ultralytics';
   if (d1 > 4 && d1 < d2) return 'ultralytics';
   if (d2 > 5 && d1 > d2) return 'yolox';

@@ -7,7 +7,7 @@
  * test sort_reference_tud_campus checks its rows).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -148,5 +148,118 @@ describeWithAssets('camtrack track on TUD-Campus', TUD, () => {
     const bad = run(['track', '--det', assetPath(TUD[0]!), '--out', res, '--tracker', 'deepsort']);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('tracker.type: Expected one of "bytetrack", "sort", "iou" but received "deepsort"');
+  });
+});
+
+/** `camtrack …` as a user runs it: exit status, stdout, stderr. */
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'camtrack.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+/** Writes `lines` (one MOT row each) to a file in the test's temporary folder. */
+function motFile(name: string, lines: string[]): string {
+  const file = path.join(tmp(), name);
+  writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
+  return file;
+}
+
+describe('camtrack eval --min-gt-conf', () => {
+  // MOT17-style gt (frame,id,x,y,w,h,consider,class,visibility): object 1 considered in frames 1-6; object 2 flagged
+  // 0 (ignored) in frames 1-6; object 3 considered in frames 1-3, flagged 0 in 4-6. The result follows object 1
+  // with id 7 then 8 (one switch) and object 3 in frames 1-3 with id 10; it never outputs the ignored boxes.
+  const GT_LINES = [1, 2, 3, 4, 5, 6].flatMap((f) => [
+    `${f},1,0,0,10,10,1,1,1`,
+    `${f},2,100,0,10,10,0,7,1`,
+    `${f},3,200,0,10,10,${f <= 3 ? 1 : 0},1,1`,
+  ]);
+  const RES_LINES = [1, 2, 3, 4, 5, 6].flatMap((f) => [
+    `${f},${f <= 4 ? 7 : 8},0,0,10,10,1,-1,-1,-1`,
+    ...(f <= 3 ? [`${f},10,200,0,10,10,1,-1,-1,-1`] : []),
+  ]);
+  /** With the 0-flagged rows removed by hand: 9 boxes, no miss, one switch. */
+  const CONSIDERED = { numObjects: 9, numMisses: 0, numSwitches: 1, mota: 8 / 9, idf1: 14 / 18 };
+  /** With them kept: 9 more boxes, all missed. */
+  const ALL = { numObjects: 18, numMisses: 9, numSwitches: 1, mota: 1 - 10 / 18, idf1: 14 / 27 };
+
+  type EvalJson = { numObjects: number; numMisses: number; numSwitches: number; mota: number; idf1: number; hota: number; detA: number; assA: number };
+  const evalJson = (args: string[]): EvalJson => {
+    const r = cli(['eval', ...args, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return JSON.parse(r.stdout) as EvalJson;
+  };
+  const expectMetrics = (got: EvalJson, want: typeof CONSIDERED): void => {
+    expect(got).toMatchObject({ numObjects: want.numObjects, numMisses: want.numMisses, numSwitches: want.numSwitches });
+    expect(got.mota).toBeCloseTo(want.mota, 12);
+    expect(got.idf1).toBeCloseTo(want.idf1, 12);
+  };
+
+  it('by default leaves out gt rows flagged 0 (MOT and HOTA), exactly as removing them by hand', () => {
+    const gt = motFile('gt-flags.txt', GT_LINES);
+    const byHand = motFile('gt-considered.txt', GT_LINES.filter((l) => l.split(',')[6] !== '0'));
+    const res = motFile('res-flags.txt', RES_LINES);
+    const dflt = evalJson(['--gt', gt, '--res', res]);
+    expectMetrics(dflt, CONSIDERED);
+    expect(dflt).toEqual(evalJson(['--gt', byHand, '--res', res]));
+    expect(dflt).toEqual(evalJson(['--gt', gt, '--res', res, '--min-gt-conf', '1']));
+    // -1 keeps every row: the ignored boxes count as misses, and HOTA drops with them.
+    const all = evalJson(['--gt', gt, '--res', res, '--min-gt-conf', '-1']);
+    expectMetrics(all, ALL);
+    expect(all.hota).toBeLessThan(dflt.hota - 0.1);
+  });
+
+  it('keeps the rows of a gt file without a conf column (absent is not 0)', () => {
+    const noConf = motFile('gt-6col.txt', GT_LINES.filter((l) => l.split(',')[6] !== '0').map((l) => l.split(',').slice(0, 6).join(',')));
+    const res = motFile('res-flags.txt', RES_LINES);
+    const got = evalJson(['--gt', noConf, '--res', res]);
+    expectMetrics(got, CONSIDERED);
+    expect(got).toEqual(evalJson(['--gt', noConf, '--res', res, '--min-gt-conf', '-1']));
+  });
+
+  it('BAD CALL - --min-gt-conf outside -1..1 is ERR_CAMTRACK_INVALID_ARGUMENT', () => {
+    const r = cli(['eval', '--gt', motFile('g.txt', GT_LINES), '--res', motFile('r.txt', RES_LINES), '--min-gt-conf', '2']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('[ERR_CAMTRACK_INVALID_ARGUMENT] Expected number between -1 and 1 for --min-gt-conf but received "2"');
+  });
+});
+
+describe('camtrack track on a det file without scores', () => {
+  /** One 40 x 100 box moving right, frames 1-5, six fields (no score column). */
+  const DET6 = [1, 2, 3, 4, 5].map((f) => `${f},-1,${10 * f},0,40,100`);
+
+  it('EXPECTED FAILURE - bytetrack is ERR_CAMTRACK_INVALID_ARGUMENT with a hint, not an empty result', () => {
+    const det = motFile('det6.txt', DET6);
+    const out = path.join(tmp(), 'det6-bytetrack.txt');
+    const r = cli(['track', '--det', det, '--out', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      'camtrack track: [ERR_CAMTRACK_INVALID_ARGUMENT] bytetrack needs detection scores, but 5 of 5 detections have none (no conf column)',
+    );
+    expect(r.stderr).toMatch(/hint: add the score column .*--tracker sort or --tracker iou/);
+    expect(existsSync(out)).toBe(false);
+    // The same in-process, for rows parsed with missingConf NaN.
+    const rows = parseMotFile(readFileSync(det, 'utf8'), { missingConf: NaN });
+    expect(() => trackMotDetections(rows)).toThrow(expect.objectContaining({ code: 'ERR_CAMTRACK_INVALID_ARGUMENT' }));
+  });
+
+  it('sort and iou, which do not use scores, track it', () => {
+    const det = motFile('det6.txt', DET6);
+    for (const type of ['sort', 'iou']) {
+      const out = path.join(tmp(), `det6-${type}.txt`);
+      const r = cli(['track', '--det', det, '--out', out, '--tracker', type]);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`${type}: 5 detections → \\d+ track rows, 1 ids, 5 frames`));
+      expect(readFileSync(out, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(3);
+    }
+  });
+});
+
+describe('camtrack track frame count', () => {
+  it('reports the frames read from the det file, also when nothing is tracked', () => {
+    // Scores 0.3: below ByteTrack's highThresh 0.6, so no track ever starts.
+    const det = motFile('det-low.txt', [1, 2, 3, 4, 5, 6, 7, 8].map((f) => `${f},-1,${10 * f},0,40,100,0.3`));
+    const r = cli(['track', '--det', det, '--out', path.join(tmp(), 'low.txt')]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/bytetrack: 8 detections → 0 track rows, 0 ids, 8 frames in /);
   });
 });

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { CamtrackError } from '../../src/errors.js';
 import { encodeModel, floatTensor, int64Tensor, node, TensorDataType } from '../../src/models/onnx-proto.js';
 import { detectLayout, resolveModel } from '../../src/models/resolve.js';
+import { assetPath, describeWithAssets } from '../helpers/assets.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
 
 describe('detectLayout', () => {
@@ -20,6 +21,17 @@ describe('detectLayout', () => {
     expect(detectLayout([1, 84, 8400], 640, 640)).toBe('ultralytics'); // yolov8n_int8.onnx
     expect(detectLayout([1, 84, 2100], 320, 320)).toBe('ultralytics'); // yolo11n_int8_320.onnx
     expect(detectLayout([1, 300, 6], 640, 640)).toBe('e2e'); // yolo26n_int8_e2e.onnx
+  });
+
+  it('reads a single-class YOLOX head [B, anchors, 5+1] as yolox, not e2e (regression: width 6 was taken for e2e)', () => {
+    // ByteTrack's person detectors: 8400 = 80² + 40² + 20² anchors at 640x640; 23625 = 180·100 + 90·50 + 45·25 at 1440x800.
+    expect(detectLayout([1, 8400, 6], 640, 640)).toBe('yolox');
+    expect(detectLayout([1, 23625, 6], 1440, 800)).toBe('yolox');
+    expect(detectLayout(['batch', 3549, 6], 416, 416)).toBe('yolox');
+    // An e2e head's N is its maximum detection count, not an anchor count: still e2e.
+    expect(detectLayout([1, 300, 6], 640, 640)).toBe('e2e');
+    expect(detectLayout([1, 100, 6], 1440, 800)).toBe('e2e');
+    expect(detectLayout([1, 8400, 6], 320, 320)).toBe('e2e'); // 8400 is not the anchor count of 320x320 (2100)
   });
 
   it('accepts a dynamic batch dimension (a name or -1) and needs only the last two dimensions to be fixed', () => {
@@ -41,6 +53,21 @@ describe('detectLayout', () => {
     expect(detectLayout([1, 4, 4], 640, 640)).toBeUndefined(); // no class columns either way
     expect(detectLayout([1, 6, 6], 640, 640)).toBeUndefined(); // square: e2e needs N ≠ 6
   });
+});
+
+const SHARED_MODELS = {
+  'models/yolox_nano.onnx': { layout: 'yolox', numClasses: 80, numAnchors: 3549 },
+  'models/yolov8n_int8.onnx': { layout: 'ultralytics', numClasses: 80, numAnchors: 8400 },
+  'models/yolo11n_int8_320.onnx': { layout: 'ultralytics', numClasses: 80, numAnchors: 2100 },
+  'models/yolo26n_int8_e2e.onnx': { layout: 'e2e', numClasses: 80, numAnchors: 300 },
+} as const;
+
+describeWithAssets('resolveModel() on the shared models', Object.keys(SHARED_MODELS), () => {
+  for (const [file, want] of Object.entries(SHARED_MODELS)) {
+    it(`${file}: ${want.layout}, ${want.numClasses} classes, ${want.numAnchors} rows`, async () => {
+      expect(await resolveModel({ path: assetPath(file) })).toMatchObject(want);
+    });
+  }
 });
 
 /**

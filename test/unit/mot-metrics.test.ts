@@ -83,6 +83,12 @@ describe('parseMotFile() / formatMotRows()', () => {
     expect(formatMotRows(rows, { decimals: 2 }).split('\n')[0]).toBe('1,1,10.50,20.00,30.00,40.00,1.00,-1,-1,-1');
   });
 
+  it('gives a line without a conf column missingConf (default -1), a written conf stays as written', () => {
+    const text = '1,1,1,2,3,4\n1,2,1,2,3,4,-1\n1,3,1,2,3,4,0\n';
+    expect(parseMotFile(text).map((r) => r.conf)).toEqual([-1, -1, 0]);
+    expect(parseMotFile(text, { missingConf: NaN }).map((r) => r.conf)).toEqual([NaN, -1, 0]);
+  });
+
   it('BAD CALL - rejects a short line with its line number', () => {
     expect(() => parseMotFile('1,1,2,3,4,5\n1,2,3')).toThrow(/line 2/);
   });
@@ -192,6 +198,52 @@ describe('evaluateMot()', () => {
   });
 });
 
+describe('evaluateMot() / evaluateHota() minGtConfidence', () => {
+  const row = (frame: number, id: number, x: number, conf: number): MotRow => ({ frame, id, x, y: 0, w: 10, h: 10, conf });
+  // Object 1 (considered) frames 1-6, followed by hyp 7 then 8 (one switch); object 2 flagged 0 (ignored) frames
+  // 1-6, never tracked; object 3 considered in frames 1-3, flagged 0 in frames 4-6, tracked by hyp 10 in frames 1-3.
+  const GT = [1, 2, 3, 4, 5, 6].flatMap((f) => [row(f, 1, 0, 1), row(f, 2, 100, 0), row(f, 3, 200, f <= 3 ? 1 : 0)]);
+  const HYP = [1, 2, 3, 4, 5, 6].flatMap((f) => [row(f, f <= 4 ? 7 : 8, 0, -1), ...(f <= 3 ? [row(f, 10, 200, -1)] : [])]);
+  const GT_CONSIDERED = GT.filter((r) => r.conf !== 0); // the flagged rows removed by hand: 9 rows
+
+  it('drops gt rows below the threshold from MOT metrics and HOTA, exactly as removing them by hand', () => {
+    const byHand = evaluateMot(GT_CONSIDERED, HYP);
+    const m = evaluateMot(GT, HYP, { minGtConfidence: 1 });
+    expect(m).toEqual(byHand);
+    expect(m).toMatchObject({ numObjects: 9, numMisses: 0, numSwitches: 1, numFalsePositives: 0 });
+    expect(m.mota).toBeCloseTo(8 / 9, 12);
+    expect(m.idf1).toBeCloseTo(14 / 18, 12);
+    expect(evaluateHota(GT, HYP, { minGtConfidence: 1 })).toEqual(evaluateHota(GT_CONSIDERED, HYP));
+    // Kept, the 0-flagged rows are 9 misses.
+    const all = evaluateMot(GT, HYP);
+    expect(all).toMatchObject({ numObjects: 18, numMisses: 9 });
+    expect(all.mota).toBeCloseTo(1 - 10 / 18, 12);
+    expect(evaluateHota(GT, HYP).hota).toBeLessThan(evaluateHota(GT_CONSIDERED, HYP).hota - 0.1);
+  });
+
+  it('keeps gt rows without a conf (NaN: no conf column) whatever the threshold', () => {
+    const noConf = GT_CONSIDERED.map((r) => ({ ...r, conf: NaN }));
+    expect(evaluateMot(noConf, HYP, { minGtConfidence: 1 })).toEqual(evaluateMot(GT_CONSIDERED, HYP));
+    expect(evaluateHota(noConf, HYP, { minGtConfidence: 1 })).toEqual(evaluateHota(GT_CONSIDERED, HYP));
+  });
+});
+
+describe('evaluateHota() LocA', () => {
+  const box = (frame: number, id: number, x: number): MotRow => ({ frame, id, x, y: 0, w: 10, h: 10, conf: 1 });
+
+  it('is 1 for an alpha without matches, as TrackEval (max(1e-10, LocA) / max(1e-10, TP))', () => {
+    // IoU 1/3: a match for alpha 0.05..0.30 (6 thresholds), none for 0.35..0.95 (13).
+    const h = evaluateHota([box(1, 1, 0)], [box(1, 5, 5)]);
+    expect(h.locAPerAlpha.slice(0, 6).every((v) => Math.abs(v - 1 / 3) < 1e-12)).toBe(true);
+    expect(h.locAPerAlpha.slice(6)).toEqual(Array(13).fill(1));
+    expect(h.locA).toBeCloseTo((6 / 3 + 13) / 19, 12);
+    // No overlap at all: no alpha has a match.
+    const none = evaluateHota([box(1, 1, 0)], [box(1, 5, 50)]);
+    expect(none.locA).toBe(1);
+    expect(none.hota).toBe(0);
+  });
+});
+
 describeWithAssets('evaluateMot() / evaluateHota() on TUD-Campus', ['mot/TUD-Campus/gt.txt', 'mot/TUD-Campus/test.txt'], () => {
   it('matches py-motmetrics\' expected row within 1e-3', () => {
     const gt = parseMotFile(readFileSync(assetPath('mot/TUD-Campus/gt.txt'), 'utf8'));
@@ -215,5 +267,12 @@ describeWithAssets('evaluateMot() / evaluateHota() on TUD-Campus', ['mot/TUD-Cam
     expect(h.hota).toBeCloseTo(TUD_CAMPUS_HOTA.hota, 6);
     expect(h.detA).toBeCloseTo(TUD_CAMPUS_HOTA.detA, 6);
     expect(h.assA).toBeCloseTo(TUD_CAMPUS_HOTA.assA, 6);
+  });
+
+  it('gives the same results with minGtConfidence 1 (every TUD-Campus gt row is flagged 1), as `camtrack eval` runs', () => {
+    const gt = parseMotFile(readFileSync(assetPath('mot/TUD-Campus/gt.txt'), 'utf8'), { missingConf: NaN });
+    const hyp = parseMotFile(readFileSync(assetPath('mot/TUD-Campus/test.txt'), 'utf8'));
+    expect(evaluateMot(gt, hyp, { minGtConfidence: 1 })).toEqual(evaluateMot(gt, hyp));
+    expect(evaluateHota(gt, hyp, { minGtConfidence: 1 })).toEqual(evaluateHota(gt, hyp));
   });
 });
