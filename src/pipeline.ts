@@ -8,7 +8,9 @@
  *
  * Events: 'result' (FrameResult), 'state' (Stream, state, StateChange), 'warning' (CamtrackError, Stream),
  * 'error' (CamtrackError, Stream) — only emitted when someone listens, so a failing camera never throws —,
- * 'streamEnd' (Stream, finalState). A listener that throws never stops delivery: its error is rethrown on its own.
+ * 'streamEnd' (Stream, finalState), 'workerError' (CamtrackError: an inference worker thread died; its batches
+ * were dropped and the others carry on, see docs/architecture.md "Faults"). A listener that throws never stops
+ * delivery: its error is rethrown on its own.
  * A stream that ends gives, in order: its final 'state' (stream, then pipeline), 'end' (stream), 'streamEnd'.
  *
  * Threads: every pixel stays in native threads; results reach this thread once per batch (see native/binding).
@@ -111,6 +113,9 @@ export class Pipeline extends EventEmitter {
         workers: cfg.inference.workers,
         ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
         executionProviders: cfg.inference.executionProviders,
+        onWorkerLost: (err) => {
+          if (pipeline) safeEmit(pipeline, 'workerError', err);
+        },
       });
     } catch (err) {
       nativePipeline.close();

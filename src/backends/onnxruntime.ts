@@ -21,6 +21,11 @@ export interface OnnxRuntimeBackendOptions {
   executionProviders: string[];
   /** Batch slots per worker: 2 lets the pipeline fill one while the other is inferred. */
   slotsPerWorker?: number;
+  /**
+   * A worker thread died after creation (an uncaught error in it, or it was terminated) — not during close(). The
+   * addon has already retired it (its batches fail, its slots are not used again); this carries the reason.
+   */
+  onWorkerLost?: (err: CamtrackError) => void;
 }
 
 /** Default intra-op threads: the cores shared out between workers (at least 1). */
@@ -48,6 +53,7 @@ export function ortSessionOptions(
 export class OnnxRuntimeBackend {
   readonly name = 'onnxruntime';
   readonly #workers: Worker[] = [];
+  readonly #exited = new Set<Worker>();
   #closed = false;
 
   private constructor() {}
@@ -74,6 +80,7 @@ export class OnnxRuntimeBackend {
           };
           const worker = new Worker(new URL('./ort-worker.js', import.meta.url), { workerData, name: `camtrack-ort-${i}` });
           backend.#workers.push(worker);
+          backend.#watch(worker, workerData.name, opts.onWorkerLost);
           return new Promise<void>((resolve, reject) => {
             const onMessage = (msg: { type: string; message?: string; code?: string }): void => {
               if (msg.type === 'ready') {
@@ -102,6 +109,27 @@ export class OnnxRuntimeBackend {
     return backend;
   }
 
+  /** Records the worker's exit (close() must not wait for an exit that already happened) and reports a death. */
+  #watch(worker: Worker, name: string, onLost: OnnxRuntimeBackendOptions['onWorkerLost']): void {
+    let cause: Error | undefined;
+    worker.on('error', (err: Error) => (cause = err));
+    worker.once('exit', (code: number) => {
+      this.#exited.add(worker);
+      if (this.#closed || !onLost) return;
+      onLost(
+        new CamtrackError(
+          `inference worker ${name} exited (code ${code})${cause ? `: ${cause.message}` : ''}`,
+          'ERR_CAMTRACK_BACKEND',
+          {
+            stage: 'inference',
+            hint: 'its batches were dropped (dropped.inference) and the other workers carry on; when none is left the streams fail',
+            ...(cause ? { cause } : {}),
+          },
+        ),
+      );
+    });
+  }
+
   get workerCount(): number {
     return this.#workers.length;
   }
@@ -111,7 +139,9 @@ export class OnnxRuntimeBackend {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all(
-      this.#workers.map(
+      this.#workers
+        .filter((w) => !this.#exited.has(w))
+        .map(
         (w) =>
           new Promise<void>((resolve) => {
             const timer = setTimeout(() => void w.terminate().then(() => resolve()), 5000);

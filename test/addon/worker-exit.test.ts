@@ -7,6 +7,10 @@
  * - with a healthy worker beside it, the file stream still ends and every frame is delivered or counted dropped;
  * - with no worker left, the stream fails with ERR_CAMTRACK_INFERENCE instead of waiting forever.
  */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 
@@ -14,11 +18,13 @@ import { normaliseConfig, normaliseStream } from '../../dist/config.js';
 import { resolveModel } from '../../dist/models/resolve.js';
 import { loadNative, type NativeEvent, type NativeStreamStats } from '../../dist/native.js';
 import { toNativeModelConfig, toNativeStream } from '../../dist/pipeline.js';
-import { assetPath, describeWithAssets } from '../helpers/assets.js';
+import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 
 const FAST_MODEL = 'models/yolo11n_int8_320.onnx';
 const WALKING = 'videos/walking.mp4';
 const WALKING_FRAMES = 341;
+const tmp = lazyTempDir('camtrack-worker-exit-');
 
 interface Run {
   final: string;
@@ -104,7 +110,10 @@ describeWithAssets('Pipeline: an inference worker thread that dies attached', [F
       expect(r.stats.delivered + r.stats.droppedInference).toBe(WALKING_FRAMES);
       expect(r.stats.droppedInference).toBeGreaterThan(0); // its in-flight batch failed
       expect(r.stats.droppedInference).toBeLessThanOrEqual(8); // at most its two slots' worth (batch 4)
-      expect(r.events.some((e) => e.kind === 'warning' && /exited/.test(e.error?.message ?? ''))).toBe(true);
+      const warnings = r.events.filter((e) => e.kind === 'warning' && /exited/.test(e.error?.message ?? ''));
+      expect(warnings.length).toBeGreaterThan(0);
+      // One warning per failed batch and stream, not one per image (at most its two slots failed).
+      expect(warnings.length).toBeLessThanOrEqual(2);
     }, 120_000);
 
     it('EXPECTED FAILURE - with no worker left, the stream fails with ERR_CAMTRACK_INFERENCE instead of waiting forever', async () => {
@@ -117,4 +126,46 @@ describeWithAssets('Pipeline: an inference worker thread that dies attached', [F
       expect(r.stats.delivered).toBeLessThan(WALKING_FRAMES);
     }, 120_000);
   });
+});
+
+describeWithAssets('Pipeline: process.exit() while results wait for the JS thread', [FAST_MODEL, WALKING], () => {
+  // Node joins the worker threads from the main thread on exit, so each worker's teardown hook runs while the JS
+  // thread can no longer take results: retiring a worker must not wait for the postprocess thread (blocked on a
+  // full result ring). It used to, 10 s per worker: 20 s here.
+  it('exits promptly with two inference workers and a full result ring', async () => {
+    const script = path.join(tmp(), 'exit-busy.mjs');
+    const dist = pathToFileURL(path.join(repoRoot, 'dist', 'index.js')).href;
+    writeFileSync(
+      script,
+      [
+        `import { Pipeline } from ${JSON.stringify(dist)};`,
+        `const p = await Pipeline.create({ model: ${JSON.stringify(assetPath(FAST_MODEL))}, inference: { workers: 2 }, resultCapacity: 8 });`,
+        `for (let i = 0; i < 4; i++) p.addStream({ id: 's' + i, url: ${JSON.stringify(assetPath(WALKING))}, loop: true });`,
+        'await new Promise((r) => setTimeout(r, 1000));',
+        'const t = Date.now();',
+        'while (Date.now() - t < 1500); // the JS thread is busy: the 8-result ring fills and postprocess waits',
+        "process.stdout.write('exiting\\n');",
+        'process.exit(0);',
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let exitingAt = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('exiting')) exitingAt = performance.now();
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    const exitMs = performance.now() - exitingAt;
+    expect(exitingAt, stderr).toBeGreaterThan(0);
+    expect(code, stderr).toBe(0);
+    console.log(`[worker exit] process.exit() with a full result ring took ${exitMs.toFixed(0)} ms`);
+    expect(exitMs).toBeLessThan(5000);
+  }, 90_000);
 });

@@ -48,6 +48,7 @@ struct Pipeline::StreamState {
 
   // Postprocess thread only (created by the source thread before its first commit; the batcher mutex orders it).
   std::unique_ptr<track::Tracker> tracker;
+  uint64_t warned_batch = UINT64_MAX;  // seq of the last failed batch this stream was warned about
 
   // Counters (written by one thread each, read by Stats()).
   std::atomic<uint64_t> submitted{0}, delivered{0}, dropped_busy{0}, dropped_fps{0}, dropped_inference{0};
@@ -132,16 +133,19 @@ int Pipeline::AddWorker(std::shared_ptr<infer::InferenceWorker> worker) {
   const int w = int(workers_.size());
   const auto& bufs = worker->slots();
   CAMTRACK_CHECK(!bufs.empty(), ErrorCode::kInvalidArgument, "pipeline", "worker has no batch slots");
-  for (size_t i = 0; i < bufs.size(); ++i) {
-    const auto& b = bufs[i];
+  for (const auto& b : bufs) {  // all checked before anything is added: a refused worker leaves no trace
     CAMTRACK_CHECK(b.input && b.input_elems >= input_elems_per_image_ * model_.batch_size,
                    ErrorCode::kInvalidArgument, "pipeline", "worker input buffer too small for the model batch");
     CAMTRACK_CHECK(b.output && b.output_elems >= model_.output_elems_per_image * model_.batch_size,
                    ErrorCode::kInvalidArgument, "pipeline", "worker output buffer too small for the model batch");
+  }
+  const std::atomic<bool>* gone = &worker_gone_.emplace_back(false);
+  for (size_t i = 0; i < bufs.size(); ++i) {
     Slot s;
     s.worker = w;
+    s.gone = gone;
     s.local = int(i);
-    s.buffers = b;
+    s.buffers = bufs[i];
     s.images.resize(model_.batch_size);
     slots_.push_back(std::move(s));
   }
@@ -473,15 +477,16 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
     PushEvent(std::move(warn));
     PushState(s, "reconnecting", failure.reason.c_str(), &failure);
   }
-  {
-    std::lock_guard<std::mutex> lock(s.mu);
-    s.state = final_state;
-    s.eof = true;
-  }
+  // The final state goes out before `eof` is set: from then on the postprocess thread may emit 'end' (MaybeEmitEnd),
+  // which must follow the state event.
   if (std::strcmp(final_state, "failed") == 0)
     PushState(s, final_state, failure.reason.c_str(), &failure);
   else
     PushState(s, final_state, std::strcmp(final_state, "stopped") == 0 ? "removed" : "eof");
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.eof = true;
+  }
   MaybeEmitEnd(s);
 }
 
@@ -516,6 +521,7 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
   int64_t fps_window_start_ns = 0;
   uint64_t fps_window_intervals = 0;
   bool fps_window_closed = false;
+  s.input_fps.store(0, std::memory_order_relaxed);  // the previous connection's rate says nothing about this one
   // NVDEC's own drops (live streams, pool full) happen inside Next(): those frames were decoded, so they count
   // as decoded + dropped.decoderPool (Stats) and leave a gap in frame_index like any other skipped frame.
   uint64_t pool_drops_seen = 0;
@@ -635,7 +641,7 @@ bool Pipeline::Acquire(bool block, StreamState& stream, Acquired* out) {
     if (stopping_ || stream.stop.load()) return false;
     if (!workers_.empty() && retired_workers_ == workers_.size())
       throw Error(ErrorCode::kInference, "inference", "every inference worker has exited",
-                  "see the pipeline's 'error' event for why; create a new pipeline");
+                  "the pipeline's 'workerError' event says why; create a new pipeline");
     {
       const int64_t now = SteadyNowNs();
       bool yield = false;
@@ -704,6 +710,7 @@ void Pipeline::Commit(const Acquired& a, ImageMeta meta) {
   Slot& sl = slots_[a.slot];
   sl.images[a.index] = std::move(meta);
   ++sl.committed;
+  if (sl.retired) slot_free_cv_.notify_all();  // RetireWorker waits for the writers of its filling slot
   MaybeDispatchLocked(a.slot, lock);
 }
 
@@ -752,39 +759,49 @@ void Pipeline::DispatcherLoop() {
 }
 
 void Pipeline::RetireWorker(int worker, const std::string& why) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (worker < 0 || worker >= int(worker_first_slot_.size())) return;
-  const int first = worker_first_slot_[worker];
-  const int count = int(workers_[worker]->slots().size());
-  if (slots_[first].retired) return;
-  ++retired_workers_;
-  const std::string error = "inference worker " + workers_[worker]->name() + " exited: " + why;
-  for (int i = first; i < first + count; ++i) {
-    Slot& sl = slots_[i];
-    sl.retired = true;
-    if (filling_ == i) {
-      // Dispatched as soon as its last writer commits; Submit then fails and the batch completes as failed.
-      sl.closed = true;
-      filling_ = -1;
-      MaybeDispatchLocked(i, lock);
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (worker < 0 || worker >= int(worker_first_slot_.size()) || worker_gone_[worker].load()) return;
+    worker_gone_[worker].store(true);
+    ++retired_workers_;
+    const int first = worker_first_slot_[worker];
+    const int count = int(workers_[worker]->slots().size());
+    const std::string error = "inference worker " + workers_[worker]->name() + " exited: " + why;
+    for (int i = first; i < first + count; ++i) {
+      Slot& sl = slots_[i];
+      sl.retired = true;
+      if (filling_ == i) {
+        // Dispatched as soon as its last writer commits; Submit then fails and the batch completes as failed.
+        sl.closed = true;
+        filling_ = -1;
+        MaybeDispatchLocked(i, lock);
+      }
+      if (sl.state == SlotState::kInFlight) {
+        sl.state = SlotState::kDone;
+        sl.ok = false;
+        sl.error = error;
+        sl.completed_ns = SteadyNowNs();
+      }
     }
-    if (sl.state == SlotState::kInFlight) {
-      sl.state = SlotState::kDone;
-      sl.ok = false;
-      sl.error = error;
-      sl.completed_ns = SteadyNowNs();
-    }
+    done_cv_.notify_all();
+    slot_free_cv_.notify_all();  // Acquire re-checks: the slots are gone, maybe every worker with them
+    // Source threads may still be letterboxing into a filling slot of this worker: wait for their commits (a few
+    // ms each; bounded anyway). Nothing here waits for the JS thread, which may be the one joining this worker.
+    const auto no_writers = [&] {
+      for (int i = first; i < first + count; ++i)
+        if (slots_[i].state == SlotState::kFilling && slots_[i].committed != slots_[i].acquired) return false;
+      return true;
+    };
+    slot_free_cv_.wait_for(lock, std::chrono::seconds(2), no_writers);
   }
-  done_cv_.notify_all();
-  slot_free_cv_.notify_all();  // Acquire re-checks: the slots are gone, maybe every worker with them
-  // The buffers belong to the exiting worker: wait until no source thread writes into them (a filling slot) and the
-  // postprocess thread no longer reads them (a done slot).
-  const auto idle = [&] {
-    for (int i = first; i < first + count; ++i)
-      if (slots_[i].state != SlotState::kFree) return false;
-    return true;
-  };
-  slot_free_cv_.wait_for(lock, std::chrono::seconds(10), idle);
+  // A postprocess thread parsing this worker's output right now finishes that parse; every later parse sees the
+  // flag (checked under output_mu_) and fails the image instead. A postprocess blocked on a full result ring for
+  // one of its images is released (AcquireResult's abandon).
+  { std::lock_guard<std::mutex> lock(output_mu_); }
+  {
+    std::lock_guard<std::mutex> lock(ev_mu_);
+  }
+  result_free_cv_.notify_all();
 }
 
 void Pipeline::CompleteBatch(int worker, int local_slot, bool ok, const std::string& error) {
@@ -842,14 +859,16 @@ void Pipeline::PostprocessLoop() {
   }
 }
 
-FrameResult* Pipeline::AcquireResult() {
+FrameResult* Pipeline::AcquireResult(const std::atomic<bool>* abandon) {
   std::unique_lock<std::mutex> lock(ev_mu_);
   if (result_free_.empty()) {
     {
       std::lock_guard<std::mutex> sl(stats_mu_);
       ++stat_result_waits_;
     }
-    result_free_cv_.wait(lock, [&] { return !result_free_.empty() || stopping_flag_.load(); });
+    result_free_cv_.wait(lock, [&] {
+      return !result_free_.empty() || stopping_flag_.load() || (abandon && abandon->load());
+    });
     if (result_free_.empty()) return nullptr;
   }
   FrameResult* r = result_free_.back();
@@ -860,30 +879,40 @@ FrameResult* Pipeline::AcquireResult() {
 void Pipeline::ProcessBatch(Slot& sl) {
   const double infer_ms = double(sl.completed_ns - sl.submitted_ns) / 1e6;
   int delivered = 0;
-  const StreamState* warned = nullptr;  // failed batch: one warning per stream, not per image
   for (int i = 0; i < sl.committed; ++i) {
     ImageMeta& meta = sl.images[i];
     std::shared_ptr<StreamState> sp = std::move(meta.stream);
     if (!sp || sp->removed.load()) continue;
     StreamState& s = *sp;
     end_check_.push_back(sp);
-    if (!sl.ok) {
+    const auto fail_image = [&](const std::string& why) {
       s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
-      if (warned != &s) {
-        warned = &s;
-        StreamEvent ev;
-        ev.kind = EventKind::kWarning;
-        ev.stream = s.handle;
-        ev.code = ErrorCode::kInference;
-        ev.message = "inference failed for a batch: " + sl.error;
-        ev.hint = "the frame was dropped; check the model and the backend";
-        PushEvent(std::move(ev));
-      }
+      if (s.warned_batch == sl.seq) return;  // one warning per stream and batch
+      s.warned_batch = sl.seq;
+      StreamEvent ev;
+      ev.kind = EventKind::kWarning;
+      ev.stream = s.handle;
+      ev.code = ErrorCode::kInference;
+      ev.message = "inference failed for a batch: " + why;
+      ev.hint = "the frame was dropped; check the model and the backend";
+      PushEvent(std::move(ev));
+    };
+    if (!sl.ok) {
+      fail_image(sl.error);
       continue;
     }
     FrameResult* r = nullptr;
     try {
-      if (DeliverImage(sl, i, s, &r)) ++delivered;
+      switch (DeliverImage(sl, i, s, &r)) {
+        case Delivery::kDelivered:
+          ++delivered;
+          break;
+        case Delivery::kNoResult:
+          break;
+        case Delivery::kWorkerGone:
+          fail_image("its inference worker exited before the results were read");
+          break;
+      }
     } catch (const std::exception& e) {
       // A parser or tracker failure (an internal error: LAPJV not converging, bad_alloc) costs this frame, not the
       // process: an uncaught exception here would std::terminate every stream.
@@ -920,13 +949,19 @@ void Pipeline::ProcessBatch(Slot& sl) {
   }
 }
 
-bool Pipeline::DeliverImage(Slot& sl, int i, StreamState& s, FrameResult** out) {
+Pipeline::Delivery Pipeline::DeliverImage(Slot& sl, int i, StreamState& s, FrameResult** out) {
   const ImageMeta& meta = sl.images[i];
-  parser_->Parse(sl.buffers.output + size_t(i) * model_.output_elems_per_image, meta.letterbox, scratch_dets_);
-  FrameResult* r = AcquireResult();
+  const std::atomic<bool>& gone = *sl.gone;
+  {
+    // The output buffer belongs to the worker: read only while it is known alive (see RetireWorker).
+    std::lock_guard<std::mutex> lock(output_mu_);
+    if (gone.load()) return Delivery::kWorkerGone;
+    parser_->Parse(sl.buffers.output + size_t(i) * model_.output_elems_per_image, meta.letterbox, scratch_dets_);
+  }
+  FrameResult* r = AcquireResult(&gone);
   if (!r) {
     s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
-    return false;
+    return Delivery::kNoResult;
   }
   *out = r;
   r->stream = s.handle;
@@ -958,7 +993,7 @@ bool Pipeline::DeliverImage(Slot& sl, int i, StreamState& s, FrameResult** out) 
   }
   *out = nullptr;  // handed over: nothing to give back from here on
   s.delivered.fetch_add(1, std::memory_order_relaxed);
-  return true;
+  return Delivery::kDelivered;
 }
 
 void Pipeline::DrainEvents(std::vector<FrameResult*>& results, std::vector<StreamEvent>& events) {

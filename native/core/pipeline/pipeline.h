@@ -206,6 +206,7 @@ class Pipeline {
     uint64_t seq = 0;
     std::vector<ImageMeta> images;
     bool retired = false;  // its worker exited: never handed out again (RetireWorker)
+    const std::atomic<bool>* gone = nullptr;  // its worker's worker_gone_ flag (stable: a deque element)
   };
   struct Acquired {
     int slot = -1, index = -1;
@@ -234,10 +235,13 @@ class Pipeline {
   void PushEvent(StreamEvent ev);
   void PushState(StreamState& s, const char* state, const char* reason = "", const StreamEvent* failure = nullptr);
   void MaybeEmitEnd(StreamState& s);
-  FrameResult* AcquireResult();
-  // Parses image i of a completed batch, tracks it and queues its result; false when no result could be had
-  // (shutdown). Throws on a parser/tracker failure, with *out the result to give back (or null).
-  bool DeliverImage(Slot& sl, int i, StreamState& s, FrameResult** out);
+  FrameResult* AcquireResult(const std::atomic<bool>* abandon = nullptr);  // null: shutdown, or `abandon` set
+  // Parses image i of a completed batch, tracks it and queues its result. kNoResult: no result could be had
+  // (shutdown, or the worker went away while waiting for one; counted as dropped); kWorkerGone: the worker was
+  // retired before its output was read (nothing counted yet). Throws on a parser/tracker failure, with *out the
+  // result to give back (or null).
+  enum class Delivery { kDelivered, kNoResult, kWorkerGone };
+  Delivery DeliverImage(Slot& sl, int i, StreamState& s, FrameResult** out);
 
   const ModelConfig model_;
   const BatchingConfig batching_;
@@ -258,6 +262,11 @@ class Pipeline {
   std::vector<std::shared_ptr<infer::InferenceWorker>> workers_;
   std::deque<Slot> slots_;            // deque: AddWorker appends without moving existing slots
   size_t retired_workers_ = 0;        // RetireWorker
+  // Per worker (index = worker), appended by AddWorker under mu_: set by RetireWorker. The postprocess thread reads
+  // it without mu_, under output_mu_, before it parses a worker's output buffer, so once RetireWorker has set it
+  // and taken output_mu_ once, no parse reads that worker's (soon freed) buffers again.
+  std::deque<std::atomic<bool>> worker_gone_;
+  std::mutex output_mu_;
   std::vector<int> worker_first_slot_;
   int filling_ = -1;
   uint64_t next_seq_ = 1, next_post_seq_ = 1;
