@@ -243,7 +243,7 @@ void Pipeline::Stop() {
 // ---------------------------------------------------------------------------------------------------------------
 // Source threads
 
-StreamEvent Pipeline::SourceEvent(EventKind kind, const StreamState& s, ErrorCode code, std::string reason,
+StreamEvent Pipeline::MakeStreamEvent(EventKind kind, const StreamState& s, ErrorCode code, std::string reason,
                                   const std::string& message, std::string hint, long long native_code) {
   StreamEvent ev;
   ev.kind = kind;
@@ -428,13 +428,14 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
                    : s.source && *s.source->failure_reason() ? s.source->failure_reason()
                                                              : "error";
         }
-        failure = SourceEvent(EventKind::kError, s, e.code(), std::move(reason), e.what(), e.hint(), e.native_code());
+        failure =
+            MakeStreamEvent(EventKind::kError, s, e.code(), std::move(reason), e.what(), e.hint(), e.native_code());
       }
     } catch (const std::exception& e) {
       if (!s.stop.load()) {
         failed = true;
         retry = false;
-        failure = SourceEvent(EventKind::kError, s, ErrorCode::kInternal, "internal", e.what(), {}, 0);
+        failure = MakeStreamEvent(EventKind::kError, s, ErrorCode::kInternal, "internal", e.what(), {}, 0);
       }
     }
     {
@@ -458,7 +459,7 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
       break;
     }
     if (eof) {
-      failure = SourceEvent(EventKind::kError, s, ErrorCode::kSourceRead, "eof",
+      failure = MakeStreamEvent(EventKind::kError, s, ErrorCode::kSourceRead, "eof",
                             "the server ended the session: " + s.config.source.url,
                             "a camera normally never ends its stream; set reconnect.maxAttempts 0 to end instead", 0);
     }
@@ -505,7 +506,7 @@ void Pipeline::CreateTracker(StreamState& s, double source_fps) {
 
 void Pipeline::WarnCpuFallback(StreamState& s, ErrorCode code, const std::string& why) {
   s.gpu_off = true;  // one warning per stream: later connections go straight to the CPU decoder
-  PushEvent(SourceEvent(
+  PushEvent(MakeStreamEvent(
       EventKind::kWarning, s, code, "nvdec", "decoding on the CPU: " + why,
       "decode 'auto' uses NVDEC where an NVIDIA GPU, its driver and a CUDA build of camtrack are present and the "
       "stream is 8-bit 4:2:0 H.264/HEVC; set decode 'cpu' for this stream to silence this warning", 0));
@@ -516,8 +517,8 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
   const double min_gap_ms = s.config.fps_limit > 0 ? 1000.0 / s.config.fps_limit : 0;
   AVFrame* frame = nullptr;
   // Input fps: frame intervals over ~1 s windows. A new connection starts a new window (the outage is not averaged
-  // in); until its first window closes, the rate so far is reported once it spans 250 ms, so a stream that has just
-  // (re)connected shows neither 0 nor its previous connection's rate for a whole second.
+  // in) and starts at 0; until its first window closes, the rate so far is reported once it spans 250 ms, so a
+  // stream that has just (re)connected shows its own rate after 250 ms, not 0 or the previous connection's for 1 s.
   int64_t fps_window_start_ns = 0;
   uint64_t fps_window_intervals = 0;
   bool fps_window_closed = false;
@@ -798,9 +799,7 @@ void Pipeline::RetireWorker(int worker, const std::string& why) {
   // flag (checked under output_mu_) and fails the image instead. A postprocess blocked on a full result ring for
   // one of its images is released (AcquireResult's abandon).
   { std::lock_guard<std::mutex> lock(output_mu_); }
-  {
-    std::lock_guard<std::mutex> lock(ev_mu_);
-  }
+  { std::lock_guard<std::mutex> lock(ev_mu_); }  // AcquireResult checks `abandon` under ev_mu_: no lost wake-up
   result_free_cv_.notify_all();
 }
 
@@ -889,13 +888,9 @@ void Pipeline::ProcessBatch(Slot& sl) {
       s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
       if (s.warned_batch == sl.seq) return;  // one warning per stream and batch
       s.warned_batch = sl.seq;
-      StreamEvent ev;
-      ev.kind = EventKind::kWarning;
-      ev.stream = s.handle;
-      ev.code = ErrorCode::kInference;
-      ev.message = "inference failed for a batch: " + why;
-      ev.hint = "the frame was dropped; check the model and the backend";
-      PushEvent(std::move(ev));
+      PushEvent(MakeStreamEvent(EventKind::kWarning, s, ErrorCode::kInference, "",
+                                "inference failed for a batch: " + why,
+                                "the frame was dropped; check the model and the backend", 0));
     };
     if (!sl.ok) {
       fail_image(sl.error);
@@ -922,16 +917,10 @@ void Pipeline::ProcessBatch(Slot& sl) {
       }
       s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
       const Error* ce = dynamic_cast<const Error*>(&e);
-      StreamEvent ev;
-      ev.kind = EventKind::kWarning;
-      ev.stream = s.handle;
-      ev.code = ce ? ce->code() : ErrorCode::kInternal;
-      ev.reason = "internal";
-      ev.message = std::string("postprocessing failed, frame ") + std::to_string(meta.frame_index) + " dropped: " +
-                   e.what();
-      ev.hint = ce && !ce->hint().empty() ? ce->hint()
-                                          : "this is a bug in camtrack; please report it with the message";
-      PushEvent(std::move(ev));
+      PushEvent(MakeStreamEvent(
+          EventKind::kWarning, s, ce ? ce->code() : ErrorCode::kInternal, "internal",
+          "postprocessing failed, frame " + std::to_string(meta.frame_index) + " dropped: " + e.what(),
+          ce && !ce->hint().empty() ? ce->hint() : "this is a bug in camtrack; please report it with the message", 0));
     }
   }
   {

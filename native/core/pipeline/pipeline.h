@@ -219,8 +219,9 @@ class Pipeline {
   void RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src, GpuFrameSource* gpu);
   // 'auto' decode that is not on NVDEC for this stream: one kWarning event (then never tried again).
   void WarnCpuFallback(StreamState& s, ErrorCode code, const std::string& why);
-  // An error or warning about stream s's source; the message is redacted of the secrets in s's URL.
-  static StreamEvent SourceEvent(EventKind kind, const StreamState& s, ErrorCode code, std::string reason,
+  // An error or warning event about stream s (its source, or its frames in postprocess); the message is redacted of
+  // the secrets in s's URL.
+  static StreamEvent MakeStreamEvent(EventKind kind, const StreamState& s, ErrorCode code, std::string reason,
                                  const std::string& message, std::string hint, long long native_code);
   void CreateTracker(StreamState& s, double source_fps);  // tracker creation (one place; see SourceLoop)
   // Interruptible waits of a source thread; false when the stream is being stopped.
