@@ -398,6 +398,15 @@ void SteadyWindow(const std::vector<Sample>& samples, RunResult* r) {
 
 constexpr int64_t kAllFrames = std::numeric_limits<int64_t>::max();  // GpuDecode's max_frames: the whole input
 
+// Every VideoSource of the bench reads a file with file semantics (live = 0: blocking, no frame dropped).
+camtrack::decode::SourceOptions FileSource(const std::string& path, bool loop) {
+  camtrack::decode::SourceOptions so;
+  so.url = path;
+  so.loop = loop;
+  so.live = 0;
+  return so;
+}
+
 // The pipeline's NVDEC path on one file, minus LetterboxInto: pipeline::GpuFrameSource on a VideoSource in packet
 // mode (→ NvdecDecoder: extradata first, then packets; Flush at the end of a pass, drain, RewindForLoop when `loop`)
 // with file semantics (SourceOptions live = 0 → PoolFullPolicy::kBlock: no frame is dropped). Takes frames until
@@ -410,10 +419,7 @@ constexpr int64_t kAllFrames = std::numeric_limits<int64_t>::max();  // GpuDecod
 // source's and decoder's errors.
 int64_t GpuDecode(const std::string& path, bool loop, int device, int64_t max_frames, Progress* progress,
                   camtrack::decode::NvdecStats* stats, std::string* device_name) {
-  camtrack::decode::SourceOptions so;
-  so.url = path;
-  so.loop = loop;
-  so.live = 0;
+  camtrack::decode::SourceOptions so = FileSource(path, loop);
   so.packets_only = true;
   camtrack::decode::VideoSource src(so);
   src.Open();
@@ -443,10 +449,7 @@ void OursStream(const std::string& clip, int64_t frames, int decoder_threads, in
       n = GpuDecode(clip, /*loop=*/true, gpu_device, frames, progress, &out->nvdec, /*device_name=*/nullptr);
       out->has_nvdec = true;
     } else {
-      camtrack::decode::SourceOptions so;
-      so.url = clip;
-      so.loop = true;
-      so.live = 0;
+      camtrack::decode::SourceOptions so = FileSource(clip, /*loop=*/true);
       so.decoder_threads = decoder_threads;
       camtrack::decode::VideoSource src(so);
       src.Open();
@@ -759,9 +762,7 @@ struct ClipInfo {
 ClipInfo ProbeClip(const std::string& path, const Options& opt, const std::string& tmp_dir) {
   ClipInfo c;
   c.path = path;
-  camtrack::decode::SourceOptions so;
-  so.url = path;
-  so.live = 0;
+  camtrack::decode::SourceOptions so = FileSource(path, /*loop=*/false);
   so.decoder_threads = opt.decoder_threads;
   camtrack::decode::VideoSource src(so);
   src.Open();
