@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 
 import { CamtrackError } from '../errors.js';
+import { closeWorkers } from './close-workers.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { OrtWorkerData } from './ort-worker.js';
 
@@ -138,23 +139,6 @@ export class OnnxRuntimeBackend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(
-      this.#workers
-        .filter((w) => !this.#exited.has(w))
-        .map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => void w.terminate().then(() => resolve()), 5000);
-            w.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            w.on('message', (msg: { type: string }) => {
-              if (msg.type === 'closed') void w.terminate();
-            });
-            w.postMessage({ type: 'close' });
-          }),
-      ),
-    );
+    await closeWorkers(this.#workers, 5000, this.#exited);
   }
 }

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
+import { closeWorkers } from '../backends/close-workers.js';
 import { normaliseConfig, normaliseStream } from '../config.js';
 import { resolveModel } from '../models/resolve.js';
 import { loadNative, type NativeFrameResult } from '../native.js';
@@ -84,17 +85,6 @@ export async function runNullTrial(spec: TrialSpec): Promise<TrialRun> {
     clearTimeout(timer);
     np.close();
     np.flush(() => {});
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            w.once('exit', () => resolve());
-            w.on('message', (m: { type: string }) => {
-              if (m.type === 'closed') void w.terminate();
-            });
-            w.postMessage({ type: 'close' });
-          }),
-      ),
-    );
+    await closeWorkers(workers, 5000);
   }
 }

@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 
+import { closeWorkers } from '../../dist/backends/close-workers.js';
 import { normaliseConfig, normaliseStream } from '../../dist/config.js';
 import { resolveModel } from '../../dist/models/resolve.js';
 import { loadNative, type NativeEvent, type NativeStreamStats } from '../../dist/native.js';
@@ -84,20 +85,7 @@ async function runWith(crashAfter: number[]): Promise<Run> {
   } finally {
     np.close();
     np.flush(() => {});
-    const running = workers.filter((w) => !exited.has(w)); // 'exit' does not come twice
-    await Promise.all(
-      running.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            w.once('exit', () => resolve());
-            w.on('message', (m: { type: string }) => {
-              if (m.type === 'closed') void w.terminate();
-            });
-            w.postMessage({ type: 'close' });
-            setTimeout(() => void w.terminate(), 2000);
-          }),
-      ),
-    );
+    await closeWorkers(workers, 2000, exited);
   }
 }
 
