@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { ensureDemoAssets } from '../demo/scene-model.js';
-import { evaluateMot } from '../eval/mot-metrics.js';
+import { consideredGtRows, evaluateMot } from '../eval/mot-metrics.js';
 import { parseMotFile, type MotRow } from '../eval/mot-format.js';
 import { Pipeline } from '../pipeline.js';
 import type { FrameResult } from '../types.js';
@@ -144,7 +144,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     if (gtFile) {
       // As `camtrack eval` by default: MOTChallenge gt rows with conf 0 (ignored/distractor) are not scored; a file
       // without a conf column keeps every row.
-      const gt = parseMotFile(await readFile(gtFile, 'utf8'), { missingConf: Number.NaN }).filter((r) => !(r.conf < 1));
+      const gt = consideredGtRows(parseMotFile(await readFile(gtFile, 'utf8'), { missingConf: Number.NaN }), 1);
       const res = tally.motRows ?? [];
       const m = evaluateMot(gt, res);
       Object.assign(entry, { mota: m.mota, idf1: m.idf1, idSwitches: m.numSwitches, fp: m.numFalsePositives, fn: m.numMisses });

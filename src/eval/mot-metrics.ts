@@ -431,7 +431,7 @@ export interface EvaluateMotOptions {
 }
 
 /** Ground-truth rows kept by `minGtConfidence` (see {@link EvaluateMotOptions.minGtConfidence}). */
-function considered(gt: readonly MotRow[], minConf: number | undefined): readonly MotRow[] {
+export function consideredGtRows(gt: readonly MotRow[], minConf: number | undefined): readonly MotRow[] {
   // `!(conf < minConf)`: a NaN conf (no conf column) is kept.
   return minConf === undefined ? gt : gt.filter((r) => !(r.conf < minConf));
 }
@@ -453,7 +453,7 @@ export function evaluateMot(
       `Expected number in (0, 1] for iouThreshold but received ${String(iouThreshold)} of type ${typeof iouThreshold}`,
     );
   }
-  const gtFrames = byFrame(considered(gt, options.minGtConfidence));
+  const gtFrames = byFrame(consideredGtRows(gt, options.minGtConfidence));
   const hypFrames = byFrame(hyp);
   const frames = [...new Set([...gtFrames.keys(), ...hypFrames.keys()])].sort((a, b) => a - b);
   const maxDistance = 1 - iouThreshold;
@@ -504,7 +504,7 @@ export interface EvaluateHotaOptions {
  * minGtConfidence filter). Pure function.
  */
 export function evaluateHota(gt: readonly MotRow[], hyp: readonly MotRow[], options: EvaluateHotaOptions = {}): HotaMetrics {
-  const gtKept = considered(gt, options.minGtConfidence);
+  const gtKept = consideredGtRows(gt, options.minGtConfidence);
   const EPS = 2.220446049250313e-16;
   const alphas = Array.from({ length: 19 }, (_, k) => (k + 1) * 0.05);
   const gtIds = [...new Set(gtKept.map((r) => r.id))];
