@@ -181,7 +181,23 @@ export interface StreamOptions {
   resultQueueSize?: number;
   /** Reconnect policy of a live stream; `false` = `{ maxAttempts: 0 }`. Defaults in {@link ReconnectOptions}. */
   reconnect?: ReconnectOptions | false;
+  /**
+   * FFmpeg demuxers the input may be read with (names as `ffmpeg -demuxers` prints them: `'mov'`, `'matroska'`,
+   * `'mpegts'`, …). An input detected as anything else (a text file: `'tty'`; a playlist: `'hls'`) fails at open:
+   * `ERR_CAMTRACK_UNSUPPORTED`, reason `'format'`, naming the format; it is not retried. Default
+   * {@link DEFAULT_INPUT_FORMATS}; `[]` = any format FFmpeg detects.
+   */
+  inputFormats?: string[];
 }
+
+/**
+ * Default of `inputFormats`: video containers and elementary streams, the live protocols' demuxers and images
+ * (docs/ingest.md). A demuxer has several names (`mov,mp4,m4a,3gp,3g2,mj2`); one of them in the list accepts it.
+ */
+export const DEFAULT_INPUT_FORMATS: readonly string[] = [
+  'mov', 'matroska', 'mpegts', 'flv', 'avi', 'asf', 'ivf', 'h264', 'hevc', 'm4v', 'mjpeg', 'rtsp', 'rtp', 'sdp',
+  'image2', 'jpeg_pipe', 'png_pipe', 'bmp_pipe', 'webp_pipe',
+];
 
 /** Pipeline configuration. */
 export interface PipelineConfig {
@@ -225,6 +241,7 @@ export interface NormalisedStream {
   tracker: NormalisedTracker;
   resultQueueSize: number;
   reconnect: Required<ReconnectOptions>;
+  inputFormats: string[];
 }
 export interface NormalisedConfig {
   model: Required<Pick<ModelOptions, 'path'>> & Omit<ModelOptions, 'path'>;
@@ -292,6 +309,7 @@ const STREAM_KEYS = [
   'tracker',
   'resultQueueSize',
   'reconnect',
+  'inputFormats',
 ] as const;
 
 const RECONNECT_KEYS = ['stallTimeoutMs', 'initialDelayMs', 'maxDelayMs', 'multiplier', 'jitter', 'maxAttempts'] as const;
@@ -347,7 +365,15 @@ export function normaliseStream(v: unknown, path: string, trackerBase: Normalise
     tracker: normaliseTracker(v.tracker, `${path}.tracker`, trackerBase),
     resultQueueSize: num(v.resultQueueSize, `${path}.resultQueueSize`, 64, 1, 100000, true),
     reconnect: normaliseReconnect(v.reconnect, `${path}.reconnect`),
+    inputFormats: inputFormats(v.inputFormats, `${path}.inputFormats`),
   };
+}
+
+/** Validates `inputFormats`: demuxer names (lower-case letters, digits, `_`), default {@link DEFAULT_INPUT_FORMATS}. */
+function inputFormats(v: unknown, path: string): string[] {
+  const names = strings(v, path) ?? [...DEFAULT_INPUT_FORMATS];
+  for (const n of names) if (!/^[a-z0-9_]+$/.test(n)) fail(path, 'FFmpeg demuxer names (a-z, 0-9, _)', v);
+  return names;
 }
 
 const TOP_KEYS = ['model', 'inference', 'batching', 'detection', 'tracker', 'streams', 'resultCapacity', 'ingest', 'gpu'] as const;

@@ -127,6 +127,8 @@ export interface NativeStreamConfig {
   live: 'auto' | 'true' | 'false';
   /** 'auto' (NVDEC with CPU fallback) | 'cpu' | 'gpu'. */
   decode: 'auto' | 'cpu' | 'gpu';
+  /** Accepted demuxers, comma-separated (FFmpeg's format_whitelist); '' = any. */
+  inputFormats: string;
   /** Live streams' reconnect policy (docs/ingest.md). */
   reconnect: Required<ReconnectOptions>;
   /** Same shape as NativeTracker's config (native/binding/track_convert.h); type 'none' = no tracker. */

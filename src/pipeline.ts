@@ -395,6 +395,7 @@ export function toNativeStream(s: NormalisedStream): NativeStreamConfig {
     decode: s.decode,
     fpsLimit: s.fpsLimit,
     live: s.live === 'auto' ? 'auto' : s.live ? 'true' : 'false',
+    inputFormats: s.inputFormats.join(','),
     tracker: {
       type: s.tracker.type,
       trackThresh: s.tracker.trackThresh,

@@ -189,6 +189,7 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   c.source.read_timeout_ms = int(GetNumber(o, "readTimeoutMs", 10000));
   c.source.loop = GetBool(o, "loop", false);
   c.source.decoder_threads = int(GetNumber(o, "decoderThreads", 1));
+  c.source.input_formats = GetString(o, "inputFormats", "");
   c.fps_limit = GetNumber(o, "fpsLimit", 0);
   const std::string live = GetString(o, "live", "auto");
   c.live_mode = live == "auto" ? -1 : (live == "true" ? 1 : 0);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { loadConfigFile } from '../../src/cli/run.js';
-import { normaliseConfig, normaliseStream, normaliseTracker } from '../../src/config.js';
+import { DEFAULT_INPUT_FORMATS, normaliseConfig, normaliseStream, normaliseTracker } from '../../src/config.js';
 import { CamtrackError, ConfigError } from '../../src/errors.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
 
@@ -36,6 +36,9 @@ const DEFAULT_STREAM_FIELDS = {
   decode: 'auto',
   resultQueueSize: 64,
   reconnect: { stallTimeoutMs: 5000, initialDelayMs: 500, maxDelayMs: 30000, multiplier: 2, jitter: 0.2, maxAttempts: -1 },
+  // docs/ingest.md, Input formats
+  inputFormats: ['mov', 'matroska', 'mpegts', 'flv', 'avi', 'asf', 'ivf', 'h264', 'hevc', 'm4v', 'mjpeg', 'rtsp', 'rtp', 'sdp',
+    'image2', 'jpeg_pipe', 'png_pipe', 'bmp_pipe', 'webp_pipe'],
 } as const;
 
 /** Runs fn, expects a ConfigError, returns it. */
@@ -217,6 +220,14 @@ describe('normaliseStream()', () => {
     expect(s).toMatchObject({ rtspTransport: 'udp', openTimeoutMs: 100, readTimeoutMs: 600000, loop: true, fpsLimit: 7.5, live: false, decoderThreads: 16, resultQueueSize: 1 });
   });
 
+  it('inputFormats: the default list (video containers, streams, images), an override, [] for any', () => {
+    expect(normaliseStream({ id: 'a', url: 'u' }, 'stream', base).inputFormats).toEqual([...DEFAULT_INPUT_FORMATS]);
+    expect(DEFAULT_INPUT_FORMATS).toEqual(expect.arrayContaining(['mov', 'matroska', 'mpegts', 'rtsp', 'image2']));
+    expect(DEFAULT_INPUT_FORMATS).not.toContain('tty');
+    expect(normaliseStream({ id: 'a', url: 'u', inputFormats: ['tty'] }, 'stream', base).inputFormats).toEqual(['tty']);
+    expect(normaliseStream({ id: 'a', url: 'u', inputFormats: [] }, 'stream', base).inputFormats).toEqual([]);
+  });
+
   it.each([
     [{ url: 'u' }, 'stream.id: Expected non-empty string but received undefined'],
     [{ id: '', url: 'u' }, 'stream.id: Expected non-empty string but received "" of type string'],
@@ -228,6 +239,8 @@ describe('normaliseStream()', () => {
     [{ id: 'a', url: 'u', fpsLimit: 1001 }, 'stream.fpsLimit: Expected number between 0 and 1000 but received 1001 of type number'],
     [{ id: 'a', url: 'u', live: 'yes' }, `stream.live: Expected boolean or 'auto' but received "yes" of type string`],
     [{ id: 'a', url: 'u', decoderThreads: 0 }, 'stream.decoderThreads: Expected integer between 1 and 16 but received 0 of type number'],
+    [{ id: 'a', url: 'u', inputFormats: 'mov' }, 'stream.inputFormats: Expected array of strings but received "mov" of type string'],
+    [{ id: 'a', url: 'u', inputFormats: ['mov,tty'] }, 'stream.inputFormats: Expected FFmpeg demuxer names (a-z, 0-9, _) but received ["mov,tty"] of type array'],
     [{ id: 'a', url: 'u', resultQueueSize: 0 }, 'stream.resultQueueSize: Expected integer between 1 and 100000 but received 0 of type number'],
     [{ id: 'a', url: 'u', tracker: { matchThresh: 2 } }, 'stream.tracker.matchThresh: Expected number between 0 and 1 but received 2 of type number'],
   ])('BAD CALL - %j', (input, message) => {
@@ -246,7 +259,7 @@ describe('normaliseStream()', () => {
     const e = configError(() => normaliseStream({ id: 'a', url: 'u', transport: 'udp' }, 'stream', base));
     expect(e.path).toBe('stream.transport');
     expect(e.message).toBe(
-      'stream.transport: Unknown option "transport"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, tracker, resultQueueSize, reconnect',
+      'stream.transport: Unknown option "transport"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, tracker, resultQueueSize, reconnect, inputFormats',
     );
   });
 
@@ -303,7 +316,7 @@ describe('config errors never quote credentials', () => {
     const messages = bad.map((fn) => configError(fn)).map((e) => `${e.path} | ${e.message}`);
     expect(messages).toEqual([
       'stream.url | stream.url: Expected non-empty string but received ["rtsp://***@cam/1?token=***"] of type array',
-      'stream.rtsp://***@cam/1?token=*** | stream.rtsp://***@cam/1?token=***: Unknown option "rtsp://***@cam/1?token=***"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, tracker, resultQueueSize, reconnect',
+      'stream.rtsp://***@cam/1?token=*** | stream.rtsp://***@cam/1?token=***: Unknown option "rtsp://***@cam/1?token=***"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, tracker, resultQueueSize, reconnect, inputFormats',
       `stream.live | stream.live: Expected boolean or 'auto' but received "rtsp://***@cam/1?token=***" of type string`,
       'streams[1].id | streams[1].id: Duplicate stream id "rtsp://***@cam/1?token=***"',
     ]);

@@ -13,6 +13,7 @@ extern "C" {
 #include <libavcodec/bsf.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
+#include <libavutil/avstring.h>
 #include <libavutil/error.h>
 }
 
@@ -100,12 +101,26 @@ void VideoSource::Open() {
   std::string url = options_.url;
   if (StartsWith(url, "file://")) url = url.substr(7);
   const int64_t open_deadline = io_deadline_ns_.load(std::memory_order_relaxed);
+  // FFmpeg checks the list after probing and before the demuxer reads anything (a text file would otherwise be
+  // read by the `tty` demuxer as ANSI-art "video"; a playlist demuxer would open more URLs).
+  if (!options_.input_formats.empty()) fmt_->format_whitelist = av_strdup(options_.input_formats.c_str());
   int err = avformat_open_input(&fmt_, url.c_str(), nullptr, &opts);
   av_dict_free(&opts);
   if (err < 0) {
     const bool timed_out = SteadyNowNs() >= open_deadline;
     // avformat_open_input frees fmt_ on failure.
     fmt_ = nullptr;
+    if (err == AVERROR(EINVAL) && !options_.input_formats.empty()) ThrowIfFormatRefused(url, err);
+    if (timed_out && !interrupted()) {
+      // FFmpeg's own text for an interrupted open ("Invalid data found when processing input") says nothing useful.
+      reason_ = "timeout";
+      throw Error(ErrorCode::kSourceOpen, "source",
+                  "no answer within openTimeoutMs (" + std::to_string(options_.open_timeout_ms) + " ms) from " +
+                      RedactUrl(options_.url),
+                  "the server accepted the connection but did not answer in time: check that the URL points to an "
+                  "RTSP server/camera (port, scheme) and that it is not overloaded, or raise openTimeoutMs",
+                  err);
+    }
     const char* hint = is_rtsp ? "check that the camera/server is reachable, the path (mount) exists and the "
                                  "credentials are right; try rtspTransport 'udp' if the server has no TCP"
                                : "check the path or URL; files must exist and be readable";
@@ -116,8 +131,10 @@ void VideoSource::Open() {
       hint = "the server has no such path (mount); check the URL's path";
     else if (!std::strcmp(reason, "timeout"))
       hint = "the server accepted the connection but did not answer within openTimeoutMs";
-    ThrowAv(int(ErrorCode::kSourceOpen), err, timed_out ? "no answer within openTimeoutMs from" : "cannot open", hint,
-            reason);
+    else if (err == AVERROR_INVALIDDATA && !is_rtsp)
+      hint = "the input is not a video this FFmpeg can read, or it is truncated (e.g. an MP4 cut before its index, "
+             "the moov box, was written: record with faststart or let the writer finish)";
+    ThrowAv(int(ErrorCode::kSourceOpen), err, "cannot open", hint, reason);
   }
   err = avformat_find_stream_info(fmt_, nullptr);
   if (err < 0)
@@ -161,6 +178,29 @@ void VideoSource::Open() {
   frame_ = av_frame_alloc();
   io_deadline_ns_.store(0, std::memory_order_relaxed);
   last_frame_ns_ = SteadyNowNs();
+}
+
+void VideoSource::ThrowIfFormatRefused(const std::string& url, int err) {
+  // What avformat_open_input detected and refused: probe again without opening a demuxer (by name for URL
+  // schemes such as rtsp://, else by content).
+  AVProbeData pd = {url.c_str(), nullptr, 0, nullptr};
+  const AVInputFormat* f = av_probe_input_format(&pd, 0);
+  AVIOContext* pb = nullptr;
+  const AVIOInterruptCB cb = {&VideoSource::InterruptCallback, this};  // still under the open deadline
+  if (!f && avio_open2(&pb, url.c_str(), AVIO_FLAG_READ, &cb, nullptr) >= 0) {
+    av_probe_input_buffer2(pb, &f, url.c_str(), nullptr, 0, 0);
+    avio_closep(&pb);
+  }
+  if (!f || av_match_list(f->name, options_.input_formats.c_str(), ',') > 0) return;
+  const std::string name = std::string(f->name).substr(0, std::strcspn(f->name, ","));
+  reason_ = "format";
+  throw Error(ErrorCode::kUnsupported, "source",
+              RedactIn("input format '" + name + "' of " + RedactUrl(options_.url) +
+                           " is not an accepted video format (inputFormats)",
+                       options_.url),
+              "camtrack reads video containers, video streams and images (inputFormats, docs/ingest.md); to read "
+              "this input anyway add '" + name + "' to the stream's inputFormats",
+              err);
 }
 
 void VideoSource::OpenDecoder() {
@@ -229,6 +269,7 @@ bool VideoSource::SeekToStart() {
   pts_offset_ms_ = last_pts_ms_ + (fps_ > 0 ? int64_t(1000.0 / fps_) : 40);
   origin_pts_ = AV_NOPTS_VALUE;  // re-anchor on the first frame after the seek
   frames_out_ = 0;
+  pass_packets_ = 0;
   draining_ = false;
   return true;
 }
@@ -297,7 +338,21 @@ int VideoSource::ReadPacket(int64_t stall_ns) {
   int err = av_read_frame(fmt_, pkt_);
   io_deadline_ns_.store(0, std::memory_order_relaxed);
   if (err < 0 && !interrupted() && stall_ns > 0 && SteadyNowNs() - last_frame_ns_ > stall_ns) ThrowStalled();
-  if (err == AVERROR_EOF || (err < 0 && fmt_->pb && avio_feof(fmt_->pb) && !live_)) return 0;
+  const bool at_end = fmt_->pb && avio_feof(fmt_->pb);
+  if (err < 0 && !live_ && at_end && fmt_->pb->error < 0 && fmt_->pb->error != AVERROR_EOF) {
+    err = fmt_->pb->error;  // an I/O error (EIO…), not the end of the file: fail below
+  } else if (err == AVERROR_EOF || (err < 0 && at_end && !live_)) {
+    // A file ends early (cut copy, recording still being written, disk full) when the demuxer had to read past
+    // its last byte (a clean end of an indexed container such as MP4 or AVI never does) and the last packet came
+    // short (av_get_packet flags it corrupt), the index promised more packets, or the demuxer failed there.
+    // Measured on FFmpeg 5.1: an MP4 cut inside mdat gives a short last packet + AVERROR_EOF with feof set; a
+    // complete MP4/AVI gives AVERROR_EOF without feof. Formats without an index (MPEG-TS, Matroska, raw H.264)
+    // cut between packets look like a clean end: that cannot be told apart.
+    const int64_t promised = fmt_->streams[stream_index_]->nb_frames;
+    truncated_ = !live_ && at_end &&
+                 (err != AVERROR_EOF || last_packet_corrupt_ || (promised > 0 && pass_packets_ < promised));
+    return 0;
+  }
   if (err < 0) {
     if (interrupted()) {
       reason_ = "interrupted";
@@ -317,8 +372,21 @@ bool VideoSource::AcceptPacket() {
     return false;
   }
   counters_.packets.fetch_add(1, std::memory_order_relaxed);
-  if (pkt_->flags & AV_PKT_FLAG_CORRUPT) counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
+  ++pass_packets_;
+  last_packet_corrupt_ = pkt_->flags & AV_PKT_FLAG_CORRUPT;
+  if (last_packet_corrupt_) counters_.corrupt.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+Error VideoSource::TruncationError() const {
+  const int64_t promised = fmt_ ? fmt_->streams[stream_index_]->nb_frames : 0;
+  std::string msg = "the file ends early (truncated): " + std::to_string(pass_packets_) + " video packets read";
+  if (promised > 0) msg += " of the " + std::to_string(promised) + " its index lists";
+  if (last_packet_corrupt_) msg += ", the last one cut short or damaged";
+  return Error(ErrorCode::kSourceRead, "source", RedactIn(msg + ", from " + RedactUrl(options_.url), options_.url),
+               "the file is truncated or unreadable (an interrupted copy or download, a recording still being "
+               "written); the frames before the cut were processed",
+               AVERROR_EOF);
 }
 
 bool VideoSource::NextPacket(const uint8_t** data, size_t* size, int64_t* pts) {

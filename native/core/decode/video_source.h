@@ -16,6 +16,8 @@
 #include <memory>
 #include <string>
 
+#include "core/common/error.h"
+
 extern "C" {
 struct AVFormatContext;
 struct AVCodecContext;
@@ -39,6 +41,10 @@ struct SourceOptions {
   int stall_timeout_ms = 0;
   int64_t start_pts_ms = 0;        // PTS of the first frame (a reconnect continues the stream's time line)
   bool packets_only = false;       // packet mode (see the class comment): NextPacket() instead of NextFrame()
+  // Demuxers the input may be read with, FFmpeg's comma-separated format_whitelist ("mov,matroska,rtsp"); a
+  // detected format with none of its names in it fails the open with Error(kUnsupported), failure_reason()
+  // "format". Empty = any format FFmpeg detects. The pipeline's default list is in src/config.ts (inputFormats).
+  std::string input_formats;
 };
 
 // True for inputs that produce frames in real time (RTSP, RTP, UDP, HTTP live…): the pipeline keeps the newest
@@ -80,7 +86,7 @@ class VideoSource {
   // Packet mode: after NextPacket() returned false and the external decoder was drained, a file with
   // SourceOptions::loop seeks back to the start (the time line continues after the last frame) and returns true;
   // false for live inputs, without loop, or when the input cannot seek.
-  bool RewindForLoop() { return options_.loop && !live_ && SeekToStart(); }
+  bool RewindForLoop() { return options_.loop && !live_ && !truncated_ && SeekToStart(); }
   // Packet mode, right after Open() and before any NextPacket(): opens the libavcodec decoder after all and
   // leaves packet mode, so NextFrame() works (used when the external decoder cannot take this stream). Throws
   // Error(kDecode) like Open().
@@ -105,9 +111,15 @@ class VideoSource {
   int64_t last_pts_ms() const noexcept { return last_pts_ms_; }
   const SourceCounters& counters() const noexcept { return counters_; }
   // Why the last Open()/NextFrame() failed, a short stable word for events and stats: "unreachable", "refused",
-  // "not_found", "unauthorized", "timeout", "open_failed", "no_video", "decoder", "stalled", "read_timeout",
-  // "disconnected", "read_error", "interrupted". Empty before any failure. Same thread as Open/NextFrame.
+  // "not_found", "unauthorized", "timeout", "open_failed", "format", "no_video", "decoder", "stalled",
+  // "read_timeout", "disconnected", "read_error", "interrupted". Empty before any failure. Same thread as
+  // Open/NextFrame.
   const char* failure_reason() const noexcept { return reason_; }
+  // Files: NextFrame()/NextPacket() returned false because the file ends before its container says it should
+  // (see ReadPacket), not at a clean end. Such a file is not looped. Same thread as NextFrame.
+  bool truncated() const noexcept { return truncated_; }
+  // The Error(kSourceRead, reason "truncated") that describes truncated(): what was read of what the index promised.
+  Error TruncationError() const;
 
  private:
   static int InterruptCallback(void* opaque) noexcept;
@@ -119,6 +131,9 @@ class VideoSource {
   // returns the watchdog's window in ns (0 = off: files, or stall_timeout_ms 0) for the read deadline.
   int64_t CheckInterruptAndStall();
   void OpenDecoder();
+  // After avformat_open_input failed with EINVAL under options_.input_formats: throws Error(kUnsupported, reason
+  // "format") naming the detected format when the list refused it; returns otherwise.
+  void ThrowIfFormatRefused(const std::string& url, int err);
   // Reads the next packet of the video stream into pkt_ (av_read_frame with the read deadline). Returns 1 for a
   // packet, 0 at the end of the input; throws on read errors (same words/codes as NextFrame always had).
   int ReadPacket(int64_t stall_ns);
@@ -141,6 +156,9 @@ class VideoSource {
   int64_t pts_offset_ms_ = 0;  // added after a loop so PTS stays monotone
   int64_t origin_pts_ = INT64_MIN;  // AV_NOPTS_VALUE until the first timestamped frame (stream time base)
   int64_t frames_out_ = 0;          // frames returned since open / the last loop
+  int64_t pass_packets_ = 0;        // video packets read since open / the last loop (truncation check)
+  bool last_packet_corrupt_ = false;  // the newest video packet came short or damaged (AV_PKT_FLAG_CORRUPT)
+  bool truncated_ = false;
   bool draining_ = false;
   std::atomic<bool> interrupted_{false};
   std::atomic<int64_t> io_deadline_ns_{0};  // read/open deadline checked by the interrupt callback

@@ -45,6 +45,10 @@ struct Pipeline::StreamState {
   double next_fps_pts_ms = -1e18;  // fpsLimit gate
   bool got_frame = false;         // a frame was decoded on the current connection
   bool gpu_off = false;           // decode 'auto' fell back to the CPU once: NVDEC is not tried again
+  // Damage bursts (TrackCorrupt): the connection's corrupt counter already seen, the burst being collected
+  // (count 0: none) and its first / newest damaged frame time.
+  uint64_t corrupt_seen = 0, burst_corrupt = 0;
+  int64_t burst_first_pts = 0, burst_last_pts = 0;
 
   // Postprocess thread only (created by the source thread before its first commit; the batcher mutex orders it).
   std::unique_ptr<track::Tracker> tracker;
@@ -320,6 +324,7 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
   std::mt19937 rng(uint32_t(std::random_device{}()) ^ uint32_t(s.handle * 2654435761u));
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   StreamEvent failure;  // the last failure (kError shape)
+  const char* end_reason = "eof";  // of the final 'ended' state: "truncated" for a file that ends early
   bool was_live = false;
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0) {
@@ -335,11 +340,13 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
     }
     bool eof = false;
     bool failed = false;
+    bool truncated = false;  // a file that ended early but delivered frames: ends with a warning, not a failure
     // A failure that is not the source's: its reason word, and whether another connection could help (decode 'gpu'
     // without a usable NVDEC, and bugs, end the stream at once, live or not).
     const char* forced_reason = nullptr;
     bool retry = true;
     s.got_frame = false;
+    s.corrupt_seen = 0;  // a new source counts from 0
     try {
       decode::SourceOptions so = s.config.source;
       so.stall_timeout_ms = s.live ? rp.stall_timeout_ms : 0;
@@ -414,6 +421,14 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
       was_live = true;
       RunFrames(sp, src, gpu.get());
       eof = !s.stop.load();
+      if (eof && src.truncated()) {
+        // A file cut short: the frames before the cut were delivered, so it ends, with a warning and lastError;
+        // one that gave no frame at all fails like an unreadable file.
+        if (!s.got_frame) throw src.TruncationError();
+        const Error e = src.TruncationError();
+        failure = MakeStreamEvent(EventKind::kWarning, s, e.code(), "truncated", e.what(), e.hint(), e.native_code());
+        truncated = true;
+      }
     } catch (const Error& e) {
       if (!s.stop.load()) {
         failed = true;
@@ -426,8 +441,10 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
           std::lock_guard<std::mutex> lock(s.mu);
           reason = forced_reason                                       ? forced_reason
                    : s.source && *s.source->failure_reason() ? s.source->failure_reason()
+                   : s.source && s.source->truncated()       ? "truncated"
                                                              : "error";
         }
+        if (reason == "format") retry = false;  // inputFormats refused it: the same input is refused again
         failure =
             MakeStreamEvent(EventKind::kError, s, e.code(), std::move(reason), e.what(), e.hint(), e.native_code());
       }
@@ -438,11 +455,13 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
         failure = MakeStreamEvent(EventKind::kError, s, ErrorCode::kInternal, "internal", e.what(), {}, 0);
       }
     }
+    uint64_t corrupt_end = 0;
     {
       // The demuxer/decoder are released here (this thread owns them); their counters stay in the totals.
       std::lock_guard<std::mutex> lock(s.mu);
+      corrupt_end = s.source ? s.source->counters().corrupt.load() : 0;
       s.ReleaseSourceLocked();
-      if (failed) {
+      if (failed || truncated) {
         s.last_error = failure.message;
         s.last_error_reason = failure.reason;
         s.last_error_code = failure.code;
@@ -452,10 +471,12 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
       final_state = "stopped";
       break;
     }
+    TrackCorrupt(s, corrupt_end, s.last_pts_ms, /*end=*/true);  // the burst this connection ended in, if any
     if (!s.live || !retry) {
       // Files (and failures another connection cannot help) do not reconnect: EOF ends, an error fails.
       final_state = failed ? "failed" : "ended";
-      if (failed) PushEvent(failure);
+      if (failed || truncated) PushEvent(failure);
+      if (truncated) end_reason = "truncated";
       break;
     }
     if (eof) {
@@ -483,7 +504,7 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
   if (std::strcmp(final_state, "failed") == 0)
     PushState(s, final_state, failure.reason.c_str(), &failure);
   else
-    PushState(s, final_state, std::strcmp(final_state, "stopped") == 0 ? "removed" : "eof");
+    PushState(s, final_state, std::strcmp(final_state, "stopped") == 0 ? "removed" : end_reason);
   {
     std::lock_guard<std::mutex> lock(s.mu);
     s.eof = true;
@@ -510,6 +531,33 @@ void Pipeline::WarnCpuFallback(StreamState& s, ErrorCode code, const std::string
       EventKind::kWarning, s, code, "nvdec", "decoding on the CPU: " + why,
       "decode 'auto' uses NVDEC where an NVIDIA GPU, its driver and a CUDA build of camtrack are present and the "
       "stream is 8-bit 4:2:0 H.264/HEVC; set decode 'cpu' for this stream to silence this warning", 0));
+}
+
+// A burst is over after this much presentation time without new damage; a longer one is reported every
+// kCorruptReportMs while it lasts (a camera that sends damaged data for minutes warns a few times, not per frame).
+constexpr int64_t kCorruptQuietMs = 1000, kCorruptReportMs = 10000;
+
+void Pipeline::TrackCorrupt(StreamState& s, uint64_t corrupt, int64_t pts_ms, bool end) {
+  if (corrupt > s.corrupt_seen) {
+    if (s.burst_corrupt == 0) s.burst_first_pts = pts_ms;
+    s.burst_corrupt += corrupt - s.corrupt_seen;
+    s.burst_last_pts = pts_ms;
+  }
+  s.corrupt_seen = corrupt;
+  if (s.burst_corrupt == 0) return;
+  if (!end && pts_ms - s.burst_last_pts < kCorruptQuietMs && s.burst_last_pts - s.burst_first_pts < kCorruptReportMs)
+    return;
+  PushEvent(MakeStreamEvent(
+      EventKind::kWarning, s, ErrorCode::kDecode, "corrupt",
+      std::to_string(s.burst_corrupt) + " damaged packets/frames from " + s.config.source.url +
+          (s.burst_last_pts < 0 ? std::string(" before the first frame")
+                                : " between ptsMs " + std::to_string(std::max<int64_t>(0, s.burst_first_pts)) +
+                                      " and " + std::to_string(s.burst_last_pts)) +
+          " (skipped or concealed; decoding resumes at the next keyframe)",
+      "the input carries damaged data (a corrupt file; packet loss on the network: try rtspTransport 'tcp'); "
+      "stats().framesCorrupt counts it",
+      0));
+  s.burst_corrupt = 0;
 }
 
 void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src, GpuFrameSource* gpu) {
@@ -541,6 +589,7 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
     s.last_frame_ns.store(now, std::memory_order_relaxed);
     const int64_t pts = src.last_pts_ms();
     s.last_pts_ms = pts;
+    TrackCorrupt(s, src.counters().corrupt.load(std::memory_order_relaxed), pts, /*end=*/false);
     if (fps_window_start_ns == 0) {
       fps_window_start_ns = now;
     } else {

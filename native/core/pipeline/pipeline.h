@@ -219,6 +219,11 @@ class Pipeline {
   void RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src, GpuFrameSource* gpu);
   // 'auto' decode that is not on NVDEC for this stream: one kWarning event (then never tried again).
   void WarnCpuFallback(StreamState& s, ErrorCode code, const std::string& why);
+  // Damaged input: `corrupt` is the current connection's counters().corrupt, `pts_ms` the newest frame's time.
+  // Collects corrupt counts into bursts and emits ONE kWarning per burst (ERR_CAMTRACK_DECODE, reason "corrupt")
+  // when it is over: after kCorruptQuietMs of presentation time without new damage, after kCorruptReportMs of
+  // continuous damage, or at the connection's end (`end`). Per frame: compares, no allocation unless it warns.
+  void TrackCorrupt(StreamState& s, uint64_t corrupt, int64_t pts_ms, bool end);
   // An error or warning event about stream s (its source, or its frames in postprocess); the message is redacted of
   // the secrets in s's URL.
   static StreamEvent MakeStreamEvent(EventKind kind, const StreamState& s, ErrorCode code, std::string reason,
