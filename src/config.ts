@@ -195,7 +195,7 @@ export interface StreamOptions {
  * (docs/ingest.md). A demuxer has several names (`mov,mp4,m4a,3gp,3g2,mj2`); one of them in the list accepts it.
  */
 export const DEFAULT_INPUT_FORMATS: readonly string[] = [
-  'mov', 'matroska', 'mpegts', 'flv', 'avi', 'asf', 'ivf', 'h264', 'hevc', 'm4v', 'mjpeg', 'rtsp', 'rtp', 'sdp',
+  'mov', 'matroska', 'mpegts', 'flv', 'avi', 'asf', 'nut', 'ivf', 'h264', 'hevc', 'm4v', 'mjpeg', 'rtsp', 'rtp', 'sdp',
   'image2', 'jpeg_pipe', 'png_pipe', 'bmp_pipe', 'webp_pipe',
 ];
 

@@ -37,7 +37,7 @@ const DEFAULT_STREAM_FIELDS = {
   resultQueueSize: 64,
   reconnect: { stallTimeoutMs: 5000, initialDelayMs: 500, maxDelayMs: 30000, multiplier: 2, jitter: 0.2, maxAttempts: -1 },
   // docs/ingest.md, Input formats
-  inputFormats: ['mov', 'matroska', 'mpegts', 'flv', 'avi', 'asf', 'ivf', 'h264', 'hevc', 'm4v', 'mjpeg', 'rtsp', 'rtp', 'sdp',
+  inputFormats: ['mov', 'matroska', 'mpegts', 'flv', 'avi', 'asf', 'nut', 'ivf', 'h264', 'hevc', 'm4v', 'mjpeg', 'rtsp', 'rtp', 'sdp',
     'image2', 'jpeg_pipe', 'png_pipe', 'bmp_pipe', 'webp_pipe'],
 } as const;
 

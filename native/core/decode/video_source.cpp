@@ -40,6 +40,10 @@ bool IsLiveUrl(const std::string& url) {
          StartsWith(url, "tcp://");
 }
 
+constexpr const char* kOpenTimeoutHint =
+    "the server accepted the connection but did not answer within openTimeoutMs: check that the URL points to an "
+    "RTSP server/camera (port, scheme) and that it is not overloaded, or raise openTimeoutMs";
+
 // Classifies an open error: what a user must fix differs (address, mount, credentials, a hung server).
 const char* OpenReason(int err, bool timed_out) {
   if (timed_out) return "timeout";
@@ -117,9 +121,7 @@ void VideoSource::Open() {
       throw Error(ErrorCode::kSourceOpen, "source",
                   "no answer within openTimeoutMs (" + std::to_string(options_.open_timeout_ms) + " ms) from " +
                       RedactUrl(options_.url),
-                  "the server accepted the connection but did not answer in time: check that the URL points to an "
-                  "RTSP server/camera (port, scheme) and that it is not overloaded, or raise openTimeoutMs",
-                  err);
+                  kOpenTimeoutHint, err);
     }
     const char* hint = is_rtsp ? "check that the camera/server is reachable, the path (mount) exists and the "
                                  "credentials are right; try rtspTransport 'udp' if the server has no TCP"
@@ -130,7 +132,7 @@ void VideoSource::Open() {
     else if (!std::strcmp(reason, "not_found") && is_rtsp)
       hint = "the server has no such path (mount); check the URL's path";
     else if (!std::strcmp(reason, "timeout"))
-      hint = "the server accepted the connection but did not answer within openTimeoutMs";
+      hint = kOpenTimeoutHint;
     else if (err == AVERROR_INVALIDDATA && !is_rtsp)
       hint = "the input is not a video this FFmpeg can read, or it is truncated (e.g. an MP4 cut before its index, "
              "the moov box, was written: record with faststart or let the writer finish)";
@@ -385,7 +387,7 @@ Error VideoSource::TruncationError() const {
   if (last_packet_corrupt_) msg += ", the last one cut short or damaged";
   return Error(ErrorCode::kSourceRead, "source", RedactIn(msg + ", from " + RedactUrl(options_.url), options_.url),
                "the file is truncated or unreadable (an interrupted copy or download, a recording still being "
-               "written); the frames before the cut were processed",
+               "written)",
                AVERROR_EOF);
 }
 

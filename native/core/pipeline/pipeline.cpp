@@ -424,8 +424,8 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
       if (eof && src.truncated()) {
         // A file cut short: the frames before the cut were delivered, so it ends, with a warning and lastError;
         // one that gave no frame at all fails like an unreadable file.
-        if (!s.got_frame) throw src.TruncationError();
         const Error e = src.TruncationError();
+        if (!s.got_frame) throw e;
         failure = MakeStreamEvent(EventKind::kWarning, s, e.code(), "truncated", e.what(), e.hint(), e.native_code());
         truncated = true;
       }
