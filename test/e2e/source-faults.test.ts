@@ -38,6 +38,8 @@ const WALKING_FRAMES = 341;
 const WALKING_MS = 13_640;
 /** Measured with FFmpeg 5.1: the first half of walking.mp4's bytes holds 154 video packets, 153 decode whole. */
 const WALKING_HALF_MIN_FRAMES = 150;
+/** Inference on every 5th frame or so: every frame is still demuxed, decoded and checked for damage. */
+const FPS_LIMIT = 5;
 const DAMAGED_PLACES = 2;
 const TRUNCATED_HINT = /the file is truncated or unreadable/;
 
@@ -134,13 +136,16 @@ describeWithAssets('Source faults: truncated, damaged and non-video inputs, open
 
   describe('truncated files', () => {
     it('EXPECTED FAILURE - a file cut inside its media data delivers the frames before the cut, then ends with a warning and lastError (truncated)', async () => {
-      const run = await runOne({ id: 'half', url: clip('walking-half.mp4') });
-      console.log(`[source faults] half file: ${run.results.length}/${WALKING_FRAMES} frames, ${run.final}; ${run.stats.lastError}`);
+      const run = await runOne({ id: 'half', url: clip('walking-half.mp4'), fpsLimit: FPS_LIMIT });
+      console.log(`[source faults] half file: ${run.stats.framesDecoded}/${WALKING_FRAMES} frames, ${run.final}; ${run.stats.lastError}`);
       expect(run.errors).toEqual([]);
       expect(run.final).toBe('ended');
       expect(run.states.at(-1)!.reason).toBe('truncated');
-      expect(run.results.length).toBeGreaterThanOrEqual(WALKING_HALF_MIN_FRAMES);
-      expect(run.results.length).toBeLessThan(WALKING_FRAMES);
+      expect(run.stats.framesDecoded).toBeGreaterThanOrEqual(WALKING_HALF_MIN_FRAMES);
+      expect(run.stats.framesDecoded).toBeLessThan(WALKING_FRAMES);
+      // The results reach the cut: the last one within one fpsLimit interval of frame 150 (40 ms per frame).
+      expect(run.results.at(-1)!.ptsMs).toBeGreaterThanOrEqual(WALKING_HALF_MIN_FRAMES * 40 - 1000 / FPS_LIMIT);
+      expect(run.stats.framesDelivered).toBe(run.results.length);
       const warning = run.warnings.find((w) => w.code === 'ERR_CAMTRACK_SOURCE_READ');
       expect(warning?.message).toMatch(/^the file ends early \(truncated\): 154 video packets read of the 341 its index lists/);
       expect(warning?.hint).toMatch(TRUNCATED_HINT);
@@ -190,16 +195,19 @@ describeWithAssets('Source faults: truncated, damaged and non-video inputs, open
 
   describe('damaged data in the middle', () => {
     it('a file damaged in two places: one warning per damaged place (not per frame), every counted frame reported, the good frames delivered', async () => {
-      const run = await runOne({ id: 'damaged', url: clip('walking-damaged.mp4') });
+      const run = await runOne({ id: 'damaged', url: clip('walking-damaged.mp4'), fpsLimit: FPS_LIMIT });
       const reports = damageReports(run.warnings);
-      console.log(`[source faults] damaged file: ${run.results.length}/${WALKING_FRAMES} frames, corrupt ${run.stats.framesCorrupt}, warnings [${reports.join(', ')}]`);
+      console.log(`[source faults] damaged file: ${run.stats.framesDecoded}/${WALKING_FRAMES} frames, corrupt ${run.stats.framesCorrupt}, warnings [${reports.join(', ')}]`);
       expect(run.errors).toEqual([]);
       expect(run.final).toBe('ended');
       expect(run.states.at(-1)!.reason).toBe('eof');
       expect(reports.length).toBeGreaterThanOrEqual(1);
       expect(reports.length).toBeLessThanOrEqual(DAMAGED_PLACES);
       expect(reports.reduce((a, b) => a + b, 0)).toBe(run.stats.framesCorrupt);
-      expect(run.results.length).toBeGreaterThanOrEqual(WALKING_FRAMES - 10);
+      expect(run.stats.framesDecoded).toBeGreaterThanOrEqual(WALKING_FRAMES - 10);
+      // Results continue after both damaged places, to the end of the clip.
+      expect(run.results.at(-1)!.ptsMs).toBeGreaterThanOrEqual(WALKING_MS - 1000);
+      expect(run.results.length).toBeGreaterThanOrEqual((WALKING_MS / 1000) * FPS_LIMIT - 5);
       expect(run.stats.lastError).toBeUndefined(); // damage is counted and warned, it is not a failure
     }, 120_000);
 
