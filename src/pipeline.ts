@@ -207,6 +207,7 @@ export class Pipeline extends EventEmitter {
       batches: n.batches,
       images: n.images,
       failedBatches: n.failedBatches,
+      inference: n.inference,
       meanBatchFill: n.meanBatchFill,
       meanInferMs: n.meanInferMs,
       latency: { p50Ms: n.latencyP50Ms, p99Ms: n.latencyP99Ms, maxMs: n.latencyMaxMs, samples: n.latencySamples },
@@ -258,6 +259,7 @@ export class Pipeline extends EventEmitter {
       inputFps: s.inputFps,
       reconnectAttempts: s.reconnectAttempts,
       reconnects: s.reconnects,
+      inference: s.inference,
       fps,
       ...(s.lastError ? { lastError: s.lastError, lastErrorCode: s.lastErrorCode, lastErrorReason: s.lastErrorReason } : {}),
     };

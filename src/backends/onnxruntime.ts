@@ -34,9 +34,31 @@ export function defaultIntraOpThreads(workers: number): number {
   return Math.max(1, Math.floor(os.availableParallelism() / workers));
 }
 
+/** onnxruntime's log levels, most verbose first: its severity numbers are the indexes. */
+const ORT_LEVELS = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
+/** CAMTRACK_ORT_LOG's words (CAMTRACK_FFMPEG_LOG's) → onnxruntime's level; 'quiet' keeps only fatal errors. */
+const ORT_LOG_WORDS: Record<string, (typeof ORT_LEVELS)[number]> = {
+  quiet: 'fatal',
+  error: 'error',
+  warning: 'warning',
+  info: 'info',
+  verbose: 'verbose',
+  debug: 'verbose',
+};
+
+/**
+ * onnxruntime's own log level. It prints to stderr by itself (a failing model: two lines per failed run), while
+ * camtrack reports failures as events and stats; so, like FFmpeg's log, it is quiet unless CAMTRACK_ORT_LOG=<quiet|
+ * error|warning|info|verbose|debug> asks for it (an unknown word means error, as for CAMTRACK_FFMPEG_LOG).
+ */
+export function ortLogLevel(word = process.env.CAMTRACK_ORT_LOG): (typeof ORT_LEVELS)[number] {
+  return word ? (ORT_LOG_WORDS[word] ?? 'error') : 'fatal';
+}
+
 /**
  * Options of every onnxruntime session: the pipeline's inference workers (ort-worker.ts) and the bench's raw
- * baseline (bench/ort-raw.ts), which is only a fair baseline while it runs the very same session.
+ * baseline (bench/ort-raw.ts), which is only a fair baseline while it runs the very same session. The session's
+ * log follows ortLogLevel(); onnxruntime's process-wide log (ort.env.logLevel) is set by the worker.
  */
 export function ortSessionOptions(
   intraOpThreads: number,
@@ -48,6 +70,7 @@ export function ortSessionOptions(
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     executionProviders,
+    logSeverityLevel: ORT_LEVELS.indexOf(ortLogLevel()) as 0 | 1 | 2 | 3 | 4,
   };
 }
 

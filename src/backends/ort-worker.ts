@@ -13,7 +13,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { loadNative } from '../native.js';
-import { ortSessionOptions } from './onnxruntime.js';
+import { ortLogLevel, ortSessionOptions } from './onnxruntime.js';
 
 export interface OrtWorkerData {
   pipelineId: number;
@@ -37,6 +37,7 @@ const port = parentPort!;
 async function main(): Promise<void> {
   const ort = (await import('onnxruntime-node')).default;
   const native = loadNative();
+  ort.env.logLevel = ortLogLevel();  // before the first session: onnxruntime reads it once per process
   const session = await ort.InferenceSession.create(
     data.modelPath,
     ortSessionOptions(data.intraOpThreads, data.executionProviders),
