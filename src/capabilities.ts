@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 
+import { ortLogLevel } from './backends/onnxruntime.js';
 import { missingProvider, probeProviders, type ProviderStatus } from './backends/providers.js';
 import type { BackendName } from './config.js';
 import { CamtrackError } from './errors.js';
@@ -70,7 +71,6 @@ export async function probeCapabilities(): Promise<Capabilities> {
   const caps = capabilities();
   const ort = loadOrt();
   if (ort instanceof Error) return caps;
-  const { ortLogLevel } = await import('./backends/onnxruntime.js');
   ort.env.logLevel = ortLogLevel(); // a provider that fails to start also prints its error unless told not to
   return { ...caps, onnxruntime: { ...caps.onnxruntime, providers: await probeProviders(ort) } };
 }

@@ -893,9 +893,8 @@ void Pipeline::ProcessBatch(Slot& sl) {
     if (!sp || sp->removed.load()) continue;
     StreamState& s = *sp;
     end_check_.push_back(sp);
-    const auto fail_image = [&](const std::string& why) { InferenceFailed(s, sl.seq, why); };
     if (!sl.ok) {
-      fail_image(sl.error);
+      InferenceFailed(s, sl.seq, sl.error);
       continue;
     }
     FrameResult* r = nullptr;
@@ -908,7 +907,7 @@ void Pipeline::ProcessBatch(Slot& sl) {
         case Delivery::kNoResult:
           break;
         case Delivery::kWorkerGone:
-          fail_image("its inference worker exited before the results were read");
+          InferenceFailed(s, sl.seq, "its inference worker exited before the results were read");
           break;
       }
     } catch (const std::exception& e) {
