@@ -5,6 +5,8 @@
  */
 import { createRequire } from 'node:module';
 
+import { ortLogLevel } from './backends/onnxruntime.js';
+import { missingProvider, probeProviders, type ProviderStatus } from './backends/providers.js';
 import type { BackendName } from './config.js';
 import { CamtrackError } from './errors.js';
 import { loadNative, type NativeCapabilities } from './native.js';
@@ -15,7 +17,15 @@ export interface Capabilities {
   nvdec: { available: boolean; reason?: string };
   tensorrt: { available: boolean; reason?: string };
   ffmpeg: NativeCapabilities['ffmpeg'] | { available: false; reason: string };
-  onnxruntime: { available: boolean; version?: string; executionProviders: string[]; reason?: string };
+  onnxruntime: {
+    available: boolean;
+    version?: string;
+    /** Execution providers onnxruntime-node has here with nothing missing (not started: see `providers`). */
+    executionProviders: string[];
+    /** Every provider onnxruntime-node has on this platform, started for real; from probeCapabilities() (doctor). */
+    providers?: ProviderStatus[];
+    reason?: string;
+  };
   /** What backend 'auto' picks on this machine, and why. */
   autoBackend: { backend: 'onnxruntime' | 'tensorrt' | 'none'; reason: string };
 }
@@ -34,27 +44,39 @@ export function selectBackend(requested: BackendName, _native: NativeCapabilitie
   return 'onnxruntime';
 }
 
-function onnxruntimeInfo(): Capabilities['onnxruntime'] {
+type OrtModule = typeof import('onnxruntime-node');
+
+/** onnxruntime-node, or why it does not load (capabilities() reports it instead of throwing). */
+function loadOrt(): OrtModule | Error {
   try {
-    const require = createRequire(import.meta.url);
-    const ort = require('onnxruntime-node') as {
-      env: { versions: { node?: string; common?: string } };
-      listSupportedBackends?: () => { name: string; bundled: boolean }[];
-    };
-    const version = ort.env?.versions?.node ?? ort.env?.versions?.common;
-    // Non-bundled providers (cuda, tensorrt) need binaries that onnxruntime-node's install script downloads;
-    // this package skips that download (offline install), so they are listed as such, not as available.
-    const eps = ort.listSupportedBackends
-      ? ort.listSupportedBackends().map((b) => (b.bundled ? b.name : `${b.name} (needs onnxruntime-node's GPU binaries; not installed)`))
-      : ['cpu'];
-    return { available: true, ...(version ? { version } : {}), executionProviders: eps };
+    return createRequire(import.meta.url)('onnxruntime-node') as OrtModule;
   } catch (err) {
-    return { available: false, executionProviders: [], reason: (err as Error).message.split('\n')[0] ?? 'load failed' };
+    return err as Error;
   }
 }
 
+function onnxruntimeInfo(ort: OrtModule | Error): Capabilities['onnxruntime'] {
+  if (ort instanceof Error) return { available: false, executionProviders: [], reason: ort.message.split('\n')[0] ?? 'load failed' };
+  const version = ort.env.versions.node ?? ort.env.versions.common;
+  // cuda and tensorrt need libraries that onnxruntime-node's install script downloads (providers.ts).
+  const eps = ort.listSupportedBackends().map((b) => b.name).filter((name) => missingProvider(ort, name) === undefined);
+  return { available: true, ...(version ? { version } : {}), executionProviders: eps };
+}
+
+/**
+ * capabilities() plus `onnxruntime.providers`: each execution provider onnxruntime-node has on this platform, started
+ * on a trivial model (available, or why not and how to get it). For `camtrack doctor`; takes a moment per provider.
+ */
+export async function probeCapabilities(): Promise<Capabilities> {
+  const caps = capabilities();
+  const ort = loadOrt();
+  if (ort instanceof Error) return caps;
+  ort.env.logLevel = ortLogLevel(); // a provider that fails to start also prints its error unless told not to
+  return { ...caps, onnxruntime: { ...caps.onnxruntime, providers: await probeProviders(ort) } };
+}
+
 export function capabilities(): Capabilities {
-  const ort = onnxruntimeInfo();
+  const ort = onnxruntimeInfo(loadOrt());
   let nativeCaps: NativeCapabilities | undefined;
   let nativeReason: string | undefined;
   let build: { cuda: boolean; tensorrt: boolean } | undefined;
@@ -98,6 +120,10 @@ export function formatCapabilities(c: Capabilities): string {
     lines.push(`FFmpeg         no  ${c.ffmpeg.reason}`);
   }
   lines.push(`onnxruntime    ${yes(c.onnxruntime.available)} ${c.onnxruntime.available ? `${c.onnxruntime.version ?? ''} execution providers: ${c.onnxruntime.executionProviders.join(', ')}` : c.onnxruntime.reason}`);
+  for (const p of c.onnxruntime.providers ?? []) {
+    lines.push(`  provider ${p.name.padEnd(9)}${yes(p.available)}${p.reason ? ` ${p.reason}` : ''}`);
+    if (p.howToGet) lines.push(`    how to get it: ${p.howToGet}`);
+  }
   lines.push(`backend 'auto' → ${c.autoBackend.backend}: ${c.autoBackend.reason}`);
   return lines.join('\n');
 }

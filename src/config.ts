@@ -93,7 +93,11 @@ export interface InferenceOptions {
   workers?: number;
   /** Intra-op threads per onnxruntime session. Default: floor(cores / workers), at least 1. */
   intraOpThreads?: number;
-  /** onnxruntime execution providers in order. Default ['cpu']. */
+  /**
+   * onnxruntime execution providers in order: the pipeline runs on the first that starts here, with one 'warning'
+   * naming the ones before it and why (`camtrack doctor` lists them); none starts: ERR_CAMTRACK_UNSUPPORTED.
+   * Default ['cpu']. E.g. ['cuda', 'cpu'].
+   */
   executionProviders?: string[];
 }
 

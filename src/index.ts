@@ -21,7 +21,7 @@ export type {
   IngestOptions,
   GpuOptions,
 } from './config.js';
-export type { FrameResult, Detection, Track, StreamStats, PipelineStats, StreamState, StateChange } from './types.js';
+export type { FrameResult, Detection, Track, StreamStats, PipelineStats, InferenceHealth, StreamState, StateChange } from './types.js';
 export { readModelInfo, COCO_CLASSES, type ModelInfo } from './models/model-info.js';
 export {
   evaluateMot,

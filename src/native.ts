@@ -49,6 +49,13 @@ export interface NativeEvent {
   /** Reconnect attempt a warning belongs to. */
   attempt?: number;
 }
+/** Inference health of a stream or the pipeline (InferenceHealth in types.ts). */
+export interface NativeInferenceHealth {
+  state: 'ok' | 'failing';
+  failedBatches: number;
+  consecutiveFailures: number;
+  lastError?: string;
+}
 export interface NativeStreamStats {
   handle: number;
   id: string;
@@ -75,6 +82,7 @@ export interface NativeStreamStats {
   inputFps: number;
   reconnectAttempts: number;
   reconnects: number;
+  inference: NativeInferenceHealth;
   lastError?: string;
   lastErrorCode?: string;
   lastErrorReason?: string;
@@ -91,6 +99,7 @@ export interface NativePipelineStats {
   latencyMaxMs: number;
   latencySamples: number;
   inFlight: number;
+  inference: NativeInferenceHealth;
   streams: NativeStreamStats[];
 }
 export interface NativeModelConfig {

@@ -6,7 +6,8 @@
  *   for await (const r of cam.results()) console.log(r.tracks);
  *   await pipeline.close();
  *
- * Events: 'result' (FrameResult), 'state' (Stream, state, StateChange), 'warning' (CamtrackError, Stream),
+ * Events: 'result' (FrameResult), 'state' (Stream, state, StateChange), 'warning' (CamtrackError, Stream; no Stream
+ * for the pipeline's own: the execution providers that did not start, once, right after create()),
  * 'error' (CamtrackError, Stream) — only emitted when someone listens, so a failing camera never throws —,
  * 'streamEnd' (Stream, finalState), 'workerError' (CamtrackError: an inference worker thread died; its batches
  * were dropped and the others carry on, see docs/architecture.md "Faults"). A listener that throws never stops
@@ -123,6 +124,9 @@ export class Pipeline extends EventEmitter {
     }
     pipeline = new Pipeline(nativePipeline, backend, cfg, model, batchSize);
     for (const s of cfg.streams) pipeline.addStream(s);
+    // After the caller's `await`, so the listeners it adds right away hear it.
+    const warning = backend.providerWarning;
+    if (warning) setImmediate(() => safeEmit(pipeline, 'warning', warning));
     return pipeline;
   }
 
@@ -132,6 +136,10 @@ export class Pipeline extends EventEmitter {
   }
   get batchSize(): number {
     return this.#batchSize;
+  }
+  /** The onnxruntime execution provider inference runs on: the first of inference.executionProviders that started. */
+  get executionProvider(): string {
+    return this.#backend.executionProvider;
   }
   get closed(): boolean {
     return this.#closed;
@@ -207,6 +215,7 @@ export class Pipeline extends EventEmitter {
       batches: n.batches,
       images: n.images,
       failedBatches: n.failedBatches,
+      inference: n.inference,
       meanBatchFill: n.meanBatchFill,
       meanInferMs: n.meanInferMs,
       latency: { p50Ms: n.latencyP50Ms, p99Ms: n.latencyP99Ms, maxMs: n.latencyMaxMs, samples: n.latencySamples },
@@ -258,6 +267,7 @@ export class Pipeline extends EventEmitter {
       inputFps: s.inputFps,
       reconnectAttempts: s.reconnectAttempts,
       reconnects: s.reconnects,
+      inference: s.inference,
       fps,
       ...(s.lastError ? { lastError: s.lastError, lastErrorCode: s.lastErrorCode, lastErrorReason: s.lastErrorReason } : {}),
     };

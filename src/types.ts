@@ -65,6 +65,22 @@ export interface StateChange {
   error?: CamtrackError;
 }
 
+/**
+ * Inference health, in stream and pipeline stats. A stream is `failing` from a failed inference batch with its frames
+ * until one of its frames is delivered again (the pipeline: until a batch succeeds); each outage gives two 'warning'
+ * events (ERR_CAMTRACK_INFERENCE), when it starts and when it ends, and the stream stays in its state (a live stream
+ * stays `live`). The frames are counted in `dropped.inference`.
+ */
+export interface InferenceHealth {
+  state: 'ok' | 'failing';
+  /** Failed batches, all time (a stream: those that held frames of it). */
+  failedBatches: number;
+  /** Failed batches since the last success: 0 while `ok`. */
+  consecutiveFailures: number;
+  /** The error that started the current (or last) outage. */
+  lastError?: string;
+}
+
 export interface StreamStats {
   id: string;
   /** URL with credentials removed. */
@@ -103,7 +119,8 @@ export interface StreamStats {
   /** Connection attempts after a loss, and how many of them brought the stream back. */
   reconnectAttempts: number;
   reconnects: number;
-  /** Code and reason word of lastError (see StateChange). */
+  inference: InferenceHealth;
+  /** Code and reason word of lastError (see StateChange; `inference` for an inference outage). */
   lastErrorCode?: string;
   lastErrorReason?: string;
   /** Delivered frames per second since the previous stats() call (or since start). */
@@ -117,6 +134,7 @@ export interface PipelineStats {
   batches: number;
   images: number;
   failedBatches: number;
+  inference: InferenceHealth;
   meanBatchFill: number;
   meanInferMs: number;
   latency: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };

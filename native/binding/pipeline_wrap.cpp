@@ -219,6 +219,17 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   return c;
 }
 
+// The `inference` object of pipeline and stream stats (NativeInferenceHealth in src/native.ts).
+Napi::Object InferenceHealthToJs(Napi::Env env, bool failing, uint64_t failed_batches, uint64_t consecutive,
+                                 const std::string& last_error) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("state", failing ? "failing" : "ok");
+  o.Set("failedBatches", double(failed_batches));
+  o.Set("consecutiveFailures", double(consecutive));
+  if (!last_error.empty()) o.Set("lastError", last_error);
+  return o;
+}
+
 }  // namespace
 
 Napi::Function PipelineWrap::Init(Napi::Env env) {
@@ -355,6 +366,8 @@ Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
     o.Set("latencyMaxMs", s.latency_max_ms);
     o.Set("latencySamples", double(s.latency_samples));
     o.Set("inFlight", s.in_flight);
+    o.Set("inference", InferenceHealthToJs(env, s.consecutive_failed_batches > 0, s.failed_batches,
+                                           s.consecutive_failed_batches, s.inference_error));
     Napi::Array streams = Napi::Array::New(env, s.streams.size());
     for (size_t i = 0; i < s.streams.size(); ++i) {
       const auto& st = s.streams[i];
@@ -383,6 +396,8 @@ Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
       j.Set("inputFps", st.input_fps);
       j.Set("reconnectAttempts", double(st.reconnect_attempts));
       j.Set("reconnects", double(st.reconnects));
+      j.Set("inference", InferenceHealthToJs(env, st.inference_failing, st.inference_failed_batches,
+                                             st.inference_consecutive_failures, st.inference_error));
       if (!st.last_error.empty()) {
         j.Set("lastError", st.last_error);
         j.Set("lastErrorCode", JsErrorCode(st.last_error_code));

@@ -1,7 +1,8 @@
 /**
  * onnxruntime-node backend: N worker threads, each with one session and its own lent batch buffers
  * (see ort-worker.ts). Creation waits until every worker has attached to the native pipeline, so the first frame
- * always finds a worker; a model that onnxruntime rejects fails create() with ERR_CAMTRACK_MODEL.
+ * always finds a worker; a model that onnxruntime rejects fails create() with ERR_CAMTRACK_MODEL. Each worker's session
+ * runs on the first of `executionProviders` that starts (providers.ts); none: ERR_CAMTRACK_UNSUPPORTED.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -12,6 +13,7 @@ import { CamtrackError } from '../errors.js';
 import { closeWorkers } from './close-workers.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { OrtWorkerData } from './ort-worker.js';
+import { howToGetProvider } from './providers.js';
 
 export interface OnnxRuntimeBackendOptions {
   pipelineId: number;
@@ -34,9 +36,31 @@ export function defaultIntraOpThreads(workers: number): number {
   return Math.max(1, Math.floor(os.availableParallelism() / workers));
 }
 
+/** onnxruntime's log levels, most verbose first: its severity numbers are the indexes. */
+const ORT_LEVELS = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
+/** CAMTRACK_ORT_LOG's words (CAMTRACK_FFMPEG_LOG's) → onnxruntime's level; 'quiet' keeps only fatal errors. */
+const ORT_LOG_WORDS: Record<string, (typeof ORT_LEVELS)[number]> = {
+  quiet: 'fatal',
+  error: 'error',
+  warning: 'warning',
+  info: 'info',
+  verbose: 'verbose',
+  debug: 'verbose',
+};
+
+/**
+ * onnxruntime's own log level. It prints to stderr by itself (a failing model: two lines per failed run), while
+ * camtrack reports failures as events and stats; so, like FFmpeg's log, it is quiet unless CAMTRACK_ORT_LOG=<quiet|
+ * error|warning|info|verbose|debug> asks for it (an unknown word means error, as for CAMTRACK_FFMPEG_LOG).
+ */
+export function ortLogLevel(word = process.env.CAMTRACK_ORT_LOG): (typeof ORT_LEVELS)[number] {
+  return word ? (ORT_LOG_WORDS[word] ?? 'error') : 'fatal';
+}
+
 /**
  * Options of every onnxruntime session: the pipeline's inference workers (ort-worker.ts) and the bench's raw
- * baseline (bench/ort-raw.ts), which is only a fair baseline while it runs the very same session.
+ * baseline (bench/ort-raw.ts), which is only a fair baseline while it runs the very same session. The session's
+ * log follows ortLogLevel(); onnxruntime's process-wide log (ort.env.logLevel) is set by the worker.
  */
 export function ortSessionOptions(
   intraOpThreads: number,
@@ -48,7 +72,24 @@ export function ortSessionOptions(
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     executionProviders,
+    logSeverityLevel: ORT_LEVELS.indexOf(ortLogLevel()) as 0 | 1 | 2 | 3 | 4,
   };
+}
+
+/** What an inference worker (ort-worker.ts) says once it started, or why it could not. */
+type WorkerMessage =
+  | { type: 'ready'; provider: string; skipped: { name: string; reason: string }[] }
+  | { type: 'error'; message: string; code?: string; hint?: string };
+
+/** The one warning of a pipeline whose first execution providers did not start (none when the first one did). */
+function providerWarning(provider: string, skipped: { name: string; reason: string }[]): CamtrackError | undefined {
+  if (skipped.length === 0) return undefined;
+  const hints = [...new Set(skipped.map((s) => howToGetProvider(s.name)).filter((h) => h !== undefined))];
+  return new CamtrackError(
+    `execution provider ${skipped.map((s) => `${s.name} did not start (${s.reason})`).join(', ')}; running on ${provider}`,
+    'ERR_CAMTRACK_UNSUPPORTED',
+    { stage: 'inference', hint: hints.length ? hints.join('; ') : 'remove it from inference.executionProviders' },
+  );
 }
 
 export class OnnxRuntimeBackend {
@@ -56,6 +97,8 @@ export class OnnxRuntimeBackend {
   readonly #workers: Worker[] = [];
   readonly #exited = new Set<Worker>();
   #closed = false;
+  #provider = '';
+  #providerWarning: CamtrackError | undefined;
 
   private constructor() {}
 
@@ -83,16 +126,20 @@ export class OnnxRuntimeBackend {
           backend.#workers.push(worker);
           backend.#watch(worker, workerData.name, opts.onWorkerLost);
           return new Promise<void>((resolve, reject) => {
-            const onMessage = (msg: { type: string; message?: string; code?: string }): void => {
+            const onMessage = (msg: WorkerMessage): void => {
               if (msg.type === 'ready') {
                 worker.off('message', onMessage);
+                backend.#provider = msg.provider;
+                backend.#providerWarning ??= providerWarning(msg.provider, msg.skipped);
                 resolve();
               } else if (msg.type === 'error') {
                 reject(
-                  new CamtrackError(`onnxruntime could not load ${m.path}: ${msg.message}`, msg.code === 'ERR_CAMTRACK_NATIVE_LOAD' ? 'ERR_CAMTRACK_NATIVE_LOAD' : 'ERR_CAMTRACK_MODEL', {
-                    stage: 'inference',
-                    hint: 'check that the file is a valid ONNX model and that the execution providers exist on this machine',
-                  }),
+                  msg.code === 'ERR_CAMTRACK_UNSUPPORTED'
+                    ? new CamtrackError(msg.message, msg.code, { stage: 'inference', ...(msg.hint ? { hint: msg.hint } : {}) })
+                    : new CamtrackError(`onnxruntime could not load ${m.path}: ${msg.message}`, msg.code === 'ERR_CAMTRACK_NATIVE_LOAD' ? 'ERR_CAMTRACK_NATIVE_LOAD' : 'ERR_CAMTRACK_MODEL', {
+                        stage: 'inference',
+                        hint: 'check that the file is a valid ONNX model and that the execution providers exist on this machine',
+                      }),
                 );
               }
             };
@@ -129,6 +176,16 @@ export class OnnxRuntimeBackend {
         ),
       );
     });
+  }
+
+  /** The execution provider the sessions run on: the first of `executionProviders` that started. */
+  get executionProvider(): string {
+    return this.#provider;
+  }
+
+  /** Why the providers before executionProvider did not start, when there were any: the pipeline warns with it once. */
+  get providerWarning(): CamtrackError | undefined {
+    return this.#providerWarning;
   }
 
   get workerCount(): number {

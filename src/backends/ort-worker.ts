@@ -13,7 +13,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { loadNative } from '../native.js';
-import { ortSessionOptions } from './onnxruntime.js';
+import { ortLogLevel, ortSessionOptions } from './onnxruntime.js';
+import { createSessionOnFirstProvider } from './providers.js';
 
 export interface OrtWorkerData {
   pipelineId: number;
@@ -37,9 +38,9 @@ const port = parentPort!;
 async function main(): Promise<void> {
   const ort = (await import('onnxruntime-node')).default;
   const native = loadNative();
-  const session = await ort.InferenceSession.create(
-    data.modelPath,
-    ortSessionOptions(data.intraOpThreads, data.executionProviders),
+  ort.env.logLevel = ortLogLevel();  // before the first session: onnxruntime reads it once per process
+  const { session, provider, skipped } = await createSessionOnFirstProvider(ort, data.modelPath, data.executionProviders, (eps) =>
+    ortSessionOptions(data.intraOpThreads, eps),
   );
   const [B, C, H, W] = data.inputDims;
   const imageElems = C * H * W;
@@ -100,9 +101,9 @@ async function main(): Promise<void> {
       });
     }
   });
-  port.postMessage({ type: 'ready', workerIndex });
+  port.postMessage({ type: 'ready', workerIndex, provider, skipped });
 }
 
-main().catch((err: Error & { code?: string }) => {
-  port.postMessage({ type: 'error', message: err.message, code: err.code, stack: err.stack });
+main().catch((err: Error & { code?: string; hint?: string }) => {
+  port.postMessage({ type: 'error', message: err.message, code: err.code, hint: err.hint, stack: err.stack });
 });

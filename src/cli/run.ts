@@ -62,10 +62,10 @@ export async function runRun(argv: string[]): Promise<number> {
       if (maxFrames > 0 && ++count >= maxFrames) stop();
     });
     pipeline.on('state', (s, state) => process.stderr.write(JSON.stringify({ event: 'state', stream: s.id, state }) + '\n'));
-    pipeline.on('warning', (err, s) => process.stderr.write(JSON.stringify({ event: 'warning', stream: s.id, code: err.code, message: err.message }) + '\n'));
+    pipeline.on('warning', (err, s) => process.stderr.write(JSON.stringify({ event: 'warning', stream: s?.id, code: err.code, message: err.message }) + '\n'));
     pipeline.on('error', (err, s) => {
       failed = true;
-      process.stderr.write(JSON.stringify({ event: 'error', stream: s.id, code: err.code, message: err.message, hint: err.hint }) + '\n');
+      process.stderr.write(JSON.stringify({ event: 'error', stream: s?.id, code: err.code, message: err.message, hint: err.hint }) + '\n');
     });
     void pipeline.whenAllEnded().then(stop);
   });

@@ -4,10 +4,12 @@
  * nothing is mocked. Demo on a live source runs against the real RTSP server (test/helpers/rtsp-server.ts).
  */
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { missingProvider, type ProviderStatus } from '../../dist/backends/providers.js';
 import { assetPath, describeWithAssets, isCi, repoRoot } from '../helpers/assets.js';
 import { killAllTracked, spawnTracked } from '../helpers/processes.js';
 import { rtspServerUnavailableReason, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
@@ -79,13 +81,17 @@ describe('camtrack demo', () => {
   });
 });
 
+/** This machine's onnxruntime-node without its downloaded CUDA provider (the usual case: .npmrc skips it). */
+const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+const cudaProviderMissing = missingProvider(ort, 'cuda') !== undefined;
+
 describe('camtrack doctor', () => {
   it('reports every component as JSON, each unavailable one with its reason', () => {
     const r = camtrack(['doctor', '--json']);
     expect(r.status).toBe(0);
     const caps = JSON.parse(r.stdout) as Record<string, { available?: boolean; reason?: string; loaded?: boolean }> & {
       ffmpeg: { avcodec: string; hwaccels: string[] };
-      onnxruntime: { available: boolean; executionProviders: string[] };
+      onnxruntime: { available: boolean; executionProviders: string[]; providers: ProviderStatus[] };
       autoBackend: { backend: string; reason: string };
     };
     expect(caps.native!.loaded).toBe(true);
@@ -97,6 +103,19 @@ describe('camtrack doctor', () => {
     expect(caps.ffmpeg.avcodec).toMatch(/^\d+\.\d+\.\d+$/);
     expect(caps.onnxruntime.executionProviders).toContain('cpu');
     expect(caps.autoBackend.backend).toBe('onnxruntime');
+    // Every provider onnxruntime-node has on linux/x64, started for real: available, or why not and how to get it.
+    const providers = new Map(caps.onnxruntime.providers.map((p) => [p.name, p]));
+    expect([...providers.keys()]).toEqual(expect.arrayContaining(['cpu', 'cuda', 'tensorrt']));
+    expect(providers.get('cpu')).toEqual({ name: 'cpu', available: true });
+    for (const p of providers.values()) {
+      if (!p.available) expect(p.reason!.length, p.name).toBeGreaterThan(10);
+    }
+    if (cudaProviderMissing) {
+      expect(providers.get('cuda')).toMatchObject({ available: false, reason: expect.stringContaining('libonnxruntime_providers_cuda.so') });
+      expect(providers.get('cuda')!.howToGet).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/);
+      expect(providers.get('cuda')!.howToGet).toMatch(/npm approve-scripts onnxruntime-node/);
+      expect(providers.get('tensorrt')).toMatchObject({ available: false, reason: expect.stringContaining('libonnxruntime_providers_tensorrt.so') });
+    }
   });
 
   it('prints readable text', () => {
@@ -105,6 +124,10 @@ describe('camtrack doctor', () => {
     expect(r.stdout).toMatch(/^CUDA\s+(yes|no)/m);
     expect(r.stdout).toMatch(/^FFmpeg\s+yes/m);
     expect(r.stdout).toMatch(/backend 'auto' → onnxruntime/);
+    expect(r.stdout).toMatch(/^ {2}provider cpu +yes$/m);
+    expect(r.stdout).toMatch(/^ {2}provider cuda +(yes|no .+)$/m);
+    expect(r.stdout).toMatch(/^ {2}provider tensorrt +(yes|no .+)$/m);
+    if (cudaProviderMissing) expect(r.stdout).toMatch(/^ {2}provider cuda +no .*libonnxruntime_providers_cuda\.so.*\n {4}how to get it: .*ONNXRUNTIME_NODE_INSTALL=cuda12/m);
   });
 });
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 
@@ -52,7 +53,10 @@ struct Pipeline::StreamState {
 
   // Postprocess thread only (created by the source thread before its first commit; the batcher mutex orders it).
   std::unique_ptr<track::Tracker> tracker;
-  uint64_t warned_batch = UINT64_MAX;  // seq of the last failed batch this stream was warned about
+  uint64_t failed_batch = UINT64_MAX;  // seq of the last failed batch counted for this stream
+  // Inference outage (see InferenceFailed): failed batches and frames since it started, and when.
+  uint64_t outage_batches = 0, outage_frames = 0;
+  int64_t outage_start_ns = 0;
 
   // Counters (written by one thread each, read by Stats()).
   std::atomic<uint64_t> submitted{0}, delivered{0}, dropped_busy{0}, dropped_fps{0}, dropped_inference{0};
@@ -61,12 +65,17 @@ struct Pipeline::StreamState {
   std::atomic<int64_t> last_age_ms{-1};
   std::atomic<int64_t> last_frame_ns{0};  // steady clock of the newest decoded frame
   std::atomic<double> input_fps{0};
+  // Inference health (postprocess thread writes; Stats() reads): failing from a failed batch of this stream until
+  // one of its frames is delivered again.
+  std::atomic<bool> inference_failing{false};
+  std::atomic<uint64_t> inference_failed_batches{0}, inference_consecutive{0};
 
   // Guarded by mu.
   mutable std::mutex mu;
   std::condition_variable wake_cv;  // backoff/pacer sleeps; notified on stop
   std::unique_ptr<decode::VideoSource> source;
   std::string state = "connecting", last_error, last_error_reason, codec;
+  std::string inference_error;  // the error that started the current (or last) inference outage
   const char* decoder = "cpu";  // "cpu" | "nvdec" (of the current / last connection)
   ErrorCode last_error_code = ErrorCode::kInternal;
   int width = 0, height = 0;
@@ -933,16 +942,8 @@ void Pipeline::ProcessBatch(Slot& sl) {
     if (!sp || sp->removed.load()) continue;
     StreamState& s = *sp;
     end_check_.push_back(sp);
-    const auto fail_image = [&](const std::string& why) {
-      s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
-      if (s.warned_batch == sl.seq) return;  // one warning per stream and batch
-      s.warned_batch = sl.seq;
-      PushEvent(MakeStreamEvent(EventKind::kWarning, s, ErrorCode::kInference, "",
-                                "inference failed for a batch: " + why,
-                                "the frame was dropped; check the model and the backend", 0));
-    };
     if (!sl.ok) {
-      fail_image(sl.error);
+      InferenceFailed(s, sl.seq, sl.error);
       continue;
     }
     FrameResult* r = nullptr;
@@ -950,11 +951,12 @@ void Pipeline::ProcessBatch(Slot& sl) {
       switch (DeliverImage(sl, i, s, &r)) {
         case Delivery::kDelivered:
           ++delivered;
+          if (s.inference_failing.load(std::memory_order_relaxed)) InferenceRecovered(s);
           break;
         case Delivery::kNoResult:
           break;
         case Delivery::kWorkerGone:
-          fail_image("its inference worker exited before the results were read");
+          InferenceFailed(s, sl.seq, "its inference worker exited before the results were read");
           break;
       }
     } catch (const std::exception& e) {
@@ -976,7 +978,12 @@ void Pipeline::ProcessBatch(Slot& sl) {
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++stat_batches_;
     stat_images_ += sl.committed;
-    if (!sl.ok) ++stat_failed_batches_;
+    if (sl.ok) {
+      stat_consecutive_failed_ = 0;
+    } else {
+      ++stat_failed_batches_;
+      if (++stat_consecutive_failed_ == 1) stat_inference_error_ = sl.error;  // the first error of the outage
+    }
     stat_infer_ms_sum_ += infer_ms;
   }
   // One wake-up of JS per batch.
@@ -985,6 +992,51 @@ void Pipeline::ProcessBatch(Slot& sl) {
     notify_pending_ = true;
     sink_->Notify();
   }
+}
+
+void Pipeline::InferenceFailed(StreamState& s, uint64_t seq, const std::string& why) {
+  s.dropped_inference.fetch_add(1, std::memory_order_relaxed);
+  if (s.failed_batch != seq) {  // batches are counted once per stream
+    s.failed_batch = seq;
+    s.inference_failed_batches.fetch_add(1, std::memory_order_relaxed);
+    s.inference_consecutive.fetch_add(1, std::memory_order_relaxed);
+    if (!s.inference_failing.exchange(true)) {
+      s.outage_batches = s.outage_frames = 0;
+      s.outage_start_ns = SteadyNowNs();
+      StreamEvent ev = MakeStreamEvent(
+          EventKind::kWarning, s, ErrorCode::kInference, "inference_failing",
+          "inference is failing, this stream's frames are dropped until it recovers: " + why,
+          "check the model and the execution provider; stats().inference counts the failures, and one warning "
+          "follows when inference recovers",
+          0);
+      {
+        std::lock_guard<std::mutex> lock(s.mu);
+        s.inference_error = RedactIn(why, s.config.source.url);
+        s.last_error = ev.message;
+        s.last_error_code = ErrorCode::kInference;
+        s.last_error_reason = "inference";
+      }
+      PushEvent(std::move(ev));
+    }
+    ++s.outage_batches;
+  }
+  ++s.outage_frames;
+}
+
+void Pipeline::InferenceRecovered(StreamState& s) {
+  s.inference_failing.store(false);
+  s.inference_consecutive.store(0);
+  std::string first_error;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    first_error = s.inference_error;
+  }
+  char counts[160];
+  std::snprintf(counts, sizeof(counts), "inference recovered after %llu failed batches (%llu frames dropped) in %.1f s",
+                static_cast<unsigned long long>(s.outage_batches), static_cast<unsigned long long>(s.outage_frames),
+                double(SteadyNowNs() - s.outage_start_ns) / 1e9);
+  PushEvent(MakeStreamEvent(EventKind::kWarning, s, ErrorCode::kInference, "inference_recovered",
+                            std::string(counts) + "; it had started with: " + first_error, {}, 0));
 }
 
 Pipeline::Delivery Pipeline::DeliverImage(Slot& sl, int i, StreamState& s, FrameResult** out) {
@@ -1065,6 +1117,8 @@ PipelineStatsSnapshot Pipeline::Stats() const {
     out.batches = stat_batches_;
     out.images = stat_images_;
     out.failed_batches = stat_failed_batches_;
+    out.consecutive_failed_batches = stat_consecutive_failed_;
+    out.inference_error = stat_inference_error_;
     out.result_waits = stat_result_waits_;
     out.mean_batch_fill = stat_batches_ ? double(stat_images_) / double(stat_batches_) : 0;
     out.mean_infer_ms = stat_batches_ ? stat_infer_ms_sum_ / double(stat_batches_) : 0;
@@ -1102,6 +1156,7 @@ PipelineStatsSnapshot Pipeline::Stats() const {
       st.last_error = s.last_error;
       st.last_error_reason = s.last_error_reason;
       st.last_error_code = s.last_error_code;
+      st.inference_error = s.inference_error;
       st.width = s.width;
       st.height = s.height;
       st.nominal_fps = s.nominal_fps;
@@ -1128,6 +1183,9 @@ PipelineStatsSnapshot Pipeline::Stats() const {
     st.dropped_fps_limit = s.dropped_fps.load();
     st.dropped_inference = s.dropped_inference.load();
     st.dropped_decoder_pool = s.dropped_decoder_pool.load();
+    st.inference_failing = s.inference_failing.load();
+    st.inference_failed_batches = s.inference_failed_batches.load();
+    st.inference_consecutive_failures = s.inference_consecutive.load();
     st.decoded += st.dropped_decoder_pool;  // decoded by NVDEC, dropped before the source thread saw them
     st.last_frame_age_ms = s.last_age_ms.load();
     out.streams.push_back(std::move(st));

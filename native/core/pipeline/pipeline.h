@@ -143,10 +143,17 @@ struct StreamStatsSnapshot {
   double input_fps = 0;             // decoded frames per second over the last ~1 s window (0 when none; see RunFrames)
   int64_t frame_age_ms = -1;        // while live: ms since the newest frame was decoded; else -1
   int64_t last_frame_age_ms = -1;   // age of the newest delivered frame when it was delivered
+  // Inference health: failing from a failed batch with this stream's frames until one of its frames is delivered.
+  bool inference_failing = false;
+  uint64_t inference_failed_batches = 0;        // batches with frames of this stream that failed, all time
+  uint64_t inference_consecutive_failures = 0;  // of those, the ones since the last delivered frame
+  std::string inference_error;                  // the error that started the current (or last) outage (redacted)
 };
 
 struct PipelineStatsSnapshot {
   uint64_t batches = 0, images = 0, failed_batches = 0, result_waits = 0;
+  uint64_t consecutive_failed_batches = 0;  // failed batches since the last one that succeeded (>0: failing)
+  std::string inference_error;              // the first error of the current (or last) run of failed batches
   double mean_batch_fill = 0;     // images per batch
   double mean_infer_ms = 0;       // submit → complete
   double latency_p50_ms = 0, latency_p99_ms = 0, latency_max_ms = 0;  // decode → result ready
@@ -238,6 +245,11 @@ class Pipeline {
   void DispatcherLoop();
   void PostprocessLoop();
   void ProcessBatch(Slot& slot);
+  // Inference health of stream s (postprocess thread): one of its frames was lost to failed batch `seq` (counted as
+  // dropped.inference), or one was delivered while failing. An outage gives two warnings, one when it starts (with
+  // its first error, also the stream's last error) and one when it ends (with its counts), nothing per frame.
+  void InferenceFailed(StreamState& s, uint64_t seq, const std::string& why);
+  void InferenceRecovered(StreamState& s);
   void PushEvent(StreamEvent ev);
   void PushState(StreamState& s, const char* state, const char* reason = "", const StreamEvent* failure = nullptr);
   void MaybeEmitEnd(StreamState& s);
@@ -296,6 +308,8 @@ class Pipeline {
   // Stats (postprocess thread writes; Stats() reads under stats_mu_).
   mutable std::mutex stats_mu_;
   uint64_t stat_batches_ = 0, stat_images_ = 0, stat_failed_batches_ = 0, stat_result_waits_ = 0;
+  uint64_t stat_consecutive_failed_ = 0;
+  std::string stat_inference_error_;
   double stat_infer_ms_sum_ = 0;
   std::vector<uint64_t> latency_hist_;  // log-spaced buckets, see LatencyBucket()
   uint64_t latency_samples_ = 0;
