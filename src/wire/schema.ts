@@ -22,6 +22,7 @@ const header = {
   camera_id: Type.String({ description: 'The stream id given to addStream() / the config (FrameResult.streamId).' }),
 };
 
+/** `bbox` of detections, tracks and track events. */
 export const WireBoxSchema = Type.Object(
   {
     x1: Type.Number({ description: 'Left edge, source-frame pixels, rounded to 0.1 px.' }),
@@ -37,12 +38,14 @@ const classified = {
   label: Type.String({ description: 'Class name from the model metadata (or COCO), else the class id as text.' }),
 };
 
+/** An entry of `detections` (library: Detection). */
 export const WireDetectionSchema = Type.Object({
   ...classified,
   score: Type.Number({ description: 'Confidence (0..1 for the supported layouts), rounded to 1e-4.' }),
   bbox: WireBoxSchema,
 });
 
+/** An entry of `tracks` (library: Track). */
 export const WireTrackSchema = Type.Object({
   track_id: Type.Integer({ minimum: 1, description: 'Stable id of the object within its camera (from 1).' }),
   ...classified,
@@ -51,6 +54,7 @@ export const WireTrackSchema = Type.Object({
   age: Type.Integer({ minimum: 0, description: 'Frames since the track started.' }),
 });
 
+/** An entry of `track_events` (library: TrackEvent, without its `frame`). */
 export const WireTrackEventSchema = Type.Object({
   kind: Type.Union([Type.Literal('new'), Type.Literal('lost'), Type.Literal('refound'), Type.Literal('removed')], {
     description: 'Output for the first time, not output but kept, output again, deleted (docs/tracking.md).',
@@ -61,6 +65,7 @@ export const WireTrackEventSchema = Type.Object({
   bbox: WireBoxSchema,
 });
 
+/** The result message: one frame of one camera (library: FrameResult). */
 export const WireResultSchema = Type.Object(
   {
     ...header,
@@ -69,7 +74,8 @@ export const WireResultSchema = Type.Object(
       minimum: 0,
       description: "0-based index of the frame among the camera's decoded frames (later: the client's id of a pushed frame).",
     }),
-    message_key: Type.Null({ description: 'Id of the message in its transport (a Redis entry id); null for now.' }),
+    // Declared string | null now, so that today's schema already accepts the Redis entry ids to come.
+    message_key: nullable(Type.String({ description: 'Id of the message in its transport (a Redis entry id); null for now.' })),
     timestamp: Type.Number({ description: 'Wall clock when the frame was decoded, seconds since the epoch (ms precision).' }),
     pts: Type.Number({ description: 'Presentation time since the stream start, seconds (ms precision).' }),
     processing_time_ms: Type.Number({ minimum: 0, description: 'Decode → result latency, ms (µs precision).' }),
@@ -84,6 +90,7 @@ export const WireResultSchema = Type.Object(
   { title: 'camtrack result', description: 'One frame of one camera: detections, tracks and their events.' },
 );
 
+/** The `error` object of events (library: CamtrackError). */
 export const WireErrorSchema = Type.Object({
   code: Type.String({ description: 'Stable ERR_CAMTRACK_* code.' }),
   message: Type.String({ description: 'What happened; URL credentials redacted.' }),
@@ -96,6 +103,7 @@ const streamStates = ['connecting', 'live', 'stalled', 'reconnecting', 'ended', 
 const StreamStateSchema = Type.Union(streamStates.map((s) => Type.Literal(s)));
 const eventTime = Type.Number({ description: 'Wall clock when the event was emitted in JS, seconds since the epoch.' });
 
+/** A stream state change (library: StateChange). */
 export const WireStateMessageSchema = Type.Object(
   {
     ...header,
@@ -110,6 +118,7 @@ export const WireStateMessageSchema = Type.Object(
   { title: 'camtrack state event' },
 );
 
+/** A stream's 'warning' or 'error' event. */
 export const WireErrorMessageSchema = Type.Object(
   {
     ...header,
@@ -122,6 +131,7 @@ export const WireErrorMessageSchema = Type.Object(
   { title: 'camtrack warning/error event' },
 );
 
+/** One track event on its own (a Stream 'track' event), placed in its result's frame. */
 export const WireTrackMessageSchema = Type.Composite(
   [
     Type.Object({

@@ -82,6 +82,10 @@ describe('toWireResult()', () => {
     expect(empty.detections).toEqual([]);
   });
 
+  it('the v1 schema already accepts the additive changes docs/wire.md allows (Redis key, analytics, a new field)', () => {
+    expectValid(validateWireResult, { ...EXPECTED, message_key: '1764788000123-0', analytics: { zones: [] }, new_field: 1 });
+  });
+
   it('EXPECTED FAILURE - the schema rejects the camelCase FrameResult and a message with a wrong field type', () => {
     expect(validateWireResult(JSON.parse(JSON.stringify(frame())))).toBe(false);
     expect(validateWireResult({ ...EXPECTED, frame_id: 1.5 })).toBe(false);
