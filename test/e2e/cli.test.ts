@@ -139,7 +139,12 @@ describeWithAssets('camtrack run --config', ['models/yolo11n_int8_320.onnx', 'im
     );
     const r = camtrack(['run', '--config', cfg], 120_000);
     expect(r.status).toBe(0);
-    const lines = wireLines(r.stdout, validateWireResult) as { camera_id: string; detections: { label: string; score: number }[] }[];
+    const lines = wireLines(r.stdout, validateWireResult) as {
+      camera_id: string;
+      detections: { label: string; score: number }[];
+      tracks: { track_id: number }[];
+      track_events: { kind: string; track_id: number }[];
+    }[];
     expect(lines.map((l) => l.camera_id).sort()).toEqual(['bus', 'dog']);
     const events = wireLines(r.stderr, validateWireEvent) as { type: string; camera_id: string; state?: string }[];
     for (const id of ['bus', 'dog']) expect(events).toContainEqual(expect.objectContaining({ type: 'state', camera_id: id, state: 'ended' }));
@@ -148,6 +153,10 @@ describeWithAssets('camtrack run --config', ['models/yolo11n_int8_320.onnx', 'im
     // SOURCES.md (yolo11n@320): bus.jpg has a bus and 4 persons (one at 0.359), dog.jpg a dog, a bicycle, a car.
     expect(bus.detections.filter((d) => d.label === 'person').length).toBeGreaterThanOrEqual(3);
     expect(bus.detections.some((d) => d.label === 'bus')).toBe(true);
+    // A single frame: every track ByteTrack outputs starts there, so the real track entries are on the wire too.
+    expect(bus.tracks.length).toBeGreaterThan(0);
+    const byId = (a: { track_id: number }, b: { track_id: number }): number => a.track_id - b.track_id;
+    expect(bus.track_events.sort(byId).map((e) => [e.kind, e.track_id])).toEqual(bus.tracks.sort(byId).map((t) => ['new', t.track_id]));
     // (a 'truck' on the car's box may come too: yolov8n's table lists both for that pickup)
     const dogLabels = new Set(dog.detections.map((d) => d.label));
     for (const label of ['dog', 'bicycle', 'car']) expect(dogLabels.has(label), `dog.jpg labels: ${[...dogLabels].join(', ')}`).toBe(true);
