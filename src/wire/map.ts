@@ -9,8 +9,7 @@
  * (JSON.stringify would write null, which the schema rejects), so a non-finite number throws a RangeError naming
  * the field instead of producing an invalid message: it is a bug upstream, never a value to pass on.
  */
-import type { CamtrackError } from '../errors.js';
-import { describeValue, redactSecretsIn } from '../errors.js';
+import { describeValue, redactSecretsIn, type CamtrackError } from '../errors.js';
 import type { TrackEvent } from '../tracker.js';
 import type { Detection, FrameResult, StateChange, Track } from '../types.js';
 import {
