@@ -4,7 +4,7 @@
  * gRPC) serialises through these functions, so a field is named, rounded and defaulted in one place. docs/wire.md
  * has the table.
  *
- * Numbers: boxes are rounded to 0.1 px (the detector's own precision is coarser, and it halves a line's size),
+ * Numbers: boxes are rounded to 0.1 px (the detector's own precision is coarser),
  * scores to 1e-4, seconds to the ms (the native clocks' unit), latency to the µs. JSON has no NaN or Infinity
  * (JSON.stringify would write null, which the schema rejects), so a non-finite number throws a RangeError naming
  * the field instead of producing an invalid message: it is a bug upstream, never a value to pass on.
