@@ -1,6 +1,7 @@
 /**
  * `camtrack run --config <file.json|yaml>`: runs a pipeline from a config file (PipelineConfig, with `streams`)
- * and prints one JSON line per result on stdout (events go to stderr as JSON lines). Stops on SIGINT/SIGTERM,
+ * and prints one wire-format JSON line per result on stdout (state/warning/error events go to stderr as wire JSON
+ * lines; docs/wire.md). Stops on SIGINT/SIGTERM,
  * when every stream has ended, after --max-frames results or after --duration seconds; results still in flight
  * are printed while the pipeline closes, but never more than --max-frames in all.
  */
@@ -11,6 +12,7 @@ import YAML from 'yaml';
 
 import { ConfigError, redactSecretsIn } from '../errors.js';
 import { Pipeline } from '../pipeline.js';
+import { toWireErrorMessage, toWireResult, toWireStateMessage } from '../wire/index.js';
 import { intOpt, numOpt, opt, parseArgs } from './args.js';
 
 export async function loadConfigFile(file: string): Promise<Record<string, unknown>> {
@@ -58,14 +60,14 @@ export async function runRun(argv: string[]): Promise<number> {
     pipeline.on('result', (r) => {
       // close() delivers the results still in flight after stop(); they count against --max-frames too.
       if (maxFrames > 0 && count >= maxFrames) return;
-      process.stdout.write(JSON.stringify(r) + '\n');
+      process.stdout.write(JSON.stringify(toWireResult(r)) + '\n');
       if (maxFrames > 0 && ++count >= maxFrames) stop();
     });
-    pipeline.on('state', (s, state) => process.stderr.write(JSON.stringify({ event: 'state', stream: s.id, state }) + '\n'));
-    pipeline.on('warning', (err, s) => process.stderr.write(JSON.stringify({ event: 'warning', stream: s?.id, code: err.code, message: err.message }) + '\n'));
+    pipeline.on('state', (s, _state, change) => process.stderr.write(JSON.stringify(toWireStateMessage(s.id, change)) + '\n'));
+    pipeline.on('warning', (err, s) => process.stderr.write(JSON.stringify(toWireErrorMessage('warning', s?.id ?? null, err)) + '\n'));
     pipeline.on('error', (err, s) => {
       failed = true;
-      process.stderr.write(JSON.stringify({ event: 'error', stream: s?.id, code: err.code, message: err.message, hint: err.hint }) + '\n');
+      process.stderr.write(JSON.stringify(toWireErrorMessage('error', s?.id ?? null, err)) + '\n');
     });
     void pipeline.whenAllEnded().then(stop);
   });

@@ -1,6 +1,6 @@
 /**
  * The `camtrack` command as a user runs it (bin/camtrack.js → dist/): demo on the built-in scene, run --config with
- * JSON lines, doctor, bench (a short run: the report's shape and counts, not its speed). Each spawns a real process;
+ * wire-format JSON lines (validated with the wire schemas), doctor, bench (a short run: the report's shape and counts, not its speed). Each spawns a real process;
  * nothing is mocked. Demo on a live source runs against the real RTSP server (test/helpers/rtsp-server.ts).
  */
 import { spawnSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { assetPath, describeWithAssets, isCi, repoRoot } from '../helpers/assets
 import { killAllTracked, spawnTracked } from '../helpers/processes.js';
 import { rtspServerUnavailableReason, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
+import { expectValid, nonSnakeKeys, validateWireEvent, validateWireResult } from '../helpers/wire.js';
 
 const bin = path.join(repoRoot, 'bin', 'camtrack.js');
 const tmp = lazyTempDir('camtrack-cli-');
@@ -51,6 +52,19 @@ function camtrackAsync(
       resolve({ status, signal, stdout, stderr });
     }),
   );
+}
+
+/** The JSON lines of `text`, each checked against `validate` (a wire schema) and for snake_case keys. */
+function wireLines(text: string, validate: typeof validateWireResult): unknown[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const message = JSON.parse(line) as unknown;
+      expectValid(validate, message);
+      expect(nonSnakeKeys(message)).toEqual([]);
+      return message;
+    });
 }
 
 describe('camtrack demo', () => {
@@ -132,7 +146,7 @@ describe('camtrack doctor', () => {
 });
 
 describeWithAssets('camtrack run --config', ['models/yolo11n_int8_320.onnx', 'images/bus.jpg', 'images/dog.jpg'], () => {
-  it('runs a YAML config and prints one JSON line per result', () => {
+  it('runs a YAML config and prints one wire-format JSON line per result, its events as wire lines on stderr', () => {
     const cfg = path.join(tmp(), 'cams.yaml');
     writeFileSync(
       cfg,
@@ -148,13 +162,24 @@ describeWithAssets('camtrack run --config', ['models/yolo11n_int8_320.onnx', 'im
     );
     const r = camtrack(['run', '--config', cfg], 120_000);
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { streamId: string; detections: { label: string; score: number }[] });
-    expect(lines.map((l) => l.streamId).sort()).toEqual(['bus', 'dog']);
-    const bus = lines.find((l) => l.streamId === 'bus')!;
-    const dog = lines.find((l) => l.streamId === 'dog')!;
+    const lines = wireLines(r.stdout, validateWireResult) as {
+      camera_id: string;
+      detections: { label: string; score: number }[];
+      tracks: { track_id: number }[];
+      track_events: { kind: string; track_id: number }[];
+    }[];
+    expect(lines.map((l) => l.camera_id).sort()).toEqual(['bus', 'dog']);
+    const events = wireLines(r.stderr, validateWireEvent) as { type: string; camera_id: string; state?: string }[];
+    for (const id of ['bus', 'dog']) expect(events).toContainEqual(expect.objectContaining({ type: 'state', camera_id: id, state: 'ended' }));
+    const bus = lines.find((l) => l.camera_id === 'bus')!;
+    const dog = lines.find((l) => l.camera_id === 'dog')!;
     // SOURCES.md (yolo11n@320): bus.jpg has a bus and 4 persons (one at 0.359), dog.jpg a dog, a bicycle, a car.
     expect(bus.detections.filter((d) => d.label === 'person').length).toBeGreaterThanOrEqual(3);
     expect(bus.detections.some((d) => d.label === 'bus')).toBe(true);
+    // A single frame: every track ByteTrack outputs starts there, so the real track entries are on the wire too.
+    expect(bus.tracks.length).toBeGreaterThan(0);
+    const byId = (a: { track_id: number }, b: { track_id: number }): number => a.track_id - b.track_id;
+    expect(bus.track_events.sort(byId).map((e) => [e.kind, e.track_id])).toEqual(bus.tracks.sort(byId).map((t) => ['new', t.track_id]));
     // (a 'truck' on the car's box may come too: yolov8n's table lists both for that pickup)
     const dogLabels = new Set(dog.detections.map((d) => d.label));
     for (const label of ['dog', 'bicycle', 'car']) expect(dogLabels.has(label), `dog.jpg labels: ${[...dogLabels].join(', ')}`).toBe(true);
@@ -234,9 +259,12 @@ describeWithAssets('camtrack run --config: stopping', ['models/yolo11n_int8_320.
   it('--max-frames 3 with 2 streams prints exactly 3 results (not the ones close() still delivers)', () => {
     const r = camtrack(['run', '--config', config(), '--max-frames', '3'], 120_000);
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n');
+    const lines = wireLines(r.stdout, validateWireResult) as { camera_id: string; width: number; height: number }[];
     expect(lines).toHaveLength(3);
-    for (const l of lines) expect(['a', 'b']).toContain((JSON.parse(l) as { streamId: string }).streamId);
+    for (const l of lines) {
+      expect(['a', 'b']).toContain(l.camera_id);
+      expect([l.width, l.height]).toEqual([1280, 720]); // walking.mp4 (SOURCES.md)
+    }
   });
 
   it.each([['abc'], ['-1'], ['']])('EXPECTED FAILURE - --duration %j is a usage error with exit code 1', (value) => {

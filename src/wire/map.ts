@@ -1,0 +1,158 @@
+/**
+ * The one mapping from the camelCase library objects (FrameResult, Detection, Track, TrackEvent, StateChange,
+ * CamtrackError) to the wire messages of ./schema.ts. Every sink (`camtrack run`, later Redis, WebSocket/SSE,
+ * gRPC) serialises through these functions, so a field is named, rounded and defaulted in one place. docs/wire.md
+ * has the table.
+ *
+ * Numbers: boxes are rounded to 0.1 px (the detector's own precision is coarser),
+ * scores to 1e-4, seconds to the ms (the native clocks' unit), latency to the µs. JSON has no NaN or Infinity
+ * (JSON.stringify would write null, which the schema rejects), so a non-finite number throws a RangeError naming
+ * the field instead of producing an invalid message: it is a bug upstream, never a value to pass on.
+ */
+import { describeValue, redactSecretsIn, type CamtrackError } from '../errors.js';
+import type { TrackEvent } from '../tracker.js';
+import type { Detection, FrameResult, StateChange, Track } from '../types.js';
+import {
+  WIRE_VERSION,
+  type WireBox,
+  type WireDetection,
+  type WireError,
+  type WireErrorMessage,
+  type WireResult,
+  type WireStateMessage,
+  type WireTrack,
+  type WireTrackEvent,
+  type WireTrackMessage,
+} from './schema.js';
+
+/** Names the field `key` of the object at `at` ('' = the top level) in an error. */
+function field(at: string, key: string): string {
+  return at ? `${at}.${key}` : key;
+}
+
+/** `x` rounded to `decimals` places; throws RangeError for NaN/±Infinity. */
+function fixed(x: number, decimals: number, at: string, key: string): number {
+  if (!Number.isFinite(x)) throw new RangeError(`Expected finite number for ${field(at, key)} but received ${describeValue(x)}`);
+  const scale = 10 ** decimals;
+  return Math.round(x * scale) / scale;
+}
+
+/** `x` itself when it is an integer; throws RangeError otherwise. */
+function integer(x: number, at: string, key: string): number {
+  if (!Number.isInteger(x)) throw new RangeError(`Expected integer for ${field(at, key)} but received ${describeValue(x)}`);
+  return x;
+}
+
+const BOX_DECIMALS = 1;
+const SCORE_DECIMALS = 4;
+const SECONDS_DECIMALS = 3;
+const MS_DECIMALS = 3;
+
+function toWireBox(b: { x1: number; y1: number; x2: number; y2: number }, at: string): WireBox {
+  return {
+    x1: fixed(b.x1, BOX_DECIMALS, at, 'x1'),
+    y1: fixed(b.y1, BOX_DECIMALS, at, 'y1'),
+    x2: fixed(b.x2, BOX_DECIMALS, at, 'x2'),
+    y2: fixed(b.y2, BOX_DECIMALS, at, 'y2'),
+  };
+}
+
+/** Detection → `{ class_id, label, score, bbox }`. `at` names it in errors. */
+export function toWireDetection(d: Detection, at = 'detection'): WireDetection {
+  return {
+    class_id: integer(d.classId, at, 'classId'),
+    label: d.label,
+    score: fixed(d.score, SCORE_DECIMALS, at, 'score'),
+    bbox: toWireBox(d, at),
+  };
+}
+
+/** Track → `{ track_id, class_id, label, score, bbox, age }`. */
+export function toWireTrack(t: Track, at = 'track'): WireTrack {
+  const { class_id, label, score, bbox } = toWireDetection(t, at);
+  return { track_id: integer(t.trackId, at, 'trackId'), class_id, label, score, bbox, age: integer(t.age, at, 'age') };
+}
+
+/**
+ * TrackEvent → `{ kind, track_id, class_id, label, bbox }`. Its `frame` (the tracker's update count) is not sent:
+ * on the wire the event belongs to the result's frame_id.
+ */
+export function toWireTrackEvent(e: TrackEvent, at = 'trackEvent'): WireTrackEvent {
+  return {
+    kind: e.kind,
+    track_id: integer(e.trackId, at, 'trackId'),
+    class_id: integer(e.classId, at, 'classId'),
+    label: e.label,
+    bbox: toWireBox(e, at),
+  };
+}
+
+/** FrameResult → the result message. `message_key` is null and `analytics` null until those exist. */
+export function toWireResult(r: FrameResult): WireResult {
+  return {
+    v: WIRE_VERSION,
+    type: 'result',
+    camera_id: r.streamId,
+    frame_id: integer(r.frameIndex, '', 'frameIndex'),
+    message_key: null,
+    timestamp: fixed(r.timestampMs / 1000, SECONDS_DECIMALS, '', 'timestampMs'),
+    pts: fixed(r.ptsMs / 1000, SECONDS_DECIMALS, '', 'ptsMs'),
+    processing_time_ms: fixed(r.latencyMs, MS_DECIMALS, '', 'latencyMs'),
+    width: integer(r.width, '', 'width'),
+    height: integer(r.height, '', 'height'),
+    inferred: true,
+    detections: r.detections.map((d, i) => toWireDetection(d, `detections[${i}]`)),
+    tracks: r.tracks.map((t, i) => toWireTrack(t, `tracks[${i}]`)),
+    track_events: r.trackEvents.map((e, i) => toWireTrackEvent(e, `trackEvents[${i}]`)),
+    analytics: null,
+  };
+}
+
+/** CamtrackError → `{ code, message, hint, stage, native_code }`, the message and hint redacted once more. */
+export function toWireError(err: CamtrackError): WireError {
+  return {
+    code: err.code,
+    message: redactSecretsIn(err.message),
+    hint: err.hint !== undefined ? redactSecretsIn(err.hint) : null,
+    stage: err.stage ?? null,
+    native_code: err.nativeCode ?? null,
+  };
+}
+
+/** A stream's state change (Pipeline/Stream 'state' event) → the state message, stamped `nowMs` (default now). */
+export function toWireStateMessage(cameraId: string, change: StateChange, nowMs = Date.now()): WireStateMessage {
+  return {
+    v: WIRE_VERSION,
+    type: 'state',
+    camera_id: cameraId,
+    timestamp: fixed(nowMs / 1000, SECONDS_DECIMALS, '', 'nowMs'),
+    state: change.state,
+    previous: change.previous,
+    reason: change.reason,
+    attempt: change.attempt ?? null,
+    error: change.error ? toWireError(change.error) : null,
+  };
+}
+
+/** A 'warning' or 'error' event of a stream (cameraId null: of the pipeline) → its message, stamped `nowMs` (default now). */
+export function toWireErrorMessage(kind: 'warning' | 'error', cameraId: string | null, err: CamtrackError, nowMs = Date.now()): WireErrorMessage {
+  return {
+    v: WIRE_VERSION,
+    type: kind,
+    camera_id: cameraId,
+    timestamp: fixed(nowMs / 1000, SECONDS_DECIMALS, '', 'nowMs'),
+    error: toWireError(err),
+  };
+}
+
+/** A Stream 'track' event (the TrackEvent and the result it came with) → the track message. */
+export function toWireTrackMessage(e: TrackEvent, r: FrameResult): WireTrackMessage {
+  return {
+    v: WIRE_VERSION,
+    type: 'track',
+    camera_id: r.streamId,
+    frame_id: integer(r.frameIndex, '', 'frameIndex'),
+    timestamp: fixed(r.timestampMs / 1000, SECONDS_DECIMALS, '', 'timestampMs'),
+    ...toWireTrackEvent(e),
+  };
+}

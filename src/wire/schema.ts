@@ -1,0 +1,167 @@
+/**
+ * The wire format: every result and stream event that leaves the process (`camtrack run`'s JSON lines today;
+ * Redis Streams, WebSocket/SSE and gRPC later) is one of these messages. Declared once, with TypeBox: each
+ * declaration below is at the same time the JSON Schema a client validates with (plain JSON Schema once
+ * serialised: `JSON.stringify(WireResultSchema)`) and, through `Static`, the TypeScript type. docs/wire.md has the
+ * field table, the mapping from the camelCase library objects (src/wire/map.ts does it) and the versioning rule:
+ * `v` is 1; a change within v1 only adds fields (clients ignore fields they do not know, hence no
+ * `additionalProperties: false`), anything else is v2.
+ *
+ * Field names are snake_case. Time points are float seconds (`timestamp`, `pts`), durations carry their unit
+ * (`processing_time_ms`). Every field is always present; one that does not apply is null, never absent.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** Version of the wire format carried by every message (`v`). */
+export const WIRE_VERSION = 1;
+
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const header = {
+  v: Type.Literal(WIRE_VERSION, { description: 'Wire format version (additive changes keep it).' }),
+  camera_id: Type.String({ description: 'The stream id given to addStream() / the config (FrameResult.streamId).' }),
+};
+
+/** `bbox` of detections, tracks and track events. */
+export const WireBoxSchema = Type.Object(
+  {
+    x1: Type.Number({ description: 'Left edge, source-frame pixels, rounded to 0.1 px.' }),
+    y1: Type.Number({ description: 'Top edge.' }),
+    x2: Type.Number({ description: 'Right edge.' }),
+    y2: Type.Number({ description: 'Bottom edge.' }),
+  },
+  { description: 'Box corners: (x1, y1) top-left, (x2, y2) bottom-right.' },
+);
+
+const classified = {
+  class_id: Type.Integer({ minimum: 0, description: 'Class index of the model.' }),
+  label: Type.String({ description: 'Class name from the model metadata (or COCO), else the class id as text.' }),
+};
+
+/** An entry of `detections` (library: Detection). */
+export const WireDetectionSchema = Type.Object({
+  ...classified,
+  score: Type.Number({ description: 'Confidence (0..1 for the supported layouts), rounded to 1e-4.' }),
+  bbox: WireBoxSchema,
+});
+
+/** An entry of `tracks` (library: Track). */
+export const WireTrackSchema = Type.Object({
+  track_id: Type.Integer({ minimum: 1, description: 'Stable id of the object within its camera (from 1).' }),
+  ...classified,
+  score: Type.Number({ description: 'Score of the detection matched this frame, rounded to 1e-4.' }),
+  bbox: WireBoxSchema,
+  age: Type.Integer({ minimum: 0, description: 'Frames since the track started.' }),
+});
+
+/** An entry of `track_events` (library: TrackEvent, without its `frame`). */
+export const WireTrackEventSchema = Type.Object({
+  kind: Type.Union([Type.Literal('new'), Type.Literal('lost'), Type.Literal('refound'), Type.Literal('removed')], {
+    description: 'Output for the first time, not output but kept, output again, deleted (docs/tracking.md).',
+  }),
+  track_id: Type.Integer({ minimum: 1 }),
+  ...classified,
+  /** The track's box at the event (lost/removed: its last, possibly predicted, box). */
+  bbox: WireBoxSchema,
+});
+
+/** The result message: one frame of one camera (library: FrameResult). */
+export const WireResultSchema = Type.Object(
+  {
+    ...header,
+    type: Type.Literal('result'),
+    frame_id: Type.Integer({
+      minimum: 0,
+      description: "0-based index of the frame among the camera's decoded frames (later: the client's id of a pushed frame).",
+    }),
+    // Declared string | null now, so that today's schema already accepts the Redis entry ids to come.
+    message_key: nullable(Type.String({ description: 'Id of the message in its transport (a Redis entry id); null for now.' })),
+    timestamp: Type.Number({ description: 'Wall clock when the frame was decoded, seconds since the epoch (ms precision).' }),
+    pts: Type.Number({ description: 'Presentation time since the stream start, seconds (ms precision).' }),
+    processing_time_ms: Type.Number({ minimum: 0, description: 'Decode → result latency, ms (µs precision).' }),
+    width: Type.Integer({ minimum: 0, description: 'Source frame width, pixels.' }),
+    height: Type.Integer({ minimum: 0, description: 'Source frame height, pixels.' }),
+    inferred: Type.Boolean({ description: 'The detector ran on this frame (always true today).' }),
+    detections: Type.Array(WireDetectionSchema),
+    tracks: Type.Array(WireTrackSchema),
+    track_events: Type.Array(WireTrackEventSchema, { description: 'Track lifecycle events of this frame (usually empty).' }),
+    analytics: nullable(Type.Record(Type.String(), Type.Unknown(), { description: 'Lines/zones/dwell (reserved): null until the analytics stage exists.' })),
+  },
+  { title: 'camtrack result', description: 'One frame of one camera: detections, tracks and their events.' },
+);
+
+/** The `error` object of events (library: CamtrackError). */
+export const WireErrorSchema = Type.Object({
+  code: Type.String({ description: 'Stable ERR_CAMTRACK_* code.' }),
+  message: Type.String({ description: 'What happened; URL credentials redacted.' }),
+  hint: nullable(Type.String({ description: 'What to do about it.' })),
+  stage: nullable(Type.String({ description: "Stage that failed: 'source', 'decode', 'inference', …" })),
+  native_code: nullable(Type.Integer({ description: 'The underlying library code (AVERROR, cudaError_t, …).' })),
+});
+
+const streamStates = ['connecting', 'live', 'stalled', 'reconnecting', 'ended', 'failed', 'stopped'] as const;
+const StreamStateSchema = Type.Union(streamStates.map((s) => Type.Literal(s)));
+const eventTime = Type.Number({ description: 'Wall clock when the event was emitted in JS, seconds since the epoch.' });
+
+/** A stream state change (library: StateChange). */
+export const WireStateMessageSchema = Type.Object(
+  {
+    ...header,
+    type: Type.Literal('state'),
+    timestamp: eventTime,
+    state: StreamStateSchema,
+    previous: StreamStateSchema,
+    reason: Type.String({ description: "Short stable word: 'connected', 'eof', 'stalled', 'refused', … (StateChange.reason)." }),
+    attempt: nullable(Type.Integer({ minimum: 0, description: 'Consecutive failed attempts (stalled/reconnecting).' })),
+    error: nullable(WireErrorSchema),
+  },
+  { title: 'camtrack state event' },
+);
+
+/** A stream's 'warning' or 'error' event. */
+export const WireErrorMessageSchema = Type.Object(
+  {
+    ...header,
+    camera_id: nullable(
+      Type.String({ description: 'The camera the event is about; null for a pipeline-wide warning (e.g. an execution provider that did not start).' }),
+    ),
+    type: Type.Union([Type.Literal('warning'), Type.Literal('error')], {
+      description: "'warning': a failed attempt, the camera goes on; 'error': the camera gave up (state 'failed').",
+    }),
+    timestamp: eventTime,
+    error: WireErrorSchema,
+  },
+  { title: 'camtrack warning/error event' },
+);
+
+/** One track event on its own (a Stream 'track' event), placed in its result's frame. */
+export const WireTrackMessageSchema = Type.Composite(
+  [
+    Type.Object({
+      ...header,
+      type: Type.Literal('track'),
+      frame_id: Type.Integer({ minimum: 0, description: 'frame_id of the result the event belongs to.' }),
+      timestamp: Type.Number({ description: 'timestamp of that result.' }),
+    }),
+    WireTrackEventSchema,
+  ],
+  { title: 'camtrack track event' },
+);
+
+/** A stream event: state change, warning/error, or one track event (the 'track' event of a Stream). */
+export const WireEventSchema = Type.Union([WireStateMessageSchema, WireErrorMessageSchema, WireTrackMessageSchema], {
+  title: 'camtrack stream event',
+});
+
+export type WireBox = Static<typeof WireBoxSchema>;
+export type WireDetection = Static<typeof WireDetectionSchema>;
+export type WireTrack = Static<typeof WireTrackSchema>;
+export type WireTrackEvent = Static<typeof WireTrackEventSchema>;
+export type WireResult = Static<typeof WireResultSchema>;
+export type WireError = Static<typeof WireErrorSchema>;
+export type WireStateMessage = Static<typeof WireStateMessageSchema>;
+export type WireErrorMessage = Static<typeof WireErrorMessageSchema>;
+export type WireTrackMessage = Static<typeof WireTrackMessageSchema>;
+export type WireEvent = Static<typeof WireEventSchema>;
+/** Anything that leaves the process. */
+export type WireMessage = WireResult | WireEvent;
