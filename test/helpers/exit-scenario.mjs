@@ -1,0 +1,33 @@
+// A process that exits with a pipeline open, for test/addon/process-exit.test.ts:
+//   node exit-scenario.mjs <scenario> <model> <video>
+// It prints 'EXITING' on stdout right before it exits (or, for 'signal', once results flow and it waits to be killed).
+//   exit     process.exit(3) at the 40th result of a file stream's results() loop
+//   throw    an uncaught Error('scenario boom') thrown inside that loop
+//   signal   a looping file stream runs until the parent signals the process (no handler: Node's default)
+//   busy     four looping streams on two workers; process.exit(3) from a 'result' listener (inside the delivery)
+//            at the 10th result, with results queued in the iterators and batches in flight on both workers
+import { Pipeline } from '../../dist/index.js';
+
+const [scenario, model, video] = process.argv.slice(2);
+const busy = scenario === 'busy';
+const pipeline = await Pipeline.create({ model, inference: { workers: busy ? 2 : 1 }, batching: { maxBatchSize: 4 } });
+const streams = Array.from({ length: busy ? 4 : 1 }, (_, i) =>
+  pipeline.addStream({ id: `s${i}`, url: video, loop: scenario !== 'exit' && scenario !== 'throw' }),
+);
+const exiting = () => process.stdout.write('EXITING\n');
+if (busy) {
+  let n = 0;
+  pipeline.on('result', () => {
+    if (++n === 10) {
+      exiting();
+      process.exit(3);
+    }
+  });
+}
+let n = 0;
+for await (const _ of streams[0].results()) {
+  if (++n !== 40) continue;
+  exiting();
+  if (scenario === 'exit') process.exit(3);
+  if (scenario === 'throw') throw new Error('scenario boom');
+}
