@@ -30,6 +30,7 @@ import {
   type StreamOptions,
 } from './config.js';
 import { CamtrackError, ConfigError, InvalidStateError } from './errors.js';
+import { offExit, onExit } from './exit-hooks.js';
 import { resolveModel, type ResolvedModel } from './models/resolve.js';
 import {
   loadNative,
@@ -45,29 +46,6 @@ import { safeEmit } from './safe-emit.js';
 import { Stream } from './stream.js';
 import type { TrackEvent } from './tracker.js';
 import type { Detection, FrameResult, PipelineStats, StreamState, StreamStats, Track } from './types.js';
-
-/**
- * The native pipelines of this thread that are open, so that they are stopped when it exits without closing them.
- * Why: after the process's 'exit' event (process.exit(), an uncaught error) Node terminates the worker threads.
- * One terminated inside onnxruntime-node's session.run() — a synchronous native call that lasts the whole inference —
- * gets its N-API calls refused once its environment stops, and that addon rethrows the refusal as a C++ exception
- * through V8: `terminate called after throwing an instance of 'Napi::Error'`, SIGABRT. Native close() on 'exit'
- * (still before the workers are terminated) waits, bounded, for the batches in flight and dispatches no more, so no
- * worker is inside onnxruntime when it is terminated (test/addon/process-exit.test.ts). One listener per thread,
- * there only while a pipeline is open.
- */
-const openNatives = new Set<NativePipeline>();
-const closeOpenNatives = (): void => {
-  for (const n of openNatives) n.close();
-};
-function trackOpen(native: NativePipeline, open: boolean): void {
-  if (open) {
-    if (openNatives.size === 0) process.on('exit', closeOpenNatives);
-    openNatives.add(native);
-  } else if (openNatives.delete(native) && openNatives.size === 0) {
-    process.off('exit', closeOpenNatives);
-  }
-}
 
 export class Pipeline extends EventEmitter {
   readonly #native: NativePipeline;
@@ -95,6 +73,9 @@ export class Pipeline extends EventEmitter {
     this.#config = config;
     this.#model = model;
     this.#batchSize = batchSize;
+    // Exiting with the pipeline open stops its native threads before the process goes, after the backend's exit
+    // hook (added before this one) has made sure no inference worker is inside onnxruntime (src/exit-hooks.ts).
+    onExit(this, () => this.#native.close());
   }
 
   /** Validates the config, reads the model, starts the inference backend and the native pipeline. */
@@ -126,7 +107,6 @@ export class Pipeline extends EventEmitter {
       },
       deliver,
     );
-    trackOpen(nativePipeline, true);
     let backend: OnnxRuntimeBackend;
     try {
       if (backendName !== 'onnxruntime') throw new CamtrackError(`backend ${backendName} is not available`, 'ERR_CAMTRACK_UNSUPPORTED');
@@ -143,7 +123,6 @@ export class Pipeline extends EventEmitter {
       });
     } catch (err) {
       nativePipeline.close();
-      trackOpen(nativePipeline, false);
       throw err;
     }
     pipeline = new Pipeline(nativePipeline, backend, cfg, model, batchSize);
@@ -308,7 +287,7 @@ export class Pipeline extends EventEmitter {
     // Native stop joins source threads and waits (bounded) for batches in flight on the workers, which run on
     // their own threads, so blocking this thread briefly cannot deadlock.
     this.#native.close();
-    trackOpen(this.#native, false);
+    offExit(this);
     this.#native.flush((r, e) => this.deliver(r, e));
     this.#closed = true;
     await this.#backend.close();

@@ -13,7 +13,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { loadNative } from '../native.js';
-import { ortSessionOptions } from './onnxruntime.js';
+import { GATE_BUSY, GATE_CLOSED, ortSessionOptions } from './onnxruntime.js';
 
 export interface OrtWorkerData {
   pipelineId: number;
@@ -29,18 +29,36 @@ export interface OrtWorkerData {
   intraOpThreads: number;
   executionProviders: string[];
   name: string;
+  /** The exit gate shared with the backend (GATE_CLOSED, GATE_BUSY in onnxruntime.ts). */
+  gate: SharedArrayBuffer;
 }
 
 const data = workerData as OrtWorkerData;
 const port = parentPort!;
+const gate = new Int32Array(data.gate);
+
+/**
+ * Every native call that lasts — loading onnxruntime-node and the addon, session create, run, release — goes through
+ * here: counted busy until it settles, refused once the gate is closed (the process is exiting: Node is about to
+ * terminate this thread, which must not happen inside such a call).
+ */
+async function gated<T>(call: () => Promise<T>): Promise<T> {
+  Atomics.add(gate, GATE_BUSY, 1);
+  try {
+    if (Atomics.load(gate, GATE_CLOSED) !== 0) throw new Error('the process is exiting');
+    return await call();
+  } finally {
+    Atomics.sub(gate, GATE_BUSY, 1);
+    Atomics.notify(gate, GATE_BUSY);
+  }
+}
 
 async function main(): Promise<void> {
-  const ort = (await import('onnxruntime-node')).default;
-  const native = loadNative();
-  const session = await ort.InferenceSession.create(
-    data.modelPath,
-    ortSessionOptions(data.intraOpThreads, data.executionProviders),
-  );
+  const { ort, native, session } = await gated(async () => {
+    const ort = (await import('onnxruntime-node')).default;
+    const options = ortSessionOptions(data.intraOpThreads, data.executionProviders);
+    return { ort, native: loadNative(), session: await ort.InferenceSession.create(data.modelPath, options) };
+  });
   const [B, C, H, W] = data.inputDims;
   const imageElems = C * H * W;
   const inputs: Float32Array[] = [];
@@ -65,7 +83,7 @@ async function main(): Promise<void> {
         data.dynamicBatch && images < B
           ? new ort.Tensor('float32', inputs[slot]!.subarray(0, images * imageElems), [images, C, H, W])
           : fullTensors[slot]!;
-      run = session.run({ [data.inputName]: tensor });
+      run = gated(() => session.run({ [data.inputName]: tensor }));
     } catch (err) {
       fail(slot, err);
       return;
@@ -94,7 +112,7 @@ async function main(): Promise<void> {
     if (msg.type === 'close' && !closing) {
       closing = true;
       native.detachWorker(data.pipelineId, workerIndex);
-      void session.release().finally(() => {
+      void gated(() => session.release()).finally(() => {
         port.postMessage({ type: 'closed' });
         port.close();
       });

@@ -36,11 +36,11 @@ interface Exit {
  * scenario 'camtrack run | head' runs the CLI on a looping file instead and closes its stdout after 3 result lines.
  * Killed (and failed) after 30 s.
  */
-function runScenario(scenario: string, signal?: NodeJS.Signals): Promise<Exit> {
+function runScenario(scenario: string, signal?: NodeJS.Signals, delayMs = 0): Promise<Exit> {
   const args =
     scenario === 'camtrack run | head'
       ? [path.join(repoRoot, 'bin', 'camtrack.js'), 'run', '--config', loopingRunConfig()]
-      : [path.join(repoRoot, 'test', 'helpers', 'exit-scenario.mjs'), scenario, assetPath(MODEL), assetPath(WALKING)];
+      : [path.join(repoRoot, 'test', 'helpers', 'exit-scenario.mjs'), scenario, assetPath(MODEL), assetPath(WALKING), String(delayMs)];
   const child = spawnTracked(process.execPath, args);
   let stdout = '';
   let stderr = '';
@@ -76,11 +76,11 @@ async function expectExits(
   scenario: string,
   expected: { code: number | null; signal: NodeJS.Signals | null },
   signal?: NodeJS.Signals,
-  times = RUNS,
+  delaysMs: readonly number[] = Array<number>(RUNS).fill(0),
 ): Promise<Exit[]> {
   const runs: Exit[] = [];
-  for (let i = 0; i < times; i++) {
-    const r = await runScenario(scenario, signal);
+  for (const [i, delayMs] of delaysMs.entries()) {
+    const r = await runScenario(scenario, signal, delayMs);
     runs.push(r);
     expect(r.stderr, `run ${i + 1}`).not.toMatch(CRASH);
     expect({ code: r.code, signal: r.signal }, `run ${i + 1}: ${r.stderr.slice(-500)}`).toEqual(expected);
@@ -117,18 +117,23 @@ describeWithAssets('exiting with a pipeline open', [MODEL, WALKING], () => {
     await expectExits('busy', { code: 3, signal: null });
   });
 
+  it('process.exit(3) while Pipeline.create() is loading the model in its workers exits with code 3', async () => {
+    // Spread over the ~1 s a create takes here (onnxruntime import, then session create, in each worker).
+    await expectExits('create', { code: 3, signal: null }, undefined, [250, 450, 650, 850]);
+  });
+
   // With no handler the kernel ends the process (Node leaves SIGTERM/SIGINT at their default action): no JS, no
   // teardown, so no timing to vary — one run each.
   it('SIGTERM with no handler kills a process running a looping file stream by SIGTERM', async () => {
-    await expectExits('signal', { code: null, signal: 'SIGTERM' }, 'SIGTERM', 1);
+    await expectExits('signal', { code: null, signal: 'SIGTERM' }, 'SIGTERM', [0]);
   });
 
   it('SIGINT with no handler kills a process running a looping file stream by SIGINT', async () => {
-    await expectExits('signal', { code: null, signal: 'SIGINT' }, 'SIGINT', 1);
+    await expectExits('signal', { code: null, signal: 'SIGINT' }, 'SIGINT', [0]);
   });
 
   it("`camtrack run | head`: the uncaught EPIPE of its closed stdout exits with code 1", async () => {
-    const runs = await expectExits('camtrack run | head', { code: 1, signal: null });
+    const runs = await expectExits('camtrack run | head', { code: 1, signal: null }, undefined, [0, 0]);
     for (const r of runs) expect(r.stderr).toContain('EPIPE');
   });
 });
