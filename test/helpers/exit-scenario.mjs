@@ -1,25 +1,28 @@
 // A process that exits with a pipeline open, for test/addon/process-exit.test.ts:
-//   node exit-scenario.mjs <scenario> <model> <video> [delay ms]
+//   node exit-scenario.mjs <scenario> <model> <video> [fraction]
 // It prints 'EXITING' on stdout right before it exits (or, for 'signal', once results flow and it waits to be killed).
 //   exit     process.exit(3) at the 20th result of a file stream's results() loop
 //   throw    an uncaught Error('scenario boom') thrown inside that loop
 //   signal   a looping file stream runs until the parent signals the process (no handler: Node's default)
 //   busy     four looping streams on two workers; process.exit(3) from a 'result' listener (inside the delivery)
 //            at the 10th result, with results queued in the iterators and batches in flight on both workers
-//   create   process.exit(3) <delay> ms after Pipeline.create() started: while its two workers load onnxruntime and
-//            the model, for delays shorter than that takes
+//   create   times one Pipeline.create() (two workers) and closes it, then process.exit(3) that time × <fraction>
+//            into a second one: while its workers load onnxruntime and the model (most of a create)
 import { Pipeline } from '../../dist/index.js';
 
-const [scenario, model, video, delay] = process.argv.slice(2);
+const [scenario, model, video, fraction] = process.argv.slice(2);
 const busy = scenario === 'busy';
+const options = { model, inference: { workers: busy || scenario === 'create' ? 2 : 1 }, batching: { maxBatchSize: 4 } };
 const exiting = () => process.stdout.write('EXITING\n');
 if (scenario === 'create') {
+  const t0 = performance.now();
+  await (await Pipeline.create(options)).close();
   setTimeout(() => {
     exiting();
     process.exit(3);
-  }, Number(delay));
+  }, (performance.now() - t0) * Number(fraction));
 }
-const pipeline = await Pipeline.create({ model, inference: { workers: busy || scenario === 'create' ? 2 : 1 }, batching: { maxBatchSize: 4 } });
+const pipeline = await Pipeline.create(options);
 const streams = Array.from({ length: busy ? 4 : 1 }, (_, i) =>
   pipeline.addStream({ id: `s${i}`, url: video, loop: scenario !== 'exit' && scenario !== 'throw' }),
 );
