@@ -1,13 +1,13 @@
 /**
- * Synchronous work to do when this thread's process exits (the 'exit' event: process.exit(), an uncaught error, the
- * event loop running dry) with resources still open — one listener per thread, there only while a hook is
- * registered. Hooks run in the order they were added.
+ * Synchronous work to do when this thread's process exits (the 'exit' event: process.exit(), an uncaught error) with
+ * resources still open — one listener per thread, there only while a hook is registered. Hooks run in the order they
+ * were added.
  *
  * Why: right after 'exit', Node terminates the worker threads. An inference worker terminated inside one of
  * onnxruntime-node's synchronous native calls (session create, run, release) has its N-API calls refused once its
  * environment stops, and that addon rethrows the refusal as a C++ exception through V8: `terminate called after
  * throwing an instance of 'Napi::Error'`, SIGABRT, whatever the exit code was meant to be. So the pipeline and its
- * inference backend get one last synchronous step before that (docs/architecture.md, "Exit").
+ * inference backend get one last synchronous step before that (docs/architecture.md, "Exiting with a pipeline open").
  */
 const hooks = new Map<object, () => void>();
 const runHooks = (): void => {

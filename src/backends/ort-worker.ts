@@ -8,7 +8,8 @@
  * (onSubmit), so a batch never passes through the main thread; the worker reports back with completeBatch().
  *
  * Lifetime: created by OnnxRuntimeBackend; 'close' message → detach from the pipeline (after the pipeline has
- * stopped, so no batch is in flight), release the session, exit.
+ * stopped, so no batch is in flight), release the session, exit. When the process exits instead, the backend's exit
+ * gate keeps this thread out of onnxruntime before Node terminates it (see gated()).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
