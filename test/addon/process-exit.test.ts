@@ -5,7 +5,8 @@
  * worker terminated inside onnxruntime-node's session.run() threw a C++ exception through V8. Each scenario runs in a
  * child process (test/helpers/exit-scenario.mjs) with the real model, clip and onnxruntime workers, a few times,
  * since whether a worker is inside onnxruntime at that moment is a matter of timing. `camtrack run | head` (stdout
- * closed under a running pipeline: an uncaught EPIPE) took the same path.
+ * closed under a running pipeline: an uncaught EPIPE) took the same path. A worker thread that owns a pipeline, torn
+ * down by the exit, aborted in the addon itself (its delivery callback).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -121,6 +122,12 @@ describeWithAssets('exiting with a pipeline open', [MODEL, WALKING], () => {
     // At these fractions of a create's time its workers are mostly inside onnxruntime's session create (about 2/3 of a
     // create here; the rest is the worker's start and the onnxruntime import).
     await expectExits('create', { code: 3, signal: null }, undefined, [0.45, 0.6, 0.75]);
+  });
+
+  it('process.exit(3) while a worker thread owns a delivering native pipeline exits with code 3', async () => {
+    // No onnxruntime here: the addon's own delivery callback, still dispatched while that thread's environment is
+    // torn down, used to let N-API's refusal through as a Napi::Error.
+    await expectExits('owner', { code: 3, signal: null });
   });
 
   // With no handler the kernel ends the process (Node leaves SIGTERM/SIGINT at their default action): no JS, no
