@@ -31,6 +31,7 @@ import {
   type StreamOptions,
 } from './config.js';
 import { CamtrackError, ConfigError, InvalidStateError } from './errors.js';
+import { offExit, onExit } from './exit-hooks.js';
 import { resolveModel, type ResolvedModel } from './models/resolve.js';
 import {
   loadNative,
@@ -73,6 +74,9 @@ export class Pipeline extends EventEmitter {
     this.#config = config;
     this.#model = model;
     this.#batchSize = batchSize;
+    // Exiting with the pipeline open stops its native threads before the process goes, after the backend's exit
+    // hook (added before this one) has made sure no inference worker is inside onnxruntime (src/exit-hooks.ts).
+    onExit(this, () => this.#native.close());
   }
 
   /** Validates the config, reads the model, starts the inference backend and the native pipeline. */
@@ -293,6 +297,7 @@ export class Pipeline extends EventEmitter {
     // Native stop joins source threads and waits (bounded) for batches in flight on the workers, which run on
     // their own threads, so blocking this thread briefly cannot deadlock.
     this.#native.close();
+    offExit(this);
     this.#native.flush((r, e) => this.deliver(r, e));
     this.#closed = true;
     await this.#backend.close();

@@ -296,36 +296,42 @@ void PipelineWrap::CallDeliver(Napi::Env env, Napi::Function cb, PipelineWrap* s
 
 void PipelineWrap::Deliver(Napi::Env env, Napi::Function callback) {
   if (!pipeline_) return;
-  Napi::HandleScope scope(env);
   results_.clear();
   events_.clear();
   pipeline_->DrainEvents(results_, events_);
   if (results_.empty() && events_.empty()) return;
-  Napi::Array results = Napi::Array::New(env, results_.size());
-  for (size_t i = 0; i < results_.size(); ++i) results.Set(uint32_t(i), TracksToJs(env, *results_[i]));
-  pipeline_->ReleaseResults(results_);
-  Napi::Array events = Napi::Array::New(env, events_.size());
-  for (size_t i = 0; i < events_.size(); ++i) {
-    const auto& e = events_[i];
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("kind", EventKindName(e.kind));
-    o.Set("stream", e.stream);
-    if (!e.state.empty()) o.Set("state", e.state);
-    if (!e.reason.empty()) o.Set("reason", e.reason);
-    if (e.attempt > 0) o.Set("attempt", e.attempt);
-    const bool source_failure = e.code != ErrorCode::kInference;
-    if (e.kind == pipeline::EventKind::kError || e.kind == pipeline::EventKind::kWarning ||
-        (e.kind == pipeline::EventKind::kState && e.has_error))
-      o.Set("error", MakeJsError(env, e.code, source_failure ? "source" : "pipeline", e.message, e.hint,
-                                 e.native_code));
-    else if (!e.message.empty())
-      o.Set("message", e.message);
-    events.Set(uint32_t(i), o);
-  }
+  // Nothing may escape a thread-safe-function callback, and a Napi::Error does not come only from the JS callback
+  // (the TS layer catches user errors itself): while an environment is torn down — a worker thread that owns this
+  // pipeline ends, or the process exits under it — Node still dispatches pending calls, N-API refuses every call with
+  // napi_pending_exception, and node-addon-api, unable to rethrow that into JS, lets it through to std::terminate.
+  // The drained results go back to the ring whatever happens, exactly once.
   try {
+    Napi::HandleScope scope(env);
+    Napi::Array results = Napi::Array::New(env, results_.size());
+    for (size_t i = 0; i < results_.size(); ++i) results.Set(uint32_t(i), TracksToJs(env, *results_[i]));
+    pipeline_->ReleaseResults(results_);
+    results_.clear();  // released once: the catch below releases only what is still here
+    Napi::Array events = Napi::Array::New(env, events_.size());
+    for (size_t i = 0; i < events_.size(); ++i) {
+      const auto& e = events_[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("kind", EventKindName(e.kind));
+      o.Set("stream", e.stream);
+      if (!e.state.empty()) o.Set("state", e.state);
+      if (!e.reason.empty()) o.Set("reason", e.reason);
+      if (e.attempt > 0) o.Set("attempt", e.attempt);
+      const bool source_failure = e.code != ErrorCode::kInference;
+      if (e.kind == pipeline::EventKind::kError || e.kind == pipeline::EventKind::kWarning ||
+          (e.kind == pipeline::EventKind::kState && e.has_error))
+        o.Set("error", MakeJsError(env, e.code, source_failure ? "source" : "pipeline", e.message, e.hint,
+                                   e.native_code));
+      else if (!e.message.empty())
+        o.Set("message", e.message);
+      events.Set(uint32_t(i), o);
+    }
     callback.Call({results, events});
   } catch (const Napi::Error&) {
-    // The TS layer catches user callback errors itself; nothing may escape a thread-safe-function callback.
+    pipeline_->ReleaseResults(results_);
   }
 }
 

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 
 import { CamtrackError } from '../errors.js';
+import { offExit, onExit } from '../exit-hooks.js';
 import { closeWorkers } from './close-workers.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { OrtWorkerData } from './ort-worker.js';
@@ -30,6 +31,18 @@ export interface OnnxRuntimeBackendOptions {
    */
   onWorkerLost?: (err: CamtrackError) => void;
 }
+
+/**
+ * The exit gate between a backend and its workers: an Int32Array over one SharedArrayBuffer. A worker counts itself
+ * in `GATE_BUSY` for the whole of each lasting native call (loading onnxruntime-node and the addon, session create,
+ * run, release) and starts none once `GATE_CLOSED` is set. When the thread exits with the backend open, the backend
+ * closes the gate and waits (at most {@link EXIT_WAIT_MS}) until no worker is busy: Node terminates the workers right
+ * after, and one terminated inside an onnxruntime call aborts the process (src/exit-hooks.ts). Adding to `busy` before reading `closed` (and the
+ * backend the other way round) makes the two sides see each other: seq-cst Atomics.
+ */
+export const GATE_CLOSED = 0;
+export const GATE_BUSY = 1;
+const EXIT_WAIT_MS = 3000;
 
 /** Default intra-op threads: the cores shared out between workers (at least 1). */
 export function defaultIntraOpThreads(workers: number): number {
@@ -96,6 +109,7 @@ export class OnnxRuntimeBackend {
   readonly name = 'onnxruntime';
   readonly #workers: Worker[] = [];
   readonly #exited = new Set<Worker>();
+  readonly #gate = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
   #closed = false;
   #provider = '';
   #providerWarning: CamtrackError | undefined;
@@ -106,6 +120,7 @@ export class OnnxRuntimeBackend {
     const backend = new OnnxRuntimeBackend();
     const intra = opts.intraOpThreads ?? defaultIntraOpThreads(opts.workers);
     const m = opts.model;
+    onExit(backend, () => backend.#closeGate());
     try {
       await Promise.all(
         Array.from({ length: opts.workers }, (_, i) => {
@@ -121,6 +136,7 @@ export class OnnxRuntimeBackend {
             intraOpThreads: intra,
             executionProviders: opts.executionProviders,
             name: `onnxruntime-${i}`,
+            gate: backend.#gate.buffer as SharedArrayBuffer,
           };
           const worker = new Worker(new URL('./ort-worker.js', import.meta.url), { workerData, name: `camtrack-ort-${i}` });
           backend.#workers.push(worker);
@@ -197,5 +213,17 @@ export class OnnxRuntimeBackend {
     if (this.#closed) return;
     this.#closed = true;
     await closeWorkers(this.#workers, 5000, this.#exited);
+    offExit(this);
+  }
+
+  /** On exit: no lasting native call starts in a worker any more; waits (bounded) for those under way. See GATE_CLOSED. */
+  #closeGate(): void {
+    Atomics.store(this.#gate, GATE_CLOSED, 1);
+    const deadline = performance.now() + EXIT_WAIT_MS;
+    for (let busy = Atomics.load(this.#gate, GATE_BUSY); busy > 0; busy = Atomics.load(this.#gate, GATE_BUSY)) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      Atomics.wait(this.#gate, GATE_BUSY, busy, left);
+    }
   }
 }

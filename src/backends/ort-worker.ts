@@ -8,12 +8,13 @@
  * (onSubmit), so a batch never passes through the main thread; the worker reports back with completeBatch().
  *
  * Lifetime: created by OnnxRuntimeBackend; 'close' message → detach from the pipeline (after the pipeline has
- * stopped, so no batch is in flight), release the session, exit.
+ * stopped, so no batch is in flight), release the session, exit. When the process exits instead, the backend's exit
+ * gate keeps this thread out of onnxruntime before Node terminates it (see gated()).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { loadNative } from '../native.js';
-import { ortLogLevel, ortSessionOptions } from './onnxruntime.js';
+import { GATE_BUSY, GATE_CLOSED, ortLogLevel, ortSessionOptions } from './onnxruntime.js';
 import { createSessionOnFirstProvider } from './providers.js';
 
 export interface OrtWorkerData {
@@ -30,18 +31,39 @@ export interface OrtWorkerData {
   intraOpThreads: number;
   executionProviders: string[];
   name: string;
+  /** The exit gate shared with the backend (GATE_CLOSED, GATE_BUSY in onnxruntime.ts). */
+  gate: SharedArrayBuffer;
 }
 
 const data = workerData as OrtWorkerData;
 const port = parentPort!;
+const gate = new Int32Array(data.gate);
+
+/**
+ * Every native call that lasts — loading onnxruntime-node and the addon, session create, run, release — goes through
+ * here: counted busy until it settles, refused once the gate is closed (the process is exiting: Node is about to
+ * terminate this thread, which must not happen inside such a call).
+ */
+async function gated<T>(call: () => Promise<T>): Promise<T> {
+  Atomics.add(gate, GATE_BUSY, 1);
+  try {
+    if (Atomics.load(gate, GATE_CLOSED) !== 0) throw new Error('the process is exiting');
+    return await call();
+  } finally {
+    Atomics.sub(gate, GATE_BUSY, 1);
+    Atomics.notify(gate, GATE_BUSY);
+  }
+}
 
 async function main(): Promise<void> {
-  const ort = (await import('onnxruntime-node')).default;
-  const native = loadNative();
-  ort.env.logLevel = ortLogLevel();  // before the first session: onnxruntime reads it once per process
-  const { session, provider, skipped } = await createSessionOnFirstProvider(ort, data.modelPath, data.executionProviders, (eps) =>
-    ortSessionOptions(data.intraOpThreads, eps),
-  );
+  const { ort, native, session, provider, skipped } = await gated(async () => {
+    const ort = (await import('onnxruntime-node')).default;
+    ort.env.logLevel = ortLogLevel(); // before the first session: onnxruntime reads it once per process
+    const created = await createSessionOnFirstProvider(ort, data.modelPath, data.executionProviders, (eps) =>
+      ortSessionOptions(data.intraOpThreads, eps),
+    );
+    return { ort, native: loadNative(), ...created };
+  });
   const [B, C, H, W] = data.inputDims;
   const imageElems = C * H * W;
   const inputs: Float32Array[] = [];
@@ -66,7 +88,7 @@ async function main(): Promise<void> {
         data.dynamicBatch && images < B
           ? new ort.Tensor('float32', inputs[slot]!.subarray(0, images * imageElems), [images, C, H, W])
           : fullTensors[slot]!;
-      run = session.run({ [data.inputName]: tensor });
+      run = gated(() => session.run({ [data.inputName]: tensor }));
     } catch (err) {
       fail(slot, err);
       return;
@@ -95,7 +117,7 @@ async function main(): Promise<void> {
     if (msg.type === 'close' && !closing) {
       closing = true;
       native.detachWorker(data.pipelineId, workerIndex);
-      void session.release().finally(() => {
+      void gated(() => session.release()).finally(() => {
         port.postMessage({ type: 'closed' });
         port.close();
       });

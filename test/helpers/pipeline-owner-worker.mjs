@@ -1,0 +1,35 @@
+// A worker thread that owns a native pipeline, for the 'owner' scenario of test/helpers/exit-scenario.mjs: a looping
+// file stream on two test/helpers/crashing-worker.mjs inference workers that never crash (no onnxruntime, so what is
+// tested is the addon's own teardown), driven directly as test/addon/worker-exit.test.ts does. Posts 'delivering'
+// once results flow, and never closes the pipeline: its environment is torn down under it.
+import { parentPort, Worker, workerData } from 'node:worker_threads';
+
+import { normaliseConfig, normaliseStream } from '../../dist/config.js';
+import { resolveModel } from '../../dist/models/resolve.js';
+import { loadNative } from '../../dist/native.js';
+import { toNativeModelConfig, toNativeStream } from '../../dist/pipeline.js';
+
+const { model: modelPath, video } = workerData;
+const cfg = normaliseConfig({ model: modelPath, batching: { maxBatchSize: 4, maxWaitMs: 20 } });
+const model = await resolveModel(cfg.model);
+const batch = model.fixedBatch ?? cfg.batching.maxBatchSize;
+let delivered = 0;
+const np = new (loadNative().NativePipeline)(
+  { model: toNativeModelConfig(model, cfg, batch), batching: { maxWaitMs: 20, resultCapacity: 64 } },
+  (results) => {
+    delivered += results.length;
+    if (delivered >= 20 && delivered - results.length < 20) parentPort.postMessage('delivering');
+  },
+);
+for (let i = 0; i < 2; i++) {
+  const w = new Worker(new URL('./crashing-worker.mjs', import.meta.url), {
+    workerData: {
+      pipelineId: np.id,
+      inputElems: batch * 3 * model.inputWidth * model.inputHeight,
+      outputElems: batch * model.outputElemsPerImage,
+      crashAfter: 0,
+    },
+  });
+  await new Promise((resolve) => w.once('message', resolve));
+}
+np.addStream(toNativeStream(normaliseStream({ id: 's0', url: video, loop: true }, 'stream', cfg.tracker)));
