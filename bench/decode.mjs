@@ -2,7 +2,7 @@
 // Thin wrapper: `node bench/decode.mjs [options]` runs the native decode-only benchmark
 // (bench/native/decode_bench.cpp → camtrack_bench_decode_bench) from the package root, so its default clip
 // (../shared/assets or $CAMTRACK_ASSETS) and report path (bench/results/decode-<time>.json) resolve there.
-// The executable is looked up in $CAMTRACK_DECODE_BENCH, then build/ and build/Release/ (npm run build:native
+// The executable is looked up in $CAMTRACK_DECODE_BENCH, then build/ and build/Release/ (npm run build:dev
 // builds it). All options are the executable's: `node bench/decode.mjs --help`. See bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,7 +18,7 @@ const exe = candidates.find((p) => existsSync(p));
 if (!exe) {
   console.error(
     `camtrack_bench_decode_bench not found (tried: ${candidates.join(', ')}).\n` +
-      'Build it with `CMAKE_BUILD_PARALLEL_LEVEL=2 npm run build:native` (bench targets are on by default), ' +
+      'Build it with `CMAKE_BUILD_PARALLEL_LEVEL=2 npm run build:dev` (benchmarks are opt-in: `npm install` builds the addon only), ' +
       'or point CAMTRACK_DECODE_BENCH at it.',
   );
   process.exit(2);

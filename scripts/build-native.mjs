@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // Builds the native addon with cmake-js. Runs as the package's `install` script and as `npm run build:native`.
+// `--dev` (`npm run build:dev`) builds the native test and benchmark executables too (CAMTRACK_BUILD_TESTS and
+// CAMTRACK_BUILD_BENCH, OFF by default so that a user's `npm install` compiles the addon only): what `npm test`, CI
+// and the benchmarks need. A build configured with --dev keeps them in later plain builds (CMake's cache).
 // Before handing over to cmake it checks the system requirements (FFmpeg's libraries, ffnvcodec headers, cmake, a
 // C++ compiler) so a missing package gives one clear message with the command that fixes it, not a CMake trace.
 import { spawnSync } from 'node:child_process';
@@ -10,6 +13,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
+
+const unknown = process.argv.slice(2).filter((a) => a !== '--dev');
+if (unknown.length > 0) {
+  console.error(`[camtrack] build-native.mjs: unknown argument ${unknown.join(' ')} (the only option is --dev)`);
+  process.exit(2);
+}
+const dev = process.argv.includes('--dev');
 
 if (process.env.CAMTRACK_SKIP_NATIVE_BUILD === '1') {
   console.log('[camtrack] CAMTRACK_SKIP_NATIVE_BUILD=1: not building the native addon.');
@@ -43,16 +53,20 @@ if (missing.length > 0) {
 }
 
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-const args = [cmakeJs, 'compile', '--out', 'build', '--config', 'Release'];
-if (process.env.CAMTRACK_CMAKE_ARGS) {
-  for (const a of process.env.CAMTRACK_CMAKE_ARGS.split(/\s+/).filter(Boolean)) args.push(`--CD${a.replace(/^-D/, '')}`);
-}
+const defines = dev ? ['CAMTRACK_BUILD_TESTS=ON', 'CAMTRACK_BUILD_BENCH=ON'] : [];
+if (process.env.CAMTRACK_CMAKE_ARGS) defines.push(...process.env.CAMTRACK_CMAKE_ARGS.split(/\s+/).filter(Boolean));
+const cdArgs = defines.map((d) => `--CD${d.replace(/^-D/, '')}`);
 const parallel = process.env.CMAKE_BUILD_PARALLEL_LEVEL ?? String(Math.max(1, (await import('node:os')).availableParallelism()));
-const res = spawnSync(process.execPath, args, {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: parallel },
-});
+const runCmakeJs = (command) =>
+  spawnSync(process.execPath, [cmakeJs, command, '--out', 'build', '--config', 'Release', ...cdArgs], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: parallel },
+  });
+// cmake-js `compile` configures only where build/ has no CMakeCache.txt yet, so it would ignore -D options given to
+// an already configured build (e.g. `npm run build:dev` after `npm install`): configure first when there are any.
+let res = cdArgs.length > 0 ? runCmakeJs('configure') : { status: 0 };
+if (res.status === 0) res = runCmakeJs('compile');
 if (res.status !== 0) {
   console.error('\n[camtrack] Native build failed (see the output above). `npx camtrack doctor` explains what was found.');
   process.exit(res.status ?? 1);

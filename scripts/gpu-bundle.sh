@@ -45,7 +45,7 @@ LIMIT_MIB=56
 FFMPEG_ONLY=0
 JOBS="${GPU_BUNDLE_JOBS:-2}"
 ASSETS_SRC="${CAMTRACK_ASSETS:-$REPO/../shared/assets}"
-BUILD_HINT='build it first with `CMAKE_BUILD_PARALLEL_LEVEL=2 npm run build`'
+BUILD_HINT='build it first with `CMAKE_BUILD_PARALLEL_LEVEL=2 npm run build:dev` (addon, native tests and benchmarks, dist/)'
 # glibc is the one thing the bundle takes from the GPU machine (its glibc is newer than Debian 12's 2.36).
 GLIBC_LIBS_RE='^(linux-vdso\.so|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|libresolv\.so|libutil\.so|ld-linux-x86-64\.so)'
 
@@ -202,7 +202,7 @@ check_build() {
     log "WARNING: build/Release/camtrack.node has no CUDA code (CAMTRACK_ENABLE_CUDA=OFF or no nvcc): GPU tests will skip"
   fi
   DECODE_BENCH="$(find "$REPO/build" -maxdepth 3 -type f -name camtrack_bench_decode_bench -print -quit)"
-  [ -n "$DECODE_BENCH" ] || log "note: no camtrack_bench_decode_bench in build/ (CAMTRACK_BUILD_BENCH=OFF?): not bundled"
+  [ -n "$DECODE_BENCH" ] || log "note: no camtrack_bench_decode_bench in build/ (CAMTRACK_BUILD_BENCH=OFF? \`npm run build:dev\` builds it): not bundled"
 }
 
 # Dependency closure of the run-time packages, resolved as Node resolves them (nearest node_modules upwards).

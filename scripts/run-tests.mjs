@@ -30,10 +30,15 @@ try {
 const missing = [];
 if (!existsSync(path.join(root, 'build', 'Release', 'camtrack.node'))) missing.push('the native addon (build/Release/camtrack.node)');
 if (!existsSync(path.join(root, 'dist', 'index.js'))) missing.push('the compiled TypeScript (dist/index.js)');
+// `npm install` builds the addon only; the native tests and benchmarks are opt-in targets (CMakeLists.txt).
+const cmakeCache = path.join(root, 'build', 'CMakeCache.txt');
+if (existsSync(cmakeCache) && /^CAMTRACK_BUILD_TESTS:BOOL=OFF$/m.test(readFileSync(cmakeCache, 'utf8'))) {
+  missing.push('the native test executables (build/ was configured without them)');
+}
 if (missing.length > 0) {
   console.warn(
     `[camtrack] Not built: ${missing.join(' and ')}. Tests that need them will fail.\n` +
-      '  Fix: npm run build\n' +
+      '  Fix: npm run build:dev   (the addon, the native test and benchmark executables, dist/)\n' +
       '  Running the tests anyway.',
   );
 }

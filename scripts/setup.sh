@@ -3,7 +3,8 @@
 #   1. system packages (FFmpeg libraries for the addon; GStreamer RTSP server + Redis for the test suite),
 #      through scripts/install-system-deps.sh — explicit, never from an npm hook; uses sudo when not root.
 #      Set CAMTRACK_NO_TEST_DEPS=1 to install only what the product itself needs.
-#   2. npm install (builds the native addon with cmake-js and the TypeScript)
+#   2. npm install (builds the native addon with cmake-js and the TypeScript); with the test dependencies also
+#      `npm run build:dev`: the native test and benchmark executables that `npm test` runs (opt-in targets)
 #   3. npx camtrack demo (the real pipeline on the built-in scene, no GPU or internet needed)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,4 +17,7 @@ fi
 # bundled CPU provider. .npmrc says the same for plain `npm install`; the variable keeps working where npm stops
 # reading unknown .npmrc keys (npm 11 warns that it will).
 ONNXRUNTIME_NODE_INSTALL=skip npm install
+if [ "${CAMTRACK_NO_TEST_DEPS:-}" != 1 ]; then
+  npm run build:dev
+fi
 npx camtrack demo

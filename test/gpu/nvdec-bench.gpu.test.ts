@@ -13,11 +13,12 @@
  *
  * SKIPS, loudly, where it cannot measure: the executable reports no NVDEC (exit 77, "SKIP: NVDEC not available:
  * <reason>": no driver, no GPU, a build without CUDA), the build has no benchmark executables
- * (CAMTRACK_BUILD_BENCH=OFF, no build yet, or no CUDA so it could only skip), or there is no ffmpeg CLI with the
- * CUDA hwaccel to compare with. A build with CUDA and benchmarks whose executable is missing is a failure.
+ * (CAMTRACK_BUILD_BENCH=OFF — the addon-only build of `npm install` —, no build yet, or no CUDA so it could only
+ * skip), or there is no ffmpeg CLI with the CUDA hwaccel to compare with. A build with CUDA and benchmarks whose
+ * executable is missing is a failure, and so is CAMTRACK_BUILD_BENCH=OFF under CI=true.
  *
  * The executable: $CAMTRACK_DECODE_BENCH_BIN (or $CAMTRACK_DECODE_BENCH, bench/decode.mjs's variable), else
- * build/camtrack_bench_decode_bench (where cmake-js puts executables on Linux; `npm run build:native` builds it),
+ * build/camtrack_bench_decode_bench (where cmake-js puts executables on Linux; `npm run build:dev` builds it),
  * else build/Release/camtrack_bench_decode_bench. ffmpeg: $FFMPEG_PATH, else `ffmpeg` on PATH.
  */
 import { spawnSync } from 'node:child_process';
@@ -26,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { assetPath, repoRoot, requireAssets } from '../helpers/assets.js';
-import { BUILD_COMMAND, buildCacheEntry, whyNoCudaBuild } from '../helpers/native-build.js';
+import { BUILD_COMMAND, whyNoCudaBuild, whyOptInOff } from '../helpers/native-build.js';
 
 const EXIT_NO_NVDEC = 77;
 const STREAMS = [1, 8, 32];
@@ -42,14 +43,8 @@ function skipLoudly(ctx: TestContext, reason: string): never {
 
 /** Why the build has no usable benchmark executable; undefined when it should have one. */
 function whyNotBuilt(): string | undefined {
-  if (buildCacheEntry('CAMTRACK_BUILD_BENCH') === 'OFF') {
-    return (
-      'the native build was configured with CAMTRACK_BUILD_BENCH=OFF; build it with ' +
-      `\`CAMTRACK_CMAKE_ARGS=-DCAMTRACK_BUILD_BENCH=ON ${BUILD_COMMAND}\``
-    );
-  }
   // Without CUDA the executable can only answer exit 77, so its absence is not worth a failure.
-  return whyNoCudaBuild();
+  return whyOptInOff('CAMTRACK_BUILD_BENCH') ?? whyNoCudaBuild();
 }
 
 function findExecutable(): { bin?: string; fromEnv: boolean; tried: string[] } {

@@ -4,7 +4,9 @@
  *
  * Where CUDA is absent this test SKIPS, loudly: when the build had no CUDA (no executable, CMakeCache says no
  * CUDA compiler) or when the executable reports no usable device (exit code 77, "SKIP: no CUDA device: <reason>").
- * A build that found CUDA but has no executable is a failure, not a skip.
+ * A build that found CUDA but has no executable is a failure, not a skip. So is a build without the native tests
+ * (CAMTRACK_BUILD_TESTS=OFF, the addon-only build of `npm install`) under CI=true; elsewhere that skips, naming
+ * the command that builds them (`npm run build:dev`).
  *
  * The executable is found at $CAMTRACK_GPU_TESTS_BIN, else build/camtrack_gpu_tests (where cmake-js puts
  * executables on Linux), else build/Release/camtrack_gpu_tests.
@@ -15,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, type TestContext } from 'vitest';
 
-import { buildCacheEntry, whyNoCudaBuild } from '../helpers/native-build.js';
+import { BUILD_COMMAND, whyNoCudaBuild, whyOptInOff } from '../helpers/native-build.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const EXIT_NO_DEVICE = 77;
@@ -27,8 +29,7 @@ function skipLoudly(ctx: TestContext, reason: string): never {
 
 /** Why the build has no GPU test executable; undefined when it should have one. */
 function whyNotBuilt(): string | undefined {
-  if (buildCacheEntry('CAMTRACK_BUILD_TESTS') === 'OFF') return 'the native build was configured with CAMTRACK_BUILD_TESTS=OFF';
-  return whyNoCudaBuild();
+  return whyOptInOff('CAMTRACK_BUILD_TESTS') ?? whyNoCudaBuild();
 }
 
 function findExecutable(): { bin?: string; tried: string[] } {
@@ -49,7 +50,7 @@ describe('camtrack_gpu_tests (CUDA letterbox kernel, buffers, streams)', () => {
       if (why) skipLoudly(ctx, `${why} (looked for ${tried.join(', ')})`);
       throw new Error(
         `the native build has CUDA enabled but camtrack_gpu_tests is missing (looked for ${tried.join(', ')}); ` +
-          'rebuild with `npm run build:native`',
+          `rebuild with \`${BUILD_COMMAND}\``,
       );
     }
     const res = spawnSync(bin, [], { encoding: 'utf8', timeout: 120_000, cwd: root });

@@ -1,13 +1,15 @@
 /**
- * What the native build in build/ contains, read from build/CMakeCache.txt, for the GPU tier: a test whose
- * executable is missing must skip (loudly) when the build could not have it, and fail when it should have it.
+ * What the native build in build/ contains, read from build/CMakeCache.txt, for the tests of native executables: a
+ * test whose executable is missing must skip (loudly) when the build could not have it, and fail when it should
+ * have it, or when CI=true.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { repoRoot } from './assets.js';
+import { isCi, repoRoot } from './assets.js';
 
-export const BUILD_COMMAND = 'CMAKE_BUILD_PARALLEL_LEVEL=2 npm run build:native';
+/** The developer build: the addon plus the native test and benchmark executables (`npm install` builds the addon only). */
+export const BUILD_COMMAND = 'CMAKE_BUILD_PARALLEL_LEVEL=2 npm run build:dev';
 
 const CMAKE_CACHE = path.join(repoRoot, 'build', 'CMakeCache.txt');
 const NO_CUDA_COMPILER = 'the native build found no CUDA compiler (nvcc), so it has no CUDA code';
@@ -42,4 +44,17 @@ export function whyNoCudaBuild(): string | undefined {
   if (compiled !== undefined) return compiled === 'ON' ? undefined : NO_CUDA_COMPILER;
   const nvcc = cacheEntry(cache, 'CMAKE_CUDA_COMPILER');
   return !nvcc || nvcc.endsWith('NOTFOUND') ? NO_CUDA_COMPILER : undefined;
+}
+
+/**
+ * Why build/ has none of the executables of an opt-in option (CAMTRACK_BUILD_TESTS or CAMTRACK_BUILD_BENCH), naming
+ * the command that builds them; undefined when the cache does not say OFF. OFF is what a plain `npm install` or
+ * `npm run build:native` configures. Under CI=true (which builds with BUILD_COMMAND) it THROWS instead: there a
+ * missing native test or benchmark executable is a failure, never a skip.
+ */
+export function whyOptInOff(option: 'CAMTRACK_BUILD_TESTS' | 'CAMTRACK_BUILD_BENCH'): string | undefined {
+  if (buildCacheEntry(option) !== 'OFF') return undefined;
+  const why = `the native build was configured with ${option}=OFF (the addon-only build); build them with \`${BUILD_COMMAND}\``;
+  if (isCi) throw new Error(`${why} (CI=true: required, not skipped)`);
+  return why;
 }

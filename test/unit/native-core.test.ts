@@ -1,6 +1,6 @@
 /**
  * Runs the native core test executable `camtrack_core_tests` (native/tests/*_test.cpp linked with camtrack_core;
- * built by `npm install` / `npm run build:native` into build/) and asserts that it exits 0 and that its closing
+ * built into build/ by `npm run build:dev`, not by `npm install`, which builds the addon only) and asserts that it exits 0 and that its closing
  * line reports `N passed, 0 failed` with N > 0. CAMTRACK_ASSETS is passed through so its asset-backed tests run.
  */
 import { existsSync } from 'node:fs';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { assetsDir, repoRoot } from '../helpers/assets.js';
+import { BUILD_COMMAND } from '../helpers/native-build.js';
 import { runBounded } from '../helpers/processes.js';
 
 /** Where cmake-js (Ninja or Makefiles, single- or multi-config) puts the executable. */
@@ -24,7 +25,7 @@ describe('camtrack_core_tests (native unit tests)', () => {
     if (exe === undefined) {
       throw new Error(
         `native test executable camtrack_core_tests not found (looked at: ${CANDIDATES.join(', ')}). ` +
-          'It is built by `npm install` (or `npm run build:native`).',
+          `Build it with \`${BUILD_COMMAND}\` (\`npm install\` builds the addon only).`,
       );
     }
     // The executable itself is not bounded; `timeout` keeps a hang from stalling the suite.
