@@ -4,7 +4,6 @@ import { evaluateHota, evaluateMot } from '../eval/mot-metrics.js';
 import { parseMotFile } from '../eval/mot-format.js';
 import { readModelInfo } from '../models/model-info.js';
 import { resolveModel } from '../models/resolve.js';
-import { numOpt, opt, parseArgs } from './args.js';
 
 /**
  * `camtrack eval --gt gt.txt --res res.txt [--min-gt-conf N] [--json]`
@@ -13,21 +12,17 @@ import { numOpt, opt, parseArgs } from './args.js';
  * metrics and HOTA, as py-motmetrics' eval_motchallenge.py and TrackEval do with MOT16/17/20's 0-flagged rows;
  * `--min-gt-conf -1` keeps every row. Rows of a gt file without a conf column (six fields) are always kept.
  */
-export async function runEval(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json']);
-  const gtPath = opt(args, 'gt'),
-    resPath = opt(args, 'res');
-  if (!gtPath || !resPath) throw new Error('usage: camtrack eval --gt <gt.txt> --res <res.txt> [--min-gt-conf N] [--json]');
-  const minConf = numOpt(args, 'min-gt-conf', 1, -1, 1);
+export async function runEval(args: { gt: string; res: string; minGtConf: number; json?: boolean }): Promise<number> {
+  const minConf = args.minGtConf;
   const options = minConf === -1 ? {} : { minGtConfidence: minConf };
   // NaN, not parseMotFile's -1, for a missing conf column: a gt file without the flag marks nothing as ignored,
   // and the metrics keep NaN-conf rows whatever the threshold.
-  const gt = parseMotFile(await readFile(gtPath, 'utf8'), { missingConf: NaN });
-  const res = parseMotFile(await readFile(resPath, 'utf8'));
+  const gt = parseMotFile(await readFile(args.gt, 'utf8'), { missingConf: NaN });
+  const res = parseMotFile(await readFile(args.res, 'utf8'));
   const m = evaluateMot(gt, res, options);
   const h = evaluateHota(gt, res, options);
   const out = { ...m, hota: h.hota, detA: h.detA, assA: h.assA };
-  if (args.flags.has('json')) {
+  if (args.json) {
     console.log(JSON.stringify(out, null, 2));
   } else {
     const pct = (v: number): string => (100 * v).toFixed(1);
@@ -40,9 +35,7 @@ export async function runEval(argv: string[]): Promise<number> {
 }
 
 /** `camtrack models info <file.onnx>` */
-export async function runModels(argv: string[]): Promise<number> {
-  const [sub, file] = argv;
-  if (sub !== 'info' || !file) throw new Error('usage: camtrack models info <file.onnx>');
+export async function runModelsInfo(_options: object, file: string): Promise<number> {
   const info = await readModelInfo(file);
   let resolved: unknown;
   try {
@@ -61,3 +54,4 @@ export async function runModels(argv: string[]): Promise<number> {
   console.log(JSON.stringify({ ...rest, classNames: classNames?.length ? `${classNames.length} names: ${classNames.slice(0, 5).join(', ')}, …` : undefined, camtrack: resolved }, null, 2));
   return 0;
 }
+
