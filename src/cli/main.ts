@@ -5,15 +5,16 @@
  * value: ERR_CAMTRACK_INVALID_ARGUMENT naming it). Errors print their code and hint, never a stack (unless
  * CAMTRACK_DEBUG=1).
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 
 import { TRIAL_NAMES, TRIALS } from '../bench/runner.js';
+import { MODELS } from '../models/registry.js';
 import { intOption, listOption, numOption, UsageError } from './args.js';
 import { runBench } from './bench.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
 import { runRun } from './run.js';
-import { runEval, runModelsInfo } from './tools.js';
+import { runEval, runModelsFetch, runModelsInfo, runModelsList } from './tools.js';
 import { runTrack } from './track.js';
 
 /** The largest --duration: setTimeout's limit (2^31-1 ms). */
@@ -111,12 +112,21 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--class-aware', 'match detections only to tracks of their class')
     .action(action(runTrack));
 
-  const models = program.command('models').summary('model files');
+  const models = program.command('models').summary('model files: inspect, list and fetch well-known ones');
   models
     .command('info')
     .description('inputs, outputs, layout and classes of a model, and how camtrack reads it')
     .argument('<file.onnx>')
     .action(action(runModelsInfo));
+  models.command('list').description('the well-known models `models fetch` downloads: origin, license, size, sha256').action(action(runModelsList));
+  models
+    .command('fetch')
+    .description('download a well-known model, verify its size and sha256, then move it into place')
+    .addArgument(new Argument('<name>', 'model name (camtrack models list)').choices(Object.keys(MODELS)))
+    .option('--out <dir>', 'folder to write <name>.onnx into', '.')
+    .option('--force', 'replace an existing file')
+    .option('--base-url <url>', 'a mirror holding the files as <url>/<file> (default: env CAMTRACK_MODELS_BASE_URL, else each model\'s origin)')
+    .action(action(runModelsFetch));
   return program;
 }
 

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { evaluateHota, evaluateMot } from '../eval/mot-metrics.js';
 import { parseMotFile } from '../eval/mot-format.js';
 import { readModelInfo } from '../models/model-info.js';
+import { fetchModel, MODELS, modelUrl, type ModelName } from '../models/registry.js';
 import { resolveModel } from '../models/resolve.js';
 
 /**
@@ -55,3 +56,23 @@ export async function runModelsInfo(_options: object, file: string): Promise<num
   return 0;
 }
 
+/** `camtrack models list`: the models `models fetch` knows, with origin, license, size and checksum. */
+export async function runModelsList(): Promise<number> {
+  for (const [name, m] of Object.entries(MODELS)) {
+    console.log(`${name.padEnd(18)} ${m.description}; ${(m.size / 1e6).toFixed(1)} MB; license ${m.license}`);
+    console.log(`${''.padEnd(18)} ${modelUrl(m)}\n${''.padEnd(18)} sha256 ${m.sha256}`);
+  }
+  console.log('\nAGPL-3.0 (Ultralytics) weights: do not ship them in a product without complying with the AGPL.');
+  return 0;
+}
+
+/** `camtrack models fetch <name> [--out DIR] [--force] [--base-url URL]` */
+export async function runModelsFetch(options: { out: string; force?: boolean; baseUrl?: string }, name: string): Promise<number> {
+  const r = await fetchModel(name as ModelName, {
+    outDir: options.out,
+    force: options.force ?? false,
+    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+  });
+  console.log(`${r.file} (${r.downloaded ? 'downloaded' : 'already there'}, sha256 ${MODELS[name as ModelName].sha256} verified)`);
+  return 0;
+}

@@ -114,8 +114,9 @@ describe('camtrack command line (issue 8, item 4)', () => {
     ['bench', ['--frames <n>', '--trials <list>', '--out <file.json>', 'pipeline-null']],
     ['eval', ['--gt <gt.txt>', '--res <res.txt>', '--min-gt-conf <c>']],
     ['track', ['--det <det.txt>', '--tracker <type>', '--class-aware']],
-    ['models', ['info']],
+    ['models', ['info', 'list', 'fetch']],
     ['models info', ['<file.onnx>']],
+    ['models fetch', ['<name>', '--out <dir>', '--force', '--base-url <url>']],
   ])('camtrack %s --help prints its usage and options, exit code 0', (cmd, options) => {
     const r = camtrack([...cmd.split(' '), '--help'], 60_000);
     expect(r.status).toBe(0);
