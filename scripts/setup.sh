@@ -14,8 +14,8 @@ else
   ./scripts/install-system-deps.sh --with-test-deps
 fi
 # onnxruntime-node's postinstall would download its CUDA provider from outside the npm registry; camtrack uses the
-# bundled CPU provider. .npmrc says the same for plain `npm install`; the variable keeps working where npm stops
-# reading unknown .npmrc keys (npm 11 warns that it will).
+# bundled CPU provider. npm 11 skips that postinstall anyway (package.json's allowScripts denies it); the variable
+# makes older npm skip the download too.
 ONNXRUNTIME_NODE_INSTALL=skip npm install
 if [ "${CAMTRACK_NO_TEST_DEPS:-}" != 1 ]; then
   npm run build:dev

@@ -39,8 +39,8 @@ const PROVIDER_LIBRARIES: Record<string, readonly string[]> = {
 const GPU_PROVIDER_HINT =
   "onnxruntime-node's install script downloads its CUDA and TensorRT providers (CUDA 12 builds, from NuGet " +
   'Microsoft.ML.OnnxRuntime.Gpu.Linux); run it: approve it (`npm approve-scripts onnxruntime-node`, or ' +
-  '"allowScripts": { "onnxruntime-node": true } in package.json, replacing a `false` entry), drop ' +
-  '`onnxruntime-node-install=skip` from .npmrc, then `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`. ' +
+  '"allowScripts": { "onnxruntime-node": true } in package.json, replacing a `false` entry), drop any ' +
+  '`onnxruntime-node-install=skip` (.npmrc) or ONNXRUNTIME_NODE_INSTALL=skip setting, then `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`. ' +
   'They need the NVIDIA driver, CUDA 12 and cuDNN 9 libraries; TensorRT also needs TensorRT (libnvinfer)';
 
 const require = createRequire(import.meta.url);

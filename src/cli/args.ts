@@ -1,68 +1,44 @@
 /**
- * Tiny argv parser: `--name value`, `--name=value`, repeatable options, boolean flags, positionals. The checked
- * readers (intOpt, numOpt) turn a bad value into an ERR_CAMTRACK_INVALID_ARGUMENT usage error (exit code 1).
+ * Command-line vocabulary shared by the commands (parsing itself is commander's, see main.ts): the usage error every
+ * bad option or argument becomes (ERR_CAMTRACK_INVALID_ARGUMENT, exit code 2), and options whose value is checked
+ * against a range while commander parses, so a bad value stops the command before it starts anything.
  */
+import { Option } from 'commander';
+
 import { CamtrackError } from '../errors.js';
 
-/** argv split into positionals, options (every value of a repeated one, in order) and flags. */
-export interface ParsedArgs {
-  positionals: string[];
-  options: Map<string, string[]>;
-  flags: Set<string>;
-}
-
-export function parseArgs(argv: string[], booleanFlags: readonly string[]): ParsedArgs {
-  const out: ParsedArgs = { positionals: [], options: new Map(), flags: new Set() };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) {
-      out.positionals.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    if (booleanFlags.includes(name)) {
-      out.flags.add(name);
-      continue;
-    }
-    const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw usageError(`option --${name} needs a value`);
-    const list = out.options.get(name) ?? [];
-    list.push(value);
-    out.options.set(name, list);
+/** A bad command line (unknown option, missing or bad value, …): printed by runCli with its code and hint, exit code 2. */
+export class UsageError extends CamtrackError {
+  constructor(message: string) {
+    super(message, 'ERR_CAMTRACK_INVALID_ARGUMENT', { stage: 'cli', hint: 'camtrack <command> --help lists its options' });
+    this.name = 'UsageError';
   }
-  return out;
 }
 
-export function opt(args: ParsedArgs, name: string): string | undefined {
-  const v = args.options.get(name);
-  return v?.[v.length - 1];
+/** An integer option within [min, max] (`def` when absent, if given). */
+export function intOption(flags: string, description: string, min: number, max: number, def?: number): Option {
+  return checkedOption(flags, description, min, max, def, true);
 }
 
-/** A bad command-line value: printed by runCli with its code and hint, exit code 1. */
-function usageError(message: string): CamtrackError {
-  return new CamtrackError(message, 'ERR_CAMTRACK_INVALID_ARGUMENT', { stage: 'cli', hint: 'camtrack --help lists the commands and their options' });
+/** A finite number option (e.g. seconds) within [min, max] (`def` when absent, if given). */
+export function numOption(flags: string, description: string, min: number, max: number, def?: number): Option {
+  return checkedOption(flags, description, min, max, def, false);
 }
 
-/** An integer option within [min, max]; `def` when absent. */
-export function intOpt(args: ParsedArgs, name: string, def: number, min: number, max: number): number {
-  return checkedNumber(args, name, def, min, max, true);
+function checkedOption(flags: string, description: string, min: number, max: number, def: number | undefined, integer: boolean): Option {
+  const option = new Option(flags, description).argParser((v: string) => {
+    const n = Number(v);
+    // Number('') is 0: an empty value is not a number.
+    if (v.trim() === '' || !(integer ? Number.isInteger(n) : Number.isFinite(n)) || n < min || n > max) {
+      const range = Number.isFinite(min) || Number.isFinite(max) ? ` between ${min} and ${max}` : '';
+      throw new UsageError(`Expected ${integer ? 'integer' : 'number'}${range} for ${option.long} but received ${JSON.stringify(v)}`);
+    }
+    return n;
+  });
+  return def === undefined ? option : option.default(def);
 }
 
-/** A finite number option (e.g. seconds) within [min, max]; `def` when absent. */
-export function numOpt(args: ParsedArgs, name: string, def: number, min: number, max: number): number {
-  return checkedNumber(args, name, def, min, max, false);
-}
-
-function checkedNumber(args: ParsedArgs, name: string, def: number, min: number, max: number, integer: boolean): number {
-  const v = opt(args, name);
-  if (v === undefined) return def;
-  const n = Number(v);
-  // Number('') is 0: an empty value is not a number.
-  if (v.trim() === '' || !(integer ? Number.isInteger(n) : Number.isFinite(n)) || n < min || n > max) {
-    throw usageError(
-      `Expected ${integer ? 'integer' : 'number'} between ${min} and ${max} for --${name} but received ${JSON.stringify(v)}`,
-    );
-  }
-  return n;
+/** A repeatable option: every value, in order (`--source a --source b` → ['a', 'b']). */
+export function listOption(flags: string, description: string): Option {
+  return new Option(flags, description).argParser((v: string, previous: string[] | undefined) => [...(previous ?? []), v]);
 }

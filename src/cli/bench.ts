@@ -16,17 +16,29 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { packageRoot } from '../native.js';
-import { ratio, runTrials, TRIAL_NAMES, TRIALS } from '../bench/runner.js';
+import { ratio, runTrials } from '../bench/runner.js';
 import { gitCommit, loadAverage, machineInfo } from '../bench/stats.js';
 import type { TrialName, TrialSpec } from '../bench/types.js';
-import { intOpt, opt, parseArgs } from './args.js';
 
-const USAGE = `usage: camtrack bench [--model f.onnx] [--source video] [--frames 400] [--warmup 20]
-                      [--trials ${TRIAL_NAMES.join(',')}] [--repeat N] [--streams 4]
-                      [--workers N] [--intra-op-threads N] [--max-wait-ms N] [--max-batch-size N]
-                      [--decoder-threads N] [--raw-inflight 2] [--timeout-s 300] [--out file.json] [--quiet]
-trials:
-${TRIAL_NAMES.map((t) => `  ${t.padEnd(14)} ${TRIALS[t]}`).join('\n')}`;
+/** Options of `camtrack bench` (declared, with their defaults and ranges, in main.ts). */
+export interface BenchOptions {
+  model?: string;
+  source?: string;
+  frames: number;
+  warmup: number;
+  trials: TrialName[];
+  repeat: number;
+  streams: number;
+  workers?: number;
+  intraOpThreads?: number;
+  maxWaitMs?: number;
+  maxBatchSize?: number;
+  decoderThreads?: number;
+  rawInflight: number;
+  timeoutS: number;
+  out?: string;
+  quiet?: boolean;
+}
 
 /** Target of the CPU-path acceptance check: pipeline fps / raw onnxruntime fps. */
 export const PIPELINE_VS_RAW_TARGET = 0.9;
@@ -35,52 +47,35 @@ function assetsDir(): string {
   return process.env.CAMTRACK_ASSETS ?? path.resolve(packageRoot, '..', 'shared', 'assets');
 }
 
-function optionalInt(args: ReturnType<typeof parseArgs>, name: string, min: number, max: number): number | undefined {
-  return opt(args, name) === undefined ? undefined : intOpt(args, name, 0, min, max);
-}
-
-export async function runBench(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['quiet', 'help']);
-  if (args.flags.has('help')) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (args.positionals.length > 0) throw new Error(`unexpected argument ${JSON.stringify(args.positionals[0])}\n${USAGE}`);
-  const model = path.resolve(opt(args, 'model') ?? path.join(assetsDir(), 'models', 'yolox_nano.onnx'));
+export async function runBench(args: BenchOptions): Promise<number> {
+  const model = path.resolve(args.model ?? path.join(assetsDir(), 'models', 'yolox_nano.onnx'));
   if (!existsSync(model)) {
     throw new Error(
-      opt(args, 'model')
+      args.model
         ? `model ${model} does not exist`
         : `no default model at ${model}; pass --model <file.onnx> (or set CAMTRACK_ASSETS to the shared assets directory)`,
     );
   }
-  const sourceArg = opt(args, 'source') ?? path.join(assetsDir(), 'videos', 'walking.mp4');
+  const sourceArg = args.source ?? path.join(assetsDir(), 'videos', 'walking.mp4');
   const source = /^[a-z][a-z0-9+.-]*:\/\//i.test(sourceArg) ? sourceArg : path.resolve(sourceArg);
   if (!source.includes('://') && !existsSync(source)) {
     throw new Error(`source ${source} does not exist; pass --source <video file>`);
   }
-  const trialsArg = opt(args, 'trials') ?? 'ort-raw,pipeline';
-  const trials = trialsArg.split(',').map((t) => t.trim()).filter(Boolean) as TrialName[];
-  for (const t of trials) {
-    if (!TRIAL_NAMES.includes(t)) throw new RangeError(`Expected one of ${TRIAL_NAMES.join(', ')} for --trials but received ${JSON.stringify(t)}`);
-  }
-  if (trials.length === 0) throw new RangeError('Expected at least one trial for --trials but received none');
-  const repeat = intOpt(args, 'repeat', 1, 1, 100);
-  const quiet = args.flags.has('quiet');
+  const { trials, repeat, quiet = false } = args;
   const base: Omit<TrialSpec, 'trial'> = {
     model,
     source,
-    frames: intOpt(args, 'frames', 400, 1, 10_000_000),
-    warmup: intOpt(args, 'warmup', 20, 1, 1_000_000),
-    streams: intOpt(args, 'streams', 4, 1, 256),
+    frames: args.frames,
+    warmup: args.warmup,
+    streams: args.streams,
     // The pipeline's own default (inference.workers), so the bench measures what users get.
-    workers: intOpt(args, 'workers', normaliseConfig({ model: 'x.onnx' }).inference.workers, 1, 64),
-    intraOpThreads: optionalInt(args, 'intra-op-threads', 1, 256),
-    maxWaitMs: optionalInt(args, 'max-wait-ms', 0, 10000),
-    maxBatchSize: optionalInt(args, 'max-batch-size', 1, 256),
-    decoderThreads: optionalInt(args, 'decoder-threads', 1, 16),
-    rawInflight: intOpt(args, 'raw-inflight', 2, 1, 64),
-    timeoutMs: intOpt(args, 'timeout-s', 300, 1, 86400) * 1000,
+    workers: args.workers ?? normaliseConfig({ model: 'x.onnx' }).inference.workers,
+    intraOpThreads: args.intraOpThreads,
+    maxWaitMs: args.maxWaitMs,
+    maxBatchSize: args.maxBatchSize,
+    decoderThreads: args.decoderThreads,
+    rawInflight: args.rawInflight,
+    timeoutMs: args.timeoutS * 1000,
   };
   const machine = machineInfo();
   const startedAt = new Date();
@@ -118,7 +113,7 @@ export async function runBench(argv: string[]): Promise<number> {
   };
   const json = JSON.stringify(report, null, 2);
   const out = path.resolve(
-    opt(args, 'out') ?? path.join(packageRoot, 'bench', 'results', `e2e-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`),
+    args.out ?? path.join(packageRoot, 'bench', 'results', `e2e-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`),
   );
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, json + '\n');

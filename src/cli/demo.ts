@@ -19,7 +19,7 @@ import { consideredGtRows, evaluateMot } from '../eval/mot-metrics.js';
 import { parseMotFile, type MotRow } from '../eval/mot-format.js';
 import { Pipeline } from '../pipeline.js';
 import type { FrameResult } from '../types.js';
-import { intOpt, numOpt, opt, parseArgs } from './args.js';
+import { UsageError } from './args.js';
 
 export function cacheDir(): string {
   if (process.env.CAMTRACK_CACHE_DIR) return process.env.CAMTRACK_CACHE_DIR;
@@ -46,21 +46,28 @@ export function tracksToMotRows(results: FrameResult[]): MotRow[] {
   return rows;
 }
 
-export async function runDemo(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json', 'quiet']);
-  const sources = args.options.get('source') ?? [];
-  const gts = args.options.get('gt') ?? [];
-  let modelPath = opt(args, 'model');
-  const quiet = args.flags.has('quiet');
-  // setTimeout's limit (2^31-1 ms); 0 = until every source ends.
-  const durationS = numOpt(args, 'duration', 0, 0, 2147483);
+/** Options of `camtrack demo` (declared in main.ts). */
+export interface DemoOptions {
+  /** Built-in scene: streams and frames per stream. */
+  streams: number;
+  frames: number;
+  model?: string;
+  source?: string[];
+  gt?: string[];
+  /** Seconds; 0 = until every source ends. */
+  duration: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const { source: sources = [], gt: gts = [], quiet = false, duration: durationS, streams, frames } = options;
+  let modelPath = options.model;
   let gtFiles: (string | undefined)[] = [];
   let urls: string[];
   let classNames: string[] | undefined;
   let what: string;
   if (sources.length === 0) {
-    const streams = intOpt(args, 'streams', 4, 1, 64);
-    const frames = intOpt(args, 'frames', 250, 10, 100000);
     if (!quiet) console.log(`camtrack demo: preparing ${streams} synthetic scenes (${frames} frames each) in ${cacheDir()} …`);
     const assets = await ensureDemoAssets(path.join(cacheDir(), 'demo'), { streams, scene: { frames } });
     modelPath ??= assets.modelPath;
@@ -69,7 +76,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     gtFiles = assets.streams.map((s) => s.gtPath);
     what = `built-in scene: ${streams} streams of ${assets.streams[0]!.spec.width}x${assets.streams[0]!.spec.height} H.264, ${assets.streams[0]!.spec.objects} moving objects each`;
   } else {
-    if (!modelPath) throw new Error('--source needs --model <file.onnx>');
+    if (!modelPath) throw new UsageError('--source needs --model <file.onnx>');
     urls = sources;
     gtFiles = gts;
     what = `${sources.length} source(s)`;
@@ -161,7 +168,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     const m = evaluateMot(gtRowsAll, resRowsAll);
     summary.accuracy = { mota: m.mota, idf1: m.idf1, idSwitches: m.numSwitches, fp: m.numFalsePositives, fn: m.numMisses, gtBoxes: gtRowsAll.length };
   }
-  if (args.flags.has('json')) {
+  if (options.json) {
     console.log(JSON.stringify(summary, null, 2));
   } else {
     for (const s of perStream) console.log(`  ${JSON.stringify(s)}`);

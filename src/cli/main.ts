@@ -1,62 +1,168 @@
 /**
- * `camtrack` command line: demo, run, doctor, bench, eval, track, models.
- * Every command returns an exit code; errors print their code and hint, never a stack (unless CAMTRACK_DEBUG=1).
+ * `camtrack` command line: demo, run, doctor, bench, eval, track, models. Every command and its options are declared
+ * here, once (commander): `camtrack --help` lists the commands, `camtrack <command> --help` prints its options.
+ * Every command returns an exit code: 0 done, 1 failed, 2 bad command line (unknown option or command, missing or bad
+ * value: ERR_CAMTRACK_INVALID_ARGUMENT naming it). Errors print their code and hint, never a stack (unless
+ * CAMTRACK_DEBUG=1).
  */
+import { Argument, Command, CommanderError, Option } from 'commander';
+
+import { TRIAL_NAMES, TRIALS } from '../bench/runner.js';
+import { MODELS } from '../models/registry.js';
+import { intOption, listOption, numOption, UsageError } from './args.js';
 import { runBench } from './bench.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
-import { runEval, runModels } from './tools.js';
 import { runRun } from './run.js';
+import { runEval, runModelsFetch, runModelsInfo, runModelsList } from './tools.js';
 import { runTrack } from './track.js';
 
-const USAGE = `camtrack — real-time detection and tracking on many camera streams
+/** The largest --duration: setTimeout's limit (2^31-1 ms). */
+const MAX_SECONDS = 2147483;
 
-Usage:
-  camtrack demo [--streams N] [--frames N]          built-in scene with known ground truth (no GPU, no internet)
-  camtrack demo --model <file.onnx> --source <url|file> [--source ...] [--gt <gt.txt> ...] [--duration S]
-  camtrack run --config <file.json|yaml> [--max-frames N] [--duration S]   results as JSON lines on stdout
-  camtrack doctor [--json]                            what this machine and build support (CUDA, NVDEC, TensorRT, FFmpeg, onnxruntime)
-  camtrack bench [--model f] [--source f] [--frames N] [--out file.json]   pipeline fps vs raw onnxruntime, JSON
-  camtrack eval --gt <gt.txt> --res <res.txt> [--min-gt-conf 1] [--json]   MOT metrics (MOTA, MOTP, IDF1, HOTA, …)
-  camtrack track --det <det.txt> --out <res.txt> [--tracker bytetrack|sort|iou] [--min-score S] [--frame-rate N]
-                 [--track-buffer-seconds S] [--class-aware]   track MOTChallenge detections, write MOT results
-  camtrack models info <file.onnx>                    inputs, outputs, layout, classes of a model
+/** The program with every command; `setExitCode` receives the exit code of the command that ran. */
+function buildProgram(setExitCode: (code: number) => void): Command {
+  /** A command's action: its runner gets the parsed options (then the positional arguments); its result is the exit code. */
+  const action =
+    <O>(run: (options: O, ...args: string[]) => Promise<number>) =>
+    async (...received: unknown[]): Promise<void> => {
+      const cmd = received.at(-1) as Command;
+      setExitCode(await run(cmd.opts() as O, ...(cmd.processedArgs as string[])));
+    };
+  const program = new Command('camtrack')
+    .description('real-time detection and tracking on many camera streams (docs: README.md, docs/)')
+    .exitOverride()
+    .configureOutput({ outputError: () => {} }) // runCli prints the error, with its code and hint
+    .showSuggestionAfterError();
 
-Docs: README.md, docs/`;
+  program
+    .command('demo')
+    .summary('built-in scene with known ground truth (no GPU, no internet), or a model on your sources')
+    .description(
+      'With no --source: a synthetic scene per stream with known ground truth, scored with MOT metrics at the end.\n' +
+        'With --model and --source: the pipeline on real inputs (scored when --gt files are given); a live source runs\n' +
+        'until Ctrl-C or --duration seconds.',
+    )
+    .addOption(intOption('--streams <n>', 'built-in scene: number of streams', 1, 64, 4))
+    .addOption(intOption('--frames <n>', 'built-in scene: frames per stream', 10, 100000, 250))
+    .option('--model <file.onnx>', 'detector (needed with --source)')
+    .addOption(listOption('--source <url|file>', 'a source (repeatable)'))
+    .addOption(listOption('--gt <gt.txt>', 'MOTChallenge ground truth of the source at the same position (repeatable)'))
+    .addOption(numOption('--duration <s>', 'stop after S seconds (0 = when every source ends)', 0, MAX_SECONDS, 0))
+    .option('--json', 'summary as JSON')
+    .option('--quiet', 'no progress lines')
+    .action(action(runDemo));
+
+  program
+    .command('run')
+    .summary('a pipeline from a config file; results as JSON lines on stdout')
+    .requiredOption('--config <file.json|yaml>', 'PipelineConfig with `streams` (src/config.ts)')
+    .addOption(intOption('--max-frames <n>', 'stop after N results (0 = no limit)', 0, Number.MAX_SAFE_INTEGER, 0))
+    .addOption(numOption('--duration <s>', 'stop after S seconds (0 = no limit)', 0, MAX_SECONDS, 0))
+    .action(action(runRun));
+
+  program
+    .command('doctor')
+    .summary('what this machine and build support (CUDA, NVDEC, TensorRT, FFmpeg, onnxruntime)')
+    .option('--json', 'as JSON')
+    .action(action(runDoctor));
+
+  program
+    .command('bench')
+    .summary('pipeline fps vs raw onnxruntime, as a JSON report')
+    .option('--model <file.onnx>', 'detector (default: yolox_nano.onnx of the shared assets)')
+    .option('--source <file>', 'video (default: walking.mp4 of the shared assets)')
+    .addOption(intOption('--frames <n>', 'measured frames per trial', 1, 10_000_000, 400))
+    .addOption(intOption('--warmup <n>', 'frames before measuring', 1, 1_000_000, 20))
+    .addOption(
+      new Option('--trials <list>', `comma-separated: ${TRIAL_NAMES.join(', ')}`).default(['ort-raw', 'pipeline'], 'ort-raw,pipeline').argParser(parseTrials),
+    )
+    .addOption(intOption('--repeat <n>', 'rounds; the report gives medians', 1, 100, 1))
+    .addOption(intOption('--streams <n>', 'streams of the multi-stream trials', 1, 256, 4))
+    .addOption(intOption('--workers <n>', 'inference workers (default: the pipeline default)', 1, 64))
+    .addOption(intOption('--intra-op-threads <n>', 'onnxruntime intra-op threads', 1, 256))
+    .addOption(intOption('--max-wait-ms <n>', 'batching.maxWaitMs', 0, 10000))
+    .addOption(intOption('--max-batch-size <n>', 'batching.maxBatchSize', 1, 256))
+    .addOption(intOption('--decoder-threads <n>', 'decoder threads per stream', 1, 16))
+    .addOption(intOption('--raw-inflight <n>', 'raw onnxruntime: runs in flight', 1, 64, 2))
+    .addOption(intOption('--timeout-s <s>', 'limit per trial run', 1, 86400, 300))
+    .option('--out <file.json>', 'report file (default: bench/results/e2e-<time>.json)')
+    .option('--quiet', 'no progress on stderr')
+    .addHelpText('after', `\nTrials:\n${TRIAL_NAMES.map((t) => `  ${t.padEnd(14)} ${TRIALS[t]}`).join('\n')}`)
+    .action(action(runBench));
+
+  program
+    .command('eval')
+    .summary('MOT metrics (MOTA, MOTP, IDF1, HOTA, …) of MOTChallenge results')
+    .requiredOption('--gt <gt.txt>', 'ground truth')
+    .requiredOption('--res <res.txt>', 'tracker results')
+    .addOption(numOption('--min-gt-conf <c>', 'gt rows with a lower conf are not scored; -1 keeps every row', -1, 1, 1))
+    .option('--json', 'as JSON')
+    .action(action(runEval));
+
+  program
+    .command('track')
+    .summary('track MOTChallenge detections, write MOTChallenge results')
+    .requiredOption('--det <det.txt>', 'detections (frame,-1,x,y,w,h,score,…)')
+    .requiredOption('--out <res.txt>', 'results file')
+    .addOption(new Option('--tracker <type>', 'tracker').choices(['bytetrack', 'sort', 'iou']).default('bytetrack'))
+    .addOption(numOption('--min-score <s>', 'drop detections scored below S', -Infinity, Infinity))
+    .addOption(numOption('--frame-rate <fps>', 'frame rate of the detections (default 30)', 0.1, 1000))
+    .addOption(numOption('--track-buffer-seconds <s>', 'how long a lost track is kept', 0.001, 3600))
+    .option('--class-aware', 'match detections only to tracks of their class')
+    .action(action(runTrack));
+
+  const models = program.command('models').summary('model files: inspect, list and fetch well-known ones');
+  models
+    .command('info')
+    .description('inputs, outputs, layout and classes of a model, and how camtrack reads it')
+    .argument('<file.onnx>')
+    .action(action(runModelsInfo));
+  models.command('list').description('the well-known models `models fetch` downloads: origin, license, size, sha256').action(action(runModelsList));
+  models
+    .command('fetch')
+    .description('download a well-known model, verify its size and sha256, then move it into place')
+    .addArgument(new Argument('<name>', 'model name (camtrack models list)').choices(Object.keys(MODELS)))
+    .option('--out <dir>', 'folder to write <name>.onnx into', '.')
+    .option('--force', 'replace an existing file')
+    .option('--base-url <url>', 'a mirror holding the files as <url>/<file> (default: env CAMTRACK_MODELS_BASE_URL, else each model\'s origin)')
+    .action(action(runModelsFetch));
+  return program;
+}
+
+function parseTrials(value: string): string[] {
+  const trials = value.split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of trials) {
+    if (!(TRIAL_NAMES as readonly string[]).includes(t)) throw new UsageError(`Expected one of ${TRIAL_NAMES.join(', ')} for --trials but received ${JSON.stringify(t)}`);
+  }
+  if (trials.length === 0) throw new UsageError('Expected at least one trial for --trials but received none');
+  return trials;
+}
 
 export async function runCli(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  let exitCode = 0;
+  const program = buildProgram((code) => (exitCode = code));
+  // The command words of argv ('models fetch'), for messages and hints.
+  const words: string[] = [];
+  for (let cmd: Command | undefined = program; cmd; ) {
+    cmd = cmd.commands.find((c) => c.name() === argv[words.length]);
+    if (cmd) words.push(cmd.name());
+  }
+  const name = ['camtrack', ...words].join(' ');
   try {
-    switch (cmd) {
-      case 'demo':
-        return await runDemo(rest);
-      case 'run':
-        return await runRun(rest);
-      case 'doctor':
-        return await runDoctor(rest);
-      case 'bench':
-        return await runBench(rest);
-      case 'eval':
-        return await runEval(rest);
-      case 'track':
-        return await runTrack(rest);
-      case 'models':
-        return await runModels(rest);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        console.log(USAGE);
-        return cmd === undefined ? 1 : 0;
-      default:
-        console.error(`camtrack: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
-        return 2;
-    }
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
   } catch (err) {
+    // Help and version end the parse with an exit code of their own (1 for the help `camtrack` alone prints).
+    if (err instanceof CommanderError && err.code.startsWith('commander.help')) return err.exitCode;
+    const usage = err instanceof CommanderError || err instanceof UsageError;
     const e = err as Error & { code?: string; hint?: string };
-    console.error(`camtrack ${cmd}: ${e.code ? `[${e.code}] ` : ''}${e.message}`);
-    if (e.hint) console.error(`  hint: ${e.hint}`);
+    const message = err instanceof CommanderError ? e.message.replace(/^error: /, '').replace(/\n/g, ' ') : e.message;
+    const code = usage ? 'ERR_CAMTRACK_INVALID_ARGUMENT' : e.code;
+    console.error(`${name}: ${code ? `[${code}] ` : ''}${message}`);
+    const hint = usage ? `${name} --help lists ${words.length ? 'its options' : 'the commands'}` : e.hint;
+    if (hint) console.error(`  hint: ${hint}`);
     if (process.env.CAMTRACK_DEBUG === '1') console.error(e.stack);
-    return 1;
+    return usage ? 2 : 1;
   }
 }

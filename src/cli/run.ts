@@ -13,7 +13,6 @@ import YAML from 'yaml';
 import { ConfigError, redactSecretsIn } from '../errors.js';
 import { Pipeline } from '../pipeline.js';
 import { toWireErrorMessage, toWireResult, toWireStateMessage } from '../wire/index.js';
-import { intOpt, numOpt, opt, parseArgs } from './args.js';
 
 export async function loadConfigFile(file: string): Promise<Record<string, unknown>> {
   const text = await readFile(file, 'utf8');
@@ -41,14 +40,17 @@ export async function loadConfigFile(file: string): Promise<Record<string, unkno
   return cfg;
 }
 
-export async function runRun(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, []);
-  const file = opt(args, 'config');
-  if (!file) throw new Error('usage: camtrack run --config <file.json|yaml> [--max-frames N] [--duration S]');
-  const maxFrames = intOpt(args, 'max-frames', 0, 0, Number.MAX_SAFE_INTEGER);
-  // setTimeout's limit (2^31-1 ms); 0 = no limit.
-  const duration = numOpt(args, 'duration', 0, 0, 2147483);
-  const cfg = await loadConfigFile(file);
+/** Options of `camtrack run` (declared in main.ts). */
+export interface RunOptions {
+  config: string;
+  /** 0 = no limit. */
+  maxFrames: number;
+  /** Seconds; 0 = no limit. */
+  duration: number;
+}
+
+export async function runRun({ config, maxFrames, duration }: RunOptions): Promise<number> {
+  const cfg = await loadConfigFile(config);
   const pipeline = await Pipeline.create(cfg as never);
   let count = 0;
   let failed = false;

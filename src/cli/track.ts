@@ -10,10 +10,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 
-import { CamtrackError, ConfigError } from '../errors.js';
+import { CamtrackError } from '../errors.js';
 import { byFrame, formatMotRows, parseMotFile, type MotRow } from '../eval/mot-format.js';
 import { Tracker, type StandaloneTrackerOptions, type TrackerType } from '../tracker.js';
-import { opt, parseArgs } from './args.js';
 
 /** Options of {@link trackMotDetections}. */
 export interface TrackMotOptions {
@@ -73,34 +72,24 @@ export function trackMotDetections(detections: readonly MotRow[], options: Track
   return out;
 }
 
-function numberOpt(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) {
-    throw new ConfigError(`--${name}`, `Expected a number but received ${JSON.stringify(value)}`);
-  }
-  return n;
+/** Options of `camtrack track` (declared in main.ts). */
+export interface TrackCliOptions {
+  det: string;
+  out: string;
+  tracker: TrackerType;
+  minScore?: number;
+  frameRate?: number;
+  trackBufferSeconds?: number;
+  classAware?: boolean;
 }
 
 /** `camtrack track …` (see the file header). */
-export async function runTrack(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['class-aware']);
-  const detPath = opt(args, 'det'),
-    outPath = opt(args, 'out');
-  if (!detPath || !outPath) {
-    throw new Error(
-      'usage: camtrack track --det <det.txt> --out <res.txt> [--tracker bytetrack|sort|iou] [--min-score S] ' +
-        '[--frame-rate N] [--track-buffer-seconds S] [--class-aware]',
-    );
-  }
-  const type = (opt(args, 'tracker') ?? 'bytetrack') as TrackerType;
+export async function runTrack(args: TrackCliOptions): Promise<number> {
+  const { det: detPath, out: outPath, tracker: type, minScore, frameRate, trackBufferSeconds: seconds } = args;
   const tracker: StandaloneTrackerOptions = { type };
-  const frameRate = numberOpt(opt(args, 'frame-rate'), 'frame-rate');
   if (frameRate !== undefined) tracker.frameRate = frameRate;
-  const seconds = numberOpt(opt(args, 'track-buffer-seconds'), 'track-buffer-seconds');
   if (seconds !== undefined) tracker.trackBufferSeconds = seconds;
-  if (args.flags.has('class-aware')) tracker.classAware = true;
-  const minScore = numberOpt(opt(args, 'min-score'), 'min-score');
+  if (args.classAware) tracker.classAware = true;
   // NaN, not parseMotFile's -1, for a missing score column: -1 could be a written score (DPM scores are negative).
   const dets = parseMotFile(await readFile(detPath, 'utf8'), { missingConf: NaN });
   const started = performance.now();

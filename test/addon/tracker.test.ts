@@ -146,8 +146,8 @@ describeWithAssets('camtrack track on TUD-Campus', TUD, () => {
     expect(Math.abs(m.hota - EXPECTED.sort.hota)).toBeLessThanOrEqual(RATIO_TOL);
     expect(m.numSwitches).toBe(EXPECTED.sort.idsw);
     const bad = run(['track', '--det', assetPath(TUD[0]!), '--out', res, '--tracker', 'deepsort']);
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain('tracker.type: Expected one of "bytetrack", "sort", "iou" but received "deepsort"');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("[ERR_CAMTRACK_INVALID_ARGUMENT] option '--tracker <type>' argument 'deepsort' is invalid. Allowed choices are bytetrack, sort, iou.");
   });
 });
 
@@ -216,9 +216,9 @@ describe('camtrack eval --min-gt-conf', () => {
     expect(got).toEqual(evalJson(['--gt', noConf, '--res', res, '--min-gt-conf', '-1']));
   });
 
-  it('BAD CALL - --min-gt-conf outside -1..1 is ERR_CAMTRACK_INVALID_ARGUMENT', () => {
+  it('BAD CALL - --min-gt-conf outside -1..1 is ERR_CAMTRACK_INVALID_ARGUMENT, exit code 2', () => {
     const r = cli(['eval', '--gt', motFile('g.txt', GT_LINES), '--res', motFile('r.txt', RES_LINES), '--min-gt-conf', '2']);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain('[ERR_CAMTRACK_INVALID_ARGUMENT] Expected number between -1 and 1 for --min-gt-conf but received "2"');
   });
 });

@@ -88,10 +88,62 @@ describe('camtrack demo', () => {
     expect(summary.accuracy.idf1).toBeGreaterThan(0.6);
   });
 
-  it('EXPECTED FAILURE - --source without --model is a usage error with exit code 1', () => {
+  it('EXPECTED FAILURE - --source without --model is a usage error with exit code 2', () => {
     const r = camtrack(['demo', '--source', 'x.mp4']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/--model/);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('[ERR_CAMTRACK_INVALID_ARGUMENT] --source needs --model');
+  });
+});
+
+describe('camtrack command line (issue 8, item 4)', () => {
+  // The issue's four examples: each option was silently ignored (or, for doctor, taken as needing a value).
+  it.each([
+    [['run', '--config', 'c.yaml', '--max-frame', '20'], 'run', "unknown option '--max-frame' (Did you mean --max-frames?)"],
+    [['bench', '--frame', '10', '--model', 'missing.onnx'], 'bench', "unknown option '--frame' (Did you mean --frames?)"],
+    [['demo', '--model', 'm.onnx', '--sourc', 'bikes.mp4'], 'demo', "unknown option '--sourc' (Did you mean --source?)"],
+    [['doctor', '--jsn'], 'doctor', "unknown option '--jsn' (Did you mean --json?)"],
+  ])('BAD CALL - %j exits 2 naming the unknown option', (args, cmd, message) => {
+    const r = camtrack(args, 60_000);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`camtrack ${cmd}: [ERR_CAMTRACK_INVALID_ARGUMENT] ${message}`);
+    expect(r.stderr).toContain(`hint: camtrack ${cmd} --help lists its options`);
+    expect(r.stdout).toBe('');
+  });
+
+  it.each([
+    [['run', '--config'], "option '--config <file.json|yaml>' argument missing"],
+    [['run'], "required option '--config <file.json|yaml>' not specified"],
+    [['demo', '--streams', '0'], 'Expected integer between 1 and 64 for --streams but received "0"'],
+    [['bench', '--trials', 'ort-raw,fast'], 'Expected one of ort-raw, ort-raw-seq, ort-raw-main, pipeline, pipeline-4x, pipeline-null for --trials but received "fast"'],
+    [['doctor', 'extra'], "too many arguments for 'doctor'. Expected 0 arguments but got 1."],
+    [['frobnicate'], "unknown command 'frobnicate'"],
+  ])('BAD CALL - %j exits 2: %s', (args, message) => {
+    const r = camtrack(args, 60_000);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`[ERR_CAMTRACK_INVALID_ARGUMENT] ${message}`);
+  });
+
+  it.each([
+    ['demo', ['--streams <n>', '--source <url|file>', '--duration <s>', '--json']],
+    ['run', ['--config <file.json|yaml>', '--max-frames <n>', '--duration <s>']],
+    ['doctor', ['--json']],
+    ['bench', ['--frames <n>', '--trials <list>', '--out <file.json>', 'pipeline-null']],
+    ['eval', ['--gt <gt.txt>', '--res <res.txt>', '--min-gt-conf <c>']],
+    ['track', ['--det <det.txt>', '--tracker <type>', '--class-aware']],
+    ['models', ['info', 'list', 'fetch']],
+    ['models info', ['<file.onnx>']],
+    ['models fetch', ['<name>', '--out <dir>', '--force', '--base-url <url>']],
+  ])('camtrack %s --help prints its usage and options, exit code 0', (cmd, options) => {
+    const r = camtrack([...cmd.split(' '), '--help'], 60_000);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: camtrack ${cmd} `));
+    for (const o of options) expect(r.stdout).toContain(o);
+  });
+
+  it('camtrack --help lists every command, exit code 0', () => {
+    const r = camtrack(['--help'], 60_000);
+    expect(r.status).toBe(0);
+    for (const cmd of ['demo', 'run', 'doctor', 'bench', 'eval', 'track', 'models']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
   });
 });
 
@@ -236,7 +288,7 @@ describe('npm run bench', () => {
   it('runs `camtrack bench` (here its --help)', () => {
     const r = spawnSync('npm', ['run', '--silent', 'bench', '--', '--help'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('usage: camtrack bench');
+    expect(r.stdout).toContain('Usage: camtrack bench [options]');
   });
 });
 
@@ -267,17 +319,17 @@ describeWithAssets('camtrack run --config: stopping', ['models/yolo11n_int8_320.
     }
   });
 
-  it.each([['abc'], ['-1'], ['']])('EXPECTED FAILURE - --duration %j is a usage error with exit code 1', (value) => {
+  it.each([['abc'], ['-1'], ['']])('EXPECTED FAILURE - --duration %j is a usage error with exit code 2', (value) => {
     const r = camtrack(['run', '--config', config(), `--duration=${value}`], 120_000);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain('ERR_CAMTRACK_INVALID_ARGUMENT');
     expect(r.stderr).toContain(`Expected number between 0 and 2147483 for --duration but received ${JSON.stringify(value)}`);
     expect(r.stdout).toBe(''); // rejected before any stream ran
   });
 
-  it('EXPECTED FAILURE - --max-frames 2.5 is a usage error with exit code 1', () => {
+  it('EXPECTED FAILURE - --max-frames 2.5 is a usage error with exit code 2', () => {
     const r = camtrack(['run', '--config', config(), '--max-frames', '2.5'], 120_000);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain('Expected integer between 0 and 9007199254740991 for --max-frames but received "2.5"');
   });
 });
