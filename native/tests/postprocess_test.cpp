@@ -1,6 +1,7 @@
 // Postprocess tests: layout detection on the shared models' output shapes, NMS, and each layout's parser on
 // hand-built tensors with known answers (decode, letterbox un-mapping, clipping, thresholds, NMS, ordering).
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -298,4 +299,31 @@ CT_TEST(postprocess_parse_reuses_memory_and_rejects_bad_input) {
   u.num_classes = 80;
   u.num_anchors = 8400;
   CT_EXPECT(pp::OutputElementsPerImage(u) == size_t(84) * 8400);
+}
+
+CT_TEST(postprocess_drops_non_finite_model_values) {
+  // A broken model's NaN/Inf would reach JS as boxes nobody can use (JSON has no NaN): such rows give no detection.
+  pp::ParserConfig c;
+  c.layout = pp::OutputLayout::kEndToEnd;
+  c.input_width = c.input_height = 640;
+  c.num_classes = 80;
+  c.num_anchors = 5;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> t = {
+      10,  20, 30,  40, 0.9f, 1.f,  // the only usable row
+      nan, 20, 30,  40, 0.9f, 1.f,  //
+      10,  20, inf, 40, 0.8f, 1.f,  //
+      10,  20, 30,  40, inf,  1.f,  //
+      10,  20, 30,  40, 0.7f, nan,  // class id
+  };
+  camtrack::LetterboxInfo lb;
+  lb.src_width = 640;
+  lb.src_height = 640;
+  std::vector<camtrack::Detection> out;
+  pp::OutputParser parser(c);
+  parser.Parse(t.data(), lb, out);
+  CT_EXPECT(out.size() == 1);
+  CT_EXPECT_NEAR(out[0].score, 0.9, 1e-6);
+  PP_EXPECT_BOX(out[0], 10, 20, 30, 40);
 }

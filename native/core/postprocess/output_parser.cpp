@@ -31,6 +31,13 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 
 inline float Clamp(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
+// A model that outputs NaN or infinite values (a broken export, an fp16 overflow, exp() of a huge raw size) gives no
+// detection for them: such a box can be neither tracked nor serialised (JSON has no NaN), and NaN would pass Clamp.
+inline bool Finite(const Detection& d) {
+  return std::isfinite(d.score) && std::isfinite(d.box.x1) && std::isfinite(d.box.y1) && std::isfinite(d.box.x2) &&
+         std::isfinite(d.box.y2);
+}
+
 }  // namespace
 
 const char* LayoutName(OutputLayout layout) {
@@ -231,7 +238,7 @@ void OutputParser::CollectEndToEnd(const float* p, const LetterboxInfo& lb) {
   const float sc = lb.scale;
   for (size_t i = 0; i < n; ++i) {
     const float* r = p + i * 6;
-    if (!(r[4] >= thr)) continue;
+    if (!(r[4] >= thr) || !std::isfinite(r[5])) continue;  // lround of a non-finite class is unspecified
     Detection d;
     d.box.x1 = (r[0] - lb.pad_x) / sc;
     d.box.y1 = (r[1] - lb.pad_y) / sc;
@@ -261,6 +268,8 @@ void OutputParser::Parse(const float* output, const LetterboxInfo& lb, std::vect
       CollectEndToEnd(output, lb);
       break;
   }
+  candidates_.erase(std::remove_if(candidates_.begin(), candidates_.end(), [](const Detection& d) { return !Finite(d); }),
+                    candidates_.end());
   // NMS on unclipped boxes (as Ultralytics and YOLOX do, in input space; IoU is invariant to the uniform
   // un-letterbox transform), then clip the survivors to the source frame.
   if (config_.layout != OutputLayout::kEndToEnd || config_.nms_for_end_to_end) {
