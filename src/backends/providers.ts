@@ -16,7 +16,7 @@ import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 
 import { CamtrackError } from '../errors.js';
-import { encodeModel, node, TensorDataType } from '../models/onnx-proto.js';
+import { encodeModel, modelHeader, node, TensorDataType } from '../models/onnx-proto.js';
 
 type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'listSupportedBackends' | 'env'>;
 
@@ -78,13 +78,7 @@ export function howToGetProvider(name: string): string | undefined {
 let probeModel: Uint8Array | undefined;
 function tinyModel(): Uint8Array {
   probeModel ??= encodeModel({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 13 }],
-    producerName: 'camtrack',
-    producerVersion: '1',
-    domain: '',
-    modelVersion: 1,
-    docString: '',
+    ...modelHeader('camtrack'),
     graph: {
       name: 'provider-probe',
       node: [node('Identity', ['x'], ['y'])],

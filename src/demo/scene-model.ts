@@ -40,6 +40,7 @@ import {
   encodeModel,
   floatTensor,
   int64Tensor,
+  modelHeader,
   node,
   TensorDataType,
   type OnnxModel,
@@ -195,13 +196,7 @@ export function buildSceneDetectorOnnx(opts: SceneDetectorOptions = {}): Uint8Ar
 
   const INT = AttributeType.INT;
   const model: OnnxModel = {
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 13 }],
-    producerName: 'camtrack',
-    producerVersion: '1',
-    domain: '',
-    modelVersion: 1,
-    docString: 'camtrack built-in demo detector, hand-set weights (not trained). Detects the demo scene squares.',
+    ...modelHeader('camtrack', 'camtrack built-in demo detector, hand-set weights (not trained). Detects the demo scene squares.'),
     graph: {
       name: 'camtrack_scene_detector',
       node: [

@@ -867,6 +867,14 @@ export function int64Tensor(name: string, dims: number[], values: number[]): Onn
   return { name, dims, dataType: TensorDataType.INT64, int64Data: values };
 }
 
+/**
+ * The fields of a model that camtrack writes itself (the demo detector, provider probes, test models) other than its
+ * graph and metadata: IR 8, the default domain at opset 13, version 1.
+ */
+export function modelHeader(producerName: string, docString = ''): Omit<OnnxModel, 'graph' | 'metadataProps'> {
+  return { irVersion: 8, opsetImport: [{ domain: '', version: 13 }], producerName, producerVersion: '1', domain: '', modelVersion: 1, docString };
+}
+
 /** A graph node. */
 export function node(
   opType: string,

@@ -10,19 +10,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { encodeModel, floatTensor, int64Tensor, node, TensorDataType } from '../../dist/models/onnx-proto.js';
+import { encodeModel, floatTensor, int64Tensor, modelHeader, node, TensorDataType } from '../../dist/models/onnx-proto.js';
 
 export function writeFailingModel(dir: string, fails: 'always' | 'batches-of-2' = 'always'): string {
   const file = path.join(dir, `fails-${fails}.onnx`);
   const batch = fails === 'always' ? 1 : 'batch';
   const bytes = encodeModel({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 13 }],
-    producerName: 'camtrack-test',
-    producerVersion: '1',
-    domain: '',
-    modelVersion: 1,
-    docString: '',
+    ...modelHeader('camtrack-test'),
     graph: {
       name: 'fails-at-run',
       node: [

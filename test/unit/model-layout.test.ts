@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 
 import { CamtrackError } from '../../src/errors.js';
-import { encodeModel, floatTensor, int64Tensor, node, TensorDataType } from '../../src/models/onnx-proto.js';
+import { encodeModel, floatTensor, int64Tensor, modelHeader, node, TensorDataType } from '../../src/models/onnx-proto.js';
 import { detectLayout, resolveModel } from '../../src/models/resolve.js';
 import { assetPath, describeWithAssets } from '../helpers/assets.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
@@ -77,13 +77,7 @@ describeWithAssets('resolveModel() on the shared models', Object.keys(SHARED_MOD
 function tinyDetector(outputType: 'float32' | 'float16'): Uint8Array {
   const half = outputType === 'float16';
   return encodeModel({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 13 }],
-    producerName: 'camtrack-test',
-    producerVersion: '1',
-    domain: '',
-    modelVersion: 1,
-    docString: '',
+    ...modelHeader('camtrack-test'),
     graph: {
       name: 'tiny',
       node: [
