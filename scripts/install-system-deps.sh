@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages camtrack needs, explicitly (never from an npm hook).
 #   runtime/build: FFmpeg's libraries and headers (decode), pkg-config, cmake, a C++17 compiler
-#   tests only (--with-test-deps): GStreamer's RTSP server (python3-gi) and Redis
+#   tests only (--with-test-deps): GStreamer's RTSP server (python3-gi), Redis, clang (its ASan/UBSan/TSan runtimes:
+#   scripts/sanitize.sh)
 # Debian 12 / Ubuntu 22.04+. Run as root or with sudo.
 set -euo pipefail
 SUDO=""
@@ -9,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS=(pkg-config cmake g++ ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libffmpeg-nvenc-dev)
 if [ "${1:-}" = "--with-test-deps" ] || [ "${CAMTRACK_TEST_DEPS:-}" = 1 ]; then
   PKGS+=(gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-         gstreamer1.0-plugins-ugly gstreamer1.0-tools python3-gi redis-server)
+         gstreamer1.0-plugins-ugly gstreamer1.0-tools python3-gi redis-server clang)
 fi
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -741,6 +741,11 @@ bool Pipeline::Acquire(bool block, StreamState& stream, Acquired* out) {
         sl.ok = true;
         sl.error.clear();
         sl.opened_ns = SteadyNowNs();
+        // The batch's place in postprocess order is taken when it opens, not when it is dispatched: a batch waits
+        // for its slowest writer, and a stream whose frame n sits in it may already have frame n+1 in a later batch
+        // that fills and dispatches first; numbered at dispatch, that later batch would be postprocessed first and
+        // the stream's results (and tracker updates) would leave frame order. (Found by camtrack_pipeline_driver.)
+        sl.seq = next_seq_++;
         filling_ = best;
         dispatch_cv_.notify_all();
       }
@@ -776,13 +781,14 @@ void Pipeline::Commit(const Acquired& a, ImageMeta meta) {
 void Pipeline::MaybeDispatchLocked(int slot_index, std::unique_lock<std::mutex>& lock) {
   Slot& sl = slots_[slot_index];
   if (sl.state != SlotState::kFilling || !sl.closed || sl.committed != sl.acquired) return;
-  if (sl.committed == 0) {  // closed empty (shutdown): nothing to infer
-    sl.state = SlotState::kFree;
-    slot_free_cv_.notify_all();
+  if (sl.committed == 0) {  // closed empty (shutdown, retired worker): nothing to infer
+    // Done at once, so the postprocess thread passes its seq (taken at open) and frees it without processing.
+    sl.state = SlotState::kDone;
+    sl.submitted_ns = sl.completed_ns = SteadyNowNs();
+    done_cv_.notify_all();
     return;
   }
   sl.state = SlotState::kInFlight;
-  sl.seq = next_seq_++;
   sl.submitted_ns = SteadyNowNs();
   const int images = model_.fixed_batch ? model_.batch_size : sl.committed;
   auto worker = workers_[sl.worker];
@@ -899,7 +905,7 @@ void Pipeline::PostprocessLoop() {
     }
     Slot& sl = slots_[ready];
     lock.unlock();
-    ProcessBatch(sl);
+    if (sl.committed > 0) ProcessBatch(sl);  // 0: closed empty (MaybeDispatchLocked)
     lock.lock();
     sl.state = SlotState::kFree;
     sl.acquired = sl.committed = 0;

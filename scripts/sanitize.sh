@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Sanitizer builds and runs of the native core (clang, CUDA off; see CMakeLists.txt CAMTRACK_SANITIZE):
+#   tsan   build-tsan/: camtrack_pipeline_driver under ThreadSanitizer (suppressions: native/tests/tsan.supp)
+#   asan   build-asan/: camtrack_pipeline_driver and camtrack_core_tests under AddressSanitizer + UBSan
+#   all    both (default)
+# Any report fails the run (halt_on_error=1, UBSan without recovery, LeakSanitizer on). The driver needs the shared
+# clips: $CAMTRACK_ASSETS, else <ancestor>/shared/assets. Needs clang (Debian: apt-get install clang).
+#
+# Usage: scripts/sanitize.sh [tsan|asan|all] [--build-only|--run-only]
+#   --build-only  configure and build, run nothing (.ci/run: the runs happen in test/unit/sanitizers.test.ts)
+#   --run-only    run what is built, without configuring or building (test/unit/sanitizers.test.ts uses it)
+# Last line: `sanitize: tsan ok, asan ok (N s)` or `sanitize: … FAILED …`; exit status 0 only when all passed.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$PWD"
+which="${1:-all}"
+build=1
+run=1
+case "${2:-}" in --run-only) build=0 ;; --build-only) run=0 ;; "") ;;
+  *) echo "usage: scripts/sanitize.sh [tsan|asan|all] [--build-only|--run-only]" >&2; exit 2 ;; esac
+case "$which" in tsan) kinds=(tsan) ;; asan) kinds=(asan) ;; all) kinds=(tsan asan) ;;
+  *) echo "usage: scripts/sanitize.sh [tsan|asan|all] [--build-only|--run-only]" >&2; exit 2 ;; esac
+jobs="${CAMTRACK_SANITIZE_JOBS:-$(nproc)}"
+started=$SECONDS
+
+# <kind> → the CMake sanitizer and the targets it builds.
+declare -A sanitizer=([tsan]=thread [asan]=address)
+declare -A targets=([tsan]="camtrack_pipeline_driver" [asan]="camtrack_pipeline_driver camtrack_core_tests")
+
+build_kind() {
+  local kind=$1 dir="build-$1"
+  if ! command -v clang++ >/dev/null; then
+    echo "[sanitize] clang++ not found (Debian: apt-get install clang)" >&2
+    return 1
+  fi
+  CC=clang CXX=clang++ cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAMTRACK_SANITIZE="${sanitizer[$kind]}" \
+    -DCAMTRACK_BUILD_TESTS=ON -DCAMTRACK_ENABLE_CUDA=OFF >"$dir.configure.log" 2>&1 ||
+    { tail -20 "$dir.configure.log" >&2; return 1; }
+  rm -f "$dir.configure.log"
+  # shellcheck disable=SC2086
+  cmake --build "$dir" -j "$jobs" --target ${targets[$kind]}
+}
+
+run_kind() {
+  local kind=$1 dir="$root/build-$1" status=0
+  # exitcode 66: a sanitizer report, told apart from the executables' own failures (1) in the summary.
+  export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 history_size=4 suppressions=$root/native/tests/tsan.supp"
+  export ASAN_OPTIONS="halt_on_error=1 exitcode=66 detect_leaks=1 detect_stack_use_after_return=1 strict_string_checks=1"
+  export UBSAN_OPTIONS="halt_on_error=1 exitcode=66 print_stacktrace=1"
+  local exes=("$dir/camtrack_pipeline_driver")
+  [ "$kind" = asan ] && exes+=("$dir/camtrack_core_tests")
+  for exe in "${exes[@]}"; do
+    if [ ! -x "$exe" ]; then
+      echo "[sanitize] $kind: $exe is not built (scripts/sanitize.sh $kind)" >&2
+      status=1
+      continue
+    fi
+    echo "[sanitize] $kind: $(basename "$exe")"
+    # Bounded: a deadlock must fail the run, not hang it.
+    timeout -k 5 270 "$exe"
+    local rc=$?
+    if [ $rc -ne 0 ]; then
+      case $rc in 66) why="sanitizer report" ;; 124|137) why="timed out" ;; *) why="exit $rc" ;; esac
+      echo "[sanitize] $kind: $(basename "$exe") FAILED ($why)" >&2
+      status=1
+    fi
+  done
+  return $status
+}
+
+summary=()
+failed=0
+for kind in "${kinds[@]}"; do
+  if [ $build = 1 ] && ! build_kind "$kind"; then
+    summary+=("$kind build FAILED")
+    failed=1
+    continue
+  fi
+  if [ $run = 0 ]; then
+    summary+=("$kind built")
+  elif run_kind "$kind"; then
+    summary+=("$kind ok")
+  else
+    summary+=("$kind FAILED")
+    failed=1
+  fi
+done
+line=$(IFS=,; echo "${summary[*]}" | sed 's/,/, /g')
+echo "sanitize: $line ($((SECONDS - started)) s)"
+exit $failed

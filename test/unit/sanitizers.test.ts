@@ -1,0 +1,44 @@
+/**
+ * The sanitizer lane: runs what `scripts/sanitize.sh all` built (build-tsan/, build-asan/: clang, CUDA off) —
+ * camtrack_pipeline_driver (the whole native pipeline: real decode of the shared clips, null inference on its own
+ * threads, a consumer thread, accounting checks) under ThreadSanitizer, and the driver plus camtrack_core_tests under
+ * AddressSanitizer + UBSan — through `scripts/sanitize.sh <kind> --run-only`, which fails on any sanitizer report.
+ *
+ * The sanitizer builds are not part of `npm run build:dev` (they need clang and take minutes): .ci/run builds them
+ * before the tests. A missing executable fails under CI=true and skips with the reason otherwise.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { assetsDir, isCi, repoRoot, requireAssets } from '../helpers/assets.js';
+import { runBounded } from '../helpers/processes.js';
+
+const CLIPS = ['videos/walking.mp4', 'videos/car-detection.mp4', 'videos/mmtracking-demo.mp4'];
+const SCRIPT = path.join(repoRoot, 'scripts', 'sanitize.sh');
+const KINDS = [
+  { kind: 'tsan', what: 'ThreadSanitizer', exes: ['camtrack_pipeline_driver'] },
+  { kind: 'asan', what: 'AddressSanitizer + UBSan', exes: ['camtrack_pipeline_driver', 'camtrack_core_tests'] },
+] as const;
+
+describe('scripts/sanitize.sh (native pipeline under sanitizers)', () => {
+  for (const { kind, what, exes } of KINDS) {
+    it(`${kind}: ${exes.join(' and ')} run clean under ${what}`, async (ctx) => {
+      const missing = exes.map((e) => path.join(repoRoot, `build-${kind}`, e)).filter((p) => !existsSync(p));
+      if (missing.length > 0) {
+        const why = `not built: ${missing.join(', ')}; build with \`scripts/sanitize.sh ${kind}\` (needs clang)`;
+        if (isCi) throw new Error(`${why} (CI=true: required, not skipped)`);
+        console.warn(`[camtrack tests] skipping the ${kind} sanitizer run: ${why}`);
+        ctx.skip(why);
+      }
+      requireAssets(ctx, ...CLIPS);
+      const r = await runBounded('env', [`CAMTRACK_ASSETS=${assetsDir()}`, SCRIPT, kind, '--run-only'], 580);
+      const output = `${r.stdout}\n${r.stderr}`;
+      expect(r.timedOut, `sanitize.sh ${kind} timed out; output tail:\n${output.slice(-6000)}`).toBe(false);
+      const last = r.stdout.trim().split('\n').pop() ?? '';
+      expect(last, `closing line; output tail:\n${output.slice(-6000)}`).toMatch(new RegExp(`^sanitize: ${kind} ok \\(`));
+      expect(r.stdout).toMatch(/camtrack_pipeline_driver: \d+ passed, 0 failed/);
+      expect(r.code, `exit status; output tail:\n${output.slice(-6000)}`).toBe(0);
+    }, 600_000);
+  }
+});
