@@ -101,10 +101,53 @@ export const TrackerFields = {
 /** The lower bound of `minHits` for the IoU tracker, which confirms on the first detection at the earliest. */
 export const IOU_MIN_HITS = 1;
 
+/** The trackers (the pipeline adds 'none': detections only). */
+export const TRACKER_TYPES = ['bytetrack', 'sort', 'iou'] as const;
+
+/**
+ * Options of the standalone `Tracker` (src/tracker.ts): the shared fields plus the references' frame-based ones.
+ * Options of another tracker type are rejected there.
+ */
+export const StandaloneTrackerOptionsSchema = Type.Object(
+  {
+    type: literals([...TRACKER_TYPES], { default: 'bytetrack', description: 'Which tracker.' }),
+    classAware: TrackerFields.classAware,
+    frameRate: Type.Number({
+      minimum: 0.1,
+      maximum: 1000,
+      default: 30,
+      description: 'Frame rate of the detections, frames per second. Used by trackBufferSeconds and ByteTrack.',
+    }),
+    trackBufferSeconds: Type.Optional(TrackerFields.trackBufferSeconds),
+    classNames: Type.Optional(
+      Type.Array(Type.String(), { description: 'Labels of class ids. Default: the `label` of input detections, else String(classId).' }),
+    ),
+    trackThresh: TrackerFields.trackThresh,
+    highThresh: TrackerFields.highThresh,
+    matchThresh: TrackerFields.matchThresh,
+    trackBuffer: Type.Integer({
+      minimum: 0,
+      maximum: 100000,
+      default: 30,
+      description: 'ByteTrack: frames a lost track is kept at 30 fps (scaled by frameRate / 30, as the reference).',
+    }),
+    maxAge: Type.Integer({
+      minimum: 0,
+      maximum: 100000,
+      default: 1,
+      description: "SORT / IoU: frames a track is kept without a match (SORT's reference default).",
+    }),
+    minHits: TrackerFields.minHits,
+    iouThreshold: TrackerFields.iouThreshold,
+    greedy: Type.Boolean({ default: false, description: 'IoU: greedy highest-IoU-first matching instead of the optimal assignment.' }),
+  },
+  { additionalProperties: false, expected: 'object' },
+);
+
 /** Tracker of a pipeline or a stream. */
 export const TrackerOptionsSchema = Type.Object(
   {
-    type: literals(['bytetrack', 'sort', 'iou', 'none'], {
+    type: literals([...TRACKER_TYPES, 'none'], {
       default: 'bytetrack',
       description: "'bytetrack', 'sort', 'iou' or 'none' (detections only).",
     }),
@@ -308,7 +351,7 @@ export const PipelineConfigSchema = Type.Object(
 );
 
 /** Options as a caller writes them: every field with a default may be left out. */
-type Input<T> = { [K in keyof T]?: T[K] };
+export type Input<T> = { [K in keyof T]?: T[K] };
 
 export type BackendName = Static<typeof BackendNameSchema>;
 export type OutputLayout = Static<typeof OutputLayoutSchema>;
