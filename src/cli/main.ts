@@ -1,6 +1,6 @@
 /**
- * `camtrack` command line: demo, run, doctor, bench, eval, track, models. Every command and its options are declared
- * here, once (commander): `camtrack --help` lists the commands, `camtrack <command> --help` prints its options.
+ * `camtrack` command line: demo, run, doctor, bench, eval, track, models, config. Every command and its options are
+ * declared here, once (commander): `camtrack --help` lists the commands, `camtrack <command> --help` prints its options.
  * Every command returns an exit code: 0 done, 1 failed, 2 bad command line (unknown option or command, missing or bad
  * value: ERR_CAMTRACK_INVALID_ARGUMENT naming it). Errors print their code and hint, never a stack (unless
  * CAMTRACK_DEBUG=1).
@@ -11,6 +11,7 @@ import { TRIAL_NAMES, TRIALS } from '../bench/runner.js';
 import { MODELS } from '../models/registry.js';
 import { intOption, listOption, numOption, UsageError } from './args.js';
 import { runBench } from './bench.js';
+import { runConfigSchema } from './config.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
 import { runRun } from './run.js';
@@ -56,7 +57,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command('run')
     .summary('a pipeline from a config file; results as JSON lines on stdout')
-    .requiredOption('--config <file.json|yaml>', 'PipelineConfig with `streams` (src/config.ts)')
+    .requiredOption('--config <file.json|yaml>', 'PipelineConfig with `streams` (`camtrack config schema` prints its JSON Schema)')
     .addOption(intOption('--max-frames <n>', 'stop after N results (0 = no limit)', 0, Number.MAX_SAFE_INTEGER, 0))
     .addOption(numOption('--duration <s>', 'stop after S seconds (0 = no limit)', 0, MAX_SECONDS, 0))
     .action(action(runRun));
@@ -127,6 +128,13 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--force', 'replace an existing file')
     .option('--base-url <url>', 'a mirror holding the files as <url>/<file> (default: env CAMTRACK_MODELS_BASE_URL, else each model\'s origin)')
     .action(action(runModelsFetch));
+
+  const config = program.command('config').summary('the configuration schema');
+  config
+    .command('schema')
+    .description("the config file of `camtrack run` (PipelineConfig with `streams`) as JSON Schema, draft-07: types, defaults, ranges, docs")
+    .option('--out <file>', 'write it to FILE instead of stdout')
+    .action(action(runConfigSchema));
   return program;
 }
 

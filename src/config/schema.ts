@@ -389,10 +389,21 @@ export type NormalisedStream = Omit<StreamStatic, 'tracker' | 'reconnect'> & {
 /** Keys only camtrack's validator reads; left out of the printed JSON Schema. */
 const NON_STANDARD_KEYS = new Set(['expected']);
 
-/** The pipeline config (the `camtrack run` file) as a standalone JSON Schema document, draft-07. */
+/**
+ * The pipeline config (the `camtrack run` file) as a standalone JSON Schema document, draft-07. The declarations
+ * above describe the normalised config, where every field is present; a config as written may leave out every field
+ * that has a default, so the document requires only the others.
+ */
 export function configJsonSchema(): Record<string, unknown> {
   const body = JSON.parse(
-    JSON.stringify(PipelineConfigSchema, (k, v: unknown) => (NON_STANDARD_KEYS.has(k) ? undefined : v)),
+    JSON.stringify(PipelineConfigSchema, (k, v: unknown) => {
+      if (NON_STANDARD_KEYS.has(k)) return undefined;
+      const o = v as { properties?: Record<string, { default?: unknown }>; required?: string[] };
+      if (!o || typeof o !== 'object' || !o.properties || !Array.isArray(o.required)) return v;
+      const required = o.required.filter((p) => o.properties![p]?.default === undefined);
+      const { required: _all, ...rest } = o;
+      return required.length > 0 ? { ...rest, required } : rest;
+    }),
   ) as Record<string, unknown>;
   return { $schema: 'http://json-schema.org/draft-07/schema#', ...body };
 }
