@@ -124,26 +124,19 @@ export interface NativeModelConfig {
   maxDetections: number;
   strides?: number[];
 }
-export interface NativeStreamConfig {
-  id: string;
-  url: string;
-  rtspTransport: 'tcp' | 'udp';
-  openTimeoutMs: number;
-  readTimeoutMs: number;
-  loop: boolean;
-  decoderThreads: number;
-  fpsLimit: number;
-  /** {@link LiveMode}: decode::LiveMode of native/core/decode/video_source.h. */
+/**
+ * A stream as NativePipeline.addStream() takes it: the normalised stream (src/config/schema.ts declares its fields),
+ * complete, with three fields in their native form. native/binding/pipeline_wrap.cpp ReadStream reads the fields
+ * native code uses, each required; the others (resultQueueSize) are JS-only.
+ */
+export type NativeStreamConfig = Omit<NormalisedStream, 'live' | 'inputFormats' | 'tracker'> & {
+  /** decode::LiveMode of native/core/decode/video_source.h. */
   live: LiveMode;
-  /** 'auto' (NVDEC with CPU fallback) | 'cpu' | 'gpu'. */
-  decode: 'auto' | 'cpu' | 'gpu';
   /** Accepted demuxers, comma-separated (FFmpeg's format_whitelist); '' = any. */
   inputFormats: string;
-  /** Live streams' reconnect policy (docs/ingest.md). */
-  reconnect: NormalisedStream['reconnect'];
   /** NativeTracker's config (native/binding/track_convert.h), complete; type 'none' = no tracker. */
   tracker: Omit<NativeTrackerConfig, 'type'> & { type: NativeTrackerConfig['type'] | 'none' };
-}
+};
 /** Live or file semantics of a stream, as native/core/decode/video_source.h LiveMode numbers them. */
 export const LiveMode = { auto: -1, file: 0, live: 1 } as const;
 export type LiveMode = (typeof LiveMode)[keyof typeof LiveMode];

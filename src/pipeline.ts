@@ -399,19 +399,10 @@ export function toNativeModelConfig(model: ResolvedModel, cfg: NormalisedConfig,
   };
 }
 
-/** The native stream config of a validated stream. */
+/** The native stream config of a validated stream: the stream itself, three fields in their native form. */
 export function toNativeStream(s: NormalisedStream): NativeStreamConfig {
   return {
-    reconnect: s.reconnect,
-    id: s.id,
-    url: s.url,
-    rtspTransport: s.rtspTransport,
-    openTimeoutMs: s.openTimeoutMs,
-    readTimeoutMs: s.readTimeoutMs,
-    loop: s.loop,
-    decoderThreads: s.decoderThreads,
-    decode: s.decode,
-    fpsLimit: s.fpsLimit,
+    ...s,
     live: s.live === 'auto' ? LiveMode.auto : s.live ? LiveMode.live : LiveMode.file,
     inputFormats: s.inputFormats.join(','),
     tracker: nativeTrackerOf(s.tracker),
