@@ -17,7 +17,7 @@
 import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
-import { checkAgainst, IOU_MIN_HITS, StandaloneTrackerOptionsSchema, type Input, type NormalisedTracker, type TRACKER_TYPES } from './config/index.js';
+import { checkAgainst, checkIouMinHits, StandaloneTrackerOptionsSchema, type Input, type NormalisedTracker, type TRACKER_TYPES } from './config/index.js';
 import { ConfigError } from './errors.js';
 import { loadNative, type NativeStreamConfig, type NativeTrackerConfig, type NativeTrackerInstance } from './native.js';
 import type { Track } from './types.js';
@@ -80,8 +80,9 @@ export interface NormalisedStandaloneTracker extends NativeTrackerConfig {
 export function normaliseStandaloneTracker(input: unknown, path = 'tracker'): NormalisedStandaloneTracker {
   const v = input ?? {};
   if (!isObject(v)) fail(path, 'object', v);
-  checkAgainst(StandaloneTrackerOptionsSchema.properties.type, v.type ?? 'bytetrack', `${path}.type`);
-  const type = (v.type ?? 'bytetrack') as TrackerType;
+  // The type decides which options are accepted, so it is checked first.
+  if (v.type !== undefined) checkAgainst(StandaloneTrackerOptionsSchema.properties.type, v.type, `${path}.type`);
+  const type = (v.type ?? StandaloneTrackerOptionsSchema.properties.type.default) as TrackerType;
   const allowed = [...COMMON_KEYS, ...TYPE_KEYS[type]];
   for (const k of Object.keys(v)) {
     if (!allowed.includes(k)) {
@@ -103,9 +104,7 @@ export function normaliseStandaloneTracker(input: unknown, path = 'tracker'): No
     );
   }
   checkAgainst(StandaloneTrackerOptionsSchema, v, path);
-  if (type === 'iou' && typeof v.minHits === 'number' && v.minHits < IOU_MIN_HITS) {
-    fail(`${path}.minHits`, `integer between ${IOU_MIN_HITS} and 1000`, v.minHits);
-  }
+  checkIouMinHits(type, v.minHits as number | undefined, `${path}.minHits`);
   const { classNames, ...options } = Value.Default(StandaloneTrackerOptionsSchema, Value.Clone(v)) as Static<
     typeof StandaloneTrackerOptionsSchema
   >;

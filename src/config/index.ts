@@ -19,6 +19,7 @@ import {
   PipelineConfigSchema,
   ReconnectOptionsSchema,
   StreamOptionsSchema,
+  TrackerFields,
   TrackerOptionsSchema,
   type ModelOptions,
   type NormalisedStream,
@@ -105,8 +106,15 @@ export function normaliseTracker(v: unknown, path: string, base?: NormalisedTrac
   if (v !== undefined) checkAgainst(TrackerOptionsSchema, v, path);
   const t: NormalisedTracker = base ? { ...base, ...(v as Partial<NormalisedTracker> | undefined) } : withDefaults(TrackerOptionsSchema, v);
   // An inherited minHits is checked too, since a stream may switch the pipeline's tracker type to 'iou'.
-  if (t.type === 'iou' && t.minHits < IOU_MIN_HITS) fail(`${path}.minHits`, `integer between ${IOU_MIN_HITS} and 1000`, t.minHits);
+  checkIouMinHits(t.type, t.minHits, `${path}.minHits`);
   return t;
+}
+
+/** The IoU tracker confirms on the first detection at the earliest: its `minHits` is at least {@link IOU_MIN_HITS}. */
+export function checkIouMinHits(type: string, minHits: number | undefined, path: string): void {
+  if (type === 'iou' && minHits !== undefined && minHits < IOU_MIN_HITS) {
+    fail(path, `integer between ${IOU_MIN_HITS} and ${TrackerFields.minHits.maximum}`, minHits);
+  }
 }
 
 /** Validates a stream's reconnect policy (`false` → maxAttempts 0). */
@@ -136,7 +144,7 @@ export function normaliseConfig(input: unknown): NormalisedConfig {
   for (const k of SECTIONS) if (v[k] === null) delete v[k];
   checkAgainst(PipelineConfigSchema, v, '');
   const c = withDefaults<Config>(PipelineConfigSchema, v);
-  if (c.model instanceof Object && c.model.std?.some((x) => x === 0)) fail('model.std', 'non-zero values', c.model.std);
+  if (typeof c.model === 'object' && c.model.std?.some((x) => x === 0)) fail('model.std', 'non-zero values', c.model.std);
   const tracker = normaliseTracker(c.tracker, 'tracker');
   // Streams are normalised again (with their ids checked against the running ones) when added.
   const ids = new Set<string>();
