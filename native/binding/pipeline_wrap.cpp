@@ -176,7 +176,7 @@ postprocess::ParserConfig ReadParser(const Napi::Object& m) {
   p.class_agnostic_nms = RequireBool(m, "classAgnosticNms");
   p.nms_for_end_to_end = RequireBool(m, "nmsForEndToEnd");
   p.max_detections = RequireInt(m, "maxDetections");
-  // Only the ultralytics/YOLOX grids read strides; absent, the parser derives them from the anchors.
+  // The YOLOX grid's strides, where the model says (absent: ParserConfig's {8, 16, 32}).
   const auto strides = OptionalNumbers(m, "strides");
   if (!strides.empty()) {
     p.strides.clear();
