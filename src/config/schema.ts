@@ -49,7 +49,11 @@ export const ModelOptionsSchema = Type.Object(
     ),
     padValue: Type.Optional(Type.Number({ minimum: 0, maximum: 255, description: 'Pad value 0..255. Default 114.' })),
     scale: Type.Optional(
-      Type.Number({ minimum: 1e-9, maximum: 1e9, description: 'Multiplier applied to 0..255 pixel values. Default 1/255 (YOLOX: 1).' }),
+      Type.Number({
+        minimum: 1e-9,
+        maximum: 1e9,
+        description: 'Multiplier applied to 0..255 pixel values. Default 1/255 (YOLOX: 1).',
+      }),
     ),
     mean: Type.Optional(triple('Per-channel mean subtracted after scaling. Default [0,0,0].')),
     std: Type.Optional(triple('Per-channel std divided after mean (non-zero). Default [1,1,1].')),
@@ -67,7 +71,12 @@ export const DetectionOptionsSchema = Type.Object(
     nmsIou: unit('NMS IoU threshold.', 0.45),
     classAgnostic: Type.Boolean({ default: false, description: 'Suppress across classes (default: class-aware NMS).' }),
     nmsForEndToEnd: Type.Boolean({ default: false, description: 'Run NMS on end-to-end ([B,N,6]) outputs too.' }),
-    maxDetections: Type.Integer({ minimum: 1, maximum: 10000, default: 300, description: 'Detections kept per frame.' }),
+    maxDetections: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      default: 300,
+      description: 'Detections kept per frame.',
+    }),
   },
   { additionalProperties: false, default: {}, description: 'Detection postprocessing.' },
 );
@@ -139,7 +148,10 @@ export const StandaloneTrackerOptionsSchema = Type.Object(
     }),
     minHits: TrackerFields.minHits,
     iouThreshold: TrackerFields.iouThreshold,
-    greedy: Type.Boolean({ default: false, description: 'IoU: greedy highest-IoU-first matching instead of the optimal assignment.' }),
+    greedy: Type.Boolean({
+      default: false,
+      description: 'IoU: greedy highest-IoU-first matching instead of the optimal assignment.',
+    }),
   },
   { additionalProperties: false, expected: 'object' },
 );
@@ -171,7 +183,12 @@ export const BatchingOptionsSchema = Type.Object(
       default: 8,
       description: 'Largest batch for dynamic-batch models (fixed-batch models always use their own size).',
     }),
-    maxWaitMs: Type.Integer({ minimum: 0, maximum: 10000, default: 10, description: 'A partly filled batch is sent after this long.' }),
+    maxWaitMs: Type.Integer({
+      minimum: 0,
+      maximum: 10000,
+      default: 10,
+      description: 'A partly filled batch is sent after this long.',
+    }),
   },
   { additionalProperties: false, default: {}, description: 'Cross-stream batching.' },
 );
@@ -189,7 +206,11 @@ export const InferenceOptionsSchema = Type.Object(
         'sessions with half the threads each beat one session with all of them (docs/benchmarks.md).',
     }),
     intraOpThreads: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 256, description: 'Intra-op threads per onnxruntime session. Default: floor(cores / workers), at least 1.' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 256,
+        description: 'Intra-op threads per onnxruntime session. Default: floor(cores / workers), at least 1.',
+      }),
     ),
     executionProviders: Type.Array(Type.String(), {
       default: ['cpu'],
@@ -213,7 +234,12 @@ export const ReconnectOptionsSchema = Type.Object(
       expected: 'integer 0 or between 100 and 600000',
       description: 'Watchdog: no decoded frame for this long while live → stalled, reconnect. 0 = off, else 100..600000 ms.',
     }),
-    initialDelayMs: Type.Integer({ minimum: 0, maximum: 600000, default: 500, description: 'Delay before the first reconnect attempt, ms.' }),
+    initialDelayMs: Type.Integer({
+      minimum: 0,
+      maximum: 600000,
+      default: 500,
+      description: 'Delay before the first reconnect attempt, ms.',
+    }),
     maxDelayMs: Type.Integer({ minimum: 0, maximum: 3600000, default: 30000, description: 'Cap of the backoff, ms.' }),
     multiplier: Type.Number({
       minimum: 1,
@@ -245,7 +271,12 @@ export const IngestOptionsSchema = Type.Object(
         'Reconnect attempts per second across all streams of the pipeline (a token bucket; first connects are not ' +
         'paced), so a site-wide outage does not end in a stampede. 0 = unpaced.',
     }),
-    reconnectBurst: Type.Number({ minimum: 1, maximum: 1000, default: 5, description: 'Bucket size: attempts allowed at once after a quiet period.' }),
+    reconnectBurst: Type.Number({
+      minimum: 1,
+      maximum: 1000,
+      default: 5,
+      description: 'Bucket size: attempts allowed at once after a quiet period.',
+    }),
   },
   { additionalProperties: false, default: {}, description: 'Pipeline-wide ingest options (reconnect pacing).' },
 );
@@ -283,16 +314,36 @@ export const StreamOptionsSchema = Type.Object(
         'it is shown: errors, events, stats.',
     ),
     rtspTransport: literals(['tcp', 'udp'], { default: 'tcp', description: 'RTSP transport.' }),
-    openTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'Connect + probe timeout, ms.' }),
-    readTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'No data for this long is a read error, ms.' }),
+    openTimeoutMs: Type.Integer({
+      minimum: 100,
+      maximum: 600000,
+      default: 10000,
+      description: 'Connect + probe timeout, ms.',
+    }),
+    readTimeoutMs: Type.Integer({
+      minimum: 100,
+      maximum: 600000,
+      default: 10000,
+      description: 'No data for this long is a read error, ms.',
+    }),
     loop: Type.Boolean({ default: false, description: 'Files: start again at the end.' }),
-    fpsLimit: Type.Number({ minimum: 0, maximum: 1000, default: 0, description: 'Process at most this many frames per second (0 = all).' }),
+    fpsLimit: Type.Number({
+      minimum: 0,
+      maximum: 1000,
+      default: 0,
+      description: 'Process at most this many frames per second (0 = all).',
+    }),
     live: Type.Union([Type.Boolean(), Type.Literal('auto')], {
       default: 'auto',
       expected: "boolean or 'auto'",
       description: "Live semantics (never block, keep the newest frame). 'auto': true for rtsp/udp/rtp…, false for files.",
     }),
-    decoderThreads: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'libavcodec threads for this stream.' }),
+    decoderThreads: Type.Integer({
+      minimum: 1,
+      maximum: 16,
+      default: 1,
+      description: 'libavcodec threads for this stream.',
+    }),
     decode: literals(['auto', 'cpu', 'gpu'], {
       default: 'auto',
       description:
