@@ -8,6 +8,7 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 
 import { TRIAL_NAMES, TRIALS } from '../bench/runner.js';
+import { StandaloneTrackerOptionsSchema, TRACKER_TYPES, TrackerFields } from '../config.js';
 import { MODELS } from '../models/registry.js';
 import { intOption, listOption, numOption, UsageError } from './args.js';
 import { runBench } from './bench.js';
@@ -17,6 +18,10 @@ import { runDoctor } from './doctor.js';
 import { runRun } from './run.js';
 import { runEval, runModelsFetch, runModelsInfo, runModelsList } from './tools.js';
 import { runTrack } from './track.js';
+
+/** The ranges of `camtrack track`'s tracker options: the Tracker's (src/config/schema.ts). */
+const { frameRate } = StandaloneTrackerOptionsSchema.properties;
+const bufferSeconds = TrackerFields.trackBufferSeconds;
 
 /** The largest --duration: setTimeout's limit (2^31-1 ms). */
 const MAX_SECONDS = 2147483;
@@ -106,10 +111,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .summary('track MOTChallenge detections, write MOTChallenge results')
     .requiredOption('--det <det.txt>', 'detections (frame,-1,x,y,w,h,score,…)')
     .requiredOption('--out <res.txt>', 'results file')
-    .addOption(new Option('--tracker <type>', 'tracker').choices(['bytetrack', 'sort', 'iou']).default('bytetrack'))
+    .addOption(new Option('--tracker <type>', 'tracker').choices(TRACKER_TYPES).default('bytetrack'))
     .addOption(numOption('--min-score <s>', 'drop detections scored below S', -Infinity, Infinity))
-    .addOption(numOption('--frame-rate <fps>', 'frame rate of the detections (default 30)', 0.1, 1000))
-    .addOption(numOption('--track-buffer-seconds <s>', 'how long a lost track is kept', 0.001, 3600))
+    .addOption(numOption('--frame-rate <fps>', 'frame rate of the detections (default 30)', frameRate.minimum!, frameRate.maximum!))
+    .addOption(numOption('--track-buffer-seconds <s>', 'how long a lost track is kept', bufferSeconds.minimum!, bufferSeconds.maximum!))
     .option('--class-aware', 'match detections only to tracks of their class')
     .action(action(runTrack));
 
