@@ -6,7 +6,7 @@ export { Pipeline } from './pipeline.js';
 export { Stream } from './stream.js';
 export { capabilities, formatCapabilities, type Capabilities } from './capabilities.js';
 export { CamtrackError, ConfigError, InvalidStateError, type CamtrackErrorCode } from './errors.js';
-export { normaliseConfig, DEFAULT_INPUT_FORMATS } from './config.js';
+export { normaliseConfig, configJsonSchema, DEFAULT_INPUT_FORMATS } from './config.js';
 export type {
   PipelineConfig,
   StreamOptions,

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { GpuOptions, IngestOptions, ReconnectOptions } from './config.js';
+import type { NormalisedConfig, NormalisedStream } from './config.js';
 import { CamtrackError } from './errors.js';
 import type { TrackEvent } from './tracker.js';
 
@@ -124,34 +124,22 @@ export interface NativeModelConfig {
   maxDetections: number;
   strides?: number[];
 }
-export interface NativeStreamConfig {
-  id: string;
-  url: string;
-  rtspTransport: 'tcp' | 'udp';
-  openTimeoutMs: number;
-  readTimeoutMs: number;
-  loop: boolean;
-  decoderThreads: number;
-  fpsLimit: number;
-  live: 'auto' | 'true' | 'false';
-  /** 'auto' (NVDEC with CPU fallback) | 'cpu' | 'gpu'. */
-  decode: 'auto' | 'cpu' | 'gpu';
+/**
+ * A stream as NativePipeline.addStream() takes it: the normalised stream (src/config/schema.ts declares its fields),
+ * complete, with three fields in their native form. native/binding/pipeline_wrap.cpp ReadStream reads the fields
+ * native code uses, each required; the others (resultQueueSize) are JS-only.
+ */
+export type NativeStreamConfig = Omit<NormalisedStream, 'live' | 'inputFormats' | 'tracker'> & {
+  /** decode::LiveMode of native/core/decode/video_source.h. */
+  live: LiveMode;
   /** Accepted demuxers, comma-separated (FFmpeg's format_whitelist); '' = any. */
   inputFormats: string;
-  /** Live streams' reconnect policy (docs/ingest.md). */
-  reconnect: Required<ReconnectOptions>;
-  /** Same shape as NativeTracker's config (native/binding/track_convert.h); type 'none' = no tracker. */
-  tracker: {
-    type: 'bytetrack' | 'sort' | 'iou' | 'none';
-    trackThresh: number;
-    highThresh: number;
-    matchThresh: number;
-    minHits: number;
-    iouThreshold: number;
-    classAware: boolean;
-    trackBufferSeconds: number;
-  };
-}
+  /** NativeTracker's config (native/binding/track_convert.h), complete; type 'none' = no tracker. */
+  tracker: Omit<NativeTrackerConfig, 'type'> & { type: NativeTrackerConfig['type'] | 'none' };
+};
+/** Live or file semantics of a stream, as native/core/decode/video_source.h LiveMode numbers them. */
+export const LiveMode = { auto: -1, file: 0, live: 1 } as const;
+export type LiveMode = (typeof LiveMode)[keyof typeof LiveMode];
 export interface NativePipeline {
   readonly id: number;
   addStream(config: NativeStreamConfig): number;
@@ -208,14 +196,16 @@ export interface NativeCapabilities {
     nvdecHwaccelCodecs: string[];
   };
 }
+/** Config of NativePipeline (native/binding/pipeline_wrap.cpp), complete: every field is required there. */
+export interface NativePipelineConfig {
+  model: NativeModelConfig;
+  batching: { maxWaitMs: number; resultCapacity: number };
+  ingest: NormalisedConfig['ingest'];
+  gpu: NormalisedConfig['gpu'];
+}
 export interface NativeModule {
   NativePipeline: new (
-    config: {
-      model: NativeModelConfig;
-      batching: { maxWaitMs: number; resultCapacity: number };
-      ingest?: Required<IngestOptions>;
-      gpu?: Required<GpuOptions>;
-    },
+    config: NativePipelineConfig,
     onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void,
   ) => NativePipeline;
   NativeTracker: new (config: NativeTrackerConfig) => NativeTrackerInstance;

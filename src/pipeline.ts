@@ -34,10 +34,12 @@ import { CamtrackError, ConfigError, InvalidStateError } from './errors.js';
 import { offExit, onExit } from './exit-hooks.js';
 import { resolveModel, type ResolvedModel } from './models/resolve.js';
 import {
+  LiveMode,
   loadNative,
   type NativeEvent,
   type NativeFrameResult,
   type NativeModelConfig,
+  type NativePipelineConfig,
   type NativePipeline,
   type NativeStreamConfig,
   type NativeStreamStats,
@@ -45,7 +47,7 @@ import {
 import { ResultQueue } from './result-queue.js';
 import { safeEmit } from './safe-emit.js';
 import { Stream } from './stream.js';
-import type { TrackEvent } from './tracker.js';
+import { nativeTrackerOf, type TrackEvent } from './tracker.js';
 import type { Detection, FrameResult, PipelineStats, StreamState, StreamStats, Track } from './types.js';
 
 export class Pipeline extends EventEmitter {
@@ -96,18 +98,9 @@ export class Pipeline extends EventEmitter {
     }
     // A fixed batch dimension decides the batch size; a dynamic one takes maxBatchSize.
     const batchSize = model.fixedBatch ?? cfg.batching.maxBatchSize;
-    const nativeModel = toNativeModelConfig(model, cfg, batchSize);
     let pipeline: Pipeline | undefined;
     const deliver = (results: NativeFrameResult[], events: NativeEvent[]): void => pipeline?.deliver(results, events);
-    const nativePipeline = new native.NativePipeline(
-      {
-        model: nativeModel,
-        batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity },
-        ingest: cfg.ingest,
-        gpu: cfg.gpu,
-      },
-      deliver,
-    );
+    const nativePipeline = new native.NativePipeline(toNativePipelineConfig(model, cfg, batchSize), deliver);
     let backend: OnnxRuntimeBackend;
     try {
       if (backendName !== 'onnxruntime') throw new CamtrackError(`backend ${backendName} is not available`, 'ERR_CAMTRACK_UNSUPPORTED');
@@ -371,6 +364,16 @@ export class Pipeline extends EventEmitter {
   }
 }
 
+/** The config of a native pipeline (NativeModule.NativePipeline), complete. */
+export function toNativePipelineConfig(model: ResolvedModel, cfg: NormalisedConfig, batchSize: number): NativePipelineConfig {
+  return {
+    model: toNativeModelConfig(model, cfg, batchSize),
+    batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity },
+    ingest: cfg.ingest,
+    gpu: cfg.gpu,
+  };
+}
+
 /** The native model config: resolved model + detection options + the batch size decided by the model. */
 export function toNativeModelConfig(model: ResolvedModel, cfg: NormalisedConfig, batchSize: number): NativeModelConfig {
   return {
@@ -396,30 +399,12 @@ export function toNativeModelConfig(model: ResolvedModel, cfg: NormalisedConfig,
   };
 }
 
-/** The native stream config of a validated stream. */
+/** The native stream config of a validated stream: the stream itself, three fields in their native form. */
 export function toNativeStream(s: NormalisedStream): NativeStreamConfig {
   return {
-    reconnect: s.reconnect,
-    id: s.id,
-    url: s.url,
-    rtspTransport: s.rtspTransport,
-    openTimeoutMs: s.openTimeoutMs,
-    readTimeoutMs: s.readTimeoutMs,
-    loop: s.loop,
-    decoderThreads: s.decoderThreads,
-    decode: s.decode,
-    fpsLimit: s.fpsLimit,
-    live: s.live === 'auto' ? 'auto' : s.live ? 'true' : 'false',
+    ...s,
+    live: s.live === 'auto' ? LiveMode.auto : s.live ? LiveMode.live : LiveMode.file,
     inputFormats: s.inputFormats.join(','),
-    tracker: {
-      type: s.tracker.type,
-      trackThresh: s.tracker.trackThresh,
-      highThresh: s.tracker.highThresh,
-      matchThresh: s.tracker.matchThresh,
-      minHits: s.tracker.minHits,
-      iouThreshold: s.tracker.iouThreshold,
-      classAware: s.tracker.classAware,
-      trackBufferSeconds: s.tracker.trackBufferSeconds,
-    },
+    tracker: nativeTrackerOf(s.tracker),
   };
 }

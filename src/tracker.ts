@@ -14,52 +14,24 @@
  *
  * Thread-safety: a Tracker belongs to the thread (main or worker) that created it; update() is synchronous.
  */
+import type { Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+import { checkAgainst, checkIouMinHits, StandaloneTrackerOptionsSchema, type Input, type NormalisedTracker, type TRACKER_TYPES } from './config/index.js';
 import { ConfigError } from './errors.js';
-import { loadNative, type NativeTrackerConfig, type NativeTrackerInstance } from './native.js';
+import { loadNative, type NativeStreamConfig, type NativeTrackerConfig, type NativeTrackerInstance } from './native.js';
 import type { Track } from './types.js';
-import { bool, fail, isObject, num, oneOf, strings } from './validate.js';
+import { fail, isObject } from './validate.js';
 
 /** Which tracker: 'bytetrack' (default), 'sort' or 'iou'. */
-export type TrackerType = 'bytetrack' | 'sort' | 'iou';
+export type TrackerType = (typeof TRACKER_TYPES)[number];
 
-/** Options of {@link Tracker}. Options of another tracker type are rejected (ConfigError). */
-export interface StandaloneTrackerOptions {
-  /** Default 'bytetrack'. */
-  type?: TrackerType;
-  /** Match only detections of the same class. Default false. */
-  classAware?: boolean;
-  /** Frame rate of the detections, frames per second (0.1..1000). Default 30. Used by trackBufferSeconds and ByteTrack. */
-  frameRate?: number;
-  /**
-   * How long a lost track is kept, in seconds, converted with `frameRate` (round(seconds × frameRate), at least 1
-   * frame). Replaces `trackBuffer` (ByteTrack) / `maxAge` (SORT, IoU); give one or the other. Range 0.001..3600.
-   */
-  trackBufferSeconds?: number;
-
-  /** ByteTrack: high/low split of detection scores. Default 0.5, 0..1. */
-  trackThresh?: number;
-  /** ByteTrack: minimum score to start a new track. Default 0.6, 0..1. */
-  highThresh?: number;
-  /** ByteTrack: max IoU distance (1 − IoU) in the first association. Default 0.8, 0..1. */
-  matchThresh?: number;
-  /** ByteTrack: frames a lost track is kept at 30 fps (scaled by frameRate / 30, as the reference). Default 30, 0..100000. */
-  trackBuffer?: number;
-
-  /** SORT / IoU: frames a track is kept without a match. Default 1 (SORT's reference default), 0..100000. */
-  maxAge?: number;
-  /**
-   * SORT: consecutive matches before a track is output (except during the first minHits frames). Default 3, 0..1000.
-   * IoU: matches (first detection included) before a track is confirmed. Default 3, 1..1000.
-   */
-  minHits?: number;
-  /** SORT / IoU: minimum IoU of a match. Default 0.3, 0..1. */
-  iouThreshold?: number;
-  /** IoU: greedy highest-IoU-first matching instead of the optimal assignment. Default false. */
-  greedy?: boolean;
-
-  /** Labels of class ids for the returned tracks. Default: the `label` of input detections, else String(classId). */
-  classNames?: string[];
-}
+/**
+ * Options of {@link Tracker}, declared with the pipeline's tracker options in src/config/schema.ts
+ * (StandaloneTrackerOptionsSchema: defaults, ranges and docs). Options of another tracker type are rejected
+ * (ConfigError). `trackBufferSeconds` replaces `trackBuffer` (ByteTrack) / `maxAge` (SORT, IoU): give one or the other.
+ */
+export type StandaloneTrackerOptions = Input<Static<typeof StandaloneTrackerOptionsSchema>>;
 
 /** A detection given to {@link Tracker.update}: box corners in pixels, score, class (default 0). */
 export interface DetectionInput {
@@ -108,7 +80,9 @@ export interface NormalisedStandaloneTracker extends NativeTrackerConfig {
 export function normaliseStandaloneTracker(input: unknown, path = 'tracker'): NormalisedStandaloneTracker {
   const v = input ?? {};
   if (!isObject(v)) fail(path, 'object', v);
-  const type = oneOf<TrackerType>(v.type, `${path}.type`, 'bytetrack', ['bytetrack', 'sort', 'iou']);
+  // The type decides which options are accepted, so it is checked first.
+  if (v.type !== undefined) checkAgainst(StandaloneTrackerOptionsSchema.properties.type, v.type, `${path}.type`);
+  const type = (v.type ?? StandaloneTrackerOptionsSchema.properties.type.default) as TrackerType;
   const allowed = [...COMMON_KEYS, ...TYPE_KEYS[type]];
   for (const k of Object.keys(v)) {
     if (!allowed.includes(k)) {
@@ -121,32 +95,31 @@ export function normaliseStandaloneTracker(input: unknown, path = 'tracker'): No
       );
     }
   }
-  const seconds = v.trackBufferSeconds;
   const frameBased = type === 'bytetrack' ? 'trackBuffer' : 'maxAge';
-  if (seconds !== undefined && v[frameBased] !== undefined) {
+  if (v.trackBufferSeconds !== undefined && v[frameBased] !== undefined) {
     throw new ConfigError(
       `${path}.trackBufferSeconds`,
       `Give either trackBufferSeconds or ${frameBased}, not both`,
       'trackBufferSeconds is converted to frames with frameRate',
     );
   }
-  const classNames = strings(v.classNames, `${path}.classNames`);
-  const out: NormalisedStandaloneTracker = {
-    type,
-    classAware: bool(v.classAware, `${path}.classAware`, false),
-    frameRate: num(v.frameRate, `${path}.frameRate`, 30, 0.1, 1000),
-    trackBufferSeconds: seconds === undefined ? 0 : num(seconds, `${path}.trackBufferSeconds`, 0, 0.001, 3600),
-    trackThresh: num(v.trackThresh, `${path}.trackThresh`, 0.5, 0, 1),
-    highThresh: num(v.highThresh, `${path}.highThresh`, 0.6, 0, 1),
-    matchThresh: num(v.matchThresh, `${path}.matchThresh`, 0.8, 0, 1),
-    trackBuffer: num(v.trackBuffer, `${path}.trackBuffer`, 30, 0, 100000, true),
-    maxAge: num(v.maxAge, `${path}.maxAge`, 1, 0, 100000, true),
-    minHits: num(v.minHits, `${path}.minHits`, 3, type === 'iou' ? 1 : 0, 1000, true),
-    iouThreshold: num(v.iouThreshold, `${path}.iouThreshold`, 0.3, 0, 1),
-    greedy: bool(v.greedy, `${path}.greedy`, false),
-  };
+  checkAgainst(StandaloneTrackerOptionsSchema, v, path);
+  checkIouMinHits(type, v.minHits as number | undefined, `${path}.minHits`);
+  const { classNames, ...options } = Value.Default(StandaloneTrackerOptionsSchema, Value.Clone(v)) as Static<
+    typeof StandaloneTrackerOptionsSchema
+  >;
+  // 0 tells the native tracker to keep its frame-based buffer (trackBuffer / maxAge).
+  const out: NormalisedStandaloneTracker = { ...options, trackBufferSeconds: options.trackBufferSeconds ?? 0 };
   if (classNames) out.classNames = classNames;
   return out;
+}
+
+/**
+ * A pipeline stream's tracker as the native tracker takes it: complete, the frame-based fields the pipeline does not
+ * offer at their standalone defaults (its trackBufferSeconds, always set, replaces trackBuffer / maxAge).
+ */
+export function nativeTrackerOf(t: NormalisedTracker): NativeStreamConfig['tracker'] {
+  return { ...normaliseStandaloneTracker({}), ...t };
 }
 
 /**

@@ -398,18 +398,22 @@ void SteadyWindow(const std::vector<Sample>& samples, RunResult* r) {
 
 constexpr int64_t kAllFrames = std::numeric_limits<int64_t>::max();  // GpuDecode's max_frames: the whole input
 
-// Every VideoSource of the bench reads a file with file semantics (live = 0: blocking, no frame dropped).
+// Every VideoSource of the bench reads a file with file semantics (live = kFile: blocking, no frame dropped).
 camtrack::decode::SourceOptions FileSource(const std::string& path, bool loop) {
-  camtrack::decode::SourceOptions so;
+  camtrack::decode::SourceOptions so;  // every field set: SourceOptions has no defaults
   so.url = path;
+  so.rtsp_transport = "tcp";
+  so.open_timeout_ms = 10000;
+  so.read_timeout_ms = 10000;
   so.loop = loop;
-  so.live = 0;
+  so.decoder_threads = 1;
+  so.live = camtrack::decode::LiveMode::kFile;
   return so;
 }
 
 // The pipeline's NVDEC path on one file, minus LetterboxInto: pipeline::GpuFrameSource on a VideoSource in packet
 // mode (→ NvdecDecoder: extradata first, then packets; Flush at the end of a pass, drain, RewindForLoop when `loop`)
-// with file semantics (SourceOptions live = 0 → PoolFullPolicy::kBlock: no frame is dropped). Takes frames until
+// with file semantics (SourceOptions live = kFile → PoolFullPolicy::kBlock: no frame is dropped). Takes frames until
 // `max_frames` or the end of the input. Each frame is waited for on the host (its ready event: the decoder's copy
 // into the pool surface is done), so only completed decodes are counted; it stays in device memory and goes back to
 // the pool when Next() takes the following one. Start() decodes the first frame, so open + first frame happen

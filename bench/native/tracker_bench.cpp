@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/track/factory.h"
+#include "tests/tracker_reference.h"
 
 namespace {
 std::atomic<long long> g_allocs{0};
@@ -78,8 +79,7 @@ std::vector<std::vector<Detection>> MakeScene(int objects, int frames, unsigned 
 void Run(TrackerConfig::Kind kind, int objects, int frames) {
   constexpr int kWarmup = 100;
   const auto scene = MakeScene(objects, frames + kWarmup, 1234u + static_cast<unsigned>(objects));
-  TrackerConfig cfg;
-  cfg.kind = kind;
+  TrackerConfig cfg = ct_test::ReferenceTrackerConfig(kind);
   auto tracker = camtrack::track::CreateTracker(cfg);
   std::vector<camtrack::track::TrackedObject> out;
   std::vector<camtrack::track::TrackEvent> events;

@@ -139,20 +139,24 @@ const char* EventKindName(pipeline::EventKind k) {
   return "state";
 }
 
+// Every Read* below copies a complete, validated config (src/config/, src/pipeline.ts): each field is required and
+// none has a default here (convert.h).
 preprocess::ModelInputSpec ReadInputSpec(const Napi::Object& m) {
   preprocess::ModelInputSpec s;
-  s.width = int(RequireNumber(m, "inputWidth"));
-  s.height = int(RequireNumber(m, "inputHeight"));
-  s.channel_order = GetString(m, "channelOrder", "rgb") == "bgr" ? preprocess::ChannelOrder::kBGR
-                                                                  : preprocess::ChannelOrder::kRGB;
-  s.align = GetString(m, "letterbox", "center") == "top-left" ? preprocess::LetterboxAlign::kTopLeft
-                                                               : preprocess::LetterboxAlign::kCenter;
-  s.pad_value = float(GetNumber(m, "padValue", 114));
-  s.scale = float(GetNumber(m, "scale", 1.0 / 255.0));
-  const auto mean = GetNumbers(m, "mean"), stdv = GetNumbers(m, "std");
+  s.width = RequireInt(m, "inputWidth");
+  s.height = RequireInt(m, "inputHeight");
+  s.channel_order = RequireOneOf(m, "channelOrder", {"rgb", "bgr"}) == 1 ? preprocess::ChannelOrder::kBGR
+                                                                          : preprocess::ChannelOrder::kRGB;
+  s.align = RequireOneOf(m, "letterbox", {"center", "top-left"}) == 1 ? preprocess::LetterboxAlign::kTopLeft
+                                                                      : preprocess::LetterboxAlign::kCenter;
+  s.pad_value = float(RequireNumber(m, "padValue"));
+  s.scale = float(RequireNumber(m, "scale"));
+  const auto mean = RequireNumbers(m, "mean"), stdv = RequireNumbers(m, "std");
+  if (mean.size() != 3 || stdv.size() != 3)
+    throw Error(ErrorCode::kInvalidArgument, "binding", "Expected 3 values for mean and std in the native config");
   for (int c = 0; c < 3; ++c) {
-    if (mean.size() == 3) s.mean[c] = float(mean[c]);
-    if (stdv.size() == 3) s.std[c] = float(stdv[c]);
+    s.mean[c] = float(mean[c]);
+    s.std[c] = float(stdv[c]);
   }
   return s;
 }
@@ -163,16 +167,17 @@ postprocess::ParserConfig ReadParser(const Napi::Object& m) {
   if (!postprocess::ParseLayoutName(layout, &p.layout))
     throw Error(ErrorCode::kInvalidArgument, "binding", "unknown output layout '" + layout + "'",
                 "use 'ultralytics', 'yolox' or 'e2e'");
-  p.input_width = int(RequireNumber(m, "inputWidth"));
-  p.input_height = int(RequireNumber(m, "inputHeight"));
-  p.num_classes = int(RequireNumber(m, "numClasses"));
-  p.num_anchors = int(RequireNumber(m, "numAnchors"));
-  p.score_threshold = float(GetNumber(m, "scoreThreshold", 0.25));
-  p.nms_iou = float(GetNumber(m, "nmsIou", 0.45));
-  p.class_agnostic_nms = GetBool(m, "classAgnosticNms", false);
-  p.nms_for_end_to_end = GetBool(m, "nmsForEndToEnd", false);
-  p.max_detections = int(GetNumber(m, "maxDetections", 300));
-  const auto strides = GetNumbers(m, "strides");
+  p.input_width = RequireInt(m, "inputWidth");
+  p.input_height = RequireInt(m, "inputHeight");
+  p.num_classes = RequireInt(m, "numClasses");
+  p.num_anchors = RequireInt(m, "numAnchors");
+  p.score_threshold = float(RequireNumber(m, "scoreThreshold"));
+  p.nms_iou = float(RequireNumber(m, "nmsIou"));
+  p.class_agnostic_nms = RequireBool(m, "classAgnosticNms");
+  p.nms_for_end_to_end = RequireBool(m, "nmsForEndToEnd");
+  p.max_detections = RequireInt(m, "maxDetections");
+  // The YOLOX grid's strides, where the model says (absent: ParserConfig's {8, 16, 32}).
+  const auto strides = OptionalNumbers(m, "strides");
   if (!strides.empty()) {
     p.strides.clear();
     for (double s : strides) p.strides.push_back(int(s));
@@ -180,42 +185,40 @@ postprocess::ParserConfig ReadParser(const Napi::Object& m) {
   return p;
 }
 
+// NativeStreamConfig (src/native.ts) → StreamConfig.
 pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   pipeline::StreamConfig c;
   c.id = RequireString(o, "id");
   c.source.url = RequireString(o, "url");
-  c.source.rtsp_transport = GetString(o, "rtspTransport", "tcp");
-  c.source.open_timeout_ms = int(GetNumber(o, "openTimeoutMs", 10000));
-  c.source.read_timeout_ms = int(GetNumber(o, "readTimeoutMs", 10000));
-  c.source.loop = GetBool(o, "loop", false);
-  c.source.decoder_threads = int(GetNumber(o, "decoderThreads", 1));
-  c.source.input_formats = GetString(o, "inputFormats", "");
-  c.fps_limit = GetNumber(o, "fpsLimit", 0);
-  const std::string live = GetString(o, "live", "auto");
-  c.live_mode = live == "auto" ? -1 : (live == "true" ? 1 : 0);
-  const std::string decode = GetString(o, "decode", "auto");
-  if (decode == "auto")
-    c.decode = pipeline::DecodeMode::kAuto;
-  else if (decode == "cpu")
-    c.decode = pipeline::DecodeMode::kCpu;
-  else if (decode == "gpu")
-    c.decode = pipeline::DecodeMode::kGpu;
-  else
-    throw Error(ErrorCode::kInvalidArgument, "binding", "Expected 'auto', 'cpu' or 'gpu' for decode but received '" +
-                                                            decode + "'");
-  Napi::Object tr = GetObject(o, "tracker");
-  c.tracking = GetString(tr, "type", "bytetrack") != "none";
+  c.source.rtsp_transport = RequireString(o, "rtspTransport");
+  c.source.open_timeout_ms = RequireInt(o, "openTimeoutMs");
+  c.source.read_timeout_ms = RequireInt(o, "readTimeoutMs");
+  c.source.loop = RequireBool(o, "loop");
+  c.source.decoder_threads = RequireInt(o, "decoderThreads");
+  c.source.input_formats = RequireString(o, "inputFormats");
+  c.fps_limit = RequireNumber(o, "fpsLimit");
+  const int live = RequireInt(o, "live");
+  if (live < int(decode::LiveMode::kAuto) || live > int(decode::LiveMode::kLive))
+    throw Error(ErrorCode::kInvalidArgument, "binding",
+                "Expected -1 (auto), 0 (file) or 1 (live) for live in the native config but received " +
+                    std::to_string(live));
+  c.source.live = decode::LiveMode(live);
+  static constexpr pipeline::DecodeMode kDecodeModes[] = {pipeline::DecodeMode::kAuto, pipeline::DecodeMode::kCpu,
+                                                          pipeline::DecodeMode::kGpu};
+  c.decode = kDecodeModes[RequireOneOf(o, "decode", {"auto", "cpu", "gpu"})];
+  Napi::Object tr = RequireObject(o, "tracker");
+  c.tracking = RequireString(tr, "type") != "none";
   if (c.tracking) {
-    double frame_rate = 30;
+    double frame_rate = 0;  // the pipeline converts trackBufferSeconds with the stream's real fps instead
     c.tracker = ReadTrackerConfig(tr, &c.track_buffer_seconds, &frame_rate);
   }
-  Napi::Object rc = GetObject(o, "reconnect");
-  c.reconnect.stall_timeout_ms = int(GetNumber(rc, "stallTimeoutMs", c.reconnect.stall_timeout_ms));
-  c.reconnect.initial_delay_ms = int(GetNumber(rc, "initialDelayMs", c.reconnect.initial_delay_ms));
-  c.reconnect.max_delay_ms = int(GetNumber(rc, "maxDelayMs", c.reconnect.max_delay_ms));
-  c.reconnect.multiplier = GetNumber(rc, "multiplier", c.reconnect.multiplier);
-  c.reconnect.jitter = GetNumber(rc, "jitter", c.reconnect.jitter);
-  c.reconnect.max_attempts = int(GetNumber(rc, "maxAttempts", c.reconnect.max_attempts));
+  Napi::Object rc = RequireObject(o, "reconnect");
+  c.reconnect.stall_timeout_ms = RequireInt(rc, "stallTimeoutMs");
+  c.reconnect.initial_delay_ms = RequireInt(rc, "initialDelayMs");
+  c.reconnect.max_delay_ms = RequireInt(rc, "maxDelayMs");
+  c.reconnect.multiplier = RequireNumber(rc, "multiplier");
+  c.reconnect.jitter = RequireNumber(rc, "jitter");
+  c.reconnect.max_attempts = RequireInt(rc, "maxAttempts");
   return c;
 }
 
@@ -251,22 +254,22 @@ PipelineWrap::PipelineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pi
     if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
       throw Error(ErrorCode::kInvalidArgument, "binding", "Expected (config: object, onEvents: function)");
     Napi::Object cfg = info[0].As<Napi::Object>();
-    Napi::Object m = GetObject(cfg, "model");
+    Napi::Object m = RequireObject(cfg, "model");
     pipeline::ModelConfig model;
     model.input = ReadInputSpec(m);
     model.parser = ReadParser(m);
-    model.batch_size = int(RequireNumber(m, "batchSize"));
-    model.fixed_batch = GetBool(m, "fixedBatch", true);
+    model.batch_size = RequireInt(m, "batchSize");
+    model.fixed_batch = RequireBool(m, "fixedBatch");
     model.output_elems_per_image = size_t(RequireNumber(m, "outputElemsPerImage"));
-    Napi::Object b = GetObject(cfg, "batching");
+    Napi::Object b = RequireObject(cfg, "batching");
     pipeline::BatchingConfig batching;
-    batching.max_wait_ms = int(GetNumber(b, "maxWaitMs", 10));
-    batching.result_capacity = int(GetNumber(b, "resultCapacity", 256));
-    Napi::Object ig = GetObject(cfg, "ingest");
+    batching.max_wait_ms = RequireInt(b, "maxWaitMs");
+    batching.result_capacity = RequireInt(b, "resultCapacity");
+    Napi::Object ig = RequireObject(cfg, "ingest");
     pipeline::IngestConfig ingest;
-    ingest.reconnect_rate_per_second = GetNumber(ig, "reconnectRatePerSecond", ingest.reconnect_rate_per_second);
-    ingest.reconnect_burst = GetNumber(ig, "reconnectBurst", ingest.reconnect_burst);
-    ingest.decode_device = int(GetNumber(GetObject(cfg, "gpu"), "device", 0));
+    ingest.reconnect_rate_per_second = RequireNumber(ig, "reconnectRatePerSecond");
+    ingest.reconnect_burst = RequireNumber(ig, "reconnectBurst");
+    ingest.decode_device = RequireInt(RequireObject(cfg, "gpu"), "device");
     tsfn_ = DeliverTsfn::New(env, info[1].As<Napi::Function>(), "camtrack-delivery", 0, 1, this);
     tsfn_live_ = true;
     pipeline_ = std::make_shared<pipeline::Pipeline>(std::move(model), batching, this, ingest);

@@ -9,38 +9,31 @@ namespace camtrack::binding {
 
 track::TrackerConfig ReadTrackerConfig(const Napi::Object& c, double* buffer_seconds, double* frame_rate_out) {
   track::TrackerConfig cfg;
-  const std::string type = GetString(c, "type", "bytetrack");
-  if (type == "bytetrack") {
-    cfg.kind = track::TrackerConfig::Kind::kByteTrack;
-  } else if (type == "sort") {
-    cfg.kind = track::TrackerConfig::Kind::kSort;
-  } else if (type == "iou") {
-    cfg.kind = track::TrackerConfig::Kind::kIou;
-  } else {
-    throw Error(ErrorCode::kInvalidArgument, "binding", "Unknown tracker type \"" + type + "\"",
-                "use bytetrack, sort or iou");
-  }
-  const bool class_aware = GetBool(c, "classAware", false);
+  // Every field is required (the TS layer fills the defaults: src/config/schema.ts); each tracker kind takes its own.
+  static constexpr track::TrackerConfig::Kind kKinds[] = {track::TrackerConfig::Kind::kByteTrack,
+                                                          track::TrackerConfig::Kind::kSort, track::TrackerConfig::Kind::kIou};
+  cfg.kind = kKinds[RequireOneOf(c, "type", {"bytetrack", "sort", "iou"})];
+  const bool class_aware = RequireBool(c, "classAware");
   auto& bt = cfg.byte_track;
-  bt.track_thresh = float(GetNumber(c, "trackThresh", bt.track_thresh));
-  bt.high_thresh = float(GetNumber(c, "highThresh", bt.high_thresh));
-  bt.match_thresh = float(GetNumber(c, "matchThresh", bt.match_thresh));
-  bt.track_buffer = int(GetNumber(c, "trackBuffer", bt.track_buffer));
-  const double frame_rate = GetNumber(c, "frameRate", 30.0);
+  bt.track_thresh = float(RequireNumber(c, "trackThresh"));
+  bt.high_thresh = float(RequireNumber(c, "highThresh"));
+  bt.match_thresh = float(RequireNumber(c, "matchThresh"));
+  bt.track_buffer = RequireInt(c, "trackBuffer");
+  const double frame_rate = RequireNumber(c, "frameRate");
   bt.frame_rate = float(frame_rate);
   bt.class_aware = class_aware;
   auto& so = cfg.sort;
-  so.max_age = int(GetNumber(c, "maxAge", so.max_age));
-  so.min_hits = int(GetNumber(c, "minHits", so.min_hits));
-  so.iou_threshold = float(GetNumber(c, "iouThreshold", so.iou_threshold));
+  so.max_age = RequireInt(c, "maxAge");
+  so.min_hits = RequireInt(c, "minHits");
+  so.iou_threshold = float(RequireNumber(c, "iouThreshold"));
   so.class_aware = class_aware;
   auto& io = cfg.iou;
-  io.max_age = int(GetNumber(c, "maxAge", io.max_age));
-  io.min_hits = int(GetNumber(c, "minHits", io.min_hits));
-  io.iou_threshold = float(GetNumber(c, "iouThreshold", io.iou_threshold));
-  io.greedy = GetBool(c, "greedy", false);
+  io.max_age = so.max_age;
+  io.min_hits = so.min_hits;
+  io.iou_threshold = so.iou_threshold;
+  io.greedy = RequireBool(c, "greedy");
   io.class_aware = class_aware;
-  *buffer_seconds = GetNumber(c, "trackBufferSeconds", 0.0);
+  *buffer_seconds = RequireNumber(c, "trackBufferSeconds");
   *frame_rate_out = frame_rate;
   return cfg;
 }

@@ -10,8 +10,8 @@
 
 namespace camtrack::binding {
 
-// Reads a tracker config (already validated by the TS layer). `buffer_seconds` receives trackBufferSeconds
-// (0 when absent); the caller converts it with the stream's real fps (track::ApplyBufferSeconds).
+// Reads a complete tracker config (validated and filled by the TS layer; every field required). `buffer_seconds`
+// receives trackBufferSeconds (0: keep the frame-based buffer); the caller converts it (track::ApplyBufferSeconds).
 track::TrackerConfig ReadTrackerConfig(const Napi::Object& c, double* buffer_seconds, double* frame_rate);
 
 // Sets x1, y1, x2, y2 of `j` from `b` (detections, tracks and track events all carry their box this way).

@@ -13,6 +13,7 @@
 #include "core/track/kalman_filter.h"
 #include "core/track/strack.h"
 #include "test_main.h"
+#include "tracker_reference.h"
 
 namespace {
 
@@ -62,7 +63,7 @@ CT_TEST(association_cpu_iou_distance_uses_plus_one_pixel_convention) {
 // exactly when 1 - IoU(+1 convention) = 0.857 is under matchThresh. Without the +1 the distance would be 0.890.
 CT_TEST(association_cpu_iou_distance_is_the_one_bytetracker_matches_with) {
   for (const float thresh : {0.87f, 0.85f}) {
-    camtrack::track::ByteTrackParams p;
+    camtrack::track::ByteTrackParams p = ct_test::ReferenceByteTrackParams();
     p.match_thresh = thresh;
     p.legacy_iou_on_last_update = true;
     camtrack::track::ByteTracker tracker(p);

@@ -13,6 +13,7 @@
 #include "core/track/lapjv.h"
 #include "test_assets.h"
 #include "test_main.h"
+#include "tracker_reference.h"
 
 namespace {
 
@@ -94,7 +95,7 @@ CT_TEST(bytetrack_reference_palace) {
   }
   CT_EXPECT(static_cast<int>(inputs.size()) == kPalaceFrames);
 
-  camtrack::track::ByteTrackParams params;  // defaults = the reference's: 0.5 / 0.6 / 0.8
+  camtrack::track::ByteTrackParams params = ct_test::ReferenceByteTrackParams();  // 0.5 / 0.6 / 0.8
   params.frame_rate = 30;
   params.track_buffer = 30;
   params.legacy_iou_on_last_update = true;  // the reference data predates ifzhang/ByteTrack commit b500c6f
@@ -149,7 +150,7 @@ CT_TEST(bytetrack_reference_palace) {
 }
 
 CT_TEST(bytetrack_track_survives_short_gap_and_keeps_id) {
-  camtrack::track::ByteTracker tracker(camtrack::track::ByteTrackParams{});
+  camtrack::track::ByteTracker tracker(ct_test::ReferenceByteTrackParams());
   std::vector<camtrack::track::TrackedObject> out;
   // A box moving 2 px per frame to the right.
   auto at = [](int f) { return BtDet(100.f + 2 * f, 50.f, 160.f + 2 * f, 200.f, 0.9f); };
@@ -172,7 +173,7 @@ CT_TEST(bytetrack_track_survives_short_gap_and_keeps_id) {
 }
 
 CT_TEST(bytetrack_track_lost_longer_than_buffer_gets_new_id) {
-  camtrack::track::ByteTrackParams p;
+  camtrack::track::ByteTrackParams p = ct_test::ReferenceByteTrackParams();
   p.track_buffer = 5;
   camtrack::track::ByteTracker tracker(p);
   CT_EXPECT(tracker.max_time_lost() == 5);
@@ -190,7 +191,7 @@ CT_TEST(bytetrack_track_lost_longer_than_buffer_gets_new_id) {
 }
 
 CT_TEST(bytetrack_new_object_gets_new_id_and_low_scores_do_not_start_tracks) {
-  camtrack::track::ByteTracker tracker(camtrack::track::ByteTrackParams{});
+  camtrack::track::ByteTracker tracker(ct_test::ReferenceByteTrackParams());
   std::vector<camtrack::track::TrackedObject> out;
   std::vector<camtrack::Detection> dets = {BtDet(10, 10, 60, 110, 0.95f, 0)};
   tracker.Update(dets.data(), dets.size(), out);
@@ -215,7 +216,7 @@ CT_TEST(bytetrack_new_object_gets_new_id_and_low_scores_do_not_start_tracks) {
 }
 
 CT_TEST(bytetrack_class_aware_does_not_match_across_classes) {
-  camtrack::track::ByteTrackParams p;
+  camtrack::track::ByteTrackParams p = ct_test::ReferenceByteTrackParams();
   p.class_aware = true;
   camtrack::track::ByteTracker tracker(p);
   std::vector<camtrack::track::TrackedObject> out;
@@ -230,7 +231,7 @@ CT_TEST(bytetrack_class_aware_does_not_match_across_classes) {
 }
 
 CT_TEST(bytetrack_reset_restarts_ids) {
-  camtrack::track::ByteTracker tracker(camtrack::track::ByteTrackParams{});
+  camtrack::track::ByteTracker tracker(ct_test::ReferenceByteTrackParams());
   std::vector<camtrack::track::TrackedObject> out;
   auto d = BtDet(10, 10, 60, 110, 0.9f);
   tracker.Update(&d, 1, out);
@@ -242,7 +243,7 @@ CT_TEST(bytetrack_reset_restarts_ids) {
 }
 
 CT_TEST(bytetrack_bad_params_throw_invalid_argument) {
-  camtrack::track::ByteTrackParams p;
+  camtrack::track::ByteTrackParams p = ct_test::ReferenceByteTrackParams();
   p.match_thresh = 1.5f;
   CT_EXPECT(ct_test::ThrowsCode(camtrack::ErrorCode::kInvalidArgument, [&] { camtrack::track::ByteTracker t(p); }));
 }

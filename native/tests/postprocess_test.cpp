@@ -16,6 +16,16 @@ namespace {
 
 using ct_test::ThrowsCode;
 
+// A parser config of `layout` with the detection options at camtrack's defaults (ParserConfig holds none).
+pp::ParserConfig ParserOf(pp::OutputLayout layout) {
+  pp::ParserConfig c;
+  c.layout = layout;
+  c.score_threshold = 0.25f;
+  c.nms_iou = 0.45f;
+  c.max_detections = 300;
+  return c;
+}
+
 // Output shapes of the four shared models (../shared/assets/SOURCES.md) and their inputs.
 const std::vector<int64_t> kYoloxNanoShape = {1, 3549, 85};     // yolox_nano.onnx, 416x416
 const std::vector<int64_t> kYolov8nShape = {1, 84, 8400};       // yolov8n_int8.onnx, 640x640
@@ -133,8 +143,7 @@ CT_TEST(postprocess_nms_iou_equal_to_threshold_is_kept) {
 
 CT_TEST(postprocess_ultralytics_decode_unletterbox_clip_nms) {
   // 64x64 input, N = 5 anchors, 3 classes, channel-major [4+3, 5].
-  pp::ParserConfig c;
-  c.layout = pp::OutputLayout::kUltralytics;
+  pp::ParserConfig c = ParserOf(pp::OutputLayout::kUltralytics);
   c.input_width = c.input_height = 64;
   c.num_classes = 3;
   c.num_anchors = 5;
@@ -195,8 +204,7 @@ CT_TEST(postprocess_ultralytics_decode_unletterbox_clip_nms) {
 
 CT_TEST(postprocess_yolox_grid_decode) {
   // 64x64 input, strides 8/16/32: 64 + 16 + 4 = 84 anchor rows of 5 + 2 classes.
-  pp::ParserConfig c;
-  c.layout = pp::OutputLayout::kYoloxRaw;
+  pp::ParserConfig c = ParserOf(pp::OutputLayout::kYoloxRaw);
   c.input_width = c.input_height = 64;
   c.num_classes = 2;
   c.num_anchors = 84;
@@ -235,8 +243,7 @@ CT_TEST(postprocess_yolox_grid_decode) {
 }
 
 CT_TEST(postprocess_end_to_end_filter_round_class_optional_nms) {
-  pp::ParserConfig c;
-  c.layout = pp::OutputLayout::kEndToEnd;
+  pp::ParserConfig c = ParserOf(pp::OutputLayout::kEndToEnd);
   c.input_width = c.input_height = 640;
   c.num_classes = 80;
   c.num_anchors = 4;
@@ -272,8 +279,7 @@ CT_TEST(postprocess_end_to_end_filter_round_class_optional_nms) {
 }
 
 CT_TEST(postprocess_parse_reuses_memory_and_rejects_bad_input) {
-  pp::ParserConfig c;
-  c.layout = pp::OutputLayout::kEndToEnd;
+  pp::ParserConfig c = ParserOf(pp::OutputLayout::kEndToEnd);
   c.num_anchors = 2;
   c.input_width = c.input_height = 640;
   const std::vector<float> t = {10, 20, 30, 40, 0.9f, 0.f, 50, 60, 70, 80, 0.8f, 1.f};
@@ -294,8 +300,7 @@ CT_TEST(postprocess_parse_reuses_memory_and_rejects_bad_input) {
   c.score_threshold = 1.5f;
   CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kInvalidArgument, [&] { pp::OutputParser bad(c); }));
   // Batch stride of the shared models.
-  pp::ParserConfig u;
-  u.layout = pp::OutputLayout::kUltralytics;
+  pp::ParserConfig u = ParserOf(pp::OutputLayout::kUltralytics);
   u.num_classes = 80;
   u.num_anchors = 8400;
   CT_EXPECT(pp::OutputElementsPerImage(u) == size_t(84) * 8400);

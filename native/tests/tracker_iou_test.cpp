@@ -6,6 +6,7 @@
 #include "core/common/error.h"
 #include "core/track/iou_tracker.h"
 #include "test_main.h"
+#include "tracker_reference.h"
 
 namespace {
 
@@ -35,7 +36,7 @@ const TrackedObject* Find(const std::vector<TrackedObject>& v, long long id) {
 
 // A 1-frame false positive never gets an id; a real object is output from its min_hits-th frame with id 1.
 CT_TEST(iou_tracker_confirms_after_min_hits_without_id_gaps) {
-  IouTracker tracker(IouParams{});  // min_hits 3
+  IouTracker tracker(ct_test::ReferenceIouParams());  // min_hits 3
   std::vector<TrackedObject> out;
   for (int f = 1; f <= 5; ++f) {
     std::vector<Detection> dets = {IouDet(100.f + f, 150.f + f)};
@@ -55,7 +56,7 @@ CT_TEST(iou_tracker_confirms_after_min_hits_without_id_gaps) {
 // Optimal (max sum of IoU - 0.3): A-d2 + B-d1 = 0.605 > A-d1 = 0.518. Greedy takes A-d1 first and loses B.
 CT_TEST(iou_tracker_optimal_vs_greedy) {
   for (bool greedy : {false, true}) {
-    IouParams p;
+    IouParams p = ct_test::ReferenceIouParams();
     p.min_hits = 1;
     p.greedy = greedy;
     IouTracker tracker(p);
@@ -84,7 +85,7 @@ CT_TEST(iou_tracker_optimal_vs_greedy) {
 // max_age = 2: a confirmed track missing for 2 frames is matched again at its last box with its id; missing for
 // 3 frames it is deleted and the object gets a new id.
 CT_TEST(iou_tracker_max_age) {
-  IouParams p;
+  IouParams p = ct_test::ReferenceIouParams();
   p.min_hits = 2;
   p.max_age = 2;
   IouTracker tracker(p);
@@ -108,7 +109,7 @@ CT_TEST(iou_tracker_max_age) {
 
 CT_TEST(iou_tracker_class_aware_and_validation) {
   for (bool class_aware : {false, true}) {
-    IouParams p;
+    IouParams p = ct_test::ReferenceIouParams();
     p.min_hits = 1;
     p.class_aware = class_aware;
     IouTracker tracker(p);
@@ -122,7 +123,7 @@ CT_TEST(iou_tracker_class_aware_and_validation) {
     CT_EXPECT(out[0].class_id == 7);
   }
   for (int which = 0; which < 3; ++which) {
-    IouParams p;
+    IouParams p = ct_test::ReferenceIouParams();
     if (which == 0) p.iou_threshold = -0.1f;
     if (which == 1) p.min_hits = 0;
     if (which == 2) p.max_age = -3;

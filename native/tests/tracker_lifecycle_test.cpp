@@ -11,6 +11,7 @@
 #include "core/track/lapjv.h"
 #include "test_assets.h"
 #include "test_main.h"
+#include "tracker_reference.h"
 
 namespace {
 
@@ -101,8 +102,7 @@ std::vector<int> CheckEventsAgainstOutputs(camtrack::track::Tracker& tracker,
 CT_TEST(tracker_events_consistent_with_outputs_tud_campus) {
   const auto frames = ct_test::ReadMotDetections("mot/TUD-Campus/det.txt");
   for (auto kind : {TrackerConfig::Kind::kByteTrack, TrackerConfig::Kind::kSort, TrackerConfig::Kind::kIou}) {
-    TrackerConfig cfg;
-    cfg.kind = kind;
+    TrackerConfig cfg = ct_test::ReferenceTrackerConfig(kind);
     auto tracker = CreateTracker(cfg);
     const std::vector<int> c = CheckEventsAgainstOutputs(*tracker, frames);
     std::printf("      %s: new %d lost %d refound %d removed %d\n", camtrack::track::TrackerKindName(kind), c[0], c[1],
@@ -116,7 +116,7 @@ CT_TEST(tracker_events_consistent_with_outputs_tud_campus) {
 
 // ByteTrack, 30 fps, track_buffer 30: a box tracked on frames 1-5, missing 6-15, back on 16, then gone.
 CT_TEST(bytetrack_events_new_lost_refound_removed) {
-  ByteTracker tracker(camtrack::track::ByteTrackParams{});
+  ByteTracker tracker(ct_test::ReferenceByteTrackParams());
   std::vector<TrackedObject> out;
   std::vector<TrackEvent> ev;
   auto at = [](int f) { return LcDet(100.f + 2 * f, 50.f, 160.f + 2 * f, 200.f); };
@@ -142,8 +142,7 @@ CT_TEST(bytetrack_events_new_lost_refound_removed) {
 }
 
 CT_TEST(tracker_factory_and_buffer_seconds) {
-  TrackerConfig cfg;
-  cfg.kind = TrackerConfig::Kind::kSort;
+  TrackerConfig cfg = ct_test::ReferenceTrackerConfig(TrackerConfig::Kind::kSort);
   CT_EXPECT(dynamic_cast<SortTracker*>(CreateTracker(cfg).get()) != nullptr);
   cfg.kind = TrackerConfig::Kind::kIou;
   CT_EXPECT(dynamic_cast<IouTracker*>(CreateTracker(cfg).get()) != nullptr);
@@ -164,8 +163,7 @@ CT_TEST(tracker_factory_and_buffer_seconds) {
       if (which == 0) camtrack::track::ApplyBufferSeconds(cfg, 1.0, 0.0);
       if (which == 1) camtrack::track::ApplyBufferSeconds(cfg, -1.0, 30.0);
       if (which == 2) {
-        TrackerConfig bad;
-        bad.kind = TrackerConfig::Kind::kIou;
+        TrackerConfig bad = ct_test::ReferenceTrackerConfig(TrackerConfig::Kind::kIou);
         bad.iou.min_hits = 0;
         CreateTracker(bad);
       }
@@ -184,8 +182,7 @@ CT_TEST(trackers_ignore_absurd_boxes_and_keep_their_tracks) {
   const Detection b = LcDet(100, 10, 150, 90), c = LcDet(300, 10, 350, 90), d = LcDet(500, 10, 550, 90);
   const Detection huge = LcDet(0, 0, 1e38f, 1e38f);
   for (auto kind : {TrackerConfig::Kind::kByteTrack, TrackerConfig::Kind::kSort, TrackerConfig::Kind::kIou}) {
-    TrackerConfig cfg;
-    cfg.kind = kind;
+    TrackerConfig cfg = ct_test::ReferenceTrackerConfig(kind);
     auto tracker = CreateTracker(cfg);
     std::vector<TrackedObject> out;
     std::map<int, int64_t> id_of_x;  // x1 of the box → the track id first seen there

@@ -10,6 +10,7 @@
 #include "core/track/sort_tracker.h"
 #include "test_assets.h"
 #include "test_main.h"
+#include "tracker_reference.h"
 
 namespace {
 
@@ -51,7 +52,7 @@ CT_TEST(sort_reference_tud_campus) {
   };
   const std::set<long long> expected_ids = {1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 15, 18, 19, 23, 27};
 
-  SortTracker tracker(SortParams{});
+  SortTracker tracker(ct_test::ReferenceSortParams());
   std::vector<TrackedObject> out;
   std::map<int, std::vector<TrackedObject>> got;
   std::set<long long> ids;
@@ -88,7 +89,7 @@ CT_TEST(sort_reference_tud_campus) {
 // sort.py: output when hit_streak >= min_hits OR frame_count <= min_hits. A track born on frame 1 is output at
 // once; one born on frame 5 is output from its 4th detection (3 updates after creation), i.e. frame 8.
 CT_TEST(sort_min_hits_semantics) {
-  SortTracker tracker(SortParams{});
+  SortTracker tracker(ct_test::ReferenceSortParams());
   std::vector<TrackedObject> out;
   for (int f = 1; f <= 10; ++f) {
     std::vector<Detection> dets = {SortDet(100.f + 3 * f, 50, 160.f + 3 * f, 200)};
@@ -112,7 +113,7 @@ CT_TEST(sort_min_hits_semantics) {
 // max_age = 1: a track survives one missed frame (not output), keeps its id when matched again but is output only
 // after min_hits new consecutive matches; two missed frames delete it and the object comes back with a new id.
 CT_TEST(sort_max_age_and_reacquire) {
-  SortTracker tracker(SortParams{});
+  SortTracker tracker(ct_test::ReferenceSortParams());
   std::vector<TrackedObject> out;
   auto det = [](int f) { return SortDet(100.f + 2 * f, 50, 160.f + 2 * f, 200); };
   for (int f = 1; f <= 6; ++f) {
@@ -139,7 +140,7 @@ CT_TEST(sort_max_age_and_reacquire) {
 
 CT_TEST(sort_class_aware_and_validation) {
   for (bool class_aware : {false, true}) {
-    SortParams p;
+    SortParams p = ct_test::ReferenceSortParams();
     p.min_hits = 0;
     p.class_aware = class_aware;
     SortTracker tracker(p);
@@ -154,7 +155,7 @@ CT_TEST(sort_class_aware_and_validation) {
   }
   bool threw = false;
   try {
-    SortParams p;
+    SortParams p = ct_test::ReferenceSortParams();
     p.iou_threshold = 1.5f;
     SortTracker t(p);
   } catch (const camtrack::Error& e) {
@@ -163,7 +164,7 @@ CT_TEST(sort_class_aware_and_validation) {
   CT_EXPECT(threw);
   threw = false;
   try {
-    SortParams p;
+    SortParams p = ct_test::ReferenceSortParams();
     p.max_age = -1;
     SortTracker t(p);
   } catch (const camtrack::Error& e) {

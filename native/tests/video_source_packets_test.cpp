@@ -24,11 +24,22 @@ namespace {
 // SOURCES.md: walking.mp4 is H.264 High 1280x720, 341 frames, B-frames (has_b_frames=1).
 constexpr int kWalkingFrames = 341;
 
-// All frames of the plain CPU path: pts in ms, in display order.
-std::vector<int64_t> CpuPtsMs(const std::string& path, bool loop, int max_frames) {
+// A file read with file semantics; every field set, as SourceOptions has no defaults (the schema holds them).
+SourceOptions FileOptions(const std::string& path, bool loop) {
   SourceOptions o;
   o.url = path;
+  o.rtsp_transport = "tcp";
+  o.open_timeout_ms = 10000;
+  o.read_timeout_ms = 10000;
   o.loop = loop;
+  o.decoder_threads = 1;
+  o.live = camtrack::decode::LiveMode::kFile;
+  return o;
+}
+
+// All frames of the plain CPU path: pts in ms, in display order.
+std::vector<int64_t> CpuPtsMs(const std::string& path, bool loop, int max_frames) {
+  SourceOptions o = FileOptions(path, loop);
   VideoSource src(o);
   src.Open();
   std::vector<int64_t> out;
@@ -47,9 +58,7 @@ struct PacketRun {
 };
 
 PacketRun DecodePackets(const std::string& path, bool loop, int max_frames) {
-  SourceOptions o;
-  o.url = path;
-  o.loop = loop;
+  SourceOptions o = FileOptions(path, loop);
   o.packets_only = true;
   VideoSource src(o);
   src.Open();
@@ -136,8 +145,7 @@ CT_TEST(video_source_packet_mode_loops_with_a_continuous_time_line) {
 
 CT_TEST(video_source_switch_to_cpu_decode_after_open_is_the_plain_cpu_path) {
   const std::string path = ct_test::AssetPath("videos/walking.mp4");
-  SourceOptions o;
-  o.url = path;
+  SourceOptions o = FileOptions(path, /*loop=*/false);
   o.packets_only = true;
   VideoSource src(o);
   src.Open();

@@ -11,7 +11,7 @@ import { closeWorkers } from '../backends/close-workers.js';
 import { normaliseConfig, normaliseStream } from '../config.js';
 import { resolveModel } from '../models/resolve.js';
 import { loadNative, type NativeFrameResult } from '../native.js';
-import { toNativeModelConfig, toNativeStream } from '../pipeline.js';
+import { toNativePipelineConfig, toNativeStream } from '../pipeline.js';
 import { pipelineConfigFor } from './pipeline-trial.js';
 import { trialRun } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
@@ -26,13 +26,7 @@ export async function runNullTrial(spec: TrialSpec): Promise<TrialRun> {
   const onEvents = (results: NativeFrameResult[]): void => {
     for (const r of results) win.add(r.latencyMs);
   };
-  const np = new native.NativePipeline(
-    {
-      model: toNativeModelConfig(model, cfg, batch),
-      batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity },
-    },
-    onEvents,
-  );
+  const np = new native.NativePipeline(toNativePipelineConfig(model, cfg, batch), onEvents);
   const workers = Array.from(
     { length: spec.workers },
     () =>

@@ -1,6 +1,6 @@
 /**
- * `camtrack` command line: demo, run, doctor, bench, eval, track, models. Every command and its options are declared
- * here, once (commander): `camtrack --help` lists the commands, `camtrack <command> --help` prints its options.
+ * `camtrack` command line: demo, run, doctor, bench, eval, track, models, config. Every command and its options are
+ * declared here, once (commander): `camtrack --help` lists the commands, `camtrack <command> --help` prints its options.
  * Every command returns an exit code: 0 done, 1 failed, 2 bad command line (unknown option or command, missing or bad
  * value: ERR_CAMTRACK_INVALID_ARGUMENT naming it). Errors print their code and hint, never a stack (unless
  * CAMTRACK_DEBUG=1).
@@ -8,14 +8,20 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 
 import { TRIAL_NAMES, TRIALS } from '../bench/runner.js';
+import { StandaloneTrackerOptionsSchema, TRACKER_TYPES, TrackerFields } from '../config.js';
 import { MODELS } from '../models/registry.js';
 import { intOption, listOption, numOption, UsageError } from './args.js';
 import { runBench } from './bench.js';
+import { runConfigSchema } from './config.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
 import { runRun } from './run.js';
 import { runEval, runModelsFetch, runModelsInfo, runModelsList } from './tools.js';
 import { runTrack } from './track.js';
+
+/** The ranges of `camtrack track`'s tracker options: the Tracker's (src/config/schema.ts). */
+const { frameRate } = StandaloneTrackerOptionsSchema.properties;
+const bufferSeconds = TrackerFields.trackBufferSeconds;
 
 /** The largest --duration: setTimeout's limit (2^31-1 ms). */
 const MAX_SECONDS = 2147483;
@@ -56,7 +62,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command('run')
     .summary('a pipeline from a config file; results as JSON lines on stdout')
-    .requiredOption('--config <file.json|yaml>', 'PipelineConfig with `streams` (src/config.ts)')
+    .requiredOption('--config <file.json|yaml>', 'PipelineConfig with `streams` (`camtrack config schema` prints its JSON Schema)')
     .addOption(intOption('--max-frames <n>', 'stop after N results (0 = no limit)', 0, Number.MAX_SAFE_INTEGER, 0))
     .addOption(numOption('--duration <s>', 'stop after S seconds (0 = no limit)', 0, MAX_SECONDS, 0))
     .action(action(runRun));
@@ -105,10 +111,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .summary('track MOTChallenge detections, write MOTChallenge results')
     .requiredOption('--det <det.txt>', 'detections (frame,-1,x,y,w,h,score,…)')
     .requiredOption('--out <res.txt>', 'results file')
-    .addOption(new Option('--tracker <type>', 'tracker').choices(['bytetrack', 'sort', 'iou']).default('bytetrack'))
+    .addOption(new Option('--tracker <type>', 'tracker').choices(TRACKER_TYPES).default('bytetrack'))
     .addOption(numOption('--min-score <s>', 'drop detections scored below S', -Infinity, Infinity))
-    .addOption(numOption('--frame-rate <fps>', 'frame rate of the detections (default 30)', 0.1, 1000))
-    .addOption(numOption('--track-buffer-seconds <s>', 'how long a lost track is kept', 0.001, 3600))
+    .addOption(numOption('--frame-rate <fps>', 'frame rate of the detections (default 30)', frameRate.minimum!, frameRate.maximum!))
+    .addOption(numOption('--track-buffer-seconds <s>', 'how long a lost track is kept', bufferSeconds.minimum!, bufferSeconds.maximum!))
     .option('--class-aware', 'match detections only to tracks of their class')
     .action(action(runTrack));
 
@@ -127,6 +133,13 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--force', 'replace an existing file')
     .option('--base-url <url>', 'a mirror holding the files as <url>/<file> (default: env CAMTRACK_MODELS_BASE_URL, else each model\'s origin)')
     .action(action(runModelsFetch));
+
+  const config = program.command('config').summary('the configuration schema');
+  config
+    .command('schema')
+    .description("the config file of `camtrack run` (PipelineConfig with `streams`) as JSON Schema, draft-07: types, defaults, ranges, docs")
+    .option('--out <file>', 'write it to FILE instead of stdout')
+    .action(action(runConfigSchema));
   return program;
 }
 

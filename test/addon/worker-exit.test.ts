@@ -18,7 +18,7 @@ import { closeWorkers } from '../../dist/backends/close-workers.js';
 import { normaliseConfig, normaliseStream } from '../../dist/config.js';
 import { resolveModel } from '../../dist/models/resolve.js';
 import { loadNative, type NativeEvent, type NativeStreamStats } from '../../dist/native.js';
-import { toNativeModelConfig, toNativeStream } from '../../dist/pipeline.js';
+import { toNativePipelineConfig, toNativeStream } from '../../dist/pipeline.js';
 import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
 
@@ -36,7 +36,7 @@ interface Run {
 }
 
 async function runWith(crashAfter: number[]): Promise<Run> {
-  const cfg = normaliseConfig({ model: assetPath(FAST_MODEL), batching: { maxBatchSize: 4, maxWaitMs: 20 } });
+  const cfg = normaliseConfig({ model: assetPath(FAST_MODEL), batching: { maxBatchSize: 4, maxWaitMs: 20 }, resultCapacity: 64 });
   const model = await resolveModel(cfg.model);
   const native = loadNative();
   const batch = model.fixedBatch ?? cfg.batching.maxBatchSize;
@@ -44,7 +44,7 @@ async function runWith(crashAfter: number[]): Promise<Run> {
   let resolveEnd!: (state: string) => void;
   const ended = new Promise<string>((r) => (resolveEnd = r));
   const np = new native.NativePipeline(
-    { model: toNativeModelConfig(model, cfg, batch), batching: { maxWaitMs: 20, resultCapacity: 64 } },
+    toNativePipelineConfig(model, cfg, batch),
     (_results, evs) => {
       for (const e of evs) {
         events.push(e);

@@ -1,6 +1,6 @@
 /**
  * The `camtrack` command as a user runs it (bin/camtrack.js → dist/): demo on the built-in scene, run --config with
- * wire-format JSON lines (validated with the wire schemas), doctor, bench (a short run: the report's shape and counts, not its speed). Each spawns a real process;
+ * wire-format JSON lines (validated with the wire schemas), doctor, bench (a short run: the report's shape and counts, not its speed), config schema. Each spawns a real process;
  * nothing is mocked. Demo on a live source runs against the real RTSP server (test/helpers/rtsp-server.ts).
  */
 import { spawnSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { missingProvider, type ProviderStatus } from '../../dist/backends/providers.js';
+import { configJsonSchema } from '../../dist/config.js';
 import { assetPath, describeWithAssets, isCi, repoRoot } from '../helpers/assets.js';
 import { killAllTracked, spawnTracked } from '../helpers/processes.js';
 import { rtspServerUnavailableReason, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
@@ -133,6 +134,8 @@ describe('camtrack command line (issue 8, item 4)', () => {
     ['models', ['info', 'list', 'fetch']],
     ['models info', ['<file.onnx>']],
     ['models fetch', ['<name>', '--out <dir>', '--force', '--base-url <url>']],
+    ['config', ['schema']],
+    ['config schema', ['--out <file>']],
   ])('camtrack %s --help prints its usage and options, exit code 0', (cmd, options) => {
     const r = camtrack([...cmd.split(' '), '--help'], 60_000);
     expect(r.status).toBe(0);
@@ -143,7 +146,20 @@ describe('camtrack command line (issue 8, item 4)', () => {
   it('camtrack --help lists every command, exit code 0', () => {
     const r = camtrack(['--help'], 60_000);
     expect(r.status).toBe(0);
-    for (const cmd of ['demo', 'run', 'doctor', 'bench', 'eval', 'track', 'models']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+    for (const cmd of ['demo', 'run', 'doctor', 'bench', 'eval', 'track', 'models', 'config']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+  });
+});
+
+describe('camtrack config schema', () => {
+  it('prints the config file of `camtrack run` as JSON Schema, exit code 0; --out writes the same to a file', () => {
+    const r = camtrack(['config', 'schema'], 60_000);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(configJsonSchema());
+    const out = path.join(tmp(), 'config.schema.json');
+    const w = camtrack(['config', 'schema', '--out', out], 60_000);
+    expect(w.status).toBe(0);
+    expect(w.stdout).toBe('');
+    expect(readFileSync(out, 'utf8')).toBe(r.stdout);
   });
 });
 

@@ -7,15 +7,15 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { normaliseConfig, normaliseStream } from '../../dist/config.js';
 import { resolveModel } from '../../dist/models/resolve.js';
 import { loadNative } from '../../dist/native.js';
-import { toNativeModelConfig, toNativeStream } from '../../dist/pipeline.js';
+import { toNativePipelineConfig, toNativeStream } from '../../dist/pipeline.js';
 
 const { model: modelPath, video } = workerData;
-const cfg = normaliseConfig({ model: modelPath, batching: { maxBatchSize: 4, maxWaitMs: 20 } });
+const cfg = normaliseConfig({ model: modelPath, batching: { maxBatchSize: 4, maxWaitMs: 20 }, resultCapacity: 64 });
 const model = await resolveModel(cfg.model);
 const batch = model.fixedBatch ?? cfg.batching.maxBatchSize;
 let delivered = 0;
 const np = new (loadNative().NativePipeline)(
-  { model: toNativeModelConfig(model, cfg, batch), batching: { maxWaitMs: 20, resultCapacity: 64 } },
+  toNativePipelineConfig(model, cfg, batch),
   (results) => {
     delivered += results.length;
     if (delivered >= 20 && delivered - results.length < 20) parentPort.postMessage('delivering');

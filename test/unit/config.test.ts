@@ -14,7 +14,7 @@ import { DEFAULT_INPUT_FORMATS, normaliseConfig, normaliseStream, normaliseTrack
 import { CamtrackError, ConfigError } from '../../src/errors.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
 
-/** The documented defaults (TSDoc in src/config.ts). */
+/** The documented defaults (declared in src/config/schema.ts). */
 const DEFAULT_TRACKER = {
   type: 'bytetrack',
   trackThresh: 0.5,

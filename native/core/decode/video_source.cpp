@@ -56,7 +56,7 @@ const char* OpenReason(int err, bool timed_out) {
 }
 
 VideoSource::VideoSource(SourceOptions options) : options_(std::move(options)) {
-  live_ = options_.live < 0 ? IsLiveUrl(options_.url) : options_.live == 1;
+  live_ = options_.live == LiveMode::kAuto ? IsLiveUrl(options_.url) : options_.live == LiveMode::kLive;
   pts_offset_ms_ = options_.start_pts_ms;
 }
 

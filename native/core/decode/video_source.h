@@ -28,14 +28,24 @@ struct AVBSFContext;
 
 namespace camtrack::decode {
 
+// Live or file semantics of an input (StreamOptions.live: 'auto' | true | false in src/config/schema.ts).
+enum class LiveMode : int {
+  kAuto = -1,  // from the URL (IsLiveUrl)
+  kFile = 0,   // file semantics: block, no drops
+  kLive = 1,   // live semantics: never block, keep the newest frame
+};
+
+// Options of one input. The user-facing ones are StreamOptions fields of src/config/schema.ts, which holds their
+// defaults and ranges; the binding copies every one (native/binding/pipeline_wrap.cpp ReadStream), so nothing here
+// has a default of its own: a caller in C++ (tests, benchmarks) sets each field.
 struct SourceOptions {
   std::string url;                 // rtsp://, http(s)://, file path or file:// URL
-  std::string rtsp_transport = "tcp";  // "tcp" | "udp"
-  int open_timeout_ms = 10000;     // connect + probe
-  int read_timeout_ms = 10000;     // no packet for this long → SOURCE_READ error
+  std::string rtsp_transport;      // "tcp" | "udp"
+  int open_timeout_ms = 0;         // connect + probe
+  int read_timeout_ms = 0;         // no packet for this long → SOURCE_READ error
   bool loop = false;               // files: seek back to the start at EOF
-  int decoder_threads = 1;         // libavcodec threads for this stream (1 keeps cores for inference)
-  int live = -1;                   // -1: from the URL (IsLiveUrl); 0: file semantics; 1: live semantics
+  int decoder_threads = 0;         // libavcodec threads for this stream
+  LiveMode live = LiveMode::kAuto;
   // Live only: no decoded frame for this long → Error(kSourceRead) with failure_reason() "stalled", even when
   // packets still arrive (e.g. a camera sending garbage). 0 = off (then only read_timeout_ms applies).
   int stall_timeout_ms = 0;
@@ -43,7 +53,7 @@ struct SourceOptions {
   bool packets_only = false;       // packet mode (see the class comment): NextPacket() instead of NextFrame()
   // Demuxers the input may be read with, FFmpeg's comma-separated format_whitelist ("mov,matroska,rtsp"); a
   // detected format with none of its names in it fails the open with Error(kUnsupported), failure_reason()
-  // "format". Empty = any format FFmpeg detects. The pipeline's default list is in src/config.ts (inputFormats).
+  // "format". Empty = any format FFmpeg detects. The pipeline's default list is in src/config/schema.ts.
   std::string input_formats;
 };
 

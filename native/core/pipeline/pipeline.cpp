@@ -171,8 +171,9 @@ int Pipeline::AddWorker(std::shared_ptr<infer::InferenceWorker> worker) {
 int32_t Pipeline::AddStream(StreamConfig config) {
   auto s = std::make_shared<StreamState>();
   s->config = std::move(config);
-  s->live = s->config.live_mode < 0 ? decode::IsLiveUrl(s->config.source.url) : s->config.live_mode == 1;
-  s->config.source.live = s->live ? 1 : 0;  // the demuxer/decoder use the same decision
+  const decode::LiveMode live = s->config.source.live;
+  s->live = live == decode::LiveMode::kAuto ? decode::IsLiveUrl(s->config.source.url) : live == decode::LiveMode::kLive;
+  s->config.source.live = s->live ? decode::LiveMode::kLive : decode::LiveMode::kFile;  // the demuxer/decoder agree
   {
     std::lock_guard<std::mutex> lock(mu_);
     CAMTRACK_CHECK(!stopping_, ErrorCode::kInvalidState, "pipeline", "pipeline is stopped");

@@ -46,9 +46,11 @@ struct ModelConfig {
   size_t output_elems_per_image = 0;
 };
 
+// The configs below come complete from the binding (defaults and ranges: src/config/schema.ts, the one place they
+// are written); their members are zero-initialised only so that nothing is left indeterminate.
 struct BatchingConfig {
-  int max_wait_ms = 10;       // a partly filled batch is sent after this long
-  int result_capacity = 256;  // frames the result ring holds before postprocess waits for JS
+  int max_wait_ms = 0;       // a partly filled batch is sent after this long
+  int result_capacity = 0;   // frames the result ring holds before postprocess waits for JS
 };
 
 // Pipeline-wide ingest settings.
@@ -56,27 +58,26 @@ struct IngestConfig {
   // Token bucket over all streams' reconnect attempts (first connects are not paced): at most this many attempts
   // per second on average, bursts of up to reconnect_burst. 0 = unpaced. Keeps a site-wide outage from turning
   // into a stampede of simultaneous reconnects when the network comes back.
-  double reconnect_rate_per_second = 5;
-  double reconnect_burst = 5;
+  double reconnect_rate_per_second = 0;
+  double reconnect_burst = 0;
   // CUDA device (runtime ordinal) of every stream's NVDEC decoder and letterbox kernel (PipelineConfig.gpu.device).
   int decode_device = 0;
 };
 
 // What a live stream does when it loses its input (read error, server gone, EOF, stall). Files never reconnect.
 struct ReconnectPolicy {
-  int stall_timeout_ms = 5000;  // watchdog: no decoded frame for this long while live → stalled (0 = off)
-  int initial_delay_ms = 500;   // wait before the first reconnect attempt
-  int max_delay_ms = 30000;     // cap of the exponential backoff
-  double multiplier = 2.0;      // delay n = initial · multiplier^(n-1), capped
-  double jitter = 0.2;          // 0..1: each delay is shortened by a random fraction in [0, jitter)
-  int max_attempts = -1;        // consecutive failed attempts before 'failed' (-1 = forever, 0 = never reconnect)
+  int stall_timeout_ms = 0;  // watchdog: no decoded frame for this long while live → stalled (0 = off)
+  int initial_delay_ms = 0;  // wait before the first reconnect attempt
+  int max_delay_ms = 0;      // cap of the exponential backoff
+  double multiplier = 0;     // delay n = initial · multiplier^(n-1), capped
+  double jitter = 0;         // 0..1: each delay is shortened by a random fraction in [0, jitter)
+  int max_attempts = 0;      // consecutive failed attempts before 'failed' (-1 = forever, 0 = never reconnect)
 };
 
 struct StreamConfig {
   std::string id;  // user's id (for messages only; the pipeline addresses streams by handle)
   decode::SourceOptions source;
   double fps_limit = 0;     // 0 = every frame; else at most this many frames per second (by PTS)
-  int live_mode = -1;       // -1 auto from URL, 0 = file semantics (block, no drops), 1 = live (keep newest)
   bool tracking = true;             // false: detections only
   track::TrackerConfig tracker;     // kind (ByteTrack, SORT, IoU) and its parameters
   double track_buffer_seconds = 0;  // >0: lost-track buffer in seconds, converted with the stream's real fps
@@ -164,7 +165,7 @@ struct PipelineStatsSnapshot {
 
 class Pipeline {
  public:
-  Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink, IngestConfig ingest = {});
+  Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink, IngestConfig ingest);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;

@@ -44,11 +44,12 @@ struct ParserConfig {
   int input_height = 640;
   int num_classes = 80;
   int num_anchors = 8400;              // N: anchor columns (Ultralytics), anchor rows (YOLOX), rows (end-to-end)
-  float score_threshold = 0.25f;       // keep score >= this
-  float nms_iou = 0.45f;               // suppress IoU > this
+  // The detection options (PipelineConfig.detection): no defaults here, camtrack's are in src/config/schema.ts.
+  float score_threshold = 0;           // keep score >= this
+  float nms_iou = 0;                   // suppress IoU > this
   bool class_agnostic_nms = false;     // false: only same-class boxes suppress each other
   bool nms_for_end_to_end = false;     // also run NMS on end-to-end outputs (removes the rare duplicates)
-  int max_detections = 300;            // per image, after NMS
+  int max_detections = 0;              // per image, after NMS
   std::vector<int> strides = {8, 16, 32};  // YOLOX grid strides, in anchor-row order
 };
 

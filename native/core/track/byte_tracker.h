@@ -21,12 +21,14 @@
 namespace camtrack {
 namespace track {
 
+// No defaults (zero-initialised): camtrack's are in src/config/schema.ts, the reference's (0.5 / 0.6 / 0.8 / 30 at
+// 30 fps) in native/tests/tracker_reference.h.
 struct ByteTrackParams {
-  float track_thresh = 0.5f;  // detections with score >= this are "high" (first association); others are "low"
-  float high_thresh = 0.6f;   // an unmatched high detection starts a new track only if score >= this
-  float match_thresh = 0.8f;  // max IoU distance (1 - IoU) in the first association
-  int track_buffer = 30;      // frames a lost track is kept (at 30 fps; scaled by frame_rate / 30)
-  float frame_rate = 30.f;    // stream frame rate, frames per second
+  float track_thresh = 0;  // detections with score >= this are "high" (first association); others are "low"
+  float high_thresh = 0;   // an unmatched high detection starts a new track only if score >= this
+  float match_thresh = 0;  // max IoU distance (1 - IoU) in the first association
+  int track_buffer = 0;    // frames a lost track is kept (at 30 fps; scaled by frame_rate / 30)
+  float frame_rate = 0;    // stream frame rate, frames per second
   bool class_aware = false;   // if true, a track only matches detections of its own class
   // Compatibility switch, default false. The official C++ ByteTrack demos before ifzhang/ByteTrack commit b500c6f
   // ("update tlbr after kalman prediction", 2022-03) matched detections against each track's box from its LAST

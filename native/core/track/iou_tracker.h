@@ -21,10 +21,11 @@
 namespace camtrack {
 namespace track {
 
+// No defaults (zero-initialised; min_hits 0 is invalid): camtrack's are in src/config/schema.ts.
 struct IouParams {
-  float iou_threshold = 0.3f;  // minimum IoU of a match
-  int max_age = 1;             // frames a confirmed track is kept without a match
-  int min_hits = 3;            // consecutive matches (first detection included) before a track is confirmed, >= 1
+  float iou_threshold = 0;   // minimum IoU of a match
+  int max_age = 0;           // frames a confirmed track is kept without a match
+  int min_hits = 0;          // consecutive matches (first detection included) before a track is confirmed, >= 1
   bool greedy = false;         // greedy highest-IoU-first matching instead of the optimal assignment
   bool class_aware = false;    // if true, a track only matches detections of its own class
 };

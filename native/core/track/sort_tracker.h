@@ -28,10 +28,12 @@
 namespace camtrack {
 namespace track {
 
+// No defaults (zero-initialised): camtrack's are in src/config/schema.ts, the reference's (max_age 1, min_hits 3,
+// IoU 0.3) in native/tests/tracker_reference.h.
 struct SortParams {
-  int max_age = 1;             // frames a track is kept without a match (deleted when frames since match > this)
-  int min_hits = 3;            // consecutive matches before a track is output (except in the first min_hits frames)
-  float iou_threshold = 0.3f;  // minimum IoU of a match
+  int max_age = 0;           // frames a track is kept without a match (deleted when frames since match > this)
+  int min_hits = 0;          // consecutive matches before a track is output (except in the first min_hits frames)
+  float iou_threshold = 0;   // minimum IoU of a match
   bool class_aware = false;    // if true, a track only matches detections of its own class
 };
 
