@@ -308,8 +308,7 @@ CT_TEST(postprocess_parse_reuses_memory_and_rejects_bad_input) {
 
 CT_TEST(postprocess_drops_non_finite_model_values) {
   // A broken model's NaN/Inf would reach JS as boxes nobody can use (JSON has no NaN): such rows give no detection.
-  pp::ParserConfig c;
-  c.layout = pp::OutputLayout::kEndToEnd;
+  pp::ParserConfig c = ParserOf(pp::OutputLayout::kEndToEnd);
   c.input_width = c.input_height = 640;
   c.num_classes = 80;
   c.num_anchors = 5;
