@@ -314,7 +314,7 @@ describeWithAssets('Pipeline API', [FAST_MODEL, MMTRACKING, WALKING, BUS], () =>
   describe('Pipeline#stats() and Stream#stats()', () => {
     it('latencyHistogram holds every delivered result in cumulative le buckets, per stream and for the pipeline', async () => {
       await using p = await Pipeline.create({ model: assetPath(FAST_MODEL) });
-      const streams = [p.addStream({ id: 'h1', url: assetPath(MMTRACKING) }), p.addStream({ id: 'h2', url: assetPath(MMTRACKING) })];
+      const streams = ['h1', 'h2'].map((id) => p.addStream({ id, url: assetPath(MMTRACKING) }));
       const results = await Promise.all(streams.map((s) => collect(s.results())));
       const ps = p.stats();
       const perStream = streams.map((s, i) => {
