@@ -34,12 +34,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/pipeline/pipeline.h"
 #include "../test_assets.h"
+#include "../tracker_reference.h"
 
 namespace {
 
@@ -248,7 +250,12 @@ camtrack::pipeline::StreamConfig FileStream(const std::string& id, const std::st
   c.source.url = path;
   c.source.loop = loop;
   c.source.decoder_threads = decoder_threads;
-  c.live_mode = 0;
+  c.source.rtsp_transport = "tcp";
+  c.source.open_timeout_ms = 10000;
+  c.source.read_timeout_ms = 10000;
+  c.source.live = camtrack::decode::LiveMode::kFile;
+  c.source.input_formats = "mov,matroska,mpegts,avi,h264,hevc";
+  c.tracker = ct_test::ReferenceTrackerConfig(camtrack::track::TrackerConfig::Kind::kByteTrack);
   c.fps_limit = fps_limit;
   c.decode = camtrack::pipeline::DecodeMode::kCpu;
   return c;
@@ -258,17 +265,13 @@ camtrack::pipeline::StreamConfig FileStream(const std::string& id, const std::st
 // that ends at EOF instead of reconnecting.
 camtrack::pipeline::StreamConfig LiveStream(const std::string& id, const std::string& path) {
   camtrack::pipeline::StreamConfig c = FileStream(id, path, false);
-  c.live_mode = 1;
+  c.source.live = camtrack::decode::LiveMode::kLive;
   c.reconnect.max_attempts = 0;
   c.reconnect.stall_timeout_ms = 0;
   return c;
 }
 
-const StreamStatsSnapshot* Find(const camtrack::pipeline::PipelineStatsSnapshot& st, int32_t handle) {
-  for (const auto& s : st.streams)
-    if (s.handle == handle) return &s;
-  return nullptr;
-}
+std::optional<StreamStatsSnapshot> Find(const Pipeline& p, int32_t handle) { return p.StreamStats(handle); }
 
 std::string Counts(const StreamStatsSnapshot& s) {
   char buf[256];
@@ -298,6 +301,9 @@ int main() {
   model.parser.layout = camtrack::postprocess::OutputLayout::kUltralytics;
   model.parser.input_width = model.parser.input_height = kInput;
   model.parser.num_classes = 80;
+  model.parser.score_threshold = 0.25f;  // the schema's defaults (ParserConfig holds none)
+  model.parser.nms_iou = 0.45f;
+  model.parser.max_detections = 300;
   model.parser.num_anchors = (kInput / 8) * (kInput / 8) + (kInput / 16) * (kInput / 16) + (kInput / 32) * (kInput / 32);
   model.batch_size = kBatch;
   model.fixed_batch = true;
@@ -307,7 +313,8 @@ int main() {
   batching.result_capacity = 16;  // small: the postprocess thread waits for the consumer now and then
 
   Consumer consumer;
-  auto pipeline = std::make_unique<Pipeline>(model, batching, &consumer);
+  camtrack::pipeline::IngestConfig ingest;  // unpaced reconnects (none happen: every stream is a file), device 0
+  auto pipeline = std::make_unique<Pipeline>(model, batching, &consumer, ingest);
   consumer.Start(pipeline.get());
   std::vector<std::shared_ptr<NullWorker>> workers;
   for (int w = 0; w < kWorkers; ++w) {
@@ -359,12 +366,11 @@ int main() {
     return true;
   });
   Check(all_ended, "every file stream ended within " + std::to_string(timeout_s) + " s");
-  const auto stats = pipeline->Stats();
-  Check(Find(stats, looped) == nullptr, "demo-loop: gone from stats after RemoveStream");
+  Check(!Find(*pipeline, looped).has_value(), "demo-loop: gone from stats after RemoveStream");
 
   for (const Ended& e : ended) {
     const Seen seen = consumer.Get(e.handle);
-    const StreamStatsSnapshot* s = Find(stats, e.handle);
+    const std::optional<StreamStatsSnapshot> s = Find(*pipeline, e.handle);
     if (!s) {
       Check(false, "stats of stream " + std::to_string(e.handle));
       continue;
