@@ -21,7 +21,17 @@ export type {
   IngestOptions,
   GpuOptions,
 } from './config.js';
-export type { FrameResult, Detection, Track, StreamStats, PipelineStats, InferenceHealth, StreamState, StateChange } from './types.js';
+export type {
+  FrameResult,
+  Detection,
+  Track,
+  StreamStats,
+  PipelineStats,
+  InferenceHealth,
+  LatencyHistogram,
+  StreamState,
+  StateChange,
+} from './types.js';
 export { readModelInfo, COCO_CLASSES, type ModelInfo } from './models/model-info.js';
 export {
   evaluateMot,

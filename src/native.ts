@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { GpuOptions, IngestOptions, ReconnectOptions } from './config.js';
 import { CamtrackError } from './errors.js';
 import type { TrackEvent } from './tracker.js';
+import type { PipelineStats, StreamStats } from './types.js';
 
 export interface NativeDetection {
   x1: number;
@@ -49,59 +50,12 @@ export interface NativeEvent {
   /** Reconnect attempt a warning belongs to. */
   attempt?: number;
 }
-/** Inference health of a stream or the pipeline (InferenceHealth in types.ts). */
-export interface NativeInferenceHealth {
-  state: 'ok' | 'failing';
-  failedBatches: number;
-  consecutiveFailures: number;
-  lastError?: string;
-}
-export interface NativeStreamStats {
-  handle: number;
-  id: string;
-  url: string;
-  state: string;
-  codec: string;
-  /** Decoder of the current (or last) connection. */
-  decoder: 'cpu' | 'nvdec';
-  live: boolean;
-  width: number;
-  height: number;
-  nominalFps: number;
-  packets: number;
-  decoded: number;
-  corrupt: number;
-  submitted: number;
-  delivered: number;
-  droppedBusy: number;
-  droppedFpsLimit: number;
-  droppedInference: number;
-  droppedDecoderPool: number;
-  lastFrameAgeMs: number;
-  frameAgeMs: number;
-  inputFps: number;
-  reconnectAttempts: number;
-  reconnects: number;
-  inference: NativeInferenceHealth;
-  lastError?: string;
-  lastErrorCode?: string;
-  lastErrorReason?: string;
-}
-export interface NativePipelineStats {
-  batches: number;
-  images: number;
-  failedBatches: number;
-  resultWaits: number;
-  meanBatchFill: number;
-  meanInferMs: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  latencyMaxMs: number;
-  latencySamples: number;
-  inFlight: number;
-  inference: NativeInferenceHealth;
-  streams: NativeStreamStats[];
-}
+/**
+ * Stats as the addon produces them: the public names and shapes (src/types.ts), less what only JS knows (the
+ * backend's name, the results JS queues dropped).
+ */
+export type NativeStreamStats = Omit<StreamStats, 'dropped'> & { dropped: Omit<StreamStats['dropped'], 'consumer'> };
+export type NativePipelineStats = Omit<PipelineStats, 'backend' | 'streams'> & { streams: NativeStreamStats[] };
 export interface NativeModelConfig {
   inputWidth: number;
   inputHeight: number;
@@ -157,6 +111,8 @@ export interface NativePipeline {
   addStream(config: NativeStreamConfig): number;
   removeStream(handle: number): void;
   stats(): NativePipelineStats;
+  /** One stream's stats (undefined when the handle is not a current stream). */
+  streamStats(handle: number): NativeStreamStats | undefined;
   flush(onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void): void;
   close(): void;
 }

@@ -57,7 +57,6 @@ export class Pipeline extends EventEmitter {
   readonly #streams = new Map<string, Stream>();
   readonly #byHandle = new Map<number, Stream>();
   readonly #queues = new Set<ResultQueue<FrameResult>>();
-  readonly #fpsMarks = new Map<string, { t: number; delivered: number }>();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -162,13 +161,12 @@ export class Pipeline extends EventEmitter {
     if (this.#streams.has(s.id)) throw new ConfigError('stream.id', `Duplicate stream id ${JSON.stringify(s.id)}`);
     const handle = this.#native.addStream(toNativeStream(s));
     const stream = new Stream(
-      { removeStream: (id) => this.removeStream(id), streamStats: (id) => this.#streamStats(id) },
+      { removeStream: (id) => this.removeStream(id), streamStats: (st) => this.#streamStats(st) },
       handle,
       s,
     );
     this.#streams.set(s.id, stream);
     this.#byHandle.set(handle, stream);
-    this.#fpsMarks.set(s.id, { t: performance.now(), delivered: 0 });
     return stream;
   }
 
@@ -186,7 +184,6 @@ export class Pipeline extends EventEmitter {
     // the stream still on their way.
     this.#streams.delete(id);
     this.#byHandle.delete(stream.handle);
-    this.#fpsMarks.delete(id);
     this.#endStream(stream, 'stopped', { reason: 'removed' });
   }
 
@@ -213,68 +210,18 @@ export class Pipeline extends EventEmitter {
   stats(): PipelineStats {
     this.#assertOpen();
     const n = this.#native.stats();
-    return {
-      backend: this.#backend.name,
-      batchSize: this.#batchSize,
-      batches: n.batches,
-      images: n.images,
-      failedBatches: n.failedBatches,
-      inference: n.inference,
-      meanBatchFill: n.meanBatchFill,
-      meanInferMs: n.meanInferMs,
-      latency: { p50Ms: n.latencyP50Ms, p99Ms: n.latencyP99Ms, maxMs: n.latencyMaxMs, samples: n.latencySamples },
-      inFlight: n.inFlight,
-      resultWaits: n.resultWaits,
-      streams: n.streams.map((s) => this.#toStreamStats(s)),
-    };
+    return { backend: this.#backend.name, ...n, streams: n.streams.map((s) => this.#withConsumerDrops(s)) };
   }
 
-  #streamStats(id: string): StreamStats | undefined {
+  #streamStats(stream: Stream): StreamStats | undefined {
     if (this.#closed) return undefined;
-    const s = this.#native.stats().streams.find((x) => x.id === id);
-    return s ? this.#toStreamStats(s) : undefined;
+    const s = this.#native.streamStats(stream.handle);
+    return s && this.#withConsumerDrops(s);
   }
 
-  #toStreamStats(s: NativeStreamStats): StreamStats {
-    const mark = this.#fpsMarks.get(s.id);
-    const now = performance.now();
-    let fps = 0;
-    if (mark) {
-      const dt = (now - mark.t) / 1000;
-      fps = dt > 0 ? (s.delivered - mark.delivered) / dt : 0;
-      if (dt >= 0.5) this.#fpsMarks.set(s.id, { t: now, delivered: s.delivered });
-    }
-    return {
-      id: s.id,
-      url: s.url,
-      state: s.state as StreamState,
-      live: s.live,
-      codec: s.codec,
-      decoder: s.decoder,
-      width: s.width,
-      height: s.height,
-      nominalFps: s.nominalFps,
-      packets: s.packets,
-      framesDecoded: s.decoded,
-      framesCorrupt: s.corrupt,
-      framesSubmitted: s.submitted,
-      framesDelivered: s.delivered,
-      dropped: {
-        busy: s.droppedBusy,
-        fpsLimit: s.droppedFpsLimit,
-        inference: s.droppedInference,
-        decoderPool: s.droppedDecoderPool,
-        consumer: this.#streams.get(s.id)?._consumerDrops ?? 0,
-      },
-      lastFrameAgeMs: s.lastFrameAgeMs,
-      frameAgeMs: s.frameAgeMs,
-      inputFps: s.inputFps,
-      reconnectAttempts: s.reconnectAttempts,
-      reconnects: s.reconnects,
-      inference: s.inference,
-      fps,
-      ...(s.lastError ? { lastError: s.lastError, lastErrorCode: s.lastErrorCode, lastErrorReason: s.lastErrorReason } : {}),
-    };
+  /** The one stat the addon cannot know: results JS queues dropped. */
+  #withConsumerDrops(s: NativeStreamStats): StreamStats {
+    return { ...s, dropped: { ...s.dropped, consumer: this.#streams.get(s.id)?._consumerDrops ?? 0 } };
   }
 
   /** Resolves when every current stream has ended (files at their end; live streams only when they fail/stop). */

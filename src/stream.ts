@@ -21,7 +21,8 @@ import type { FrameResult, StateChange, StreamState, StreamStats } from './types
 /** @internal what Stream needs from its pipeline. */
 export interface StreamOwner {
   removeStream(id: string): Promise<void>;
-  streamStats(id: string): StreamStats | undefined;
+  /** The stream's stats, computed for it alone (undefined once it is removed). */
+  streamStats(stream: Stream): StreamStats | undefined;
 }
 
 export class Stream extends EventEmitter {
@@ -88,7 +89,7 @@ export class Stream extends EventEmitter {
 
   /** This stream's counters (the same object pipeline.stats().streams holds for it). */
   stats(): StreamStats {
-    const s = this.#owner.streamStats(this.id);
+    const s = this.#owner.streamStats(this);
     if (!s) throw new InvalidStateError(`stream ${JSON.stringify(this.id)} was removed`);
     return s;
   }

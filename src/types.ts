@@ -81,6 +81,25 @@ export interface InferenceHealth {
   lastError?: string;
 }
 
+/**
+ * Decode → result latency in fixed buckets, as a Prometheus histogram takes them: `counts[i]` is the number of
+ * results with latency <= `boundsMs[i]` (cumulative, `le`); `counts` has one more entry than `boundsMs`, the number of
+ * all results (`le="+Inf"`, equal to `count`). `sumMs` is the sum of their latencies. Monotonic: reading never
+ * resets it.
+ */
+export interface LatencyHistogram {
+  /** 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000 (ms). */
+  boundsMs: number[];
+  counts: number[];
+  sumMs: number;
+  count: number;
+}
+
+/**
+ * A stream's stats. The addon produces these names as they are (native/core/pipeline/stats.h, VisitStats), except
+ * `dropped.consumer`, which JS counts. Counters are monotonic (never reset by reading); the rates belong to the
+ * stream (reading them, from anywhere and however often, changes nothing).
+ */
 export interface StreamStats {
   id: string;
   /** URL with credentials removed. */
@@ -112,22 +131,25 @@ export interface StreamStats {
   /** While live: ms since the newest frame was decoded (grows while a camera is silent); -1 otherwise. */
   frameAgeMs: number;
   /**
-   * Decoded frames per second over the last ~1 s window; in a connection's first second, the rate so far (from
-   * 250 ms on). 0 when not live or no frame for 2 s.
+   * Decoded frames per second over the last second (up to 100 ms old); in a connection's first second, the rate so far
+   * (from 250 ms on). 0 when not live, and a second after frames stop.
    */
   inputFps: number;
+  /** Delivered frames (results) per second over the last second, measured the same way as inputFps. */
+  fps: number;
+  /** Latency (FrameResult.latencyMs) of this stream's delivered frames. */
+  latencyHistogram: LatencyHistogram;
   /** Connection attempts after a loss, and how many of them brought the stream back. */
   reconnectAttempts: number;
   reconnects: number;
   inference: InferenceHealth;
+  lastError?: string;
   /** Code and reason word of lastError (see StateChange; `inference` for an inference outage). */
   lastErrorCode?: string;
   lastErrorReason?: string;
-  /** Delivered frames per second since the previous stats() call (or since start). */
-  fps: number;
-  lastError?: string;
 }
 
+/** The pipeline's stats: produced by the addon as they are (VisitStats), except `backend`. */
 export interface PipelineStats {
   backend: string;
   batchSize: number;
@@ -137,7 +159,10 @@ export interface PipelineStats {
   inference: InferenceHealth;
   meanBatchFill: number;
   meanInferMs: number;
+  /** Decode → result latency of every delivered frame: p50/p99 from 5 %-wide buckets (capped at the max), ms. */
   latency: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
+  /** The same latencies in fixed buckets (`count` == `latency.samples`). */
+  latencyHistogram: LatencyHistogram;
   inFlight: number;
   /** Times the native result ring was full because JS did not drain it. */
   resultWaits: number;

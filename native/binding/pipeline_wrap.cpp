@@ -1,7 +1,10 @@
 #include "binding/pipeline_wrap.h"
 
+#include <iterator>
 #include <map>
 #include <memory>
+#include <string_view>
+#include <type_traits>
 
 #include "binding/convert.h"
 #include "binding/errors.h"
@@ -219,16 +222,58 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   return c;
 }
 
-// The `inference` object of pipeline and stream stats (NativeInferenceHealth in src/native.ts).
-Napi::Object InferenceHealthToJs(Napi::Env env, bool failing, uint64_t failed_batches, uint64_t consecutive,
-                                 const std::string& last_error) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("state", failing ? "failing" : "ok");
-  o.Set("failedBatches", double(failed_batches));
-  o.Set("consecutiveFailures", double(consecutive));
-  if (!last_error.empty()) o.Set("lastError", last_error);
-  return o;
-}
+// Writes the fields pipeline::VisitStats names (core/pipeline/stats.h) into a JS object, as they are: the objects
+// stats() and streamStats() return are the public ones (src/types.ts), not renamed on the way.
+class JsStatsWriter {
+ public:
+  explicit JsStatsWriter(Napi::Env env) : env_(env), object_(Napi::Object::New(env)) {}
+  Napi::Object object() const { return object_; }
+
+  template <class T>
+  void operator()(const char* name, const T& value) {
+    object_.Set(name, ToJs(value));
+  }
+  template <class Fill>
+  void Object(const char* name, Fill&& fill) {
+    JsStatsWriter nested(env_);
+    fill(nested);
+    object_.Set(name, nested.object_);
+  }
+  template <class Snapshot>
+  void List(const char* name, const std::vector<Snapshot>& items) {
+    Napi::Array a = Napi::Array::New(env_, items.size());
+    for (size_t i = 0; i < items.size(); ++i) a.Set(uint32_t(i), Of(env_, items[i]));
+    object_.Set(name, a);
+  }
+  template <class Snapshot>
+  static Napi::Object Of(Napi::Env env, const Snapshot& snapshot) {
+    JsStatsWriter w(env);
+    pipeline::VisitStats(snapshot, w);
+    return w.object_;
+  }
+
+ private:
+  template <class T>
+  Napi::Value ToJs(const T& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      return Napi::Boolean::New(env_, v);
+    } else if constexpr (std::is_arithmetic_v<T>) {
+      return Napi::Number::New(env_, double(v));  // counters: exact up to 2^53
+    } else if constexpr (std::is_same_v<T, ErrorCode>) {
+      return Napi::String::New(env_, JsErrorCode(v));
+    } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+      const std::string_view sv(v);
+      return Napi::String::New(env_, sv.data(), sv.size());
+    } else {  // a fixed array of values (histogram bounds and counts)
+      Napi::Array a = Napi::Array::New(env_, std::size(v));
+      uint32_t i = 0;
+      for (const auto& x : v) a.Set(i++, ToJs(x));
+      return a;
+    }
+  }
+  Napi::Env env_;
+  Napi::Object object_;
+};
 
 }  // namespace
 
@@ -239,6 +284,7 @@ Napi::Function PipelineWrap::Init(Napi::Env env) {
                          InstanceMethod<&PipelineWrap::AddStream>("addStream"),
                          InstanceMethod<&PipelineWrap::RemoveStream>("removeStream"),
                          InstanceMethod<&PipelineWrap::Stats>("stats"),
+                         InstanceMethod<&PipelineWrap::StreamStats>("streamStats"),
                          InstanceMethod<&PipelineWrap::Flush>("flush"),
                          InstanceMethod<&PipelineWrap::Close>("close"),
                      });
@@ -358,61 +404,17 @@ Napi::Value PipelineWrap::RemoveStream(const Napi::CallbackInfo& info) {
 
 Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value { return JsStatsWriter::Of(env, pipeline_->Stats()); });
+}
+
+// streamStats(handle): that stream's stats only, or undefined when it is not a current stream.
+Napi::Value PipelineWrap::StreamStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
-    const auto s = pipeline_->Stats();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("batches", double(s.batches));
-    o.Set("images", double(s.images));
-    o.Set("failedBatches", double(s.failed_batches));
-    o.Set("resultWaits", double(s.result_waits));
-    o.Set("meanBatchFill", s.mean_batch_fill);
-    o.Set("meanInferMs", s.mean_infer_ms);
-    o.Set("latencyP50Ms", s.latency_p50_ms);
-    o.Set("latencyP99Ms", s.latency_p99_ms);
-    o.Set("latencyMaxMs", s.latency_max_ms);
-    o.Set("latencySamples", double(s.latency_samples));
-    o.Set("inFlight", s.in_flight);
-    o.Set("inference", InferenceHealthToJs(env, s.consecutive_failed_batches > 0, s.failed_batches,
-                                           s.consecutive_failed_batches, s.inference_error));
-    Napi::Array streams = Napi::Array::New(env, s.streams.size());
-    for (size_t i = 0; i < s.streams.size(); ++i) {
-      const auto& st = s.streams[i];
-      Napi::Object j = Napi::Object::New(env);
-      j.Set("handle", st.handle);
-      j.Set("id", st.id);
-      j.Set("url", st.url);
-      j.Set("state", st.state);
-      j.Set("codec", st.codec);
-      j.Set("decoder", st.decoder);
-      j.Set("live", st.live);
-      j.Set("width", st.width);
-      j.Set("height", st.height);
-      j.Set("nominalFps", st.nominal_fps);
-      j.Set("packets", double(st.packets));
-      j.Set("decoded", double(st.decoded));
-      j.Set("corrupt", double(st.corrupt));
-      j.Set("submitted", double(st.submitted));
-      j.Set("delivered", double(st.delivered));
-      j.Set("droppedBusy", double(st.dropped_busy));
-      j.Set("droppedFpsLimit", double(st.dropped_fps_limit));
-      j.Set("droppedInference", double(st.dropped_inference));
-      j.Set("droppedDecoderPool", double(st.dropped_decoder_pool));
-      j.Set("lastFrameAgeMs", double(st.last_frame_age_ms));
-      j.Set("frameAgeMs", double(st.frame_age_ms));
-      j.Set("inputFps", st.input_fps);
-      j.Set("reconnectAttempts", double(st.reconnect_attempts));
-      j.Set("reconnects", double(st.reconnects));
-      j.Set("inference", InferenceHealthToJs(env, st.inference_failing, st.inference_failed_batches,
-                                             st.inference_consecutive_failures, st.inference_error));
-      if (!st.last_error.empty()) {
-        j.Set("lastError", st.last_error);
-        j.Set("lastErrorCode", JsErrorCode(st.last_error_code));
-        j.Set("lastErrorReason", st.last_error_reason);
-      }
-      streams.Set(uint32_t(i), j);
-    }
-    o.Set("streams", streams);
-    return o;
+    if (info.Length() < 1 || !info[0].IsNumber())
+      throw Error(ErrorCode::kInvalidArgument, "binding", "Expected (handle: number)");
+    const auto s = pipeline_->StreamStats(info[0].As<Napi::Number>().Int32Value());
+    return s ? Napi::Value(JsStatsWriter::Of(env, *s)) : env.Undefined();
   });
 }
 

@@ -1,7 +1,8 @@
 /**
  * Pipeline / Stream API behaviour on the built package (dist/ + build/Release/camtrack.node), CPU only:
  * creation errors, stream errors that stay local to their stream, credential redaction, lifecycle (close,
- * asyncDispose, InvalidStateError), stats bookkeeping, frame order, the all-streams iterator and removeStream.
+ * asyncDispose, InvalidStateError), stats bookkeeping and latency histograms, frame order, the all-streams iterator
+ * and removeStream.
  * yolo11n_int8_320.onnx (the fastest shared model) where detection quality does not matter.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,8 @@ const MMTRACKING_SIZE = { width: 1920, height: 1080 };
 const WALKING = 'videos/walking.mp4';
 const WALKING_FRAMES = 341;
 const BUS = 'images/bus.jpg';
+/** The fixed latency buckets of stats().latencyHistogram (Prometheus `le`, ms; +Inf implied). */
+const LATENCY_BOUNDS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
 async function collect(it: AsyncIterable<FrameResult>): Promise<FrameResult[]> {
   const out: FrameResult[] = [];
@@ -305,6 +308,36 @@ describeWithAssets('Pipeline API', [FAST_MODEL, MMTRACKING, WALKING, BUS], () =>
       expect(shortGot.map((r) => r.frameIndex)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
       expect(await short.whenEnded()).toBe('ended');
       await pipeline.removeStream('short');
+    });
+  });
+
+  describe('Pipeline#stats() and Stream#stats()', () => {
+    it('latencyHistogram holds every delivered result in cumulative le buckets, per stream and for the pipeline', async () => {
+      await using p = await Pipeline.create({ model: assetPath(FAST_MODEL) });
+      const streams = ['h1', 'h2'].map((id) => p.addStream({ id, url: assetPath(MMTRACKING) }));
+      const results = await Promise.all(streams.map((s) => collect(s.results())));
+      const ps = p.stats();
+      const perStream = streams.map((s, i) => {
+        const st = s.stats();
+        const latencies = results[i]!.map((r) => r.latencyMs);
+        expect(latencies).toHaveLength(MMTRACKING_FRAMES);
+        expect(st.latencyHistogram.boundsMs).toEqual(LATENCY_BOUNDS_MS);
+        // The same numbers as the results carry: a result is in every bucket whose bound it does not exceed.
+        const le = [...LATENCY_BOUNDS_MS, Infinity].map((bound) => latencies.filter((ms) => ms <= bound).length);
+        expect(st.latencyHistogram.counts).toEqual(le);
+        expect(st.latencyHistogram.count).toBe(st.framesDelivered);
+        expect(st.latencyHistogram.sumMs).toBeCloseTo(latencies.reduce((a, b) => a + b, 0), 6);
+        // stream.stats() and pipeline.stats() give the same object (fps aside: it moves with the clock).
+        expect({ ...st, fps: 0 }).toEqual({ ...ps.streams.find((x) => x.id === s.id)!, fps: 0 });
+        return st.latencyHistogram;
+      });
+      expect(ps.latencyHistogram.boundsMs).toEqual(LATENCY_BOUNDS_MS);
+      expect(ps.latencyHistogram.counts).toEqual(perStream[0]!.counts.map((n, i) => n + perStream[1]!.counts[i]!));
+      expect(ps.latencyHistogram.count).toBe(2 * MMTRACKING_FRAMES);
+      expect(ps.latencyHistogram.count).toBe(ps.latency.samples);
+      expect(ps.latencyHistogram.sumMs).toBeCloseTo(perStream[0]!.sumMs + perStream[1]!.sumMs, 6);
+      expect(ps.latency.p50Ms).toBeLessThanOrEqual(ps.latency.p99Ms);
+      expect(p.stats().latencyHistogram).toEqual(ps.latencyHistogram); // reading resets nothing
     });
   });
 

@@ -80,7 +80,7 @@ async function runWith(crashAfter: number[]): Promise<Run> {
         timer = setTimeout(() => reject(new Error(`no 'end' within 60 s: ${JSON.stringify(np.stats().streams)}`)), 60_000);
       }),
     ]).finally(() => clearTimeout(timer));
-    const stats = np.stats().streams.find((s) => s.handle === handle)!;
+    const stats = np.streamStats(handle)!;
     return { final, events, stats, crashes };
   } finally {
     np.close();
@@ -95,9 +95,9 @@ describeWithAssets('Pipeline: an inference worker thread that dies attached', [F
       const r = await runWith([3, 0]);
       expect(r.crashes).toEqual(['crashing-worker: dies at batch 3']);
       expect(r.final).toBe('ended');
-      expect(r.stats.delivered + r.stats.droppedInference).toBe(WALKING_FRAMES);
-      expect(r.stats.droppedInference).toBeGreaterThan(0); // its in-flight batch failed
-      expect(r.stats.droppedInference).toBeLessThanOrEqual(8); // at most its two slots' worth (batch 4)
+      expect(r.stats.framesDelivered + r.stats.dropped.inference).toBe(WALKING_FRAMES);
+      expect(r.stats.dropped.inference).toBeGreaterThan(0); // its in-flight batch failed
+      expect(r.stats.dropped.inference).toBeLessThanOrEqual(8); // at most its two slots' worth (batch 4)
       const warnings = r.events.filter((e) => e.kind === 'warning' && /exited/.test(e.error?.message ?? ''));
       expect(warnings.length).toBeGreaterThan(0);
       // One warning per failed batch and stream, not one per image (at most its two slots failed).
@@ -111,7 +111,7 @@ describeWithAssets('Pipeline: an inference worker thread that dies attached', [F
       const failure = r.events.find((e) => e.kind === 'error');
       expect(failure?.error?.code).toBe('ERR_CAMTRACK_INFERENCE');
       expect(failure?.error?.message).toContain('every inference worker has exited');
-      expect(r.stats.delivered).toBeLessThan(WALKING_FRAMES);
+      expect(r.stats.framesDelivered).toBeLessThan(WALKING_FRAMES);
     }, 120_000);
   });
 });

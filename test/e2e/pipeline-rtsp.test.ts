@@ -7,6 +7,8 @@
  * - UDP transport delivers frames too.
  * - Four RTSP sessions at once keep their own frame order; a wrong mount next to them fails fast and alone.
  * - A closed port fails fast; a port that accepts but never answers fails within openTimeoutMs.
+ * - A 25 fps camera limited to 10 fps reads inputFps 20–30 and fps 7–13 however often, and through whichever call,
+ *   stats are read.
  * yolo11n_int8_320.onnx (fastest) where detection quality does not matter.
  * These streams use `reconnect: false` (the clip's end or a failure ends them); reconnects: ingest-*.test.ts.
  */
@@ -25,6 +27,10 @@ const FAST_MODEL = 'models/yolo11n_int8_320.onnx';
 const WALKING_FRAMES = 341;
 const WALKING_SIZE = { width: 1280, height: 720 };
 const MIN_FRACTION = 0.9;
+/** The harness's endless camera at 25 fps. */
+const CAM25 = 'live:320x240@25';
+/** Its fpsLimit in the fps test: a delivery rate the fast model keeps up with even on a loaded shared CPU. */
+const CAM25_LIMIT = 10;
 
 interface Run {
   results: FrameResult[];
@@ -40,6 +46,8 @@ async function consume(stream: Stream): Promise<Run> {
   for await (const r of stream.results()) results.push(r);
   return { results, errors, final: await stream.whenEnded() };
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function expectOwnOrder(results: FrameResult[], label: string): void {
   for (let i = 1; i < results.length; i++) {
@@ -65,7 +73,7 @@ describeWithAssets('Pipeline on RTSP', [WALKING, YOLOX, FAST_MODEL], () => {
 
     beforeAll(async () => {
       if (unavailable !== undefined) throw new Error(unavailable); // only reached with CI=true
-      server = await startRtspServer({ mounts: { '/walk': `file:${assetPath(WALKING)}` } });
+      server = await startRtspServer({ mounts: { '/walk': `file:${assetPath(WALKING)}`, '/cam25': CAM25 } });
     });
 
     afterAll(async () => {
@@ -169,6 +177,29 @@ describeWithAssets('Pipeline on RTSP', [WALKING, YOLOX, FAST_MODEL], () => {
       const delivered = done.map((run) => run.results.length);
       expect(Math.max(...delivered) / Math.min(...delivered), `delivered per stream: ${delivered.join('/')}`).toBeLessThanOrEqual(1.25);
     }, 60_000);
+
+    it('a 25 fps camera at fpsLimit 10 reads inputFps 20–30 and fps 7–13 in every stats() read, stream.stats() and pipeline.stats() alternating every 10 ms', async () => {
+      // Regression: fps was measured between two stats() calls of any caller, so one poller reset the other's window
+      // (read 0–100 fps). Now both rates belong to the stream, and reading them changes nothing.
+      await using p = await Pipeline.create({ model: assetPath(FAST_MODEL) });
+      const s = p.addStream({ id: 'cam25', url: server.url('/cam25'), fpsLimit: CAM25_LIMIT, reconnect: false });
+      await new Promise<void>((resolve) => s.once('result', () => resolve()));
+      await sleep(3000); // warm-up: the frames that arrived while FFmpeg opened the stream, and a full 1 s window
+      const readings: { via: string; fps: number; inputFps: number }[] = [];
+      for (const t0 = performance.now(); performance.now() - t0 < 5000; ) {
+        const via = readings.length % 2 === 0 ? 'stream' : 'pipeline';
+        const st = via === 'stream' ? s.stats() : p.stats().streams.find((x) => x.id === 'cam25')!;
+        readings.push({ via, fps: st.fps, inputFps: st.inputFps });
+        await sleep(10);
+      }
+      const range = (k: 'fps' | 'inputFps'): string =>
+        `${Math.min(...readings.map((r) => r[k])).toFixed(1)}–${Math.max(...readings.map((r) => r[k])).toFixed(1)}`;
+      console.log(`[rtsp 25 fps polled] ${readings.length} reads: fps ${range('fps')}, inputFps ${range('inputFps')}, busy drops ${s.stats().dropped.busy}`);
+      expect(s.state).toBe('live');
+      expect(readings.length).toBeGreaterThan(200);
+      const outside = readings.filter((r) => r.fps < 7 || r.fps > 13 || r.inputFps < 20 || r.inputFps > 30);
+      expect(outside.slice(0, 10), `${outside.length} of ${readings.length} reads outside the bands`).toEqual([]);
+    }, 30_000);
 
     it('EXPECTED FAILURE - a closed port is ERR_CAMTRACK_SOURCE_OPEN at once', async () => {
       await using p = await Pipeline.create({ model: assetPath(FAST_MODEL) });

@@ -64,7 +64,9 @@ struct Pipeline::StreamState {
   std::atomic<uint64_t> reconnect_attempts{0}, reconnects{0};
   std::atomic<int64_t> last_age_ms{-1};
   std::atomic<int64_t> last_frame_ns{0};  // steady clock of the newest decoded frame
-  std::atomic<double> input_fps{0};
+  RateMeter input_rate;      // decoded frames (source thread ticks)
+  RateMeter delivered_rate;  // delivered frames (postprocess thread ticks)
+  LatencyHistogram latency;  // of delivered frames; guarded by the pipeline's stats_mu_
   // Inference health (postprocess thread writes; Stats() reads): failing from a failed batch of this stream until
   // one of its frames is delivered again.
   std::atomic<bool> inference_failing{false};
@@ -573,13 +575,9 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
   StreamState& s = *sp;
   const double min_gap_ms = s.config.fps_limit > 0 ? 1000.0 / s.config.fps_limit : 0;
   AVFrame* frame = nullptr;
-  // Input fps: frame intervals over ~1 s windows. A new connection starts a new window (the outage is not averaged
-  // in) and starts at 0; until its first window closes, the rate so far is reported once it spans 250 ms, so a
-  // stream that has just (re)connected shows its own rate after 250 ms, not 0 or the previous connection's for 1 s.
-  int64_t fps_window_start_ns = 0;
-  uint64_t fps_window_intervals = 0;
-  bool fps_window_closed = false;
-  s.input_fps.store(0, std::memory_order_relaxed);  // the previous connection's rate says nothing about this one
+  // A new connection's input rate starts afresh: the outage is not averaged in, and after 250 ms the stream shows
+  // its own rate so far, not 0 or the previous connection's (RateMeter).
+  s.input_rate.Restart();
   // NVDEC's own drops (live streams, pool full) happen inside Next(): those frames were decoded, so they count
   // as decoded + dropped.decoderPool (Stats) and leave a gap in frame_index like any other skipped frame.
   uint64_t pool_drops_seen = 0;
@@ -599,20 +597,7 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
     const int64_t pts = src.last_pts_ms();
     s.last_pts_ms = pts;
     TrackCorrupt(s, src.counters().corrupt.load(std::memory_order_relaxed), pts, /*end=*/false);
-    if (fps_window_start_ns == 0) {
-      fps_window_start_ns = now;
-    } else {
-      ++fps_window_intervals;
-      const int64_t span_ns = now - fps_window_start_ns;
-      const bool window_full = span_ns >= 1000000000;
-      if (window_full || (!fps_window_closed && span_ns >= 250000000))
-        s.input_fps.store(double(fps_window_intervals) * 1e9 / double(span_ns), std::memory_order_relaxed);
-      if (window_full) {
-        fps_window_start_ns = now;
-        fps_window_intervals = 0;
-        fps_window_closed = true;
-      }
-    }
+    s.input_rate.Tick(now);
     const int frame_w = gpu ? gpu->width() : frame->width, frame_h = gpu ? gpu->height() : frame->height;
     if (frame_w != s.width || frame_h != s.height) {
       // Resolution change mid-stream: the letterboxer follows by itself; only the reported size changes.
@@ -1077,11 +1062,14 @@ Pipeline::Delivery Pipeline::DeliverImage(Slot& sl, int i, StreamState& s, Frame
   r->done_at_ns = SteadyNowNs();
   const double latency_ms = double(r->done_at_ns - r->decoded_at_ns) / 1e6;
   s.last_age_ms.store(int64_t(latency_ms), std::memory_order_relaxed);
+  s.delivered_rate.Tick(r->done_at_ns);
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++latency_hist_[LatencyBucket(latency_ms)];
     ++latency_samples_;
     latency_max_ms_ = std::max(latency_max_ms_, latency_ms);
+    latency_.Add(latency_ms);
+    s.latency.Add(latency_ms);
   }
   {
     std::lock_guard<std::mutex> lock(ev_mu_);
@@ -1111,6 +1099,7 @@ void Pipeline::ReleaseResults(const std::vector<FrameResult*>& results) {
 
 PipelineStatsSnapshot Pipeline::Stats() const {
   PipelineStatsSnapshot out;
+  out.batch_size = model_.batch_size;
   std::vector<std::shared_ptr<StreamState>> streams;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -1130,6 +1119,7 @@ PipelineStatsSnapshot Pipeline::Stats() const {
     out.mean_infer_ms = stat_batches_ ? stat_infer_ms_sum_ / double(stat_batches_) : 0;
     out.latency_samples = latency_samples_;
     out.latency_max_ms = latency_max_ms_;
+    out.latency = latency_;
     if (latency_samples_) {
       const uint64_t p50 = (latency_samples_ + 1) / 2, p99 = uint64_t(std::ceil(0.99 * double(latency_samples_)));
       uint64_t acc = 0;
@@ -1147,56 +1137,72 @@ PipelineStatsSnapshot Pipeline::Stats() const {
       }
     }
   }
-  for (const auto& sp : streams) {
-    const StreamState& s = *sp;
-    StreamStatsSnapshot st;
-    st.handle = s.handle;
-    st.id = s.config.id;
-    st.url = RedactUrl(s.config.source.url);
-    st.live = s.live;
-    {
-      std::lock_guard<std::mutex> lock(s.mu);
-      st.state = s.state;
-      st.codec = s.codec;
-      st.decoder = s.decoder;
-      st.last_error = s.last_error;
-      st.last_error_reason = s.last_error_reason;
-      st.last_error_code = s.last_error_code;
-      st.inference_error = s.inference_error;
-      st.width = s.width;
-      st.height = s.height;
-      st.nominal_fps = s.nominal_fps;
-      st.packets = s.base_packets;
-      st.decoded = s.base_decoded;
-      st.corrupt = s.base_corrupt;
-      if (s.source) {
-        st.packets += s.source->counters().packets.load();
-        st.decoded += s.source->counters().decoded.load();
-        st.corrupt += s.source->counters().corrupt.load();
-      }
-    }
-    const int64_t now = SteadyNowNs();
-    const int64_t last_frame = s.last_frame_ns.load();
-    const bool is_live = st.state == "live";
-    st.frame_age_ms = is_live && last_frame > 0 ? (now - last_frame) / 1000000 : -1;
-    // A window that has not closed for 2 s means frames stopped: report 0, not the last window's rate.
-    st.input_fps = is_live && last_frame > 0 && now - last_frame < 2000000000 ? s.input_fps.load() : 0;
-    st.reconnect_attempts = s.reconnect_attempts.load();
-    st.reconnects = s.reconnects.load();
-    st.submitted = s.submitted.load();
-    st.delivered = s.delivered.load();
-    st.dropped_busy = s.dropped_busy.load();
-    st.dropped_fps_limit = s.dropped_fps.load();
-    st.dropped_inference = s.dropped_inference.load();
-    st.dropped_decoder_pool = s.dropped_decoder_pool.load();
-    st.inference_failing = s.inference_failing.load();
-    st.inference_failed_batches = s.inference_failed_batches.load();
-    st.inference_consecutive_failures = s.inference_consecutive.load();
-    st.decoded += st.dropped_decoder_pool;  // decoded by NVDEC, dropped before the source thread saw them
-    st.last_frame_age_ms = s.last_age_ms.load();
-    out.streams.push_back(std::move(st));
-  }
+  const int64_t now = SteadyNowNs();
+  out.streams.reserve(streams.size());
+  for (const auto& sp : streams) out.streams.push_back(SnapshotStream(*sp, now));
   return out;
+}
+
+std::optional<StreamStatsSnapshot> Pipeline::StreamStats(int32_t handle) const {
+  std::shared_ptr<StreamState> sp;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(handle);
+    if (it == streams_.end()) return std::nullopt;
+    sp = it->second;
+  }
+  return SnapshotStream(*sp, SteadyNowNs());
+}
+
+StreamStatsSnapshot Pipeline::SnapshotStream(const StreamState& s, int64_t now) const {
+  StreamStatsSnapshot st;
+  st.id = s.config.id;
+  st.url = RedactUrl(s.config.source.url);
+  st.live = s.live;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    st.state = s.state;
+    st.codec = s.codec;
+    st.decoder = s.decoder;
+    st.last_error = s.last_error;
+    st.last_error_reason = s.last_error_reason;
+    st.last_error_code = s.last_error_code;
+    st.inference_error = s.inference_error;
+    st.width = s.width;
+    st.height = s.height;
+    st.nominal_fps = s.nominal_fps;
+    st.packets = s.base_packets;
+    st.decoded = s.base_decoded;
+    st.corrupt = s.base_corrupt;
+    if (s.source) {
+      st.packets += s.source->counters().packets.load();
+      st.decoded += s.source->counters().decoded.load();
+      st.corrupt += s.source->counters().corrupt.load();
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    st.latency = s.latency;
+  }
+  const int64_t last_frame = s.last_frame_ns.load();
+  const bool is_live = st.state == "live";
+  st.frame_age_ms = is_live && last_frame > 0 ? (now - last_frame) / 1000000 : -1;
+  st.input_fps = is_live ? s.input_rate.PerSecond(now) : 0;
+  st.fps = s.delivered_rate.PerSecond(now);
+  st.reconnect_attempts = s.reconnect_attempts.load();
+  st.reconnects = s.reconnects.load();
+  st.submitted = s.submitted.load();
+  st.delivered = s.delivered.load();
+  st.dropped_busy = s.dropped_busy.load();
+  st.dropped_fps_limit = s.dropped_fps.load();
+  st.dropped_inference = s.dropped_inference.load();
+  st.dropped_decoder_pool = s.dropped_decoder_pool.load();
+  st.inference_failing = s.inference_failing.load();
+  st.inference_failed_batches = s.inference_failed_batches.load();
+  st.inference_consecutive_failures = s.inference_consecutive.load();
+  st.decoded += st.dropped_decoder_pool;  // decoded by NVDEC, dropped before the source thread saw them
+  st.last_frame_age_ms = s.last_age_ms.load();
+  return st;
 }
 
 }  // namespace camtrack::pipeline

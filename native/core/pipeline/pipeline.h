@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "core/decode/video_source.h"
 #include "core/infer/backend.h"
 #include "core/pipeline/gpu_source.h"
+#include "core/pipeline/stats.h"
 #include "core/postprocess/output_parser.h"
 #include "core/preprocess/letterbox.h"
 #include "core/track/factory.h"
@@ -126,42 +128,6 @@ class EventSink {
   virtual void Notify() = 0;
 };
 
-struct StreamStatsSnapshot {
-  int32_t handle = -1;
-  std::string id, url, state, codec, last_error, last_error_reason;
-  std::string decoder = "cpu";  // "cpu" | "nvdec": the decoder of the current (or last) connection
-  ErrorCode last_error_code = ErrorCode::kInternal;  // meaningful when last_error is not empty
-  bool live = false;
-  int32_t width = 0, height = 0;  // of the newest decoded frame (follows resolution changes)
-  double nominal_fps = 0;
-  // Summed over all connections of the stream.
-  uint64_t packets = 0, decoded = 0, corrupt = 0, submitted = 0, delivered = 0;
-  uint64_t dropped_busy = 0, dropped_fps_limit = 0, dropped_inference = 0;
-  uint64_t dropped_decoder_pool = 0;  // live NVDEC only: frames its surface pool dropped before delivery
-  uint64_t reconnect_attempts = 0;  // connection attempts after a loss
-  uint64_t reconnects = 0;          // of those, the ones that brought the stream back to live
-  double input_fps = 0;             // decoded frames per second over the last ~1 s window (0 when none; see RunFrames)
-  int64_t frame_age_ms = -1;        // while live: ms since the newest frame was decoded; else -1
-  int64_t last_frame_age_ms = -1;   // age of the newest delivered frame when it was delivered
-  // Inference health: failing from a failed batch with this stream's frames until one of its frames is delivered.
-  bool inference_failing = false;
-  uint64_t inference_failed_batches = 0;        // batches with frames of this stream that failed, all time
-  uint64_t inference_consecutive_failures = 0;  // of those, the ones since the last delivered frame
-  std::string inference_error;                  // the error that started the current (or last) outage (redacted)
-};
-
-struct PipelineStatsSnapshot {
-  uint64_t batches = 0, images = 0, failed_batches = 0, result_waits = 0;
-  uint64_t consecutive_failed_batches = 0;  // failed batches since the last one that succeeded (>0: failing)
-  std::string inference_error;              // the first error of the current (or last) run of failed batches
-  double mean_batch_fill = 0;     // images per batch
-  double mean_infer_ms = 0;       // submit → complete
-  double latency_p50_ms = 0, latency_p99_ms = 0, latency_max_ms = 0;  // decode → result ready
-  uint64_t latency_samples = 0;
-  int in_flight = 0;
-  std::vector<StreamStatsSnapshot> streams;
-};
-
 class Pipeline {
  public:
   Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink, IngestConfig ingest = {});
@@ -190,7 +156,11 @@ class Pipeline {
   void DrainEvents(std::vector<FrameResult*>& results, std::vector<StreamEvent>& events);
   void ReleaseResults(const std::vector<FrameResult*>& results);
 
+  // Snapshots of the counters (stats.h), taken under short locks the hot path also takes per batch or per frame;
+  // reading changes nothing (rates included). Thread-safe.
   PipelineStatsSnapshot Stats() const;
+  // One stream's; nullopt when `handle` is not a current stream.
+  std::optional<StreamStatsSnapshot> StreamStats(int32_t handle) const;
   const ModelConfig& model() const { return model_; }
 
  private:
@@ -253,6 +223,7 @@ class Pipeline {
   void PushEvent(StreamEvent ev);
   void PushState(StreamState& s, const char* state, const char* reason = "", const StreamEvent* failure = nullptr);
   void MaybeEmitEnd(StreamState& s);
+  StreamStatsSnapshot SnapshotStream(const StreamState& s, int64_t now_ns) const;
   FrameResult* AcquireResult(const std::atomic<bool>* abandon = nullptr);  // null: shutdown, or `abandon` set
   // Parses image i of a completed batch, tracks it and queues its result. kNoResult: no result could be had
   // (shutdown, or the worker went away while waiting for one; counted as dropped); kWorkerGone: the worker was
@@ -311,9 +282,10 @@ class Pipeline {
   uint64_t stat_consecutive_failed_ = 0;
   std::string stat_inference_error_;
   double stat_infer_ms_sum_ = 0;
-  std::vector<uint64_t> latency_hist_;  // log-spaced buckets, see LatencyBucket()
+  std::vector<uint64_t> latency_hist_;  // log-spaced buckets for p50/p99, see LatencyBucket()
   uint64_t latency_samples_ = 0;
   double latency_max_ms_ = 0;
+  LatencyHistogram latency_;  // the same latencies in fixed buckets (streams have their own, also under stats_mu_)
 
   std::thread dispatcher_;
   std::thread postprocess_;
