@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -264,11 +265,7 @@ camtrack::pipeline::StreamConfig LiveStream(const std::string& id, const std::st
   return c;
 }
 
-const StreamStatsSnapshot* Find(const camtrack::pipeline::PipelineStatsSnapshot& st, int32_t handle) {
-  for (const auto& s : st.streams)
-    if (s.handle == handle) return &s;
-  return nullptr;
-}
+std::optional<StreamStatsSnapshot> Find(const Pipeline& p, int32_t handle) { return p.StreamStats(handle); }
 
 std::string Counts(const StreamStatsSnapshot& s) {
   char buf[256];
@@ -359,12 +356,11 @@ int main() {
     return true;
   });
   Check(all_ended, "every file stream ended within " + std::to_string(timeout_s) + " s");
-  const auto stats = pipeline->Stats();
-  Check(Find(stats, looped) == nullptr, "demo-loop: gone from stats after RemoveStream");
+  Check(!Find(*pipeline, looped).has_value(), "demo-loop: gone from stats after RemoveStream");
 
   for (const Ended& e : ended) {
     const Seen seen = consumer.Get(e.handle);
-    const StreamStatsSnapshot* s = Find(stats, e.handle);
+    const std::optional<StreamStatsSnapshot> s = Find(*pipeline, e.handle);
     if (!s) {
       Check(false, "stats of stream " + std::to_string(e.handle));
       continue;
