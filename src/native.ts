@@ -101,6 +101,8 @@ export interface NativePipeline {
   stats(): NativePipelineStats;
   /** One stream's stats (undefined when the handle is not a current stream). */
   streamStats(handle: number): NativeStreamStats | undefined;
+  /** Delivery credit of a lossless stream: its source waits before its next frame while paused. */
+  setStreamPaused(handle: number, paused: boolean): void;
   flush(onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void): void;
   close(): void;
 }

@@ -44,6 +44,7 @@ import {
   type NativeStreamConfig,
   type NativeStreamStats,
 } from './native.js';
+import { DeliveryScheduler, StreamDelivery } from './delivery.js';
 import { ResultQueue } from './result-queue.js';
 import { safeEmit } from './safe-emit.js';
 import { Stream } from './stream.js';
@@ -59,6 +60,9 @@ export class Pipeline extends EventEmitter {
   readonly #streams = new Map<string, Stream>();
   readonly #byHandle = new Map<number, Stream>();
   readonly #queues = new Set<ResultQueue<FrameResult>>();
+  /** Each current stream's delivery queue, by native handle (src/delivery.ts). */
+  readonly #deliveries = new Map<number, StreamDelivery>();
+  readonly #scheduler = new DeliveryScheduler();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -153,13 +157,34 @@ export class Pipeline extends EventEmitter {
     const s = normaliseStream(options, 'stream', this.#config.tracker);
     if (this.#streams.has(s.id)) throw new ConfigError('stream.id', `Duplicate stream id ${JSON.stringify(s.id)}`);
     const handle = this.#native.addStream(toNativeStream(s));
+    // 'auto' follows the native decision file/live (option `live`, else the URL).
+    const delivery = s.delivery === 'auto' ? (this.#native.streamStats(handle)?.live ? 'latest' : 'lossless') : s.delivery;
     const stream = new Stream(
-      { removeStream: (id) => this.removeStream(id), streamStats: (st) => this.#streamStats(st) },
+      {
+        removeStream: (id) => this.removeStream(id),
+        streamStats: (st) => this.#streamStats(st),
+        setPaused: (st, paused) => {
+          if (!this.#closed && this.#byHandle.get(st.handle) === st) this.#native.setStreamPaused(st.handle, paused);
+        },
+      },
       handle,
       s,
+      delivery,
+    );
+    const d = new StreamDelivery(
+      this.#scheduler,
+      { capacity: s.resultQueueSize, lossless: delivery === 'lossless' },
+      (r) => {
+        stream._deliver(r);
+        for (const q of this.#queues) q.push(r);
+        safeEmit(this, 'result', r);
+      },
+      () => stream._countConsumerDrop(),
+      (full) => stream._queueFull(full),
     );
     this.#streams.set(s.id, stream);
     this.#byHandle.set(handle, stream);
+    this.#deliveries.set(handle, d);
     return stream;
   }
 
@@ -177,6 +202,8 @@ export class Pipeline extends EventEmitter {
     // the stream still on their way.
     this.#streams.delete(id);
     this.#byHandle.delete(stream.handle);
+    this.#deliveries.get(stream.handle)?.clear();
+    this.#deliveries.delete(stream.handle);
     this.#endStream(stream, 'stopped', { reason: 'removed' });
   }
 
@@ -240,6 +267,8 @@ export class Pipeline extends EventEmitter {
     offExit(this);
     this.#native.flush((r, e) => this.deliver(r, e));
     this.#closed = true;
+    // What the consumers have not been given yet, in order, before the streams end.
+    this.#scheduler.drainAll();
     await this.#backend.close();
     // Streams the native stop did not end (their end waited for results that were discarded) end as a removal.
     for (const s of this.#streams.values()) this.#endStream(s, 'stopped', { reason: 'removed' });
@@ -247,13 +276,17 @@ export class Pipeline extends EventEmitter {
     this.#queues.clear();
     this.#streams.clear();
     this.#byHandle.clear();
+    this.#deliveries.clear();
   }
 
   #assertOpen(): void {
     if (this.#closed || this.#closing) throw new InvalidStateError('pipeline is closed');
   }
 
-  /** @internal called from the native delivery callback (once per batch). Never throws. */
+  /**
+   * @internal called from the native delivery callback (once per batch). Never throws, and runs no user code: the
+   * results and events are queued per stream and handed to the consumers by the scheduler (src/delivery.ts).
+   */
   private deliver(results: NativeFrameResult[], events: NativeEvent[]): void {
     const names = this.#model.classNames;
     const label = (classId: number): string => names[classId] ?? String(classId);
@@ -278,26 +311,29 @@ export class Pipeline extends EventEmitter {
         trackEvents: (n.trackEvents ?? []) as TrackEvent[],
       };
       for (const e of r.trackEvents) e.label = label(e.classId);
-      stream._deliver(r);
-      for (const q of this.#queues) q.push(r);
-      safeEmit(this, 'result', r);
+      this.#deliveries.get(n.stream)!.pushResult(r);
     }
     for (const e of events) {
       const stream = this.#byHandle.get(e.stream);
       if (!stream) continue;
-      if (e.kind === 'state' && e.state) {
-        const info: { reason?: string; attempt?: number; error?: CamtrackError } = {};
-        if (e.reason !== undefined) info.reason = e.reason;
-        if (e.attempt !== undefined) info.attempt = e.attempt;
-        if (e.error !== undefined) info.error = e.error;
-        const change = stream._setState(e.state as StreamState, info);
-        if (change) safeEmit(this, 'state', stream, e.state, change);
-      } else if ((e.kind === 'error' || e.kind === 'warning') && e.error) {
-        stream._error(e.error, e.kind === 'error');
-        safeEmit(this, e.kind, e.error, stream);
-      } else if (e.kind === 'end') {
-        this.#endStream(stream, (e.state as StreamState) ?? 'ended');
-      }
+      this.#deliveries.get(e.stream)!.pushEvent(() => this.#onEvent(stream, e));
+    }
+  }
+
+  /** One native event of a stream, in order with its results (from the scheduler). */
+  #onEvent(stream: Stream, e: NativeEvent): void {
+    if (e.kind === 'state' && e.state) {
+      const info: { reason?: string; attempt?: number; error?: CamtrackError } = {};
+      if (e.reason !== undefined) info.reason = e.reason;
+      if (e.attempt !== undefined) info.attempt = e.attempt;
+      if (e.error !== undefined) info.error = e.error;
+      const change = stream._setState(e.state as StreamState, info);
+      if (change) safeEmit(this, 'state', stream, e.state, change);
+    } else if ((e.kind === 'error' || e.kind === 'warning') && e.error) {
+      stream._error(e.error, e.kind === 'error');
+      safeEmit(this, e.kind, e.error, stream);
+    } else if (e.kind === 'end') {
+      this.#endStream(stream, (e.state as StreamState) ?? 'ended');
     }
   }
 

@@ -1,10 +1,14 @@
 /**
  * A bounded async queue behind every results() iterator. When the consumer is slower than the pipeline, the
- * OLDEST queued result is dropped (live video: the newest matters) and counted in `dropped`.
+ * OLDEST queued result is dropped (live video: the newest matters) and counted in `dropped`; or, for a lossless
+ * stream (an `onPressure` callback given), nothing is dropped and the owner is told when the queue becomes full and
+ * when it is down to half, so that it pauses and resumes its source (src/delivery.ts).
  * The iterator ends after end() once the queued items are consumed; return() (break in for-await) unsubscribes.
  * next() may be called again before an earlier call settled (the iterator protocol allows it): waiting calls are
  * settled in call order, one item each, and end()/return() settle all of them as done.
  */
+import { isHigh } from './delivery.js';
+
 export class ResultQueue<T> implements AsyncIterableIterator<T> {
   readonly #capacity: number;
   readonly #items: T[] = [];
@@ -14,6 +18,8 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
   #ended = false;
   #onReturn: (() => void) | undefined;
   readonly #onDrop: ((item: T) => void) | undefined;
+  readonly #onPressure: ((high: boolean) => void) | undefined;
+  #high = false;
   /** Items this queue dropped because it was full. */
   dropped = 0;
 
@@ -21,11 +27,14 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
    * @param onReturn called once when the consumer stops early (return(), break in for-await).
    * @param onDrop called with each item dropped because the queue was full, so the owner can count it where the
    *   item came from; called exactly once per drop, whatever happens to the queue later.
+   * @param onPressure makes the queue lossless: called with true when it holds `capacity` items, with false when
+   *   it is down to half of that again or ends.
    */
-  constructor(capacity: number, onReturn?: () => void, onDrop?: (item: T) => void) {
+  constructor(capacity: number, onReturn?: () => void, onDrop?: (item: T) => void, onPressure?: (high: boolean) => void) {
     this.#capacity = capacity;
     this.#onReturn = onReturn;
     this.#onDrop = onDrop;
+    this.#onPressure = onPressure;
   }
 
   get size(): number {
@@ -37,6 +46,11 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
     const w = this.#waiters.shift();
     if (w) {
       w({ value: item, done: false });
+      return;
+    }
+    if (this.#onPressure) {
+      this.#items.push(item);
+      this.#pressure();
       return;
     }
     if (this.size >= this.#capacity) {
@@ -56,6 +70,8 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    // An ended queue holds its source no more: what is queued can be read, nothing more comes.
+    this.#release();
     // Waiters exist only while nothing is queued, so all of them are done now.
     this.#settleWaiters();
   }
@@ -65,6 +81,7 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
       const value = this.#items[this.#head]!;
       this.#items[this.#head] = undefined as T;
       this.#head++;
+      this.#pressure();
       return Promise.resolve({ value, done: false });
     }
     if (this.#ended) return Promise.resolve({ value: undefined, done: true });
@@ -77,10 +94,25 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
     this.#ended = true;
     this.#items.length = 0;
     this.#head = 0;
+    this.#release();
     this.#onReturn?.();
     this.#onReturn = undefined;
     this.#settleWaiters();
     return Promise.resolve({ value: undefined, done: true });
+  }
+
+  #pressure(): void {
+    if (!this.#onPressure || this.#ended) return;
+    const high = isHigh(this.#high, this.size, this.#capacity);
+    if (high === this.#high) return;
+    this.#high = high;
+    this.#onPressure(high);
+  }
+
+  #release(): void {
+    if (!this.#high) return;
+    this.#high = false;
+    this.#onPressure!(false);
   }
 
   #settleWaiters(): void {

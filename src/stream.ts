@@ -23,6 +23,8 @@ export interface StreamOwner {
   removeStream(id: string): Promise<void>;
   /** The stream's stats, computed for it alone (undefined once it is removed). */
   streamStats(stream: Stream): StreamStats | undefined;
+  /** Pauses or resumes the stream's source (lossless delivery, src/delivery.ts). */
+  setPaused(stream: Stream, paused: boolean): void;
 }
 
 export class Stream extends EventEmitter {
@@ -32,6 +34,13 @@ export class Stream extends EventEmitter {
   /** @internal native handle */
   readonly handle: number;
   readonly options: Readonly<NormalisedStream>;
+  /**
+   * How results reach a consumer slower than the stream (option `delivery` resolved): 'lossless' pauses the source,
+   * 'latest' drops the oldest waiting result (docs/delivery.md).
+   */
+  readonly delivery: 'lossless' | 'latest';
+  /** Queues of this stream that are full (lossless): the source is paused while any is. */
+  #fullQueues = 0;
   #state: StreamState = 'connecting';
   #lastError: CamtrackError | undefined;
   readonly #queues = new Set<ResultQueue<FrameResult>>();
@@ -42,8 +51,9 @@ export class Stream extends EventEmitter {
   #resolveEnd!: (s: StreamState) => void;
 
   /** @internal use Pipeline#addStream() */
-  constructor(owner: StreamOwner, handle: number, options: NormalisedStream) {
+  constructor(owner: StreamOwner, handle: number, options: NormalisedStream, delivery: 'lossless' | 'latest') {
     super();
+    this.delivery = delivery;
     this.#owner = owner;
     this.handle = handle;
     this.id = options.id;
@@ -68,13 +78,16 @@ export class Stream extends EventEmitter {
 
   /**
    * Results of this stream in frame order, as a bounded async iterator (capacity `resultQueueSize`, default 64;
-   * when full the oldest is dropped and counted in stats().dropped.consumer). Ends when the stream ends.
+   * when full: 'latest' delivery drops the oldest and counts it in stats().dropped.consumer, 'lossless' pauses the
+   * source until the iterator has taken half of them). Ends when the stream ends. An iterator nobody reads holds a
+   * lossless stream: break out of it (or call return()) when done.
    */
   results(): AsyncIterableIterator<FrameResult> {
     const q: ResultQueue<FrameResult> = new ResultQueue(
       this.options.resultQueueSize,
       () => this.#queues.delete(q),
       () => this._countConsumerDrop(),
+      this.delivery === 'lossless' ? (full) => this._queueFull(full) : undefined,
     );
     if (this.#ended) q.end();
     else this.#queues.add(q);
@@ -105,6 +118,12 @@ export class Stream extends EventEmitter {
    */
   _countConsumerDrop(): void {
     this.#consumerDrops++;
+  }
+
+  /** @internal one of this stream's lossless queues became full (true) or drained to half (false). */
+  _queueFull(full: boolean): void {
+    this.#fullQueues += full ? 1 : -1;
+    if (full ? this.#fullQueues === 1 : this.#fullQueues === 0) this.#owner.setPaused(this, full);
   }
 
   /** @internal see StreamStats.dropped.consumer */

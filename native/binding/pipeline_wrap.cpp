@@ -286,6 +286,7 @@ Napi::Function PipelineWrap::Init(Napi::Env env) {
                          InstanceAccessor<&PipelineWrap::Id>("id"),
                          InstanceMethod<&PipelineWrap::AddStream>("addStream"),
                          InstanceMethod<&PipelineWrap::RemoveStream>("removeStream"),
+                         InstanceMethod<&PipelineWrap::SetStreamPaused>("setStreamPaused"),
                          InstanceMethod<&PipelineWrap::Stats>("stats"),
                          InstanceMethod<&PipelineWrap::StreamStats>("streamStats"),
                          InstanceMethod<&PipelineWrap::Flush>("flush"),
@@ -401,6 +402,17 @@ Napi::Value PipelineWrap::RemoveStream(const Napi::CallbackInfo& info) {
   return Guard(env, [&]() -> Napi::Value {
     if (!closed_ && info.Length() > 0 && info[0].IsNumber())
       pipeline_->RemoveStream(info[0].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  });
+}
+
+// setStreamPaused(handle, paused): delivery credit of a lossless stream (src/delivery.ts).
+Napi::Value PipelineWrap::SetStreamPaused(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBoolean())
+      throw Error(ErrorCode::kInvalidArgument, "binding", "Expected (handle: number, paused: boolean)");
+    if (!closed_) pipeline_->SetStreamPaused(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Boolean>());
     return env.Undefined();
   });
 }

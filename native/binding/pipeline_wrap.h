@@ -36,6 +36,7 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap>, public pipeline::Eve
   Napi::Value Id(const Napi::CallbackInfo& info);
   Napi::Value AddStream(const Napi::CallbackInfo& info);
   Napi::Value RemoveStream(const Napi::CallbackInfo& info);
+  Napi::Value SetStreamPaused(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value StreamStats(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);

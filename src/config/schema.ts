@@ -356,7 +356,16 @@ export const StreamOptionsSchema = Type.Object(
       minimum: 1,
       maximum: 100000,
       default: 64,
-      description: "Bound of this stream's results() iterator queue. Oldest results are dropped and counted.",
+      description:
+        "Results this stream holds for a consumer that has not taken them yet, per results() iterator and for its 'result' " +
+        "listeners (docs/delivery.md). When full, `delivery` decides: drop the oldest (counted in dropped.consumer) or pause the source.",
+    }),
+    delivery: literals(['auto', 'lossless', 'latest'], {
+      default: 'auto',
+      description:
+        "What a consumer slower than the stream gets (docs/delivery.md). 'lossless': every result; when resultQueueSize results " +
+        "wait, the source pauses until half of them are taken (a file waits; results in flight still arrive). 'latest': the " +
+        "oldest waiting result is dropped and counted in dropped.consumer. 'auto': lossless for files, latest for live streams.",
     }),
     reconnect: Type.Union([ReconnectOptionsSchema, Type.Literal(false)], {
       default: {},

@@ -148,7 +148,9 @@ describeWithAssets('Stream lifecycle', [FAST_MODEL, MMTRACKING, WALKING, BUS], (
   describe('dropped.consumer', () => {
     it("counts each full queue's drops once, in stream.stats() and pipeline.stats(), also after break", async () => {
       pipeline = await Pipeline.create({ model: assetPath(FAST_MODEL) });
-      const s = pipeline.addStream({ id: 'slow', url: assetPath(MMTRACKING), resultQueueSize: 2 });
+      // delivery 'latest': a full queue drops its oldest (a file's default, 'lossless', would pause the source instead:
+      // test/addon/delivery.test.ts).
+      const s = pipeline.addStream({ id: 'slow', url: assetPath(MMTRACKING), resultQueueSize: 2, delivery: 'latest' });
       // Nobody reads either iterator: a file never drops (it blocks), so every drop is a consumer drop.
       const own = s.results();
       const all = pipeline.results({ queueSize: 3 });

@@ -38,6 +38,7 @@ struct Pipeline::StreamState {
   std::thread thread;
   std::atomic<bool> stop{false};
   std::atomic<bool> removed{false};
+  std::atomic<bool> paused{false};  // delivery credit: set from JS (SetStreamPaused), honoured by file streams only
 
   // Source thread only.
   preprocess::CpuLetterboxer letterboxer;
@@ -207,6 +208,27 @@ void Pipeline::RemoveStream(int32_t handle) {
   }
   slot_free_cv_.notify_all();
   if (s->thread.joinable()) s->thread.join();
+}
+
+void Pipeline::SetStreamPaused(int32_t handle, bool paused) {
+  std::shared_ptr<StreamState> s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(handle);
+    if (it == streams_.end()) return;
+    s = it->second;
+  }
+  std::lock_guard<std::mutex> lock(s->mu);
+  s->paused.store(paused);
+  if (!paused) s->wake_cv.notify_all();
+}
+
+// Source thread: waits while JS holds a lossless stream's delivery (SetStreamPaused); false once the stream stops.
+bool Pipeline::WaitForCredit(StreamState& s) {
+  if (s.live || !s.paused.load(std::memory_order_acquire)) return true;
+  std::unique_lock<std::mutex> lock(s.mu);
+  s.wake_cv.wait(lock, [&] { return !s.paused.load() || s.stop.load(); });
+  return !s.stop.load();
 }
 
 void Pipeline::Stop() {
@@ -589,7 +611,7 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
     s.frame_index += int64_t(d - pool_drops_seen);
     pool_drops_seen = d;
   };
-  while (!s.stop.load(std::memory_order_relaxed) && (gpu ? gpu->Next() : src.NextFrame(&frame))) {
+  while (WaitForCredit(s) && !s.stop.load(std::memory_order_relaxed) && (gpu ? gpu->Next() : src.NextFrame(&frame))) {
     if (gpu) count_pool_drops();
     ++s.frame_index;
     const int64_t now = SteadyNowNs();

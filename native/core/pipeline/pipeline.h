@@ -150,6 +150,10 @@ class Pipeline {
   int32_t AddStream(StreamConfig config);
   // Stops one stream: interrupts and joins its thread; results still in flight for it are discarded. Idempotent.
   void RemoveStream(int32_t handle);
+  // Delivery credit (seam c): JS pauses a lossless (file) stream whose results its consumer has not taken yet, and
+  // resumes it once they are drained; the source thread waits before its next frame. No effect on live streams,
+  // whose results JS drops oldest-first instead. Unknown handles are ignored (the stream may just have ended).
+  void SetStreamPaused(int32_t handle, bool paused);
   // Stops everything (see shutdown order above). Idempotent; called by the destructor.
   void Stop();
 
@@ -209,6 +213,7 @@ class Pipeline {
   void CreateTracker(StreamState& s, double source_fps);  // tracker creation (one place; see SourceLoop)
   // Interruptible waits of a source thread; false when the stream is being stopped.
   bool SleepFor(StreamState& s, int64_t ms);
+  bool WaitForCredit(StreamState& s);
   bool TakeReconnectToken(StreamState& s);
   bool Acquire(bool block, StreamState& stream, Acquired* out);
   void Commit(const Acquired& a, ImageMeta meta);
