@@ -81,7 +81,7 @@ export interface NativeModelConfig {
 /**
  * A stream as NativePipeline.addStream() takes it: the normalised stream (src/config/schema.ts declares its fields),
  * complete, with three fields in their native form. native/binding/pipeline_wrap.cpp ReadStream reads the fields
- * native code uses, each required; the others (resultQueueSize) are JS-only.
+ * native code uses, each required; the others (JS_ONLY_STREAM_OPTIONS) are JS-only.
  */
 export type NativeStreamConfig = Omit<NormalisedStream, 'live' | 'inputFormats' | 'tracker'> & {
   /** decode::LiveMode of native/core/decode/video_source.h. */
@@ -91,6 +91,8 @@ export type NativeStreamConfig = Omit<NormalisedStream, 'live' | 'inputFormats' 
   /** NativeTracker's config (native/binding/track_convert.h), complete; type 'none' = no tracker. */
   tracker: Omit<NativeTrackerConfig, 'type'> & { type: NativeTrackerConfig['type'] | 'none' };
 };
+/** Stream options only JS reads (src/stream.ts, src/delivery.ts): ReadStream ignores them. */
+export const JS_ONLY_STREAM_OPTIONS: readonly string[] = ['resultQueueSize', 'delivery'];
 /** Live or file semantics of a stream, as native/core/decode/video_source.h LiveMode numbers them. */
 export const LiveMode = { auto: -1, file: 0, live: 1 } as const;
 export type LiveMode = (typeof LiveMode)[keyof typeof LiveMode];

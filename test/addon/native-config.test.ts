@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { normaliseConfig, normaliseStream } from '../../dist/config.js';
 import { resolveModel } from '../../dist/models/resolve.js';
-import { loadNative, type NativePipeline } from '../../dist/native.js';
+import { JS_ONLY_STREAM_OPTIONS, loadNative, type NativePipeline } from '../../dist/native.js';
 import { toNativePipelineConfig, toNativeStream } from '../../dist/pipeline.js';
 import { normaliseStandaloneTracker } from '../../dist/tracker.js';
 import { CamtrackError } from '../../dist/index.js';
@@ -79,8 +79,8 @@ describeWithAssets('NativePipeline config', [FAST_MODEL], () => {
     const p = new native.NativePipeline(await pipelineConfig(), () => {});
     pipelines.push(p);
     const stream = toNativeStream(normaliseStream({ id: 'a', url: '/nonexistent.mp4' }, 'stream', cfg.tracker));
-    // resultQueueSize bounds a JS queue (src/stream.ts): the binding does not read it.
-    for (const key of Object.keys(stream).filter((k) => k !== 'resultQueueSize')) {
+    // resultQueueSize and delivery are about JS queues (src/stream.ts, src/delivery.ts): the binding does not read them.
+    for (const key of Object.keys(stream).filter((k) => !JS_ONLY_STREAM_OPTIONS.includes(k))) {
       expect(invalidArgument(() => p.addStream(without(stream, key))), key).toContain(
         `for ${key} in the native config but received undefined`,
       );
