@@ -1,14 +1,18 @@
 /**
  * camtrack — real-time detection and tracking on many camera streams.
- * Public API: Pipeline, Stream, configuration types, result types, errors, capabilities().
+ * Public API: Pipeline, Stream, CameraRegistry, configuration types, result types, errors, capabilities().
  */
 export { Pipeline } from './pipeline.js';
 export { Stream } from './stream.js';
+export { CameraRegistry, type CameraEvent, type CameraInfo, type CameraRegistryStats } from './cameras/registry.js';
+export type { FrameTag } from './frame-tags.js';
 export { capabilities, formatCapabilities, type Capabilities } from './capabilities.js';
 export { CamtrackError, ConfigError, InvalidStateError, type CamtrackErrorCode } from './errors.js';
-export { normaliseConfig, configJsonSchema, DEFAULT_INPUT_FORMATS } from './config.js';
+export { normaliseConfig, normaliseRegistryConfig, configJsonSchema, DEFAULT_INPUT_FORMATS, DEFAULT_MODEL_NAME } from './config.js';
 export type {
   PipelineConfig,
+  CameraRegistryConfig,
+  CameraOptions,
   StreamOptions,
   ModelOptions,
   DetectionOptions,

@@ -13,6 +13,8 @@
  * were dropped and the others carry on, see docs/architecture.md "Faults"). A listener that throws never stops
  * delivery: its error is rethrown on its own.
  * A stream that ends gives, in order: its final 'state' (stream, then pipeline), 'end' (stream), 'streamEnd'.
+ * 'streamRemoved' (Stream): the stream has left the pipeline (removeStream(), stream.remove()), after its end events
+ * if it was still running (CameraRegistry keeps its cameras by it).
  *
  * Threads: every pixel stays in native threads; results reach this thread once per batch (see native/binding).
  * Close order: native stop (sources → batcher → in-flight batches → threads) → last results delivered →
@@ -205,6 +207,7 @@ export class Pipeline extends EventEmitter {
     this.#deliveries.get(stream.handle)?.clear();
     this.#deliveries.delete(stream.handle);
     this.#endStream(stream, 'stopped', { reason: 'removed' });
+    safeEmit(this, 'streamRemoved', stream);
   }
 
   /**

@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 
 import type { NormalisedStream } from './config.js';
 import { CamtrackError, InvalidStateError, redactUrl } from './errors.js';
+import { checkFrameTag, FrameTagTable, type FrameTag, type FrameTagCounts } from './frame-tags.js';
 import { ResultQueue } from './result-queue.js';
 import { safeEmit } from './safe-emit.js';
 import type { FrameResult, StateChange, StreamState, StreamStats } from './types.js';
@@ -47,6 +48,7 @@ export class Stream extends EventEmitter {
   readonly #owner: StreamOwner;
   #ended = false;
   #consumerDrops = 0;
+  readonly #tags = new FrameTagTable();
   readonly #endPromise: Promise<StreamState>;
   #resolveEnd!: (s: StreamState) => void;
 
@@ -113,6 +115,25 @@ export class Stream extends EventEmitter {
   }
 
   /**
+   * @internal The seam of per-frame tags (src/frame-tags.ts): the result of this stream's frame `seq` (its
+   * `frameIndex`) will carry `tag`'s `frameId`, `metadata` and `messageKey`. The tag stays in JS, held until that
+   * result is delivered, or released when the frame turns out dropped (a later frame's result comes first), when the
+   * stream ends, or, the table being full (1024 tags), to make room for a newer one; all counted in
+   * {@link Stream#_tagCounts}. Frames pushed from JS (`stream.push(bytes, { frameId, ptsMs, meta })`) and the Redis
+   * source register their tags through this when they hand a frame to native code. `seq` must be above every frame
+   * tagged or delivered before (RangeError); a bad tag is a TypeError/RangeError; an ended stream an InvalidStateError.
+   */
+  tagFrame(seq: number, tag: FrameTag): void {
+    if (this.#ended) throw new InvalidStateError(`stream ${JSON.stringify(this.id)} has ended`);
+    this.#tags.set(seq, checkFrameTag(tag));
+  }
+
+  /** @internal counters of the tag table (size, delivered, dropped, evicted, ended). */
+  get _tagCounts(): FrameTagCounts {
+    return this.#tags.counts();
+  }
+
+  /**
    * @internal a result of this stream was dropped by a full results() queue (this stream's or the pipeline's).
    * Counted when it happens, so a queue that ends and is then returned (break) cannot count it again.
    */
@@ -133,6 +154,9 @@ export class Stream extends EventEmitter {
 
   /** @internal */
   _deliver(r: FrameResult): void {
+    // The frame's tag joins its result here, before any consumer (this stream's or the pipeline's) sees it.
+    const tag = this.#tags.take(r.frameIndex);
+    if (tag) Object.assign(r, tag);
     for (const q of this.#queues) q.push(r);
     safeEmit(this, 'result', r);
     // Track lifecycle: 'track' (event: TrackEvent, result: FrameResult) for new / lost / refound / removed.
@@ -162,6 +186,7 @@ export class Stream extends EventEmitter {
   _end(state: StreamState): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#tags.clear();
     this._setState(state);
     for (const q of this.#queues) q.end();
     this.#queues.clear();

@@ -42,6 +42,14 @@ export interface FrameResult {
   tracks: Track[];
   /** Track lifecycle events of this frame: 'new', 'lost', 'refound', 'removed' (usually empty). */
   trackEvents: TrackEvent[];
+  /**
+   * Per-frame tags (src/frame-tags.ts), present only on a frame that was tagged (Stream#tagFrame; later, frames pushed
+   * with an id or read from Redis): the client's id of the frame (on the wire `frame_id`, instead of frameIndex), its
+   * metadata as given, and the key of the message that carried it (a Redis entry id; on the wire `message_key`).
+   */
+  frameId?: number;
+  metadata?: Record<string, unknown>;
+  messageKey?: string;
 }
 
 /**

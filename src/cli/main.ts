@@ -61,8 +61,11 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('run')
-    .summary('a pipeline from a config file; results as JSON lines on stdout')
-    .requiredOption('--config <file.json|yaml>', 'PipelineConfig with `streams` (`camtrack config schema` prints its JSON Schema)')
+    .summary('the cameras of a config file, one pipeline per model; results as JSON lines on stdout')
+    .requiredOption(
+      '--config <file.json|yaml>',
+      'pipeline options, `model` and/or named `models`, `streams` (each may name its `model`); `camtrack config schema` prints its JSON Schema',
+    )
     .addOption(intOption('--max-frames <n>', 'stop after N results (0 = no limit)', 0, Number.MAX_SAFE_INTEGER, 0))
     .addOption(numOption('--duration <s>', 'stop after S seconds (0 = no limit)', 0, MAX_SECONDS, 0))
     .action(action(runRun));
@@ -137,7 +140,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   const config = program.command('config').summary('the configuration schema');
   config
     .command('schema')
-    .description("the config file of `camtrack run` (PipelineConfig with `streams`) as JSON Schema, draft-07: types, defaults, ranges, docs")
+    .description('the config file of `camtrack run` (pipeline options, `model`/`models`, `streams`) as JSON Schema, draft-07: types, defaults, ranges, docs')
     .option('--out <file>', 'write it to FILE instead of stdout')
     .action(action(runConfigSchema));
   return program;

@@ -1,17 +1,19 @@
 /**
- * `camtrack run --config <file.json|yaml>`: runs a pipeline from a config file (PipelineConfig, with `streams`)
- * and prints one wire-format JSON line per result on stdout (state/warning/error events go to stderr as wire JSON
- * lines; docs/wire.md). Stops on SIGINT/SIGTERM,
+ * `camtrack run --config <file.json|yaml>`: runs the cameras of a config file (CameraRegistryConfig: the pipeline
+ * options, `model` and/or named `models`, `streams` each with an optional `model` name) on a CameraRegistry, one
+ * pipeline per model, and prints one wire-format JSON line per result on stdout (state/warning/error events go to
+ * stderr as wire JSON lines; docs/wire.md). Stops on SIGINT/SIGTERM,
  * when every stream has ended, after --max-frames results or after --duration seconds; results still in flight
- * are printed while the pipeline closes, but never more than --max-frames in all.
+ * are printed while the pipelines close, but never more than --max-frames in all.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import YAML from 'yaml';
 
+import { CameraRegistry, type CameraEvent } from '../cameras/registry.js';
 import { ConfigError, redactSecretsIn } from '../errors.js';
-import { Pipeline } from '../pipeline.js';
+import type { FrameResult } from '../types.js';
 import { toWireErrorMessage, toWireResult, toWireStateMessage } from '../wire/index.js';
 
 export async function loadConfigFile(file: string): Promise<Record<string, unknown>> {
@@ -25,12 +27,21 @@ export async function loadConfigFile(file: string): Promise<Record<string, unkno
   }
   if (typeof parsed !== 'object' || parsed === null) throw new ConfigError(file, 'Expected an object at the top level');
   const cfg = parsed as Record<string, unknown>;
-  // Relative model paths are relative to the config file.
+  // Relative model paths (of `model` and of each of `models`) are relative to the config file.
   const dir = path.dirname(path.resolve(file));
-  if (typeof cfg.model === 'string' && !path.isAbsolute(cfg.model)) cfg.model = path.resolve(dir, cfg.model);
-  else if (cfg.model && typeof cfg.model === 'object') {
-    const m = cfg.model as Record<string, unknown>;
-    if (typeof m.path === 'string' && !path.isAbsolute(m.path)) m.path = path.resolve(dir, m.path);
+  const resolveModel = (model: unknown): unknown => {
+    if (typeof model === 'string') return path.isAbsolute(model) ? model : path.resolve(dir, model);
+    if (model && typeof model === 'object') {
+      const m = model as Record<string, unknown>;
+      if (typeof m.path === 'string' && !path.isAbsolute(m.path)) m.path = path.resolve(dir, m.path);
+    }
+    return model;
+  };
+  cfg.model = resolveModel(cfg.model);
+  if (cfg.model === undefined) delete cfg.model;
+  if (cfg.models && typeof cfg.models === 'object' && !Array.isArray(cfg.models)) {
+    const models = cfg.models as Record<string, unknown>;
+    for (const name of Object.keys(models)) models[name] = resolveModel(models[name]);
   }
   if (Array.isArray(cfg.streams)) {
     for (const s of cfg.streams as Record<string, unknown>[]) {
@@ -51,7 +62,7 @@ export interface RunOptions {
 
 export async function runRun({ config, maxFrames, duration }: RunOptions): Promise<number> {
   const cfg = await loadConfigFile(config);
-  const pipeline = await Pipeline.create(cfg as never);
+  const cameras = await CameraRegistry.create(cfg as never);
   let count = 0;
   let failed = false;
   const done = new Promise<void>((resolve) => {
@@ -59,21 +70,22 @@ export async function runRun({ config, maxFrames, duration }: RunOptions): Promi
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     if (duration > 0) setTimeout(stop, duration * 1000).unref();
-    pipeline.on('result', (r) => {
+    cameras.on('result', (r: FrameResult) => {
       // close() delivers the results still in flight after stop(); they count against --max-frames too.
       if (maxFrames > 0 && count >= maxFrames) return;
       process.stdout.write(JSON.stringify(toWireResult(r)) + '\n');
       if (maxFrames > 0 && ++count >= maxFrames) stop();
     });
-    pipeline.on('state', (s, _state, change) => process.stderr.write(JSON.stringify(toWireStateMessage(s.id, change)) + '\n'));
-    pipeline.on('warning', (err, s) => process.stderr.write(JSON.stringify(toWireErrorMessage('warning', s?.id ?? null, err)) + '\n'));
-    pipeline.on('error', (err, s) => {
-      failed = true;
-      process.stderr.write(JSON.stringify(toWireErrorMessage('error', s?.id ?? null, err)) + '\n');
+    cameras.on('event', (e: CameraEvent) => {
+      if (e.type === 'state') process.stderr.write(JSON.stringify(toWireStateMessage(e.cameraId, e.change)) + '\n');
+      else if (e.type === 'warning' || e.type === 'error') {
+        if (e.type === 'error') failed = true;
+        process.stderr.write(JSON.stringify(toWireErrorMessage(e.type, e.cameraId, e.error)) + '\n');
+      }
     });
-    void pipeline.whenAllEnded().then(stop);
+    void cameras.whenAllEnded().then(stop);
   });
   await done;
-  await pipeline.close();
+  await cameras.close();
   return failed ? 1 : 0;
 }

@@ -15,12 +15,17 @@ import { Value } from '@sinclair/typebox/value';
 import { ConfigError, redactSecretsIn } from '../errors.js';
 import { fail, isObject } from '../validate.js';
 import {
+  CameraOptionsSchema,
+  CameraRegistryConfigSchema,
+  DEFAULT_MODEL_NAME,
   IOU_MIN_HITS,
   PipelineConfigSchema,
   ReconnectOptionsSchema,
   StreamOptionsSchema,
   TrackerFields,
   TrackerOptionsSchema,
+  type CameraOptions,
+  type CameraRegistryConfig,
   type ModelOptions,
   type NormalisedStream,
   type NormalisedTracker,
@@ -82,6 +87,19 @@ export function checkAgainst(schema: TSchema, value: unknown, path: string): voi
     }
     return;
   }
+  // A map of named entries (`models`): each name against the key pattern, each entry against its schema.
+  if (TypeGuard.IsRecord(schema) && isObject(value)) {
+    const [pattern, item] = Object.entries(schema.patternProperties)[0]!;
+    const keys = Object.keys(value);
+    if (keys.length < (schema.minProperties ?? 0)) fail(path, expected(schema, value), value);
+    const name = new RegExp(pattern);
+    for (const k of keys) {
+      const at = `${path}.${redactSecretsIn(k)}`;
+      if (!name.test(k)) fail(at, `a name matching ${pattern}`, k);
+      checkAgainst(item, value[k], at);
+    }
+    return;
+  }
   if (TypeGuard.IsArray(schema) && TypeGuard.IsObject(schema.items) && Array.isArray(value)) {
     value.forEach((item, i) => checkAgainst(schema.items, item, `${path}[${i}]`));
     return;
@@ -137,14 +155,27 @@ export function normaliseStream(v: unknown, path: string, trackerBase: Normalise
 /** The optional sections, where `null` (a YAML key with every option commented out) reads as absent. */
 const SECTIONS = ['inference', 'batching', 'detection', 'ingest', 'gpu'] as const;
 
-/** Validates and fills defaults. Throws ConfigError with the path of the first bad field. */
-export function normaliseConfig(input: unknown): NormalisedConfig {
+/** A copy of a config object (checked to be one) with its `null` sections left out. */
+function withoutNullSections(input: unknown): Record<string, unknown> {
   if (!isObject(input)) fail('config', 'object', input);
   const v = { ...input };
   for (const k of SECTIONS) if (v[k] === null) delete v[k];
+  return v;
+}
+
+/** A model (checked against its schema) as options: `{ path }` for a bare path; `std` must be non-zero. */
+function normaliseModel(m: string | ModelOptions, path: string): ModelOptions {
+  if (typeof m === 'string') return { path: m };
+  if (m.std?.some((x) => x === 0)) fail(`${path}.std`, 'non-zero values', m.std);
+  return m;
+}
+
+/** Validates and fills defaults. Throws ConfigError with the path of the first bad field. */
+export function normaliseConfig(input: unknown): NormalisedConfig {
+  const v = withoutNullSections(input);
   checkAgainst(PipelineConfigSchema, v, '');
   const c = withDefaults<Config>(PipelineConfigSchema, v);
-  if (typeof c.model === 'object' && c.model.std?.some((x) => x === 0)) fail('model.std', 'non-zero values', c.model.std);
+  const model = normaliseModel(c.model, 'model');
   const tracker = normaliseTracker(c.tracker, 'tracker');
   // Streams are normalised again (with their ids checked against the running ones) when added.
   const ids = new Set<string>();
@@ -156,9 +187,91 @@ export function normaliseConfig(input: unknown): NormalisedConfig {
   });
   return {
     ...c,
-    model: typeof c.model === 'string' ? { path: c.model } : c.model,
+    model,
     inference: { ...c.inference, intraOpThreads: c.inference.intraOpThreads },
     tracker,
     streams,
   };
+}
+
+/** A camera registry's config, validated: what CameraRegistry needs to start its pipelines and cameras. */
+export interface NormalisedRegistryConfig {
+  /** What every model's pipeline is created with besides its model: the config as given (validated) less `model`, `models` and `streams`. */
+  pipeline: Omit<CameraRegistryConfig, 'model' | 'models' | 'streams'>;
+  /** The models by name, in the order given; the top-level `model` is {@link DEFAULT_MODEL_NAME}. */
+  models: Record<string, ModelOptions>;
+  /** The model of cameras that name none: the top-level `model`, else the only model; undefined when neither. */
+  defaultModel: string | undefined;
+  /** The pipelines' tracker (a camera's tracker options override it). */
+  tracker: NormalisedTracker;
+  /** The cameras to start with (`streams`), validated. */
+  cameras: NormalisedCamera[];
+}
+
+/** A camera's options, validated: its model's name, the stream options as given (without `model`), normalised. */
+export interface NormalisedCamera {
+  model: string;
+  options: StreamOptions;
+  stream: NormalisedStream;
+}
+
+/**
+ * Validates a camera registry's config (`camtrack run`'s file): the pipeline options, `model` and/or `models`, and
+ * the cameras with their model names (ids unique across all models). Throws ConfigError with the path of the first
+ * bad field.
+ */
+export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfig {
+  const v = withoutNullSections(input);
+  checkAgainst(CameraRegistryConfigSchema, v, '');
+  const { model, models, streams, ...pipeline } = v as CameraRegistryConfig;
+  if (model === undefined && models === undefined) {
+    fail('model', 'model file path (string) or { path, ... }, or named models in `models`', model);
+  }
+  const byName: Record<string, ModelOptions> = {};
+  if (model !== undefined) byName[DEFAULT_MODEL_NAME] = normaliseModel(model, 'model');
+  for (const [name, m] of Object.entries(models ?? {})) {
+    if (name in byName) {
+      throw new ConfigError(
+        `models.${name}`,
+        `"${name}" is the name of the top-level model; rename this entry or leave out the top-level model`,
+      );
+    }
+    byName[name] = normaliseModel(m, `models.${name}`);
+  }
+  const names = Object.keys(byName);
+  const registry: NormalisedRegistryConfig = {
+    pipeline,
+    models: byName,
+    defaultModel: model !== undefined ? DEFAULT_MODEL_NAME : names.length === 1 ? names[0] : undefined,
+    tracker: normaliseTracker(pipeline.tracker, 'tracker'),
+    cameras: [],
+  };
+  const ids = new Set<string>();
+  (streams ?? []).forEach((s, i) => {
+    const camera = normaliseCamera(s, `streams[${i}]`, registry);
+    const { id } = camera.stream;
+    if (ids.has(id)) throw new ConfigError(`streams[${i}].id`, `Duplicate stream id ${JSON.stringify(redactSecretsIn(id))}`);
+    ids.add(id);
+    registry.cameras.push(camera);
+  });
+  return registry;
+}
+
+/**
+ * Validates one camera's options against a registry's models (an unknown or missing model name is a ConfigError at
+ * `<path>.model` naming the known ones) and normalises its stream options (the pipelines' tracker as their base).
+ */
+export function normaliseCamera(
+  v: unknown,
+  path: string,
+  registry: Pick<NormalisedRegistryConfig, 'models' | 'defaultModel' | 'tracker'>,
+): NormalisedCamera {
+  checkAgainst(CameraOptionsSchema, v, path);
+  const { model, ...options } = v as CameraOptions;
+  const name = model ?? registry.defaultModel;
+  if (name === undefined || !Object.hasOwn(registry.models, name)) {
+    const known = Object.keys(registry.models).map((n) => JSON.stringify(n));
+    fail(`${path}.model`, `one of ${known.join(', ')} (the names in models)`, model);
+  }
+  return { model: name, options, stream: normaliseStream(options, path, registry.tracker) };
 }

@@ -10,10 +10,13 @@
  * Adding a stream option: one field in {@link StreamOptionsSchema} here, one member in the native struct it
  * configures (native/core/decode/video_source.h SourceOptions or native/core/pipeline/pipeline.h StreamConfig) and
  * the line of native/binding/pipeline_wrap.cpp ReadStream that copies it (docs/architecture.md, "Where to change what").
+ * A camera registry's config (`camtrack run`'s file, {@link CameraRegistryConfigSchema}) is the pipeline's, built from
+ * the same declarations, with named `models` and cameras that name their `model`; a new pipeline or stream option
+ * appears there by itself.
  */
 import os from 'node:os';
 
-import { Type, type Static, type TLiteral, type TUnion, type SchemaOptions } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral, type TSchema, type TUnion, type SchemaOptions } from '@sinclair/typebox';
 
 /** One of the given strings (JSON Schema `anyOf` of `const`s). */
 export function literals<const T extends string[]>(values: T, options: SchemaOptions = {}) {
@@ -382,7 +385,7 @@ export const StreamOptionsSchema = Type.Object(
   { additionalProperties: false, expected: 'object with id and url', description: 'Options of one stream (camera, file or URL).' },
 );
 
-/** Pipeline configuration: `Pipeline.create()`'s argument and `camtrack run --config`'s file. */
+/** Pipeline configuration: `Pipeline.create()`'s argument (one model); `camtrack run`'s file is {@link CameraRegistryConfigSchema}. */
 export const PipelineConfigSchema = Type.Object(
   {
     model: Type.Union([nonEmpty('Model file path.'), ModelOptionsSchema], {
@@ -408,6 +411,75 @@ export const PipelineConfigSchema = Type.Object(
     gpu: GpuOptionsSchema,
   },
   { additionalProperties: false, expected: 'object', title: 'camtrack pipeline configuration' },
+);
+
+/** The name the top-level `model` has among the `models` of a camera registry config. */
+export const DEFAULT_MODEL_NAME = 'default';
+
+/** Options of one camera of a CameraRegistry: a stream's options and the model it runs on. */
+export const CameraOptionsSchema = Type.Object(
+  {
+    ...StreamOptionsSchema.properties,
+    model: Type.Optional(
+      nonEmpty(
+        `Name of the model the camera runs on: a key of \`models\`, or '${DEFAULT_MODEL_NAME}' for the top-level \`model\`. ` +
+          'Default: the top-level `model`; without one, the only entry of `models`.',
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    expected: 'object with id and url',
+    description: 'Options of one camera: a stream (camera, file or URL) and the model it runs on.',
+  },
+);
+
+/** `models` of a camera registry config: named models, each a path or options as the pipeline's `model`. */
+export const ModelsSchema = Type.Optional(
+  Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }), PipelineConfigSchema.properties.model, {
+    minProperties: 1,
+    additionalProperties: false,
+    expected: 'object of model file paths or { path, ... } by name',
+    description:
+      `Named models: { name: path or options }. Each model is run by its own pipeline, started with its first camera; ` +
+      `a camera names its model with \`model\`. Names: letters, digits, _ . - (up to 64); '${DEFAULT_MODEL_NAME}' is ` +
+      'the top-level `model` when there is one.',
+  }),
+);
+
+/**
+ * Configuration of a CameraRegistry: `camtrack run --config`'s file (and later `serve`'s and `worker`'s). The
+ * pipeline configuration (every field declared once, above) with `model` optional, plus `models` (named models,
+ * each run by its own pipeline) and cameras that name their model. Every pipeline gets the same inference, batching,
+ * detection, tracker, ingest and gpu options.
+ */
+export const CameraRegistryConfigSchema = Type.Object(
+  // The pipeline's fields in their order, each the same declaration; `models` follows `model`.
+  Object.fromEntries(
+    Object.entries(PipelineConfigSchema.properties).flatMap(([key, field]): [string, TSchema][] => {
+      if (key === 'model') return [['model', Type.Optional(field)], ['models', ModelsSchema]];
+      if (key === 'streams') {
+        const cameras = Type.Array(CameraOptionsSchema, {
+          default: [],
+          expected: 'array of camera options',
+          description: 'Cameras to start with (ids unique across all models).',
+        });
+        return [['streams', cameras]];
+      }
+      return [[key, field]];
+    }),
+  ),
+  {
+    additionalProperties: false,
+    expected: 'object',
+    title: 'camtrack configuration',
+    // `model`, `models` or both; normaliseRegistryConfig() says `model: Expected ...` when neither is there. (Each
+    // branch names its property under `properties` too, as a strict validator, ajv's strictRequired, wants.)
+    anyOf: [
+      { properties: { model: true }, required: ['model'] },
+      { properties: { models: true }, required: ['models'] },
+    ],
+  },
 );
 
 /** Options as a caller writes them: every field with a default may be left out. */
@@ -439,6 +511,15 @@ export interface PipelineConfig {
   gpu?: GpuOptions;
 }
 
+/** Options of one camera of a CameraRegistry: a stream's options and the name of its model. */
+export type CameraOptions = StreamOptions & { model?: string };
+/** Configuration of a CameraRegistry (and `camtrack run`'s file): `model`, `models` or both. */
+export interface CameraRegistryConfig extends Omit<PipelineConfig, 'model' | 'streams'> {
+  model?: string | ModelOptions;
+  models?: Record<string, string | ModelOptions>;
+  streams?: CameraOptions[];
+}
+
 /** Normalised (complete) values: what everything past src/config receives. */
 export type NormalisedTracker = Static<typeof TrackerOptionsSchema>;
 export type NormalisedStream = Omit<StreamStatic, 'tracker' | 'reconnect'> & {
@@ -450,13 +531,13 @@ export type NormalisedStream = Omit<StreamStatic, 'tracker' | 'reconnect'> & {
 const NON_STANDARD_KEYS = new Set(['expected']);
 
 /**
- * The pipeline config (the `camtrack run` file) as a standalone JSON Schema document, draft-07. The declarations
- * above describe the normalised config, where every field is present; a config as written may leave out every field
- * that has a default, so the document requires only the others.
+ * The `camtrack run` config file (a CameraRegistry's config, which includes every pipeline option) as a standalone
+ * JSON Schema document, draft-07. The declarations above describe the normalised config, where every field is
+ * present; a config as written may leave out every field that has a default, so the document requires only the others.
  */
 export function configJsonSchema(): Record<string, unknown> {
   const body = JSON.parse(
-    JSON.stringify(PipelineConfigSchema, (k, v: unknown) => {
+    JSON.stringify(CameraRegistryConfigSchema, (k, v: unknown) => {
       if (NON_STANDARD_KEYS.has(k)) return undefined;
       const o = v as { properties?: Record<string, { default?: unknown }>; required?: string[] };
       if (!o || typeof o !== 'object' || !o.properties || !Array.isArray(o.required)) return v;

@@ -87,14 +87,18 @@ export function toWireTrackEvent(e: TrackEvent, at = 'trackEvent'): WireTrackEve
   };
 }
 
-/** FrameResult → the result message. `message_key` is null and `analytics` null until those exist. */
+/**
+ * FrameResult → the result message. A tagged frame (src/frame-tags.ts) gives its `frameId` as `frame_id` (else the
+ * frameIndex), its `messageKey` and `metadata` (else null). `analytics` is null until that stage exists.
+ */
 export function toWireResult(r: FrameResult): WireResult {
   return {
     v: WIRE_VERSION,
     type: 'result',
     camera_id: r.streamId,
-    frame_id: integer(r.frameIndex, '', 'frameIndex'),
-    message_key: null,
+    frame_id: r.frameId !== undefined ? integer(r.frameId, '', 'frameId') : integer(r.frameIndex, '', 'frameIndex'),
+    message_key: r.messageKey ?? null,
+    metadata: r.metadata ?? null,
     timestamp: fixed(r.timestampMs / 1000, SECONDS_DECIMALS, '', 'timestampMs'),
     pts: fixed(r.ptsMs / 1000, SECONDS_DECIMALS, '', 'ptsMs'),
     processing_time_ms: fixed(r.latencyMs, MS_DECIMALS, '', 'latencyMs'),

@@ -72,10 +72,21 @@ export const WireResultSchema = Type.Object(
     type: Type.Literal('result'),
     frame_id: Type.Integer({
       minimum: 0,
-      description: "0-based index of the frame among the camera's decoded frames (later: the client's id of a pushed frame).",
+      description:
+        "The client's id of the frame when it was tagged with one (FrameResult.frameId: pushed frames, Redis), else the " +
+        "0-based index of the frame among the camera's decoded frames (FrameResult.frameIndex).",
     }),
-    // Declared string | null now, so that today's schema already accepts the Redis entry ids to come.
-    message_key: nullable(Type.String({ description: 'Id of the message in its transport (a Redis entry id); null for now.' })),
+    message_key: nullable(
+      Type.String({ description: 'Id of the message that carried the frame in its transport (a Redis entry id); null when untagged.' }),
+    ),
+    // Added within v1, so optional here: a v1 message written before it existed stays valid (camtrack writes it always).
+    metadata: Type.Optional(
+      nullable(
+        Type.Record(Type.String(), Type.Unknown(), {
+          description: "The frame's metadata as its client tagged it (FrameResult.metadata), unchanged; null when untagged.",
+        }),
+      ),
+    ),
     timestamp: Type.Number({ description: 'Wall clock when the frame was decoded, seconds since the epoch (ms precision).' }),
     pts: Type.Number({ description: 'Presentation time since the stream start, seconds (ms precision).' }),
     processing_time_ms: Type.Number({ minimum: 0, description: 'Decode → result latency, ms (µs precision).' }),

@@ -264,6 +264,60 @@ describeWithAssets('camtrack run --config', ['models/yolo11n_int8_320.onnx', 'im
   });
 });
 
+describeWithAssets(
+  'camtrack run --config with two models (CameraRegistry)',
+  ['models/yolo11n_int8_320.onnx', 'models/yolox_nano.onnx', 'images/bus.jpg', 'images/dog.jpg'],
+  () => {
+    it('runs each camera on its own model and prints wire lines for both cameras', () => {
+      const dir = tmp();
+      const cfg = path.join(dir, 'two-models.yaml');
+      // Model paths relative to the config file, as users write them.
+      const rel = (asset: string): string => path.relative(dir, assetPath(asset));
+      writeFileSync(
+        cfg,
+        [
+          `model: ${rel('models/yolo11n_int8_320.onnx')}`,
+          'models:',
+          `  yolox: ${rel('models/yolox_nano.onnx')}`,
+          'streams:',
+          `  - { id: bus, url: ${assetPath('images/bus.jpg')}, model: yolox }`,
+          `  - { id: dog, url: ${assetPath('images/dog.jpg')} }`,
+          '',
+        ].join('\n'),
+      );
+      const r = camtrack(['run', '--config', cfg], 120_000);
+      expect(r.status, r.stderr).toBe(0);
+      const lines = wireLines(r.stdout, validateWireResult) as { camera_id: string; detections: { label: string; score: number }[] }[];
+      expect(lines.map((l) => l.camera_id).sort()).toEqual(['bus', 'dog']);
+      const events = wireLines(r.stderr, validateWireEvent) as { type: string; camera_id: string; state?: string }[];
+      for (const id of ['bus', 'dog']) expect(events).toContainEqual(expect.objectContaining({ type: 'state', camera_id: id, state: 'ended' }));
+      // bus.jpg on YOLOX-Nano (its own model): the bus at 0.905 (SOURCES.md); yolo11n@320, the default model, sees it
+      // near 0.7.
+      const bus = lines.find((l) => l.camera_id === 'bus')!;
+      expect(bus.detections.find((d) => d.label === 'bus')!.score).toBeGreaterThan(0.85);
+      // dog.jpg on the default model (yolo11n@320), as in the one-model test above.
+      const dogLabels = new Set(lines.find((l) => l.camera_id === 'dog')!.detections.map((d) => d.label));
+      for (const label of ['dog', 'bicycle', 'car']) expect(dogLabels.has(label), `dog.jpg labels: ${[...dogLabels].join(', ')}`).toBe(true);
+    });
+
+    it('EXPECTED FAILURE - a camera naming an unknown model: the path and the known names, exit 1', () => {
+      const cfg = path.join(tmp(), 'unknown-model.json');
+      writeFileSync(
+        cfg,
+        JSON.stringify({
+          models: { small: assetPath('models/yolo11n_int8_320.onnx'), yolox: assetPath('models/yolox_nano.onnx') },
+          streams: [{ id: 'bus', url: assetPath('images/bus.jpg'), model: 'yolov9' }],
+        }),
+      );
+      const r = camtrack(['run', '--config', cfg]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('ERR_CAMTRACK_INVALID_CONFIG');
+      expect(r.stderr).toContain('streams[0].model: Expected one of "small", "yolox" (the names in models) but received "yolov9" of type string');
+      expect(r.stdout).toBe('');
+    });
+  },
+);
+
 describeWithAssets('camtrack bench', ['models/yolox_nano.onnx', 'videos/walking.mp4'], () => {
   it('runs its trials on the default model and clip and writes a JSON report with same-run ratios', () => {
     const out = path.join(tmp(), 'bench.json');

@@ -45,6 +45,7 @@ const EXPECTED: WireResult = {
   camera_id: 'cam-1',
   frame_id: 40,
   message_key: null,
+  metadata: null,
   timestamp: 1764788000.123,
   pts: 1.6,
   processing_time_ms: 12.346,
@@ -84,6 +85,16 @@ describe('toWireResult()', () => {
 
   it('the v1 schema already accepts the additive changes docs/wire.md allows (Redis key, analytics, a new field)', () => {
     expectValid(validateWireResult, { ...EXPECTED, message_key: '1764788000123-0', analytics: { zones: [] }, new_field: 1 });
+  });
+
+  it("a tagged frame (src/frame-tags.ts) gives the client's frame id as frame_id, its message key and its metadata", () => {
+    const wire = toWireResult({ ...frame(), frameId: 9001, messageKey: '1764788000123-0', metadata: { source: 'gate', seq: [1, 2] } });
+    expect(wire).toStrictEqual({ ...EXPECTED, frame_id: 9001, message_key: '1764788000123-0', metadata: { source: 'gate', seq: [1, 2] } });
+    expectValid(validateWireResult, wire);
+    // Each tag field alone: the others keep their untagged values.
+    expect(toWireResult({ ...frame(), messageKey: 'k' })).toMatchObject({ frame_id: 40, message_key: 'k', metadata: null });
+    expect(toWireResult({ ...frame(), frameId: 0 })).toMatchObject({ frame_id: 0, message_key: null, metadata: null });
+    expect(() => toWireResult({ ...frame(), frameId: 1.5 })).toThrow('Expected integer for frameId but received 1.5 of type number');
   });
 
   it('EXPECTED FAILURE - the schema rejects the camelCase FrameResult and a message with a wrong field type', () => {
