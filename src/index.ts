@@ -6,10 +6,12 @@ export { Pipeline } from './pipeline.js';
 export { Stream } from './stream.js';
 export { capabilities, formatCapabilities, type Capabilities } from './capabilities.js';
 export { CamtrackError, ConfigError, InvalidStateError, type CamtrackErrorCode } from './errors.js';
-export { normaliseConfig, configJsonSchema, DEFAULT_INPUT_FORMATS } from './config.js';
+export { normaliseConfig, configJsonSchema, DEFAULT_INPUT_FORMATS, LIVE_STREAM_FIELDS } from './config.js';
 export type {
   PipelineConfig,
   StreamOptions,
+  StreamOptionsPatch,
+  StreamDetectionOptions,
   ModelOptions,
   DetectionOptions,
   TrackerOptions,
@@ -60,6 +62,11 @@ export {
   toWireStateMessage,
   toWireErrorMessage,
   toWireTrackMessage,
+  streamPatchFromWire,
+  configureFromWire,
+  WIRE_CONFIG_ALIASES,
+  WIRE_ENABLE_TRACKING,
+  type WireStreamConfig,
   WIRE_VERSION,
   WireResultSchema,
   WireEventSchema,

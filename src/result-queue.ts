@@ -6,7 +6,7 @@
  * settled in call order, one item each, and end()/return() settle all of them as done.
  */
 export class ResultQueue<T> implements AsyncIterableIterator<T> {
-  readonly #capacity: number;
+  #capacity: number;
   readonly #items: T[] = [];
   #head = 0;
   /** Pending next() calls, oldest first. Only non-empty while no item is queued. */
@@ -28,6 +28,15 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
     this.#onDrop = onDrop;
   }
 
+  /**
+   * Changes the bound: a smaller one drops the oldest queued items beyond it at once (counted in `dropped`, each
+   * passed to onDrop).
+   */
+  setCapacity(capacity: number): void {
+    this.#capacity = capacity;
+    while (this.size > capacity) this.#dropOldest();
+  }
+
   get size(): number {
     return this.#items.length - this.#head;
   }
@@ -39,18 +48,20 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
       w({ value: item, done: false });
       return;
     }
-    if (this.size >= this.#capacity) {
-      const oldest = this.#items[this.#head]!;
-      this.#items[this.#head] = undefined as T;
-      this.#head++;
-      this.dropped++;
-      this.#onDrop?.(oldest);
-    }
+    if (this.size >= this.#capacity) this.#dropOldest();
     this.#items.push(item);
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items.splice(0, this.#head);
       this.#head = 0;
     }
+  }
+
+  #dropOldest(): void {
+    const oldest = this.#items[this.#head]!;
+    this.#items[this.#head] = undefined as T;
+    this.#head++;
+    this.dropped++;
+    this.#onDrop?.(oldest);
   }
 
   end(): void {

@@ -28,6 +28,8 @@ import {
 } from './schema.js';
 
 export * from './schema.js';
+export { applyStreamPatch, mergePatch } from './live.js';
+export { classIdOf, toNativeDetection, type NativeDetectionConfig } from './detection.js';
 
 type Config = typeof PipelineConfigSchema.static;
 export interface NormalisedConfig extends Omit<Config, 'model' | 'streams' | 'inference'> {
@@ -82,7 +84,18 @@ export function checkAgainst(schema: TSchema, value: unknown, path: string): voi
     }
     return;
   }
-  if (TypeGuard.IsArray(schema) && TypeGuard.IsObject(schema.items) && Array.isArray(value)) {
+  // Objects keyed by the user (classThresholds): each value is checked with its key in the path.
+  if (TypeGuard.IsRecord(schema) && isObject(value)) {
+    const [keyPattern, item] = Object.entries(schema.patternProperties)[0]!;
+    for (const [k, v] of Object.entries(value)) {
+      if (!new RegExp(keyPattern).test(k) || k === '') fail(path, expected(schema, value), value);
+      checkAgainst(item, v, `${path}.${redactSecretsIn(k)}`);
+    }
+    return;
+  }
+  // Arrays of objects and of arrays (polygons): the array's own bounds, then each item with its index in the path.
+  if (TypeGuard.IsArray(schema) && (TypeGuard.IsObject(schema.items) || TypeGuard.IsArray(schema.items)) && Array.isArray(value)) {
+    if (value.length < (schema.minItems ?? 0) || value.length > (schema.maxItems ?? Infinity)) fail(path, expected(schema, value), value);
     value.forEach((item, i) => checkAgainst(schema.items, item, `${path}[${i}]`));
     return;
   }
