@@ -93,8 +93,10 @@ export function checkAgainst(schema: TSchema, value: unknown, path: string): voi
     }
     return;
   }
-  // Arrays of objects and of arrays (polygons): the array's own bounds, then each item with its index in the path.
-  if (TypeGuard.IsArray(schema) && (TypeGuard.IsObject(schema.items) || TypeGuard.IsArray(schema.items)) && Array.isArray(value)) {
+  // Arrays of objects and of arrays (polygons of points): the array's own bounds, then each item with its index in
+  // the path.
+  if (TypeGuard.IsArray(schema) && (TypeGuard.IsObject(schema.items) || TypeGuard.IsArray(schema.items) || TypeGuard.IsTuple(schema.items)) &&
+    Array.isArray(value)) {
     if (value.length < (schema.minItems ?? 0) || value.length > (schema.maxItems ?? Infinity)) fail(path, expected(schema, value), value);
     value.forEach((item, i) => checkAgainst(schema.items, item, `${path}[${i}]`));
     return;

@@ -11,7 +11,8 @@
  * `stream.configure()` can change on a running stream; {@link LIVE_STREAM_FIELDS} lists them.
  * Adding a stream option: one field in {@link StreamOptionsSchema} here, one member in the native struct it
  * configures (native/core/decode/video_source.h SourceOptions or native/core/pipeline/pipeline.h StreamConfig) and
- * the line of native/binding/pipeline_wrap.cpp ReadStream that copies it (docs/architecture.md, "Where to change what").
+ * the line of native/binding/pipeline_wrap.cpp ReadStream that copies it (docs/architecture.md, "Where to change what";
+ * a live-changeable one: {@link live}, LiveConfig in native/core/pipeline/live_config.h, configure.cpp ReadLiveConfig).
  */
 import os from 'node:os';
 
