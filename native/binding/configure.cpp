@@ -12,9 +12,13 @@
 namespace camtrack::binding {
 namespace {
 
-[[noreturn]] void BadField(const char* key, const std::string& expected) {
+[[noreturn]] void BadField(const char* key, const std::string& expected, const Napi::Value& v) {
+  const char* received = v.IsUndefined() ? "undefined" : v.IsNull() ? "null" : v.IsNumber() ? "a number"
+                         : v.IsString()  ? "a string"
+                         : v.IsArray()   ? "an array"
+                                         : "an object";
   throw Error(ErrorCode::kInvalidArgument, "binding",
-              "Expected " + expected + " for " + key + " in the native config",
+              "Expected " + expected + " for " + key + " in the native config but received " + received,
               "this is a bug in camtrack's config layer; please report it");
 }
 
@@ -22,18 +26,18 @@ namespace {
 std::vector<postprocess::Polygon> RequirePolygons(const Napi::Object& o, const char* key) {
   const char* expected = "an array of flat [x0, y0, x1, y1, ...] number arrays";
   Napi::Value v = o.Get(key);
-  if (!v.IsArray()) BadField(key, expected);
+  if (!v.IsArray()) BadField(key, expected, v);
   Napi::Array a = v.As<Napi::Array>();
   std::vector<postprocess::Polygon> out(a.Length());
   for (uint32_t i = 0; i < a.Length(); ++i) {
     Napi::Value p = a.Get(i);
-    if (!p.IsArray()) BadField(key, expected);
+    if (!p.IsArray()) BadField(key, expected, p);
     Napi::Array xy = p.As<Napi::Array>();
-    if (xy.Length() % 2 != 0) BadField(key, expected);
+    if (xy.Length() % 2 != 0) BadField(key, expected, p);
     out[i].resize(xy.Length() / 2);
     for (uint32_t j = 0; j < xy.Length(); ++j) {
       Napi::Value n = xy.Get(j);
-      if (!n.IsNumber()) BadField(key, expected);
+      if (!n.IsNumber()) BadField(key, expected, n);
       float& dst = j % 2 == 0 ? out[i][j / 2].x : out[i][j / 2].y;
       dst = float(n.As<Napi::Number>().DoubleValue());
     }
@@ -41,8 +45,8 @@ std::vector<postprocess::Polygon> RequirePolygons(const Napi::Object& o, const c
   return out;
 }
 
-int32_t ClassId(double v, const char* key) {
-  if (v != std::trunc(v) || v < 0 || v > 2147483647.0) BadField(key, "non-negative integer class ids");
+int32_t ClassId(double v, const char* key, const Napi::Env& env) {
+  if (v != std::trunc(v) || v < 0 || v > 2147483647.0) BadField(key, "non-negative integer class ids", Napi::Number::New(env, v));
   return int32_t(v);
 }
 
@@ -50,10 +54,10 @@ postprocess::DetectionFilterConfig ReadDetection(const Napi::Object& d) {
   postprocess::DetectionFilterConfig c;
   c.score_threshold = float(RequireNumber(d, "scoreThreshold"));
   const std::vector<double> pairs = RequireNumbers(d, "classThresholds");
-  if (pairs.size() % 2 != 0) BadField("classThresholds", "flat [classId, threshold, ...] pairs");
+  if (pairs.size() % 2 != 0) BadField("classThresholds", "flat [classId, threshold, ...] pairs", d.Get("classThresholds"));
   for (size_t i = 0; i < pairs.size(); i += 2)
-    c.class_thresholds.emplace_back(ClassId(pairs[i], "classThresholds"), float(pairs[i + 1]));
-  for (double id : RequireNumbers(d, "classes")) c.classes.push_back(ClassId(id, "classes"));
+    c.class_thresholds.emplace_back(ClassId(pairs[i], "classThresholds", d.Env()), float(pairs[i + 1]));
+  for (double id : RequireNumbers(d, "classes")) c.classes.push_back(ClassId(id, "classes", d.Env()));
   c.min_area_px = RequireNumber(d, "minAreaPx");
   c.min_area_fraction = RequireNumber(d, "minAreaFraction");
   c.max_area_px = RequireNumber(d, "maxAreaPx");
