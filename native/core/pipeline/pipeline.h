@@ -144,7 +144,8 @@ class Pipeline {
   // left, streams fail with ERR_CAMTRACK_INFERENCE. Thread-safe, idempotent.
   void RetireWorker(int worker, const std::string& why);
 
-  // Starts a stream; returns its handle. Errors opening the source arrive later as events (never thrown here).
+  // Starts a stream; returns its handle. Errors opening the source arrive later as events (never thrown here); an
+  // unusable live config throws Error(kInvalidArgument) [live config] and no stream is added.
   int32_t AddStream(StreamConfig config);
   // [live config] Replaces stream `handle`'s live config (fps limit, tracker, detection options; live_config.h) from
   // its next frame, without reopening its source. Throws Error(kInvalidArgument) for an unusable config (nothing
