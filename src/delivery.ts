@@ -32,7 +32,7 @@ export class StreamDelivery {
   #head = 0;
   #results = 0;
   #high = false;
-  readonly #capacity: number;
+  #capacity: number;
   readonly #lossless: boolean;
   readonly #scheduler: DeliveryScheduler;
   readonly #onResult: (r: FrameResult) => void;
@@ -57,6 +57,13 @@ export class StreamDelivery {
     this.#onResult = onResult;
     this.#onDrop = onDrop;
     this.#onPressure = onPressure;
+  }
+
+  /** A new bound (stream.configure({ resultQueueSize })): 'latest' drops the oldest beyond it, 'lossless' re-checks its marks. */
+  setCapacity(capacity: number): void {
+    this.#capacity = capacity;
+    if (this.#lossless) this.#pressure();
+    else while (this.#results > capacity) this.#dropOldestResult();
   }
 
   get size(): number {

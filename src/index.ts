@@ -8,12 +8,14 @@ export { CameraRegistry, type CameraEvent, type CameraInfo, type CameraRegistryS
 export type { FrameTag } from './frame-tags.js';
 export { capabilities, formatCapabilities, type Capabilities } from './capabilities.js';
 export { CamtrackError, ConfigError, InvalidStateError, type CamtrackErrorCode } from './errors.js';
-export { normaliseConfig, normaliseRegistryConfig, configJsonSchema, DEFAULT_INPUT_FORMATS, DEFAULT_MODEL_NAME } from './config.js';
+export { normaliseConfig, normaliseRegistryConfig, configJsonSchema, DEFAULT_INPUT_FORMATS, DEFAULT_MODEL_NAME, LIVE_STREAM_FIELDS } from './config.js';
 export type {
   PipelineConfig,
   CameraRegistryConfig,
   CameraOptions,
   StreamOptions,
+  StreamOptionsPatch,
+  StreamDetectionOptions,
   ModelOptions,
   DetectionOptions,
   TrackerOptions,
@@ -64,6 +66,11 @@ export {
   toWireStateMessage,
   toWireErrorMessage,
   toWireTrackMessage,
+  streamPatchFromWire,
+  configureFromWire,
+  WIRE_CONFIG_ALIASES,
+  WIRE_ENABLE_TRACKING,
+  type WireStreamConfig,
   WIRE_VERSION,
   WireResultSchema,
   WireEventSchema,

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { NormalisedConfig, NormalisedStream } from './config.js';
+import type { NativeDetectionConfig, NormalisedConfig, NormalisedStream } from './config.js';
 import { CamtrackError } from './errors.js';
 import type { TrackEvent } from './tracker.js';
 import type { PipelineStats, StreamStats } from './types.js';
@@ -80,19 +80,26 @@ export interface NativeModelConfig {
 }
 /**
  * A stream as NativePipeline.addStream() takes it: the normalised stream (src/config/schema.ts declares its fields),
- * complete, with three fields in their native form. native/binding/pipeline_wrap.cpp ReadStream reads the fields
+ * complete, with four fields in their native form. native/binding/pipeline_wrap.cpp ReadStream reads the fields
  * native code uses, each required; the others (JS_ONLY_STREAM_OPTIONS) are JS-only.
  */
-export type NativeStreamConfig = Omit<NormalisedStream, 'live' | 'inputFormats' | 'tracker'> & {
+export type NativeStreamConfig = Omit<NormalisedStream, 'live' | 'inputFormats' | 'tracker' | 'detection'> & {
   /** decode::LiveMode of native/core/decode/video_source.h. */
   live: LiveMode;
   /** Accepted demuxers, comma-separated (FFmpeg's format_whitelist); '' = any. */
   inputFormats: string;
   /** NativeTracker's config (native/binding/track_convert.h), complete; type 'none' = no tracker. */
   tracker: Omit<NativeTrackerConfig, 'type'> & { type: NativeTrackerConfig['type'] | 'none' };
+  /** The stream's detection options, class labels resolved (src/config/detection.ts). */
+  detection: NativeDetectionConfig;
 };
 /** Stream options only JS reads (src/stream.ts, src/delivery.ts): ReadStream ignores them. */
 export const JS_ONLY_STREAM_OPTIONS: readonly string[] = ['resultQueueSize', 'delivery'];
+/**
+ * A stream's live config as NativePipeline.configureStream() takes it (native/binding/configure.cpp ReadLiveConfig):
+ * the live-changeable fields native code applies, in the form addStream() takes them.
+ */
+export type NativeLiveConfig = Pick<NativeStreamConfig, 'fpsLimit' | 'tracker' | 'detection'>;
 /** Live or file semantics of a stream, as native/core/decode/video_source.h LiveMode numbers them. */
 export const LiveMode = { auto: -1, file: 0, live: 1 } as const;
 export type LiveMode = (typeof LiveMode)[keyof typeof LiveMode];
@@ -100,6 +107,8 @@ export interface NativePipeline {
   readonly id: number;
   addStream(config: NativeStreamConfig): number;
   removeStream(handle: number): void;
+  /** Swaps the live config of a running stream, from its next frame (ERR_CAMTRACK_INVALID_STATE: not running). */
+  configureStream(handle: number, config: NativeLiveConfig): void;
   stats(): NativePipelineStats;
   /** One stream's stats (undefined when the handle is not a current stream). */
   streamStats(handle: number): NativeStreamStats | undefined;

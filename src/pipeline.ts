@@ -25,12 +25,15 @@ import { EventEmitter } from 'node:events';
 import { OnnxRuntimeBackend } from './backends/onnxruntime.js';
 import { selectBackend } from './capabilities.js';
 import {
+  applyStreamPatch,
   normaliseConfig,
   normaliseStream,
+  toNativeDetection,
   type NormalisedConfig,
   type NormalisedStream,
   type PipelineConfig,
   type StreamOptions,
+  type StreamOptionsPatch,
 } from './config.js';
 import { CamtrackError, ConfigError, InvalidStateError } from './errors.js';
 import { offExit, onExit } from './exit-hooks.js';
@@ -40,6 +43,7 @@ import {
   loadNative,
   type NativeEvent,
   type NativeFrameResult,
+  type NativeLiveConfig,
   type NativeModelConfig,
   type NativePipelineConfig,
   type NativePipeline,
@@ -158,7 +162,7 @@ export class Pipeline extends EventEmitter {
     this.#assertOpen();
     const s = normaliseStream(options, 'stream', this.#config.tracker);
     if (this.#streams.has(s.id)) throw new ConfigError('stream.id', `Duplicate stream id ${JSON.stringify(s.id)}`);
-    const handle = this.#native.addStream(toNativeStream(s));
+    const handle = this.#native.addStream(toNativeStream(s, this.#model.classNames, 'stream'));
     // 'auto' follows the native decision file/live (option `live`, else the URL).
     const delivery = s.delivery === 'auto' ? (this.#native.streamStats(handle)?.live ? 'latest' : 'lossless') : s.delivery;
     const stream = new Stream(
@@ -168,6 +172,7 @@ export class Pipeline extends EventEmitter {
         setPaused: (st, paused) => {
           if (!this.#closed && this.#byHandle.get(st.handle) === st) this.#native.setStreamPaused(st.handle, paused);
         },
+        configureStream: (st, patch) => this.#configureStream(st, patch),
       },
       handle,
       s,
@@ -234,6 +239,16 @@ export class Pipeline extends EventEmitter {
     this.#assertOpen();
     const n = this.#native.stats();
     return { backend: this.#backend.name, ...n, streams: n.streams.map((s) => this.#withConsumerDrops(s)) };
+  }
+
+  /** Stream#configure(): the stream's new options, applied natively from its next frame (src/config/live.ts). */
+  #configureStream(stream: Stream, patch: StreamOptionsPatch): NormalisedStream {
+    this.#assertOpen();
+    if (this.#streams.get(stream.id) !== stream) throw new InvalidStateError(`stream ${JSON.stringify(stream.id)} was removed`);
+    const next = applyStreamPatch(stream.options, patch, this.#config.tracker, 'stream');
+    this.#native.configureStream(stream.handle, toNativeLiveConfig(next, this.#model.classNames, 'stream'));
+    this.#deliveries.get(stream.handle)?.setCapacity(next.resultQueueSize);
+    return next;
   }
 
   #streamStats(stream: Stream): StreamStats | undefined {
@@ -385,12 +400,25 @@ export function toNativeModelConfig(model: ResolvedModel, cfg: NormalisedConfig,
   };
 }
 
-/** The native stream config of a validated stream: the stream itself, three fields in their native form. */
-export function toNativeStream(s: NormalisedStream): NativeStreamConfig {
+/**
+ * The native stream config of a validated stream: the stream itself, four fields in their native form.
+ * `classNames`: the model's labels, to resolve the labels of the detection options (none given: class ids only);
+ * `path` names the stream in a ConfigError (an unknown label).
+ */
+export function toNativeStream(s: NormalisedStream, classNames: readonly string[] = [], path = 'stream'): NativeStreamConfig {
   return {
     ...s,
     live: s.live === 'auto' ? LiveMode.auto : s.live ? LiveMode.live : LiveMode.file,
     inputFormats: s.inputFormats.join(','),
+    ...toNativeLiveConfig(s, classNames, path),
+  };
+}
+
+/** The live-changeable fields of a validated stream in their native form (NativePipeline.configureStream()). */
+export function toNativeLiveConfig(s: NormalisedStream, classNames: readonly string[] = [], path = 'stream'): NativeLiveConfig {
+  return {
+    fpsLimit: s.fpsLimit,
     tracker: nativeTrackerOf(s.tracker),
+    detection: toNativeDetection(s.detection, classNames, `${path}.detection`),
   };
 }

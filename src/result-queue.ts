@@ -10,7 +10,7 @@
 import { isHigh } from './delivery.js';
 
 export class ResultQueue<T> implements AsyncIterableIterator<T> {
-  readonly #capacity: number;
+  #capacity: number;
   readonly #items: T[] = [];
   #head = 0;
   /** Pending next() calls, oldest first. Only non-empty while no item is queued. */
@@ -37,6 +37,17 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
     this.#onPressure = onPressure;
   }
 
+  /**
+   * Changes the bound: a smaller one drops the oldest queued items beyond it at once (counted in `dropped`, each
+   * passed to onDrop), or, lossless, may report the queue full.
+   */
+  setCapacity(capacity: number): void {
+    this.#capacity = capacity;
+    // Lossless: nothing is dropped; the new bound only moves the water marks.
+    if (this.#onPressure) this.#pressure();
+    else while (this.size > capacity) this.#dropOldest();
+  }
+
   get size(): number {
     return this.#items.length - this.#head;
   }
@@ -53,18 +64,20 @@ export class ResultQueue<T> implements AsyncIterableIterator<T> {
       this.#pressure();
       return;
     }
-    if (this.size >= this.#capacity) {
-      const oldest = this.#items[this.#head]!;
-      this.#items[this.#head] = undefined as T;
-      this.#head++;
-      this.dropped++;
-      this.#onDrop?.(oldest);
-    }
+    if (this.size >= this.#capacity) this.#dropOldest();
     this.#items.push(item);
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items.splice(0, this.#head);
       this.#head = 0;
     }
+  }
+
+  #dropOldest(): void {
+    const oldest = this.#items[this.#head]!;
+    this.#items[this.#head] = undefined as T;
+    this.#head++;
+    this.dropped++;
+    this.#onDrop?.(oldest);
   }
 
   end(): void {

@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 
-import type { NormalisedStream } from './config.js';
+import type { NormalisedStream, StreamOptionsPatch } from './config.js';
 import { CamtrackError, InvalidStateError, redactUrl } from './errors.js';
 import { checkFrameTag, FrameTagTable, type FrameTag, type FrameTagCounts } from './frame-tags.js';
 import { ResultQueue } from './result-queue.js';
@@ -26,6 +26,8 @@ export interface StreamOwner {
   streamStats(stream: Stream): StreamStats | undefined;
   /** Pauses or resumes the stream's source (lossless delivery, src/delivery.ts). */
   setPaused(stream: Stream, paused: boolean): void;
+  /** Validates `patch` against the stream's options and applies it natively; returns the new options. */
+  configureStream(stream: Stream, patch: StreamOptionsPatch): NormalisedStream;
 }
 
 export class Stream extends EventEmitter {
@@ -34,7 +36,6 @@ export class Stream extends EventEmitter {
   readonly url: string;
   /** @internal native handle */
   readonly handle: number;
-  readonly options: Readonly<NormalisedStream>;
   /**
    * How results reach a consumer slower than the stream (option `delivery` resolved): 'lossless' pauses the source,
    * 'latest' drops the oldest waiting result (docs/delivery.md).
@@ -42,6 +43,7 @@ export class Stream extends EventEmitter {
   readonly delivery: 'lossless' | 'latest';
   /** Queues of this stream that are full (lossless): the source is paused while any is. */
   #fullQueues = 0;
+  #options: Readonly<NormalisedStream>;
   #state: StreamState = 'connecting';
   #lastError: CamtrackError | undefined;
   readonly #queues = new Set<ResultQueue<FrameResult>>();
@@ -60,8 +62,37 @@ export class Stream extends EventEmitter {
     this.handle = handle;
     this.id = options.id;
     this.url = redactUrl(options.url);
-    this.options = options;
+    this.#options = options;
     this.#endPromise = new Promise((resolve) => (this.#resolveEnd = resolve));
+  }
+
+  /** The stream's options in effect, complete (every default filled); configure() replaces them. */
+  get options(): Readonly<NormalisedStream> {
+    return this.#options;
+  }
+
+  /**
+   * Changes the options of this running stream, from its next frame, without reopening its source:
+   *
+   *   stream.configure({ detection: { scoreThreshold: 0.5 }, fpsLimit: 5 });
+   *
+   * `patch` has the shape of the stream options and is merged into the current ones (a JSON Merge Patch: objects
+   * merge, anything else replaces, `null` removes a field so that its default applies again, a tracker field the
+   * pipeline's), then validated with the same schema as addStream(). Only the live-changeable options may change
+   * (LIVE_STREAM_FIELDS: fpsLimit, detection, tracker, resultQueueSize); a field given with its current value is
+   * not a change. Synchronous: when it returns, the new options are in effect — frames decoded from now on pass the
+   * new fpsLimit, frames postprocessed from now on get the new detection options and tracker (results already on
+   * their way to JS keep the old ones), and the results() queues of this stream have the new resultQueueSize (a
+   * smaller one drops the oldest queued results, counted as dropped.consumer). A tracker of the same type changes
+   * its parameters in place (tracks and ids continue); another type replaces it (ids start again at 1).
+   * Returns the new options (also `stream.options`).
+   * @throws ConfigError naming the path of a bad value, of an unknown option or of an option that cannot change on
+   *   a running stream (then nothing changes); InvalidStateError when the stream was removed or the pipeline closed.
+   */
+  configure(patch: StreamOptionsPatch): Readonly<NormalisedStream> {
+    this.#options = this.#owner.configureStream(this, patch);
+    for (const q of this.#queues) q.setCapacity(this.#options.resultQueueSize);
+    return this.#options;
   }
 
   get state(): StreamState {

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "binding/configure.h"  // [live config]
 #include "binding/convert.h"
 #include "binding/errors.h"
 #include "binding/track_convert.h"
@@ -199,7 +200,6 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   c.source.loop = RequireBool(o, "loop");
   c.source.decoder_threads = RequireInt(o, "decoderThreads");
   c.source.input_formats = RequireString(o, "inputFormats");
-  c.fps_limit = RequireNumber(o, "fpsLimit");
   const int live = RequireInt(o, "live");
   if (live < int(decode::LiveMode::kAuto) || live > int(decode::LiveMode::kLive))
     throw Error(ErrorCode::kInvalidArgument, "binding",
@@ -209,12 +209,7 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   static constexpr pipeline::DecodeMode kDecodeModes[] = {pipeline::DecodeMode::kAuto, pipeline::DecodeMode::kCpu,
                                                           pipeline::DecodeMode::kGpu};
   c.decode = kDecodeModes[RequireOneOf(o, "decode", {"auto", "cpu", "gpu"})];
-  Napi::Object tr = RequireObject(o, "tracker");
-  c.tracking = RequireString(tr, "type") != "none";
-  if (c.tracking) {
-    double frame_rate = 0;  // the pipeline converts trackBufferSeconds with the stream's real fps instead
-    c.tracker = ReadTrackerConfig(tr, &c.track_buffer_seconds, &frame_rate);
-  }
+  c.live_config = ReadLiveConfig(o);  // [live config] fpsLimit, tracker, detection (configure.cpp)
   Napi::Object rc = RequireObject(o, "reconnect");
   c.reconnect.stall_timeout_ms = RequireInt(rc, "stallTimeoutMs");
   c.reconnect.initial_delay_ms = RequireInt(rc, "initialDelayMs");
@@ -287,6 +282,7 @@ Napi::Function PipelineWrap::Init(Napi::Env env) {
                          InstanceMethod<&PipelineWrap::AddStream>("addStream"),
                          InstanceMethod<&PipelineWrap::RemoveStream>("removeStream"),
                          InstanceMethod<&PipelineWrap::SetStreamPaused>("setStreamPaused"),
+                         InstanceMethod<&PipelineWrap::ConfigureStream>("configureStream"),  // [live config]
                          InstanceMethod<&PipelineWrap::Stats>("stats"),
                          InstanceMethod<&PipelineWrap::StreamStats>("streamStats"),
                          InstanceMethod<&PipelineWrap::Flush>("flush"),

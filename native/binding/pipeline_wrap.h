@@ -37,6 +37,7 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap>, public pipeline::Eve
   Napi::Value AddStream(const Napi::CallbackInfo& info);
   Napi::Value RemoveStream(const Napi::CallbackInfo& info);
   Napi::Value SetStreamPaused(const Napi::CallbackInfo& info);
+  Napi::Value ConfigureStream(const Napi::CallbackInfo& info);  // [live config] defined in configure.cpp
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value StreamStats(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);

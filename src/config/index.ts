@@ -33,6 +33,8 @@ import {
 } from './schema.js';
 
 export * from './schema.js';
+export { applyStreamPatch, mergePatch } from './live.js';
+export { classIdOf, toNativeDetection, type NativeDetectionConfig } from './detection.js';
 
 type Config = typeof PipelineConfigSchema.static;
 export interface NormalisedConfig extends Omit<Config, 'model' | 'streams' | 'inference'> {
@@ -87,7 +89,8 @@ export function checkAgainst(schema: TSchema, value: unknown, path: string): voi
     }
     return;
   }
-  // A map of named entries (`models`): each name against the key pattern, each entry against its schema.
+  // Objects keyed by the user (`models`, classThresholds): each key against the key pattern, each value against its
+  // schema with its key in the path.
   if (TypeGuard.IsRecord(schema) && isObject(value)) {
     const [pattern, item] = Object.entries(schema.patternProperties)[0]!;
     const keys = Object.keys(value);
@@ -95,12 +98,16 @@ export function checkAgainst(schema: TSchema, value: unknown, path: string): voi
     const name = new RegExp(pattern);
     for (const k of keys) {
       const at = `${path}.${redactSecretsIn(k)}`;
-      if (!name.test(k)) fail(at, `a name matching ${pattern}`, k);
+      if (!name.test(k) || k === '') fail(at, `a name matching ${pattern}`, k);
       checkAgainst(item, value[k], at);
     }
     return;
   }
-  if (TypeGuard.IsArray(schema) && TypeGuard.IsObject(schema.items) && Array.isArray(value)) {
+  // Arrays of objects and of arrays (polygons of points): the array's own bounds, then each item with its index in
+  // the path.
+  if (TypeGuard.IsArray(schema) && (TypeGuard.IsObject(schema.items) || TypeGuard.IsArray(schema.items) || TypeGuard.IsTuple(schema.items)) &&
+    Array.isArray(value)) {
+    if (value.length < (schema.minItems ?? 0) || value.length > (schema.maxItems ?? Infinity)) fail(path, expected(schema, value), value);
     value.forEach((item, i) => checkAgainst(schema.items, item, `${path}[${i}]`));
     return;
   }

@@ -7,9 +7,12 @@
  *
  * `expected` (not a JSON Schema keyword; {@link configJsonSchema} leaves it out) words the accepted values in a
  * ConfigError where the schema alone would read badly (`object with id and url`).
+ * `reconfigurable: true` (camtrack's keyword too, set by {@link live}) marks a stream option that
+ * `stream.configure()` can change on a running stream; {@link LIVE_STREAM_FIELDS} lists them.
  * Adding a stream option: one field in {@link StreamOptionsSchema} here, one member in the native struct it
  * configures (native/core/decode/video_source.h SourceOptions or native/core/pipeline/pipeline.h StreamConfig) and
- * the line of native/binding/pipeline_wrap.cpp ReadStream that copies it (docs/architecture.md, "Where to change what").
+ * the line of native/binding/pipeline_wrap.cpp ReadStream that copies it (docs/architecture.md, "Where to change what";
+ * a live-changeable one: {@link live}, LiveConfig in native/core/pipeline/live_config.h, configure.cpp ReadLiveConfig).
  * A camera registry's config (`camtrack run`'s file, {@link CameraRegistryConfigSchema}) is the pipeline's, built from
  * the same declarations, with named `models` and cameras that name their `model`; a new pipeline or stream option
  * appears there by itself.
@@ -28,6 +31,18 @@ export function literals<const T extends string[]>(values: T, options: SchemaOpt
 
 const unit = (description: string, def?: number) => Type.Number({ minimum: 0, maximum: 1, description, default: def });
 const nonEmpty = (description: string) => Type.String({ minLength: 1, description });
+
+/** The sentence {@link live} adds to the description of a live-changeable stream option. */
+export const LIVE_NOTE = 'Live: stream.configure() changes it on a running stream.';
+
+/**
+ * Marks a stream option as live-changeable: `stream.configure(patch)` may change it while the stream runs, from the
+ * next frame, without reopening the source. Making an option live takes this mark and a native side that applies a
+ * new value per frame (native/core/pipeline/live_config.h; JS-only options: src/stream.ts configure()).
+ */
+function live<T extends TSchema>(schema: T): T {
+  return { ...schema, reconfigurable: true, description: `${schema.description ?? ''} ${LIVE_NOTE}`.trim() };
+}
 
 /** Which inference backend runs the model. */
 export const BackendNameSchema = literals(['auto', 'onnxruntime', 'tensorrt'], {
@@ -299,6 +314,79 @@ export const GpuOptionsSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Pipeline-wide GPU options (the CUDA device).' },
 );
 
+/** A box-area bound: square pixels, or a percentage of the frame area (`'2.5%'`). */
+const AREA_PERCENT_PATTERN = '^(100(\\.0+)?|[0-9]{1,2}(\\.[0-9]+)?)%$';
+const areaBound = (description: string, def?: number) => {
+  const accepted = 'number of square pixels (>= 0) or a percentage of the frame area such as "2.5%"';
+  return Type.Union(
+    [
+      Type.Number({ minimum: 0, maximum: 1e12 }),
+      Type.String({ pattern: AREA_PERCENT_PATTERN, expected: accepted }),
+    ],
+    { expected: accepted, description, ...(def !== undefined ? { default: def } : {}) },
+  );
+};
+
+/** A polygon in source-frame pixels: at least 3 [x, y] points, the last joined to the first. */
+export const PolygonSchema = Type.Array(Type.Tuple([Type.Number(), Type.Number()]), {
+  minItems: 3,
+  expected: 'polygon: array of at least 3 [x, y] points',
+  description: '[[x, y], …] in source-frame pixels, at least 3 points; closed (the last point joins the first).',
+});
+const polygons = (description: string) =>
+  Type.Array(PolygonSchema, { default: [], expected: 'array of polygons ([[x, y], …] each)', description });
+
+/**
+ * Detection options of one stream (docs/configuration.md): applied natively after parse + NMS (whose model-level
+ * `detection.scoreThreshold` of the pipeline is the floor) and before the tracker. The defaults keep every
+ * detection. Boxes are tested by their ANCHOR, the bottom-centre of the box (where an object stands), as
+ * DeepStream's ROI filtering and supervision's zones (Position.BOTTOM_CENTER) do.
+ */
+export const StreamDetectionOptionsSchema = Type.Object(
+  {
+    scoreThreshold: unit(
+      "Minimum score of this stream's detections (of every class without its own threshold). The pipeline's " +
+        'detection.scoreThreshold is applied first and stays the floor: a lower value here keeps nothing more.',
+      0,
+    ),
+    classThresholds: Type.Record(Type.String({ minLength: 1 }), unit('Minimum score of this class.'), {
+      default: {},
+      expected: 'object of class id or label → threshold between 0 and 1',
+      description:
+        "Minimum score per class, keyed by class id ('0') or label ('person'); replaces scoreThreshold for that " +
+        "class (the pipeline's floor still applies). An unknown label is a ConfigError.",
+    }),
+    classes: Type.Optional(
+      Type.Array(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1 })]), {
+        minItems: 1,
+        expected: 'non-empty array of class ids (integers >= 0) or labels',
+        description: "Only these classes are kept: class ids (0) or labels ('person'). Default: every class.",
+      }),
+    ),
+    minArea: areaBound(
+      'Smallest box area kept: square source pixels (0 = no bound), or a percentage of the frame area (\'0.5%\').',
+      0,
+    ),
+    maxArea: Type.Optional(
+      areaBound("Largest box area kept: square source pixels, or a percentage of the frame area ('25%'). Default: no bound."),
+    ),
+    include: polygons(
+      "Regions where detections count: a detection is kept only when its box's bottom-centre lies inside one of " +
+        'these polygons (or on its edge). [] = the whole frame.',
+    ),
+    exclude: polygons(
+      "Regions where detections are ignored: a detection whose box's bottom-centre lies inside one of these " +
+        'polygons (or on its edge) is dropped, also inside an include polygon.',
+    ),
+  },
+  {
+    additionalProperties: false,
+    default: {},
+    description:
+      "This stream's detection options: thresholds, class filter, box area, include/exclude polygons (source pixels).",
+  },
+);
+
 /**
  * Default of `inputFormats`: video containers and elementary streams, the live protocols' demuxers and images
  * (docs/ingest.md). A demuxer has several names (`mov,mp4,m4a,3gp,3g2,mj2`); one of them in the list accepts it.
@@ -330,12 +418,14 @@ export const StreamOptionsSchema = Type.Object(
       description: 'No data for this long is a read error, ms.',
     }),
     loop: Type.Boolean({ default: false, description: 'Files: start again at the end.' }),
-    fpsLimit: Type.Number({
-      minimum: 0,
-      maximum: 1000,
-      default: 0,
-      description: 'Process at most this many frames per second (0 = all).',
-    }),
+    fpsLimit: live(
+      Type.Number({
+        minimum: 0,
+        maximum: 1000,
+        default: 0,
+        description: 'Process at most this many frames per second (0 = all).',
+      }),
+    ),
     live: Type.Union([Type.Boolean(), Type.Literal('auto')], {
       default: 'auto',
       expected: "boolean or 'auto'",
@@ -354,15 +444,25 @@ export const StreamOptionsSchema = Type.Object(
         "why; 'cpu': libavcodec only; 'gpu': NVDEC only, else the stream fails (reason 'nvdec'). stream.stats().decoder " +
         'tells which one runs.',
     }),
-    tracker: Type.Partial(TrackerOptionsSchema, { additionalProperties: false, description: "Per-stream tracker options (override the pipeline's)." }),
-    resultQueueSize: Type.Integer({
-      minimum: 1,
-      maximum: 100000,
-      default: 64,
-      description:
-        "Results this stream holds for a consumer that has not taken them yet, per results() iterator and for its 'result' " +
-        "listeners (docs/delivery.md). When full, `delivery` decides: drop the oldest (counted in dropped.consumer) or pause the source.",
-    }),
+    detection: live(StreamDetectionOptionsSchema),
+    tracker: live(
+      Type.Partial(TrackerOptionsSchema, {
+        additionalProperties: false,
+        description:
+          "Per-stream tracker options (override the pipeline's). Changed live, the same type keeps its tracks and ids; " +
+          'another type starts a new tracker (ids from 1 again).',
+      }),
+    ),
+    resultQueueSize: live(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100000,
+        default: 64,
+        description:
+          "Results this stream holds for a consumer that has not taken them yet, per results() iterator and for its 'result' " +
+          "listeners (docs/delivery.md). When full, `delivery` decides: drop the oldest (counted in dropped.consumer) or pause the source.",
+      }),
+    ),
     delivery: literals(['auto', 'lossless', 'latest'], {
       default: 'auto',
       description:
@@ -482,6 +582,15 @@ export const CameraRegistryConfigSchema = Type.Object(
   },
 );
 
+/**
+ * The stream options `stream.configure()` can change on a running stream (declared with {@link live}): today
+ * fpsLimit, detection, tracker and resultQueueSize. The others (id, url, transport, timeouts, decode, reconnect, …)
+ * need the stream removed and added again.
+ */
+export const LIVE_STREAM_FIELDS: readonly string[] = Object.entries(StreamOptionsSchema.properties)
+  .filter(([, schema]) => (schema as { reconfigurable?: unknown }).reconfigurable === true)
+  .map(([key]) => key);
+
 /** Options as a caller writes them: every field with a default may be left out. */
 export type Input<T> = { [K in keyof T]?: T[K] };
 
@@ -495,9 +604,23 @@ export type InferenceOptions = Input<Static<typeof InferenceOptionsSchema>>;
 export type ReconnectOptions = Input<Static<typeof ReconnectOptionsSchema>>;
 export type IngestOptions = Input<Static<typeof IngestOptionsSchema>>;
 export type GpuOptions = Input<Static<typeof GpuOptionsSchema>>;
+export type StreamDetectionOptions = Input<Static<typeof StreamDetectionOptionsSchema>>;
 type StreamStatic = Static<typeof StreamOptionsSchema>;
 export type StreamOptions = Pick<StreamStatic, 'id' | 'url'> &
-  Input<Omit<StreamStatic, 'id' | 'url' | 'tracker' | 'reconnect'>> & { tracker?: TrackerOptions; reconnect?: ReconnectOptions | false };
+  Input<Omit<StreamStatic, 'id' | 'url' | 'tracker' | 'reconnect' | 'detection'>> & {
+    tracker?: TrackerOptions;
+    reconnect?: ReconnectOptions | false;
+    detection?: StreamDetectionOptions;
+  };
+/**
+ * A change of a running stream's options (`stream.configure(patch)`): the shape of the stream options, every field
+ * optional, merged into the stream's current options as a JSON Merge Patch (RFC 7396): objects merge, anything else
+ * replaces, `null` removes a field (back to its default; a tracker field back to the pipeline's).
+ */
+export type StreamOptionsPatch = MergePatch<StreamOptions>;
+type MergePatch<T> = {
+  [K in keyof T]?: (NonNullable<T[K]> extends readonly unknown[] ? T[K] : NonNullable<T[K]> extends object ? MergePatch<NonNullable<T[K]>> : T[K]) | null;
+};
 /** Pipeline configuration. */
 export interface PipelineConfig {
   model: string | ModelOptions;
@@ -522,13 +645,14 @@ export interface CameraRegistryConfig extends Omit<PipelineConfig, 'model' | 'st
 
 /** Normalised (complete) values: what everything past src/config receives. */
 export type NormalisedTracker = Static<typeof TrackerOptionsSchema>;
+export type NormalisedStreamDetection = Static<typeof StreamDetectionOptionsSchema>;
 export type NormalisedStream = Omit<StreamStatic, 'tracker' | 'reconnect'> & {
   tracker: NormalisedTracker;
   reconnect: Static<typeof ReconnectOptionsSchema>;
 };
 
 /** Keys only camtrack's validator reads; left out of the printed JSON Schema. */
-const NON_STANDARD_KEYS = new Set(['expected']);
+const NON_STANDARD_KEYS = new Set(['expected', 'reconfigurable']);
 
 /**
  * The `camtrack run` config file (a CameraRegistry's config, which includes every pipeline option) as a standalone

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { normaliseConfig, normaliseStream } from '../../dist/config.js';
 import { resolveModel } from '../../dist/models/resolve.js';
 import { JS_ONLY_STREAM_OPTIONS, loadNative, type NativePipeline } from '../../dist/native.js';
-import { toNativePipelineConfig, toNativeStream } from '../../dist/pipeline.js';
+import { toNativeLiveConfig, toNativePipelineConfig, toNativeStream } from '../../dist/pipeline.js';
 import { normaliseStandaloneTracker } from '../../dist/tracker.js';
 import { CamtrackError } from '../../dist/index.js';
 import { assetPath, describeWithAssets } from '../helpers/assets.js';
@@ -94,5 +94,43 @@ describeWithAssets('NativePipeline config', [FAST_MODEL], () => {
     // The strings the binding took before one representation ('auto' | 'true' | 'false').
     expect(invalidArgument(() => p.addStream({ ...stream, live: 'auto' as never }))).toContain('for live in the native config');
     expect(invalidArgument(() => p.addStream({ ...stream, live: 2 as never }))).toContain('Expected -1 (auto), 0 (file) or 1 (live)');
+    for (const key of Object.keys(stream.detection)) {
+      expect(invalidArgument(() => p.addStream({ ...stream, detection: without(stream.detection, key) })), key).toContain(
+        `for ${key} in the native config but received undefined`,
+      );
+    }
+  });
+
+  it('BAD CALL - configureStream() takes a complete live config, and a stream that is not running is ERR_CAMTRACK_INVALID_STATE', async () => {
+    const p = new native.NativePipeline(await pipelineConfig(), () => {});
+    pipelines.push(p);
+    const stream = toNativeStream(normaliseStream({ id: 'a', url: '/nonexistent.mp4' }, 'stream', cfg.tracker));
+    const handle = p.addStream(stream);
+    const live = toNativeLiveConfig(normaliseStream({ id: 'a', url: '/nonexistent.mp4', fpsLimit: 5 }, 'stream', cfg.tracker));
+    p.configureStream(handle, live);
+    for (const key of Object.keys(live)) {
+      expect(invalidArgument(() => p.configureStream(handle, without(live, key))), key).toContain(
+        `for ${key} in the native config but received undefined`,
+      );
+    }
+    expect(invalidArgument(() => p.configureStream(handle, { ...live, detection: { ...live.detection, include: [[0, 0, 1]] } }))).toContain(
+      'include',
+    );
+    // Values the schema refuses are refused natively too (nothing changes).
+    expect(invalidArgument(() => p.configureStream(handle, { ...live, detection: { ...live.detection, scoreThreshold: 2 } }))).toContain(
+      'scoreThreshold',
+    );
+    expect(invalidArgument(() => p.configureStream(handle, { ...live, detection: { ...live.detection, include: [[0, 0, 1, 1]] } }))).toContain(
+      'at least 3 points',
+    );
+    p.removeStream(handle);
+    let error: unknown;
+    try {
+      p.configureStream(handle, live);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CamtrackError);
+    expect((error as CamtrackError).code).toBe('ERR_CAMTRACK_INVALID_STATE');
   });
 });

@@ -32,6 +32,22 @@ describe('ResultQueue', () => {
     expect(await drain(q)).toEqual([7, 8, 9]);
   });
 
+  it('setCapacity() (a live resultQueueSize change): a smaller bound drops the oldest at once, counted; a larger one keeps more', async () => {
+    const dropped: number[] = [];
+    const q = new ResultQueue<number>(5, undefined, (x) => dropped.push(x));
+    for (let i = 0; i < 5; i++) q.push(i);
+    q.setCapacity(2);
+    expect(q.size).toBe(2);
+    expect(q.dropped).toBe(3);
+    expect(dropped).toEqual([0, 1, 2]);
+    q.setCapacity(4);
+    for (let i = 5; i < 8; i++) q.push(i);
+    expect(q.size).toBe(4);
+    expect(dropped).toEqual([0, 1, 2, 3]);
+    q.end();
+    expect(await drain(q)).toEqual([4, 5, 6, 7]);
+  });
+
   it('capacity 1 keeps only the newest', async () => {
     const q = new ResultQueue<string>(1);
     q.push('a');

@@ -44,7 +44,6 @@ struct Pipeline::StreamState {
   preprocess::CpuLetterboxer letterboxer;
   int64_t frame_index = -1;       // continues across reconnects
   int64_t last_pts_ms = -1;       // of the newest decoded frame; a reconnect continues the time line from here
-  double next_fps_pts_ms = -1e18;  // fpsLimit gate
   bool got_frame = false;         // a frame was decoded on the current connection
   bool gpu_off = false;           // decode 'auto' fell back to the CPU once: NVDEC is not tried again
   // Damage bursts (TrackCorrupt): the connection's corrupt counter already seen, the burst being collected
@@ -52,8 +51,11 @@ struct Pipeline::StreamState {
   uint64_t corrupt_seen = 0, burst_corrupt = 0;
   int64_t burst_first_pts = 0, burst_last_pts = 0;
 
-  // Postprocess thread only (created by the source thread before its first commit; the batcher mutex orders it).
-  std::unique_ptr<track::Tracker> tracker;
+  // [live config] fps gate (source thread), detection filter and tracker (postprocess thread); set by AddStream and
+  // ConfigureStream (live_config.h).
+  LiveConfigState live_state;
+
+  // Postprocess thread only.
   uint64_t failed_batch = UINT64_MAX;  // seq of the last failed batch counted for this stream
   // Inference outage (see InferenceFailed): failed batches and frames since it started, and when.
   uint64_t outage_batches = 0, outage_frames = 0;
@@ -174,6 +176,7 @@ int Pipeline::AddWorker(std::shared_ptr<infer::InferenceWorker> worker) {
 int32_t Pipeline::AddStream(StreamConfig config) {
   auto s = std::make_shared<StreamState>();
   s->config = std::move(config);
+  s->live_state.Set(s->config.live_config);  // [live config] validates: throws before the stream exists
   const decode::LiveMode live = s->config.source.live;
   s->live = live == decode::LiveMode::kAuto ? decode::IsLiveUrl(s->config.source.url) : live == decode::LiveMode::kLive;
   s->config.source.live = s->live ? decode::LiveMode::kLive : decode::LiveMode::kFile;  // the demuxer/decoder agree
@@ -185,6 +188,19 @@ int32_t Pipeline::AddStream(StreamConfig config) {
   }
   s->thread = std::thread([this, s] { SourceLoop(s); });
   return s->handle;
+}
+
+// [live config]
+void Pipeline::ConfigureStream(int32_t handle, const LiveConfig& config) {
+  std::shared_ptr<StreamState> s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(handle);
+    if (it == streams_.end())
+      throw Error(ErrorCode::kInvalidState, "pipeline", "stream " + std::to_string(handle) + " is not running");
+    s = it->second;
+  }
+  s->live_state.Set(config);
 }
 
 void Pipeline::RemoveStream(int32_t handle) {
@@ -448,8 +464,8 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
         s.codec = src.codec_name();
         s.decoder = gpu ? "nvdec" : "cpu";
       }
-      // Tracker: created once per stream (kept across reconnects so ids continue).
-      if (!s.tracker) CreateTracker(s, src.fps());
+      // Tracker: created at the stream's first frame (kept across reconnects so ids continue).
+      s.live_state.SetSourceFps(src.fps());  // [live config]
       if (attempt > 0) s.reconnects.fetch_add(1, std::memory_order_relaxed);
       PushState(s, "live", attempt == 0 ? "connected" : "reconnected");
       was_live = true;
@@ -546,19 +562,6 @@ void Pipeline::SourceLoop(std::shared_ptr<StreamState> sp) {
   MaybeEmitEnd(s);
 }
 
-void Pipeline::CreateTracker(StreamState& s, double source_fps) {
-  if (!s.config.tracking) return;
-  track::TrackerConfig cfg = s.config.tracker;
-  if (s.config.track_buffer_seconds > 0) {
-    // Lost-track buffers are configured in seconds and converted with this stream's real frame rate (the one
-    // frames reach the tracker at: the fps limit when it is lower than the source's).
-    const double fps = s.config.fps_limit > 0 && source_fps > 0 ? std::min(s.config.fps_limit, source_fps)
-                                                               : (source_fps > 0 ? source_fps : 30.0);
-    track::ApplyBufferSeconds(cfg, s.config.track_buffer_seconds, fps);
-  }
-  s.tracker = track::CreateTracker(cfg);
-}
-
 void Pipeline::WarnCpuFallback(StreamState& s, ErrorCode code, const std::string& why) {
   s.gpu_off = true;  // one warning per stream: later connections go straight to the CPU decoder
   PushEvent(MakeStreamEvent(
@@ -596,7 +599,6 @@ void Pipeline::TrackCorrupt(StreamState& s, uint64_t corrupt, int64_t pts_ms, bo
 
 void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSource& src, GpuFrameSource* gpu) {
   StreamState& s = *sp;
-  const double min_gap_ms = s.config.fps_limit > 0 ? 1000.0 / s.config.fps_limit : 0;
   AVFrame* frame = nullptr;
   // A new connection's input rate starts afresh: the outage is not averaged in, and after 250 ms the stream shows
   // its own rate so far, not 0 or the previous connection's (RateMeter).
@@ -628,12 +630,9 @@ void Pipeline::RunFrames(const std::shared_ptr<StreamState>& sp, decode::VideoSo
       s.width = frame_w;
       s.height = frame_h;
     }
-    if (min_gap_ms > 0) {
-      if (double(pts) + 0.5 < s.next_fps_pts_ms) {
-        s.dropped_fps.fetch_add(1, std::memory_order_relaxed);
-        continue;
-      }
-      s.next_fps_pts_ms = std::max(s.next_fps_pts_ms + min_gap_ms, double(pts) - min_gap_ms / 2);
+    if (!s.live_state.AdmitFrame(pts)) {  // [live config] fpsLimit
+      s.dropped_fps.fetch_add(1, std::memory_order_relaxed);
+      continue;
     }
     Acquired a;
     if (!Acquire(/*block=*/!s.live, s, &a)) {
@@ -1075,13 +1074,10 @@ Pipeline::Delivery Pipeline::DeliverImage(Slot& sl, int i, StreamState& s, Frame
   r->wall_ms = meta.wall_ms;
   r->width = meta.letterbox.src_width;
   r->height = meta.letterbox.src_height;
-  r->detections.assign(scratch_dets_.begin(), scratch_dets_.end());
-  r->tracks.clear();
   r->track_events.clear();
-  if (s.tracker) {
-    s.tracker->Update(scratch_dets_.data(), scratch_dets_.size(), r->tracks);
-    s.tracker->TakeEvents(r->track_events);
-  }
+  // [live config] detection options, then the tracker
+  s.live_state.Postprocess(scratch_dets_, r->width, r->height, r->tracks, r->track_events);
+  r->detections.assign(scratch_dets_.begin(), scratch_dets_.end());
   r->done_at_ns = SteadyNowNs();
   const double latency_ms = double(r->done_at_ns - r->decoded_at_ns) / 1e6;
   s.last_age_ms.store(int64_t(latency_ms), std::memory_order_relaxed);

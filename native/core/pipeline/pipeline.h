@@ -33,6 +33,7 @@
 #include "core/decode/video_source.h"
 #include "core/infer/backend.h"
 #include "core/pipeline/gpu_source.h"
+#include "core/pipeline/live_config.h"  // [live config]
 #include "core/pipeline/stats.h"
 #include "core/postprocess/output_parser.h"
 #include "core/preprocess/letterbox.h"
@@ -79,10 +80,7 @@ struct ReconnectPolicy {
 struct StreamConfig {
   std::string id;  // user's id (for messages only; the pipeline addresses streams by handle)
   decode::SourceOptions source;
-  double fps_limit = 0;     // 0 = every frame; else at most this many frames per second (by PTS)
-  bool tracking = true;             // false: detections only
-  track::TrackerConfig tracker;     // kind (ByteTrack, SORT, IoU) and its parameters
-  double track_buffer_seconds = 0;  // >0: lost-track buffer in seconds, converted with the stream's real fps
+  LiveConfig live_config;           // [live config] fps limit, tracker, detection options: the initial value (live_config.h)
   ReconnectPolicy reconnect;        // live streams only
   // Decoder (gpu_source.h): kAuto = NVDEC when it can take the stream, else CPU with one 'warning' event
   // (reason "nvdec"); kCpu = libavcodec; kGpu = NVDEC or the stream fails (reason "nvdec", not retried).
@@ -146,8 +144,13 @@ class Pipeline {
   // left, streams fail with ERR_CAMTRACK_INFERENCE. Thread-safe, idempotent.
   void RetireWorker(int worker, const std::string& why);
 
-  // Starts a stream; returns its handle. Errors opening the source arrive later as events (never thrown here).
+  // Starts a stream; returns its handle. Errors opening the source arrive later as events (never thrown here); an
+  // unusable live config throws Error(kInvalidArgument) [live config] and no stream is added.
   int32_t AddStream(StreamConfig config);
+  // [live config] Replaces stream `handle`'s live config (fps limit, tracker, detection options; live_config.h) from
+  // its next frame, without reopening its source. Throws Error(kInvalidArgument) for an unusable config (nothing
+  // changes) and Error(kInvalidState) when `handle` is not a current stream. Thread-safe.
+  void ConfigureStream(int32_t handle, const LiveConfig& config);
   // Stops one stream: interrupts and joins its thread; results still in flight for it are discarded. Idempotent.
   void RemoveStream(int32_t handle);
   // Delivery credit (seam c): JS pauses a lossless (file) stream whose results its consumer has not taken yet, and
@@ -210,7 +213,6 @@ class Pipeline {
   // the secrets in s's URL.
   static StreamEvent MakeStreamEvent(EventKind kind, const StreamState& s, ErrorCode code, std::string reason,
                                  const std::string& message, std::string hint, long long native_code);
-  void CreateTracker(StreamState& s, double source_fps);  // tracker creation (one place; see SourceLoop)
   // Interruptible waits of a source thread; false when the stream is being stopped.
   bool SleepFor(StreamState& s, int64_t ms);
   bool WaitForCredit(StreamState& s);

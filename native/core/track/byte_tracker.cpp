@@ -30,12 +30,7 @@ void CheckUnit(float v, const char* name) {
 }
 }  // namespace
 
-ByteTracker::ByteTracker(const ByteTrackParams& params)
-    : params_(params),
-      track_thresh_(params.track_thresh),
-      high_thresh_(params.high_thresh),
-      match_thresh_(params.match_thresh),
-      max_time_lost_(0) {
+void ByteTracker::Validate(const ByteTrackParams& params) {
   CheckUnit(params.track_thresh, "track_thresh");
   CheckUnit(params.high_thresh, "high_thresh");
   CheckUnit(params.match_thresh, "match_thresh");
@@ -49,8 +44,25 @@ ByteTracker::ByteTracker(const ByteTrackParams& params)
                 "Expected a positive number for frame_rate but received " + std::to_string(params.frame_rate),
                 "pass the stream's frame rate in frames per second");
   }
+}
+
+void ByteTracker::SetParams(const ByteTrackParams& params) {
+  Validate(params);
+  params_ = params;
+  track_thresh_ = params.track_thresh;
+  high_thresh_ = params.high_thresh;
+  match_thresh_ = params.match_thresh;
   // Same rounding as the reference: int(frame_rate / 30.0 * track_buffer).
   max_time_lost_ = static_cast<int>(static_cast<double>(params.frame_rate) / 30.0 * params.track_buffer);
+}
+
+ByteTracker::ByteTracker(const ByteTrackParams& params)
+    : params_(params),
+      track_thresh_(params.track_thresh),
+      high_thresh_(params.high_thresh),
+      match_thresh_(params.match_thresh),
+      max_time_lost_(0) {
+  SetParams(params);
 
   pool_.reserve(kReserveTracks);
   in_use_.reserve(kReserveTracks);

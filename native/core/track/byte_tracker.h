@@ -44,6 +44,11 @@ class ByteTracker : public Tracker {
   // non-positive frame_rate.
   explicit ByteTracker(const ByteTrackParams& params);
   ~ByteTracker() override;
+  // The constructor's checks, without a tracker (throws the same errors).
+  static void Validate(const ByteTrackParams& params);
+  // Changes the parameters from the next Update() on, keeping every track, its id and state (a stream's live
+  // reconfiguration). Throws like the constructor, and then changes nothing.
+  void SetParams(const ByteTrackParams& params);
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
   // Lifecycle (see Tracker): kNew when a track is first output (activated), kLost when an output track moves to the

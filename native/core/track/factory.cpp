@@ -22,6 +22,38 @@ std::unique_ptr<Tracker> CreateTracker(const TrackerConfig& config) {
               "use one of bytetrack, sort, iou");
 }
 
+void ValidateTrackerConfig(const TrackerConfig& config) {
+  switch (config.kind) {
+    case TrackerConfig::Kind::kByteTrack:
+      return ByteTracker::Validate(config.byte_track);
+    case TrackerConfig::Kind::kSort:
+      return SortTracker::Validate(config.sort);
+    case TrackerConfig::Kind::kIou:
+      return IouTracker::Validate(config.iou);
+  }
+  throw Error(ErrorCode::kInvalidArgument, "track",
+              "Unknown tracker kind " + std::to_string(static_cast<int>(config.kind)),
+              "use one of bytetrack, sort, iou");
+}
+
+void SetTrackerParams(Tracker& tracker, const TrackerConfig& config) {
+  Tracker* t = &tracker;
+  switch (config.kind) {
+    case TrackerConfig::Kind::kByteTrack:
+      if (auto* bt = dynamic_cast<ByteTracker*>(t)) return bt->SetParams(config.byte_track);
+      break;
+    case TrackerConfig::Kind::kSort:
+      if (auto* so = dynamic_cast<SortTracker*>(t)) return so->SetParams(config.sort);
+      break;
+    case TrackerConfig::Kind::kIou:
+      if (auto* io = dynamic_cast<IouTracker*>(t)) return io->SetParams(config.iou);
+      break;
+  }
+  throw Error(ErrorCode::kInvalidArgument, "track",
+              std::string("The tracker is not a ") + TrackerKindName(config.kind) + " tracker",
+              "a change of tracker kind needs a new tracker (CreateTracker)");
+}
+
 void ApplyBufferSeconds(TrackerConfig& config, double seconds, double fps) {
   if (!(seconds >= 0) || !std::isfinite(seconds)) {
     throw Error(ErrorCode::kInvalidArgument, "track",

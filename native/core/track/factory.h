@@ -26,6 +26,14 @@ struct TrackerConfig {
 // for invalid parameters (see each tracker's constructor) or an unknown kind.
 std::unique_ptr<Tracker> CreateTracker(const TrackerConfig& config);
 
+// Checks `config` as CreateTracker would (the parameters of `config.kind` only), without building a tracker.
+void ValidateTrackerConfig(const TrackerConfig& config);
+
+// Changes the parameters of `tracker`, built by CreateTracker for `config.kind`, in place (SetParams of its kind):
+// its tracks, ids and pending events are kept. Throws camtrack::Error(kInvalidArgument, "track") for invalid
+// parameters, or when `tracker` is not of `config.kind` (a change of kind needs a new tracker); then nothing changes.
+void SetTrackerParams(Tracker& tracker, const TrackerConfig& config);
+
 // Expresses the lost-track buffer of EVERY kind in `config` as `seconds` at the stream's real frame rate `fps`:
 // frames = max(1, round(seconds * fps)); ByteTrack gets track_buffer = frames with frame_rate = 30 (so its
 // max_time_lost = int(frame_rate / 30 * track_buffer) = frames), SORT and IoU get max_age = frames.

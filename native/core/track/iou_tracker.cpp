@@ -17,7 +17,7 @@ constexpr size_t kReserveDets = 512;
 constexpr float kForbidden = 1000.f;
 }  // namespace
 
-IouTracker::IouTracker(const IouParams& params) : params_(params) {
+void IouTracker::Validate(const IouParams& params) {
   if (!(params.iou_threshold >= 0.f && params.iou_threshold <= 1.f)) {
     throw Error(ErrorCode::kInvalidArgument, "track",
                 "Expected a number in [0, 1] for iou_threshold but received " + std::to_string(params.iou_threshold),
@@ -29,6 +29,15 @@ IouTracker::IouTracker(const IouParams& params) : params_(params) {
                     std::to_string(params.min_hits),
                 "maxAge is in frames; minHits counts the first detection");
   }
+}
+
+void IouTracker::SetParams(const IouParams& params) {
+  Validate(params);
+  params_ = params;
+}
+
+IouTracker::IouTracker(const IouParams& params) : params_(params) {
+  Validate(params);
   tracks_.reserve(kReserveTracks);
   dets_.reserve(kReserveDets);
   cost_.reserve(kReserveTracks * 16);

@@ -36,6 +36,11 @@ class IouTracker : public Tracker {
   // min_hits < 1.
   explicit IouTracker(const IouParams& params);
   ~IouTracker() override;
+  // The constructor's checks, without a tracker (throws the same errors).
+  static void Validate(const IouParams& params);
+  // Changes the parameters from the next Update() on, keeping every track, its id and state (a stream's live
+  // reconfiguration). Throws like the constructor, and then changes nothing.
+  void SetParams(const IouParams& params);
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
 

@@ -63,7 +63,7 @@ bool Invert4(const double* m, double* inv) {
 }
 }  // namespace
 
-SortTracker::SortTracker(const SortParams& params) : params_(params) {
+void SortTracker::Validate(const SortParams& params) {
   if (!(params.iou_threshold >= 0.f && params.iou_threshold <= 1.f)) {
     throw Error(ErrorCode::kInvalidArgument, "track",
                 "Expected a number in [0, 1] for iou_threshold but received " + std::to_string(params.iou_threshold),
@@ -75,6 +75,15 @@ SortTracker::SortTracker(const SortParams& params) : params_(params) {
                     std::to_string(params.max_age) + " and " + std::to_string(params.min_hits),
                 "SORT's reference defaults are maxAge 1 and minHits 3");
   }
+}
+
+void SortTracker::SetParams(const SortParams& params) {
+  Validate(params);
+  params_ = params;
+}
+
+SortTracker::SortTracker(const SortParams& params) : params_(params) {
+  Validate(params);
   tracks_.reserve(kReserveTracks);
   dets_.reserve(kReserveDets);
   trk_boxes_.reserve(kReserveTracks);

@@ -42,6 +42,11 @@ class SortTracker : public Tracker {
   // Throws camtrack::Error(kInvalidArgument, "track") for iou_threshold outside [0, 1] or negative max_age/min_hits.
   explicit SortTracker(const SortParams& params);
   ~SortTracker() override;
+  // The constructor's checks, without a tracker (throws the same errors).
+  static void Validate(const SortParams& params);
+  // Changes the parameters from the next Update() on, keeping every track, its id and state (a stream's live
+  // reconfiguration). Throws like the constructor, and then changes nothing.
+  void SetParams(const SortParams& params);
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
 

@@ -8,7 +8,8 @@
 // Scenario (constants below): the three shared clips, seven streams: walking read with live semantics (never
 // blocks, drops when no batch position is free, cause busy), cars with an fps limit, the MPEG-4 demo clip as a plain
 // file, again with libavcodec frame threads, and again looped and removed mid-way once it has gone round twice, and a
-// path that does not exist; after the checks, walking looped and still decoding at Stop(). Checks, after
+// path that does not exist; meanwhile another thread reconfigures two of them live (Pipeline::ConfigureStream: fps
+// limit, tracker kind, detection options) every few ms; after the checks, walking looped and still decoding at Stop(). Checks, after
 // every stream but the removed one has ended:
 //   - each clip decoded exactly its known frame count, and every decoded frame is delivered or counted dropped with
 //     a cause: decoded = delivered + dropped.busy + dropped.fpsLimit + dropped.inference + dropped.decoderPool; a
@@ -25,7 +26,9 @@
 //
 // Usage: camtrack_pipeline_driver   (env CAMTRACK_ASSETS; CAMTRACK_DRIVER_TIMEOUT_S, default 180)
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -255,8 +258,11 @@ camtrack::pipeline::StreamConfig FileStream(const std::string& id, const std::st
   c.source.read_timeout_ms = 10000;
   c.source.live = camtrack::decode::LiveMode::kFile;
   c.source.input_formats = "mov,matroska,mpegts,avi,h264,hevc";
-  c.tracker = ct_test::ReferenceTrackerConfig(camtrack::track::TrackerConfig::Kind::kByteTrack);
-  c.fps_limit = fps_limit;
+  c.live_config.tracking = true;
+  c.live_config.tracker = ct_test::ReferenceTrackerConfig(camtrack::track::TrackerConfig::Kind::kByteTrack);
+  c.live_config.fps_limit = fps_limit;
+  // Detection options that keep every detection (no area bound: +infinity).
+  c.live_config.detection.max_area_px = c.live_config.detection.max_area_fraction = INFINITY;
   c.decode = camtrack::pipeline::DecodeMode::kCpu;
   return c;
 }
@@ -338,8 +344,8 @@ int main() {
     return h;
   };
   ended.push_back({add(LiveStream("walking-live", path(kWalking)), &kWalking), &kWalking, Drops::kBusy});
-  ended.push_back(
-      {add(FileStream("cars-5fps", path(kCars), false, kCarsFpsLimit), &kCars), &kCars, Drops::kFpsLimit});
+  const int32_t cars = add(FileStream("cars-5fps", path(kCars), false, kCarsFpsLimit), &kCars);
+  ended.push_back({cars, &kCars, Drops::kFpsLimit});
   ended.push_back({add(FileStream("demo", path(kDemo), false), &kDemo), &kDemo, Drops::kNone});
   // libavcodec's own frame threads on one short stream: enough for TSan to see FFmpeg's thread hand-offs (see
   // native/tests/tsan.supp); every suppressed report costs a symbolisation, seconds each on a busy machine.
@@ -349,6 +355,30 @@ int main() {
                    Drops::kNone});
   const int32_t looped = add(FileStream("demo-loop", path(kDemo), true), &kDemo);
 
+  // Live reconfiguration from another thread while the streams run (as the JS thread's configureStream does): the
+  // fps-limited stream switches fps limit, tracker kind and detection options every few ms, the looped one its
+  // tracker kind and detection options (an fps limit would drop frames it must deliver).
+  std::atomic<bool> reconfigure{true};
+  std::atomic<int> reconfigured{0}, reconfigure_errors{0};
+  std::thread reconfigurer([&] {
+    for (int i = 0; reconfigure.load(); ++i) {
+      for (const int32_t h : {cars, looped}) {
+        camtrack::pipeline::LiveConfig live = FileStream("", "", false, h == cars ? kCarsFpsLimit + i % 3 : 0).live_config;
+        live.tracker.kind = i % 2 ? camtrack::track::TrackerConfig::Kind::kSort : camtrack::track::TrackerConfig::Kind::kByteTrack;
+        live.tracking = i % 5 != 4;
+        live.detection.score_threshold = float(i % 10) / 10.f;
+        live.detection.exclude = {{{0, 0}, {100, 0}, {100, 100}}};
+        try {
+          pipeline->ConfigureStream(h, live);
+          reconfigured.fetch_add(1);
+        } catch (const std::exception&) {
+          reconfigure_errors.fetch_add(1);
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    }
+  });
+
   // The looped stream is removed once it has delivered its clip more than twice over (it went round).
   const bool looped_round = consumer.WaitFor(deadline, [&](std::map<int32_t, Seen>& seen) {
     return seen[looped].results > 2 * kDemo.frames;
@@ -357,8 +387,20 @@ int main() {
   Check(looped_round, "demo-loop delivered " + std::to_string(loop_seen.results) + " > " +
                           std::to_string(2 * kDemo.frames) + " frames (looped) before its removal");
   Check(loop_seen.order_ok && loop_seen.size_ok, "demo-loop: results in frame order, clip-sized, no detections");
+  reconfigure.store(false);
+  reconfigurer.join();
+  Check(reconfigured.load() > 0 && reconfigure_errors.load() == 0,
+        "ConfigureStream while running: " + std::to_string(reconfigured.load()) + " changes, " +
+            std::to_string(reconfigure_errors.load()) + " errors");
   pipeline->RemoveStream(looped);
   pipeline->RemoveStream(looped);  // idempotent
+  bool not_running = false;
+  try {
+    pipeline->ConfigureStream(looped, FileStream("", "", false).live_config);
+  } catch (const camtrack::Error& e) {
+    not_running = e.code() == camtrack::ErrorCode::kInvalidState;
+  }
+  Check(not_running, "ConfigureStream of a removed stream: ERR_CAMTRACK_INVALID_STATE");
 
   const bool all_ended = consumer.WaitFor(deadline, [&](std::map<int32_t, Seen>& seen) {
     for (const Ended& e : ended)

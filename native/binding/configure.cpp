@@ -1,0 +1,97 @@
+// NativePipeline#configureStream() and the conversion of a stream's live configuration (configure.h).
+#include "binding/configure.h"
+
+#include <cmath>
+#include <string>
+
+#include "binding/convert.h"
+#include "binding/errors.h"
+#include "binding/pipeline_wrap.h"
+#include "binding/track_convert.h"
+
+namespace camtrack::binding {
+namespace {
+
+[[noreturn]] void BadField(const char* key, const std::string& expected, const Napi::Value& v) {
+  const char* received = v.IsUndefined() ? "undefined" : v.IsNull() ? "null" : v.IsNumber() ? "a number"
+                         : v.IsString()  ? "a string"
+                         : v.IsArray()   ? "an array"
+                                         : "an object";
+  throw Error(ErrorCode::kInvalidArgument, "binding",
+              "Expected " + expected + " for " + key + " in the native config but received " + received,
+              "this is a bug in camtrack's config layer; please report it");
+}
+
+// `key`: an array of polygons, each a flat array of x, y numbers ([[x0, y0, x1, y1, …], …]).
+std::vector<postprocess::Polygon> RequirePolygons(const Napi::Object& o, const char* key) {
+  const char* expected = "an array of flat [x0, y0, x1, y1, ...] number arrays";
+  Napi::Value v = o.Get(key);
+  if (!v.IsArray()) BadField(key, expected, v);
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<postprocess::Polygon> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value p = a.Get(i);
+    if (!p.IsArray()) BadField(key, expected, p);
+    Napi::Array xy = p.As<Napi::Array>();
+    if (xy.Length() % 2 != 0) BadField(key, expected, p);
+    out[i].resize(xy.Length() / 2);
+    for (uint32_t j = 0; j < xy.Length(); ++j) {
+      Napi::Value n = xy.Get(j);
+      if (!n.IsNumber()) BadField(key, expected, n);
+      float& dst = j % 2 == 0 ? out[i][j / 2].x : out[i][j / 2].y;
+      dst = float(n.As<Napi::Number>().DoubleValue());
+    }
+  }
+  return out;
+}
+
+int32_t ClassId(double v, const char* key, const Napi::Env& env) {
+  if (v != std::trunc(v) || v < 0 || v > 2147483647.0) BadField(key, "non-negative integer class ids", Napi::Number::New(env, v));
+  return int32_t(v);
+}
+
+postprocess::DetectionFilterConfig ReadDetection(const Napi::Object& d) {
+  postprocess::DetectionFilterConfig c;
+  c.score_threshold = float(RequireNumber(d, "scoreThreshold"));
+  const std::vector<double> pairs = RequireNumbers(d, "classThresholds");
+  if (pairs.size() % 2 != 0) BadField("classThresholds", "flat [classId, threshold, ...] pairs", d.Get("classThresholds"));
+  for (size_t i = 0; i < pairs.size(); i += 2)
+    c.class_thresholds.emplace_back(ClassId(pairs[i], "classThresholds", d.Env()), float(pairs[i + 1]));
+  for (double id : RequireNumbers(d, "classes")) c.classes.push_back(ClassId(id, "classes", d.Env()));
+  c.min_area_px = RequireNumber(d, "minAreaPx");
+  c.min_area_fraction = RequireNumber(d, "minAreaFraction");
+  c.max_area_px = RequireNumber(d, "maxAreaPx");
+  c.max_area_fraction = RequireNumber(d, "maxAreaFraction");
+  c.include = RequirePolygons(d, "include");
+  c.exclude = RequirePolygons(d, "exclude");
+  return c;
+}
+
+}  // namespace
+
+pipeline::LiveConfig ReadLiveConfig(const Napi::Object& o) {
+  pipeline::LiveConfig c;
+  c.fps_limit = RequireNumber(o, "fpsLimit");
+  Napi::Object tr = RequireObject(o, "tracker");
+  c.tracking = RequireString(tr, "type") != "none";
+  if (c.tracking) {
+    double frame_rate = 0;  // the pipeline converts trackBufferSeconds with the stream's real fps instead
+    c.tracker = ReadTrackerConfig(tr, &c.track_buffer_seconds, &frame_rate);
+  }
+  c.detection = ReadDetection(RequireObject(o, "detection"));
+  return c;
+}
+
+// configureStream(handle, config): the stream's new live config, complete (ReadLiveConfig), from its next frame.
+Napi::Value PipelineWrap::ConfigureStream(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    if (closed_) throw Error(ErrorCode::kInvalidState, "pipeline", "pipeline is closed");
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsObject())
+      throw Error(ErrorCode::kInvalidArgument, "binding", "Expected (handle: number, config: object)");
+    pipeline_->ConfigureStream(info[0].As<Napi::Number>().Int32Value(), ReadLiveConfig(info[1].As<Napi::Object>()));
+    return env.Undefined();
+  });
+}
+
+}  // namespace camtrack::binding

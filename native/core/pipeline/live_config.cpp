@@ -1,0 +1,93 @@
+#include "core/pipeline/live_config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "core/common/error.h"
+
+namespace camtrack::pipeline {
+namespace {
+
+void CheckNonNegative(double v, const char* name) {
+  if (!(v >= 0) || !std::isfinite(v))
+    throw Error(ErrorCode::kInvalidArgument, "config",
+                std::string("Expected a finite number >= 0 for ") + name + " but received " + std::to_string(v),
+                "the live options of a stream are validated by src/config; this is a bug in the caller");
+}
+
+}  // namespace
+
+void LiveConfigState::Set(const LiveConfig& config) {
+  // Everything that could fail is checked here, on the caller's thread, so that a bad value is an error of
+  // configure() (or addStream()), never a failure of the stream's frames later.
+  CheckNonNegative(config.fps_limit, "fpsLimit");
+  CheckNonNegative(config.track_buffer_seconds, "trackBufferSeconds");
+  if (config.tracking) track::ValidateTrackerConfig(config.tracker);
+  auto next = std::make_shared<const Compiled>(Compiled{config, postprocess::DetectionFilter(config.detection)});
+  std::lock_guard<std::mutex> lock(mu_);
+  current_ = std::move(next);
+  version_.fetch_add(1, std::memory_order_release);
+}
+
+std::shared_ptr<const LiveConfigState::Compiled> LiveConfigState::LoadIfChanged(uint64_t* seen) const {
+  if (version_.load(std::memory_order_acquire) == *seen) return nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  *seen = version_.load(std::memory_order_relaxed);
+  return current_;
+}
+
+bool LiveConfigState::AdmitFrame(int64_t pts_ms) {
+  if (auto next = LoadIfChanged(&gate_version_)) {
+    const double limit = next->config.fps_limit;
+    const double gap = limit > 0 ? 1000.0 / limit : 0;
+    if (gap != min_gap_ms_) {
+      // A new limit applies from this frame: the gate starts afresh instead of waiting out the old gap.
+      min_gap_ms_ = gap;
+      next_pts_ms_ = -1e18;
+    }
+  }
+  if (min_gap_ms_ <= 0) return true;
+  if (double(pts_ms) + 0.5 < next_pts_ms_) return false;
+  next_pts_ms_ = std::max(next_pts_ms_ + min_gap_ms_, double(pts_ms) - min_gap_ms_ / 2);
+  return true;
+}
+
+void LiveConfigState::ApplyTracker(const LiveConfig& c) {
+  if (!c.tracking) {
+    tracker_.reset();
+    return;
+  }
+  track::TrackerConfig cfg = c.tracker;
+  if (c.track_buffer_seconds > 0) {
+    // Lost-track buffers are configured in seconds and converted with this stream's real frame rate (the one
+    // frames reach the tracker at: the fps limit when it is lower than the source's).
+    const double source_fps = source_fps_.load(std::memory_order_relaxed);
+    const double fps = c.fps_limit > 0 && source_fps > 0 ? std::min(c.fps_limit, source_fps)
+                                                        : (source_fps > 0 ? source_fps : 30.0);
+    track::ApplyBufferSeconds(cfg, c.track_buffer_seconds, fps);
+  }
+  if (tracker_ && tracker_kind_ == cfg.kind) {
+    track::SetTrackerParams(*tracker_, cfg);  // same kind: tracks and ids continue
+  } else {
+    tracker_ = track::CreateTracker(cfg);
+    tracker_kind_ = cfg.kind;
+  }
+}
+
+void LiveConfigState::Postprocess(std::vector<Detection>& dets, int frame_width, int frame_height,
+                                  std::vector<track::TrackedObject>& tracks, std::vector<track::TrackEvent>& events) {
+  if (auto next = LoadIfChanged(&stage_version_)) {
+    stage_ = std::move(next);
+    ApplyTracker(stage_->config);
+  }
+  tracks.clear();
+  if (!stage_) return;  // never configured (the pipeline sets every stream's config before it starts)
+  stage_->filter.Apply(dets, frame_width, frame_height);
+  if (tracker_) {
+    tracker_->Update(dets.data(), dets.size(), tracks);
+    tracker_->TakeEvents(events);
+  }
+}
+
+}  // namespace camtrack::pipeline
