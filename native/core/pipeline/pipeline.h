@@ -32,13 +32,19 @@
 #include "core/common/geometry.h"
 #include "core/decode/video_source.h"
 #include "core/infer/backend.h"
-#include "core/pipeline/gpu_source.h"
+#include "core/decode/gpu_frame_source.h"
 #include "core/pipeline/stats.h"
 #include "core/postprocess/output_parser.h"
 #include "core/preprocess/letterbox.h"
 #include "core/track/factory.h"
 
 namespace camtrack::pipeline {
+
+// Per-stream decode choice (StreamConfig::decode). kAuto: NVDEC when it can take the stream, else the CPU with
+// one warning; kCpu: libavcodec only (never probes the GPU); kGpu: NVDEC or the stream fails.
+enum class DecodeMode { kAuto, kCpu, kGpu };
+using decode::GpuDecodeStatus;
+using decode::GpuFrameSource;
 
 struct ModelConfig {
   preprocess::ModelInputSpec input;  // size, channel order, scaling, letterbox alignment, pad
