@@ -132,16 +132,6 @@ Napi::Object TracksToJs(Napi::Env env, const pipeline::FrameResult& r) {
   return o;
 }
 
-const char* EventKindName(pipeline::EventKind k) {
-  switch (k) {
-    case pipeline::EventKind::kState: return "state";
-    case pipeline::EventKind::kWarning: return "warning";
-    case pipeline::EventKind::kError: return "error";
-    case pipeline::EventKind::kEnd: return "end";
-  }
-  return "state";
-}
-
 // Every Read* below copies a complete, validated config (src/config/, src/pipeline.ts): each field is required and
 // none has a default here (convert.h).
 preprocess::ModelInputSpec ReadInputSpec(const Napi::Object& m) {
@@ -364,9 +354,9 @@ void PipelineWrap::Deliver(Napi::Env env, Napi::Function callback) {
     for (size_t i = 0; i < events_.size(); ++i) {
       const auto& e = events_[i];
       Napi::Object o = Napi::Object::New(env);
-      o.Set("kind", EventKindName(e.kind));
+      o.Set("kind", ingest::EventKindName(e.kind));
       o.Set("stream", e.stream);
-      if (!e.state.empty()) o.Set("state", e.state);
+      if (e.state) o.Set("state", pipeline::StreamStateName(*e.state));
       if (!e.reason.empty()) o.Set("reason", e.reason);
       if (e.attempt > 0) o.Set("attempt", e.attempt);
       const bool source_failure = e.code != ErrorCode::kInference;

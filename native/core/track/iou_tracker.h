@@ -38,6 +38,7 @@ class IouTracker : public Tracker {
   ~IouTracker() override;
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
+  void Predict(std::vector<TrackedObject>& out) override;
 
  private:
   void ResetState() override;

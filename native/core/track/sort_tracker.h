@@ -44,6 +44,7 @@ class SortTracker : public Tracker {
   ~SortTracker() override;
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
+  void Predict(std::vector<TrackedObject>& out) override;
 
  private:
   void ResetState() override;
@@ -62,7 +63,7 @@ class SortTracker : public Tracker {
     bool output;         // output in the current frame
   };
   static void Init(Track& t, const Box& b);
-  static void Predict(Track& t);
+  static void PredictTrack(Track& t);  // one Kalman time step
   static void Correct(Track& t, const Box& b);
   static Box State(const Track& t);
   void Associate();

@@ -225,7 +225,7 @@ class Consumer : public camtrack::pipeline::EventSink {
         if (e.kind != EventKind::kEnd) continue;
         Seen& s = seen_[e.stream];
         ++s.ends;
-        s.end_state = e.state;
+        s.end_state = e.state ? camtrack::pipeline::StreamStateName(*e.state) : "";
       }
       lock.unlock();
       pipeline_->ReleaseResults(results);
