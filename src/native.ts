@@ -34,6 +34,8 @@ export interface NativeFrameResult {
   latencyMs: number;
   width: number;
   height: number;
+  /** false: postprocessed without inference (FrameResult.inferred). */
+  inferred: boolean;
   detections: NativeDetection[];
   tracks: NativeTrack[];
   /** Present only when the tracker reported lifecycle events for this frame. */
@@ -80,7 +82,7 @@ export interface NativeModelConfig {
 }
 /**
  * A stream as NativePipeline.addStream() takes it: the normalised stream (src/config/schema.ts declares its fields),
- * complete, with three fields in their native form. native/binding/pipeline_wrap.cpp ReadStream reads the fields
+ * complete, with three fields in their native form. native/binding/pipeline_config.cpp ReadStream reads the fields
  * native code uses, each required; the others (resultQueueSize) are JS-only.
  */
 export type NativeStreamConfig = Omit<NormalisedStream, 'live' | 'inputFormats' | 'tracker'> & {
@@ -152,7 +154,7 @@ export interface NativeCapabilities {
     nvdecHwaccelCodecs: string[];
   };
 }
-/** Config of NativePipeline (native/binding/pipeline_wrap.cpp), complete: every field is required there. */
+/** Config of NativePipeline (native/binding/pipeline_config.cpp), complete: every field is required there. */
 export interface NativePipelineConfig {
   model: NativeModelConfig;
   batching: { maxWaitMs: number; resultCapacity: number };

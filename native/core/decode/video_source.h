@@ -36,7 +36,7 @@ enum class LiveMode : int {
 };
 
 // Options of one input. The user-facing ones are StreamOptions fields of src/config/schema.ts, which holds their
-// defaults and ranges; the binding copies every one (native/binding/pipeline_wrap.cpp ReadStream), so nothing here
+// defaults and ranges; the binding copies every one (native/binding/pipeline_config.cpp ReadStream), so nothing here
 // has a default of its own: a caller in C++ (tests, benchmarks) sets each field.
 struct SourceOptions {
   std::string url;                 // rtsp://, http(s)://, file path or file:// URL

@@ -5,17 +5,18 @@
 // takes), and a consumer thread woken by EventSink::Notify() that drains and releases results as the binding's
 // delivery does. It also runs in the ordinary developer build (build/camtrack_pipeline_driver).
 //
-// Scenario (constants below): the three shared clips, seven streams: walking read with live semantics (never
+// Scenario (constants below): the three shared clips, nine streams: walking read with live semantics (never
 // blocks, drops when no batch position is free, cause busy), cars with an fps limit, the MPEG-4 demo clip as a plain
-// file, again with libavcodec frame threads, and again looped and removed mid-way once it has gone round twice, and a
-// path that does not exist; after the checks, walking looped and still decoding at Stop(). Checks, after
-// every stream but the removed one has ended:
+// file, again with libavcodec frame threads, and again looped and removed mid-way once it has gone round twice, a
+// path that does not exist, and cars with only every 3rd frame inferred (file) and every 2nd (live semantics), the
+// others passed through to postprocessing without inference; after the checks, walking looped and still decoding at
+// Stop(). Checks, after every stream but the removed one has ended:
 //   - each clip decoded exactly its known frame count, and every decoded frame is delivered or counted dropped with
 //     a cause: decoded = delivered + dropped.busy + dropped.fpsLimit + dropped.inference + dropped.decoderPool; a
 //     null worker never fails, so dropped.inference = 0; only the fps-limited stream drops for fpsLimit, only the
 //     live one for busy;
 //   - the consumer received exactly `delivered` results per stream, in strictly increasing frame order, each with
-//     the clip's size and no detection;
+//     the clip's size and no detection, and `inferred` false exactly for the frames the stream passed through;
 //   - the missing file ends 'failed' with no frame; every ended stream has exactly one 'end' event; the removed one
 //     is gone from stats;
 //   - then a looped walking stream is added and Stop() is called while it decodes and batches are in flight: no
@@ -31,6 +32,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,11 +42,13 @@
 #include <vector>
 
 #include "core/pipeline/pipeline.h"
+#include "../null_worker.h"
 #include "../test_assets.h"
 #include "../tracker_reference.h"
 
 namespace {
 
+using ct_test::NullWorker;
 using camtrack::pipeline::EventKind;
 using camtrack::pipeline::FrameResult;
 using camtrack::pipeline::Pipeline;
@@ -72,81 +76,6 @@ void Check(bool ok, const std::string& what) {
   ++(ok ? g_passed : g_failed);
 }
 
-// Null inference: owns its batch buffers (as a JS worker owns the Float32Arrays it lends), takes each submitted slot
-// on its own thread and completes it with an all-zero output (no detection passes any threshold). Thread-safe:
-// Submit() from pipeline threads, the worker thread calls Pipeline::CompleteBatch.
-class NullWorker : public camtrack::infer::InferenceWorker {
- public:
-  NullWorker(std::string name, size_t input_elems, size_t output_elems, int slots) : name_(std::move(name)) {
-    for (int i = 0; i < slots; ++i) {
-      inputs_.emplace_back(input_elems);
-      outputs_.emplace_back(output_elems);
-      slots_.push_back({inputs_.back().data(), input_elems, outputs_.back().data(), output_elems});
-    }
-  }
-  ~NullWorker() override { Join(); }
-
-  // The pipeline and this worker's index in it; starts the thread.
-  void Start(Pipeline* pipeline, int index) {
-    pipeline_ = pipeline;
-    index_ = index;
-    thread_ = std::thread([this] { Loop(); });
-  }
-  void Join() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      quit_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-  const std::vector<camtrack::infer::BatchBuffers>& slots() const override { return slots_; }
-  bool Submit(int local_slot, int images) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (quit_) return false;
-    queue_.push_back(local_slot);  // the whole tensor is zeroed whatever `images` is
-    cv_.notify_one();
-    return true;
-  }
-  std::string name() const override { return name_; }
-  uint64_t batches() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return batches_;
-  }
-
- private:
-  void Loop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [&] { return quit_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // quit with nothing left
-      const int slot = queue_.front();
-      queue_.pop_front();
-      lock.unlock();
-      // "Inference": read the input the source threads wrote (so a race on it is seen), write the output.
-      const camtrack::infer::BatchBuffers& b = slots_[slot];
-      volatile float sink = 0;
-      for (size_t i = 0; i < b.input_elems; i += 4096) sink = sink + b.input[i];
-      std::fill(b.output, b.output + b.output_elems, 0.f);
-      pipeline_->CompleteBatch(index_, slot, true, "");
-      lock.lock();
-      ++batches_;
-    }
-  }
-
-  std::string name_;
-  std::deque<std::vector<float>> inputs_, outputs_;  // deque: data() stays put as slots are added
-  std::vector<camtrack::infer::BatchBuffers> slots_;
-  Pipeline* pipeline_ = nullptr;
-  int index_ = -1;
-  std::thread thread_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<int> queue_;  // submitted local slots, in order
-  bool quit_ = false;
-  uint64_t batches_ = 0;
-};
-
 // What the consumer saw of one stream.
 struct Seen {
   uint64_t results = 0;
@@ -154,6 +83,9 @@ struct Seen {
   bool order_ok = true, size_ok = true;
   std::string first_disorder;  // "frame 12 after 15", the first result out of frame order
   int width = 0, height = 0;  // expected frame size (0: not checked)
+  std::function<bool(int64_t)> infer;  // the stream's infer_frame (null: every frame inferred)
+  bool inferred_ok = true;    // every result's `inferred` is what infer says of its frame
+  uint64_t not_inferred = 0;  // results passed through without inference
   int ends = 0;
   std::string end_state;
 };
@@ -179,10 +111,11 @@ class Consumer : public camtrack::pipeline::EventSink {
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
-  void Expect(int32_t handle, int width, int height) {
+  void Expect(int32_t handle, int width, int height, std::function<bool(int64_t)> infer) {
     std::lock_guard<std::mutex> lock(mu_);
     seen_[handle].width = width;
     seen_[handle].height = height;
+    seen_[handle].infer = std::move(infer);
   }
   Seen Get(int32_t handle) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -220,6 +153,8 @@ class Consumer : public camtrack::pipeline::EventSink {
         s.last_index = r->frame_index;
         if (s.width && (r->width != s.width || r->height != s.height)) s.size_ok = false;
         if (!r->detections.empty()) s.size_ok = false;  // an all-zero output has no detection
+        if (r->inferred != (!s.infer || s.infer(r->frame_index))) s.inferred_ok = false;
+        if (!r->inferred) ++s.not_inferred;
       }
       for (const StreamEvent& e : events) {
         if (e.kind != EventKind::kEnd) continue;
@@ -333,8 +268,9 @@ int main() {
   };
   std::vector<Ended> ended;
   const auto add = [&](camtrack::pipeline::StreamConfig c, const Clip* clip) {
+    auto infer = c.infer_frame;
     const int32_t h = pipeline->AddStream(std::move(c));
-    if (clip) consumer.Expect(h, clip->width, clip->height);
+    if (clip) consumer.Expect(h, clip->width, clip->height, std::move(infer));
     return h;
   };
   ended.push_back({add(LiveStream("walking-live", path(kWalking)), &kWalking), &kWalking, Drops::kBusy});
@@ -347,6 +283,17 @@ int main() {
       {add(FileStream("demo-threads", path(kDemo), false, 0, kFrameThreads), &kDemo), &kDemo, Drops::kNone});
   ended.push_back({add(FileStream("missing", assets + "/videos/no-such-clip.mp4", false), nullptr), nullptr,
                    Drops::kNone});
+  // Frames passed through without inference (seam a: StreamConfig::infer_frame), from a file (every one delivered,
+  // in frame order with the inferred ones) and from a live stream (which drops when the pass-through queue or the
+  // batch is full, cause busy).
+  {
+    auto c = FileStream("cars-every-3rd", path(kCars), false);
+    c.infer_frame = [](int64_t i) { return i % 3 == 0; };
+    ended.push_back({add(std::move(c), &kCars), &kCars, Drops::kNone});
+    auto l = LiveStream("cars-live-every-2nd", path(kCars));
+    l.infer_frame = [](int64_t i) { return i % 2 == 0; };
+    ended.push_back({add(std::move(l), &kCars), &kCars, Drops::kBusy});
+  }
   const int32_t looped = add(FileStream("demo-loop", path(kDemo), true), &kDemo);
 
   // The looped stream is removed once it has delivered its clip more than twice over (it went round).
@@ -399,6 +346,9 @@ int main() {
     Check(seen.order_ok, name + "results in strictly increasing frame order" +
                              (seen.order_ok ? "" : " (" + seen.first_disorder + ")"));
     Check(seen.size_ok, name + "results clip-sized, with no detection");
+    Check(seen.inferred_ok, name + "each result's `inferred` as infer_frame said (" +
+                                std::to_string(seen.not_inferred) + " not inferred)");
+    if (seen.infer) Check(seen.not_inferred > 0, name + "frames were passed through without inference");
   }
 
   // Stop() with a stream still decoding and batches in flight: a looped clip added last, stopped once it delivers.
