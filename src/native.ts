@@ -86,14 +86,14 @@ export interface NativeModelConfig {
  * native code uses, each required; the others (resultQueueSize) are JS-only.
  */
 export type NativeStreamConfig = Omit<NormalisedStream, 'live' | 'inputFormats' | 'tracker'> & {
-  /** decode::LiveMode of native/core/decode/video_source.h. */
+  /** decode::LiveMode of native/core/decode/demuxer.h. */
   live: LiveMode;
   /** Accepted demuxers, comma-separated (FFmpeg's format_whitelist); '' = any. */
   inputFormats: string;
   /** NativeTracker's config (native/binding/track_convert.h), complete; type 'none' = no tracker. */
   tracker: Omit<NativeTrackerConfig, 'type'> & { type: NativeTrackerConfig['type'] | 'none' };
 };
-/** Live or file semantics of a stream, as native/core/decode/video_source.h LiveMode numbers them. */
+/** Live or file semantics of a stream, as native/core/decode/demuxer.h LiveMode numbers them. */
 export const LiveMode = { auto: -1, file: 0, live: 1 } as const;
 export type LiveMode = (typeof LiveMode)[keyof typeof LiveMode];
 export interface NativePipeline {

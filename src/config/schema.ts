@@ -8,7 +8,7 @@
  * `expected` (not a JSON Schema keyword; {@link configJsonSchema} leaves it out) words the accepted values in a
  * ConfigError where the schema alone would read badly (`object with id and url`).
  * Adding a stream option: one field in {@link StreamOptionsSchema} here, one member in the native struct it
- * configures (native/core/decode/video_source.h SourceOptions or native/core/pipeline/config.h StreamConfig) and
+ * configures (native/core/decode/demuxer.h SourceOptions or native/core/pipeline/config.h StreamConfig) and
  * the line of native/binding/pipeline_config.cpp ReadStream that copies it (docs/architecture.md, "Where to change what").
  */
 import os from 'node:os';
