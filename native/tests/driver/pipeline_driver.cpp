@@ -24,7 +24,7 @@
 // Prints one line per check and `camtrack_pipeline_driver: N passed, N failed`; exits 1 on any failure, 2 when the
 // shared assets are missing ($CAMTRACK_ASSETS or <ancestor>/shared/assets).
 //
-// Usage: camtrack_pipeline_driver   (env CAMTRACK_ASSETS; CAMTRACK_DRIVER_TIMEOUT_S, default 180)
+// Usage: camtrack_pipeline_driver [--help]   (env CAMTRACK_ASSETS; CAMTRACK_DRIVER_TIMEOUT_S, default 180)
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -220,7 +220,18 @@ std::string Counts(const StreamStatsSnapshot& s) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    const bool help = std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0;
+    std::fprintf(help ? stdout : stderr,
+                 "usage: camtrack_pipeline_driver [--help]\n"
+                 "Runs the native pipeline (real decode of the shared clips, null inference workers, a consumer\n"
+                 "thread) and checks frame accounting, frame order, pass-through frames and shutdown; prints one\n"
+                 "line per check and exits 0 when all pass, 1 on a failure, 2 without the shared assets.\n"
+                 "Environment: CAMTRACK_ASSETS (default <ancestor>/shared/assets), CAMTRACK_DRIVER_TIMEOUT_S\n"
+                 "(default 180). Under sanitizers: scripts/sanitize.sh [tsan|asan|all].\n");
+    return help ? 0 : 64;  // EX_USAGE
+  }
   const std::string assets = ct_test::AssetsDir();
   if (assets.empty()) {
     std::fprintf(stderr, "camtrack_pipeline_driver: shared assets not found (set CAMTRACK_ASSETS)\n");
