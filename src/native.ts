@@ -34,6 +34,8 @@ export interface NativeFrameResult {
   latencyMs: number;
   width: number;
   height: number;
+  /** false: postprocessed without inference (FrameResult.inferred). */
+  inferred: boolean;
   detections: NativeDetection[];
   tracks: NativeTrack[];
   /** Present only when the tracker reported lifecycle events for this frame. */
@@ -80,11 +82,11 @@ export interface NativeModelConfig {
 }
 /**
  * A stream as NativePipeline.addStream() takes it: the normalised stream (src/config/schema.ts declares its fields),
- * complete, with four fields in their native form. native/binding/pipeline_wrap.cpp ReadStream reads the fields
+ * complete, with four fields in their native form. native/binding/pipeline_config.cpp ReadStream reads the fields
  * native code uses, each required; the others (JS_ONLY_STREAM_OPTIONS) are JS-only.
  */
 export type NativeStreamConfig = Omit<NormalisedStream, 'live' | 'inputFormats' | 'tracker' | 'detection'> & {
-  /** decode::LiveMode of native/core/decode/video_source.h. */
+  /** decode::LiveMode of native/core/decode/demuxer.h. */
   live: LiveMode;
   /** Accepted demuxers, comma-separated (FFmpeg's format_whitelist); '' = any. */
   inputFormats: string;
@@ -100,7 +102,7 @@ export const JS_ONLY_STREAM_OPTIONS: readonly string[] = ['resultQueueSize', 'de
  * the live-changeable fields native code applies, in the form addStream() takes them.
  */
 export type NativeLiveConfig = Pick<NativeStreamConfig, 'fpsLimit' | 'tracker' | 'detection'>;
-/** Live or file semantics of a stream, as native/core/decode/video_source.h LiveMode numbers them. */
+/** Live or file semantics of a stream, as native/core/decode/demuxer.h LiveMode numbers them. */
 export const LiveMode = { auto: -1, file: 0, live: 1 } as const;
 export type LiveMode = (typeof LiveMode)[keyof typeof LiveMode];
 export interface NativePipeline {
@@ -165,7 +167,7 @@ export interface NativeCapabilities {
     nvdecHwaccelCodecs: string[];
   };
 }
-/** Config of NativePipeline (native/binding/pipeline_wrap.cpp), complete: every field is required there. */
+/** Config of NativePipeline (native/binding/pipeline_config.cpp), complete: every field is required there. */
 export interface NativePipelineConfig {
   model: NativeModelConfig;
   batching: { maxWaitMs: number; resultCapacity: number };

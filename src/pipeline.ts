@@ -324,6 +324,7 @@ export class Pipeline extends EventEmitter {
         latencyMs: n.latencyMs,
         width: n.width,
         height: n.height,
+        inferred: n.inferred,
         detections,
         tracks,
         trackEvents: (n.trackEvents ?? []) as TrackEvent[],

@@ -38,6 +38,13 @@ export interface FrameResult {
   /** Source frame size. */
   width: number;
   height: number;
+  /**
+   * Whether the detector ran on this frame. `false`: the frame was postprocessed without inference (in frame order
+   * with the stream's other frames): `detections` is empty and `tracks` are the tracker's predictions (a frame that is
+   * not inferred is not a miss: lost-track buffers count inferred frames only). Always `true` today; inference
+   * intervals and motion gating will pass frames through.
+   */
+  inferred: boolean;
   detections: Detection[];
   tracks: Track[];
   /** Track lifecycle events of this frame: 'new', 'lost', 'refound', 'removed' (usually empty). */

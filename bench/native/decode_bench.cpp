@@ -9,7 +9,7 @@
 //   ours        N std::threads, each with its own camtrack::decode::VideoSource (loop = true, file semantics,
 //               decoder_threads = --decoder-threads), calling NextFrame() until it has the stream's frames. Nothing
 //               but the decode (no letterbox, no copy): what the pipeline's source thread pays per frame.
-//               --decoder gpu: each thread runs the pipeline's NVDEC path instead, pipeline::GpuFrameSource
+//               --decoder gpu: each thread runs the pipeline's NVDEC path instead, decode::GpuFrameSource
 //               (VideoSource in packet mode → decode::NvdecDecoder, PoolFullPolicy::kBlock as for files, loop),
 //               without its letterbox: every frame is waited for (its ready event) and stays in device memory.
 //   ffmpeg      N concurrent `ffmpeg -v error -threads T -stream_loop K-1 -i clip -an -f null -` processes,
@@ -71,7 +71,7 @@ extern "C" {
 #include "core/common/error.h"
 #include "core/decode/nvdec_decoder.h"
 #include "core/decode/video_source.h"
-#include "core/pipeline/gpu_source.h"
+#include "core/decode/gpu_frame_source.h"
 
 extern char** environ;
 
@@ -411,7 +411,7 @@ camtrack::decode::SourceOptions FileSource(const std::string& path, bool loop) {
   return so;
 }
 
-// The pipeline's NVDEC path on one file, minus LetterboxInto: pipeline::GpuFrameSource on a VideoSource in packet
+// The pipeline's NVDEC path on one file, minus LetterboxInto: decode::GpuFrameSource on a VideoSource in packet
 // mode (→ NvdecDecoder: extradata first, then packets; Flush at the end of a pass, drain, RewindForLoop when `loop`)
 // with file semantics (SourceOptions live = kFile → PoolFullPolicy::kBlock: no frame is dropped). Takes frames until
 // `max_frames` or the end of the input. Each frame is waited for on the host (its ready event: the decoder's copy
@@ -427,8 +427,8 @@ int64_t GpuDecode(const std::string& path, bool loop, int device, int64_t max_fr
   so.packets_only = true;
   camtrack::decode::VideoSource src(so);
   src.Open();
-  camtrack::pipeline::GpuFrameSource::StartFailure failure;
-  const auto gpu = camtrack::pipeline::GpuFrameSource::Start(src, device, &failure);
+  camtrack::decode::GpuFrameSource::StartFailure failure;
+  const auto gpu = camtrack::decode::GpuFrameSource::Start(src, device, &failure);
   if (!gpu) throw std::runtime_error("NVDEC cannot take " + path + ": " + failure.reason);
   int64_t n = 0;
   while (n < max_frames && gpu->Next()) {
@@ -963,7 +963,7 @@ int main(int argc, char** argv) {
   if (gpu) {
     // The pipeline's own check: NvdecDecoder::Probe (driver libraries, device, H.264 caps), or "built without
     // CUDA". Before anything is measured, so a machine without NVDEC costs nothing but this line.
-    const camtrack::cuda::FeatureStatus st = camtrack::pipeline::GpuDecodeStatus(opt.device);
+    const camtrack::cuda::FeatureStatus st = camtrack::decode::GpuDecodeStatus(opt.device);
     if (!st.available) {
       std::fprintf(stderr, "SKIP: NVDEC not available: %s\n", st.reason.c_str());
       return kExitNoNvdec;

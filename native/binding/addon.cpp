@@ -2,14 +2,16 @@
 // Exports (typed one-to-one in src/native.ts):
 //   NativePipeline                         class, see pipeline_wrap.h
 //   NativeTracker                          class, see tracker_wrap.h (standalone tracker)
-//   attachWorker/completeBatch/detachWorker  inference-worker bridge, called from worker threads
+//   attachWorker/completeBatch/detachWorker  inference-worker bridge, called from worker threads (worker_bridge.h)
 //   capabilities()                          what this build and machine support (CUDA, NVDEC, TensorRT, FFmpeg)
 //   setErrorClass(cls)                      the JS CamtrackError class native errors are created with
 #include <napi.h>
 
+#include "binding/args.h"
 #include "binding/errors.h"
 #include "binding/pipeline_wrap.h"
 #include "binding/tracker_wrap.h"
+#include "binding/worker_bridge.h"
 #include "core/cuda/capabilities.h"
 #include "core/decode/ffmpeg_log.h"
 
@@ -68,12 +70,12 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
 
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsFunction()) {
-    throw Napi::TypeError::New(env, "Expected function for errorClass");
-  }
-  auto* data = env.GetInstanceData<AddonData>();
-  data->error_class = Napi::Persistent(info[0].As<Napi::Function>());
-  return env.Undefined();
+  return Guard(env, [&]() -> Napi::Value {
+    Napi::Function cls = ArgFunction(info, 0, "errorClass");
+    auto* data = env.GetInstanceData<AddonData>();
+    data->error_class = Napi::Persistent(cls);
+    return env.Undefined();
+  });
 }
 
 }  // namespace

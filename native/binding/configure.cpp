@@ -1,9 +1,11 @@
 // NativePipeline#configureStream() and the conversion of a stream's live configuration (configure.h).
 #include "binding/configure.h"
 
+#include <climits>
 #include <cmath>
 #include <string>
 
+#include "binding/args.h"
 #include "binding/convert.h"
 #include "binding/errors.h"
 #include "binding/pipeline_wrap.h"
@@ -86,10 +88,10 @@ pipeline::LiveConfig ReadLiveConfig(const Napi::Object& o) {
 Napi::Value PipelineWrap::ConfigureStream(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
+    const int handle = ArgInt(info, 0, "handle", 0, INT_MAX);
+    Napi::Object config = ArgObject(info, 1, "config");
     if (closed_) throw Error(ErrorCode::kInvalidState, "pipeline", "pipeline is closed");
-    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsObject())
-      throw Error(ErrorCode::kInvalidArgument, "binding", "Expected (handle: number, config: object)");
-    pipeline_->ConfigureStream(info[0].As<Napi::Number>().Int32Value(), ReadLiveConfig(info[1].As<Napi::Object>()));
+    pipeline_->ConfigureStream(handle, ReadLiveConfig(config));
     return env.Undefined();
   });
 }

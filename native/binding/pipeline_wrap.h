@@ -1,13 +1,15 @@
 #pragma once
-// NativePipeline (JS class) — a thin ObjectWrap over core::pipeline::Pipeline. No pipeline logic lives here.
+// NativePipeline (JS class) — a thin ObjectWrap over core::pipeline::Pipeline. No pipeline logic lives here; its
+// config is read by pipeline_config.h, its results, events and stats are marshalled by marshal.h, and its inference
+// workers attach through worker_bridge.h. Every method checks its arguments (args.h).
 //
 // Delivery: one TypedThreadSafeFunction per pipeline. Pipeline threads call Notify() (non-blocking, coalesced: at
 // most one pending call); its callback on the main thread drains results and events and calls the JS onEvents
 // callback once with arrays. Nothing is thrown out of that callback.
 //
 // Inference workers (worker_threads running onnxruntime-node) attach from their own Node environment with the
-// module functions attachWorker/completeBatch/detachWorker, addressing the pipeline by a numeric id from a
-// process-wide registry (a worker env cannot hold a reference to an object of the main env).
+// module functions of worker_bridge.h, addressing the pipeline by its `id` in a process-wide registry (a worker env
+// cannot hold a reference to an object of the main env).
 #include <napi.h>
 
 #include <atomic>
@@ -53,10 +55,5 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap>, public pipeline::Eve
   std::vector<pipeline::FrameResult*> results_;
   std::vector<pipeline::StreamEvent> events_;
 };
-
-// Module-level functions used from worker threads.
-Napi::Value AttachWorker(const Napi::CallbackInfo& info);
-Napi::Value CompleteBatch(const Napi::CallbackInfo& info);
-Napi::Value DetachWorker(const Napi::CallbackInfo& info);
 
 }  // namespace camtrack::binding

@@ -251,7 +251,7 @@ struct Frame {
 Frame Step(pl::LiveConfigState& live, int i) {
   Frame f;
   f.dets = {Det(10.f + 2 * i, 10, 60.f + 2 * i, 110, 0.9f, 0), Det(300.f + 2 * i, 50, 350.f + 2 * i, 150, 0.35f, 2)};
-  live.Postprocess(f.dets, 640, 480, f.tracks, f.events);
+  live.Postprocess(f.dets, 640, 480, /*inferred=*/true, f.tracks, f.events);
   return f;
 }
 

@@ -1,5 +1,5 @@
-// Tests of the letterbox geometry, the CPU letterbox against the reference maths of the CUDA kernel,
-// colour handling, resolution changes, and the CUDA probes (which must answer, never throw, on any machine).
+// Tests of the CPU letterbox against the reference maths of the CUDA kernel, colour handling and resolution changes.
+// (The letterbox geometry: letterbox_geometry_test.cpp; the CUDA probes: cuda_probe_test.cpp.)
 extern "C" {
 #include <libavcodec/version.h>
 #include <libavutil/frame.h>
@@ -20,10 +20,13 @@ extern "C" {
 #include "cuda/letterbox_gpu.h"
 #include "preprocess/letterbox.h"
 #include "preprocess/letterbox_math.h"
+#include "model_specs.h"
 #include "test_main.h"
 
 namespace {
 
+using ct_test::UltralyticsSpec;
+using ct_test::YoloxSpec;
 using camtrack::Error;
 using camtrack::ErrorCode;
 using camtrack::LetterboxInfo;
@@ -34,26 +37,6 @@ using camtrack::preprocess::CpuLetterboxer;
 using camtrack::preprocess::LetterboxAlign;
 using camtrack::preprocess::ModelInputSpec;
 using camtrack::preprocess::ReferenceLetterboxNv12;
-
-// The two model families in ../shared/assets/SOURCES.md.
-ModelInputSpec YoloxSpec() {  // yolox_nano.onnx: 416, BGR, raw 0..255, top-left, pad 114
-  ModelInputSpec s;
-  s.width = s.height = 416;
-  s.channel_order = ChannelOrder::kBGR;
-  s.align = LetterboxAlign::kTopLeft;
-  s.pad_value = 114.f;
-  s.scale = 1.f;
-  return s;
-}
-ModelInputSpec UltralyticsSpec(int size) {  // yolov8n / yolo11n: RGB, /255, centred, pad 114
-  ModelInputSpec s;
-  s.width = s.height = size;
-  s.channel_order = ChannelOrder::kRGB;
-  s.align = LetterboxAlign::kCenter;
-  s.pad_value = 114.f;
-  s.scale = 1.f / 255.f;
-  return s;
-}
 
 struct FrameDeleter {
   void operator()(AVFrame* f) const { av_frame_free(&f); }
@@ -227,56 +210,6 @@ float At(const std::vector<float>& out, const ModelInputSpec& spec, int c, int x
 }
 
 }  // namespace
-
-// ---- geometry ----------------------------------------------------------------------------------------------
-
-CT_TEST(preprocess_letterbox_yolox_1280x720_to_416_top_left) {
-  const LetterboxInfo i = ComputeLetterbox(1280, 720, YoloxSpec());
-  CT_EXPECT_NEAR(i.scale, 0.325, 1e-7);  // min(416/720, 416/1280)
-  CT_EXPECT(i.pad_x == 0.f && i.pad_y == 0.f);
-  CT_EXPECT(i.src_width == 1280 && i.src_height == 720);
-  const auto rs = ComputeResizedSize(1280, 720, YoloxSpec());
-  CT_EXPECT(rs.width == 416 && rs.height == 234);
-  // YOLOX truncates: 1000x700 → r = 0.416, 700*r = 291.2 → 291.
-  const auto rs2 = ComputeResizedSize(1000, 700, YoloxSpec());
-  CT_EXPECT(rs2.width == 416 && rs2.height == 291);
-}
-
-CT_TEST(preprocess_letterbox_ultralytics_1280x720_to_640_center) {
-  const LetterboxInfo i = ComputeLetterbox(1280, 720, UltralyticsSpec(640));
-  CT_EXPECT_NEAR(i.scale, 0.5, 1e-9);
-  CT_EXPECT(i.pad_x == 0.f);
-  CT_EXPECT(i.pad_y == 140.f);  // (640 - 360) / 2
-  const auto rs = ComputeResizedSize(1280, 720, UltralyticsSpec(640));
-  CT_EXPECT(rs.width == 640 && rs.height == 360);
-  // A box corner at input (320, 300) maps back to source (320-0)/0.5, (300-140)/0.5 = (640, 320).
-  CT_EXPECT_NEAR((320 - i.pad_x) / i.scale, 640.0, 1e-4);
-  CT_EXPECT_NEAR((300 - i.pad_y) / i.scale, 320.0, 1e-4);
-}
-
-CT_TEST(preprocess_letterbox_portrait_810x1080_to_640_center) {
-  const LetterboxInfo i = ComputeLetterbox(810, 1080, UltralyticsSpec(640));
-  CT_EXPECT_NEAR(i.scale, 640.0 / 1080.0, 1e-7);
-  CT_EXPECT(i.pad_x == 80.f && i.pad_y == 0.f);  // new size 480x640, dw = 80
-  const auto rs = ComputeResizedSize(810, 1080, UltralyticsSpec(640));
-  CT_EXPECT(rs.width == 480 && rs.height == 640);
-}
-
-CT_TEST(preprocess_letterbox_center_odd_padding_goes_bottom_right) {
-  // 1280x718 → 640x359: dh = 140.5, top = round(140.4) = 140 (bottom gets 141), as Ultralytics does.
-  const LetterboxInfo i = ComputeLetterbox(1280, 718, UltralyticsSpec(640));
-  CT_EXPECT(i.pad_y == 140.f);
-  CT_EXPECT(ComputeResizedSize(1280, 718, UltralyticsSpec(640)).height == 359);
-  // 1280x721 → 721*0.5 = 360.5 → Python round() gives 360 (half to even).
-  CT_EXPECT(ComputeResizedSize(1280, 721, UltralyticsSpec(640)).height == 360);
-}
-
-CT_TEST(preprocess_letterbox_BAD_CALL_non_positive_size_throws_invalid_argument) {
-  CT_EXPECT(ct_test::ThrowsCode(ErrorCode::kInvalidArgument, [] { ComputeLetterbox(0, 720, YoloxSpec()); }));
-  ModelInputSpec bad = YoloxSpec();
-  bad.std[1] = 0.f;
-  CT_EXPECT(ct_test::ThrowsCode(ErrorCode::kInvalidArgument, [&] { ComputeLetterbox(1280, 720, bad); }));
-}
 
 // ---- reference maths -----------------------------------------------------------------------------------------
 
@@ -545,69 +478,4 @@ CT_TEST(preprocess_cpu_letterbox_BAD_CALL_hardware_frame_is_unsupported) {
     threw = e.code() == ErrorCode::kUnsupported && std::string(e.what()).find("cuda") != std::string::npos;
   }
   CT_EXPECT(threw);
-}
-
-// ---- CUDA probes (true on machines with and without a GPU) --------------------------------------------------
-
-CT_TEST(preprocess_cuda_probe_answers_without_throwing) {
-  const camtrack::cuda::CudaStatus st = camtrack::cuda::ProbeCuda();
-  std::printf("      ProbeCuda: compiled=%d available=%d driver=%d runtime=%d devices=%zu reason='%s'\n",
-              st.compiled, st.available, st.driver_version, st.runtime_version, st.devices.size(),
-              st.reason.c_str());
-  CT_EXPECT(st.compiled == static_cast<bool>(CAMTRACK_WITH_CUDA));
-  CT_EXPECT(st.reason.empty() == st.available);
-  CT_EXPECT(st.available == !st.devices.empty());
-  if (st.compiled) CT_EXPECT(st.runtime_version >= 11000);
-  if (!st.compiled) CT_EXPECT(st.reason.find("built without CUDA") != std::string::npos);
-  for (const auto& d : st.devices) CT_EXPECT(!d.name.empty() && d.cc_major >= 5 && d.total_mem > 0);
-}
-
-CT_TEST(preprocess_capabilities_report_ffmpeg_and_reasons) {
-  const camtrack::cuda::Capabilities caps = camtrack::cuda::ProbeCapabilities();
-  std::printf("      nvdec: %d '%s'\n      tensorrt: %d '%s'\n      ffmpeg %s avcodec %s hwaccels=%zu cuvid=%zu\n",
-              caps.nvdec.available, caps.nvdec.reason.c_str(), caps.tensorrt.available,
-              caps.tensorrt.reason.c_str(), caps.ffmpeg.version.c_str(), caps.ffmpeg.avcodec.c_str(),
-              caps.ffmpeg.hwaccels.size(), caps.ffmpeg.cuda_decoders.size());
-  CT_EXPECT(caps.ffmpeg.avcodec.rfind(std::to_string(LIBAVCODEC_VERSION_MAJOR) + ".", 0) == 0);
-  CT_EXPECT(!caps.ffmpeg.avformat.empty() && !caps.ffmpeg.avutil.empty() && !caps.ffmpeg.swscale.empty());
-  CT_EXPECT(caps.nvdec.reason.empty() == caps.nvdec.available);
-  CT_EXPECT(caps.tensorrt.reason.empty() == caps.tensorrt.available);
-  if (!caps.cuda.available) CT_EXPECT(!caps.nvdec.available && !caps.tensorrt.available);
-  if (!CAMTRACK_WITH_TENSORRT) CT_EXPECT(caps.tensorrt.reason.find("built without TensorRT") == 0);
-}
-
-CT_TEST(preprocess_cuda_buffers_without_a_device_throw_a_camtrack_error) {
-  const camtrack::cuda::CudaStatus st = camtrack::cuda::ProbeCuda();
-  camtrack::cuda::DeviceBuffer empty;  // never needs CUDA
-  CT_EXPECT(empty.empty() && empty.size() == 0);
-  if (st.available) CT_SKIP("a CUDA device is present (camtrack_gpu_tests covers buffers there)");
-  bool threw = false;
-  try {
-    camtrack::cuda::DeviceBuffer b(1024);
-  } catch (const Error& e) {
-    std::printf("      DeviceBuffer(1024): %s (hint: %s)\n", e.what(), e.hint().c_str());
-    threw = st.compiled ? (e.code() == ErrorCode::kCuda && std::string(e.what()).find("cudaMalloc") != std::string::npos &&
-                           e.native_code() != 0)
-                        : e.code() == ErrorCode::kUnsupported;
-  }
-  CT_EXPECT(threw);
-  threw = false;
-  try {
-    camtrack::cuda::Stream s;
-  } catch (const Error& e) {
-    threw = e.code() == (st.compiled ? ErrorCode::kCuda : ErrorCode::kUnsupported);
-  }
-  CT_EXPECT(threw);
-  if (!st.compiled) {
-    std::vector<uint8_t> plane(64);
-    std::vector<float> out(3 * 416 * 416);
-    camtrack::cuda::PlaneView pv{plane.data(), 8, 8, 8};
-    threw = false;
-    try {
-      camtrack::cuda::LetterboxNv12ToNchwGpu(pv, pv, 8, 8, YoloxSpec(), out.data(), nullptr);
-    } catch (const Error& e) {
-      threw = e.code() == ErrorCode::kUnsupported;
-    }
-    CT_EXPECT(threw);
-  }
 }

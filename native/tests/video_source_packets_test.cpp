@@ -1,4 +1,4 @@
-// VideoSource packet mode (the demux half of the NVDEC path, gpu_source.h), checked without a GPU: the Annex-B
+// VideoSource packet mode (the demux half of the NVDEC path, gpu_frame_source.h), checked without a GPU: the Annex-B
 // access units it hands out decode — with libavcodec standing in for NVDEC — to exactly the frames of the normal
 // CPU path, with the same time stamps once stamped back with StampFrame(); loops continue the time line;
 // SwitchToCpuDecode() right after Open() gives the plain CPU path.

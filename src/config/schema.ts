@@ -10,8 +10,8 @@
  * `reconfigurable: true` (camtrack's keyword too, set by {@link live}) marks a stream option that
  * `stream.configure()` can change on a running stream; {@link LIVE_STREAM_FIELDS} lists them.
  * Adding a stream option: one field in {@link StreamOptionsSchema} here, one member in the native struct it
- * configures (native/core/decode/video_source.h SourceOptions or native/core/pipeline/pipeline.h StreamConfig) and
- * the line of native/binding/pipeline_wrap.cpp ReadStream that copies it (docs/architecture.md, "Where to change what";
+ * configures (native/core/decode/demuxer.h SourceOptions or native/core/pipeline/config.h StreamConfig) and
+ * the line of native/binding/pipeline_config.cpp ReadStream that copies it (docs/architecture.md, "Where to change what";
  * a live-changeable one: {@link live}, LiveConfig in native/core/pipeline/live_config.h, configure.cpp ReadLiveConfig).
  * A camera registry's config (`camtrack run`'s file, {@link CameraRegistryConfigSchema}) is the pipeline's, built from
  * the same declarations, with named `models` and cameras that name their `model`; a new pipeline or stream option

@@ -104,7 +104,7 @@ export function toWireResult(r: FrameResult): WireResult {
     processing_time_ms: fixed(r.latencyMs, MS_DECIMALS, '', 'latencyMs'),
     width: integer(r.width, '', 'width'),
     height: integer(r.height, '', 'height'),
-    inferred: true,
+    inferred: r.inferred,
     detections: r.detections.map((d, i) => toWireDetection(d, `detections[${i}]`)),
     tracks: r.tracks.map((t, i) => toWireTrack(t, `tracks[${i}]`)),
     track_events: r.trackEvents.map((e, i) => toWireTrackEvent(e, `trackEvents[${i}]`)),

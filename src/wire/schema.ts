@@ -92,7 +92,9 @@ export const WireResultSchema = Type.Object(
     processing_time_ms: Type.Number({ minimum: 0, description: 'Decode → result latency, ms (µs precision).' }),
     width: Type.Integer({ minimum: 0, description: 'Source frame width, pixels.' }),
     height: Type.Integer({ minimum: 0, description: 'Source frame height, pixels.' }),
-    inferred: Type.Boolean({ description: 'The detector ran on this frame (always true today).' }),
+    inferred: Type.Boolean({
+      description: 'The detector ran on this frame; false: no detections, the tracks are the tracker\'s predictions.',
+    }),
     detections: Type.Array(WireDetectionSchema),
     tracks: Type.Array(WireTrackSchema),
     track_events: Type.Array(WireTrackEventSchema, { description: 'Track lifecycle events of this frame (usually empty).' }),

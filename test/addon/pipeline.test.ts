@@ -227,6 +227,7 @@ describeWithAssets('Pipeline API', [FAST_MODEL, MMTRACKING, WALKING, BUS], () =>
         expect(r.streamId).toBe('order');
         expect({ width: r.width, height: r.height }).toEqual(MMTRACKING_SIZE);
         expect(r.latencyMs).toBeGreaterThanOrEqual(0);
+        expect(r.inferred).toBe(true); // no stream option passes frames through without inference yet
       }
       const st = s.stats();
       expect(st.state).toBe('ended');

@@ -3,7 +3,7 @@
  * the pipeline or let it write into the worker's freed batch buffers. The native pipeline is driven directly, as
  * the `pipeline-null` bench trial does, with test/helpers/crashing-worker.mjs as its workers: they complete batches
  * with a zero output and one of them dies with a batch in flight. The addon's environment-teardown hook retires
- * that worker (Pipeline::RetireWorker): its in-flight batch fails (dropped.inference), its slots are not used again.
+ * that worker (Pipeline::RetireWorker → batch::Batcher::RetireWorker): its in-flight batch fails (dropped.inference), its slots are not used again.
  * - with a healthy worker beside it, the file stream still ends and every frame is delivered or counted dropped;
  * - with no worker left, the stream fails with ERR_CAMTRACK_INFERENCE instead of waiting forever.
  */

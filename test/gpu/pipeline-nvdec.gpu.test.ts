@@ -1,6 +1,6 @@
 /**
- * GPU tier, through the public API: the pipeline's NVDEC branch (`decode: 'gpu' | 'auto'`, native/core/pipeline/
- * gpu_source.cpp) end to end — demux → NVDEC → CUDA letterbox → batch slot → onnxruntime → NMS → tracker → JS —
+ * GPU tier, through the public API: the pipeline's NVDEC branch (`decode: 'gpu' | 'auto'`, native/core/decode/
+ * gpu_frame_source.cpp) end to end — demux → NVDEC → CUDA letterbox → batch slot → onnxruntime → NMS → tracker → JS —
  * against the CPU branch (libavcodec → CPU letterbox) on the same clip, in the same process.
  *
  * Why detections and not pixels: the pixel-level checks (NVDEC frames vs FFmpeg's CPU decode, PSNR ≥ 40 dB; the

@@ -30,6 +30,7 @@ function frame(): FrameResult {
     latencyMs: 12.3456789,
     width: 1280,
     height: 720,
+    inferred: true,
     detections: [
       { x1: 100.04, y1: 50.06, x2: 180, y2: 260.449, score: 0.876543, classId: 0, label: 'person' },
       { x1: 0, y1: 0, x2: 1279.99, y2: 719.95, score: 0.25, classId: 2, label: 'car' },
@@ -81,6 +82,14 @@ describe('toWireResult()', () => {
     const empty = toWireResult({ ...frame(), detections: [], tracks: [], trackEvents: [] });
     expectValid(validateWireResult, empty);
     expect(empty.detections).toEqual([]);
+  });
+
+  it('carries inferred: false for a frame postprocessed without inference (predicted tracks, no detections)', () => {
+    const wire = toWireResult({ ...frame(), inferred: false, detections: [], trackEvents: [] });
+    expect(wire.inferred).toBe(false);
+    expect(wire.detections).toEqual([]);
+    expect(wire.tracks).toEqual(EXPECTED.tracks);
+    expectValid(validateWireResult, wire);
   });
 
   it('the v1 schema already accepts the additive changes docs/wire.md allows (Redis key, analytics, a new field)', () => {

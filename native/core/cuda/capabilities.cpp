@@ -4,7 +4,7 @@
 
 #include <exception>
 
-#include "core/pipeline/gpu_source.h"
+#include "core/decode/gpu_frame_source.h"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -99,7 +99,7 @@ Capabilities ProbeCapabilities() noexcept {
   try {
     // Exactly the check a stream with decode 'gpu' | 'auto' makes (device 0), so the two never disagree; the CUDA
     // runtime it needs was probed above.
-    caps.nvdec = pipeline::GpuDecodeStatus(0, caps.cuda);
+    caps.nvdec = decode::GpuDecodeStatus(0, caps.cuda);
   } catch (const std::exception& e) {
     caps.nvdec.available = false;
     caps.nvdec.reason = std::string("NVDEC probe failed: ") + e.what();

@@ -24,7 +24,7 @@ struct FfmpegInfo {
 
 struct Capabilities {
   CudaStatus cuda;
-  // NVDEC as the pipeline uses it (pipeline::GpuDecodeStatus(0)): a CUDA build, the driver's libcuda.so.1 and
+  // NVDEC as the pipeline uses it (decode::GpuDecodeStatus(0)): a CUDA build, the driver's libcuda.so.1 and
   // libnvcuvid.so.1, NVDEC H.264 on device 0, and the CUDA runtime for the GPU letterbox. FFmpeg's own CUDA
   // hwaccel (ffmpeg.hwaccels) is independent of it: camtrack drives NVDEC directly.
   FeatureStatus nvdec;

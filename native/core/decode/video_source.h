@@ -1,71 +1,29 @@
 #pragma once
-// VideoSource: demux (libavformat) + CPU decode (libavcodec) of one URL or file.
+// VideoSource: one input as the CPU path reads it — a Demuxer (demuxer.h: libavformat, deadlines, stall watchdog,
+// time line, counters) and, unless in packet mode, a CpuDecoder (cpu_decoder.h: libavcodec) on its video stream.
 //
 // Ownership/threading: owned and driven by exactly one thread (the stream's source thread). The only method safe
-// to call from another thread is Interrupt(), which makes a blocked open/read return promptly (it is what
-// Pipeline::RemoveStream and shutdown use). Frames returned by NextFrame() are owned by the source and valid until
-// the next call.
+// to call from another thread is Interrupt(), which makes a blocked open/read return promptly (RemoveStream and
+// shutdown use it through the stream's FrameSource). Frames returned by NextFrame() are owned by the source and valid
+// until the next call.
 //
 // Packet mode (SourceOptions::packets_only, for NVDEC): Open() opens no libavcodec decoder; NextPacket() returns
 // the video packets as Annex-B access units (h264_mp4toannexb / hevc_mp4toannexb applied with av_bsf_*; Annex-B
 // inputs such as MPEG-TS / RTSP pass through unchanged) with the same interrupt, read-timeout and stall-watchdog
 // behaviour as NextFrame(). The external decoder's output frames are stamped with StampFrame(), which applies the
 // same time line (pts → ms, loops, reconnect offsets) and counters as the CPU path.
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <string>
 
 #include "core/common/error.h"
+#include "core/decode/cpu_decoder.h"
+#include "core/decode/demuxer.h"
 
 extern "C" {
-struct AVFormatContext;
-struct AVCodecContext;
 struct AVFrame;
-struct AVPacket;
-struct AVBSFContext;
 }
 
 namespace camtrack::decode {
-
-// Live or file semantics of an input (StreamOptions.live: 'auto' | true | false in src/config/schema.ts).
-enum class LiveMode : int {
-  kAuto = -1,  // from the URL (IsLiveUrl)
-  kFile = 0,   // file semantics: block, no drops
-  kLive = 1,   // live semantics: never block, keep the newest frame
-};
-
-// Options of one input. The user-facing ones are StreamOptions fields of src/config/schema.ts, which holds their
-// defaults and ranges; the binding copies every one (native/binding/pipeline_wrap.cpp ReadStream), so nothing here
-// has a default of its own: a caller in C++ (tests, benchmarks) sets each field.
-struct SourceOptions {
-  std::string url;                 // rtsp://, http(s)://, file path or file:// URL
-  std::string rtsp_transport;      // "tcp" | "udp"
-  int open_timeout_ms = 0;         // connect + probe
-  int read_timeout_ms = 0;         // no packet for this long → SOURCE_READ error
-  bool loop = false;               // files: seek back to the start at EOF
-  int decoder_threads = 0;         // libavcodec threads for this stream
-  LiveMode live = LiveMode::kAuto;
-  // Live only: no decoded frame for this long → Error(kSourceRead) with failure_reason() "stalled", even when
-  // packets still arrive (e.g. a camera sending garbage). 0 = off (then only read_timeout_ms applies).
-  int stall_timeout_ms = 0;
-  int64_t start_pts_ms = 0;        // PTS of the first frame (a reconnect continues the stream's time line)
-  bool packets_only = false;       // packet mode (see the class comment): NextPacket() instead of NextFrame()
-  // Demuxers the input may be read with, FFmpeg's comma-separated format_whitelist ("mov,matroska,rtsp"); a
-  // detected format with none of its names in it fails the open with Error(kUnsupported), failure_reason()
-  // "format". Empty = any format FFmpeg detects. The pipeline's default list is in src/config/schema.ts.
-  std::string input_formats;
-};
-
-// True for inputs that produce frames in real time (RTSP, RTP, UDP, HTTP live…): the pipeline keeps the newest
-// frame for those and never blocks them; files are read as fast as the pipeline consumes them, without drops.
-bool IsLiveUrl(const std::string& url);
-
-struct SourceCounters {
-  std::atomic<uint64_t> packets{0};
-  std::atomic<uint64_t> decoded{0};
-  std::atomic<uint64_t> corrupt{0};  // packets the decoder rejected or frames flagged corrupt
-};
 
 class VideoSource {
  public:
@@ -78,103 +36,58 @@ class VideoSource {
   void Open();
   // Decodes the next frame. Returns false at the end of the input (after flushing the decoder). Throws
   // Error(kSourceRead) on read errors/timeouts. Corrupt packets are counted and skipped, not thrown.
-  bool NextFrame(AVFrame** frame);
-  // Packet mode: the next video packet as one Annex-B access unit. `*data` stays valid until the next call (owned
-  // by the source); `*pts` is in the stream's time base (INT64_MIN = AV_NOPTS_VALUE when the packet has none) and
-  // is what StampFrame() expects back. Returns false at the end of the input (no loop handling: see
-  // RewindForLoop()). Throws like NextFrame(); counts packets (and corrupt-flagged packets).
-  bool NextPacket(const uint8_t** data, size_t* size, int64_t* pts);
-  // Packet mode: the codec's parameter sets as Annex-B (the filter's output extradata; e.g. RTSP sprop sets), to
-  // feed an external decoder before the first packet. Empty when the stream has none.
-  const uint8_t* extradata(size_t* size) const noexcept;
+  bool NextFrame(AVFrame** frame) { return decoder_->NextFrame(frame); }
+  // Packet mode: the next video packet as one Annex-B access unit (Demuxer::NextPacket).
+  bool NextPacket(const uint8_t** data, size_t* size, int64_t* pts) { return demux_.NextPacket(data, size, pts); }
+  // Packet mode: the codec's parameter sets as Annex-B, to feed an external decoder before the first packet.
+  const uint8_t* extradata(size_t* size) const noexcept { return demux_.extradata(size); }
   // Packet mode: a frame with stream-time-base `pts` came out of the external decoder (in display order): sets
   // last_pts_ms(), counts it as decoded and feeds the stall watchdog, exactly as NextFrame() does for its frames.
-  void StampFrame(int64_t pts);
+  void StampFrame(int64_t pts) { demux_.StampFrame(pts); }
   // Packet mode: `n` more frames the external decoder reported as damaged (counted in counters().corrupt, like the
   // CPU decoder's corrupt-flagged frames).
-  void CountCorrupt(uint64_t n) noexcept { counters_.corrupt.fetch_add(n, std::memory_order_relaxed); }
+  void CountCorrupt(uint64_t n) noexcept { demux_.CountCorrupt(n); }
   // Packet mode: after NextPacket() returned false and the external decoder was drained, a file with
   // SourceOptions::loop seeks back to the start (the time line continues after the last frame) and returns true;
   // false for live inputs, without loop, or when the input cannot seek.
-  bool RewindForLoop() { return options_.loop && !live_ && !truncated_ && SeekToStart(); }
+  bool RewindForLoop() { return decoder_ ? decoder_->Rewind() : demux_.RewindForLoop(); }
   // Packet mode, right after Open() and before any NextPacket(): opens the libavcodec decoder after all and
   // leaves packet mode, so NextFrame() works (used when the external decoder cannot take this stream). Throws
   // Error(kDecode) like Open().
   void SwitchToCpuDecode();
-  bool packets_only() const noexcept { return options_.packets_only; }
+  bool packets_only() const noexcept { return demux_.packets_only(); }
   // The stream's colour tags (from the container / parameter sets): BT.709 matrix, full (JPEG) range.
-  bool colour_bt709() const noexcept;
-  bool colour_full_range() const noexcept;
+  bool colour_bt709() const noexcept { return demux_.colour_bt709(); }
+  bool colour_full_range() const noexcept { return demux_.colour_full_range(); }
   // 8-bit 4:2:0 (or not yet known): what NVDEC → NV12 can take.
-  bool yuv420_8bit() const noexcept;
+  bool yuv420_8bit() const noexcept { return demux_.yuv420_8bit(); }
 
   // Thread-safe: unblocks Open()/NextFrame(), which then throw Error(kSourceRead, "interrupted").
-  void Interrupt() noexcept { interrupted_.store(true, std::memory_order_relaxed); }
-  bool interrupted() const noexcept { return interrupted_.load(std::memory_order_relaxed); }
+  void Interrupt() noexcept { demux_.Interrupt(); }
+  bool interrupted() const noexcept { return demux_.interrupted(); }
 
-  int width() const noexcept;
-  int height() const noexcept;
-  double fps() const noexcept { return fps_; }  // stream's nominal frame rate (0 if unknown)
-  const char* codec_name() const noexcept;
-  bool live() const noexcept { return live_; }
+  int width() const noexcept { return decoder_ ? decoder_->width() : demux_.width(); }
+  int height() const noexcept { return decoder_ ? decoder_->height() : demux_.height(); }
+  double fps() const noexcept { return demux_.fps(); }  // stream's nominal frame rate (0 if unknown)
+  const char* codec_name() const noexcept { return decoder_ ? decoder_->codec_name() : demux_.codec_name(); }
+  bool live() const noexcept { return demux_.live(); }
   // Presentation time of the last returned frame in milliseconds from the stream start (monotone per stream).
-  int64_t last_pts_ms() const noexcept { return last_pts_ms_; }
-  const SourceCounters& counters() const noexcept { return counters_; }
+  int64_t last_pts_ms() const noexcept { return demux_.last_pts_ms(); }
+  const SourceCounters& counters() const noexcept { return demux_.counters(); }
   // Why the last Open()/NextFrame() failed, a short stable word for events and stats: "unreachable", "refused",
   // "not_found", "unauthorized", "timeout", "open_failed", "format", "no_video", "decoder", "stalled",
   // "read_timeout", "disconnected", "read_error", "interrupted". Empty before any failure. Same thread as
   // Open/NextFrame.
-  const char* failure_reason() const noexcept { return reason_; }
+  const char* failure_reason() const noexcept { return demux_.failure_reason(); }
   // Files: NextFrame()/NextPacket() returned false because the file ends before its container says it should
-  // (see ReadPacket), not at a clean end. Such a file is not looped. Same thread as NextFrame.
-  bool truncated() const noexcept { return truncated_; }
+  // (see Demuxer::ReadPacket), not at a clean end. Such a file is not looped. Same thread as NextFrame.
+  bool truncated() const noexcept { return demux_.truncated(); }
   // The Error(kSourceRead, reason "truncated") that describes truncated(): what was read of what the index promised.
-  Error TruncationError() const;
+  Error TruncationError() const { return demux_.TruncationError(); }
 
  private:
-  static int InterruptCallback(void* opaque) noexcept;
-  void Close() noexcept;
-  [[noreturn]] void ThrowAv(int code, int err, const char* what, const char* hint, const char* reason);
-  bool SeekToStart();
-  [[noreturn]] void ThrowStalled();
-  // Top of every read loop (NextFrame, NextPacket): throws when interrupted or when the stall watchdog has fired;
-  // returns the watchdog's window in ns (0 = off: files, or stall_timeout_ms 0) for the read deadline.
-  int64_t CheckInterruptAndStall();
-  void OpenDecoder();
-  // After avformat_open_input failed with EINVAL under options_.input_formats: throws Error(kUnsupported, reason
-  // "format") naming the detected format when the list refused it; returns otherwise.
-  void ThrowIfFormatRefused(const std::string& url, int err);
-  // Reads the next packet of the video stream into pkt_ (av_read_frame with the read deadline). Returns 1 for a
-  // packet, 0 at the end of the input; throws on read errors (same words/codes as NextFrame always had).
-  int ReadPacket(int64_t stall_ns);
-  // Bookkeeping of the packet ReadPacket() just read, shared by NextFrame and NextPacket: another stream's packet
-  // is unreferenced and false returned (skip it); a video packet is counted (and counted corrupt when flagged).
-  bool AcceptPacket();
-
-  SourceOptions options_;
-  bool live_ = false;
-  AVFormatContext* fmt_ = nullptr;
-  AVCodecContext* dec_ = nullptr;
-  AVPacket* pkt_ = nullptr;
-  AVBSFContext* bsf_ = nullptr;  // packet mode: mp4 → Annex-B
-  AVPacket* out_pkt_ = nullptr;  // packet mode: the filtered packet handed out by NextPacket()
-  AVFrame* frame_ = nullptr;
-  int stream_index_ = -1;
-  double fps_ = 0;
-  double time_base_ms_ = 0;
-  int64_t last_pts_ms_ = 0;
-  int64_t pts_offset_ms_ = 0;  // added after a loop so PTS stays monotone
-  int64_t origin_pts_ = INT64_MIN;  // AV_NOPTS_VALUE until the first timestamped frame (stream time base)
-  int64_t frames_out_ = 0;          // frames returned since open / the last loop
-  int64_t pass_packets_ = 0;        // video packets read since open / the last loop (truncation check)
-  bool last_packet_corrupt_ = false;  // the newest video packet came short or damaged (AV_PKT_FLAG_CORRUPT)
-  bool truncated_ = false;
-  bool draining_ = false;
-  std::atomic<bool> interrupted_{false};
-  std::atomic<int64_t> io_deadline_ns_{0};  // read/open deadline checked by the interrupt callback
-  int64_t last_frame_ns_ = 0;               // steady clock of the last decoded frame (or of Open), stall watchdog
-  const char* reason_ = "";
-  SourceCounters counters_;
+  Demuxer demux_;
+  std::unique_ptr<CpuDecoder> decoder_;  // borrows demux_: declared after it, destroyed before it
 };
 
 }  // namespace camtrack::decode

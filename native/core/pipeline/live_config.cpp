@@ -75,7 +75,7 @@ void LiveConfigState::ApplyTracker(const LiveConfig& c) {
   }
 }
 
-void LiveConfigState::Postprocess(std::vector<Detection>& dets, int frame_width, int frame_height,
+void LiveConfigState::Postprocess(std::vector<Detection>& dets, int frame_width, int frame_height, bool inferred,
                                   std::vector<track::TrackedObject>& tracks, std::vector<track::TrackEvent>& events) {
   if (auto next = LoadIfChanged(&stage_version_)) {
     stage_ = std::move(next);
@@ -83,9 +83,12 @@ void LiveConfigState::Postprocess(std::vector<Detection>& dets, int frame_width,
   }
   tracks.clear();
   if (!stage_) return;  // never configured (the pipeline sets every stream's config before it starts)
-  stage_->filter.Apply(dets, frame_width, frame_height);
+  if (inferred) stage_->filter.Apply(dets, frame_width, frame_height);
   if (tracker_) {
-    tracker_->Update(dets.data(), dets.size(), tracks);
+    if (inferred)
+      tracker_->Update(dets.data(), dets.size(), tracks);
+    else
+      tracker_->Predict(tracks);
     tracker_->TakeEvents(events);
   }
 }

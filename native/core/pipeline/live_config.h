@@ -59,8 +59,9 @@ class LiveConfigState {
 
   // Postprocess thread, once per frame of this stream, after parse + NMS: filters `dets` in place (a frame of
   // `frame_width` x `frame_height`), then updates the tracker with them: `tracks` cleared and filled, the tracker's
-  // events appended to `events`. Without a tracker `tracks` is left empty.
-  void Postprocess(std::vector<Detection>& dets, int frame_width, int frame_height,
+  // events appended to `events`. A frame that was not `inferred` (no detections) only moves the tracks on
+  // (Tracker::Predict: not a miss). Without a tracker `tracks` is left empty.
+  void Postprocess(std::vector<Detection>& dets, int frame_width, int frame_height, bool inferred,
                    std::vector<track::TrackedObject>& tracks, std::vector<track::TrackEvent>& events);
 
   // Which tracker runs now (postprocess thread; for tests and stats): nullptr before the first frame or with none.

@@ -388,5 +388,28 @@ void ByteTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
   RecycleDeadTracks();
 }
 
+void ByteTracker::Predict(std::vector<TrackedObject>& out) {
+  out.clear();
+  // The Kalman step Update() takes before it matches, on the same tracks (activated tracked ones and lost ones);
+  // frame_id_ (which ages lost tracks) does not advance: a frame that was not inferred is not a miss.
+  active_.clear();
+  for (int t : tracked_stracks_) {
+    if (pool_[t].is_activated()) active_.push_back(t);
+  }
+  JointStracks(active_, lost_stracks_, strack_pool_);
+  for (int t : strack_pool_) pool_[t].Predict(kalman_filter_, !params_.legacy_iou_on_last_update);
+  for (int t : tracked_stracks_) {
+    const STrack& track = pool_[t];
+    if (!track.is_activated()) continue;
+    TrackedObject o;
+    o.track_id = track.track_id();
+    o.box = track.tlbr();
+    o.score = track.score();
+    o.class_id = track.class_id();
+    o.frames_tracked = static_cast<int32_t>(frame_id_ - track.start_frame() + 1);
+    out.push_back(o);
+  }
+}
+
 }  // namespace track
 }  // namespace camtrack

@@ -51,6 +51,7 @@ class ByteTracker : public Tracker {
   void SetParams(const ByteTrackParams& params);
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
+  void Predict(std::vector<TrackedObject>& out) override;
   // Lifecycle (see Tracker): kNew when a track is first output (activated), kLost when an output track moves to the
   // lost list, kRefound when a lost track is re-activated, kRemoved when an output track's slot is dropped (timed
   // out of the lost list, or removed as a duplicate).

@@ -189,5 +189,20 @@ void IouTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObje
   tracks_.resize(keep);
 }
 
+void IouTracker::Predict(std::vector<TrackedObject>& out) {
+  out.clear();
+  // No motion model: the confirmed tracks matched on the last inferred frame keep their boxes; nothing ages.
+  for (const Track& t : tracks_) {
+    if (t.id == 0 || t.time_since_update != 0) continue;
+    TrackedObject o;
+    o.track_id = t.id;
+    o.box = t.box;
+    o.score = t.score;
+    o.class_id = t.class_id;
+    o.frames_tracked = static_cast<int32_t>(frame_ - t.start_frame + 1);
+    out.push_back(o);
+  }
+}
+
 }  // namespace track
 }  // namespace camtrack

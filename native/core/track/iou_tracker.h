@@ -43,6 +43,7 @@ class IouTracker : public Tracker {
   void SetParams(const IouParams& params);
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
+  void Predict(std::vector<TrackedObject>& out) override;
 
  private:
   void ResetState() override;

@@ -114,7 +114,7 @@ void SortTracker::Init(Track& t, const Box& b) {
   for (int i = 0; i < 7; ++i) t.p[i * 7 + i] = kP0[i];
 }
 
-void SortTracker::Predict(Track& t) {
+void SortTracker::PredictTrack(Track& t) {
   if (t.x[6] + t.x[2] <= 0) t.x[6] *= 0.0;
   // x = F x
   t.x[0] += t.x[4];
@@ -282,7 +282,7 @@ void SortTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
   trk_boxes_.clear();
   for (size_t i = 0; i < tracks_.size(); ++i) {
     Track& t = tracks_[i];
-    Predict(t);
+    PredictTrack(t);
     if (t.time_since_update > 0) t.hit_streak = 0;
     ++t.time_since_update;
     const Box b = State(t);
@@ -353,6 +353,36 @@ void SortTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
     ++keep;
   }
   tracks_.resize(keep);
+}
+
+void SortTracker::Predict(std::vector<TrackedObject>& out) {
+  out.clear();
+  // The Kalman step of this frame, as Update() takes it, but no miss: time_since_update and hit_streak stay.
+  size_t keep = 0;
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    Track& t = tracks_[i];
+    PredictTrack(t);
+    const Box b = State(t);
+    if (!(std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) && std::isfinite(b.y2))) {
+      if (t.announced) events_.Push(t.id, TrackEvent::Kind::kRemoved, Box{}, t.class_id, frame_count_);
+      continue;
+    }
+    if (keep != i) tracks_[keep] = t;
+    ++keep;
+  }
+  tracks_.resize(keep);
+  // The tracks output on the last inferred frame, at their predicted boxes, in the reference's order.
+  for (size_t i = tracks_.size(); i-- > 0;) {
+    const Track& t = tracks_[i];
+    if (!t.output) continue;
+    TrackedObject o;
+    o.track_id = t.id;
+    o.box = State(t);
+    o.score = t.score;
+    o.class_id = t.class_id;
+    o.frames_tracked = static_cast<int32_t>(frame_count_ - t.start_frame + 1);
+    out.push_back(o);
+  }
 }
 
 }  // namespace track

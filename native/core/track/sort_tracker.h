@@ -49,6 +49,7 @@ class SortTracker : public Tracker {
   void SetParams(const SortParams& params);
 
   void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) override;
+  void Predict(std::vector<TrackedObject>& out) override;
 
  private:
   void ResetState() override;
@@ -67,7 +68,7 @@ class SortTracker : public Tracker {
     bool output;         // output in the current frame
   };
   static void Init(Track& t, const Box& b);
-  static void Predict(Track& t);
+  static void PredictTrack(Track& t);  // one Kalman time step
   static void Correct(Track& t, const Box& b);
   static Box State(const Track& t);
   void Associate();

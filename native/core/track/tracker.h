@@ -3,7 +3,8 @@
 // track lifecycle events.
 //
 // One Tracker instance holds the state of ONE stream (tracks, Kalman states, id counter). It is not thread-safe:
-// the thread that processes that stream's frames calls Update() (and TakeEvents()) for each frame, in frame order.
+// the thread that processes that stream's frames calls Update() — or Predict() for a frame that was not inferred —
+// (and TakeEvents()) for each frame, in frame order.
 // Different streams use different instances, which share nothing and may run on different threads at the same time.
 // Ownership: the tracker owns its track state and its pending events; callers own the detection arrays and output
 // vectors they pass in.
@@ -88,6 +89,14 @@ class Tracker {
   // keeps the vector between frames does not allocate in steady state. Call once per frame, including frames with
   // no detections (so that lost tracks age correctly).
   virtual void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) = 0;
+
+  // Advances the tracker by one frame that was NOT inferred (no detector ran on it: inference intervals, motion
+  // gating). It is not a miss: motion models take their one-frame step (Kalman predict), and `out` gets the tracks
+  // that were output on the last inferred frame, at their predicted boxes (trackers without a motion model: their
+  // last boxes); no track is lost, aged, confirmed or removed, ids stay, and the lost-track buffer (track_buffer,
+  // max_age) and frames_tracked count inferred frames only. No lifecycle events (except kRemoved for a track whose
+  // prediction stops being a finite box). `out` as for Update(). Same thread and order rules as Update().
+  virtual void Predict(std::vector<TrackedObject>& out) = 0;
 
   // Forgets every track and restarts ids at 1 (e.g. after a stream reconnects to a different scene). Pending
   // events are discarded too (no kRemoved events are produced for the forgotten tracks).

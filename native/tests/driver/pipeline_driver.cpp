@@ -5,18 +5,18 @@
 // takes), and a consumer thread woken by EventSink::Notify() that drains and releases results as the binding's
 // delivery does. It also runs in the ordinary developer build (build/camtrack_pipeline_driver).
 //
-// Scenario (constants below): the three shared clips, seven streams: walking read with live semantics (never
+// Scenario (constants below): the three shared clips, nine streams: walking read with live semantics (never
 // blocks, drops when no batch position is free, cause busy), cars with an fps limit, the MPEG-4 demo clip as a plain
-// file, again with libavcodec frame threads, and again looped and removed mid-way once it has gone round twice, and a
-// path that does not exist; meanwhile another thread reconfigures two of them live (Pipeline::ConfigureStream: fps
-// limit, tracker kind, detection options) every few ms; after the checks, walking looped and still decoding at Stop(). Checks, after
-// every stream but the removed one has ended:
+// file, again with libavcodec frame threads, and again looped and removed mid-way once it has gone round twice, a
+// path that does not exist, and cars with only every 3rd frame inferred (file) and every 2nd (live semantics), the
+// others passed through to postprocessing without inference; after the checks, walking looped and still decoding at
+// Stop(). Checks, after every stream but the removed one has ended:
 //   - each clip decoded exactly its known frame count, and every decoded frame is delivered or counted dropped with
 //     a cause: decoded = delivered + dropped.busy + dropped.fpsLimit + dropped.inference + dropped.decoderPool; a
 //     null worker never fails, so dropped.inference = 0; only the fps-limited stream drops for fpsLimit, only the
 //     live one for busy;
 //   - the consumer received exactly `delivered` results per stream, in strictly increasing frame order, each with
-//     the clip's size and no detection;
+//     the clip's size and no detection, and `inferred` false exactly for the frames the stream passed through;
 //   - the missing file ends 'failed' with no frame; every ended stream has exactly one 'end' event; the removed one
 //     is gone from stats;
 //   - then a looped walking stream is added and Stop() is called while it decodes and batches are in flight: no
@@ -24,7 +24,7 @@
 // Prints one line per check and `camtrack_pipeline_driver: N passed, N failed`; exits 1 on any failure, 2 when the
 // shared assets are missing ($CAMTRACK_ASSETS or <ancestor>/shared/assets).
 //
-// Usage: camtrack_pipeline_driver   (env CAMTRACK_ASSETS; CAMTRACK_DRIVER_TIMEOUT_S, default 180)
+// Usage: camtrack_pipeline_driver [--help]   (env CAMTRACK_ASSETS; CAMTRACK_DRIVER_TIMEOUT_S, default 180)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -34,6 +34,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,11 +44,13 @@
 #include <vector>
 
 #include "core/pipeline/pipeline.h"
+#include "../null_worker.h"
 #include "../test_assets.h"
 #include "../tracker_reference.h"
 
 namespace {
 
+using ct_test::NullWorker;
 using camtrack::pipeline::EventKind;
 using camtrack::pipeline::FrameResult;
 using camtrack::pipeline::Pipeline;
@@ -75,81 +78,6 @@ void Check(bool ok, const std::string& what) {
   ++(ok ? g_passed : g_failed);
 }
 
-// Null inference: owns its batch buffers (as a JS worker owns the Float32Arrays it lends), takes each submitted slot
-// on its own thread and completes it with an all-zero output (no detection passes any threshold). Thread-safe:
-// Submit() from pipeline threads, the worker thread calls Pipeline::CompleteBatch.
-class NullWorker : public camtrack::infer::InferenceWorker {
- public:
-  NullWorker(std::string name, size_t input_elems, size_t output_elems, int slots) : name_(std::move(name)) {
-    for (int i = 0; i < slots; ++i) {
-      inputs_.emplace_back(input_elems);
-      outputs_.emplace_back(output_elems);
-      slots_.push_back({inputs_.back().data(), input_elems, outputs_.back().data(), output_elems});
-    }
-  }
-  ~NullWorker() override { Join(); }
-
-  // The pipeline and this worker's index in it; starts the thread.
-  void Start(Pipeline* pipeline, int index) {
-    pipeline_ = pipeline;
-    index_ = index;
-    thread_ = std::thread([this] { Loop(); });
-  }
-  void Join() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      quit_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-  const std::vector<camtrack::infer::BatchBuffers>& slots() const override { return slots_; }
-  bool Submit(int local_slot, int images) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (quit_) return false;
-    queue_.push_back(local_slot);  // the whole tensor is zeroed whatever `images` is
-    cv_.notify_one();
-    return true;
-  }
-  std::string name() const override { return name_; }
-  uint64_t batches() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return batches_;
-  }
-
- private:
-  void Loop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [&] { return quit_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // quit with nothing left
-      const int slot = queue_.front();
-      queue_.pop_front();
-      lock.unlock();
-      // "Inference": read the input the source threads wrote (so a race on it is seen), write the output.
-      const camtrack::infer::BatchBuffers& b = slots_[slot];
-      volatile float sink = 0;
-      for (size_t i = 0; i < b.input_elems; i += 4096) sink = sink + b.input[i];
-      std::fill(b.output, b.output + b.output_elems, 0.f);
-      pipeline_->CompleteBatch(index_, slot, true, "");
-      lock.lock();
-      ++batches_;
-    }
-  }
-
-  std::string name_;
-  std::deque<std::vector<float>> inputs_, outputs_;  // deque: data() stays put as slots are added
-  std::vector<camtrack::infer::BatchBuffers> slots_;
-  Pipeline* pipeline_ = nullptr;
-  int index_ = -1;
-  std::thread thread_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<int> queue_;  // submitted local slots, in order
-  bool quit_ = false;
-  uint64_t batches_ = 0;
-};
-
 // What the consumer saw of one stream.
 struct Seen {
   uint64_t results = 0;
@@ -157,6 +85,9 @@ struct Seen {
   bool order_ok = true, size_ok = true;
   std::string first_disorder;  // "frame 12 after 15", the first result out of frame order
   int width = 0, height = 0;  // expected frame size (0: not checked)
+  std::function<bool(int64_t)> infer;  // the stream's infer_frame (null: every frame inferred)
+  bool inferred_ok = true;    // every result's `inferred` is what infer says of its frame
+  uint64_t not_inferred = 0;  // results passed through without inference
   int ends = 0;
   std::string end_state;
 };
@@ -182,10 +113,11 @@ class Consumer : public camtrack::pipeline::EventSink {
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
-  void Expect(int32_t handle, int width, int height) {
+  void Expect(int32_t handle, int width, int height, std::function<bool(int64_t)> infer) {
     std::lock_guard<std::mutex> lock(mu_);
     seen_[handle].width = width;
     seen_[handle].height = height;
+    seen_[handle].infer = std::move(infer);
   }
   Seen Get(int32_t handle) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -223,12 +155,14 @@ class Consumer : public camtrack::pipeline::EventSink {
         s.last_index = r->frame_index;
         if (s.width && (r->width != s.width || r->height != s.height)) s.size_ok = false;
         if (!r->detections.empty()) s.size_ok = false;  // an all-zero output has no detection
+        if (r->inferred != (!s.infer || s.infer(r->frame_index))) s.inferred_ok = false;
+        if (!r->inferred) ++s.not_inferred;
       }
       for (const StreamEvent& e : events) {
         if (e.kind != EventKind::kEnd) continue;
         Seen& s = seen_[e.stream];
         ++s.ends;
-        s.end_state = e.state;
+        s.end_state = e.state ? camtrack::pipeline::StreamStateName(*e.state) : "";
       }
       lock.unlock();
       pipeline_->ReleaseResults(results);
@@ -291,7 +225,18 @@ std::string Counts(const StreamStatsSnapshot& s) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    const bool help = std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0;
+    std::fprintf(help ? stdout : stderr,
+                 "usage: camtrack_pipeline_driver [--help]\n"
+                 "Runs the native pipeline (real decode of the shared clips, null inference workers, a consumer\n"
+                 "thread) and checks frame accounting, frame order, pass-through frames and shutdown; prints one\n"
+                 "line per check and exits 0 when all pass, 1 on a failure, 2 without the shared assets.\n"
+                 "Environment: CAMTRACK_ASSETS (default <ancestor>/shared/assets), CAMTRACK_DRIVER_TIMEOUT_S\n"
+                 "(default 180). Under sanitizers: scripts/sanitize.sh [tsan|asan|all].\n");
+    return help ? 0 : 64;  // EX_USAGE
+  }
   const std::string assets = ct_test::AssetsDir();
   if (assets.empty()) {
     std::fprintf(stderr, "camtrack_pipeline_driver: shared assets not found (set CAMTRACK_ASSETS)\n");
@@ -339,8 +284,9 @@ int main() {
   };
   std::vector<Ended> ended;
   const auto add = [&](camtrack::pipeline::StreamConfig c, const Clip* clip) {
+    auto infer = c.infer_frame;
     const int32_t h = pipeline->AddStream(std::move(c));
-    if (clip) consumer.Expect(h, clip->width, clip->height);
+    if (clip) consumer.Expect(h, clip->width, clip->height, std::move(infer));
     return h;
   };
   ended.push_back({add(LiveStream("walking-live", path(kWalking)), &kWalking), &kWalking, Drops::kBusy});
@@ -353,6 +299,17 @@ int main() {
       {add(FileStream("demo-threads", path(kDemo), false, 0, kFrameThreads), &kDemo), &kDemo, Drops::kNone});
   ended.push_back({add(FileStream("missing", assets + "/videos/no-such-clip.mp4", false), nullptr), nullptr,
                    Drops::kNone});
+  // Frames passed through without inference (seam a: StreamConfig::infer_frame), from a file (every one delivered,
+  // in frame order with the inferred ones) and from a live stream (which drops when the pass-through queue or the
+  // batch is full, cause busy).
+  {
+    auto c = FileStream("cars-every-3rd", path(kCars), false);
+    c.infer_frame = [](int64_t i) { return i % 3 == 0; };
+    ended.push_back({add(std::move(c), &kCars), &kCars, Drops::kNone});
+    auto l = LiveStream("cars-live-every-2nd", path(kCars));
+    l.infer_frame = [](int64_t i) { return i % 2 == 0; };
+    ended.push_back({add(std::move(l), &kCars), &kCars, Drops::kBusy});
+  }
   const int32_t looped = add(FileStream("demo-loop", path(kDemo), true), &kDemo);
 
   // Live reconfiguration from another thread while the streams run (as the JS thread's configureStream does): the
@@ -387,12 +344,12 @@ int main() {
   Check(looped_round, "demo-loop delivered " + std::to_string(loop_seen.results) + " > " +
                           std::to_string(2 * kDemo.frames) + " frames (looped) before its removal");
   Check(loop_seen.order_ok && loop_seen.size_ok, "demo-loop: results in frame order, clip-sized, no detections");
+  pipeline->RemoveStream(looped);
   reconfigure.store(false);
   reconfigurer.join();
   Check(reconfigured.load() > 0 && reconfigure_errors.load() == 0,
         "ConfigureStream while running: " + std::to_string(reconfigured.load()) + " changes, " +
             std::to_string(reconfigure_errors.load()) + " errors");
-  pipeline->RemoveStream(looped);
   pipeline->RemoveStream(looped);  // idempotent
   bool not_running = false;
   try {
@@ -441,6 +398,9 @@ int main() {
     Check(seen.order_ok, name + "results in strictly increasing frame order" +
                              (seen.order_ok ? "" : " (" + seen.first_disorder + ")"));
     Check(seen.size_ok, name + "results clip-sized, with no detection");
+    Check(seen.inferred_ok, name + "each result's `inferred` as infer_frame said (" +
+                                std::to_string(seen.not_inferred) + " not inferred)");
+    if (seen.infer) Check(seen.not_inferred > 0, name + "frames were passed through without inference");
   }
 
   // Stop() with a stream still decoding and batches in flight: a looped clip added last, stopped once it delivers.

@@ -1,4 +1,4 @@
-// The GPU decode chain of the pipeline (native/core/pipeline/gpu_source.cpp), piece by piece, on a real GPU:
+// The GPU decode chain of the pipeline (native/core/decode/gpu_frame_source.cpp), piece by piece, on a real GPU:
 // Annex-B access units → NvdecDecoder (kBlock, as for files) → cudaStreamWaitEvent(frame ready) →
 // LetterboxNv12ToNchwGpu into a device staging tensor → cudaMemcpyAsync into pageable host memory (the batch
 // slot) → stream sync → Release. The host tensors of a few frames are compared with ReferenceLetterboxNv12 of the

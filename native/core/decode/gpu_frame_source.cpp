@@ -1,4 +1,4 @@
-#include "core/pipeline/gpu_source.h"
+#include "core/decode/gpu_frame_source.h"
 
 #include <cstdint>
 #include <optional>
@@ -16,7 +16,7 @@
 #include "core/cuda/letterbox_gpu.h"
 #endif
 
-namespace camtrack::pipeline {
+namespace camtrack::decode {
 
 namespace {
 
@@ -235,4 +235,4 @@ LetterboxInfo GpuFrameSource::LetterboxInto(const preprocess::ModelInputSpec&, f
 
 #endif  // CAMTRACK_WITH_CUDA
 
-}  // namespace camtrack::pipeline
+}  // namespace camtrack::decode

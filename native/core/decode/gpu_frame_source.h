@@ -21,14 +21,8 @@
 #include "core/preprocess/letterbox.h"
 
 namespace camtrack::decode {
+
 struct NvdecStats;
-}  // namespace camtrack::decode
-
-namespace camtrack::pipeline {
-
-// Per-stream decode choice (StreamConfig::decode). kAuto: NVDEC when it can take the stream, else the CPU with
-// one warning; kCpu: libavcodec only (never probes the GPU); kGpu: NVDEC or the stream fails.
-enum class DecodeMode { kAuto, kCpu, kGpu };
 
 // Can this build and machine decode with NVDEC on `device` at all? decode::NvdecDecoder::Probe() plus the CUDA
 // runtime the GPU letterbox needs (caches nothing: call once per connection attempt, not per frame); "built
@@ -90,4 +84,4 @@ class GpuFrameSource {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace camtrack::pipeline
+}  // namespace camtrack::decode

@@ -1,8 +1,8 @@
-#include "core/pipeline/stats.h"
+#include "core/common/meters.h"
 
 #include <algorithm>
 
-namespace camtrack::pipeline {
+namespace camtrack {
 
 void RateMeter::Restart() {
   first_ns_.store(0, std::memory_order_relaxed);
@@ -42,4 +42,4 @@ void LatencyHistogram::Add(double ms) {
   ++count;
 }
 
-}  // namespace camtrack::pipeline
+}  // namespace camtrack

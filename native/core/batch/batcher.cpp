@@ -1,0 +1,370 @@
+#include "core/batch/batcher.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/common/clock.h"
+#include "core/common/error.h"
+
+namespace camtrack::batch {
+
+// ---------------------------------------------------------------------------------------------------------------
+// SlotLease
+
+SlotLease& SlotLease::operator=(SlotLease&& other) noexcept {
+  if (this != &other) {
+    Drop();
+    batcher_ = other.batcher_;
+    slot_ = other.slot_;
+    index_ = other.index_;
+    input_ = other.input_;
+    meta_ = std::move(other.meta_);
+    other.batcher_ = nullptr;
+  }
+  return *this;
+}
+
+void SlotLease::Commit() {
+  Batcher* b = batcher_;
+  batcher_ = nullptr;
+  meta_.empty = false;
+  b->Commit(slot_, index_, std::move(meta_));
+}
+
+void SlotLease::Drop() noexcept {
+  if (!batcher_) return;
+  Batcher* b = batcher_;
+  batcher_ = nullptr;
+  // Committed empty (postprocess skips it), or the slot never dispatches and every stream with a frame in it waits
+  // for good. The owner stays set, so the stream still learns that its image is through.
+  meta_.empty = true;
+  try {
+    b->Commit(slot_, index_, std::move(meta_));
+  } catch (...) {
+    // Commit allocates only for a worker that is gone (its error message); nothing may leave a destructor.
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Batcher
+
+Batcher::Batcher(BatcherConfig config) : config_(config) {
+  CAMTRACK_CHECK(config_.batch_size >= 1, ErrorCode::kInvalidArgument, "pipeline", "batch size must be >= 1");
+  dispatcher_ = std::thread([this] { DispatcherLoop(); });
+}
+
+Batcher::~Batcher() {
+  Close();
+  JoinDispatcher();
+}
+
+int Batcher::AddWorker(std::shared_ptr<infer::InferenceWorker> worker) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CAMTRACK_CHECK(!closed_, ErrorCode::kInvalidState, "pipeline", "pipeline is stopped");
+  const int w = int(workers_.size());
+  const auto& bufs = worker->slots();
+  CAMTRACK_CHECK(!bufs.empty(), ErrorCode::kInvalidArgument, "pipeline", "worker has no batch slots");
+  for (const auto& b : bufs) {  // all checked before anything is added: a refused worker leaves no trace
+    CAMTRACK_CHECK(b.input && b.input_elems >= config_.input_elems_per_image * config_.batch_size,
+                   ErrorCode::kInvalidArgument, "pipeline", "worker input buffer too small for the model batch");
+    CAMTRACK_CHECK(b.output && b.output_elems >= config_.output_elems_per_image * config_.batch_size,
+                   ErrorCode::kInvalidArgument, "pipeline", "worker output buffer too small for the model batch");
+  }
+  const std::atomic<bool>* gone = &worker_gone_.emplace_back(false);
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    Slot s;
+    s.worker = w;
+    s.gone = gone;
+    s.local = int(i);
+    s.buffers = bufs[i];
+    s.images.resize(config_.batch_size);
+    slots_.push_back(std::move(s));
+  }
+  worker_first_slot_.push_back(int(slots_.size() - bufs.size()));
+  workers_.push_back(std::move(worker));
+  slot_free_cv_.notify_all();
+  return w;
+}
+
+void Batcher::Join(Contender& c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (c.joined_) return;
+  c.joined_ = true;
+  contenders_.push_back(&c);
+}
+
+void Batcher::Leave(Contender& c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!c.joined_) return;
+  c.joined_ = false;
+  contenders_.erase(std::find(contenders_.begin(), contenders_.end(), &c));
+}
+
+void Batcher::Cancel(Contender& c) {
+  {
+    // Under mu_: Acquire checks `cancelled_` under mu_ and then waits on slot_free_cv_, so a store made without it
+    // could fall between that check and the wait, and the notify below would be lost.
+    std::lock_guard<std::mutex> lock(mu_);
+    c.cancelled_ = true;
+  }
+  slot_free_cv_.notify_all();
+}
+
+// Fairness between streams when inference is the bottleneck: a stream may take a batch position only if no other
+// stream that is contending right now (it failed to get one within kContendWindowNs) has waited longer since its
+// last position. Without it the streams whose decode happens to line up with free slots take
+// nearly all of them (measured: 74/47/47/23 frames for four identical RTSP cameras); with it they take turns.
+// A contender that stops trying (dead camera, slow network) drops out after the window, so it cannot hold slots.
+constexpr int64_t kContendWindowNs = 200'000'000;
+
+SlotLease Batcher::Acquire(bool block, Contender& stream) {
+  SlotLease lease;
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (closed_ || stream.cancelled_) return lease;
+    if (!workers_.empty() && retired_workers_ == workers_.size())
+      throw Error(ErrorCode::kInference, "inference", "every inference worker has exited",
+                  "the pipeline's 'workerError' event says why; create a new pipeline");
+    {
+      const int64_t now = SteadyNowNs();
+      bool yield = false;
+      for (const Contender* t : contenders_) {
+        if (t == &stream || t->want_ns_ == 0 || now - t->want_ns_ > kContendWindowNs) continue;
+        if (t->last_grant_ns_ < stream.last_grant_ns_) {
+          yield = true;
+          break;
+        }
+      }
+      if (yield) {
+        // Another stream has waited longer: a live stream drops this frame (it will have a newer one soon); a
+        // file waits its turn (bounded by the window, so a contender that went away cannot block it).
+        stream.want_ns_ = now;
+        if (!block) return lease;
+        slot_free_cv_.wait_for(lock, std::chrono::nanoseconds(kContendWindowNs));
+        continue;
+      }
+    }
+    if (filling_ < 0) {
+      // Open the next batch on the free slot of the least busy worker.
+      int best = -1, best_busy = 1 << 30;
+      for (size_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i].state != SlotState::kFree || slots_[i].retired) continue;
+        int busy = 0;
+        for (const Slot& o : slots_)
+          if (o.worker == slots_[i].worker && o.state != SlotState::kFree) ++busy;
+        if (busy < best_busy) {
+          best = int(i);
+          best_busy = busy;
+        }
+      }
+      if (best >= 0) {
+        Slot& sl = slots_[best];
+        sl.state = SlotState::kFilling;
+        sl.acquired = sl.committed = 0;
+        sl.closed = false;
+        sl.ok = true;
+        sl.error.clear();
+        sl.opened_ns = SteadyNowNs();
+        // The batch's place in postprocess order is taken when it opens, not when it is dispatched: a batch waits
+        // for its slowest writer, and a stream whose frame n sits in it may already have frame n+1 in a later batch
+        // that fills and dispatches first; numbered at dispatch, that later batch would be postprocessed first and
+        // the stream's results (and tracker updates) would leave frame order. (Found by camtrack_pipeline_driver.)
+        sl.seq = next_seq_++;
+        filling_ = best;
+        dispatch_cv_.notify_all();
+      }
+    }
+    if (filling_ >= 0) {
+      Slot& sl = slots_[filling_];
+      lease.batcher_ = this;
+      lease.slot_ = filling_;
+      lease.index_ = sl.acquired++;
+      lease.input_ = sl.buffers.input + size_t(lease.index_) * config_.input_elems_per_image;
+      if (sl.acquired >= config_.batch_size) {
+        sl.closed = true;
+        filling_ = -1;
+      }
+      stream.last_grant_ns_ = SteadyNowNs();
+      stream.want_ns_ = 0;
+      return lease;
+    }
+    stream.want_ns_ = SteadyNowNs();
+    if (!block) return lease;
+    slot_free_cv_.wait(lock);
+  }
+}
+
+void Batcher::Commit(int slot, int index, ImageMeta meta) {
+  std::unique_lock<std::mutex> lock(mu_);
+  Slot& sl = slots_[slot];
+  sl.images[index] = std::move(meta);
+  ++sl.committed;
+  if (sl.retired) slot_free_cv_.notify_all();  // RetireWorker waits for the writers of its filling slot
+  MaybeDispatchLocked(slot, lock);
+}
+
+void Batcher::MaybeDispatchLocked(int slot_index, std::unique_lock<std::mutex>& lock) {
+  Slot& sl = slots_[slot_index];
+  if (sl.state != SlotState::kFilling || !sl.closed || sl.committed != sl.acquired) return;
+  if (sl.committed == 0) {  // closed empty (shutdown, retired worker): nothing to infer
+    // Done at once, so the postprocess thread passes its seq (taken at open) and frees it without processing.
+    sl.state = SlotState::kDone;
+    sl.submitted_ns = sl.completed_ns = SteadyNowNs();
+    done_cv_.notify_all();
+    return;
+  }
+  sl.state = SlotState::kInFlight;
+  sl.submitted_ns = SteadyNowNs();
+  const int images = config_.fixed_batch ? config_.batch_size : sl.committed;
+  auto worker = workers_[sl.worker];
+  const int local = sl.local, w = sl.worker;
+  lock.unlock();
+  const bool queued = worker->Submit(local, images);
+  lock.lock();
+  if (!queued) {
+    lock.unlock();
+    CompleteBatch(w, local, false, "inference worker " + worker->name() + " is gone");
+    lock.lock();
+  }
+}
+
+void Batcher::DispatcherLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!closed_) {
+    if (filling_ < 0) {
+      dispatch_cv_.wait(lock);
+      continue;
+    }
+    const int idx = filling_;
+    const int64_t deadline = slots_[idx].opened_ns + int64_t(config_.max_wait_ms) * 1000000;
+    const int64_t now = SteadyNowNs();
+    if (now >= deadline) {
+      slots_[idx].closed = true;
+      filling_ = -1;
+      MaybeDispatchLocked(idx, lock);
+    } else {
+      dispatch_cv_.wait_for(lock, std::chrono::nanoseconds(deadline - now));
+    }
+  }
+}
+
+void Batcher::RetireWorker(int worker, const std::string& why) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (worker < 0 || worker >= int(worker_first_slot_.size()) || worker_gone_[worker].load()) return;
+    worker_gone_[worker].store(true);
+    ++retired_workers_;
+    const int first = worker_first_slot_[worker];
+    const int count = int(workers_[worker]->slots().size());
+    const std::string error = "inference worker " + workers_[worker]->name() + " exited: " + why;
+    for (int i = first; i < first + count; ++i) {
+      Slot& sl = slots_[i];
+      sl.retired = true;
+      if (filling_ == i) {
+        // Dispatched as soon as its last writer commits; Submit then fails and the batch completes as failed.
+        sl.closed = true;
+        filling_ = -1;
+        MaybeDispatchLocked(i, lock);
+      }
+      if (sl.state == SlotState::kInFlight) {
+        sl.state = SlotState::kDone;
+        sl.ok = false;
+        sl.error = error;
+        sl.completed_ns = SteadyNowNs();
+      }
+    }
+    done_cv_.notify_all();
+    slot_free_cv_.notify_all();  // Acquire re-checks: the slots are gone, maybe every worker with them
+    // Source threads may still be letterboxing into a filling slot of this worker: wait for their commits (a few
+    // ms each; bounded anyway). Nothing here waits for the JS thread, which may be the one joining this worker.
+    const auto no_writers = [&] {
+      for (int i = first; i < first + count; ++i)
+        if (slots_[i].state == SlotState::kFilling && slots_[i].committed != slots_[i].acquired) return false;
+      return true;
+    };
+    slot_free_cv_.wait_for(lock, std::chrono::seconds(2), no_writers);
+  }
+  // A postprocess thread reading this worker's output right now finishes that read; every later one sees the flag
+  // (checked under output_mu_) and fails the image instead.
+  { std::lock_guard<std::mutex> lock(output_mu_); }
+}
+
+Batcher::Completion Batcher::CompleteBatch(int worker, int local_slot, bool ok, const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (worker < 0 || worker >= int(worker_first_slot_.size())) return Completion::kUnknown;
+  if (local_slot < 0 || local_slot >= int(workers_[worker]->slots().size())) return Completion::kUnknown;
+  Slot& sl = slots_[worker_first_slot_[worker] + local_slot];
+  if (sl.state != SlotState::kInFlight) return Completion::kIgnored;
+  sl.state = SlotState::kDone;
+  sl.ok = ok;
+  sl.error = error;
+  sl.completed_ns = SteadyNowNs();
+  done_cv_.notify_all();
+  return Completion::kCompleted;
+}
+
+Batcher::Next Batcher::WaitNext(Slot** out, const std::atomic<bool>& wake) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (wake.load()) return Next::kWoken;
+    int ready = -1;
+    bool pending = false;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      const Slot& sl = slots_[i];
+      if (sl.state == SlotState::kInFlight || sl.state == SlotState::kDone) pending = true;
+      if (sl.state == SlotState::kDone && sl.seq == next_post_seq_) ready = int(i);
+    }
+    if (ready >= 0) {
+      *out = &slots_[ready];
+      return Next::kBatch;
+    }
+    if (closed_ && !pending) return Next::kClosed;
+    if (closed_) {
+      // Bounded wait for in-flight batches during shutdown; a worker that never answers is abandoned.
+      if (done_cv_.wait_for(lock, std::chrono::seconds(10)) == std::cv_status::timeout) return Next::kClosed;
+    } else {
+      done_cv_.wait(lock);
+    }
+  }
+}
+
+void Batcher::Wake() {
+  { std::lock_guard<std::mutex> lock(mu_); }  // WaitNext checks its flag under mu_: no lost wake-up
+  done_cv_.notify_all();
+}
+
+void Batcher::Release(Slot& sl) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sl.state = SlotState::kFree;
+  sl.acquired = sl.committed = 0;
+  ++next_post_seq_;
+  slot_free_cv_.notify_all();
+}
+
+void Batcher::Close() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return;
+  if (filling_ >= 0) {
+    slots_[filling_].closed = true;
+    MaybeDispatchLocked(filling_, lock);
+    filling_ = -1;
+  }
+  closed_ = true;
+  dispatch_cv_.notify_all();
+  done_cv_.notify_all();
+  slot_free_cv_.notify_all();
+}
+
+void Batcher::JoinDispatcher() {
+  if (dispatcher_.joinable()) dispatcher_.join();
+}
+
+int Batcher::in_flight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int n = 0;
+  for (const Slot& sl : slots_)
+    if (sl.state == SlotState::kInFlight || sl.state == SlotState::kDone) ++n;
+  return n;
+}
+
+}  // namespace camtrack::batch

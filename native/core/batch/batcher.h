@@ -1,0 +1,134 @@
+#pragma once
+// Batcher: the cross-stream batcher. It owns the batch slots (the inference workers' lent buffers, two or so per
+// worker), hands out image positions of the batch being filled as SlotLeases (fairly between streams), dispatches a
+// batch to its worker when it is full and committed or when it has waited max_wait_ms (its own dispatcher thread),
+// takes the workers' completions, retires workers that die, and gives completed batches to the postprocess thread
+// strictly in the order they were opened.
+//
+// Threads: source threads (Acquire, and Commit through their leases), the dispatcher thread (owned here), worker
+// threads (CompleteBatch, RetireWorker), the postprocess thread (WaitNext, ReadOutput, Release). Everything is
+// guarded by one mutex, except the reads of a worker's output buffer, which are guarded by a second one so that a
+// retired worker's buffers are never read after RetireWorker returns.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/batch/image.h"
+#include "core/batch/slot_lease.h"
+#include "core/infer/backend.h"
+
+namespace camtrack::batch {
+
+struct BatcherConfig {
+  int batch_size = 1;                 // images per batch
+  bool fixed_batch = true;            // every batch is inferred as batch_size images (unused ones padded)
+  size_t input_elems_per_image = 0;   // 3 · H · W
+  size_t output_elems_per_image = 0;
+  int max_wait_ms = 0;                // a partly filled batch is dispatched after this long
+};
+
+enum class SlotState { kFree, kFilling, kReady, kInFlight, kDone };
+
+// One batch slot. The postprocess thread reads a kDone slot's fields between WaitNext() and Release().
+struct Slot {
+  int worker = 0, local = 0;
+  infer::BatchBuffers buffers;
+  SlotState state = SlotState::kFree;
+  int acquired = 0, committed = 0;
+  bool closed = false;  // no more images will be added
+  bool ok = true;
+  std::string error;
+  int64_t opened_ns = 0, submitted_ns = 0, completed_ns = 0;
+  uint64_t seq = 0;  // postprocess order, taken when the batch opens
+  std::vector<ImageMeta> images;
+  bool retired = false;                     // its worker exited: never handed out again (RetireWorker)
+  const std::atomic<bool>* gone = nullptr;  // its worker's gone flag (stable: a deque element)
+};
+
+class Batcher {
+ public:
+  explicit Batcher(BatcherConfig config);
+  ~Batcher();  // Close() and join the dispatcher
+  Batcher(const Batcher&) = delete;
+  Batcher& operator=(const Batcher&) = delete;
+
+  // Registers an inference worker with its slots (checked against the model's sizes first: a refused worker leaves
+  // no trace). Returns its index.
+  int AddWorker(std::shared_ptr<infer::InferenceWorker> worker);
+  // Worker `worker` finished `local_slot`. kUnknown: no such worker or slot (a caller's bug); kIgnored: the slot was
+  // not in flight (a retired worker's batch, already failed).
+  enum class Completion { kCompleted, kIgnored, kUnknown };
+  Completion CompleteBatch(int worker, int local_slot, bool ok, const std::string& error);
+  // Worker `worker` is gone and its buffers are about to be freed: its in-flight batches fail, its slots are never
+  // handed out again, and this returns once no thread reads or writes them (bounded). Idempotent.
+  void RetireWorker(int worker, const std::string& why);
+
+  // Sources. A stream joins before its first Acquire and leaves when it is removed; Cancel makes its Acquire return
+  // false at once (and from then on).
+  void Join(Contender& c);
+  void Leave(Contender& c);
+  void Cancel(Contender& c);
+  // An image position for `c`'s next frame, or an empty lease when there is none: `block` (files) waits for one
+  // (its turn, a free slot), else (live) returns at once; both return empty once cancelled or closed. Throws
+  // Error(kInference) when every worker has exited.
+  SlotLease Acquire(bool block, Contender& c);
+
+  // Postprocess thread. Waits for the next batch in open order to be done (kBatch, *out set), for `wake` to be set
+  // (kWoken; the caller clears it), or for the end (kClosed: closed and nothing in flight, or in-flight batches did
+  // not complete within 10 s of Close()).
+  enum class Next { kBatch, kWoken, kClosed };
+  Next WaitNext(Slot** out, const std::atomic<bool>& wake);
+  // Wakes WaitNext (after setting its `wake` flag).
+  void Wake();
+  // Calls f(output of image `image`) under the output lock, unless the slot's worker was retired (then false).
+  template <class F>
+  bool ReadOutput(const Slot& slot, int image, F&& f) {
+    std::lock_guard<std::mutex> lock(output_mu_);
+    if (slot.gone->load()) return false;
+    f(static_cast<const float*>(slot.buffers.output + size_t(image) * config_.output_elems_per_image));
+    return true;
+  }
+  // The slot WaitNext gave is processed: free it for the next batch.
+  void Release(Slot& slot);
+
+  // Closes the batch being filled (it dispatches once committed), stops handing out positions, wakes everyone.
+  // Idempotent. In-flight batches still complete and reach WaitNext.
+  void Close();
+  void JoinDispatcher();
+  // Batches dispatched or done and not yet released.
+  int in_flight() const;
+
+ private:
+  friend class SlotLease;
+  void Commit(int slot, int index, ImageMeta meta);
+  void MaybeDispatchLocked(int slot, std::unique_lock<std::mutex>& lock);
+  void DispatcherLoop();
+
+  const BatcherConfig config_;
+  mutable std::mutex mu_;
+  std::condition_variable slot_free_cv_;  // a slot became free (sources wait here)
+  std::condition_variable dispatch_cv_;   // a batch started filling (dispatcher waits here)
+  std::condition_variable done_cv_;       // a batch completed, or Wake() (postprocess waits here)
+  std::vector<std::shared_ptr<infer::InferenceWorker>> workers_;
+  std::deque<Slot> slots_;   // deque: AddWorker appends without moving existing slots
+  size_t retired_workers_ = 0;
+  // Per worker (index = worker), appended by AddWorker under mu_: set by RetireWorker. The postprocess thread reads
+  // it without mu_, under output_mu_, before it reads a worker's output buffer, so once RetireWorker has set it and
+  // taken output_mu_ once, no read touches that worker's (soon freed) buffers again.
+  std::deque<std::atomic<bool>> worker_gone_;
+  std::mutex output_mu_;
+  std::vector<int> worker_first_slot_;
+  std::vector<Contender*> contenders_;  // joined streams (fairness)
+  int filling_ = -1;
+  uint64_t next_seq_ = 1, next_post_seq_ = 1;
+  bool closed_ = false;
+  std::thread dispatcher_;
+};
+
+}  // namespace camtrack::batch

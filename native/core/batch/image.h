@@ -1,0 +1,43 @@
+#pragma once
+// What travels with a frame through the batcher: its timing and size (FrameMeta), and, for an image in a batch
+// slot, the stream it belongs to and its letterbox geometry (ImageMeta). Plain values.
+#include <cstdint>
+#include <memory>
+
+#include "core/common/geometry.h"
+
+namespace camtrack::batch {
+
+// One decoded frame of one stream.
+struct FrameMeta {
+  int64_t frame_index = 0;    // 0-based among the stream's decoded frames; continues across reconnects
+  int64_t pts_ms = 0;
+  int64_t decoded_at_ns = 0;  // steady clock when it entered the pipeline (latency starts here)
+  int64_t wall_ms = 0;        // wall clock at decode
+  int32_t width = 0, height = 0;  // source frame size
+};
+
+// A stream as the batcher sees it: a party to its fairness rule (see Batcher::Acquire), and the owner of the images
+// it commits (kept alive by them while they are in flight). The pipeline's stream record derives from it. Its
+// fields belong to the batcher (guarded by the batcher's mutex).
+class Contender {
+ public:
+  virtual ~Contender() = default;
+
+ private:
+  friend class Batcher;
+  int64_t last_grant_ns_ = 0;  // when it last got a batch position
+  int64_t want_ns_ = 0;        // last time it wanted one and did not get it (0: not contending)
+  bool cancelled_ = false;     // Cancel(): Acquire returns false from now on
+  bool joined_ = false;        // in the batcher's list of contenders
+};
+
+// One image of a batch slot.
+struct ImageMeta {
+  std::shared_ptr<Contender> owner;  // the stream whose frame it is (set when the position is acquired)
+  FrameMeta frame;
+  LetterboxInfo letterbox;
+  bool empty = true;  // committed without a picture (its lease was dropped): postprocess skips it
+};
+
+}  // namespace camtrack::batch

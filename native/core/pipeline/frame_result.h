@@ -1,0 +1,30 @@
+#pragma once
+// FrameResult: one delivered frame, as the consumer reads it. Lives in the pipeline's result pool (ResultRing);
+// its vectors are reserved once, so filling one allocates nothing in steady state.
+#include <cstdint>
+#include <vector>
+
+#include "core/common/geometry.h"
+#include "core/pipeline/post_track_stage.h"
+#include "core/track/tracker.h"
+
+namespace camtrack::pipeline {
+
+struct FrameResult {
+  static constexpr size_t kMaxAnnotations = 64;  // values post-track stages can attach to one frame
+  int32_t stream = -1;      // stream handle
+  int64_t frame_index = 0;  // 0-based index among this stream's decoded frames; continues across reconnects
+  int64_t pts_ms = 0;
+  int64_t decoded_at_ns = 0;  // steady clock when decode finished
+  int64_t done_at_ns = 0;     // steady clock when the result entered the ring
+  int64_t wall_ms = 0;        // wall clock at decode
+  int32_t width = 0, height = 0;
+  // false: the frame was not inferred (no detections; the tracks are the tracker's predictions).
+  bool inferred = true;
+  std::vector<Detection> detections;            // capacity reserved once
+  std::vector<track::TrackedObject> tracks;     // capacity reserved once
+  std::vector<track::TrackEvent> track_events;  // lifecycle events of this frame (new/lost/refound/removed)
+  std::vector<FrameAnnotation> annotations;     // what the stream's post-track stages attached (kMaxAnnotations)
+};
+
+}  // namespace camtrack::pipeline
