@@ -328,8 +328,8 @@ int main(int argc, char** argv) {
         try {
           pipeline->ConfigureStream(h, live);
           reconfigured.fetch_add(1);
-        } catch (const std::exception&) {
-          reconfigure_errors.fetch_add(1);
+        } catch (const std::exception& e) {
+          if (reconfigure_errors.fetch_add(1) == 0) std::fprintf(stderr, "ConfigureStream: %s\n", e.what());
         }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(3));
@@ -344,9 +344,9 @@ int main(int argc, char** argv) {
   Check(looped_round, "demo-loop delivered " + std::to_string(loop_seen.results) + " > " +
                           std::to_string(2 * kDemo.frames) + " frames (looped) before its removal");
   Check(loop_seen.order_ok && loop_seen.size_ok, "demo-loop: results in frame order, clip-sized, no detections");
-  pipeline->RemoveStream(looped);
   reconfigure.store(false);
   reconfigurer.join();
+  pipeline->RemoveStream(looped);
   Check(reconfigured.load() > 0 && reconfigure_errors.load() == 0,
         "ConfigureStream while running: " + std::to_string(reconfigured.load()) + " changes, " +
             std::to_string(reconfigure_errors.load()) + " errors");
