@@ -81,11 +81,24 @@ struct JpegDecoder::Impl {
     return scratch;
   }
 
-  // The FrameError for a failed TurboJPEG call on `data`: the libjpeg message, classified.
+  // A usable handle (re-made after a failure; see Throw). Throws Error(kInternal) when libjpeg-turbo cannot.
+  tjhandle Handle() {
+    if (!tj) tj = tjInitDecompress();
+    if (!tj) throw Error(ErrorCode::kInternal, "decode", std::string("tjInitDecompress failed: ") + tjGetErrorStr2(nullptr));
+    return tj;
+  }
+
+  // The FrameError for a failed TurboJPEG call on `data`: the libjpeg message, classified. The handle is replaced
+  // first: TurboJPEG 2.1's tjDecompressHeader3() returns from libjpeg's error longjmp without aborting the
+  // decompressor, which stays inside the old header (the next good frame then fails with "Bogus marker length").
+  // A fresh handle costs an allocation, on bad frames only.
   [[noreturn]] void Throw(const uint8_t* data, size_t size, const char* when) {
-    const char* msg = tjGetErrorStr2(tj);
+    const char* msg_ptr = tjGetErrorStr2(tj);
     const int code = tjGetErrorCode(tj);
-    const std::string text = std::string(msg ? msg : "unknown TurboJPEG error");
+    const std::string text = std::string(msg_ptr ? msg_ptr : "unknown TurboJPEG error");
+    tjDestroy(tj);
+    tj = tjInitDecompress();  // null when out of memory: Handle() retries (and reports) on the next frame
+    const char* msg = text.c_str();
     if (Contains(msg, "Unsupported JPEG data precision") || Contains(msg, "Unsupported color conversion") ||
         Contains(msg, "Could not determine subsampling") || Contains(msg, "Unsupported JPEG process")) {
       throw FrameError(FrameFault::kUnsupported, std::string("unsupported JPEG (") + when + "): " + text,
@@ -105,9 +118,7 @@ JpegDecoder::JpegDecoder(JpegDecoderOptions options) : options_(options), impl_(
   if (options_.max_pixels <= 0)
     throw Error(ErrorCode::kInvalidArgument, "decode",
                 "JPEG max_pixels must be positive, got " + std::to_string(options_.max_pixels));
-  impl_->tj = tjInitDecompress();
-  if (!impl_->tj)
-    throw Error(ErrorCode::kInternal, "decode", std::string("tjInitDecompress failed: ") + tjGetErrorStr2(nullptr));
+  impl_->Handle();
 }
 
 JpegDecoder::~JpegDecoder() = default;
@@ -144,13 +155,19 @@ JpegHeader JpegDecoder::ReadHeader(const uint8_t* data, size_t size) {
                      "push one complete JPEG per frame");
   }
   JpegHeader h;
-  if (tjDecompressHeader3(impl_->tj, data, static_cast<unsigned long>(size), &h.width, &h.height, &h.subsampling,
+  if (tjDecompressHeader3(impl_->Handle(), data, static_cast<unsigned long>(size), &h.width, &h.height, &h.subsampling,
                           &h.colorspace) != 0) {
     impl_->Throw(data, size, "header");
   }
-  if (h.width <= 0 || h.height <= 0)
+  if (h.width <= 0 || h.height <= 0) {
+    // TurboJPEG 2.1 reports a header that ends before its frame header as success with a 0 × 0 size.
+    if (!EndsWithEoi(data, size))
+      throw FrameError(FrameFault::kTruncated,
+                       "truncated JPEG: " + std::to_string(size) + " bytes, no frame header",
+                       "push one complete JPEG per frame");
     throw FrameError(FrameFault::kCorrupt,
                      "corrupt JPEG: size " + std::to_string(h.width) + "x" + std::to_string(h.height));
+  }
   const int64_t pixels = static_cast<int64_t>(h.width) * h.height;
   if (pixels > options_.max_pixels) {
     throw FrameError(FrameFault::kTooLarge,
@@ -176,7 +193,7 @@ void JpegDecoder::Decode(const uint8_t* data, size_t size, const preprocess::Mod
   const int denom = display_scale.denom;
   const int sw = Scaled(h.width, denom), sh = Scaled(h.height, denom);  // decoded, stored orientation
   const int flags = TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS | (options_.keep_damaged ? 0 : TJFLAG_STOPONWARNING);
-  tjhandle tj = impl_->tj;
+  tjhandle tj = impl_->Handle();
   bool concealed = false;
   // rc 0: fine; -1 with TJERR_WARNING (only without STOPONWARNING): a complete picture with concealed damage.
   auto check = [&](int rc, const char* when) {
