@@ -509,6 +509,22 @@ CT_TEST(jpeg_bad_input_is_a_coded_frame_error_and_the_decoder_goes_on) {
   twelve[sof + 4] = 12;
   CT_EXPECT(FaultOf(dec, twelve, &pic, &msg) == FrameFault::kUnsupported);
   still_works();
+  // CMYK (YCCK) JPEG, as libjpeg-turbo writes it from CMYK pixels: libjpeg-turbo 2.1 converts it to RGB, or refuses
+  // it as unsupported; either is fine, anything else is not.
+  {
+    std::vector<uint8_t> cmyk(64 * 48 * 4);
+    for (size_t i = 0; i < cmyk.size(); ++i) cmyk[i] = uint8_t(i * 7);
+    const Bytes ycck = TurboEncode(cmyk.data(), 64, 48, TJSAMP_420, 90, TJPF_CMYK);
+    try {
+      dec.Decode(ycck.data(), ycck.size(), nullptr, &pic);
+      std::printf("      CMYK JPEG: decoded to %s\n", pic.frame().format == AV_PIX_FMT_RGB24 ? "rgb24" : "?");
+      CT_EXPECT(pic.frame().format == AV_PIX_FMT_RGB24 && pic.frame().width == 64);
+    } catch (const FrameError& e) {
+      std::printf("      CMYK JPEG: %s (%s)\n", e.reason(), e.what());
+      CT_EXPECT(e.fault() == FrameFault::kUnsupported);
+    }
+    still_works();
+  }
   // With keep_damaged, the truncated frame is delivered (grey where data is missing) and flagged.
   JpegDecoderOptions keep = Options();
   keep.keep_damaged = true;

@@ -181,8 +181,8 @@ struct AnnexBDecoder::Impl {
     } else {
       key_from_parser = parser->key_frame;  // kByteStream: set by the parse call that produced this access unit
     }
-    pw = parser->coded_width > 0 ? parser->coded_width : parser->width;
-    ph = parser->coded_height > 0 ? parser->coded_height : parser->height;
+    pw = parser->width;  // the picture's size (cropped), as the limit is stated for JPEG and PNG
+    ph = parser->height;
     if (pw > 0 && ph > 0) pixels = static_cast<int64_t>(pw) * ph;
     const AuNals nals = ScanNals(data, size, hevc());
     if (pixels > o.max_pixels) {

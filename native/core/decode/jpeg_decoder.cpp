@@ -102,7 +102,7 @@ struct JpegDecoder::Impl {
     if (Contains(msg, "Unsupported JPEG data precision") || Contains(msg, "Unsupported color conversion") ||
         Contains(msg, "Could not determine subsampling") || Contains(msg, "Unsupported JPEG process")) {
       throw FrameError(FrameFault::kUnsupported, std::string("unsupported JPEG (") + when + "): " + text,
-                       "send 8-bit baseline or progressive JPEG (YCbCr, greyscale or CMYK)", code);
+                       "send 8-bit baseline or progressive YCbCr or greyscale JPEG", code);
     }
     if (!EndsWithEoi(data, size)) {
       throw FrameError(FrameFault::kTruncated,

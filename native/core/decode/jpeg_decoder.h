@@ -13,14 +13,15 @@
 //          straight into Y, Cb, Cr planes (tjDecompressToYUVPlanes), exposed as a full-range BT.601 yuv420p AVFrame.
 //          CpuLetterboxer reads yuv420p directly and converts to RGB only at the model's resolution, so the
 //          per-pixel colour conversion and chroma upsampling of the whole decoded image are skipped;
-//        - anything else (4:2:2, 4:4:4, 4:4:0, 4:1:1, grey, CMYK/YCCK where libjpeg-turbo converts it, or an
-//          orientation other than 1): packed RGB24 (tjDecompress2), which CpuLetterboxer also reads directly (its
+//        - anything else (4:2:2, 4:4:4, 4:4:0, 4:1:1, grey, or an orientation other than 1): packed RGB24
+//          (tjDecompress2), which CpuLetterboxer also reads directly (its
 //          rgb24 path, no swscale); a yuv422p/yuv444p frame would instead take the letterboxer's swscale fallback,
 //          a full-size conversion per frame. Rotations/flips then copy the scaled picture once (OrientPixels).
 //      JpegOutput::kRgb24 forces the second form (benchmarks and tests compare the two).
 // Bad bytes of every kind throw FrameError (frame_error.h) and leave the decoder usable for the next frame:
 // "truncated" (the data ends before the image does), "corrupt", "unsupported" (a valid JPEG libjpeg-turbo's 8-bit
-// API cannot decode, e.g. 12-bit precision), "too_large", "empty", "wrong_codec".
+// API cannot decode: 12-bit precision, lossless, CMYK/YCCK, which libjpeg-turbo 2.1 cannot convert to RGB),
+// "too_large", "empty", "wrong_codec".
 //
 // Allocation: none by this class after warm-up (the handle is made once, the buffer grows only when a picture is
 // bigger than any before, the rotation scratch likewise). libjpeg-turbo itself still allocates its per-image working
