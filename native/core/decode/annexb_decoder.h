@@ -43,14 +43,15 @@ namespace camtrack::decode {
 enum class VideoCodec { kH264, kHevc };
 enum class AnnexBInput { kAccessUnits, kByteStream };
 
-// Every field is set explicitly by the caller (the push frame source copies them from the stream's config).
+// Every field is set explicitly by the caller (the push frame source copies them from the stream's config); the
+// initialisers are neutral values, not defaults: max_pixels 0 and threads 0 are refused.
 struct AnnexBDecoderOptions {
   VideoCodec codec = VideoCodec::kH264;
   AnnexBInput input = AnnexBInput::kAccessUnits;
-  int64_t max_pixels = kDefaultMaxPixels;  // picture width × height over this → "too_large" (> 0)
+  int64_t max_pixels = 0;  // picture width × height over this → "too_large" (> 0; kDefaultMaxPixels)
   // libavcodec threads (>= 1). More than 1 enables frame threads, which delay every picture by threads - 1 access
   // units: keep 1 for live pushes, raise it for throughput.
-  int threads = 1;
+  int threads = 0;
   bool keep_damaged = false;  // deliver pictures decoded with concealed errors (PictureInfo::concealed)
 };
 

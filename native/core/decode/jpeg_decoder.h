@@ -45,9 +45,10 @@ enum class JpegOutput {
   kRgb24,  // always packed RGB24
 };
 
-// Every field is set explicitly by the caller (the push frame source copies them from the stream's config).
+// Every field is set explicitly by the caller (the push frame source copies them from the stream's config); the
+// initialisers are neutral values, not defaults: max_pixels 0 is refused.
 struct JpegDecoderOptions {
-  int64_t max_pixels = kDefaultMaxPixels;  // width × height over this → FrameError "too_large" (> 0)
+  int64_t max_pixels = 0;  // width × height over this → FrameError "too_large" (> 0; kDefaultMaxPixels)
   // libjpeg warnings (data that ends early, damaged entropy-coded data libjpeg can skip): false = the frame is a
   // FrameError ("truncated"/"corrupt"), decoding stops at the first warning; true = the picture libjpeg produced
   // (missing parts grey) is delivered with PictureInfo::concealed set.

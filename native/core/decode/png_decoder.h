@@ -28,8 +28,9 @@ struct AVPacket;
 
 namespace camtrack::decode {
 
+// Set by the caller (no default: 0 is refused).
 struct PngDecoderOptions {
-  int64_t max_pixels = kDefaultMaxPixels;  // width × height from IHDR over this → "too_large" (> 0)
+  int64_t max_pixels = 0;  // width × height from IHDR over this → "too_large" (> 0; kDefaultMaxPixels)
 };
 
 // IHDR, as read by ReadPngHeader.
