@@ -282,7 +282,9 @@ int main(int argc, char** argv) {
           row.ratio_rgb.push_back(s[4] / s[3]);
           row.ratio_plain.push_back(s[5] / s[3]);
         }
-        std::fprintf(stderr, "%-5s into %d: 1/%d -> %dx%d  full %.2f ms  scaled %.2f ms  (x%.2f)  with letterbox %.2f -> %.2f ms (x%.2f)\n",
+        std::fprintf(stderr,
+                     "%-5s into %d: 1/%d -> %dx%d  full %.2f ms  scaled %.2f ms  (x%.2f)  with letterbox %.2f -> "
+                     "%.2f ms (x%.2f)\n",
                      in.name.c_str(), model, row.scale.denom, row.scale.width, row.scale.height,
                      Median(row.samples[0]), Median(row.samples[1]), Median(row.ratio_decode),
                      Median(row.samples[2]), Median(row.samples[3]), Median(row.ratio_lb));

@@ -8,11 +8,13 @@
 // Ownership: everything returned by value; TempDir owns its directory. Thread-safety: single-threaded tests only.
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <random>
 #include <string>
@@ -98,8 +100,8 @@ inline void WriteFile(const std::string& path, const Bytes& b) {
 inline Bytes ClipFrameJpeg(const TempDir& dir, const std::string& clip, int index, const std::string& vf_extra = "",
                            const std::string& pix_fmt = "yuvj420p", int q = 3) {
   const std::string src = ct_test::AssetPath(clip);
-  const std::string out = dir / ("frame-" + std::to_string(std::hash<std::string>{}(clip + vf_extra + pix_fmt) % 100000) +
-                                 "-" + std::to_string(index) + ".jpg");
+  const size_t key = std::hash<std::string>{}(clip + vf_extra + pix_fmt) % 100000;
+  const std::string out = dir / ("frame-" + std::to_string(key) + "-" + std::to_string(index) + ".jpg");
   RunFfmpeg("-i " + Quote(src) + " -vf " + Quote("select=eq(n\\," + std::to_string(index) + ")" + vf_extra) +
             " -frames:v 1 -c:v mjpeg -pix_fmt " + pix_fmt + " -q:v " + std::to_string(q) + " " + Quote(out));
   return ReadFile(out);

@@ -114,7 +114,9 @@ struct AnnexBDecoder::Impl {
   void OpenParser() {
     if (parser) av_parser_close(parser);
     parser = av_parser_init(codec->id);
-    if (!parser) throw Error(ErrorCode::kUnsupported, "decode", std::string("this FFmpeg has no ") + CodecName(o.codec) + " parser");
+    if (!parser)
+      throw Error(ErrorCode::kUnsupported, "decode",
+                  std::string("this FFmpeg has no ") + CodecName(o.codec) + " parser");
     if (o.input == AnnexBInput::kAccessUnits) parser->flags |= PARSER_FLAG_COMPLETE_FRAMES;
   }
 
@@ -132,15 +134,16 @@ struct AnnexBDecoder::Impl {
       if (err == AVERROR(EAGAIN)) {
         if (!Collect(errors)) {
           av_packet_unref(pkt);
-          Reject(errors, FrameFault::kCorrupt, std::string(CodecName(o.codec)) + " decoder is stuck (EAGAIN, no output)",
-                 {}, tag, err);
+          Reject(errors, FrameFault::kCorrupt,
+                 std::string(CodecName(o.codec)) + " decoder is stuck (EAGAIN, no output)", {}, tag, err);
           return;
         }
         continue;
       }
       av_packet_unref(pkt);
       if (err == AVERROR(ENOMEM)) throw Error(ErrorCode::kInternal, "decode", "out of memory decoding video", {}, err);
-      Reject(errors, FrameFault::kCorrupt, std::string("corrupt ") + CodecName(o.codec) + " access unit: libavcodec: " + AvErr(err),
+      Reject(errors, FrameFault::kCorrupt,
+             std::string("corrupt ") + CodecName(o.codec) + " access unit: libavcodec: " + AvErr(err),
              "the frame's bytes are damaged; check the sender", tag, err);
       return;
     }
@@ -154,7 +157,8 @@ struct AnnexBDecoder::Impl {
       const int err = avcodec_receive_frame(dec, tmp);
       if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return any;
       if (err < 0) {
-        Reject(errors, FrameFault::kCorrupt, std::string(CodecName(o.codec)) + " decode failed: libavcodec: " + AvErr(err),
+        Reject(errors, FrameFault::kCorrupt,
+               std::string(CodecName(o.codec)) + " decode failed: libavcodec: " + AvErr(err),
                "the stream's bytes are damaged; check the sender", -1, err);
         return any;
       }
@@ -237,7 +241,8 @@ AnnexBDecoder::AnnexBDecoder(AnnexBDecoderOptions options) : options_(options) {
   const AVCodecID id = options_.codec == VideoCodec::kHevc ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264;
   impl->codec = avcodec_find_decoder(id);
   if (!impl->codec)
-    throw Error(ErrorCode::kUnsupported, "decode", std::string("this FFmpeg has no ") + CodecName(options_.codec) + " decoder");
+    throw Error(ErrorCode::kUnsupported, "decode",
+                std::string("this FFmpeg has no ") + CodecName(options_.codec) + " decoder");
   impl->dec = avcodec_alloc_context3(impl->codec);
   impl->pctx = avcodec_alloc_context3(impl->codec);
   impl->pkt = av_packet_alloc();
@@ -271,7 +276,8 @@ void AnnexBDecoder::Push(const uint8_t* data, size_t size, int64_t tag, std::vec
   if (options_.input == AnnexBInput::kAccessUnits) {
     const SniffedCodec sniffed = SniffCodec(data, size);
     if (sniffed == SniffedCodec::kJpeg || sniffed == SniffedCodec::kPng) {
-      m.Reject(errors, FrameFault::kWrongCodec, std::string(SniffedCodecName(sniffed)) + " data where " + codec + " was declared",
+      m.Reject(errors, FrameFault::kWrongCodec,
+               std::string(SniffedCodecName(sniffed)) + " data where " + codec + " was declared",
                "declare the stream's codec as the one its frames are in", tag);
       return;
     }

@@ -84,7 +84,8 @@ struct JpegDecoder::Impl {
   // A usable handle (re-made after a failure; see Throw). Throws Error(kInternal) when libjpeg-turbo cannot.
   tjhandle Handle() {
     if (!tj) tj = tjInitDecompress();
-    if (!tj) throw Error(ErrorCode::kInternal, "decode", std::string("tjInitDecompress failed: ") + tjGetErrorStr2(nullptr));
+    if (!tj)
+      throw Error(ErrorCode::kInternal, "decode", std::string("tjInitDecompress failed: ") + tjGetErrorStr2(nullptr));
     return tj;
   }
 
@@ -106,7 +107,8 @@ struct JpegDecoder::Impl {
     }
     if (!EndsWithEoi(data, size)) {
       throw FrameError(FrameFault::kTruncated,
-                       std::string("truncated JPEG (") + when + ", " + std::to_string(size) + " bytes, no end-of-image marker): " + text,
+                       std::string("truncated JPEG (") + when + ", " + std::to_string(size) +
+                           " bytes, no end-of-image marker): " + text,
                        "push one complete JPEG per frame", code);
     }
     throw FrameError(FrameFault::kCorrupt, std::string("corrupt JPEG (") + when + "): " + text,

@@ -66,7 +66,8 @@ class PictureBuffer {
   // Drops the current picture (unreferences the frame, resets info()).
   void Clear() noexcept;
   // Clear(), then makes sure the owned storage holds at least `bytes` (reallocating only when it is smaller; the
-  // old contents are lost) and returns it, aligned as av_malloc aligns (for SIMD). Throws Error(kInternal) when out of memory.
+  // old contents are lost) and returns it, aligned as av_malloc aligns (for SIMD). Throws Error(kInternal) when out
+  // of memory.
   uint8_t* Reserve(size_t bytes);
   AVFrame* mutable_frame() noexcept { return frame_; }
   PictureInfo* mutable_info() noexcept { return &info_; }
