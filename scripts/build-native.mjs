@@ -26,10 +26,10 @@ if (process.env.CAMTRACK_SKIP_NATIVE_BUILD === '1') {
   process.exit(0);
 }
 
-// pkg-config modules the build needs: FFmpeg's libraries, and ffnvcodec (NVIDIA's codec headers, Debian package
-// libffmpeg-nvenc-dev): the NVDEC decoder is always compiled and loads the driver at run time, so the headers are
-// needed on every machine, GPU or not.
-const pcModules = ['libavformat', 'libavcodec', 'libavutil', 'libswscale', 'ffnvcodec'];
+// pkg-config modules the build needs: FFmpeg's libraries, libjpeg-turbo's TurboJPEG (libturbojpeg0-dev: pushed JPEG
+// frames), and ffnvcodec (NVIDIA's codec headers, Debian package libffmpeg-nvenc-dev): the NVDEC decoder is always
+// compiled and loads the driver at run time, so the headers are needed on every machine, GPU or not.
+const pcModules = ['libavformat', 'libavcodec', 'libavutil', 'libswscale', 'libturbojpeg', 'ffnvcodec'];
 const runs = (cmd, args) => {
   const r = spawnSync(cmd, args, { stdio: 'ignore' });
   return !r.error && r.status === 0;
@@ -42,11 +42,12 @@ if (!runs(process.env.CXX || 'c++', ['--version'])) missing.push(`a C++17 compil
 if (missing.length > 0) {
   console.error(
     `\n[camtrack] Cannot build the native addon: missing ${missing.join(', ')}.\n` +
-      "  camtrack decodes video with FFmpeg's libraries (libavformat, libavcodec, libavutil, libswscale) and builds\n" +
-      '  its addon with cmake and a C++17 compiler; NVDEC needs the ffnvcodec headers at build time.\n' +
+      "  camtrack decodes video with FFmpeg's libraries (libavformat, libavcodec, libavutil, libswscale), JPEG with\n" +
+      "  libjpeg-turbo's TurboJPEG (libturbojpeg), and builds its addon with cmake and a C++17 compiler; NVDEC needs\n" +
+      '  the ffnvcodec headers at build time.\n' +
       '  Fix (Debian/Ubuntu):  sudo ./scripts/install-system-deps.sh   (in node_modules/camtrack when installed as a dependency)\n' +
       '     which runs:        apt-get install -y pkg-config cmake g++ ffmpeg libavformat-dev libavcodec-dev libavutil-dev\n' +
-      '                        libswscale-dev libffmpeg-nvenc-dev\n' +
+      '                        libswscale-dev libffmpeg-nvenc-dev libturbojpeg0-dev\n' +
       '  then run `npm install` again.\n',
   );
   process.exit(1);

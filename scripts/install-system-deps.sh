@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages camtrack needs, explicitly (never from an npm hook).
-#   runtime/build: FFmpeg's libraries and headers (decode), pkg-config, cmake, a C++17 compiler
+#   runtime/build: FFmpeg's libraries and headers (decode), libjpeg-turbo's TurboJPEG (pushed JPEG frames),
+#   pkg-config, cmake, a C++17 compiler
 #   tests only (--with-test-deps): GStreamer's RTSP server (python3-gi), Redis, clang (its ASan/UBSan/TSan runtimes:
 #   scripts/sanitize.sh)
 # Debian 12 / Ubuntu 22.04+. Run as root or with sudo.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-PKGS=(pkg-config cmake g++ ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libffmpeg-nvenc-dev)
+PKGS=(pkg-config cmake g++ ffmpeg libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libffmpeg-nvenc-dev
+      libturbojpeg0-dev)
 if [ "${1:-}" = "--with-test-deps" ] || [ "${CAMTRACK_TEST_DEPS:-}" = 1 ]; then
   PKGS+=(gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
          gstreamer1.0-plugins-ugly gstreamer1.0-tools python3-gi redis-server clang)
