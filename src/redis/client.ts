@@ -134,3 +134,24 @@ export function createRedisClient(endpoint: RedisEndpoint, options: RedisClientO
   });
   return client;
 }
+
+/**
+ * Connects `client` (made by {@link createRedisClient}) once: resolves when it is ready; otherwise disconnects it and
+ * rejects with the first failure as ERR_CAMTRACK_REDIS (ioredis's own rejection only says "Connection is closed";
+ * the cause — ECONNREFUSED, WRONGPASS, a TLS error — comes as an 'error' event).
+ */
+export async function connectOnce(client: Redis, endpoint: RedisEndpoint): Promise<void> {
+  let first: Error | undefined;
+  const onError = (err: Error): void => {
+    first ??= err;
+  };
+  client.on('error', onError);
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    throw redisError(first ?? err, endpoint, 'connect');
+  } finally {
+    client.off('error', onError);
+  }
+}

@@ -37,7 +37,7 @@ import type { Redis } from 'ioredis';
 import type { CameraEvent, CameraRegistry } from '../cameras/registry.js';
 import { normaliseRedisOptions, type NormalisedRedisOptions, type RedisEventKind, type RedisOptions } from '../config.js';
 import { InvalidStateError, type CamtrackError } from '../errors.js';
-import { createRedisClient, isReplyError, redisEndpoint, redisError, type RedisEndpoint } from '../redis/client.js';
+import { connectOnce, createRedisClient, isReplyError, redisEndpoint, redisError, type RedisEndpoint } from '../redis/client.js';
 import { safeEmit } from '../safe-emit.js';
 import type { Stream } from '../stream.js';
 import type { FrameResult } from '../types.js';
@@ -225,12 +225,7 @@ export class RedisSink extends EventEmitter {
       commandTimeoutMs: opts.commandTimeoutMs,
     });
     const sink = new RedisSink(opts, endpoint, client);
-    try {
-      await client.connect();
-    } catch (err) {
-      client.disconnect();
-      throw redisError(err, endpoint, 'connect');
-    }
+    await connectOnce(client, endpoint);
     if (sink.#enabled.has('metrics')) {
       sink.#metricsTimer = setInterval(() => sink.#writeMetrics(), opts.events.metricsIntervalMs);
       sink.#metricsTimer.unref();
@@ -242,13 +237,17 @@ export class RedisSink extends EventEmitter {
   #registry: CameraRegistry | undefined;
 
   /**
-   * Writes every result and event of `registry` (all cameras, all models) from now on. One registry at a time;
-   * returns a function that stops it (close() does too).
+   * Writes every result and event of `registry` (all cameras, all models) from now on, and its cameras' stats to the
+   * 'metrics' stream when enabled. `accept(r)`, when given, is asked first: false leaves a result out (`camtrack run
+   * --max-frames`). One registry at a time; returns a function that stops it (close() does too).
    */
-  attach(registry: CameraRegistry): () => void {
+  attach(registry: CameraRegistry, options: { accept?: (r: FrameResult) => boolean } = {}): () => void {
     this.#assertOpen();
     if (this.#detach) throw new InvalidStateError('the Redis sink is already attached to a camera registry');
-    const onResult = (r: FrameResult): void => this.writeResult(r, registry.get(r.streamId));
+    const { accept } = options;
+    const onResult = (r: FrameResult): void => {
+      if (!accept || accept(r)) this.writeResult(r, registry.get(r.streamId));
+    };
     const onEvent = (e: CameraEvent): void => this.writeEvent(e);
     registry.on('result', onResult);
     registry.on('event', onEvent);

@@ -155,7 +155,7 @@ describe.skipIf(unavailable !== undefined)(`RedisSink${unavailable ? ` (skipped:
     await server.start();
     expect(await sink.drain(15_000)).toBe(true);
     const s = sink.stats();
-    expect(s).toMatchObject({ connected: true, written: 10, disconnects: 1, reconnects: 1, dropped: { full: 40, failed: 0 } });
+    expect(s).toMatchObject({ connected: true, written: 11, disconnects: 1, reconnects: 1, dropped: { full: 40, failed: 0 } });
     // The server restarted empty (no persistence): exactly the newest 10, in order.
     const ids = (await payloads(client, 'camera_live_output')).map((p) => (JSON.parse(p) as { frame_id: number }).frame_id);
     expect(ids).toEqual([41, 42, 43, 44, 45, 46, 47, 48, 49, 50]);
@@ -208,7 +208,7 @@ describe.skipIf(unavailable !== undefined)(`RedisSink${unavailable ? ` (skipped:
     const sink = await open({ events: { enabled: ['detection', 'alert'], alertKey: 'ops:alerts' } });
     for (let i = 0; i < 4; i++) sink.writeResult(result('e', i));
     sink.writeEvent({ type: 'state', cameraId: 'e', model: 'default', change: { state: 'live', previous: 'connecting', reason: 'connected' } });
-    const err = new CamtrackError(`cannot open rtsp://admin:${PASSWORD}@cam/1`, 'ERR_CAMTRACK_SOURCE_OPEN', { stage: 'source' });
+    const err = new CamtrackError(`cannot open rtsp://admin:${encodeURIComponent(PASSWORD)}@cam/1`, 'ERR_CAMTRACK_SOURCE_OPEN', { stage: 'source' });
     sink.writeEvent({ type: 'warning', cameraId: 'e', model: 'default', error: err });
     expect(await sink.drain(5000)).toBe(true);
     const detections = (await payloads(client, 'detection_events')).map((p) => JSON.parse(p) as { frame_id: number });
@@ -218,7 +218,7 @@ describe.skipIf(unavailable !== undefined)(`RedisSink${unavailable ? ` (skipped:
     expect(alerts).toHaveLength(2);
     for (const a of alerts) expectValid(validateWireEvent, JSON.parse(a));
     expect(alerts[1]).toContain('rtsp://***@cam/1');
-    expect(alerts.join('\n')).not.toContain(PASSWORD);
+    expect(alerts.join('\n')).not.toContain(encodeURIComponent(PASSWORD));
     expect(sink.stats().events).toEqual({ written: 4, pending: 0, dropped: { full: 0, failed: 0, closed: 0 } });
   });
 
@@ -243,7 +243,7 @@ describe.skipIf(unavailable !== undefined)(`RedisSink${unavailable ? ` (skipped:
     expect(err.message).toContain('redis://***@127.0.0.1:1');
     expect(err.message).toContain('ECONNREFUSED');
     expect(`${err.message}${err.hint}`).not.toContain(encodeURIComponent(PASSWORD));
-    const bad = (await RedisSink.create({ url: `http://:${PASSWORD}@h:1` }).catch((e: unknown) => e)) as CamtrackError;
+    const bad = (await RedisSink.create({ url: `http://:${encodeURIComponent(PASSWORD)}@h:1` }).catch((e: unknown) => e)) as CamtrackError;
     expect(bad.code).toBe('ERR_CAMTRACK_INVALID_CONFIG');
     expect(bad.message).toContain('redis.url: Expected redis:// or rediss:// URL but received "http://***@h:1"');
   });
