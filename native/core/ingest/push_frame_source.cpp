@@ -218,6 +218,7 @@ bool PushFrameSource::Next() {
       const bool got = video_->Receive(&current_, &errors_);
       RejectAll();
       if (got) {
+        skipping_ = false;
         const int64_t seq = current_.info().tag;
         SetCurrent(seq, PtsOf(seq, pts_ms_));
         return true;
@@ -245,6 +246,7 @@ bool PushFrameSource::Next() {
     const size_t size = f.bytes ? f.bytes->size() : 0;
     if (video_) {
       if (gap) {
+        skipping_ = true;
         video_->DropUntilKeyframe(&errors_);
         RejectAll();
       }
@@ -276,7 +278,8 @@ void PushFrameSource::RejectAll() {
 }
 
 void PushFrameSource::Reject(const decode::FrameError& e, int64_t seq) {
-  if (e.fault() == decode::FrameFault::kUntilKeyframe) {
+  if (e.fault() == decode::FrameFault::kUntilKeyframe ||
+      (skipping_ && e.fault() == decode::FrameFault::kNoKeyframe)) {
     // Not bad input: the live policy dropped the access units this one was predicted from.
     input_->CountUntilKeyframe();
     return;

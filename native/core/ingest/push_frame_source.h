@@ -228,6 +228,9 @@ class PushFrameSource final : public FrameSource {
   decode::PictureBuffer current_;
   std::vector<decode::FrameError> errors_;  // AnnexBDecoder's, reused
   bool flushed_ = false;                    // video: the decoder was flushed at the end
+  // Video: access units were dropped (live overflow) and no picture came since: the pictures the decoder now skips
+  // are drops of the policy, also the "no_keyframe" ones of a stream whose first keyframe was among the dropped.
+  bool skipping_ = false;
   // Video: the pts of the last pushes, by sequence number (a ring: no allocation per frame).
   static constexpr size_t kPtsRing = 64;
   std::array<std::pair<int64_t, int64_t>, kPtsRing> pts_ring_{};
