@@ -148,10 +148,34 @@ export function normaliseReconnect(v: unknown, path: string): NormalisedStream['
   return v === false ? { ...withDefaults(ReconnectOptionsSchema, {}), maxAttempts: 0 } : withDefaults(ReconnectOptionsSchema, v ?? {});
 }
 
+/**
+ * The rules of `input` (the schema's INPUT_RULES, with messages naming the field): 'url' needs `url` and takes no
+ * `codec`; 'push' needs `codec`, takes no `url` and decodes on the CPU (no `decode: 'gpu'`).
+ */
+function checkInput(options: StreamOptions, path: string): void {
+  // As given (checked against the schema, not yet against these rules): any of the fields may be there or not.
+  const s = options as { input?: string; url?: string; codec?: string; decode?: string };
+  if (s.input === 'push') {
+    if (s.codec === undefined) fail(`${path}.codec`, `one of "jpeg", "png", "h264", "hevc" (input 'push' needs it)`, s.codec);
+    if (s.url !== undefined) {
+      throw new ConfigError(`${path}.url`, "url is not used with input 'push' (frames come from stream.push()); leave it out");
+    }
+    if (s.decode === 'gpu') {
+      throw new ConfigError(`${path}.decode`, "pushed frames (input 'push') are decoded on the CPU: decode 'gpu' is not available for them", "use decode 'auto' or 'cpu'");
+    }
+  } else {
+    if (s.url === undefined) fail(`${path}.url`, 'non-empty string', s.url);
+    if (s.codec !== undefined) {
+      throw new ConfigError(`${path}.codec`, "codec is only for input 'push' (a url's codec is read from the stream)", "leave it out, or set input 'push'");
+    }
+  }
+}
+
 /** Validates one stream's options and fills the defaults; `trackerBase` is the pipeline's tracker config. */
 export function normaliseStream(v: unknown, path: string, trackerBase: NormalisedTracker): NormalisedStream {
   checkAgainst(StreamOptionsSchema, v, path);
   const s = v as StreamOptions;
+  checkInput(s, path);
   return {
     ...withDefaults<NormalisedStream>(StreamOptionsSchema, s),
     tracker: normaliseTracker(s.tracker, `${path}.tracker`, trackerBase),
