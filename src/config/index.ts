@@ -26,6 +26,7 @@ import {
   TrackerOptionsSchema,
   type CameraOptions,
   type CameraRegistryConfig,
+  type FeedOptions,
   type ModelOptions,
   type NormalisedStream,
   type NormalisedTracker,
@@ -239,11 +240,15 @@ export interface NormalisedRegistryConfig {
   cameras: NormalisedCamera[];
 }
 
-/** A camera's options, validated: its model's name, the stream options as given (without `model`), normalised. */
+/**
+ * A camera's options, validated: its model's name, the stream options as given (without `model` and `feed`),
+ * normalised, and `camtrack run`'s feed of a pushed camera.
+ */
 export interface NormalisedCamera {
   model: string;
   options: StreamOptions;
   stream: NormalisedStream;
+  feed?: FeedOptions;
 }
 
 /**
@@ -281,6 +286,9 @@ export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfi
   (streams ?? []).forEach((s, i) => {
     const camera = normaliseCamera(s, `streams[${i}]`, registry);
     const { id } = camera.stream;
+    if (camera.feed?.stdin !== undefined && registry.cameras.some((c) => c.feed?.stdin !== undefined)) {
+      throw new ConfigError(`streams[${i}].feed.stdin`, 'only one camera can read its frames from stdin');
+    }
     if (ids.has(id)) throw new ConfigError(`streams[${i}].id`, `Duplicate stream id ${JSON.stringify(redactSecretsIn(id))}`);
     ids.add(id);
     registry.cameras.push(camera);
@@ -298,11 +306,18 @@ export function normaliseCamera(
   registry: Pick<NormalisedRegistryConfig, 'models' | 'defaultModel' | 'tracker'>,
 ): NormalisedCamera {
   checkAgainst(CameraOptionsSchema, v, path);
-  const { model, ...options } = v as CameraOptions;
+  const { model, feed, ...options } = v as CameraOptions;
   const name = model ?? registry.defaultModel;
   if (name === undefined || !Object.hasOwn(registry.models, name)) {
     const known = Object.keys(registry.models).map((n) => JSON.stringify(n));
     fail(`${path}.model`, `one of ${known.join(', ')} (the names in models)`, model);
   }
-  return { model: name, options, stream: normaliseStream(options, path, registry.tracker) };
+  const stream = normaliseStream(options, path, registry.tracker);
+  if (feed !== undefined) {
+    if (stream.input !== 'push') {
+      throw new ConfigError(`${path}.feed`, "feed is only for input 'push' (camtrack run pushes the frames it reads into the camera)");
+    }
+    if ((feed.dir === undefined) === (feed.stdin === undefined)) fail(`${path}.feed`, 'object with either dir or stdin', feed);
+  }
+  return { model: name, options: options as StreamOptions, stream, ...(feed !== undefined ? { feed } : {}) };
 }

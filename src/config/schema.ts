@@ -566,6 +566,42 @@ export const PipelineConfigSchema = Type.Object(
 /** The name the top-level `model` has among the `models` of a camera registry config. */
 export const DEFAULT_MODEL_NAME = 'default';
 
+/**
+ * `camtrack run` only: where a pushed camera's frames come from (the registry itself ignores it; a library user
+ * pushes with stream.push()). Exactly one of `dir` and `stdin`. docs/push.md, "Trying it without a server".
+ */
+export const FeedOptionsSchema = Type.Object(
+  {
+    dir: Type.Optional(
+      nonEmpty(
+        'A directory of frames, one per file, pushed in name order (numbers compared as numbers: 2.jpg before 10.jpg); files ' +
+          "whose extension is not the codec's (.jpg/.jpeg, .png, .h264/.264, .hevc/.265) are skipped. Relative to the config file.",
+      ),
+    ),
+    stdin: Type.Optional(
+      literals(['mjpeg', 'length-prefixed'], {
+        description:
+          "Frames read from standard input: 'mjpeg' = JPEGs back to back (what `ffmpeg -f mjpeg -` writes), 'length-prefixed' " +
+          '= each frame preceded by its length as a 4-byte big-endian unsigned integer (any codec). One camera at most.',
+      }),
+    ),
+    fps: Type.Optional(
+      Type.Number({
+        minimum: 0.01,
+        maximum: 1000,
+        description:
+          'Push at most this many frames per second (ptsMs then advances by 1000/fps per frame). Default: as fast as the ' +
+          "camera takes them (a lossless camera, live: false, waits for 'drain'; a live one drops what it cannot take).",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    expected: "object with dir or stdin ('mjpeg' | 'length-prefixed'), and fps",
+    description: "camtrack run, input 'push': the frames to push: a directory of images (or access units) or standard input.",
+  },
+);
+
 /** Options of one camera of a CameraRegistry: a stream's options and the model it runs on. */
 export const CameraOptionsSchema = Type.Object(
   {
@@ -576,6 +612,7 @@ export const CameraOptionsSchema = Type.Object(
           'Default: the top-level `model`; without one, the only entry of `models`.',
       ),
     ),
+    feed: Type.Optional(FeedOptionsSchema),
   },
   {
     additionalProperties: false,
@@ -690,8 +727,10 @@ export interface PipelineConfig {
   gpu?: GpuOptions;
 }
 
-/** Options of one camera of a CameraRegistry: a stream's options and the name of its model. */
-export type CameraOptions = StreamOptions & { model?: string };
+/** `camtrack run`: where a pushed camera's frames come from ({@link FeedOptionsSchema}). */
+export type FeedOptions = Static<typeof FeedOptionsSchema>;
+/** Options of one camera of a CameraRegistry: a stream's options and the name of its model (and `camtrack run`'s feed). */
+export type CameraOptions = StreamOptions & { model?: string; feed?: FeedOptions };
 /** Configuration of a CameraRegistry (and `camtrack run`'s file): `model`, `models` or both. */
 export interface CameraRegistryConfig extends Omit<PipelineConfig, 'model' | 'streams'> {
   model?: string | ModelOptions;
