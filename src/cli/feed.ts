@@ -33,19 +33,66 @@ export const FEED_EXTENSIONS: Readonly<Record<PushCodec, readonly string[]>> = {
 export const MAX_FEED_FRAME_BYTES = 256 * 1024 * 1024;
 
 /**
+ * The bytes read but not yet split into frames: appending is amortised O(1) (the buffer doubles when full, or moves
+ * what is left to its front), so input read in small chunks is not copied over and over; a frame taken out is a copy
+ * of its own (the pipeline holds a pushed frame's bytes until it is decoded, and this buffer is reused).
+ */
+class ByteQueue {
+  #buf = Buffer.allocUnsafe(1 << 16);
+  #start = 0;
+  #end = 0;
+
+  get length(): number {
+    return this.#end - this.#start;
+  }
+  /** The bytes held, as a view (valid until the next append or take). */
+  view(): Buffer {
+    return this.#buf.subarray(this.#start, this.#end);
+  }
+  append(chunk: Buffer): void {
+    if (this.#end + chunk.length > this.#buf.length) {
+      const len = this.length;
+      if (len + chunk.length <= this.#buf.length / 2) {
+        this.#buf.copy(this.#buf, 0, this.#start, this.#end);
+      } else {
+        const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, len + chunk.length));
+        this.#buf.copy(bigger, 0, this.#start, this.#end);
+        this.#buf = bigger;
+      }
+      this.#start = 0;
+      this.#end = len;
+    }
+    chunk.copy(this.#buf, this.#end);
+    this.#end += chunk.length;
+  }
+  /** The first `n` bytes (a copy), removed. */
+  take(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    this.#buf.copy(out, 0, this.#start, this.#start + n);
+    this.#start += n;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    return out;
+  }
+  skip(n: number): void {
+    this.#start += n;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+  }
+}
+
+/**
  * Splits a byte stream of JPEGs back to back into one buffer per JPEG. Incremental: push() takes chunks as they
  * come and returns the JPEGs they completed; end() returns what is left (an incomplete JPEG, pushed anyway: the
  * pipeline reports it as truncated). Bytes that are not a JPEG are returned as one frame each up to the next SOI (the
  * pipeline reports them as bad frames), so a damaged frame costs itself only.
  */
 export class MjpegSplitter {
-  #buf: Buffer = Buffer.alloc(0);
+  readonly #q = new ByteQueue();
   /** Where the walk of the current frame's markers stands (offset in #buf), and whether it is inside scan data. */
   #pos = 0;
   #inScan = false;
 
   push(chunk: Buffer): Buffer[] {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    this.#q.append(chunk);
     const out: Buffer[] = [];
     for (;;) {
       const frame = this.#next();
@@ -56,16 +103,13 @@ export class MjpegSplitter {
   }
 
   end(): Buffer[] {
-    const rest = this.#buf;
-    this.#buf = Buffer.alloc(0);
-    this.#pos = 0;
-    this.#inScan = false;
-    return rest.length > 0 ? [rest] : [];
+    const n = this.#q.length;
+    return n > 0 ? [this.#take(n)] : [];
   }
 
-  /** The next complete frame at the start of #buf, removed from it; undefined when more bytes are needed. */
+  /** The next complete frame at the start of the queue, removed from it; undefined when more bytes are needed. */
   #next(): Buffer | undefined {
-    const b = this.#buf;
+    const b = this.#q.view();
     if (b.length < 2) return undefined;
     if (!(b[0] === 0xff && b[1] === 0xd8)) {
       // Not a JPEG here: everything up to the next SOI is one bad frame.
@@ -109,22 +153,21 @@ export class MjpegSplitter {
 
   /** The frame is damaged at `at`: everything up to the next SOI after it is one (bad) frame. */
   #resync(at: number): Buffer | undefined {
-    const soi = findSoi(this.#buf, Math.max(1, at));
+    const b = this.#q.view();
+    const soi = findSoi(b, Math.max(1, at));
     if (soi < 0) {
       // Wait for more: the next SOI may still come. The walk restarts at the damage.
       this.#pos = at;
       this.#inScan = false;
-      return this.#buf.length > MAX_FEED_FRAME_BYTES ? this.#take(this.#buf.length) : undefined;
+      return b.length > MAX_FEED_FRAME_BYTES ? this.#take(b.length) : undefined;
     }
     return this.#take(soi);
   }
 
   #take(n: number): Buffer {
-    const frame = this.#buf.subarray(0, n);
-    this.#buf = this.#buf.subarray(n);
     this.#pos = 0;
     this.#inScan = false;
-    return frame;
+    return this.#q.take(n);
   }
 }
 
@@ -138,28 +181,28 @@ function findSoi(b: Buffer, from: number): number {
 
 /** Splits frames each preceded by its length (4-byte big-endian unsigned). Incremental, as MjpegSplitter. */
 export class LengthPrefixedSplitter {
-  #buf: Buffer = Buffer.alloc(0);
+  readonly #q = new ByteQueue();
 
   push(chunk: Buffer): Buffer[] {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    this.#q.append(chunk);
     const out: Buffer[] = [];
-    while (this.#buf.length >= 4) {
-      const n = this.#buf.readUInt32BE(0);
+    while (this.#q.length >= 4) {
+      const n = this.#q.view().readUInt32BE(0);
       if (n > MAX_FEED_FRAME_BYTES) {
         throw new RangeError(`length-prefixed input: a frame of ${n} bytes (over ${MAX_FEED_FRAME_BYTES}): is the input length-prefixed?`);
       }
-      if (this.#buf.length < 4 + n) break;
-      out.push(this.#buf.subarray(4, 4 + n));
-      this.#buf = this.#buf.subarray(4 + n);
+      if (this.#q.length < 4 + n) break;
+      this.#q.skip(4);
+      out.push(this.#q.take(n));
     }
     return out;
   }
 
   /** What is left: a frame cut short (pushed anyway, reported as truncated), or nothing. */
   end(): Buffer[] {
-    const rest = this.#buf.length > 4 ? this.#buf.subarray(4) : Buffer.alloc(0);
-    this.#buf = Buffer.alloc(0);
-    return rest.length > 0 ? [rest] : [];
+    if (this.#q.length <= 4) return [];
+    this.#q.skip(4);
+    return [this.#q.take(this.#q.length)];
   }
 }
 
