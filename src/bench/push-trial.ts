@@ -55,14 +55,27 @@ function makeFrames(source: string): Frames {
   return { dir, jpegs, avi };
 }
 
-/** Mean µs of a copy of each frame's bytes on this thread (what holding them saves per push). */
-function copyCostUs(jpegs: Buffer[]): number {
+/**
+ * What a copy of each frame's bytes would cost on this thread, mean µs per frame (what holding them saves per push):
+ * `pool` = a memcpy into one reused buffer (a pooled native copy would cost this), `fresh` = Buffer.from (a new
+ * buffer per frame, its allocation and the garbage it leaves included). Warmed up first; median of 5 passes.
+ */
+function copyCostUs(jpegs: Buffer[]): { pool: number; fresh: number } {
+  const pool = new Uint8Array(Math.max(...jpegs.map((j) => j.length)));
   let sink = 0;
-  const rounds = 5;
-  const t0 = performance.now();
-  for (let r = 0; r < rounds; r++) for (const j of jpegs) sink += Buffer.from(j).length;
-  const us = ((performance.now() - t0) * 1000) / (rounds * jpegs.length);
-  return sink > 0 ? us : Number.NaN;
+  const pass = (fn: (j: Buffer) => void): number => {
+    const t0 = performance.now();
+    for (const j of jpegs) fn(j);
+    return ((performance.now() - t0) * 1000) / jpegs.length;
+  };
+  const median5 = (fn: (j: Buffer) => void): number => {
+    pass(fn); // warm-up
+    const t = Array.from({ length: 5 }, () => pass(fn)).sort((a, b) => a - b);
+    return t[2]!;
+  };
+  const poolUs = median5((j) => pool.set(j));
+  const freshUs = median5((j) => (sink += Buffer.from(j).length));
+  return sink > 0 ? { pool: poolUs, fresh: freshUs } : { pool: Number.NaN, fresh: Number.NaN };
 }
 
 export async function runPushTrial(spec: TrialSpec): Promise<TrialRun> {
@@ -149,7 +162,13 @@ async function runFull(spec: TrialSpec, frames: Frames): Promise<TrialRun> {
         streams: 1,
         ...frameDetails(frames, spec),
         ...(copyUs !== undefined
-          ? { pushCallMeanUs: round((pushMs * 1000) / pushes, 2), copyMeanUs: round(copyUs, 2), pushes, push: st.push }
+          ? {
+              pushCallMeanUs: round((pushMs * 1000) / pushes, 2),
+              copyIntoPoolUs: round(copyUs.pool, 2),
+              copyNewBufferUs: round(copyUs.fresh, 2),
+              pushes,
+              push: st.push,
+            }
           : {}),
         drops: st.dropped,
       },
