@@ -424,7 +424,8 @@ camtrack::pipeline::ModelConfig NullModel() {
   model.parser.score_threshold = 0.25f;
   model.parser.nms_iou = 0.45f;
   model.parser.max_detections = 300;
-  model.parser.num_anchors = (kInput / 8) * (kInput / 8) + (kInput / 16) * (kInput / 16) + (kInput / 32) * (kInput / 32);
+  model.parser.num_anchors =
+      (kInput / 8) * (kInput / 8) + (kInput / 16) * (kInput / 16) + (kInput / 32) * (kInput / 32);
   model.batch_size = kBatch;
   model.fixed_batch = true;
   model.output_elems_per_image = camtrack::postprocess::OutputElementsPerImage(model.parser);
@@ -458,7 +459,8 @@ struct NullPipeline {
     pipeline = std::make_unique<Pipeline>(model, batching, &collector, camtrack::pipeline::IngestConfig{});
     collector.Start(pipeline.get());
     for (int w = 0; w < 2; ++w) {
-      auto worker = std::make_shared<ct_test::NullWorker>("null" + std::to_string(w), size_t(kBatch) * 3 * kInput * kInput,
+      auto worker = std::make_shared<ct_test::NullWorker>("null" + std::to_string(w),
+                                                          size_t(kBatch) * 3 * kInput * kInput,
                                                           size_t(kBatch) * model.output_elems_per_image, 2);
       worker->Start(pipeline.get(), pipeline->AddWorker(worker));
       workers.push_back(std::move(worker));
