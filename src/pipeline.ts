@@ -346,6 +346,13 @@ export class Pipeline extends EventEmitter {
     for (const e of events) {
       const stream = this.#byHandle.get(e.stream);
       if (!stream) continue;
+      if (e.seq !== undefined && e.error) {
+        // A pushed frame that could not be decoded: the error says why and which frame, with its tag, taken now,
+        // before the results queued above (frames pushed after it) are delivered and release it as dropped.
+        const err = e.error as PushedFrameError;
+        err.reason = e.reason ?? '';
+        err.frame = { seq: e.seq, ...stream._peekTag(e.seq) };
+      }
       this.#deliveries.get(e.stream)!.pushEvent(() => this.#onEvent(stream, e));
     }
   }
@@ -360,12 +367,6 @@ export class Pipeline extends EventEmitter {
       const change = stream._setState(e.state as StreamState, info);
       if (change) safeEmit(this, 'state', stream, e.state, change);
     } else if ((e.kind === 'error' || e.kind === 'warning') && e.error) {
-      if (e.seq !== undefined) {
-        // A pushed frame that could not be decoded: the error says which frame (and its tag) and why.
-        const err = e.error as PushedFrameError;
-        err.reason = e.reason ?? '';
-        err.frame = { seq: e.seq, ...stream._peekTag(e.seq) };
-      }
       stream._error(e.error, e.kind === 'error');
       safeEmit(this, e.kind, e.error, stream);
     } else if (e.kind === 'end') {

@@ -213,7 +213,8 @@ export class Stream extends EventEmitter {
     const seq = this.#pushSeq;
     const queued = this.#owner.pushFrame(this, seq, view, ptsMs);
     this.#pushSeq++;
-    if (tag) this.#tags.set(seq, tag);
+    // Registered through the tag seam under the push's number, which the native side gives the frame too.
+    if (tag) this.tagFrame(seq, tag);
     if (this.#options.live === false && queued >= this.#options.pushQueueSize) {
       this.#needDrain = true;
       return false;

@@ -142,7 +142,8 @@ Napi::Value PipelineWrap::PushFrame(const Napi::CallbackInfo& info) {
     const int64_t pts_ms = ArgInteger(info, 3, "ptsMs", -1, kMaxSafeInteger);
     if (closed_) throw Error(ErrorCode::kInvalidState, "pipeline", "pipeline is closed");
     release_->Drain(env);
-    const auto pushed = pipeline_->PushFrame(handle, seq, std::make_unique<JsPushedBytes>(env, bytes, release_), pts_ms);
+    auto held = std::make_unique<JsPushedBytes>(env, bytes, release_);
+    const auto pushed = pipeline_->PushFrame(handle, seq, std::move(held), pts_ms);
     return Napi::Number::New(env, double(pushed.queued));
   });
 }

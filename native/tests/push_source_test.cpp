@@ -6,6 +6,8 @@
 // shared clips (push_fixtures.h).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <condition_variable>
 #include <filesystem>
 #include <map>
@@ -16,8 +18,11 @@
 #include <thread>
 #include <vector>
 
+#include <turbojpeg.h>
+
 #include "core/decode/annexb_reader.h"
 #include "core/decode/ffmpeg_log.h"
+#include "core/ingest/av_frame_source.h"
 #include "core/ingest/push_frame_source.h"
 #include "core/pipeline/pipeline.h"
 #include "null_worker.h"
@@ -321,6 +326,85 @@ CT_TEST(push_source_h264_before_the_first_keyframe_warns_no_keyframe) {
   CT_EXPECT(in->Stats().rejected[size_t(camtrack::decode::FrameFault::kNoKeyframe)] == 3);
 }
 
+// libjpeg-turbo's own encoder: packed RGB24 (w × h) as a 4:2:0 JPEG.
+Bytes TurboEncode(const uint8_t* rgb, int w, int h, int quality) {
+  tjhandle c = tjInitCompress();
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+  const int rc = tjCompress2(c, rgb, w, 0, h, TJPF_RGB, &out, &size, TJSAMP_420, quality, TJFLAG_ACCURATEDCT);
+  const std::string err = rc ? tjGetErrorStr2(c) : "";
+  Bytes b;
+  if (rc == 0) b.assign(out, out + size);
+  tjFree(out);
+  tjDestroy(c);
+  if (rc != 0) throw ct_test::Failure{"tjCompress2: " + err};
+  return b;
+}
+
+// Frames of the clip encoded by libjpeg-turbo (as a camera's firmware or a client using it would), pushed, give the
+// model the input the file source gives it for the same frames, within the decode difference: the pushed JPEG is
+// decoded at the DCT scale for the model (1/2 for 720p into 416) and went through a JPEG encode (quality 95) on the
+// way. Measured on these frames: mean |d| 0.99 of 255 per input value (bound 2.5; a 1080p frame decoded at 1/4 differs
+// from its full decode by 1.3 alone: docs/push.md, Accuracy), 1.0 % of the values off by more than 16 and 0.17 % by
+// more than 32, at sharp edges where the DCT scale averages and the bilinear resize samples (bound: 1 % over 32).
+CT_TEST(push_source_libjpeg_turbo_jpegs_of_clip_frames_give_the_file_sources_model_input) {
+  constexpr int kFrames = 5, kW = 1280, kH = 720;
+  TempDir dir;
+  const std::string raw = dir / "frames.rgb";
+  ct_push::RunFfmpeg("-i " + ct_push::Quote(ct_test::AssetPath("videos/walking.mp4")) + " -frames:v " +
+                     std::to_string(kFrames) + " -f rawvideo -pix_fmt rgb24 " + ct_push::Quote(raw));
+  const Bytes rgb = ct_push::ReadFile(raw);
+  CT_EXPECT(rgb.size() == size_t(kFrames) * kW * kH * 3);
+  camtrack::preprocess::ModelInputSpec spec;
+  spec.width = spec.height = 416;
+  spec.scale = 1.f;  // model input in 0..255 units
+  const size_t n = size_t(3) * spec.width * spec.height;
+
+  auto in = std::make_shared<PushInput>(Options(PushCodec::kJpeg, /*live=*/false, 16));
+  camtrack::preprocess::CpuLetterboxer push_lb, file_lb;
+  PushFrameSource pushed(in, spec, &push_lb, Connection{});
+  pushed.Open();
+  for (int i = 0; i < kFrames; ++i)
+    in->Push(i, Owned(TurboEncode(rgb.data() + size_t(i) * kW * kH * 3, kW, kH, 95)), -1);
+  in->End();
+
+  camtrack::decode::SourceOptions so;
+  so.url = ct_test::AssetPath("videos/walking.mp4");
+  so.rtsp_transport = "tcp";
+  so.open_timeout_ms = so.read_timeout_ms = 10000;
+  so.decoder_threads = 1;
+  so.live = camtrack::decode::LiveMode::kFile;
+  bool nvdec_off = true;
+  camtrack::ingest::AvFrameSource file(so, camtrack::ingest::DecodeMode::kCpu, 0, &nvdec_off, &file_lb);
+  file.Open();
+
+  std::vector<float> a(n), b(n);
+  double worst_mean = 0, worst_over = 0;
+  for (int i = 0; i < kFrames; ++i) {
+    CT_EXPECT(pushed.Next() && file.Next());
+    const camtrack::LetterboxInfo la = pushed.LetterboxInto(spec, a.data());
+    const camtrack::LetterboxInfo lb = file.LetterboxInto(spec, b.data());
+    // The same geometry for the full-size frame (boxes map back alike).
+    CT_EXPECT(la.src_width == lb.src_width && la.src_height == lb.src_height);
+    CT_EXPECT_NEAR(la.scale, lb.scale, 1e-6);
+    CT_EXPECT(la.pad_x == lb.pad_x && la.pad_y == lb.pad_y);
+    double sum = 0;
+    size_t over = 0;
+    for (size_t k = 0; k < n; ++k) {
+      const double d = std::abs(double(a[k]) - double(b[k]));
+      sum += d;
+      over += d > 32;
+    }
+    worst_mean = std::max(worst_mean, sum / double(n));
+    worst_over = std::max(worst_over, double(over) / double(n));
+  }
+  CT_EXPECT(!pushed.Next());
+  std::printf("      libjpeg-turbo q95 pushed vs file source, 416 input: worst mean |d| %.3f, worst share > 32: %.4f\n",
+              worst_mean, worst_over);
+  CT_EXPECT(worst_mean < 2.5);
+  CT_EXPECT(worst_over < 0.01);
+}
+
 // ---- whole pipelines --------------------------------------------------------------------------------------------
 
 struct Got {
@@ -424,7 +508,8 @@ camtrack::pipeline::ModelConfig NullModel() {
   model.parser.score_threshold = 0.25f;
   model.parser.nms_iou = 0.45f;
   model.parser.max_detections = 300;
-  model.parser.num_anchors = (kInput / 8) * (kInput / 8) + (kInput / 16) * (kInput / 16) + (kInput / 32) * (kInput / 32);
+  model.parser.num_anchors =
+      (kInput / 8) * (kInput / 8) + (kInput / 16) * (kInput / 16) + (kInput / 32) * (kInput / 32);
   model.batch_size = kBatch;
   model.fixed_batch = true;
   model.output_elems_per_image = camtrack::postprocess::OutputElementsPerImage(model.parser);
@@ -458,7 +543,8 @@ struct NullPipeline {
     pipeline = std::make_unique<Pipeline>(model, batching, &collector, camtrack::pipeline::IngestConfig{});
     collector.Start(pipeline.get());
     for (int w = 0; w < 2; ++w) {
-      auto worker = std::make_shared<ct_test::NullWorker>("null" + std::to_string(w), size_t(kBatch) * 3 * kInput * kInput,
+      auto worker = std::make_shared<ct_test::NullWorker>("null" + std::to_string(w),
+                                                          size_t(kBatch) * 3 * kInput * kInput,
                                                           size_t(kBatch) * model.output_elems_per_image, 2);
       worker->Start(pipeline.get(), pipeline->AddWorker(worker));
       workers.push_back(std::move(worker));

@@ -101,7 +101,8 @@ ingest::PushInput::Pushed Pipeline::PushFrame(int32_t handle, int64_t seq, std::
   const std::shared_ptr<Stream> s = Find(handle);
   if (!s) throw Error(ErrorCode::kInvalidState, "push", "stream " + std::to_string(handle) + " is not running");
   if (!s->push_input())
-    throw Error(ErrorCode::kInvalidState, "push", "stream '" + s->config.id + "' is not a pushed stream (input 'push')");
+    throw Error(ErrorCode::kInvalidState, "push",
+                "stream '" + s->config.id + "' is not a pushed stream (input 'push')");
   return s->push_input()->Push(seq, std::move(bytes), pts_ms);
 }
 
@@ -109,7 +110,8 @@ void Pipeline::EndPush(int32_t handle) {
   const std::shared_ptr<Stream> s = Find(handle);
   if (!s) return;
   if (!s->push_input())
-    throw Error(ErrorCode::kInvalidState, "push", "stream '" + s->config.id + "' is not a pushed stream (input 'push')");
+    throw Error(ErrorCode::kInvalidState, "push",
+                "stream '" + s->config.id + "' is not a pushed stream (input 'push')");
   s->push_input()->End();
 }
 

@@ -392,12 +392,13 @@ int main(int argc, char** argv) {
           ++p.bad;
         }
         try {
-          const auto r = pipeline->PushFrame(p.handle, int64_t(p.pushes), std::make_unique<camtrack::ingest::OwnedBytes>(
-                                                                                std::move(frame)), -1);
+          auto bytes = std::make_unique<camtrack::ingest::OwnedBytes>(std::move(frame));
+          const auto r = pipeline->PushFrame(p.handle, int64_t(p.pushes), std::move(bytes), -1);
           ++p.pushes;
           if (r.full) {
             ++drains_owed;
-            consumer.WaitFor(deadline, [&](std::map<int32_t, Seen>& seen) { return seen[p.handle].drains >= drains_owed; });
+            consumer.WaitFor(deadline,
+                             [&](std::map<int32_t, Seen>& seen) { return seen[p.handle].drains >= drains_owed; });
           }
         } catch (const camtrack::Error&) {
           ++p.refused;
