@@ -361,8 +361,9 @@ describeWithAssets('Stream#push() (pushed frames) on yolo11n_int8_320', [FAST_MO
     expect(st.push!.dropped.queue + st.framesDecoded + st.framesCorrupt).toBe(120);
     expect(st.framesDecoded).toBe(st.framesDelivered + st.dropped.busy + st.dropped.fpsLimit + st.dropped.inference);
     expect(got.length).toBe(st.framesDelivered - st.dropped.consumer);
-    // The newest frames survive; results in push order.
-    expect(got.at(-1)!.frameId).toBe(119);
+    // The newest frames survive (the very last ones may still be dropped as busy when every batch slot is taken as
+    // the stream ends: at most the queue, the slots' images and the frame being letterboxed); results in push order.
+    expect(got.at(-1)!.frameId).toBeGreaterThanOrEqual(119 - (2 + pipeline.batchSize * 2 * 2 + 1));
     for (let i = 1; i < got.length; i++) expect(got[i]!.frameId!).toBeGreaterThan(got[i - 1]!.frameId!);
   });
 

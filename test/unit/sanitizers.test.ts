@@ -36,9 +36,19 @@ describe('scripts/sanitize.sh (native pipeline under sanitizers)', () => {
       const output = `${r.stdout}\n${r.stderr}`;
       expect(r.timedOut, `sanitize.sh ${kind} timed out; output tail:\n${output.slice(-6000)}`).toBe(false);
       const last = r.stdout.trim().split('\n').pop() ?? '';
-      expect(last, `closing line; output tail:\n${output.slice(-6000)}`).toMatch(new RegExp(`^sanitize: ${kind} ok \\(`));
+      expect(last, `closing line; failures and sanitizer reports:\n${failures(output)}\noutput tail:\n${output.slice(-3000)}`).toMatch(new RegExp(`^sanitize: ${kind} ok \\(`));
       expect(r.stdout).toMatch(/camtrack_pipeline_driver: \d+ passed, 0 failed/);
       expect(r.code, `exit status; output tail:\n${output.slice(-6000)}`).toBe(0);
     }, 600_000);
   }
 });
+
+/** The lines that say what failed (driver/unit checks, sanitizer reports), with a little context, for the message. */
+function failures(output: string): string {
+  const lines = output.split('\n');
+  const keep = new Set<number>();
+  lines.forEach((l, i) => {
+    if (/^FAIL|ERROR: \w+Sanitizer|runtime error|SUMMARY: |WARNING: ThreadSanitizer/.test(l)) for (let j = i; j < Math.min(lines.length, i + 20); j++) keep.add(j);
+  });
+  return [...keep].slice(0, 200).map((i) => lines[i]).join('\n') || '(none found)';
+}
