@@ -155,8 +155,8 @@ const libFiles = step('stage packages', () => {
     ...copySonames(path.join(ffmpegPrefix, 'lib'), lib, /_camtrack\.so\.\d+$/),
     ...copySonames(path.join(tjPrefix, 'lib'), lib, /^libturbojpeg\.so\.\d+$/),
   ].sort();
-  // Link-time names as GNU ld scripts (npm pack drops symlinks), and .pc files relative to their folder, so the
-  // headers + pkg-config + link work from the package: PKG_CONFIG_PATH=<pkg>/lib/pkgconfig.
+  // Link-time names as GNU ld scripts (npm pack drops symlinks), and the .pc files (relative to their folder:
+  // scripts/prebuilt/common.sh), so headers + pkg-config + link work from the package: PKG_CONFIG_PATH=<pkg>/lib/pkgconfig.
   for (const so of libs) {
     const linkName = so.replace(/\.so\.\d+$/, '.so');
     writeFileSync(path.join(lib, linkName), `/* GNU ld script (camtrack prebuild): the link-time name of ${so} */\nINPUT(${so})\n`);
@@ -167,7 +167,8 @@ const libFiles = step('stage packages', () => {
     [tjPrefix, ['libturbojpeg.pc']],
   ]) {
     for (const pc of pcs) {
-      const text = readFileSync(path.join(prefix, 'lib', 'pkgconfig', pc), 'utf8').replace(/^prefix=.*$/m, 'prefix=${pcfiledir}/../..').replaceAll(prefix, '${prefix}');
+      const text = readFileSync(path.join(prefix, 'lib', 'pkgconfig', pc), 'utf8');
+      if (text.includes(prefix) || !text.includes('${pcfiledir}')) die(`${pc} is not relative to its folder`);
       writeFileSync(path.join(lib, 'pkgconfig', pc), text);
     }
   }
@@ -363,8 +364,12 @@ const packages = step('npm pack (dist-packages/)', () => {
   });
 });
 
+const git = (argv) => spawnSync('git', argv, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
 const manifest = {
   version,
+  // What the packages were built from (test/e2e/package.test.ts warns when it is not the checked-out tree).
+  gitCommit: git(['rev-parse', 'HEAD']),
+  gitDirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
   platform: 'linux-x64',
   libc: 'glibc',
   glibcFloor: checks.glibcFloor,

@@ -10,17 +10,8 @@
 # LGPL only: no --enable-gpl, --enable-nonfree or --enable-version3, and no external library but zlib (PNG). No TLS:
 # https:// inputs need the source build (docs/install.md says why). Needs nasm (x86 SIMD), a C compiler, make and
 # patchelf.
-# Cached in $CACHE/ffmpeg/<version>-<hash of this script and versions.sh>/.
+# Cached in $CACHE/ffmpeg/<version>-<hash of the version, the configure options and recipe_rev>/.
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-key=$(key_of "$PREBUILT_SCRIPTS/ffmpeg.sh" "$PREBUILT_SCRIPTS/versions.sh")
-out="$CACHE/ffmpeg/$(noepoch "$FFMPEG_DEB_VERSION")-$key"
-prefix="$out/prefix"
-if [ -f "$out/.done" ]; then echo "$prefix"; exit 0; fi
-command -v nasm >/dev/null || die "nasm is missing (Debian package nasm): FFmpeg's x86 SIMD code needs it"
-command -v patchelf >/dev/null || die "patchelf is missing (Debian package patchelf)"
-src=$("$PREBUILT_SCRIPTS/fetch-source.sh" ffmpeg "$FFMPEG_DEB_VERSION" "$FFMPEG_DSC_SHA256")
-rm -rf "$out" && mkdir -p "$out/build"
-
 # What camtrack decodes and reads (src/config/schema.ts DEFAULT_INPUT_FORMATS, native/core/decode): video decoders
 # and their parsers; audio decoders only so that opening a stream with AAC/G.711 audio does not probe for seconds
 # (libavformat's stream-info probe wants a decoder for every stream; camtrack then discards them).
@@ -36,8 +27,7 @@ encoders=mjpeg,mpeg4,rawvideo
 muxers=mp4,mov,mjpeg,image2,rawvideo,null
 filters=scale,format,null,fps,setpts
 
-conf=(
-  --prefix="$prefix" --libdir="$prefix/lib" --shlibdir="$prefix/lib" --incdir="$prefix/include"
+options=(
   --build-suffix="$FFMPEG_BUILD_SUFFIX"
   --disable-autodetect --disable-everything
   --enable-shared --disable-static --enable-pic --disable-debug --disable-doc
@@ -47,27 +37,43 @@ conf=(
   --enable-decoder=$decoders --enable-parser=$parsers --enable-demuxer=$demuxers --enable-protocol=$protocols
   --enable-bsf=$bsfs --enable-encoder=$encoders --enable-muxer=$muxers --enable-filter=$filters
 )
-log "FFmpeg $(noepoch "$FFMPEG_DEB_VERSION"): configure"
-t0=$SECONDS
-(cd "$out/build" && "$src/configure" "${conf[@]}" >"$out/configure.log" 2>&1) ||
-  { tail -30 "$out/configure.log" >&2; die "FFmpeg's configure failed (log: $out/configure.log)"; }
-t1=$SECONDS
-log "FFmpeg: configured in $((t1 - t0)) s; make -j$JOBS"
-(cd "$out/build" && make -j"$JOBS" >"$out/make.log" 2>&1 && make install >>"$out/make.log" 2>&1) ||
-  { tail -30 "$out/make.log" >&2; die "FFmpeg's build failed (log: $out/make.log)"; }
-t2=$SECONDS
-log "FFmpeg: built in $((t2 - t1)) s"
-# RUNPATH $ORIGIN: each library finds its siblings in its own folder, the ffmpeg tool finds them in ../lib. Set with
-# patchelf: a literal $ORIGIN does not survive FFmpeg's configure (eval) and Makefiles (double expansion) as a flag.
-for f in "$prefix"/lib/lib*.so.*.*.*; do patchelf --set-rpath '$ORIGIN' "$f"; done
-patchelf --set-rpath '$ORIGIN/../lib' "$prefix/bin/ffmpeg"
-"$prefix/bin/ffmpeg" -hide_banner -L 2>/dev/null | grep -q 'Lesser General Public' ||
-  die "bin/ffmpeg does not run, or does not say it is LGPL (ffmpeg -L)"
+# Bump when a build step below changes what is built (the cache key is the version, the options and this).
+recipe_rev=1
+key=$(echo "$FFMPEG_DEB_VERSION $FFMPEG_BUILD_SUFFIX ${options[*]} $recipe_rev" | sha256sum | cut -c1-12)
+out="$CACHE/ffmpeg/$(noepoch "$FFMPEG_DEB_VERSION")-$key"
+prefix="$out/prefix"
+conf=(--prefix="$prefix" --libdir="$prefix/lib" --shlibdir="$prefix/lib" --incdir="$prefix/include" "${options[@]}")
+src=$("$PREBUILT_SCRIPTS/fetch-source.sh" ffmpeg "$FFMPEG_DEB_VERSION" "$FFMPEG_DSC_SHA256")
+if [ ! -f "$out/.done" ]; then
+  command -v nasm >/dev/null || die "nasm is missing (Debian package nasm): FFmpeg's x86 SIMD code needs it"
+  command -v patchelf >/dev/null || die "patchelf is missing (Debian package patchelf)"
+  rm -rf "$out" && mkdir -p "$out/build"
+  log "FFmpeg $(noepoch "$FFMPEG_DEB_VERSION"): configure"
+  t0=$SECONDS
+  (cd "$out/build" && "$src/configure" "${conf[@]}" >"$out/configure.log" 2>&1) ||
+    { tail -30 "$out/configure.log" >&2; die "FFmpeg's configure failed (log: $out/configure.log)"; }
+  t1=$SECONDS
+  log "FFmpeg: configured in $((t1 - t0)) s; make -j$JOBS"
+  (cd "$out/build" && make -j"$JOBS" >"$out/make.log" 2>&1 && make install >>"$out/make.log" 2>&1) ||
+    { tail -30 "$out/make.log" >&2; die "FFmpeg's build failed (log: $out/make.log)"; }
+  t2=$SECONDS
+  log "FFmpeg: built in $((t2 - t1)) s"
+  # RUNPATH $ORIGIN: each library finds its siblings in its own folder, the ffmpeg tool finds them in ../lib. Set
+  # with patchelf: a literal $ORIGIN does not survive FFmpeg's configure (eval) and Makefiles (double expansion).
+  for f in "$prefix"/lib/lib*.so.*.*.*; do patchelf --set-rpath '$ORIGIN' "$f"; done
+  patchelf --set-rpath '$ORIGIN/../lib' "$prefix/bin/ffmpeg"
+  "$prefix/bin/ffmpeg" -hide_banner -L 2>/dev/null | grep -q 'Lesser General Public' ||
+    die "bin/ffmpeg does not run, or does not say it is LGPL (ffmpeg -L)"
 
-# LGPL check from the build's own config: no GPL, no nonfree, no version3.
-for v in CONFIG_GPL CONFIG_NONFREE CONFIG_VERSION3; do
-  grep -qx "#define $v 0" "$out/build/config.h" || die "the FFmpeg build is not LGPL-2.1-only-compatible ($v is not 0)"
-done
+  # LGPL check from the build's own config: no GPL, no nonfree, no version3.
+  for v in CONFIG_GPL CONFIG_NONFREE CONFIG_VERSION3; do
+    grep -qx "#define $v 0" "$out/build/config.h" || die "the FFmpeg build is not LGPL ($v is not 0)"
+  done
+  touch "$out/.done"
+fi
+
+relocatable_pc "$prefix"
+# Licences and the build's identity, rewritten on every run (cheap; not part of the cache key).
 doc="$prefix/share/camtrack-ffmpeg"
 mkdir -p "$doc"
 cp "$src/COPYING.LGPLv2.1" "$src/LICENSE.md" "$doc/"
@@ -77,8 +83,7 @@ cp "$src/debian/copyright" "$doc/debian-copyright"
   echo "License: LGPL-2.1-or-later (no --enable-gpl, --enable-nonfree or --enable-version3)"
   echo
   echo "Configure line (run in an empty build folder; the prefix is a temporary install folder):"
-  printf '%q ' "$src/configure" "${conf[@]}" | sed "s#$src#<source>#g; s#$prefix#<prefix>#g"
-  echo
+  echo "<source>/configure ${conf[*]}" | sed "s#$prefix#<prefix>#g"
   echo
   echo "Source (Debian's archive; apt checks the files against the archive's signed Sources index):"
   echo "  echo 'deb-src http://deb.debian.org/debian-security $DEBIAN_SUITE-security main' > /etc/apt/sources.list.d/src.list"
@@ -88,5 +93,4 @@ cp "$src/debian/copyright" "$doc/debian-copyright"
   (cd "$(dirname "$src")" && sha256sum ./*.dsc ./*.tar.* | sed 's#\./##; s/^/  /')
   echo "The build script: scripts/prebuilt/ffmpeg.sh in camtrack's repository (npm run prebuild)."
 } >"$doc/BUILD.txt"
-touch "$out/.done"
 echo "$prefix"

@@ -3,13 +3,22 @@
 # and prints its path: no FFmpeg, no compiler, no cmake, no pkg-config in it (checked). This machine's Node binary
 # and npm are copied in at /usr/local (refreshed when the Node version changes), as a user would install Node.
 # test/e2e/package.test.ts installs the packed tarballs into a fresh project there (scripts/prebuilt/in-root.sh).
-# Needs root (debootstrap, chroot). Cached in $CACHE/root/<suite>-minbase-<hash of this script>/rootfs.
+# Needs root (debootstrap, chroot). Cached in $CACHE/root/<suite>-minbase-<hash of the recipe>/rootfs.
+# --existing: only print the path of a root made before (exit 3 when there is none; the tests use this).
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+existing=0
+if [ "${1:-}" = --existing ]; then existing=1; fi
 [ "$(id -u)" = 0 ] || die "test-root.sh needs root (debootstrap and chroot)"
 command -v debootstrap >/dev/null || die "debootstrap is missing (Debian package debootstrap)"
-key=$(key_of "$PREBUILT_SCRIPTS/test-root.sh" "$PREBUILT_SCRIPTS/versions.sh")
+# The key is what goes into the root (bump the recipe when the debootstrap line changes), not this whole script.
+recipe="debootstrap --variant=minbase $DEBIAN_SUITE http://deb.debian.org/debian (1)"
+key=$(echo "$recipe" | sha256sum | cut -c1-12)
 dir="$CACHE/root/$DEBIAN_SUITE-minbase-$key"
 root="$dir/rootfs"
+if [ ! -f "$dir/.done" ] && [ "$existing" = 1 ]; then
+  echo "[prebuilt] no test root yet ($dir): scripts/prebuilt/test-root.sh makes it" >&2
+  exit 3
+fi
 if [ ! -f "$dir/.done" ]; then
   rm -rf "$dir" && mkdir -p "$dir"
   log "debootstrap --variant=minbase $DEBIAN_SUITE (log: $dir/debootstrap.log)"
