@@ -74,6 +74,9 @@ if (missingTools.length > 0) {
   );
 }
 
+// A failed run must not leave an older release behind for the tests to pick up.
+rmSync(distDir, { recursive: true, force: true });
+
 // ---- native libraries -----------------------------------------------------------------------------------------------
 const runScript = (name) => {
   const r = spawnSync('bash', [path.join(root, 'scripts', 'prebuilt', name)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
