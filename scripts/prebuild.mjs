@@ -65,11 +65,24 @@ const step = (name, fn) => {
 const out = (cmd, argv, opts = {}) => execFileSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
 
 // ---- tools ----------------------------------------------------------------------------------------------------------
-const tools = { nasm: 'nasm', patchelf: 'patchelf', 'dpkg-source': 'dpkg-dev', cmake: 'cmake', 'c++': 'g++', objdump: 'binutils', readelf: 'binutils', strip: 'binutils', 'pkg-config': 'pkg-config' };
-const missingTools = Object.entries(tools).filter(([t]) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0);
+const tools = {
+  nasm: 'nasm',
+  patchelf: 'patchelf',
+  'dpkg-source': 'dpkg-dev',
+  cmake: 'cmake',
+  'c++': 'g++',
+  objdump: 'binutils',
+  readelf: 'binutils',
+  strip: 'binutils',
+  'pkg-config': 'pkg-config',
+};
+const missingTools = Object.entries(tools).filter(
+  ([t]) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0,
+);
 if (missingTools.length > 0) {
   die(
-    `missing ${missingTools.map(([t]) => t).join(', ')}. Install: apt-get install -y ${[...new Set(missingTools.map(([, p]) => p))].join(' ')} ` +
+    `missing ${missingTools.map(([t]) => t).join(', ')}. ` +
+      `Install: apt-get install -y ${[...new Set(missingTools.map(([, p]) => p))].join(' ')} ` +
       '(or sudo ./scripts/install-system-deps.sh --with-test-deps)',
   );
 }
@@ -79,12 +92,15 @@ rmSync(distDir, { recursive: true, force: true });
 
 // ---- native libraries -----------------------------------------------------------------------------------------------
 const runScript = (name) => {
-  const r = spawnSync('bash', [path.join(root, 'scripts', 'prebuilt', name)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync('bash', [path.join(root, 'scripts', 'prebuilt', name)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (r.status !== 0) die(`scripts/prebuilt/${name} failed (exit ${r.status})`);
   return r.stdout.trim().split('\n').at(-1);
 };
-const ffmpegPrefix = step('FFmpeg (cached after the first build)', () => runScript('ffmpeg.sh'));
-const tjPrefix = step('libjpeg-turbo (cached after the first build)', () => runScript('turbojpeg.sh'));
+const ffmpegPrefix = step('FFmpeg (scripts/prebuilt/ffmpeg.sh, cached)', () => runScript('ffmpeg.sh'));
+const tjPrefix = step('libjpeg-turbo (scripts/prebuilt/turbojpeg.sh, cached)', () => runScript('turbojpeg.sh'));
 
 // ---- the addon ------------------------------------------------------------------------------------------------------
 step('TypeScript (dist/)', () => {
@@ -102,14 +118,18 @@ const addonFile = step('addon (cmake-js, build-prebuilt/)', () => {
   for (const m of ['libavformat', 'libavcodec', 'libavutil', 'libswscale']) {
     const real = `${m}${versions.FFMPEG_BUILD_SUFFIX}`;
     const v = out('pkg-config', ['--modversion', real], { env: { ...process.env, PKG_CONFIG_LIBDIR: ffPc } }).trim();
-    writeFileSync(path.join(pcDir, `${m}.pc`), `Name: ${m}\nDescription: alias of ${real} (camtrack prebuild)\nVersion: ${v}\nRequires: ${real} = ${v}\n`);
+    writeFileSync(
+      path.join(pcDir, `${m}.pc`),
+      `Name: ${m}\nDescription: alias of ${real} (camtrack prebuild)\nVersion: ${v}\nRequires: ${real} = ${v}\n`,
+    );
   }
   const pkgConfigLibdir = [pcDir, ffPc, path.join(tjPrefix, 'lib', 'pkgconfig')].join(':');
   const buildDir = path.join(workDir, 'build');
   // A different FFmpeg/libjpeg-turbo build or option set: configure from scratch (CMake caches what it found).
   const stamp = JSON.stringify({ ffmpegPrefix, tjPrefix, noCuda });
   const stampFile = path.join(workDir, 'build.stamp');
-  if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) rmSync(buildDir, { recursive: true, force: true });
+  if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp)
+    rmSync(buildDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   const defs = ['--CDCAMTRACK_PREBUILT=ON', '--CDCAMTRACK_BUILD_TESTS=OFF', '--CDCAMTRACK_BUILD_BENCH=OFF'];
@@ -121,7 +141,11 @@ const addonFile = step('addon (cmake-js, build-prebuilt/)', () => {
     CMAKE_BUILD_PARALLEL_LEVEL: process.env.CMAKE_BUILD_PARALLEL_LEVEL ?? '2',
   };
   for (const cmd of ['configure', 'compile']) {
-    const r = spawnSync(process.execPath, [cmakeJs, cmd, '--out', buildDir, '--config', 'Release', ...defs], { cwd: root, env, stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [cmakeJs, cmd, '--out', buildDir, '--config', 'Release', ...defs], {
+      cwd: root,
+      env,
+      stdio: 'inherit',
+    });
     if (r.status !== 0) die(`cmake-js ${cmd} failed (exit ${r.status})`);
   }
   writeFileSync(stampFile, stamp);
@@ -129,7 +153,9 @@ const addonFile = step('addon (cmake-js, build-prebuilt/)', () => {
   if (!existsSync(file)) die(`${file} is missing after the build`);
   return file;
 });
-const cudaCompiled = /^CAMTRACK_CUDA_COMPILED:INTERNAL=ON$/m.test(readFileSync(path.join(workDir, 'build', 'CMakeCache.txt'), 'utf8'));
+const cudaCompiled = /^CAMTRACK_CUDA_COMPILED:INTERNAL=ON$/m.test(
+  readFileSync(path.join(workDir, 'build', 'CMakeCache.txt'), 'utf8'),
+);
 
 // ---- stage the packages ---------------------------------------------------------------------------------------------
 const libsDir = path.join(stageDir, '@camtrack', 'ffmpeg-linux-x64');
@@ -159,10 +185,14 @@ const libFiles = step('stage packages', () => {
     ...copySonames(path.join(tjPrefix, 'lib'), lib, /^libturbojpeg\.so\.\d+$/),
   ].sort();
   // Link-time names as GNU ld scripts (npm pack drops symlinks), and the .pc files (relative to their folder:
-  // scripts/prebuilt/common.sh), so headers + pkg-config + link work from the package: PKG_CONFIG_PATH=<pkg>/lib/pkgconfig.
+  // scripts/prebuilt/common.sh), so headers + pkg-config + link work from the package
+  // (PKG_CONFIG_PATH=<pkg>/lib/pkgconfig).
   for (const so of libs) {
     const linkName = so.replace(/\.so\.\d+$/, '.so');
-    writeFileSync(path.join(lib, linkName), `/* GNU ld script (camtrack prebuild): the link-time name of ${so} */\nINPUT(${so})\n`);
+    writeFileSync(
+      path.join(lib, linkName),
+      `/* GNU ld script (camtrack prebuild): the link-time name of ${so} */\nINPUT(${so})\n`,
+    );
   }
   mkdirSync(path.join(lib, 'pkgconfig'), { recursive: true });
   for (const [prefix, pcs] of [
@@ -179,8 +209,12 @@ const libFiles = step('stage packages', () => {
   cpSync(path.join(tjPrefix, 'include', 'turbojpeg.h'), path.join(libsDir, 'include', 'turbojpeg.h'));
   mkdirSync(path.join(libsDir, 'bin'), { recursive: true });
   cpSync(path.join(ffmpegPrefix, 'bin', 'ffmpeg'), path.join(libsDir, 'bin', 'ffmpeg'));
-  cpSync(path.join(ffmpegPrefix, 'share', 'camtrack-ffmpeg'), path.join(libsDir, 'licenses', 'ffmpeg'), { recursive: true });
-  cpSync(path.join(tjPrefix, 'share', 'camtrack-libjpeg-turbo'), path.join(libsDir, 'licenses', 'libjpeg-turbo'), { recursive: true });
+  cpSync(path.join(ffmpegPrefix, 'share', 'camtrack-ffmpeg'), path.join(libsDir, 'licenses', 'ffmpeg'), {
+    recursive: true,
+  });
+  cpSync(path.join(tjPrefix, 'share', 'camtrack-libjpeg-turbo'), path.join(libsDir, 'licenses', 'libjpeg-turbo'), {
+    recursive: true,
+  });
 
   // @camtrack/linux-x64
   mkdirSync(addonDir, { recursive: true });
@@ -189,21 +223,44 @@ const libFiles = step('stage packages', () => {
   return libs;
 });
 
-// ---- checks -----------------------------------------------------------------------------------------------------------
-const GLIBC_LIBS = new Set(['libc.so.6', 'libm.so.6', 'libdl.so.2', 'libpthread.so.0', 'librt.so.1', 'ld-linux-x86-64.so.2']);
-const needed = (f) => [...out('readelf', ['-d', f]).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
-const runpath = (f) => /\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[([^\]]*)\]/.exec(out('readelf', ['-d', f]))?.[1];
-const symbolVersions = (f) => [...new Set([...out('objdump', ['-T', f]).matchAll(/\b(GLIBC|GLIBCXX|CXXABI|GCC)_([\d.]+)\b/g)].map((m) => `${m[1]}_${m[2]}`))];
+// ---- checks ---------------------------------------------------------------------------------------------------------
+const GLIBC_LIBS = new Set([
+  'libc.so.6',
+  'libm.so.6',
+  'libdl.so.2',
+  'libpthread.so.0',
+  'librt.so.1',
+  'ld-linux-x86-64.so.2',
+]);
+const needed = (f) =>
+  [...out('readelf', ['-d', f]).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+const runpath = (f) =>
+  /\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[([^\]]*)\]/.exec(out('readelf', ['-d', f]))?.[1];
+const symbolVersions = (f) => [
+  ...new Set(
+    [...out('objdump', ['-T', f]).matchAll(/\b(GLIBC|GLIBCXX|CXXABI|GCC)_([\d.]+)\b/g)].map((m) => `${m[1]}_${m[2]}`),
+  ),
+];
 const cmpVer = (a, b) => {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++)
+    if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
   return 0;
 };
-const maxGlibc = (syms) => syms.filter((s) => s.startsWith('GLIBC_')).map((s) => s.slice(6)).sort(cmpVer).at(-1) ?? '0';
+const maxGlibc = (syms) =>
+  syms
+    .filter((s) => s.startsWith('GLIBC_'))
+    .map((s) => s.slice(6))
+    .sort(cmpVer)
+    .at(-1) ?? '0';
 
 const checks = step('checks (objdump -T, readelf -d, ldd, load)', () => {
-  const binaries = [path.join(addonDir, 'camtrack.node'), ...libFiles.map((f) => path.join(libsDir, 'lib', f)), path.join(libsDir, 'bin', 'ffmpeg')];
+  const binaries = [
+    path.join(addonDir, 'camtrack.node'),
+    ...libFiles.map((f) => path.join(libsDir, 'lib', f)),
+    path.join(libsDir, 'bin', 'ffmpeg'),
+  ];
   const allowed = new Set([...GLIBC_LIBS, 'libz.so.1', ...libFiles]);
   const perFile = {};
   let floor = '0';
@@ -213,19 +270,23 @@ const checks = step('checks (objdump -T, readelf -d, ldd, load)', () => {
     if (cmpVer(g, floor) > 0) floor = g;
     const rel = path.relative(stageDir, f);
     perFile[rel] = { glibc: g, needed: needed(f), runpath: runpath(f) };
-    if (cmpVer(g, versions.GLIBC_FLOOR_MAX) > 0) die(`${rel} needs GLIBC_${g}; the floor is ${versions.GLIBC_FLOOR_MAX} (objdump -T ${f})`);
+    if (cmpVer(g, versions.GLIBC_FLOOR_MAX) > 0)
+      die(`${rel} needs GLIBC_${g}; the floor is ${versions.GLIBC_FLOOR_MAX} (objdump -T ${f})`);
     const cxx = syms.filter((s) => !s.startsWith('GLIBC_'));
-    if (cxx.length > 0) die(`${rel} needs the system's C++ runtime (${cxx.join(', ')}): it must link libstdc++/libgcc statically`);
+    if (cxx.length > 0)
+      die(`${rel} needs the system's C++ runtime (${cxx.join(', ')}): it must link libstdc++/libgcc statically`);
     const extra = perFile[rel].needed.filter((n) => !allowed.has(n));
     if (extra.length > 0) die(`${rel} needs ${extra.join(', ')}, which neither the bundle nor glibc/zlib provide`);
   }
   const addonRel = path.join('@camtrack', 'linux-x64', 'camtrack.node');
-  if (!perFile[addonRel].runpath?.startsWith('$ORIGIN/../ffmpeg-linux-x64/lib')) die(`${addonRel} has RUNPATH ${perFile[addonRel].runpath}`);
+  if (!perFile[addonRel].runpath?.startsWith('$ORIGIN/../ffmpeg-linux-x64/lib'))
+    die(`${addonRel} has RUNPATH ${perFile[addonRel].runpath}`);
   // ldd from the staged node_modules layout: every bundled library resolves inside the FFmpeg package.
   const ldd = out('ldd', [path.join(addonDir, 'camtrack.node')], { env: { ...process.env, LD_LIBRARY_PATH: '' } });
   for (const lib of perFile[addonRel].needed.filter((l) => libFiles.includes(l))) {
     const m = new RegExp(`^\\s*${lib.replace(/[.+]/g, '\\$&')} => (\\S+)`, 'm').exec(ldd);
-    if (!m || path.dirname(realpathSync(m[1])) !== path.join(libsDir, 'lib')) die(`ldd does not resolve ${lib} from ${path.join(libsDir, 'lib')}:\n${ldd}`);
+    if (!m || path.dirname(realpathSync(m[1])) !== path.join(libsDir, 'lib'))
+      die(`ldd does not resolve ${lib} from ${path.join(libsDir, 'lib')}:\n${ldd}`);
   }
   if (/not found/.test(ldd)) die(`ldd: a library was not found:\n${ldd}`);
   return { glibcFloor: floor, perFile, ldd };
@@ -249,10 +310,19 @@ writeFileSync(
     {
       name: LIBS_PKG,
       ...common,
-      description: `LGPL FFmpeg ${ffVersion} (decode, demux, MJPEG/MPEG-4 encode) and libjpeg-turbo ${tjVersion} shared libraries for camtrack on linux-x64 (glibc >= ${checks.glibcFloor})`,
+      description:
+        `LGPL FFmpeg ${ffVersion} (decode, demux, MJPEG/MPEG-4 encode) and libjpeg-turbo ${tjVersion} shared ` +
+        `libraries for camtrack on linux-x64 (glibc >= ${checks.glibcFloor})`,
       license: 'LGPL-2.1-or-later AND IJG AND BSD-3-Clause AND Zlib',
       files: ['lib/', 'include/', 'bin/', 'licenses/', 'README.md'],
-      camtrack: { ffmpeg: ffVersion, ffmpegDebian: versions.FFMPEG_DEB_VERSION, libjpegTurbo: tjVersion, libjpegTurboDebian: versions.LIBJPEG_TURBO_DEB_VERSION, glibc: checks.glibcFloor, libs: libFiles },
+      camtrack: {
+        ffmpeg: ffVersion,
+        ffmpegDebian: versions.FFMPEG_DEB_VERSION,
+        libjpegTurbo: tjVersion,
+        libjpegTurboDebian: versions.LIBJPEG_TURBO_DEB_VERSION,
+        glibc: checks.glibcFloor,
+        libs: libFiles,
+      },
     },
     null,
     2,
@@ -268,7 +338,8 @@ here runs at install time.
 
 - \`lib/\`: FFmpeg ${ffVersion} (${libFiles.filter((l) => l.includes('_camtrack')).join(', ')}; the \`_camtrack\` suffix
   keeps them apart from a system FFmpeg) and libjpeg-turbo ${tjVersion}'s \`libturbojpeg.so.0\`; RUNPATH \`$ORIGIN\`.
-  \`lib/pkgconfig/\` and the \`lib*.so\` link scripts let you build against them (\`PKG_CONFIG_PATH=<this>/lib/pkgconfig\`).
+  \`lib/pkgconfig/\` and the \`lib*.so\` link scripts let you build against them
+  (\`PKG_CONFIG_PATH=<this>/lib/pkgconfig\`).
 - \`include/\`: their headers. \`bin/ffmpeg\`: the ffmpeg tool of the same build (camtrack's demo encodes with it).
 - \`licenses/\`: licence texts, Debian's copyright files, and \`BUILD.txt\` for each: the exact source, its sha256 and
   the configure line.
@@ -276,8 +347,8 @@ here runs at install time.
 FFmpeg is built from Debian's source package ffmpeg ${versions.FFMPEG_DEB_VERSION} with \`--disable-autodetect
 --disable-everything\` and only what camtrack uses, **LGPL-2.1-or-later** (no \`--enable-gpl\`, \`--enable-nonfree\` or
 \`--enable-version3\`; no external library but the system's zlib). It has no TLS: \`https://\` sources need camtrack's
-source build. libjpeg-turbo (TurboJPEG library only) is built from Debian's libjpeg-turbo ${versions.LIBJPEG_TURBO_DEB_VERSION}:
-IJG, BSD-3-Clause and zlib licences.
+source build. libjpeg-turbo (TurboJPEG library only) is built from Debian's libjpeg-turbo
+${versions.LIBJPEG_TURBO_DEB_VERSION}: IJG, BSD-3-Clause and zlib licences.
 
 To rebuild: camtrack's repository, \`npm run prebuild\` (scripts/prebuilt/ffmpeg.sh, turbojpeg.sh). You may replace
 these libraries with your own build of the same versions (LGPL §6): put them in \`lib/\` under the same names.
@@ -296,27 +367,40 @@ writeFileSync(
     {
       name: ADDON_PKG,
       ...common,
-      description: `camtrack's prebuilt native addon for linux-x64 (glibc >= ${checks.glibcFloor})${cudaCompiled ? ', CUDA kernels compiled in (static runtime; the driver and NVDEC are loaded at run time)' : ''}`,
+      description:
+        `camtrack's prebuilt native addon for linux-x64 (glibc >= ${checks.glibcFloor})` +
+        (cudaCompiled ? ', CUDA kernels compiled in (static runtime; driver and NVDEC loaded at run time)' : ''),
       license: rootPkg.license,
       files: ['camtrack.node', 'README.md'],
       optionalDependencies: { [LIBS_PKG]: version },
-      camtrack: { glibc: checks.glibcFloor, cuda: cudaCompiled, napi: rootPkg.binary.napi_versions[0], ffmpeg: ffVersion, libjpegTurbo: tjVersion },
+      camtrack: {
+        glibc: checks.glibcFloor,
+        cuda: cudaCompiled,
+        napi: rootPkg.binary.napi_versions[0],
+        ffmpeg: ffVersion,
+        libjpegTurbo: tjVersion,
+      },
     },
     null,
     2,
   ) + '\n',
 );
+const CUDA_NOTE =
+  'CUDA kernels compiled in (sm_75–sm_90 + PTX) with the CUDA runtime linked statically (redistributed under ' +
+  "NVIDIA's CUDA EULA); the NVIDIA driver and NVDEC (libcuda.so.1, libnvcuvid.so.1) are loaded at run time where " +
+  'present, so the addon loads on machines without a GPU.';
 writeFileSync(
   path.join(addonDir, 'README.md'),
   `# ${ADDON_PKG}
 
-[camtrack](https://www.npmjs.com/package/camtrack)'s native addon, prebuilt for linux-x64 with glibc ${checks.glibcFloor} or
-newer (Ubuntu 22.04, Debian 12 and newer). Installed by npm as an optional dependency of camtrack ${version}; nothing
-here runs at install time. camtrack's loader (\`src/native.ts\`) finds it; \`npx camtrack doctor\` shows what loaded.
+[camtrack](https://www.npmjs.com/package/camtrack)'s native addon, prebuilt for linux-x64 with glibc
+${checks.glibcFloor} or newer (Ubuntu 22.04, Debian 12 and newer). Installed by npm as an optional dependency of
+camtrack ${version}; nothing here runs at install time. camtrack's loader (\`src/native.ts\`) finds it;
+\`npx camtrack doctor\` shows what loaded.
 
 - N-API ${rootPkg.binary.napi_versions[0]}; libstdc++ and libgcc linked statically (GCC Runtime Library Exception).
 - FFmpeg and libjpeg-turbo come from ${LIBS_PKG}, found through RUNPATH \`$ORIGIN/../ffmpeg-linux-x64/lib\`.
-- ${cudaCompiled ? 'CUDA kernels compiled in (sm_75–sm_90 + PTX) with the CUDA runtime linked statically (redistributed under NVIDIA\'s CUDA EULA); the NVIDIA driver and NVDEC (libcuda.so.1, libnvcuvid.so.1) are loaded at run time where present, so the addon loads on machines without a GPU.' : 'Built without CUDA (CPU path only).'}
+- ${cudaCompiled ? CUDA_NOTE : 'Built without CUDA (CPU path only).'}
 
 Where no prebuilt fits (another platform, an older glibc): \`npx camtrack build-native\` builds the addon from source.
 `,
@@ -325,7 +409,11 @@ Where no prebuilt fits (another platform, an older glibc): \`npx camtrack build-
 // camtrack: `npm pack` of this repository (package.json `files`), then its package.json for publishing.
 step('pack camtrack', () => {
   mkdirSync(camtrackDir, { recursive: true });
-  const info = JSON.parse(out('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', path.join(workDir, 'stage')], { cwd: root }))[0];
+  const info = JSON.parse(
+    out('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', path.join(workDir, 'stage')], {
+      cwd: root,
+    }),
+  )[0];
   out('tar', ['-xzf', path.join(workDir, 'stage', info.filename), '-C', camtrackDir, '--strip-components=1']);
   rmSync(path.join(workDir, 'stage', info.filename));
   const pkg = JSON.parse(readFileSync(path.join(camtrackDir, 'package.json'), 'utf8'));
@@ -345,14 +433,19 @@ if (!args.includes('--skip-checks-load')) {
     // The process's own map of loaded files says which FFmpeg it is (the system may have the same version).
     const code =
       `const m = require(${JSON.stringify(path.join(addonDir, 'camtrack.node'))}); const c = m.capabilities();` +
-      "const maps = require('fs').readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.split(/\\s+/)[5]).filter(Boolean);" +
-      "const libav = [...new Set(maps.filter((f) => /\\/lib(av|sw|turbojpeg)[^/]*\\.so/.test(f)))];" +
+      "const maps = require('fs').readFileSync('/proc/self/maps', 'utf8').split('\\n')" +
+      '.map((l) => l.split(/\\s+/)[5]).filter(Boolean);' +
+      'const libav = [...new Set(maps.filter((f) => /\\/lib(av|sw|turbojpeg)[^/]*\\.so/.test(f)))];' +
       'console.log(JSON.stringify({ ffmpeg: c.ffmpeg.version, build: m.buildInfo, libav }))';
-    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: '' } });
+    const r = spawnSync(process.execPath, ['-e', code], {
+      encoding: 'utf8',
+      env: { ...process.env, LD_LIBRARY_PATH: '' },
+    });
     if (r.status !== 0) die(`the staged addon does not load:\n${r.stderr}`);
     const loaded = JSON.parse(r.stdout.trim().split('\n').at(-1));
     const foreign = loaded.libav.filter((f) => path.dirname(f) !== path.join(libsDir, 'lib'));
-    if (loaded.libav.length === 0 || foreign.length > 0) die(`the staged addon loaded FFmpeg libraries from outside the package: ${loaded.libav.join(', ')}`);
+    if (loaded.libav.length === 0 || foreign.length > 0)
+      die(`the staged addon loaded FFmpeg libraries from outside the package: ${loaded.libav.join(', ')}`);
     log(`loads: ${r.stdout.trim()}`);
   });
 }
@@ -362,8 +455,17 @@ const packages = step('npm pack (dist-packages/)', () => {
   rmSync(distDir, { recursive: true, force: true });
   mkdirSync(distDir, { recursive: true });
   return [libsDir, addonDir, camtrackDir].map((dir) => {
-    const info = JSON.parse(out('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', distDir], { cwd: dir }))[0];
-    return { name: info.name, version: info.version, file: info.filename, size: info.size, unpackedSize: info.unpackedSize, entryCount: info.entryCount };
+    const info = JSON.parse(
+      out('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', distDir], { cwd: dir }),
+    )[0];
+    return {
+      name: info.name,
+      version: info.version,
+      file: info.filename,
+      size: info.size,
+      unpackedSize: info.unpackedSize,
+      entryCount: info.entryCount,
+    };
   });
 });
 
@@ -387,4 +489,7 @@ const manifest = {
 writeFileSync(path.join(distDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 for (const p of packages) log(`${p.file}: ${mb(p.size)} packed, ${mb(p.unpackedSize)} unpacked, ${p.entryCount} files`);
-log(`glibc floor ${checks.glibcFloor} (max allowed ${versions.GLIBC_FLOOR_MAX}); CUDA ${cudaCompiled ? 'compiled in' : 'not compiled'}; dist-packages/manifest.json`);
+log(
+  `glibc floor ${checks.glibcFloor} (max allowed ${versions.GLIBC_FLOOR_MAX}); ` +
+    `CUDA ${cudaCompiled ? 'compiled in' : 'not compiled'}; dist-packages/manifest.json`,
+);

@@ -17,7 +17,7 @@ export interface Capabilities {
     reason?: string;
     cuda?: boolean;
     tensorrt?: boolean;
-    /** Which addon loaded: 'prebuilt' (@camtrack/linux-x64), 'local build', 'CAMTRACK_NATIVE_PATH' or 'explicit path'. */
+    /** Which addon loaded: 'prebuilt' (@camtrack/linux-x64), 'local build', 'CAMTRACK_NATIVE_PATH', 'explicit path'. */
     source?: string;
     file?: string;
     /** For the prebuilt addon: its package and the FFmpeg/libjpeg-turbo package it loads. */
@@ -139,10 +139,13 @@ export function formatCapabilities(c: Capabilities): string {
   lines.push(`native addon   ${yes(c.native.loaded)} ${c.native.loaded ? `(built with CUDA: ${c.native.cuda ? 'yes' : 'no'}, TensorRT: ${c.native.tensorrt ? 'yes' : 'no'})` : c.native.reason}`);
   if (c.native.loaded) {
     const p = c.native.prebuilt;
-    lines.push(
-      `  from         ${c.native.source}: ${c.native.file}` +
-        (p ? `\n  prebuilt     ${p.addon} (needs glibc ≥ ${p.glibc ?? '?'}) with ${p.libs ?? 'no FFmpeg package'} (FFmpeg ${p.ffmpeg ?? '?'}, libjpeg-turbo ${p.libjpegTurbo ?? '?'})` : ''),
-    );
+    lines.push(`  from         ${c.native.source}: ${c.native.file}`);
+    if (p) {
+      lines.push(
+        `  prebuilt     ${p.addon} (needs glibc ≥ ${p.glibc ?? '?'}) with ${p.libs ?? 'no FFmpeg package'} ` +
+          `(FFmpeg ${p.ffmpeg ?? '?'}, libjpeg-turbo ${p.libjpegTurbo ?? '?'})`,
+      );
+    }
   }
   const cu = c.cuda as NativeCapabilities['cuda'];
   lines.push(`CUDA           ${yes(c.cuda.available)} ${c.cuda.available ? cu.devices.map((d) => `${d.name} (sm ${d.computeCapability}, ${(d.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB)`).join('; ') + ` driver ${cu.driverVersion} runtime ${cu.runtimeVersion}` : c.cuda.reason}`);

@@ -19,7 +19,8 @@ export const PREBUILT_PLATFORM = 'linux-x64';
 export const PREBUILT_ADDON_PACKAGE = '@camtrack/linux-x64';
 export const PREBUILT_LIBS_PACKAGE = '@camtrack/ffmpeg-linux-x64';
 /** Library names as the bundled FFmpeg builds them (scripts/prebuilt/versions.sh FFMPEG_BUILD_SUFFIX). */
-export const BUNDLED_LIB_PATTERN = /^lib(avformat|avcodec|avutil|swscale|avfilter)_camtrack\.so\.\d+$|^libturbojpeg\.so\.\d+$/;
+export const BUNDLED_LIB_PATTERN =
+  /^lib(avformat|avcodec|avutil|swscale|avfilter)_camtrack\.so\.\d+$|^libturbojpeg\.so\.\d+$/;
 /** The fix for every case where no prebuilt fits: the source build. */
 export const BUILD_FROM_SOURCE =
   'npx camtrack build-native (builds the addon from source; needs FFmpeg development files, cmake and a C++17 compiler: ' +
@@ -84,8 +85,7 @@ function distroOf(glibc: string): string {
 
 /** Where the prebuilt addon is, or why there is none for this machine (a sentence, for the loader's list). */
 export type PrebuiltLookup =
-  | { kind: 'found'; file: string; addon: PackageInfo; libs?: PackageInfo }
-  | { kind: 'none'; reason: string };
+  { kind: 'found'; file: string; addon: PackageInfo; libs?: PackageInfo } | { kind: 'none'; reason: string };
 
 /**
  * Finds the prebuilt addon for this machine from `fromDir` (camtrack's package root), checking before any load what
@@ -95,13 +95,17 @@ export type PrebuiltLookup =
 export function findPrebuilt(fromDir: string, camtrackVersion: string): PrebuiltLookup {
   const platform = `${process.platform}-${process.arch}`;
   if (platform !== PREBUILT_PLATFORM) {
-    return { kind: 'none', reason: `no prebuilt addon for ${platform} (prebuilt packages exist for ${PREBUILT_PLATFORM} with glibc)` };
+    return {
+      kind: 'none',
+      reason: `no prebuilt addon for ${platform} (prebuilt packages exist for ${PREBUILT_PLATFORM} with glibc)`,
+    };
   }
   const glibc = glibcVersion();
   if (glibc === undefined) {
     return {
       kind: 'none',
-      reason: "no prebuilt addon for this system's C library: the prebuilt packages need glibc, and this Linux has another (musl?)",
+      reason:
+        "no prebuilt addon for this system's C library: the prebuilt packages need glibc, and this Linux has another (musl?)",
     };
   }
   const addon = findPackage(PREBUILT_ADDON_PACKAGE, fromDir);
@@ -160,7 +164,11 @@ export interface LoadContext {
  * One sentence (or two) for a failed `require()` of a `.node` file: what is wrong in the user's words and what to do.
  * `message` is the error's message (dlopen's text); `glibc` this system's glibc version, when known.
  */
-export function explainLoadError(message: string, ctx: LoadContext, glibc: string | undefined = glibcVersion()): string {
+export function explainLoadError(
+  message: string,
+  ctx: LoadContext,
+  glibc: string | undefined = glibcVersion(),
+): string {
   const first = message.split('\n')[0] ?? message;
   const missingLib = /(?:^|\s)([^\s:/]+\.so(?:\.[\d.]+)?): cannot open shared object file/.exec(first)?.[1];
   if (missingLib) {
@@ -194,7 +202,9 @@ export function explainLoadError(message: string, ctx: LoadContext, glibc: strin
   if (glibcNeed) {
     return (
       `this system's glibc${glibc ? ` ${glibc}${distroOf(glibc)}` : ''} is too old: the addon needs glibc ${glibcNeed} or newer` +
-      (ctx.kind === 'prebuilt' ? '; no prebuilt fits this system' : ' (it was built on a newer system; rebuild it here)')
+      (ctx.kind === 'prebuilt'
+        ? '; no prebuilt fits this system'
+        : ' (it was built on a newer system; rebuild it here)')
     );
   }
   const cxxNeed = /version `((?:GLIBCXX|CXXABI)_[\d.]+)' not found/.exec(first)?.[1];

@@ -207,7 +207,7 @@ export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 
 /** Which addon file loaded, and from where (`camtrack doctor` shows it). */
 export interface NativeLoadInfo {
-  /** 'explicit path' | 'CAMTRACK_NATIVE_PATH' | 'local build' (build/Release: `npx camtrack build-native`) | 'prebuilt'. */
+  /** 'explicit path', 'CAMTRACK_NATIVE_PATH', 'local build' (build/Release; `camtrack build-native`), 'prebuilt'. */
   source: string;
   file: string;
   /** For 'prebuilt': the @camtrack/linux-x64 and @camtrack/ffmpeg-linux-x64 packages. */
@@ -267,7 +267,11 @@ export function loadNative(explicitPath?: string): NativeModule {
       mod.setErrorClass(CamtrackError);
       if (!explicitPath) {
         cached = mod;
-        cachedInfo = { source: c.ctx.kind === 'prebuilt' ? 'prebuilt' : c.label, file: c.file, ...(c.prebuilt ? { prebuilt: c.prebuilt } : {}) };
+        cachedInfo = {
+          source: c.ctx.kind === 'prebuilt' ? 'prebuilt' : c.label,
+          file: c.file,
+          ...(c.prebuilt ? { prebuilt: c.prebuilt } : {}),
+        };
       }
       return mod;
     } catch (err) {

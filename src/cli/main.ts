@@ -79,11 +79,11 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('build-native')
-    .summary('build the native addon from source (where no prebuilt fits; needs FFmpeg dev files, cmake, a C++ compiler)')
+    .summary('build the addon from source where no prebuilt fits (needs FFmpeg dev files, cmake, a C++ compiler)')
     .description(
-      'Builds build/Release/camtrack.node in the camtrack package with cmake-js (scripts/build-native.mjs); the loader\n' +
-        'then prefers it to the prebuilt addon. Without FFmpeg\'s development files, cmake or a compiler it says which\n' +
-        'are missing and the command that installs them.',
+      'Builds build/Release/camtrack.node in the camtrack package with cmake-js (scripts/build-native.mjs); the\n' +
+        "loader then prefers it to the prebuilt addon. Without FFmpeg's development files, cmake or a compiler it\n" +
+        'says which are missing and the command that installs them.',
     )
     .action(action(runBuildNative));
 

@@ -486,7 +486,8 @@ export async function encodeScene(
         throw codedError(
           ERR_CAMTRACK_FFMPEG_MISSING,
           `Cannot run ffmpeg (${ffmpeg}): ${code}. The demo encodes its scene with the ffmpeg command-line tool ` +
-            "(the prebuilt package @camtrack/ffmpeg-linux-x64 has one; or Debian/Ubuntu: sudo apt-get install -y ffmpeg) " +
+            '(the prebuilt package @camtrack/ffmpeg-linux-x64 has one; or Debian/Ubuntu: ' +
+            'sudo apt-get install -y ffmpeg) ' +
             'or set FFMPEG_PATH to its path.',
           e,
         );

@@ -38,7 +38,11 @@ function fakeInstall(name: string, packages: Record<string, object>): string {
 }
 
 describe('explainLoadError()', () => {
-  const prebuilt = { kind: 'prebuilt' as const, file: '/p/node_modules/@camtrack/linux-x64/camtrack.node', addonDir: '/p/node_modules/@camtrack/linux-x64' };
+  const prebuilt = {
+    kind: 'prebuilt' as const,
+    file: '/p/node_modules/@camtrack/linux-x64/camtrack.node',
+    addonDir: '/p/node_modules/@camtrack/linux-x64',
+  };
 
   it('names a missing bundled library and the package that should have provided it (not installed)', () => {
     const msg = 'libavformat_camtrack.so.59: cannot open shared object file: No such file or directory';
@@ -51,7 +55,10 @@ describe('explainLoadError()', () => {
 
   it('says when the FFmpeg package is installed but lacks the library (a damaged install)', () => {
     const libs = { name: PREBUILT_LIBS_PACKAGE, version: '1.2.3', dir: path.join(tmp(), 'no-such-dir'), camtrack: {} };
-    const text = explainLoadError('libturbojpeg.so.0: cannot open shared object file: No such file or directory', { ...prebuilt, libs });
+    const text = explainLoadError('libturbojpeg.so.0: cannot open shared object file: No such file or directory', {
+      ...prebuilt,
+      libs,
+    });
     expect(text).toContain('libturbojpeg.so.0');
     expect(text).toContain('lacks lib/libturbojpeg.so.0');
   });
@@ -66,14 +73,20 @@ describe('explainLoadError()', () => {
   });
 
   it('says the glibc is too old, with both versions', () => {
-    const msg = "/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.35' not found (required by /p/node_modules/@camtrack/linux-x64/camtrack.node)";
+    const msg =
+      "/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.35' not found (required by /p/node_modules/@camtrack/linux-x64/camtrack.node)";
     const text = explainLoadError(msg, prebuilt, '2.31');
-    expect(text).toBe("this system's glibc 2.31 (Debian 11, Ubuntu 20.04) is too old: the addon needs glibc 2.35 or newer; no prebuilt fits this system");
+    expect(text).toBe(
+      "this system's glibc 2.31 (Debian 11, Ubuntu 20.04) is too old: the addon needs glibc 2.35 or newer; no prebuilt fits this system",
+    );
   });
 
   it("says the C++ runtime is too old for a build of one's own", () => {
-    const msg = "/lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.30' not found (required by /x/camtrack.node)";
-    expect(explainLoadError(msg, { kind: 'build', file: '/x/camtrack.node' })).toContain('libstdc++) is too old: the addon needs GLIBCXX_3.4.30');
+    const msg =
+      "/lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.30' not found (required by /x/camtrack.node)";
+    expect(explainLoadError(msg, { kind: 'build', file: '/x/camtrack.node' })).toContain(
+      'libstdc++) is too old: the addon needs GLIBCXX_3.4.30',
+    );
   });
 
   it('says a file is not a binary for this machine (a real dlopen of a text file)', () => {
@@ -86,7 +99,9 @@ describe('explainLoadError()', () => {
       message = (e as Error).message;
     }
     expect(message).toMatch(/invalid ELF header/);
-    expect(explainLoadError(message, { kind: 'build', file })).toMatch(/^not-elf\.node is not a linux-x64 binary for this machine/);
+    expect(explainLoadError(message, { kind: 'build', file })).toMatch(
+      /^not-elf\.node is not a linux-x64 binary for this machine/,
+    );
   });
 });
 
@@ -94,20 +109,29 @@ describe('findPrebuilt()', () => {
   it('reports the prebuilt package missing, with the npm command that installs it', () => {
     const r = findPrebuilt(fakeInstall('none', {}), '1.2.3');
     expect(r.kind).toBe('none');
-    if (onLinuxX64) expect(r.kind === 'none' && r.reason).toMatch(new RegExp(`^${PREBUILT_ADDON_PACKAGE} is not installed.*--include=optional`));
+    if (onLinuxX64)
+      expect(r.kind === 'none' && r.reason).toMatch(
+        new RegExp(`^${PREBUILT_ADDON_PACKAGE} is not installed.*--include=optional`),
+      );
   });
 
   it.skipIf(!onLinuxX64)('refuses a prebuilt of another camtrack version', () => {
-    const dir = fakeInstall('other-version', { [PREBUILT_ADDON_PACKAGE]: { version: '1.2.2', camtrack: { glibc: '2.17' } } });
+    const dir = fakeInstall('other-version', {
+      [PREBUILT_ADDON_PACKAGE]: { version: '1.2.2', camtrack: { glibc: '2.17' } },
+    });
     const r = findPrebuilt(dir, '1.2.3');
     expect(r.kind === 'none' && r.reason).toContain(`${PREBUILT_ADDON_PACKAGE} 1.2.2`);
     expect(r.kind === 'none' && r.reason).toContain('npm install camtrack@1.2.3');
   });
 
   it.skipIf(!onLinuxX64)('says the glibc is older than the prebuilt needs, before loading anything', () => {
-    const dir = fakeInstall('new-glibc', { [PREBUILT_ADDON_PACKAGE]: { version: '1.2.3', camtrack: { glibc: '9.99' } } });
+    const dir = fakeInstall('new-glibc', {
+      [PREBUILT_ADDON_PACKAGE]: { version: '1.2.3', camtrack: { glibc: '9.99' } },
+    });
     const r = findPrebuilt(dir, '1.2.3');
-    expect(r.kind === 'none' && r.reason).toBe(`this system's glibc ${glibcVersion()}${glibcVersion() === '2.36' ? ' (Debian 12)' : ''} is older than the 9.99 the prebuilt addon needs; no prebuilt fits this system`);
+    expect(r.kind === 'none' && r.reason).toBe(
+      `this system's glibc ${glibcVersion()}${glibcVersion() === '2.36' ? ' (Debian 12)' : ''} is older than the 9.99 the prebuilt addon needs; no prebuilt fits this system`,
+    );
   });
 
   it.skipIf(!onLinuxX64)('finds the addon and its FFmpeg package', () => {
