@@ -223,3 +223,16 @@ export function explainLoadError(
   }
   return first.trim();
 }
+
+/**
+ * Why the prebuilt FFmpeg cannot open `url`, or undefined: it has no TLS (docs/install.md), so an `https://`,
+ * `rtsps://` or `tls://` source could never open and would only retry. Checked by Pipeline#addStream when the
+ * prebuilt addon is the one loaded.
+ */
+export function prebuiltCannotOpen(url: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'https' || scheme === 'rtsps' || scheme === 'tls') {
+    return `${scheme}:// sources need TLS, which the prebuilt FFmpeg (${PREBUILT_LIBS_PACKAGE}) does not have`;
+  }
+  return undefined;
+}

@@ -413,6 +413,14 @@ describeNeeding('the prebuilt packages (npm run prebuild → dist-packages/)', w
         );
       }, 250_000);
 
+      it('EXPECTED FAILURE - an https:// source is refused up front: the prebuilt FFmpeg has no TLS', () => {
+        const model = '$(ls demo-cache/demo/demo-detector-*.onnx | head -1)';
+        const r = sh(`npx camtrack demo --model "${model}" --source https://cam.invalid/live.mp4 --duration 5 --quiet`);
+        expect(r.status, r.out).toBe(1);
+        expect(r.stderr).toContain(`stream.url: https:// sources need TLS, which the prebuilt FFmpeg (${LIBS}) does not have`);
+        expect(r.stderr).toContain('npx camtrack build-native');
+      });
+
       it('EXPECTED FAILURE - a missing FFmpeg package or library is named, with the package that should provide it', () => {
         const reason = () => {
           const r = sh('npx camtrack doctor --json 2>/dev/null');

@@ -15,6 +15,7 @@ import {
   explainLoadError,
   findPrebuilt,
   glibcVersion,
+  prebuiltCannotOpen,
   PREBUILT_ADDON_PACKAGE,
   PREBUILT_LIBS_PACKAGE,
 } from '../../src/native-prebuilt.js';
@@ -102,6 +103,18 @@ describe('explainLoadError()', () => {
     expect(explainLoadError(message, { kind: 'build', file })).toMatch(
       /^not-elf\.node is not a linux-x64 binary for this machine/,
     );
+  });
+});
+
+describe('prebuiltCannotOpen()', () => {
+  it('refuses the TLS schemes (the prebuilt FFmpeg has no TLS) and nothing else', () => {
+    expect(prebuiltCannotOpen('https://cam/live.m3u8')).toBe(
+      `https:// sources need TLS, which the prebuilt FFmpeg (${PREBUILT_LIBS_PACKAGE}) does not have`,
+    );
+    expect(prebuiltCannotOpen('RTSPS://user:pw@cam/1')).toMatch(/^rtsps:\/\/ sources need TLS/);
+    for (const ok of ['rtsp://cam/1', 'http://cam/x.mp4', '/videos/clip.mp4', 'udp://0.0.0.0:5000', 'clip-https.mp4']) {
+      expect(prebuiltCannotOpen(ok), ok).toBeUndefined();
+    }
   });
 });
 
