@@ -384,15 +384,19 @@ describeNeeding('the prebuilt packages (npm run prebuild → dist-packages/)', w
         const r = sh(`ldd node_modules/${ADDON}/camtrack.node`);
         expect(r.status, r.out).toBe(0);
         expect(r.stdout).not.toMatch(/not found/);
-        const resolved = [...r.stdout.matchAll(/^\s*(lib(?:av|sw)\S+) => (\S+)/gm)];
-        expect(resolved.map((m) => m[1]).sort()).toEqual([
-          'libavcodec_camtrack.so.59',
-          'libavformat_camtrack.so.59',
-          'libavutil_camtrack.so.57',
-          'libswscale_camtrack.so.6',
-        ]);
-        for (const [, lib, where] of resolved)
+        // Every bundled library the addon needs (libturbojpeg too, once the binding uses the JPEG decoder).
+        const resolved = [...r.stdout.matchAll(/^\s*(lib(?:av|sw)\S+|libturbojpeg\S+) => (\S+)/gm)];
+        expect(resolved.map((m) => m[1])).toEqual(
+          expect.arrayContaining([
+            'libavcodec_camtrack.so.59',
+            'libavformat_camtrack.so.59',
+            'libavutil_camtrack.so.57',
+            'libswscale_camtrack.so.6',
+          ]),
+        );
+        for (const [, lib, where] of resolved) {
           expect(path.normalize(where!), lib).toBe(`${project}/node_modules/${LIBS}/lib/${lib}`);
+        }
       });
 
       it('`npx camtrack demo` runs the real pipeline with only the bundled FFmpeg (no ffmpeg on PATH)', () => {
