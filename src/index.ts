@@ -6,9 +6,10 @@ export { Pipeline } from './pipeline.js';
 export { Stream } from './stream.js';
 export { CameraRegistry, type CameraEvent, type CameraInfo, type CameraRegistryStats } from './cameras/registry.js';
 export type { FrameTag } from './frame-tags.js';
+export { RedisSink, type RedisSinkStats, type RedisSinkCameraStats, type SinkDrops } from './sinks/redis.js';
 export { capabilities, formatCapabilities, type Capabilities } from './capabilities.js';
 export { CamtrackError, ConfigError, InvalidStateError, type CamtrackErrorCode } from './errors.js';
-export { normaliseConfig, normaliseRegistryConfig, configJsonSchema, DEFAULT_INPUT_FORMATS, DEFAULT_MODEL_NAME, LIVE_STREAM_FIELDS } from './config.js';
+export { normaliseConfig, normaliseRegistryConfig, normaliseRedisOptions, configJsonSchema, DEFAULT_INPUT_FORMATS, DEFAULT_MODEL_NAME, LIVE_STREAM_FIELDS } from './config.js';
 export type {
   PipelineConfig,
   CameraRegistryConfig,
@@ -26,6 +27,9 @@ export type {
   ReconnectOptions,
   IngestOptions,
   GpuOptions,
+  RedisOptions,
+  RedisEventKind,
+  NormalisedRedisOptions,
 } from './config.js';
 export type {
   FrameResult,
@@ -66,6 +70,7 @@ export {
   toWireStateMessage,
   toWireErrorMessage,
   toWireTrackMessage,
+  toWireMetricsMessage,
   streamPatchFromWire,
   configureFromWire,
   WIRE_CONFIG_ALIASES,
@@ -77,6 +82,7 @@ export {
   WireStateMessageSchema,
   WireErrorMessageSchema,
   WireTrackMessageSchema,
+  WireMetricsMessageSchema,
   type WireResult,
   type WireDetection,
   type WireTrack,
@@ -86,6 +92,7 @@ export {
   type WireStateMessage,
   type WireErrorMessage,
   type WireTrackMessage,
+  type WireMetricsMessage,
   type WireEvent,
   type WireMessage,
 } from './wire/index.js';

@@ -5,7 +5,7 @@
  */
 import { Option } from 'commander';
 
-import { CamtrackError } from '../errors.js';
+import { CamtrackError, redactSecretsIn } from '../errors.js';
 
 /** A bad command line (unknown option, missing or bad value, …): printed by runCli with its code and hint, exit code 2. */
 export class UsageError extends CamtrackError {
@@ -41,4 +41,21 @@ function checkedOption(flags: string, description: string, min: number, max: num
 /** A repeatable option: every value, in order (`--source a --source b` → ['a', 'b']). */
 export function listOption(flags: string, description: string): Option {
   return new Option(flags, description).argParser((v: string, previous: string[] | undefined) => [...(previous ?? []), v]);
+}
+
+/**
+ * `--redis <url>`: a redis:// or rediss:// URL (a UsageError otherwise, the value shown with its password redacted).
+ * The password is never printed: not here, not in `--help`, not in errors.
+ */
+export function redisOption(description: string): Option {
+  const option = new Option(
+    '--redis <url>',
+    `${description} (redis://[[user]:password@]host[:port][/db], rediss:// for TLS; docs/redis.md)`,
+  ).argParser((v: string) => {
+    if (!/^rediss?:\/\/./i.test(v)) {
+      throw new UsageError(`Expected redis:// or rediss:// URL for --redis but received ${JSON.stringify(redactSecretsIn(v))}`);
+    }
+    return v;
+  });
+  return option;
 }

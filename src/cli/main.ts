@@ -10,7 +10,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { TRIAL_NAMES, TRIALS } from '../bench/runner.js';
 import { StandaloneTrackerOptionsSchema, TRACKER_TYPES, TrackerFields } from '../config.js';
 import { MODELS } from '../models/registry.js';
-import { intOption, listOption, numOption, UsageError } from './args.js';
+import { intOption, listOption, numOption, redisOption, UsageError } from './args.js';
 import { runBench } from './bench.js';
 import { runBuildNative } from './build-native.js';
 import { runConfigSchema } from './config.js';
@@ -69,6 +69,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .addOption(intOption('--max-frames <n>', 'stop after N results (0 = no limit)', 0, Number.MAX_SAFE_INTEGER, 0))
     .addOption(numOption('--duration <s>', 'stop after S seconds (0 = no limit)', 0, MAX_SECONDS, 0))
+    .addOption(redisOption('write results to Redis Streams (camera_{id}_output) instead of stdout; the config\'s `redis` section sets the rest'))
     .action(action(runRun));
 
   program

@@ -2,7 +2,9 @@
  * `camtrack run --config <file.json|yaml>`: runs the cameras of a config file (CameraRegistryConfig: the pipeline
  * options, `model` and/or named `models`, `streams` each with an optional `model` name) on a CameraRegistry, one
  * pipeline per model, and prints one wire-format JSON line per result on stdout (state/warning/error events go to
- * stderr as wire JSON lines; docs/wire.md). Stops on SIGINT/SIGTERM,
+ * stderr as wire JSON lines; docs/wire.md). With `--redis URL` or a `redis` section in the file, results go to Redis
+ * Streams instead (src/sinks/redis.ts, docs/redis.md): nothing on stdout, and one summary line on stderr at the end.
+ * Stops on SIGINT/SIGTERM,
  * when every stream has ended, after --max-frames results or after --duration seconds; results still in flight
  * are printed while the pipelines close, but never more than --max-frames in all.
  */
@@ -12,7 +14,9 @@ import path from 'node:path';
 import YAML from 'yaml';
 
 import { CameraRegistry, type CameraEvent } from '../cameras/registry.js';
-import { ConfigError, redactSecretsIn } from '../errors.js';
+import { normaliseRedisOptions } from '../config.js';
+import { ConfigError, redactSecretsIn, type CamtrackError } from '../errors.js';
+import { RedisSink, type RedisSinkStats } from '../sinks/redis.js';
 import type { FrameResult } from '../types.js';
 import { toWireErrorMessage, toWireResult, toWireStateMessage } from '../wire/index.js';
 
@@ -58,11 +62,37 @@ export interface RunOptions {
   maxFrames: number;
   /** Seconds; 0 = no limit. */
   duration: number;
+  /** Redis URL: results to Redis Streams (overrides the config's redis.url). */
+  redis?: string;
 }
 
-export async function runRun({ config, maxFrames, duration }: RunOptions): Promise<number> {
+/** The end-of-run line of a run that wrote to Redis. */
+export function formatRedisSummary(s: RedisSinkStats, keyPattern: string): string {
+  const d = s.dropped;
+  return (
+    `camtrack run: ${s.written} results written to ${s.url} (${keyPattern}, ${Object.keys(s.cameras).length} cameras); ` +
+    `dropped ${d.full + d.failed + d.closed} (full ${d.full}, failed ${d.failed}, closed ${d.closed}); ` +
+    `retried ${s.retried}; reconnects ${s.reconnects}; events written ${s.events.written}`
+  );
+}
+
+export async function runRun({ config, maxFrames, duration, redis }: RunOptions): Promise<number> {
   const cfg = await loadConfigFile(config);
-  const cameras = await CameraRegistry.create(cfg as never);
+  // Redis first: a wrong URL or password stops the run before any pipeline starts.
+  let sink: RedisSink | undefined;
+  if (redis !== undefined || (cfg.redis !== undefined && cfg.redis !== null)) {
+    const section = (cfg.redis ?? {}) as Record<string, unknown>;
+    const options = normaliseRedisOptions(redis !== undefined ? { ...section, url: redis } : section);
+    sink = await RedisSink.create(options);
+    sink.on('warning', (err: CamtrackError) => process.stderr.write(JSON.stringify(toWireErrorMessage('warning', null, err)) + '\n'));
+  }
+  let cameras: CameraRegistry;
+  try {
+    cameras = await CameraRegistry.create(cfg as never);
+  } catch (err) {
+    await sink?.close();
+    throw err;
+  }
   let count = 0;
   let failed = false;
   const done = new Promise<void>((resolve) => {
@@ -70,12 +100,18 @@ export async function runRun({ config, maxFrames, duration }: RunOptions): Promi
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     if (duration > 0) setTimeout(stop, duration * 1000).unref();
-    cameras.on('result', (r: FrameResult) => {
-      // close() delivers the results still in flight after stop(); they count against --max-frames too.
-      if (maxFrames > 0 && count >= maxFrames) return;
-      process.stdout.write(JSON.stringify(toWireResult(r)) + '\n');
+    // close() delivers the results still in flight after stop(); they count against --max-frames too.
+    const accept = (): boolean => {
+      if (maxFrames > 0 && count >= maxFrames) return false;
       if (maxFrames > 0 && ++count >= maxFrames) stop();
-    });
+      return true;
+    };
+    if (sink) sink.attach(cameras, { accept });
+    else {
+      cameras.on('result', (r: FrameResult) => {
+        if (accept()) process.stdout.write(JSON.stringify(toWireResult(r)) + '\n');
+      });
+    }
     cameras.on('event', (e: CameraEvent) => {
       if (e.type === 'state') process.stderr.write(JSON.stringify(toWireStateMessage(e.cameraId, e.change)) + '\n');
       else if (e.type === 'warning' || e.type === 'error') {
@@ -87,5 +123,12 @@ export async function runRun({ config, maxFrames, duration }: RunOptions): Promi
   });
   await done;
   await cameras.close();
+  if (sink) {
+    await sink.close();
+    const s = sink.stats();
+    process.stderr.write(formatRedisSummary(s, sink.options.output.key) + '\n');
+    // Results that could not be written before the end are lost: say so in the exit code.
+    if (s.dropped.closed > 0) failed = true;
+  }
   return failed ? 1 : 0;
 }

@@ -21,12 +21,14 @@ import {
   IOU_MIN_HITS,
   PipelineConfigSchema,
   ReconnectOptionsSchema,
+  RedisOptionsSchema,
   StreamOptionsSchema,
   TrackerFields,
   TrackerOptionsSchema,
   type CameraOptions,
   type CameraRegistryConfig,
   type ModelOptions,
+  type NormalisedRedisOptions,
   type NormalisedStream,
   type NormalisedTracker,
   type StreamOptions,
@@ -213,6 +215,8 @@ export interface NormalisedRegistryConfig {
   tracker: NormalisedTracker;
   /** The cameras to start with (`streams`), validated. */
   cameras: NormalisedCamera[];
+  /** The `redis` section with its defaults filled, when the config has one (the registry does not use it). */
+  redis: NormalisedRedisOptions | undefined;
 }
 
 /** A camera's options, validated: its model's name, the stream options as given (without `model`), normalised. */
@@ -229,8 +233,10 @@ export interface NormalisedCamera {
  */
 export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfig {
   const v = withoutNullSections(input);
+  // A `redis:` key with every option commented out (YAML null) is Redis with its defaults.
+  if (v.redis === null) v.redis = {};
   checkAgainst(CameraRegistryConfigSchema, v, '');
-  const { model, models, streams, ...pipeline } = v as CameraRegistryConfig;
+  const { model, models, streams, redis, ...pipeline } = v as CameraRegistryConfig;
   if (model === undefined && models === undefined) {
     fail('model', 'model file path (string) or { path, ... }, or named models in `models`', model);
   }
@@ -252,6 +258,7 @@ export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfi
     defaultModel: model !== undefined ? DEFAULT_MODEL_NAME : names.length === 1 ? names[0] : undefined,
     tracker: normaliseTracker(pipeline.tracker, 'tracker'),
     cameras: [],
+    redis: redis === undefined ? undefined : normaliseRedisOptions(redis, 'redis'),
   };
   const ids = new Set<string>();
   (streams ?? []).forEach((s, i) => {
@@ -262,6 +269,15 @@ export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfi
     registry.cameras.push(camera);
   });
   return registry;
+}
+
+/**
+ * Validates a `redis` section (ConfigError naming the field) and fills its defaults. `{}` is every default
+ * (redis://127.0.0.1:6379, camera_{id}_output, no event streams).
+ */
+export function normaliseRedisOptions(v: unknown, path = 'redis'): NormalisedRedisOptions {
+  checkAgainst(RedisOptionsSchema, v, path);
+  return withDefaults<NormalisedRedisOptions>(RedisOptionsSchema, v);
 }
 
 /**

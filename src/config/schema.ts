@@ -513,6 +513,127 @@ export const PipelineConfigSchema = Type.Object(
   { additionalProperties: false, expected: 'object', title: 'camtrack pipeline configuration' },
 );
 
+/** The streams of events `redis.events.enabled` can turn on (docs/redis.md says what each carries). */
+export const REDIS_EVENT_KINDS = ['detection', 'analytics', 'metrics', 'alert'] as const;
+
+/** A Redis key pattern: `{id}` stands for the camera id. */
+const keyPattern = (description: string, def: string) =>
+  Type.String({ minLength: 1, pattern: '\\{id\\}', default: def, expected: 'string containing {id}', description });
+
+/** A Redis key or field name with its default. */
+const redisName = (description: string, def: string) => Type.String({ minLength: 1, default: def, description });
+
+/** Where and how `camtrack` writes each camera's results (the Redis sink, src/sinks/redis.ts). */
+export const RedisOutputOptionsSchema = Type.Object(
+  {
+    key: keyPattern("Stream each camera's results are added to (XADD); {id} is the camera id.", 'camera_{id}_output'),
+    field: redisName('Field of each output entry that holds the result message (wire-format JSON, docs/wire.md).', 'data'),
+    maxLen: Type.Integer({
+      minimum: 0,
+      maximum: 1e9,
+      default: 10000,
+      description:
+        'XADD MAXLEN ~: each output stream is trimmed to about this many entries (Redis trims whole radix-tree nodes, ' +
+        'so a stream may hold up to about 100 more). 0 = never trimmed.',
+    }),
+    maxPending: Type.Integer({
+      minimum: 1,
+      maximum: 100000,
+      default: 256,
+      description:
+        "Results of one camera waiting to be written while Redis is slow or away. When full, a camera whose delivery is " +
+        "'lossless' (files) pauses until half of them are written; one whose delivery is 'latest' (live) drops its " +
+        'oldest waiting result, counted (sink stats dropped.full, and the stream\'s dropped.consumer).',
+    }),
+    batchSize: Type.Integer({
+      minimum: 1,
+      maximum: 100000,
+      default: 512,
+      description: 'Most entries written in one pipelined round trip (one pipeline is in flight at a time).',
+    }),
+  },
+  { additionalProperties: false, default: {}, description: "Each camera's results: stream key, field, trimming, buffering." },
+);
+
+/** The optional streams of events for other services (the design's Kafka topics), off by default. */
+export const RedisEventsOptionsSchema = Type.Object(
+  {
+    enabled: Type.Array(literals([...REDIS_EVENT_KINDS]), {
+      default: [],
+      expected: `array of ${REDIS_EVENT_KINDS.map((k) => JSON.stringify(k)).join(', ')}`,
+      description:
+        "Which event streams are written: 'detection' (result messages of frames with detections, tracks or track " +
+        "events), 'analytics' (results that carry analytics; none until the analytics stage exists), 'metrics' (a " +
+        "metrics message per camera every metricsIntervalMs), 'alert' (state, warning and error messages). [] = none.",
+    }),
+    detectionKey: redisName("Stream of the 'detection' events.", 'detection_events'),
+    analyticsKey: redisName("Stream of the 'analytics' events.", 'analytics_events'),
+    metricsKey: redisName("Stream of the 'metrics' events.", 'metrics_events'),
+    alertKey: redisName("Stream of the 'alert' events.", 'alert_events'),
+    field: redisName('Field of each event entry that holds the message (wire-format JSON).', 'data'),
+    maxLen: Type.Integer({
+      minimum: 0,
+      maximum: 1e9,
+      default: 100000,
+      description: 'XADD MAXLEN ~ of each event stream (about; 0 = never trimmed).',
+    }),
+    maxPending: Type.Integer({
+      minimum: 1,
+      maximum: 1000000,
+      default: 4096,
+      description: 'Event messages waiting to be written while Redis is slow or away; when full the oldest is dropped, counted.',
+    }),
+    metricsIntervalMs: Type.Integer({
+      minimum: 100,
+      maximum: 3600000,
+      default: 10000,
+      description: "How often the 'metrics' stream gets one message per camera, ms.",
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'Streams of events for other services (off by default).' },
+);
+
+/**
+ * Redis Streams (docs/redis.md): the server, and where results and events go. `camtrack run --redis URL` (or this
+ * section in its config file) writes every camera's results to Redis instead of stdout.
+ */
+export const RedisOptionsSchema = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      pattern: '^rediss?://',
+      default: 'redis://127.0.0.1:6379',
+      expected: 'redis:// or rediss:// URL',
+      description:
+        'redis://[[user]:password@]host[:port][/db], or rediss:// for TLS. The password is never shown: logs, stats and ' +
+        'errors print the URL as redis://***@host:port.',
+    }),
+    connectTimeoutMs: Type.Integer({
+      minimum: 100,
+      maximum: 600000,
+      default: 10000,
+      description: 'Connect (and TLS handshake) timeout of each attempt, ms; a lost connection is retried forever.',
+    }),
+    commandTimeoutMs: Type.Integer({
+      minimum: 100,
+      maximum: 600000,
+      default: 10000,
+      description:
+        'A write Redis has not answered after this long is treated as lost: written again (possibly twice) on the ' +
+        'same or a new connection, ms.',
+    }),
+    closeTimeoutMs: Type.Integer({
+      minimum: 0,
+      maximum: 600000,
+      default: 5000,
+      description: 'At exit, how long to wait for waiting results to be written before they are dropped (counted), ms.',
+    }),
+    output: RedisOutputOptionsSchema,
+    events: RedisEventsOptionsSchema,
+  },
+  { additionalProperties: false, expected: 'object', description: 'Redis Streams: the server, results out, event streams (docs/redis.md).' },
+);
+
 /** The name the top-level `model` has among the `models` of a camera registry config. */
 export const DEFAULT_MODEL_NAME = 'default';
 
@@ -555,8 +676,8 @@ export const ModelsSchema = Type.Optional(
  */
 export const CameraRegistryConfigSchema = Type.Object(
   // The pipeline's fields in their order, each the same declaration; `models` follows `model`.
-  Object.fromEntries(
-    Object.entries(PipelineConfigSchema.properties).flatMap(([key, field]): [string, TSchema][] => {
+  Object.fromEntries([
+    ...Object.entries(PipelineConfigSchema.properties).flatMap(([key, field]): [string, TSchema][] => {
       if (key === 'model') return [['model', Type.Optional(field)], ['models', ModelsSchema]];
       if (key === 'streams') {
         const cameras = Type.Array(CameraOptionsSchema, {
@@ -568,7 +689,9 @@ export const CameraRegistryConfigSchema = Type.Object(
       }
       return [[key, field]];
     }),
-  ),
+    // Not a pipeline option: where `camtrack run` (and `worker`) write results; CameraRegistry ignores it.
+    ['redis', Type.Optional(RedisOptionsSchema)],
+  ]),
   {
     additionalProperties: false,
     expected: 'object',
@@ -641,7 +764,17 @@ export interface CameraRegistryConfig extends Omit<PipelineConfig, 'model' | 'st
   model?: string | ModelOptions;
   models?: Record<string, string | ModelOptions>;
   streams?: CameraOptions[];
+  /** Where `camtrack run` writes results (docs/redis.md); CameraRegistry itself ignores it. */
+  redis?: RedisOptions;
 }
+export type RedisEventKind = (typeof REDIS_EVENT_KINDS)[number];
+/** Redis options as written: every field with a default may be left out. */
+export type RedisOptions = Input<Omit<Static<typeof RedisOptionsSchema>, 'output' | 'events'>> & {
+  output?: Input<Static<typeof RedisOutputOptionsSchema>>;
+  events?: Input<Static<typeof RedisEventsOptionsSchema>>;
+};
+/** Redis options with every default filled. */
+export type NormalisedRedisOptions = Static<typeof RedisOptionsSchema>;
 
 /** Normalised (complete) values: what everything past src/config receives. */
 export type NormalisedTracker = Static<typeof TrackerOptionsSchema>;

@@ -11,13 +11,14 @@
  */
 import { describeValue, redactSecretsIn, type CamtrackError } from '../errors.js';
 import type { TrackEvent } from '../tracker.js';
-import type { Detection, FrameResult, StateChange, Track } from '../types.js';
+import type { Detection, FrameResult, StateChange, StreamStats, Track } from '../types.js';
 import {
   WIRE_VERSION,
   type WireBox,
   type WireDetection,
   type WireError,
   type WireErrorMessage,
+  type WireMetricsMessage,
   type WireResult,
   type WireStateMessage,
   type WireTrack,
@@ -158,5 +159,34 @@ export function toWireTrackMessage(e: TrackEvent, r: FrameResult): WireTrackMess
     frame_id: integer(r.frameIndex, '', 'frameIndex'),
     timestamp: fixed(r.timestampMs / 1000, SECONDS_DECIMALS, '', 'timestampMs'),
     ...toWireTrackEvent(e),
+  };
+}
+
+const RATE_DECIMALS = 2;
+
+/** A camera's stats (StreamStats) → the metrics message, stamped `nowMs` (default now). */
+export function toWireMetricsMessage(s: StreamStats, nowMs = Date.now()): WireMetricsMessage {
+  const d = s.dropped;
+  return {
+    v: WIRE_VERSION,
+    type: 'metrics',
+    camera_id: s.id,
+    timestamp: fixed(nowMs / 1000, SECONDS_DECIMALS, '', 'nowMs'),
+    state: s.state,
+    fps: fixed(s.fps, RATE_DECIMALS, '', 'fps'),
+    input_fps: fixed(s.inputFps, RATE_DECIMALS, '', 'inputFps'),
+    frames_decoded: integer(s.framesDecoded, '', 'framesDecoded'),
+    frames_delivered: integer(s.framesDelivered, '', 'framesDelivered'),
+    frames_corrupt: integer(s.framesCorrupt, '', 'framesCorrupt'),
+    dropped: {
+      busy: integer(d.busy, 'dropped', 'busy'),
+      fps_limit: integer(d.fpsLimit, 'dropped', 'fpsLimit'),
+      inference: integer(d.inference, 'dropped', 'inference'),
+      decoder_pool: integer(d.decoderPool, 'dropped', 'decoderPool'),
+      consumer: integer(d.consumer, 'dropped', 'consumer'),
+    },
+    last_frame_age_ms: fixed(s.lastFrameAgeMs, MS_DECIMALS, '', 'lastFrameAgeMs'),
+    reconnects: integer(s.reconnects, '', 'reconnects'),
+    inference_state: s.inference.state,
   };
 }

@@ -161,6 +161,41 @@ export const WireTrackMessageSchema = Type.Composite(
   { title: 'camtrack track event' },
 );
 
+const count = (description: string) => Type.Integer({ minimum: 0, description });
+
+/**
+ * A camera's counters at one moment (library: StreamStats, a subset, names snake_cased one to one): what the Redis
+ * `metrics` event stream carries, one message per camera per interval. Counters are totals since the camera started
+ * (a client takes differences for rates).
+ */
+export const WireMetricsMessageSchema = Type.Object(
+  {
+    ...header,
+    type: Type.Literal('metrics'),
+    timestamp: Type.Number({ description: 'Wall clock when the counters were read, seconds since the epoch.' }),
+    state: StreamStateSchema,
+    fps: Type.Number({ minimum: 0, description: 'Results per second over the last second (StreamStats.fps).' }),
+    input_fps: Type.Number({ minimum: 0, description: 'Decoded frames per second over the last second (inputFps).' }),
+    frames_decoded: count('Frames decoded (framesDecoded).'),
+    frames_delivered: count('Results delivered (framesDelivered).'),
+    frames_corrupt: count('Packets rejected and frames flagged corrupt by the decoder (framesCorrupt).'),
+    dropped: Type.Object(
+      {
+        busy: count('Live: no batch slot free (dropped.busy).'),
+        fps_limit: count('Skipped by fpsLimit (dropped.fpsLimit).'),
+        inference: count('Their batch failed (dropped.inference).'),
+        decoder_pool: count('Live NVDEC: its surface pool was full (dropped.decoderPool).'),
+        consumer: count("Results a slow consumer's full queue dropped (dropped.consumer)."),
+      },
+      { description: 'Frames decoded but never delivered, by cause (StreamStats.dropped).' },
+    ),
+    last_frame_age_ms: Type.Number({ description: 'Decode → delivery latency of the newest result, ms; -1 before the first.' }),
+    reconnects: count('Times the source came back after a loss.'),
+    inference_state: Type.Union([Type.Literal('ok'), Type.Literal('failing')], { description: "Inference health (inference.state)." }),
+  },
+  { title: 'camtrack metrics event' },
+);
+
 /** A stream event: state change, warning/error, or one track event (the 'track' event of a Stream). */
 export const WireEventSchema = Type.Union([WireStateMessageSchema, WireErrorMessageSchema, WireTrackMessageSchema], {
   title: 'camtrack stream event',
@@ -176,5 +211,6 @@ export type WireStateMessage = Static<typeof WireStateMessageSchema>;
 export type WireErrorMessage = Static<typeof WireErrorMessageSchema>;
 export type WireTrackMessage = Static<typeof WireTrackMessageSchema>;
 export type WireEvent = Static<typeof WireEventSchema>;
+export type WireMetricsMessage = Static<typeof WireMetricsMessageSchema>;
 /** Anything that leaves the process. */
-export type WireMessage = WireResult | WireEvent;
+export type WireMessage = WireResult | WireEvent | WireMetricsMessage;

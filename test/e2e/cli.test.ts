@@ -118,6 +118,7 @@ describe('camtrack command line (issue 8, item 4)', () => {
     [['bench', '--trials', 'ort-raw,fast'], 'Expected one of ort-raw, ort-raw-seq, ort-raw-main, pipeline, pipeline-4x, pipeline-null for --trials but received "fast"'],
     [['doctor', 'extra'], "too many arguments for 'doctor'. Expected 0 arguments but got 1."],
     [['frobnicate'], "unknown command 'frobnicate'"],
+    [['run', '--config', 'c.yaml', '--redis', 'http://:s3cret@h:1'], 'Expected redis:// or rediss:// URL for --redis but received "http://***@h:1"'],
   ])('BAD CALL - %j exits 2: %s', (args, message) => {
     const r = camtrack(args, 60_000);
     expect(r.status).toBe(2);
@@ -126,7 +127,7 @@ describe('camtrack command line (issue 8, item 4)', () => {
 
   it.each([
     ['demo', ['--streams <n>', '--source <url|file>', '--duration <s>', '--json']],
-    ['run', ['--config <file.json|yaml>', '--max-frames <n>', '--duration <s>']],
+    ['run', ['--config <file.json|yaml>', '--max-frames <n>', '--duration <s>', '--redis <url>']],
     ['doctor', ['--json']],
     ['bench', ['--frames <n>', '--trials <list>', '--out <file.json>', 'pipeline-null']],
     ['eval', ['--gt <gt.txt>', '--res <res.txt>', '--min-gt-conf <c>']],

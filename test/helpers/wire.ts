@@ -5,13 +5,14 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { expect } from 'vitest';
 
-import { WireEventSchema, WireResultSchema } from '../../src/wire/index.js';
+import { WireEventSchema, WireMetricsMessageSchema, WireResultSchema } from '../../src/wire/index.js';
 
 const ajv = new Ajv({ allErrors: true });
 const compile = (schema: object): ValidateFunction => ajv.compile(JSON.parse(JSON.stringify(schema)) as object);
 
 export const validateWireResult = compile(WireResultSchema);
 export const validateWireEvent = compile(WireEventSchema);
+export const validateWireMetrics = compile(WireMetricsMessageSchema);
 
 /** Fails the test with ajv's messages (and the message itself) unless `validate` accepts `message`. */
 export function expectValid(validate: ValidateFunction, message: unknown): void {

@@ -107,12 +107,51 @@ describe('normaliseRegistryConfig()', () => {
 
   it('BAD CALL - unknown keys list what is accepted, `models` included (and the camera options, `model` included)', () => {
     expect(configError(() => normaliseRegistryConfig({ model: 'm.onnx', batchSize: 4 })).message).toBe(
-      'batchSize: Unknown option "batchSize"; accepted: model, models, inference, batching, detection, tracker, streams, resultCapacity, ingest, gpu',
+      'batchSize: Unknown option "batchSize"; accepted: model, models, inference, batching, detection, tracker, streams, resultCapacity, ingest, gpu, redis',
     );
     expect(configError(() => normaliseRegistryConfig({ model: 'm.onnx', streams: [{ id: 'a', url: 'a.mp4', net: 'x' }] })).message).toBe(
       'streams[0].net: Unknown option "net"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, ' +
         'decoderThreads, decode, detection, tracker, resultQueueSize, delivery, reconnect, inputFormats, model',
     );
+  });
+
+  it('`redis`: absent → undefined; {} or YAML null → every default; kept out of the pipelines\' options', () => {
+    expect(normaliseRegistryConfig({ model: 'm.onnx' }).redis).toBeUndefined();
+    for (const redis of [{}, null]) {
+      const c = normaliseRegistryConfig({ model: 'm.onnx', redis } as unknown as CameraRegistryConfig);
+      expect(c.redis).toEqual({
+        url: 'redis://127.0.0.1:6379',
+        connectTimeoutMs: 10000,
+        commandTimeoutMs: 10000,
+        closeTimeoutMs: 5000,
+        output: { key: 'camera_{id}_output', field: 'data', maxLen: 10000, maxPending: 256, batchSize: 512 },
+        events: {
+          enabled: [],
+          detectionKey: 'detection_events',
+          analyticsKey: 'analytics_events',
+          metricsKey: 'metrics_events',
+          alertKey: 'alert_events',
+          field: 'data',
+          maxLen: 100000,
+          maxPending: 4096,
+          metricsIntervalMs: 10000,
+        },
+      });
+      expect(c.pipeline).toEqual({});
+    }
+    const c = normaliseRegistryConfig({ model: 'm.onnx', redis: { url: 'rediss://:pw@r:6380/2', output: { maxLen: 0 }, events: { enabled: ['alert'] } } });
+    expect(c.redis).toMatchObject({ url: 'rediss://:pw@r:6380/2', output: { maxLen: 0, key: 'camera_{id}_output' }, events: { enabled: ['alert'] } });
+  });
+
+  it('EXPECTED FAILURE - bad `redis` fields name their path; a URL is shown without its password', () => {
+    const bad = (redis: unknown): string => configError(() => normaliseRegistryConfig({ model: 'm.onnx', redis } as CameraRegistryConfig)).message;
+    expect(bad({ url: 'http://:secret@h:1' })).toBe('redis.url: Expected redis:// or rediss:// URL but received "http://***@h:1" of type string');
+    expect(bad({ output: { key: 'results' } })).toBe('redis.output.key: Expected string containing {id} but received "results" of type string');
+    expect(bad({ output: { maxPending: 0 } })).toBe('redis.output.maxPending: Expected integer between 1 and 100000 but received 0 of type number');
+    expect(bad({ events: { enabled: ['kafka'] } })).toBe(
+      'redis.events.enabled: Expected array of "detection", "analytics", "metrics", "alert" but received ["kafka"] of type array',
+    );
+    expect(bad({ port: 6379 })).toBe('redis.port: Unknown option "port"; accepted: url, connectTimeoutMs, commandTimeoutMs, closeTimeoutMs, output, events');
   });
 
   it('a Pipeline config is not a registry config the other way round: Pipeline.create() takes one `model` and no `models`', () => {

@@ -7,16 +7,17 @@ import { describe, expect, it } from 'vitest';
 
 import { CamtrackError } from '../../src/errors.js';
 import type { TrackEvent } from '../../src/tracker.js';
-import type { FrameResult } from '../../src/types.js';
+import type { FrameResult, StreamStats } from '../../src/types.js';
 import {
   toWireErrorMessage,
+  toWireMetricsMessage,
   toWireResult,
   toWireStateMessage,
   toWireTrackMessage,
   WIRE_VERSION,
   type WireResult,
 } from '../../src/wire/index.js';
-import { expectValid, nonSnakeKeys, validateWireEvent, validateWireResult } from '../helpers/wire.js';
+import { expectValid, nonSnakeKeys, validateWireEvent, validateWireMetrics, validateWireResult } from '../helpers/wire.js';
 
 const NEW_EVENT: TrackEvent = { kind: 'new', trackId: 7, frame: 41, x1: 100.04, y1: 50.06, x2: 180, y2: 260.449, classId: 0, label: 'person' };
 
@@ -195,5 +196,60 @@ describe('stream event messages', () => {
     const msg = toWireStateMessage('cam-1', { state: 'live', previous: 'connecting', reason: 'connected' }, nowMs);
     expect(validateWireEvent({ ...msg, state: 'paused' })).toBe(false);
     expect(validateWireEvent(EXPECTED)).toBe(false);
+  });
+});
+
+describe('metrics messages', () => {
+  const stats: StreamStats = {
+    id: 'door',
+    url: 'rtsp://***@cam/1',
+    state: 'live',
+    live: true,
+    codec: 'h264',
+    decoder: 'cpu',
+    width: 1280,
+    height: 720,
+    nominalFps: 25,
+    packets: 1001,
+    framesDecoded: 1000,
+    framesCorrupt: 2,
+    framesSubmitted: 990,
+    framesDelivered: 980,
+    dropped: { busy: 7, fpsLimit: 3, inference: 0, decoderPool: 0, consumer: 5 },
+    lastFrameAgeMs: 41.23456,
+    frameAgeMs: 12,
+    inputFps: 24.987,
+    fps: 24.5012,
+    latencyHistogram: { boundsMs: [5], counts: [0, 980], sumMs: 40000, count: 980 },
+    reconnectAttempts: 2,
+    reconnects: 1,
+    inference: { state: 'ok', failedBatches: 0, consecutiveFailures: 0 },
+  };
+
+  it('toWireMetricsMessage() maps a camera\'s StreamStats (a subset, names snake_cased one to one), rates to 0.01', () => {
+    const m = toWireMetricsMessage(stats, 1796000000123);
+    expect(m).toEqual({
+      v: WIRE_VERSION,
+      type: 'metrics',
+      camera_id: 'door',
+      timestamp: 1796000000.123,
+      state: 'live',
+      fps: 24.5,
+      input_fps: 24.99,
+      frames_decoded: 1000,
+      frames_delivered: 980,
+      frames_corrupt: 2,
+      dropped: { busy: 7, fps_limit: 3, inference: 0, decoder_pool: 0, consumer: 5 },
+      last_frame_age_ms: 41.235,
+      reconnects: 1,
+      inference_state: 'ok',
+    });
+    expect(nonSnakeKeys(m)).toEqual([]);
+    expectValid(validateWireMetrics, JSON.parse(JSON.stringify(m)));
+  });
+
+  it('EXPECTED FAILURE - the metrics schema rejects a result message and a negative counter', () => {
+    expect(validateWireMetrics(toWireResult(frame()))).toBe(false);
+    expect(validateWireMetrics({ ...toWireMetricsMessage(stats, 0), frames_decoded: -1 })).toBe(false);
   });
 });
