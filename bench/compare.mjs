@@ -48,7 +48,10 @@ if (!existsSync(path.join(baseDir, 'build', 'Release', 'camtrack.node')) || !exi
   mkdirSync(path.dirname(baseDir), { recursive: true });
   git('worktree', 'add', '--detach', baseDir, sha);
   symlinkSync(path.join(root, 'node_modules'), path.join(baseDir, 'node_modules'));
-  const b = spawnSync('npm', ['run', 'build'], { cwd: baseDir, stdio: ['ignore', process.stderr, 'inherit'] });
+  // The addon, then dist/ (no `npm run build`: since `npm run prebuild` exists, npm would run it first as build's hook).
+  const run = (args) => spawnSync(process.execPath, args, { cwd: baseDir, stdio: ['ignore', process.stderr, 'inherit'] });
+  let b = run(['scripts/build-native.mjs']);
+  if (b.status === 0) b = run([path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
   if (b.status !== 0) {
     log(`building the base failed (exit ${b.status})`);
     process.exit(2);
@@ -56,7 +59,7 @@ if (!existsSync(path.join(baseDir, 'build', 'Release', 'camtrack.node')) || !exi
 }
 for (const dir of [root]) {
   if (!existsSync(path.join(dir, 'build', 'Release', 'camtrack.node'))) {
-    log(`${dir} has no built addon: run npm run build first`);
+    log(`${dir} has no built addon: run npm run build:dev first`);
     process.exit(2);
   }
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const main = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
-  console.error('camtrack: dist/ is missing — run `npm run build` (or `npm install`) in the package directory.');
+  console.error('camtrack: dist/ is missing — run `npm run build:ts` (or `npm install`) in the package directory.');
   process.exit(1);
 }
 const { runCli } = await import(main.href);

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Builds the native addon with cmake-js. Runs as the package's `install` script and as `npm run build:native`.
+// Builds the native addon from source with cmake-js: `npx camtrack build-native` in an installed package (where no
+// prebuilt fits: the package has no install script, the prebuilt addon comes from the optional dependency
+// @camtrack/linux-x64, docs/install.md), `npm run build:native` / `npm run build:dev` in the repository.
 // `--dev` (`npm run build:dev`) builds the native test and benchmark executables too (CAMTRACK_BUILD_TESTS and
 // CAMTRACK_BUILD_BENCH, OFF by default so that a user's `npm install` compiles the addon only): what `npm test`, CI
 // and the benchmarks need. A build configured with --dev keeps them in later plain builds (CMake's cache).
@@ -48,7 +50,8 @@ if (missing.length > 0) {
       '  Fix (Debian/Ubuntu):  sudo ./scripts/install-system-deps.sh   (in node_modules/camtrack when installed as a dependency)\n' +
       '     which runs:        apt-get install -y pkg-config cmake g++ ffmpeg libavformat-dev libavcodec-dev libavutil-dev\n' +
       '                        libswscale-dev libffmpeg-nvenc-dev libturbojpeg0-dev\n' +
-      '  then run `npm install` again.\n',
+      '  then run `npx camtrack build-native` again (in camtrack\'s repository: npm run build:dev).\n' +
+      '  On linux-x64 with glibc >= 2.35 no build is needed: `npm install camtrack` installs the prebuilt addon.\n',
   );
   process.exit(1);
 }

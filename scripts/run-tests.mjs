@@ -43,6 +43,15 @@ if (missing.length > 0) {
   );
 }
 
+// The prebuilt packages are a separate, slower build (minutes, cached): test/e2e/package.test.ts installs them into a
+// clean Debian root, and skips that (fails under CI=true) when they are missing. .ci/run builds them first.
+if (!existsSync(path.join(root, 'dist-packages', 'manifest.json'))) {
+  console.warn(
+    '[camtrack] Not built: the prebuilt packages (dist-packages/). Their clean-install test will skip (fail under CI=true).\n' +
+      '  Fix: npm run prebuild && sudo scripts/prebuilt/test-root.sh   (as .ci/run does; cached after the first run)',
+  );
+}
+
 mkdirSync(resultsDir, { recursive: true });
 rmSync(jsonFile, { force: true });
 

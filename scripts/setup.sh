@@ -3,8 +3,9 @@
 #   1. system packages (FFmpeg libraries for the addon; GStreamer RTSP server + Redis for the test suite),
 #      through scripts/install-system-deps.sh — explicit, never from an npm hook; uses sudo when not root.
 #      Set CAMTRACK_NO_TEST_DEPS=1 to install only what the product itself needs.
-#   2. npm install (builds the native addon with cmake-js and the TypeScript); with the test dependencies also
-#      `npm run build:dev`: the native test and benchmark executables that `npm test` runs (opt-in targets)
+#   2. npm install (dependencies and the TypeScript build; it compiles nothing native), then the addon from source
+#      with cmake-js: `npm run build:dev` (with the native test and benchmark executables `npm test` runs), or
+#      `npm run build:native` (the addon only) with CAMTRACK_NO_TEST_DEPS=1
 #   3. npx camtrack demo (the real pipeline on the built-in scene, no GPU or internet needed)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,5 +20,7 @@ fi
 ONNXRUNTIME_NODE_INSTALL=skip npm install
 if [ "${CAMTRACK_NO_TEST_DEPS:-}" != 1 ]; then
   npm run build:dev
+else
+  npm run build:native
 fi
 npx camtrack demo

@@ -9,10 +9,20 @@ import { ortLogLevel } from './backends/onnxruntime.js';
 import { missingProvider, probeProviders, type ProviderStatus } from './backends/providers.js';
 import type { BackendName } from './config.js';
 import { CamtrackError } from './errors.js';
-import { loadNative, type NativeCapabilities } from './native.js';
+import { loadNative, nativeLoadInfo, type NativeCapabilities, type NativeLoadInfo } from './native.js';
 
 export interface Capabilities {
-  native: { loaded: boolean; reason?: string; cuda?: boolean; tensorrt?: boolean };
+  native: {
+    loaded: boolean;
+    reason?: string;
+    cuda?: boolean;
+    tensorrt?: boolean;
+    /** Which addon loaded: 'prebuilt' (@camtrack/linux-x64), 'local build', 'CAMTRACK_NATIVE_PATH', 'explicit path'. */
+    source?: string;
+    file?: string;
+    /** For the prebuilt addon: its package and the FFmpeg/libjpeg-turbo package it loads. */
+    prebuilt?: { addon: string; libs?: string; ffmpeg?: string; libjpegTurbo?: string; glibc?: string };
+  };
   cuda: NativeCapabilities['cuda'] | { available: false; reason: string };
   nvdec: { available: boolean; reason?: string };
   tensorrt: { available: boolean; reason?: string };
@@ -91,8 +101,15 @@ export function capabilities(): Capabilities {
   const trtReason = nativeCaps?.tensorrt.available
     ? 'TensorRT is present, but the TensorRT backend is not implemented in this version'
     : `TensorRT unavailable (${nativeCaps?.tensorrt.reason ?? 'native addon not loaded'})`;
+  const info = nativeCaps ? nativeLoadInfo() : undefined;
   return {
-    native: { loaded: !!nativeCaps, ...(nativeReason ? { reason: nativeReason } : {}), ...(build ?? {}) },
+    native: {
+      loaded: !!nativeCaps,
+      ...(nativeReason ? { reason: nativeReason } : {}),
+      ...(build ?? {}),
+      ...(info ? { source: info.source, file: info.file } : {}),
+      ...(info?.prebuilt ? { prebuilt: prebuiltSummary(info.prebuilt) } : {}),
+    },
     cuda: nativeCaps?.cuda ?? missing,
     nvdec: nativeCaps?.nvdec ?? missing,
     tensorrt: nativeCaps?.tensorrt ?? missing,
@@ -104,11 +121,32 @@ export function capabilities(): Capabilities {
   };
 }
 
+function prebuiltSummary(p: NonNullable<NativeLoadInfo['prebuilt']>): NonNullable<Capabilities['native']['prebuilt']> {
+  const c = p.addon.camtrack;
+  return {
+    addon: `${p.addon.name}@${p.addon.version}`,
+    ...(p.libs ? { libs: `${p.libs.name}@${p.libs.version}` } : {}),
+    ...(p.libs?.camtrack.ffmpeg ? { ffmpeg: p.libs.camtrack.ffmpeg } : {}),
+    ...(p.libs?.camtrack.libjpegTurbo ? { libjpegTurbo: p.libs.camtrack.libjpegTurbo } : {}),
+    ...(c.glibc ? { glibc: c.glibc } : {}),
+  };
+}
+
 /** Readable text for `camtrack doctor`. */
 export function formatCapabilities(c: Capabilities): string {
   const yes = (ok: boolean): string => (ok ? 'yes' : 'no ');
   const lines: string[] = [];
   lines.push(`native addon   ${yes(c.native.loaded)} ${c.native.loaded ? `(built with CUDA: ${c.native.cuda ? 'yes' : 'no'}, TensorRT: ${c.native.tensorrt ? 'yes' : 'no'})` : c.native.reason}`);
+  if (c.native.loaded) {
+    const p = c.native.prebuilt;
+    lines.push(`  from         ${c.native.source}: ${c.native.file}`);
+    if (p) {
+      lines.push(
+        `  prebuilt     ${p.addon} (needs glibc ≥ ${p.glibc ?? '?'}) with ${p.libs ?? 'no FFmpeg package'} ` +
+          `(FFmpeg ${p.ffmpeg ?? '?'}, libjpeg-turbo ${p.libjpegTurbo ?? '?'})`,
+      );
+    }
+  }
   const cu = c.cuda as NativeCapabilities['cuda'];
   lines.push(`CUDA           ${yes(c.cuda.available)} ${c.cuda.available ? cu.devices.map((d) => `${d.name} (sm ${d.computeCapability}, ${(d.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB)`).join('; ') + ` driver ${cu.driverVersion} runtime ${cu.runtimeVersion}` : c.cuda.reason}`);
   lines.push(`NVDEC          ${yes(c.nvdec.available)} ${c.nvdec.reason ?? ''}`);

@@ -1,15 +1,24 @@
 /**
  * The one loader of the native addon, and the typed declaration of everything it exports (names one-to-one with
- * native/binding). Candidates are tried in order — explicit path, CAMTRACK_NATIVE_PATH, build/Release,
- * prebuilds/<platform>-<arch> — and a failure throws ONE error listing every attempt and the likely fixes.
+ * native/binding). Candidates are tried in order — explicit path, CAMTRACK_NATIVE_PATH, build/Release, the prebuilt
+ * addon of @camtrack/linux-x64 — and a failure throws ONE error listing every attempt, what was wrong in the user's
+ * words (src/native-prebuilt.ts) and the likely fixes.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { NativeDetectionConfig, NormalisedConfig, NormalisedStream } from './config.js';
 import { CamtrackError } from './errors.js';
+import {
+  BUILD_FROM_SOURCE,
+  explainLoadError,
+  findPrebuilt,
+  type LoadContext,
+  type PackageInfo,
+  PREBUILT_ADDON_PACKAGE,
+} from './native-prebuilt.js';
 import type { TrackEvent } from './tracker.js';
 import type { PipelineStats, StreamStats } from './types.js';
 
@@ -211,21 +220,58 @@ export interface NativeModule {
 
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-let cached: NativeModule | undefined;
+/** Which addon file loaded, and from where (`camtrack doctor` shows it). */
+export interface NativeLoadInfo {
+  /** 'explicit path', 'CAMTRACK_NATIVE_PATH', 'local build' (build/Release; `camtrack build-native`), 'prebuilt'. */
+  source: string;
+  file: string;
+  /** For 'prebuilt': the @camtrack/linux-x64 and @camtrack/ffmpeg-linux-x64 packages. */
+  prebuilt?: { addon: PackageInfo; libs?: PackageInfo };
+}
 
-/** Loads the addon once (per thread). `explicitPath` wins over every other candidate. */
+let cached: NativeModule | undefined;
+let cachedInfo: NativeLoadInfo | undefined;
+
+/** Where the cached addon came from (undefined until loadNative() succeeded once). */
+export function nativeLoadInfo(): NativeLoadInfo | undefined {
+  return cachedInfo;
+}
+
+function camtrackVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Loads the addon once (per thread). `explicitPath` wins over every other candidate. Then CAMTRACK_NATIVE_PATH, the
+ * local build (build/Release/camtrack.node: `npx camtrack build-native` in an installed package, `npm run build:dev`
+ * in the repository) and the prebuilt addon of the optional dependency @camtrack/linux-x64 (src/native-prebuilt.ts).
+ * A failure throws ONE error listing every candidate with what was wrong, in the user's words, and the fixes.
+ */
 export function loadNative(explicitPath?: string): NativeModule {
   if (cached && !explicitPath) return cached;
   const require = createRequire(import.meta.url);
-  const candidates: { label: string; file: string }[] = [];
-  if (explicitPath) candidates.push({ label: 'explicit path', file: explicitPath });
-  if (process.env.CAMTRACK_NATIVE_PATH) candidates.push({ label: 'CAMTRACK_NATIVE_PATH', file: process.env.CAMTRACK_NATIVE_PATH });
-  candidates.push({ label: 'local build', file: path.join(packageRoot, 'build', 'Release', 'camtrack.node') });
-  candidates.push({
-    label: 'prebuild',
-    file: path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'camtrack.node'),
-  });
+  const candidates: { label: string; file: string; ctx: LoadContext; prebuilt?: NativeLoadInfo['prebuilt'] }[] = [];
   const attempts: string[] = [];
+  const build = (label: string, file: string) => candidates.push({ label, file, ctx: { kind: 'build', file } });
+  if (explicitPath) build('explicit path', explicitPath);
+  if (process.env.CAMTRACK_NATIVE_PATH) build('CAMTRACK_NATIVE_PATH', process.env.CAMTRACK_NATIVE_PATH);
+  build('local build', path.join(packageRoot, 'build', 'Release', 'camtrack.node'));
+  const pre = findPrebuilt(packageRoot, camtrackVersion());
+  let prebuiltNote = '';
+  if (pre.kind === 'found') {
+    candidates.push({
+      label: `prebuilt ${PREBUILT_ADDON_PACKAGE} ${pre.addon.version}`,
+      file: pre.file,
+      ctx: { kind: 'prebuilt', file: pre.file, addonDir: pre.addon.dir, ...(pre.libs ? { libs: pre.libs } : {}) },
+      prebuilt: { addon: pre.addon, ...(pre.libs ? { libs: pre.libs } : {}) },
+    });
+  } else {
+    prebuiltNote = `  - prebuilt: ${pre.reason}`;
+  }
   for (const c of candidates) {
     if (!existsSync(c.file)) {
       attempts.push(`  - ${c.label}: ${c.file} (not found)`);
@@ -234,19 +280,28 @@ export function loadNative(explicitPath?: string): NativeModule {
     try {
       const mod = require(c.file) as NativeModule;
       mod.setErrorClass(CamtrackError);
-      if (!explicitPath) cached = mod;
+      if (!explicitPath) {
+        cached = mod;
+        cachedInfo = {
+          source: c.ctx.kind === 'prebuilt' ? 'prebuilt' : c.label,
+          file: c.file,
+          ...(c.prebuilt ? { prebuilt: c.prebuilt } : {}),
+        };
+      }
       return mod;
     } catch (err) {
-      attempts.push(`  - ${c.label}: ${c.file} (${(err as Error).message.split('\n')[0]})`);
+      attempts.push(`  - ${c.label}: ${c.file}: ${explainLoadError((err as Error).message, c.ctx)}`);
     }
   }
+  if (prebuiltNote) attempts.push(prebuiltNote);
   throw new CamtrackError(
     `Could not load the camtrack native addon. Tried:\n${attempts.join('\n')}`,
     'ERR_CAMTRACK_NATIVE_LOAD',
     {
       hint:
-        'build it with `npm run build:native` in the package directory (needs FFmpeg dev libraries: ' +
-        '`sudo ./scripts/install-system-deps.sh`); `npx camtrack doctor` shows what is missing',
+        pre.kind === 'found'
+          ? `reinstall camtrack (npm install --include=optional camtrack), or build from source: ${BUILD_FROM_SOURCE}`
+          : `build from source: ${BUILD_FROM_SOURCE}; in camtrack's repository: npm run build:dev`,
     },
   );
 }

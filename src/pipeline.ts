@@ -37,10 +37,12 @@ import {
 } from './config.js';
 import { CamtrackError, ConfigError, InvalidStateError } from './errors.js';
 import { offExit, onExit } from './exit-hooks.js';
+import { BUILD_FROM_SOURCE, prebuiltCannotOpen } from './native-prebuilt.js';
 import { resolveModel, type ResolvedModel } from './models/resolve.js';
 import {
   LiveMode,
   loadNative,
+  nativeLoadInfo,
   type NativeEvent,
   type NativeFrameResult,
   type NativeLiveConfig,
@@ -159,11 +161,18 @@ export class Pipeline extends EventEmitter {
     return this.#streams.get(id);
   }
 
-  /** Starts a stream. Throws ConfigError for bad options or a duplicate id; connection errors arrive as events. */
+  /**
+   * Starts a stream. Throws ConfigError for bad options, a duplicate id, or a TLS URL (https://, rtsps://) where the
+   * prebuilt FFmpeg (no TLS) is loaded; connection errors arrive as events.
+   */
   addStream(options: StreamOptions): Stream {
     this.#assertOpen();
     const s = normaliseStream(options, 'stream', this.#config.tracker);
     if (this.#streams.has(s.id)) throw new ConfigError('stream.id', `Duplicate stream id ${JSON.stringify(s.id)}`);
+    const noTls = nativeLoadInfo()?.source === 'prebuilt' ? prebuiltCannotOpen(s.url) : undefined;
+    if (noTls) {
+      throw new ConfigError('stream.url', noTls, `build the addon from source (system FFmpeg): ${BUILD_FROM_SOURCE}`);
+    }
     const handle = this.#native.addStream(toNativeStream(s, this.#model.classNames, 'stream'));
     // 'auto' follows the native decision file/live (option `live`, else the URL).
     const delivery = s.delivery === 'auto' ? (this.#native.streamStats(handle)?.live ? 'latest' : 'lossless') : s.delivery;

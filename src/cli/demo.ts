@@ -2,8 +2,9 @@
  * `camtrack demo`: the real pipeline, end to end, on inputs whose ground truth is known.
  *
  * With no arguments it generates (once, cached) a synthetic scene per stream — coloured squares moving, bouncing
- * and occluding each other over a textured background — encodes it with ffmpeg/libx264, builds a small ONNX
- * detector with hand-set weights for those squares (see src/demo/scene-model.ts), then runs every stream at once
+ * and occluding each other over a textured background — encodes it with ffmpeg (FFmpeg's own LGPL mpeg4 encoder:
+ * the bundled ffmpeg of the prebuilt package, or the system's), builds a small ONNX detector with hand-set weights
+ * for those squares (see src/demo/scene-model.ts), then runs every stream at once
  * through decode → letterbox → onnxruntime → NMS → ByteTrack, shows per-stream fps and tracks while it runs, and
  * ends with MOT metrics of the tracks against the generator's ground truth. Nothing is canned.
  * With --model/--source it runs on real inputs (and scores them when --gt files are given); a live source runs
@@ -74,7 +75,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     classNames = assets.classNames;
     urls = assets.streams.map((s) => s.videoPath);
     gtFiles = assets.streams.map((s) => s.gtPath);
-    what = `built-in scene: ${streams} streams of ${assets.streams[0]!.spec.width}x${assets.streams[0]!.spec.height} H.264, ${assets.streams[0]!.spec.objects} moving objects each`;
+    what = `built-in scene: ${streams} streams of ${assets.streams[0]!.spec.width}x${assets.streams[0]!.spec.height} MPEG-4, ${assets.streams[0]!.spec.objects} moving objects each`;
   } else {
     if (!modelPath) throw new UsageError('--source needs --model <file.onnx>');
     urls = sources;

@@ -12,6 +12,7 @@ import { StandaloneTrackerOptionsSchema, TRACKER_TYPES, TrackerFields } from '..
 import { MODELS } from '../models/registry.js';
 import { intOption, listOption, numOption, redisOption, UsageError } from './args.js';
 import { runBench } from './bench.js';
+import { runBuildNative } from './build-native.js';
 import { runConfigSchema } from './config.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
@@ -91,6 +92,16 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .summary('what this machine and build support (CUDA, NVDEC, TensorRT, FFmpeg, onnxruntime)')
     .option('--json', 'as JSON')
     .action(action(runDoctor));
+
+  program
+    .command('build-native')
+    .summary('build the addon from source where no prebuilt fits (needs FFmpeg dev files, cmake, a C++ compiler)')
+    .description(
+      'Builds build/Release/camtrack.node in the camtrack package with cmake-js (scripts/build-native.mjs); the\n' +
+        "loader then prefers it to the prebuilt addon. Without FFmpeg's development files, cmake or a compiler it\n" +
+        'says which are missing and the command that installs them.',
+    )
+    .action(action(runBuildNative));
 
   program
     .command('bench')

@@ -5,8 +5,9 @@
  * and the same on every machine: `npx camtrack demo` needs no downloaded assets.
  *
  * - {@link generateScene}: trajectories, ground truth and an RGB24 frame renderer (no I/O).
- * - {@link encodeScene}: renders every frame into an ffmpeg child (libx264, yuv420p, mp4) and writes the
- *   ground truth next to it in MOTChallenge format ({@link gtPathFor}).
+ * - {@link encodeScene}: renders every frame into an ffmpeg child (FFmpeg's own MPEG-4 Part 2 encoder, an LGPL
+ *   encoder that every FFmpeg build has, the prebuilt @camtrack/ffmpeg-linux-x64 included; yuv420p, mp4) and writes
+ *   the ground truth next to it in MOTChallenge format ({@link gtPathFor}).
  *
  * Ground-truth convention (MOTChallenge): frames are 1-based; ids are 1-based; boxes are left, top, width,
  * height in pixels of the frame, with 0-based pixel coordinates (the square covering columns 10..49 has
@@ -16,8 +17,12 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { findPackage, PREBUILT_ADDON_PACKAGE, PREBUILT_LIBS_PACKAGE } from '../native-prebuilt.js';
 
 /** What to generate. All fields are integers. */
 export interface SceneSpec {
@@ -380,10 +385,24 @@ function codedError(code: string, message: string, cause?: unknown): Error & { c
   return e;
 }
 
-/** The ffmpeg executable to run: env FFMPEG_PATH when set and non-empty, else `ffmpeg` from PATH. */
+/**
+ * The ffmpeg executable to run: env FFMPEG_PATH when set and non-empty; else the `ffmpeg` tool of the prebuilt
+ * @camtrack/ffmpeg-linux-x64 package when it is installed (an LGPL build with the encoder the demo uses, so
+ * `camtrack demo` needs no system FFmpeg); else `ffmpeg` from PATH.
+ */
 export function findFfmpeg(): string {
   const env = process.env['FFMPEG_PATH'];
-  return env !== undefined && env !== '' ? env : 'ffmpeg';
+  if (env !== undefined && env !== '') return env;
+  return bundledFfmpeg() ?? 'ffmpeg';
+}
+
+/** bin/ffmpeg of @camtrack/ffmpeg-linux-x64 as resolved from this package, or undefined when it is not installed. */
+export function bundledFfmpeg(): string | undefined {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const addon = findPackage(PREBUILT_ADDON_PACKAGE, here);
+  const libs = findPackage(PREBUILT_LIBS_PACKAGE, addon?.dir ?? here);
+  const bin = libs ? path.join(libs.dir, 'bin', 'ffmpeg') : undefined;
+  return bin !== undefined && existsSync(bin) ? bin : undefined;
 }
 
 /** Options for {@link encodeScene}. */
@@ -402,7 +421,8 @@ export interface EncodedScene {
 }
 
 /**
- * Renders the scene into an H.264 mp4 (libx264, veryfast, GOP 2×fps, yuv420p, faststart) and writes its ground
+ * Renders the scene into an MPEG-4 Part 2 mp4 (FFmpeg's `mpeg4` encoder at fixed quantiser 2, GOP 2×fps, yuv420p,
+ * faststart: an LGPL encoder in every FFmpeg build, the prebuilt one included) and writes its ground
  * truth to {@link gtPathFor}(outPath). Both files are written under temporary names and renamed at the end, so
  * a crash never leaves a half-written file under the final name. The ffmpeg child is killed on any error, and
  * after `timeoutMs`.
@@ -428,7 +448,7 @@ export async function encodeScene(
   const args = [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(fps), '-i', '-',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-g', String(2 * fps), '-pix_fmt', 'yuv420p',
+    '-c:v', 'mpeg4', '-q:v', '2', '-g', String(2 * fps), '-pix_fmt', 'yuv420p',
     '-movflags', '+faststart', '-f', 'mp4', tmpVideo,
   ];
   // -nostdin only stops ffmpeg reading *interactive* commands; '-i -' still reads the raw frames from stdin.
@@ -465,8 +485,10 @@ export async function encodeScene(
       if (code === 'ENOENT' || code === 'EACCES') {
         throw codedError(
           ERR_CAMTRACK_FFMPEG_MISSING,
-          `Cannot run ffmpeg (${ffmpeg}): ${code}. The demo needs the ffmpeg command-line tool with libx264: ` +
-            'install it (Debian/Ubuntu: sudo apt-get install -y ffmpeg) or set FFMPEG_PATH to its path.',
+          `Cannot run ffmpeg (${ffmpeg}): ${code}. The demo encodes its scene with the ffmpeg command-line tool ` +
+            '(the prebuilt package @camtrack/ffmpeg-linux-x64 has one; or Debian/Ubuntu: ' +
+            'sudo apt-get install -y ffmpeg) ' +
+            'or set FFMPEG_PATH to its path.',
           e,
         );
       }

@@ -1,7 +1,7 @@
 /**
  * Trackers inside the pipeline (ByteTrack, SORT, IoU) on the built-in synthetic scene, whose ground truth is
- * known (src/demo: encoded with libx264, decoded by the addon, detected by the hand-weighted ONNX model), and
- * track lifecycle events delivered with the results. Needs ffmpeg (libx264) but no shared assets.
+ * known (src/demo: encoded with FFmpeg's mpeg4 encoder, decoded by the addon, detected by the hand-weighted ONNX model), and
+ * track lifecycle events delivered with the results. Needs ffmpeg (any build: mpeg4 is FFmpeg's own) but no shared assets.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';

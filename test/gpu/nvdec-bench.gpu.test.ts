@@ -13,7 +13,7 @@
  *
  * SKIPS, loudly, where it cannot measure: the executable reports no NVDEC (exit 77, "SKIP: NVDEC not available:
  * <reason>": no driver, no GPU, a build without CUDA), the build has no benchmark executables
- * (CAMTRACK_BUILD_BENCH=OFF — the addon-only build of `npm install` —, no build yet, or no CUDA so it could only
+ * (CAMTRACK_BUILD_BENCH=OFF — the addon-only build of `npm run build:native` —, no build yet, or no CUDA so it could only
  * skip), or there is no ffmpeg CLI with the CUDA hwaccel to compare with. A build with CUDA and benchmarks whose
  * executable is missing is a failure, and so is CAMTRACK_BUILD_BENCH=OFF under CI=true.
  *

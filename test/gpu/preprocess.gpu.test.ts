@@ -5,7 +5,7 @@
  * Where CUDA is absent this test SKIPS, loudly: when the build had no CUDA (no executable, CMakeCache says no
  * CUDA compiler) or when the executable reports no usable device (exit code 77, "SKIP: no CUDA device: <reason>").
  * A build that found CUDA but has no executable is a failure, not a skip. So is a build without the native tests
- * (CAMTRACK_BUILD_TESTS=OFF, the addon-only build of `npm install`) under CI=true; elsewhere that skips, naming
+ * (CAMTRACK_BUILD_TESTS=OFF, the addon-only build of `npm run build:native`) under CI=true; elsewhere that skips, naming
  * the command that builds them (`npm run build:dev`).
  *
  * The executable is found at $CAMTRACK_GPU_TESTS_BIN, else build/camtrack_gpu_tests (where cmake-js puts

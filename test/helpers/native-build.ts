@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import { isCi, repoRoot } from './assets.js';
 
-/** The developer build: the addon plus the native test and benchmark executables (`npm install` builds the addon only). */
+/** The developer build: the addon plus the native test and benchmark executables (`npm run build:native` builds the addon only). */
 export const BUILD_COMMAND = 'CMAKE_BUILD_PARALLEL_LEVEL=2 npm run build:dev';
 
 const CMAKE_CACHE = path.join(repoRoot, 'build', 'CMakeCache.txt');
@@ -48,7 +48,7 @@ export function whyNoCudaBuild(): string | undefined {
 
 /**
  * Why build/ has none of the executables of an opt-in option (CAMTRACK_BUILD_TESTS or CAMTRACK_BUILD_BENCH), naming
- * the command that builds them; undefined when the cache does not say OFF. OFF is what a plain `npm install` or
+ * the command that builds them; undefined when the cache does not say OFF. OFF is what a plain
  * `npm run build:native` configures. Under CI=true (which builds with BUILD_COMMAND) it THROWS instead: there a
  * missing native test or benchmark executable is a failure, never a skip.
  */

@@ -1,6 +1,6 @@
 /**
  * Runs the native core test executable `camtrack_core_tests` (native/tests/*_test.cpp linked with camtrack_core;
- * built into build/ by `npm run build:dev`, not by `npm install`, which builds the addon only) and asserts that it exits 0 and that its closing
+ * built into build/ by `npm run build:dev`, not by `npm run build:native`, which builds the addon only) and asserts that it exits 0 and that its closing
  * line reports `N passed, 0 failed` with N > 0. CAMTRACK_ASSETS is passed through so its asset-backed tests run.
  */
 import { existsSync } from 'node:fs';
@@ -25,7 +25,7 @@ describe('camtrack_core_tests (native unit tests)', () => {
     if (exe === undefined) {
       throw new Error(
         `native test executable camtrack_core_tests not found (looked at: ${CANDIDATES.join(', ')}). ` +
-          `Build it with \`${BUILD_COMMAND}\` (\`npm install\` builds the addon only).`,
+          `Build it with \`${BUILD_COMMAND}\` (\`npm run build:native\` builds the addon only).`,
       );
     }
     // The executable itself is not bounded; `timeout` keeps a hang from stalling the suite.

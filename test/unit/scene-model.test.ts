@@ -1,6 +1,6 @@
 /**
  * The hand-weighted demo detector, run for real with onnxruntime-node (CPU) on frames of the synthetic scene:
- * rendered frames, and frames that went through libx264 + yuv420p and back (ffmpeg CLI). Letterbox,
+ * rendered frames, and frames that went through the demo's encoding (mpeg4 + yuv420p) and back (ffmpeg CLI). Letterbox,
  * Ultralytics decode and NMS are small JS reference implementations local to this file.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -235,7 +235,7 @@ describe('buildSceneDetectorOnnx()', () => {
     }
   });
 
-  it.skipIf(!haveFfmpeg)('detects the squares after H.264 encoding and decoding (yuv420p round trip)', async () => {
+  it.skipIf(!haveFfmpeg)('detects the squares after the demo encoding and decoding (mpeg4, yuv420p round trip)', async () => {
     const { videoPath, scene } = await encodeScene({ seed: 11, frames: 50 }, path.join(dir, 'enc.mp4'));
     const raw = execFileSync(ffmpeg, ['-v', 'error', '-i', videoPath, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
       maxBuffer: 64 << 20,
