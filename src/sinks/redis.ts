@@ -32,21 +32,17 @@
  */
 import { EventEmitter } from 'node:events';
 
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 import type { CameraEvent, CameraRegistry } from '../cameras/registry.js';
 import { normaliseRedisOptions, type NormalisedRedisOptions, type RedisEventKind, type RedisOptions } from '../config.js';
 import { InvalidStateError, type CamtrackError } from '../errors.js';
 import { connectOnce, createRedisClient, isReplyError, redisEndpoint, redisError, type RedisEndpoint } from '../redis/client.js';
+import { redisKey } from '../redis/keys.js';
 import { safeEmit } from '../safe-emit.js';
 import type { Stream } from '../stream.js';
 import type { FrameResult } from '../types.js';
 import { toWireErrorMessage, toWireMetricsMessage, toWireResult, toWireStateMessage } from '../wire/index.js';
-
-/** `pattern` with every `{id}` replaced by the camera id. */
-export function redisKey(pattern: string, cameraId: string): string {
-  return pattern.split('{id}').join(cameraId);
-}
 
 /** Why waiting entries were not written. */
 export interface SinkDrops {
@@ -91,13 +87,40 @@ export interface RedisSinkStats {
   lastError?: string;
 }
 
+/** Input entries a result acknowledges (key, group, entry ids). */
+export interface InputAck {
+  key: string;
+  group: string;
+  ids: string[];
+}
+
+/**
+ * XADD of a result, then XACK of its input entries only if the XADD succeeded: one script, so an input entry is never
+ * acknowledged without its output (a refused XADD, e.g. WRONGTYPE, raises and stops the script).
+ * KEYS: output stream, input stream. ARGV: maxLen (0 = no trimming), field, payload, group, entry ids…
+ */
+const XADD_ACK = `
+local id
+if tonumber(ARGV[1]) > 0 then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', ARGV[2], ARGV[3])
+else
+  id = redis.call('XADD', KEYS[1], '*', ARGV[2], ARGV[3])
+end
+if #ARGV > 4 then redis.call('XACK', KEYS[2], ARGV[4], unpack(ARGV, 5)) end
+return id
+`;
+
+interface XaddAckCommand {
+  camtrackXaddAck(output: string, input: string, maxLen: string, field: string, payload: string, group: string, ...ids: string[]): unknown;
+}
+
 /** One entry waiting to be written. */
 interface Entry {
   key: string;
   payload: string;
   maxLen: number;
-  /** Further commands sent right after this entry's XADD, in the same pipeline (e.g. the XACK of its input). */
-  after?: (string | Buffer)[][];
+  /** Input entries acknowledged by the same script as the XADD, only when it succeeds (the worker's XACK). */
+  ack?: InputAck;
   /** Told once whether the entry was written (true) or dropped (false). */
   done?: (written: boolean) => void;
 }
@@ -224,6 +247,7 @@ export class RedisSink extends EventEmitter {
       connectTimeoutMs: opts.connectTimeoutMs,
       commandTimeoutMs: opts.commandTimeoutMs,
     });
+    client.defineCommand('camtrackXaddAck', { numberOfKeys: 2, lua: XADD_ACK });
     const sink = new RedisSink(opts, endpoint, client);
     await connectOnce(client, endpoint);
     if (sink.#enabled.has('metrics')) {
@@ -264,13 +288,13 @@ export class RedisSink extends EventEmitter {
   /**
    * Queues `r` for its camera's output stream (and the 'detection'/'analytics' event streams when enabled).
    * `stream`, when given, is paused while the camera's queue is full if its delivery is 'lossless'.
-   * `write.after`: commands sent right after the XADD in the same round trip (the worker's XACK); `write.done`:
-   * told whether the entry was written.
+   * `write.ack`: input entries to acknowledge atomically with the XADD (one Lua script: XADD, then XACK only if the
+   * XADD succeeded; the worker's acknowledgement); `write.done`: told whether the entry was written.
    */
   writeResult(
     r: FrameResult,
     stream?: Stream,
-    write: { after?: (string | Buffer)[][]; done?: (written: boolean) => void } = {},
+    write: { ack?: InputAck; done?: (written: boolean) => void } = {},
   ): void {
     if (this.#closed) {
       write.done?.(false);
@@ -280,7 +304,7 @@ export class RedisSink extends EventEmitter {
     const q = this.#queue(r.streamId);
     if (stream) q.stream = stream;
     const entry: Entry = { key: redisKey(this.options.output.key, r.streamId), payload, maxLen: this.options.output.maxLen };
-    if (write.after) entry.after = write.after;
+    if (write.ack && write.ack.ids.length > 0) entry.ack = write.ack;
     if (write.done) entry.done = write.done;
     const lossless = q.stream?.delivery === 'lossless';
     if (!lossless && q.entries.size >= this.options.output.maxPending) {
@@ -476,19 +500,18 @@ export class RedisSink extends EventEmitter {
 
   /** One pipelined round trip. False when the connection failed (the entries are back in their queues). */
   async #send(sent: Sent[]): Promise<boolean> {
-    const pipeline = this.#client.pipeline();
-    let n = 0;
-    for (const s of sent) {
+    const pipeline = this.#client.pipeline() as ChainableCommander & XaddAckCommand;
+    sent.forEach((s, n) => {
       const { entry } = s;
       s.at = n;
-      const trim = entry.maxLen > 0 ? ['MAXLEN', '~', String(entry.maxLen)] : [];
-      pipeline.xadd(entry.key, ...trim, '*', this.#fieldOf(s), entry.payload);
-      n++;
-      for (const cmd of entry.after ?? []) {
-        pipeline.call(String(cmd[0]), ...cmd.slice(1));
-        n++;
+      if (entry.ack) {
+        const { key, group, ids } = entry.ack;
+        pipeline.camtrackXaddAck(entry.key, key, String(entry.maxLen), this.#fieldOf(s), entry.payload, group, ...ids);
+      } else {
+        const trim = entry.maxLen > 0 ? ['MAXLEN', '~', String(entry.maxLen)] : [];
+        pipeline.xadd(entry.key, ...trim, '*', this.#fieldOf(s), entry.payload);
       }
-    }
+    });
     this.#pipelines++;
     let replies: [Error | null, unknown][];
     try {

@@ -1,0 +1,797 @@
+/**
+ * The Redis source (issue 11; docs/redis.md "Input"): frames of many cameras read from their input streams
+ * (`camera_{id}_input`) through consumer groups (`inference_consumer_{id}`), by a few sharded readers, and
+ * acknowledged only once their result is written (or once they are known to give none, counted by cause).
+ *
+ *   const source = await RedisSource.create(options, { frame: (cameraId, f) => processor.push(cameraId, f) });
+ *   await source.addCamera('door');
+ *   …                                  // per result: const ack = source.settle('door', r.messageKey)
+ *   source.written('door', ack.ids, true);  // after the sink wrote the result and acknowledged ack.ids
+ *   await source.stop(5000); await source.close();
+ *
+ * Readers. `readers` connections (default 2), each reading the cameras a hash of their id gives it; never one
+ * connection or task per camera. A reader polls its cameras with `XREADGROUP GROUP g c COUNT n STREAMS key >`,
+ * many cameras per round trip (MULTI/EXEC, up to `MAX_ENTRIES_PER_POLL` entries asked at once). XREADGROUP can only
+ * block on streams of one group, and each camera has its own group by default, so when a whole pass finds nothing
+ * the reader blocks on all its streams at once with `XREAD BLOCK blockMs STREAMS …` from the ids its groups had
+ * delivered (read in the same transaction as the poll, so no entry can slip in between), then polls again. A camera
+ * whose in-flight bound (`maxInFlight`: entries read and not yet acknowledged) is reached is left out of reads: its
+ * backlog stays in Redis. When a camera gets room back while its reader is blocked, CLIENT UNBLOCK wakes it.
+ *
+ * Acknowledgement. Entries of a camera are handed to `frame()` in id order and stay in flight until settled:
+ * `settle(camera, id)` (its result is ready) returns what to acknowledge: it and every earlier in-flight entry of
+ * the camera (a camera's results come in frame order, so those frames gave none: dropped in the pipeline); the
+ * caller acknowledges them atomically with the result's XADD (src/sinks/redis.ts) and reports with `written()`. `drop()` acknowledges an entry the
+ * processor knows will give no result (not a JPEG). Entries too old when read (`maxFrameAgeMs`) and entries that are
+ * not frames (no frame field) are acknowledged at once. Every entry ends acknowledged with a result written or in
+ * exactly one drop cause, or stays pending for another worker to claim (when its result could not be written).
+ *
+ * Recovery. At a camera's start its own pending entries (a restarted worker with the same consumer name) are read
+ * again first; every claimIdleMs / 2, entries idle longer than `claimIdleMs` in other consumers (a dead worker) are
+ * claimed with XAUTOCLAIM. A lost connection is retried forever; a group that vanished (Redis restarted empty) is
+ * created again. Every trimIntervalMs each input stream is trimmed (XTRIM MINID) up to the oldest entry some group
+ * has not acknowledged, so a stream whose consumers all keep up never grows.
+ *
+ * Threads: main thread only. Warnings: 'warning' events (CamtrackError), one per cause per camera.
+ */
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+
+import type { Redis } from 'ioredis';
+
+import { normaliseRedisOptions, type NormalisedRedisOptions, type RedisOptions } from '../config.js';
+import { CamtrackError, InvalidStateError } from '../errors.js';
+import { connectOnce, createRedisClient, isReplyError, redisEndpoint, redisError, type RedisEndpoint } from '../redis/client.js';
+import { parseInputEntry, type InputFrame } from '../redis/frames.js';
+import { keyGlob, keyIdMatcher, redisKey } from '../redis/keys.js';
+import { safeEmit } from '../safe-emit.js';
+
+/** Why an entry was acknowledged without a result. */
+export interface SourceDrops {
+  /** Older than maxFrameAgeMs when read. */
+  stale: number;
+  /** Not a frame: no frame field, an empty one, a bad frame id or metadata. */
+  malformed: number;
+  /** The processor could not decode it (not a JPEG, corrupt). */
+  decode: number;
+  /** Handed to the pipeline, no result: a later frame's result came first (busy, fps limit, inference failed). */
+  pipeline: number;
+  /** Its result could not be written (the sink refused or dropped it); left pending, claimed again later. */
+  unwritten: number;
+  /** Claimed by XAUTOCLAIM but already deleted from the stream (trimmed before anyone processed it). */
+  deleted: number;
+}
+
+export type SourceDropCause = 'decode' | 'pipeline';
+
+export interface RedisSourceCameraStats {
+  /** Entries read (by this consumer, own pending ones included). */
+  read: number;
+  /** Of them, claimed from other consumers (XAUTOCLAIM). */
+  claimed: number;
+  /** Handed to the processor. */
+  processed: number;
+  /** Acknowledged with their result written. */
+  acked: number;
+  inFlight: number;
+  dropped: SourceDrops;
+}
+
+export interface RedisSourceStats {
+  url: string;
+  consumer: string;
+  connected: boolean;
+  reconnects: number;
+  /** Read round trips (polls), XREAD waits, CLIENT UNBLOCK wake-ups, XTRIM calls and entries trimmed. */
+  polls: number;
+  waits: number;
+  wakeups: number;
+  trims: number;
+  trimmed: number;
+  cameras: Record<string, RedisSourceCameraStats>;
+  lastError?: string;
+}
+
+/** What the source does with frames. */
+export interface SourceHandlers {
+  /** A frame to process, in its camera's entry order (claimed entries may come later than newer ones). */
+  frame(cameraId: string, frame: InputFrame): void;
+  /** A camera is about to be read (addCamera, discovery): get ready for its frames. A rejection leaves it unread. */
+  camera?(cameraId: string): Promise<void>;
+}
+
+/** Most entries a reader asks for in one poll, over all the cameras of that poll. */
+const MAX_ENTRIES_PER_POLL = 512;
+
+const zeroDrops = (): SourceDrops => ({ stale: 0, malformed: 0, decode: 0, pipeline: 0, unwritten: 0, deleted: 0 });
+
+type Fields = Buffer[];
+type Entries = [Buffer, Fields][];
+
+interface Camera {
+  readonly id: string;
+  readonly key: string;
+  readonly group: string;
+  readonly reader: Reader;
+  /** Entries handed to the processor and not settled yet, in hand-over order. */
+  processing: string[];
+  /** Entries settled whose result (and XACK) is being written. */
+  writing: number;
+  /** Group exists (created or found); false after NOGROUP until created again. */
+  ready: boolean;
+  /** Own pending entries still to read again (at start): the id to read after; undefined once done. */
+  history: string | undefined;
+  /** XAUTOCLAIM cursor. */
+  claimCursor: string;
+  read: number;
+  claimed: number;
+  processed: number;
+  acked: number;
+  dropped: SourceDrops;
+  /** Causes already warned about. */
+  warned: Set<string>;
+  removed: boolean;
+}
+
+/** FNV-1a of a camera id: its reader. */
+function hash(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The id after `id` (`5-3` → `5-4`): MINID of the entries up to and including `id`. */
+function nextId(id: string): string {
+  const [ms, seq] = id.split('-');
+  return `${ms}-${BigInt(seq ?? '0') + 1n}`;
+}
+
+/** `a < b` for entry ids. */
+function idLess(a: string, b: string): boolean {
+  const [am, as] = a.split('-').map((x) => BigInt(x));
+  const [bm, bs] = b.split('-').map((x) => BigInt(x));
+  return am! < bm! || (am === bm && (as ?? 0n) < (bs ?? 0n));
+}
+
+/** The field `name` of a flat [k, v, k, v] reply (XINFO GROUPS entries). */
+function field(flat: unknown[], name: string): unknown {
+  for (let i = 0; i + 1 < flat.length; i += 2) if (String(flat[i]) === name) return flat[i + 1];
+  return undefined;
+}
+
+/** One reader connection and the cameras it reads. */
+class Reader {
+  readonly cameras = new Set<Camera>();
+  clientId: number | undefined;
+  blocked = false;
+  unblocking = false;
+  /** Resolves the wait of an idle reader (no camera with room). */
+  wake: (() => void) | undefined;
+  constructor(readonly index: number, readonly client: Redis) {}
+}
+
+export class RedisSource extends EventEmitter {
+  readonly options: NormalisedRedisOptions;
+  readonly endpoint: RedisEndpoint;
+  readonly consumer: string;
+  readonly #handlers: SourceHandlers;
+  /** Commands: groups, acks, claims, trims, discovery, CLIENT UNBLOCK. */
+  readonly #cmd: Redis;
+  readonly #readers: Reader[];
+  readonly #cameras = new Map<string, Camera>();
+  readonly #adding = new Set<string>();
+  /** Acknowledgements to send on #cmd (drops), by camera. */
+  readonly #acks = new Map<Camera, string[]>();
+  #ackScheduled = false;
+  #connected = false;
+  #reconnects = 0;
+  #polls = 0;
+  #waits = 0;
+  #wakeups = 0;
+  #trims = 0;
+  #trimmed = 0;
+  #lastError: string | undefined;
+  #running = false;
+  #stopping = false;
+  #closed = false;
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #loops: Promise<void>[] = [];
+  readonly #idleWaiters: (() => void)[] = [];
+
+  private constructor(options: NormalisedRedisOptions, endpoint: RedisEndpoint, consumer: string, handlers: SourceHandlers, cmd: Redis, readers: Reader[]) {
+    super();
+    this.options = options;
+    this.endpoint = endpoint;
+    this.consumer = consumer;
+    this.#handlers = handlers;
+    this.#cmd = cmd;
+    this.#readers = readers;
+    let everReady = false;
+    cmd.on('ready', () => {
+      if (everReady) this.#reconnects++;
+      everReady = true;
+      this.#connected = true;
+      this.#flushAcks();
+    });
+    cmd.on('close', () => {
+      if (this.#connected && !this.#closed) this.#warnOnce(undefined, 'connection', redisError(new Error('connection lost; reconnecting'), endpoint, 'connection'));
+      this.#connected = false;
+    });
+    cmd.on('error', (err: Error) => (this.#lastError = redisError(err, endpoint, 'connection').message));
+    for (const r of readers) {
+      r.client.on('error', (err: Error) => (this.#lastError = redisError(err, endpoint, 'read').message));
+      r.client.on('ready', () => {
+        r.clientId = undefined;
+        void r.client.client('ID').then((id) => (r.clientId = Number(id)), () => undefined);
+      });
+    }
+  }
+
+  /**
+   * Validates `options` (the `redis` section; `input` is what this reads), connects its command and reader
+   * connections, and resolves once connected (ERR_CAMTRACK_REDIS otherwise, nothing left open). Reading starts
+   * with start(); cameras come with addCamera() (and `input.cameras`, `input.discover` at start()).
+   * `consumer`: this worker's name in the groups (default `<hostname>-<pid>`).
+   */
+  static async create(options: RedisOptions | NormalisedRedisOptions, handlers: SourceHandlers, consumer?: string): Promise<RedisSource> {
+    const opts = normaliseRedisOptions(options);
+    const endpoint = redisEndpoint(opts.url);
+    const name = consumer ?? `${os.hostname()}-${process.pid}`;
+    const cmd = createRedisClient(endpoint, { name: 'camtrack:source', connectTimeoutMs: opts.connectTimeoutMs, commandTimeoutMs: opts.commandTimeoutMs });
+    const readers = Array.from(
+      { length: opts.input.readers },
+      (_, i) => new Reader(i, createRedisClient(endpoint, { name: `camtrack:reader-${i}`, connectTimeoutMs: opts.connectTimeoutMs })),
+    );
+    const source = new RedisSource(opts, endpoint, name, handlers, cmd, readers);
+    try {
+      await connectOnce(cmd, endpoint);
+      await Promise.all(readers.map((r) => connectOnce(r.client, endpoint)));
+    } catch (err) {
+      cmd.disconnect();
+      for (const r of readers) r.client.disconnect();
+      throw err;
+    }
+    return source;
+  }
+
+  /** The cameras read, by id. */
+  get cameraIds(): string[] {
+    return [...this.#cameras.keys()];
+  }
+
+  /**
+   * Reads camera `id` from now on: creates its group when missing (from the start of the stream, MKSTREAM), reads its
+   * own pending entries again first. Idempotent.
+   */
+  async addCamera(id: string): Promise<void> {
+    this.#assertOpen();
+    if (this.#cameras.has(id) || this.#adding.has(id)) return;
+    this.#adding.add(id);
+    try {
+      await this.#handlers.camera?.(id);
+    } finally {
+      this.#adding.delete(id);
+    }
+    if (this.#closed || this.#cameras.has(id)) return;
+    const reader = this.#readers[hash(id) % this.#readers.length]!;
+    const cam: Camera = {
+      id,
+      key: redisKey(this.options.input.key, id),
+      group: redisKey(this.options.input.group, id),
+      reader,
+      processing: [],
+      writing: 0,
+      ready: false,
+      history: '0',
+      claimCursor: '0-0',
+      read: 0,
+      claimed: 0,
+      processed: 0,
+      acked: 0,
+      dropped: zeroDrops(),
+      warned: new Set(),
+      removed: false,
+    };
+    this.#cameras.set(id, cam);
+    reader.cameras.add(cam);
+    await this.#ensureGroup(cam).catch(() => undefined);
+    this.#wakeReader(reader);
+  }
+
+  /** Stops reading camera `id` (its in-flight entries are still settled). */
+  removeCamera(id: string): void {
+    const cam = this.#cameras.get(id);
+    if (!cam) return;
+    cam.removed = true;
+    cam.reader.cameras.delete(cam);
+  }
+
+  /** Starts the readers and the claim, trim and discovery timers; adds `input.cameras`. */
+  async start(): Promise<void> {
+    this.#assertOpen();
+    if (this.#running) return;
+    this.#running = true;
+    for (const id of this.options.input.cameras) await this.addCamera(id);
+    const { claimIdleMs, trimIntervalMs, discover, discoverIntervalMs } = this.options.input;
+    if (discover) {
+      await this.#discover();
+      this.#every(discoverIntervalMs, () => this.#discover());
+    }
+    if (claimIdleMs > 0) this.#every(Math.max(50, Math.floor(claimIdleMs / 2)), () => this.#claimAll());
+    if (trimIntervalMs > 0) this.#every(trimIntervalMs, () => this.trimInputs());
+    for (const r of this.#readers) this.#loops.push(this.#readLoop(r));
+  }
+
+  /**
+   * The result of entry `messageKey` of camera `cameraId` is ready: what to acknowledge with its XADD (the input key,
+   * group, and this entry with every earlier one of the camera still in flight, which gave no result: counted as
+   * dropped.pipeline once written); report the write with written(cameraId, ids, ok).
+   */
+  settle(cameraId: string, messageKey: string): { key: string; group: string; ids: string[] } {
+    const cam = this.#cameras.get(cameraId);
+    if (!cam) return { key: '', group: '', ids: [] };
+    const at = cam.processing.indexOf(messageKey);
+    const ids = at >= 0 ? cam.processing.splice(0, at + 1) : [messageKey];
+    cam.writing += ids.length;
+    return { key: cam.key, group: cam.group, ids };
+  }
+
+  /**
+   * The write of a settled result finished: `ok` — written with its XACK (counted: 1 acked, the rest dropped.pipeline);
+   * not ok — left pending (dropped.unwritten; another worker, or this one after claimIdleMs, claims it again).
+   */
+  written(cameraId: string, ids: readonly string[], ok: boolean): void {
+    const cam = this.#cameras.get(cameraId);
+    if (!cam) return;
+    cam.writing -= ids.length;
+    if (ok) {
+      cam.acked++;
+      cam.dropped.pipeline += ids.length - 1;
+    } else {
+      cam.dropped.unwritten += ids.length;
+    }
+    this.#roomChanged(cam);
+  }
+
+  /** Entry `messageKey` of `cameraId` will give no result (`cause`): acknowledged now, counted. */
+  drop(cameraId: string, messageKey: string, cause: SourceDropCause, error?: CamtrackError): void {
+    const cam = this.#cameras.get(cameraId);
+    if (!cam) return;
+    const at = cam.processing.indexOf(messageKey);
+    if (at >= 0) cam.processing.splice(at, 1);
+    cam.dropped[cause]++;
+    if (error) this.#warnOnce(cam, cause, error);
+    this.#ack(cam, messageKey);
+    this.#roomChanged(cam);
+  }
+
+  /** Counters per camera and of the connections. */
+  stats(): RedisSourceStats {
+    const cameras: Record<string, RedisSourceCameraStats> = {};
+    for (const c of this.#cameras.values()) {
+      cameras[c.id] = {
+        read: c.read,
+        claimed: c.claimed,
+        processed: c.processed,
+        acked: c.acked,
+        inFlight: c.processing.length + c.writing,
+        dropped: { ...c.dropped },
+      };
+    }
+    const s: RedisSourceStats = {
+      url: this.endpoint.shown,
+      consumer: this.consumer,
+      connected: this.#connected,
+      reconnects: this.#reconnects,
+      polls: this.#polls,
+      waits: this.#waits,
+      wakeups: this.#wakeups,
+      trims: this.#trims,
+      trimmed: this.#trimmed,
+      cameras,
+    };
+    if (this.#lastError !== undefined) s.lastError = this.#lastError;
+    return s;
+  }
+
+  /** Entries in flight over every camera. */
+  get inFlight(): number {
+    let n = 0;
+    for (const c of this.#cameras.values()) n += c.processing.length + c.writing;
+    return n;
+  }
+
+  /**
+   * Stops reading (SIGTERM): no new entry is read or claimed; resolves once every entry in flight is settled and
+   * written, or after `timeoutMs` (what is left stays pending in Redis for another worker). True when nothing was left.
+   */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.#stopping = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers.length = 0;
+    for (const r of this.#readers) this.#wakeReader(r, true);
+    if (this.inFlight === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = await Promise.race([
+      new Promise<boolean>((resolve) => this.#idleWaiters.push(() => resolve(true))),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return idle;
+  }
+
+  /** Stops (at once), sends the acknowledgements still queued, and disconnects. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.stop(0);
+    await this.#flushAcks();
+    this.#closed = true;
+    for (const r of this.#readers) r.client.disconnect();
+    await Promise.allSettled(this.#loops);
+    try {
+      await Promise.race([this.#cmd.quit(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    } catch {
+      /* gone */
+    }
+    this.#cmd.disconnect();
+  }
+
+  /**
+   * Trims every input stream up to what all its groups acknowledged: MINID = the oldest entry pending in some group,
+   * or, for a group with nothing pending, the entry after the last one it read. Returns the entries removed.
+   */
+  async trimInputs(): Promise<number> {
+    let removed = 0;
+    for (const cam of this.#cameras.values()) {
+      if (!this.#connected) break;
+      try {
+        const groups = (await this.#cmd.call('XINFO', 'GROUPS', cam.key)) as unknown[][];
+        if (groups.length === 0) continue;
+        let min: string | undefined;
+        for (const g of groups) {
+          const name = String(field(g, 'name'));
+          const pending = Number(field(g, 'pending'));
+          let bound: string;
+          if (pending > 0) {
+            const summary = (await this.#cmd.call('XPENDING', cam.key, name)) as [number, string | null, string | null, unknown];
+            bound = String(summary[1]);
+          } else {
+            bound = nextId(String(field(g, 'last-delivered-id')));
+          }
+          if (min === undefined || idLess(bound, min)) min = bound;
+        }
+        if (min === undefined || min === '0-1') continue;
+        const n = Number(await this.#cmd.call('XTRIM', cam.key, 'MINID', min));
+        this.#trims++;
+        removed += n;
+      } catch (err) {
+        if (!isReplyError(err)) this.#lastError = redisError(err, this.endpoint, 'XTRIM').message;
+        // ERR no such key: nothing to trim.
+      }
+    }
+    this.#trimmed += removed;
+    return removed;
+  }
+
+  // ---- reading ----
+
+  /** Cameras of `r` that may be read now, with how many entries each may take. */
+  #eligible(r: Reader): { cam: Camera; room: number }[] {
+    const out: { cam: Camera; room: number }[] = [];
+    for (const cam of r.cameras) {
+      const room = this.options.input.maxInFlight - cam.processing.length - cam.writing;
+      if (cam.ready && room > 0) out.push({ cam, room: Math.min(room, this.options.input.count) });
+    }
+    return out;
+  }
+
+  async #readLoop(r: Reader): Promise<void> {
+    let start = 0;
+    while (!this.#stopping && !this.#closed) {
+      try {
+        if (r.client.status !== 'ready') {
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              r.client.off('ready', done);
+              r.wake = undefined;
+              resolve();
+            };
+            r.client.once('ready', done);
+            r.wake = done;
+          });
+          continue;
+        }
+        for (const cam of r.cameras) if (!cam.ready) await this.#ensureGroup(cam).catch(() => undefined);
+        const eligible = this.#eligible(r);
+        if (eligible.length === 0) {
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(done, this.options.input.blockMs);
+            function done(): void {
+              clearTimeout(t);
+              resolve();
+            }
+            r.wake = () => {
+              r.wake = undefined;
+              done();
+            };
+          });
+          continue;
+        }
+        // Own pending entries first (a restart with the same consumer name).
+        const history = eligible.filter((e) => e.cam.history !== undefined);
+        if (history.length > 0) {
+          await this.#poll(r, history, 'history');
+          continue;
+        }
+        // A pass over every eligible camera, a poll of at most MAX_ENTRIES_PER_POLL entries at a time.
+        start = (start + 1) % eligible.length;
+        const order = [...eligible.slice(start), ...eligible.slice(0, start)];
+        let got = 0;
+        const lastIds = new Map<Camera, string>();
+        for (let i = 0; i < order.length && !this.#stopping; ) {
+          const chunk: { cam: Camera; room: number }[] = [];
+          let asked = 0;
+          while (i < order.length && (chunk.length === 0 || asked + order[i]!.room <= MAX_ENTRIES_PER_POLL)) {
+            asked += order[i]!.room;
+            chunk.push(order[i++]!);
+          }
+          const { entries, delivered } = await this.#poll(r, chunk, '>');
+          got += entries;
+          for (const [cam, id] of delivered) lastIds.set(cam, id);
+        }
+        if (got > 0 || this.#stopping) continue;
+        await this.#wait(r, lastIds);
+      } catch (err) {
+        if (this.#closed) return;
+        this.#lastError = redisError(err, this.endpoint, 'XREADGROUP').message;
+        // A lost connection: the status check above waits for 'ready'. Anything else: a short pause, then again.
+        if (r.client.status === 'ready') await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+  }
+
+  /**
+   * One transaction: XREADGROUP for each camera of `chunk` (`from`: '>' new entries, or 'history': this consumer's
+   * own pending entries after the camera's history cursor) and, for '>', XINFO GROUPS to learn where each group
+   * stands (for the XREAD wait). Hands the entries over.
+   */
+  async #poll(r: Reader, chunk: { cam: Camera; room: number }[], from: '>' | 'history'): Promise<{ entries: number; delivered: Map<Camera, string> }> {
+    const multi = r.client.multi();
+    for (const { cam, room } of chunk) {
+      multi.callBuffer('XREADGROUP', 'GROUP', cam.group, this.consumer, 'COUNT', room, 'STREAMS', cam.key, from === '>' ? '>' : cam.history ?? '0');
+      if (from === '>') multi.call('XINFO', 'GROUPS', cam.key);
+    }
+    this.#polls++;
+    const replies = ((await multi.exec()) ?? []) as [Error | null, unknown][];
+    let entries = 0;
+    const delivered = new Map<Camera, string>();
+    const step = from === '>' ? 2 : 1;
+    chunk.forEach(({ cam }, k) => {
+      const [err, reply] = replies[k * step] ?? [new Error('no reply'), null];
+      if (err) {
+        this.#readError(cam, err);
+        return;
+      }
+      const streams = reply as [Buffer, Entries][] | null;
+      const list = streams?.[0]?.[1] ?? [];
+      if (from === 'history') {
+        // Read again after the last one; an empty answer: every own pending entry has been read again.
+        if (list.length === 0) cam.history = undefined;
+        else cam.history = list[list.length - 1]![0].toString('latin1');
+      }
+      for (const [idBuf, fields] of list) {
+        // Own pending entries whose data was deleted come back with no fields.
+        this.#take(cam, idBuf.toString('latin1'), fields, false);
+        entries++;
+      }
+      if (from === '>') {
+        const [ierr, groups] = replies[k * step + 1] ?? [new Error('no reply'), null];
+        if (!ierr && Array.isArray(groups)) {
+          const g = (groups as unknown[][]).find((x) => String(field(x, 'name')) === cam.group);
+          if (g) delivered.set(cam, String(field(g, 'last-delivered-id')));
+        }
+      }
+    });
+    return { entries, delivered };
+  }
+
+  /** Blocks on every stream of `lastIds` for entries after those ids (XREAD BLOCK); CLIENT UNBLOCK ends it early. */
+  async #wait(r: Reader, lastIds: Map<Camera, string>): Promise<void> {
+    if (lastIds.size === 0) {
+      await new Promise((res) => setTimeout(res, Math.min(100, this.options.input.blockMs)));
+      return;
+    }
+    const keys = [...lastIds.keys()].map((c) => c.key);
+    const ids = [...lastIds.values()];
+    r.blocked = true;
+    this.#waits++;
+    try {
+      // COUNT 1: only a wake-up; the entries are read through the groups next.
+      await r.client.callBuffer('XREAD', 'COUNT', 1, 'BLOCK', this.options.input.blockMs, 'STREAMS', ...keys, ...ids);
+    } finally {
+      r.blocked = false;
+      r.unblocking = false;
+    }
+  }
+
+  /** Hands one entry over, or acknowledges it now (stale, malformed). */
+  #take(cam: Camera, id: string, fields: Fields | null, claimed: boolean): void {
+    cam.read++;
+    if (claimed) cam.claimed++;
+    if (!fields || fields.length === 0) {
+      cam.dropped.deleted++;
+      this.#ack(cam, id);
+      return;
+    }
+    const parsed = parseInputEntry(id, fields, this.options.input.fields);
+    if (!parsed.ok) {
+      cam.dropped.malformed++;
+      this.#warnOnce(
+        cam,
+        'malformed',
+        new CamtrackError(`camera ${JSON.stringify(cam.id)}: entry ${id} of ${cam.key} is not a frame: ${parsed.detail}`, 'ERR_CAMTRACK_INVALID_ARGUMENT', {
+          stage: 'redis',
+          hint: 'input entries need the JPEG bytes in the frame field (redis.input.fields; docs/redis.md, "Input"); such entries are acknowledged and counted as dropped.malformed',
+        }),
+      );
+      this.#ack(cam, id);
+      return;
+    }
+    const maxAge = this.options.input.maxFrameAgeMs;
+    if (maxAge > 0 && Date.now() - parsed.frame.timestampMs > maxAge) {
+      cam.dropped.stale++;
+      this.#ack(cam, id);
+      return;
+    }
+    cam.processing.push(id);
+    cam.processed++;
+    this.#handlers.frame(cam.id, parsed.frame);
+  }
+
+  #readError(cam: Camera, err: Error): void {
+    if (/NOGROUP/.test(err.message)) {
+      // The stream or its group is gone (Redis restarted empty, the key deleted): created again before the next read.
+      cam.ready = false;
+      return;
+    }
+    this.#lastError = redisError(err, this.endpoint, `XREADGROUP ${cam.key}`).message;
+    if (isReplyError(err)) this.#warnOnce(cam, 'read', redisError(err, this.endpoint, `XREADGROUP ${cam.key}`));
+  }
+
+  async #ensureGroup(cam: Camera): Promise<void> {
+    try {
+      await this.#cmd.call('XGROUP', 'CREATE', cam.key, cam.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!(isReplyError(err) && /BUSYGROUP/.test((err as Error).message))) {
+        if (isReplyError(err)) this.#warnOnce(cam, 'group', redisError(err, this.endpoint, `XGROUP CREATE ${cam.key} ${cam.group}`));
+        throw err;
+      }
+    }
+    cam.ready = true;
+  }
+
+  /** XAUTOCLAIM of every camera with room: entries idle longer than claimIdleMs in other consumers. */
+  async #claimAll(): Promise<void> {
+    const minIdle = this.options.input.claimIdleMs;
+    for (const cam of this.#cameras.values()) {
+      if (this.#stopping || !this.#connected || cam.removed || !cam.ready) continue;
+      const room = this.options.input.maxInFlight - cam.processing.length - cam.writing;
+      if (room <= 0) continue;
+      try {
+        const reply = (await this.#cmd.callBuffer('XAUTOCLAIM', cam.key, cam.group, this.consumer, minIdle, cam.claimCursor, 'COUNT', room)) as [
+          Buffer,
+          [Buffer, Fields | null][],
+          Buffer[]?,
+        ];
+        cam.claimCursor = reply[0].toString('latin1');
+        for (const [idBuf, fields] of reply[1]) {
+          const id = idBuf.toString('latin1');
+          if (cam.processing.includes(id)) continue; // our own, still in flight
+          this.#take(cam, id, fields, true);
+        }
+        // Redis 7: entries deleted from the stream, removed from the PEL by XAUTOCLAIM itself.
+        const deleted = reply[2]?.length ?? 0;
+        cam.dropped.deleted += deleted;
+        cam.read += deleted;
+        cam.claimed += deleted;
+      } catch (err) {
+        if (isReplyError(err) && /NOGROUP/.test((err as Error).message)) cam.ready = false;
+        else this.#lastError = redisError(err, this.endpoint, `XAUTOCLAIM ${cam.key}`).message;
+      }
+    }
+  }
+
+  /** SCAN for streams matching the key pattern; new ones become cameras. */
+  async #discover(): Promise<void> {
+    if (!this.#connected || this.#stopping) return;
+    const match = keyIdMatcher(this.options.input.key);
+    let cursor = '0';
+    try {
+      do {
+        const [next, keys] = (await this.#cmd.call('SCAN', cursor, 'MATCH', keyGlob(this.options.input.key), 'COUNT', 1000, 'TYPE', 'stream')) as [string, string[]];
+        cursor = next;
+        for (const key of keys) {
+          const id = match(key);
+          if (id !== undefined && !this.#cameras.has(id)) await this.addCamera(id);
+        }
+      } while (cursor !== '0' && !this.#stopping);
+    } catch (err) {
+      this.#lastError = redisError(err, this.endpoint, 'SCAN').message;
+    }
+  }
+
+  // ---- acknowledgements and room ----
+
+  #ack(cam: Camera, id: string): void {
+    const list = this.#acks.get(cam) ?? [];
+    list.push(id);
+    this.#acks.set(cam, list);
+    if (!this.#ackScheduled) {
+      this.#ackScheduled = true;
+      setImmediate(() => void this.#flushAcks());
+    }
+  }
+
+  /** Sends the queued acknowledgements; on a lost connection they wait for the next 'ready'. */
+  async #flushAcks(): Promise<void> {
+    this.#ackScheduled = false;
+    if (this.#acks.size === 0 || !this.#connected) return;
+    const batch = [...this.#acks];
+    this.#acks.clear();
+    const p = this.#cmd.pipeline();
+    for (const [cam, ids] of batch) p.call('XACK', cam.key, cam.group, ...ids);
+    const replies = (await p.exec().catch((e: Error) => batch.map(() => [e, null]))) ?? [];
+    batch.forEach(([cam, ids], i) => {
+      const [err] = replies[i] ?? [null];
+      if (err && !isReplyError(err)) {
+        const list = this.#acks.get(cam) ?? [];
+        this.#acks.set(cam, [...ids, ...list]);
+      }
+    });
+  }
+
+  /** A camera's room changed: wake its reader if it is waiting; settle stop(). */
+  #roomChanged(cam: Camera): void {
+    if (this.#stopping) {
+      if (this.inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+      return;
+    }
+    if (cam.processing.length + cam.writing < this.options.input.maxInFlight) this.#wakeReader(cam.reader);
+  }
+
+  /** Ends a reader's idle wait or its XREAD BLOCK (CLIENT UNBLOCK on the command connection). */
+  #wakeReader(r: Reader, force = false): void {
+    r.wake?.();
+    if (r.blocked && !r.unblocking && r.clientId !== undefined && (force || this.#connected)) {
+      r.unblocking = true;
+      this.#wakeups++;
+      void this.#cmd.call('CLIENT', 'UNBLOCK', r.clientId).catch(() => (r.unblocking = false));
+    }
+  }
+
+  #every(ms: number, fn: () => Promise<unknown>): void {
+    let busy = false;
+    const t = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void fn().finally(() => (busy = false));
+    }, ms);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  #warnOnce(cam: Camera | undefined, cause: string, err: CamtrackError): void {
+    if (cam) {
+      if (cam.warned.has(cause)) return;
+      cam.warned.add(cause);
+    }
+    safeEmit(this, 'warning', err);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new InvalidStateError('the Redis source is closed');
+  }
+}
