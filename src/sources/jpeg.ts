@@ -6,6 +6,8 @@
  * EXIF thumbnail) cannot end a picture early.
  */
 
+const SOI = Buffer.from([0xff, 0xd8]);
+
 /** SOF markers that carry the frame size (not DHT C4, JPG C8, DAC CC). */
 function isSof(marker: number): boolean {
   return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
@@ -50,8 +52,10 @@ export function jpegSize(buf: Uint8Array): { width: number; height: number } | u
  * before an SOI are skipped. A picture larger than `maxBytes` is an error (a stream that is not MJPEG).
  */
 export class JpegSplitter {
-  #buf: Buffer = Buffer.alloc(0);
-  /** Where scanning resumes in #buf, and the state there. */
+  /** Bytes not yet returned: #store[0, #len), grown by doubling (amortised O(1) per byte whatever the chunk size). */
+  #store: Buffer = Buffer.alloc(64 * 1024);
+  #len = 0;
+  /** Where scanning resumes, and the state there. */
   #pos = 0;
   #inScan = false;
   #started = false;
@@ -61,36 +65,54 @@ export class JpegSplitter {
     this.#maxBytes = maxBytes;
   }
 
+  /** The bytes not yet returned (a view). */
+  get #buf(): Buffer {
+    return this.#store.subarray(0, this.#len);
+  }
+
+  /** Drops the first `n` bytes kept. */
+  #consume(n: number): void {
+    this.#store.copyWithin(0, n, this.#len);
+    this.#len -= n;
+  }
+
   push(chunk: Buffer): Buffer[] {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    if (this.#len + chunk.length > this.#store.length) {
+      let size = this.#store.length;
+      while (size < this.#len + chunk.length) size *= 2;
+      const grown = Buffer.alloc(size);
+      this.#store.copy(grown, 0, 0, this.#len);
+      this.#store = grown;
+    }
+    chunk.copy(this.#store, this.#len);
+    this.#len += chunk.length;
     const out: Buffer[] = [];
     for (;;) {
       const end = this.#scan();
       if (end === undefined) break;
       out.push(Buffer.from(this.#buf.subarray(0, end)));
-      this.#buf = this.#buf.subarray(end);
+      this.#consume(end);
       this.#pos = 0;
       this.#inScan = false;
       this.#started = false;
     }
-    if (this.#buf.length > this.#maxBytes) throw new RangeError(`Expected a JPEG picture of at most ${this.#maxBytes} bytes in the MJPEG stream`);
+    if (this.#len > this.#maxBytes) throw new RangeError(`Expected a JPEG picture of at most ${this.#maxBytes} bytes in the MJPEG stream`);
     return out;
   }
 
   /** The end (exclusive) of the picture at the start of #buf when complete, else undefined (state kept). */
   #scan(): number | undefined {
-    const b = this.#buf;
     if (!this.#started) {
-      const soi = b.indexOf(Buffer.from([0xff, 0xd8]));
+      const soi = this.#buf.indexOf(SOI);
       if (soi < 0) {
-        this.#buf = b.subarray(Math.max(0, b.length - 1));
+        this.#consume(Math.max(0, this.#len - 1));
         return undefined;
       }
-      this.#buf = b.subarray(soi);
+      this.#consume(soi);
       this.#pos = 2;
       this.#started = true;
-      return this.#scan();
     }
+    const b = this.#buf;
     let i = this.#pos;
     while (i + 2 <= b.length) {
       if (this.#inScan) {
