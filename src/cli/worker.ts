@@ -38,7 +38,7 @@ export interface WorkerOptions {
 export function formatWorkerSummary(s: RedisWorkerStats, seconds: number): string {
   const cams = Object.values(s.cameras);
   const sum = (f: (c: (typeof cams)[number]) => number): number => cams.reduce((a, c) => a + f(c), 0);
-  const d = { stale: 0, malformed: 0, decode: 0, pipeline: 0, unwritten: 0, deleted: 0 };
+  const d = { stale: 0, malformed: 0, decode: 0, pipeline: 0, unwritten: 0, deleted: 0, fenced: 0 };
   for (const c of cams) for (const k of Object.keys(d) as (keyof typeof d)[]) d[k] += c.dropped[k];
   const dropped = Object.values(d).reduce((a, b) => a + b, 0);
   return (
@@ -58,6 +58,7 @@ function summaryJson(s: RedisWorkerStats, seconds: number): Record<string, unkno
     cameras: s.cameras,
     sink: { written: s.sink.written, retried: s.sink.retried, reconnects: s.sink.reconnects, dropped: s.sink.dropped, events: s.sink.events },
     source: { reconnects: s.source.reconnects, polls: s.source.polls, waits: s.source.waits, trimmed: s.source.trimmed },
+    ...(s.source.leases ? { leases: s.source.leases } : {}),
   };
 }
 

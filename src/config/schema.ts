@@ -680,6 +680,33 @@ export const RedisInputOptionsSchema = Type.Object(
   { additionalProperties: false, default: {}, description: "Frames in: each camera's input stream, its consumer group, reading and freshness." },
 );
 
+/** Camera ownership across workers (src/sources/leases.ts; docs/redis.md, "Several workers"). */
+export const RedisLeaseOptionsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({
+      default: true,
+      description:
+        'Each camera is read by one worker at a time: the one a rendezvous hash over the live workers picks, holding a ' +
+        'lease with a fencing token that every write and acknowledgement checks. false: every worker reads every ' +
+        'camera it is given (one worker, or cameras split by hand).',
+    }),
+    ttlMs: Type.Integer({
+      minimum: 500,
+      maximum: 600000,
+      default: 5000,
+      description: "A worker's membership and its leases expire this long after its last heartbeat, ms: a dead worker's cameras move after about this long.",
+    }),
+    heartbeatMs: Type.Integer({
+      minimum: 50,
+      maximum: 60000,
+      default: 1000,
+      description: 'How often a worker renews its membership and leases and looks at the live workers, ms (well below ttlMs).',
+    }),
+    prefix: redisName('Prefix of the lease keys: <prefix>workers (sorted set), <prefix>lease:<camera>, <prefix>fence:<camera>.', 'camtrack:'),
+  },
+  { additionalProperties: false, default: {}, description: 'Camera leases across several workers (camtrack worker).' },
+);
+
 /**
  * Redis Streams (docs/redis.md): the server, and where results and events go. `camtrack run --redis URL` (or this
  * section in its config file) writes every camera's results to Redis instead of stdout.
@@ -716,6 +743,7 @@ export const RedisOptionsSchema = Type.Object(
       description: 'At exit, how long to wait for waiting results to be written before they are dropped (counted), ms.',
     }),
     input: RedisInputOptionsSchema,
+    leases: RedisLeaseOptionsSchema,
     output: RedisOutputOptionsSchema,
     events: RedisEventsOptionsSchema,
   },
@@ -857,7 +885,8 @@ export interface CameraRegistryConfig extends Omit<PipelineConfig, 'model' | 'st
 }
 export type RedisEventKind = (typeof REDIS_EVENT_KINDS)[number];
 /** Redis options as written: every field with a default may be left out. */
-export type RedisOptions = Input<Omit<Static<typeof RedisOptionsSchema>, 'input' | 'output' | 'events'>> & {
+export type RedisOptions = Input<Omit<Static<typeof RedisOptionsSchema>, 'input' | 'leases' | 'output' | 'events'>> & {
+  leases?: Input<Static<typeof RedisLeaseOptionsSchema>>;
   input?: Input<Omit<Static<typeof RedisInputOptionsSchema>, 'fields'>> & { fields?: Input<Static<typeof RedisInputFieldsSchema>> };
   output?: Input<Static<typeof RedisOutputOptionsSchema>>;
   events?: Input<Static<typeof RedisEventsOptionsSchema>>;

@@ -52,6 +52,8 @@ export interface SinkDrops {
   failed: number;
   /** Still waiting when close() gave up (closeTimeoutMs). */
   closed: number;
+  /** Refused by fencing: the camera's lease had moved to another worker (camtrack worker; its input stays pending). */
+  fenced: number;
 }
 
 /** One camera's output counters. */
@@ -87,31 +89,41 @@ export interface RedisSinkStats {
   lastError?: string;
 }
 
-/** Input entries a result acknowledges (key, group, entry ids). */
+/** Input entries a result acknowledges (key, group, entry ids), and the lease its write must still hold. */
 export interface InputAck {
   key: string;
   group: string;
   ids: string[];
+  /** Written (and acknowledged) only while GET key == value; else refused as 'fenced'. */
+  fence?: { key: string; value: string };
 }
+
+/** What became of a queued entry. */
+export type WriteOutcome = 'written' | 'fenced' | 'failed' | 'full' | 'closed';
 
 /**
  * XADD of a result, then XACK of its input entries only if the XADD succeeded: one script, so an input entry is never
- * acknowledged without its output (a refused XADD, e.g. WRONGTYPE, raises and stops the script).
- * KEYS: output stream, input stream. ARGV: maxLen (0 = no trimming), field, payload, group, entry ids…
+ * acknowledged without its output (a refused XADD, e.g. WRONGTYPE, raises and stops the script). With a lease key,
+ * nothing happens unless the lease still holds the writer's value (fencing: src/sources/leases.ts).
+ * KEYS: output stream, input stream, lease ('' = none). ARGV: maxLen (0 = no trimming), field, payload, group,
+ * lease value, entry ids…
  */
 const XADD_ACK = `
+if KEYS[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] then
+  return redis.error_reply('FENCED the lease ' .. KEYS[3] .. ' has moved')
+end
 local id
 if tonumber(ARGV[1]) > 0 then
   id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', ARGV[2], ARGV[3])
 else
   id = redis.call('XADD', KEYS[1], '*', ARGV[2], ARGV[3])
 end
-if #ARGV > 4 then redis.call('XACK', KEYS[2], ARGV[4], unpack(ARGV, 5)) end
+if #ARGV > 5 then redis.call('XACK', KEYS[2], ARGV[4], unpack(ARGV, 6)) end
 return id
 `;
 
 interface XaddAckCommand {
-  camtrackXaddAck(output: string, input: string, maxLen: string, field: string, payload: string, group: string, ...ids: string[]): unknown;
+  camtrackXaddAck(output: string, input: string, lease: string, maxLen: string, field: string, payload: string, group: string, fence: string, ...ids: string[]): unknown;
 }
 
 /** One entry waiting to be written. */
@@ -122,7 +134,7 @@ interface Entry {
   /** Input entries acknowledged by the same script as the XADD, only when it succeeds (the worker's XACK). */
   ack?: InputAck;
   /** Told once whether the entry was written (true) or dropped (false). */
-  done?: (written: boolean) => void;
+  done?: (outcome: WriteOutcome) => void;
 }
 
 /** A FIFO with a moving head: O(1) push, shift and unshift of what was just taken. */
@@ -161,7 +173,7 @@ class Fifo<T> {
   }
 }
 
-const zeroDrops = (): SinkDrops => ({ full: 0, failed: 0, closed: 0 });
+const zeroDrops = (): SinkDrops => ({ full: 0, failed: 0, closed: 0, fenced: 0 });
 
 /** A camera's queue and counters. */
 class CameraQueue {
@@ -247,7 +259,7 @@ export class RedisSink extends EventEmitter {
       connectTimeoutMs: opts.connectTimeoutMs,
       commandTimeoutMs: opts.commandTimeoutMs,
     });
-    client.defineCommand('camtrackXaddAck', { numberOfKeys: 2, lua: XADD_ACK });
+    client.defineCommand('camtrackXaddAck', { numberOfKeys: 3, lua: XADD_ACK });
     const sink = new RedisSink(opts, endpoint, client);
     await connectOnce(client, endpoint);
     if (sink.#enabled.has('metrics')) {
@@ -289,15 +301,16 @@ export class RedisSink extends EventEmitter {
    * Queues `r` for its camera's output stream (and the 'detection'/'analytics' event streams when enabled).
    * `stream`, when given, is paused while the camera's queue is full if its delivery is 'lossless'.
    * `write.ack`: input entries to acknowledge atomically with the XADD (one Lua script: XADD, then XACK only if the
-   * XADD succeeded; the worker's acknowledgement); `write.done`: told whether the entry was written.
+   * XADD succeeded, and only while `ack.fence` holds; the worker's acknowledgement); `write.done`: told what became
+   * of the entry.
    */
   writeResult(
     r: FrameResult,
     stream?: Stream,
-    write: { ack?: InputAck; done?: (written: boolean) => void } = {},
+    write: { ack?: InputAck; done?: (outcome: WriteOutcome) => void } = {},
   ): void {
     if (this.#closed) {
-      write.done?.(false);
+      write.done?.('closed');
       return;
     }
     const payload = JSON.stringify(toWireResult(r));
@@ -312,7 +325,7 @@ export class RedisSink extends EventEmitter {
       this.#pending--;
       q.dropped.full++;
       q.stream?._countConsumerDrop();
-      old.done?.(false);
+      old.done?.('full');
     }
     q.entries.push(entry);
     this.#pending++;
@@ -352,6 +365,7 @@ export class RedisSink extends EventEmitter {
       dropped.full += q.dropped.full;
       dropped.failed += q.dropped.failed;
       dropped.closed += q.dropped.closed;
+      dropped.fenced += q.dropped.fenced;
       cameras[q.id] = { written: q.written, pending: q.entries.size, dropped: { ...q.dropped }, paused: q.paused };
     }
     const s: RedisSinkStats = {
@@ -404,7 +418,7 @@ export class RedisSink extends EventEmitter {
     for (const q of this.#cameras.values()) {
       for (let e = q.entries.shift(); e; e = q.entries.shift()) {
         q.dropped.closed++;
-        e.done?.(false);
+        e.done?.('closed');
       }
       this.#resume(q);
     }
@@ -505,8 +519,8 @@ export class RedisSink extends EventEmitter {
       const { entry } = s;
       s.at = n;
       if (entry.ack) {
-        const { key, group, ids } = entry.ack;
-        pipeline.camtrackXaddAck(entry.key, key, String(entry.maxLen), this.#fieldOf(s), entry.payload, group, ...ids);
+        const { key, group, ids, fence } = entry.ack;
+        pipeline.camtrackXaddAck(entry.key, key, fence?.key ?? '', String(entry.maxLen), this.#fieldOf(s), entry.payload, group, fence?.value ?? '', ...ids);
       } else {
         const trim = entry.maxLen > 0 ? ['MAXLEN', '~', String(entry.maxLen)] : [];
         pipeline.xadd(entry.key, ...trim, '*', this.#fieldOf(s), entry.payload);
@@ -559,10 +573,19 @@ export class RedisSink extends EventEmitter {
     } else {
       this.#eventStats.written++;
     }
-    s.entry.done?.(true);
+    s.entry.done?.('written');
   }
 
   #failed(s: Sent, err: Error): void {
+    if (/^FENCED/.test(err.message)) {
+      // The camera's lease moved to another worker (src/sources/leases.ts): expected after a pause, counted, no warning.
+      if (s.queue) {
+        s.queue.dropped.fenced++;
+        this.#maybeResume(s.queue);
+      }
+      s.entry.done?.('fenced');
+      return;
+    }
     if (s.queue) {
       s.queue.dropped.failed++;
       this.#maybeResume(s.queue);
@@ -575,7 +598,7 @@ export class RedisSink extends EventEmitter {
       this.#warnedKeys.add(s.entry.key);
       this.#warn(e);
     }
-    s.entry.done?.(false);
+    s.entry.done?.('failed');
   }
 
   /** A paused camera resumes once its queue is down to half. */

@@ -45,6 +45,16 @@ import { connectOnce, createRedisClient, isReplyError, redisEndpoint, redisError
 import { parseInputEntry, type InputFrame } from '../redis/frames.js';
 import { keyGlob, keyIdMatcher, redisKey } from '../redis/keys.js';
 import { safeEmit } from '../safe-emit.js';
+import type { WriteOutcome } from '../sinks/redis.js';
+import { LeaseManager, type LeaseStats } from './leases.js';
+
+/** What a result acknowledges, and the lease that fences it. */
+export interface SettledAck {
+  key: string;
+  group: string;
+  ids: string[];
+  fence?: { key: string; value: string };
+}
 
 /** Why an entry was acknowledged without a result. */
 export interface SourceDrops {
@@ -60,6 +70,8 @@ export interface SourceDrops {
   unwritten: number;
   /** Claimed by XAUTOCLAIM but already deleted from the stream (trimmed before anyone processed it). */
   deleted: number;
+  /** Its write was refused: the camera's lease had moved to another worker (left pending for it). */
+  fenced: number;
 }
 
 export type SourceDropCause = 'decode' | 'pipeline';
@@ -74,6 +86,10 @@ export interface RedisSourceCameraStats {
   /** Acknowledged with their result written. */
   acked: number;
   inFlight: number;
+  /** Read now (leases: held by this worker). */
+  active: boolean;
+  /** Times this worker acquired its lease. */
+  leased: number;
   dropped: SourceDrops;
 }
 
@@ -89,6 +105,8 @@ export interface RedisSourceStats {
   trims: number;
   trimmed: number;
   cameras: Record<string, RedisSourceCameraStats>;
+  /** Leases (redis.leases.enabled). */
+  leases?: LeaseStats;
   lastError?: string;
 }
 
@@ -100,10 +118,23 @@ export interface SourceHandlers {
   camera?(cameraId: string): Promise<void>;
 }
 
+/** XACK only while the lease is ours: KEYS input, lease; ARGV group, lease value, ids… */
+const FENCED_ACK = `
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return redis.error_reply('FENCED the lease ' .. KEYS[2] .. ' has moved') end
+return redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 3))
+`;
+
+interface FencedAckCommand {
+  camtrackFencedAck(input: string, lease: string, group: string, fence: string, ...ids: string[]): unknown;
+}
+
+/** The fence of an entry abandoned when its camera's lease was lost: no lease value is ever this. */
+const ABANDONED = '(abandoned)';
+
 /** Most entries a reader asks for in one poll, over all the cameras of that poll. */
 const MAX_ENTRIES_PER_POLL = 512;
 
-const zeroDrops = (): SourceDrops => ({ stale: 0, malformed: 0, decode: 0, pipeline: 0, unwritten: 0, deleted: 0 });
+const zeroDrops = (): SourceDrops => ({ stale: 0, malformed: 0, decode: 0, pipeline: 0, unwritten: 0, deleted: 0, fenced: 0 });
 
 type Fields = Buffer[];
 type Entries = [Buffer, Fields][];
@@ -113,8 +144,8 @@ interface Camera {
   readonly key: string;
   readonly group: string;
   readonly reader: Reader;
-  /** Entries handed to the processor and not settled yet, in hand-over order. */
-  processing: string[];
+  /** Entries handed to the processor and not settled yet, in hand-over order, with the lease value they were read under. */
+  processing: { id: string; fence: string | undefined }[];
   /** Entries settled whose result (and XACK) is being written. */
   writing: number;
   /** Group exists (created or found); false after NOGROUP until created again. */
@@ -123,11 +154,19 @@ interface Camera {
   history: string | undefined;
   /** XAUTOCLAIM cursor. */
   claimCursor: string;
+  /** Just leased: every entry pending in the group (any consumer) is claimed before new ones are read. */
+  claimAll: boolean;
+  /** Being read (leases: while leased; else from addCamera on). */
+  active: boolean;
+  /** The lease value that fences its writes (leases only). */
+  fence: string | undefined;
   read: number;
   claimed: number;
   processed: number;
   acked: number;
   dropped: SourceDrops;
+  /** Lease acquisitions of this camera by this worker. */
+  leased: number;
   /** Causes already warned about. */
   warned: Set<string>;
   removed: boolean;
@@ -183,8 +222,9 @@ export class RedisSource extends EventEmitter {
   readonly #readers: Reader[];
   readonly #cameras = new Map<string, Camera>();
   readonly #adding = new Set<string>();
-  /** Acknowledgements to send on #cmd (drops), by camera. */
-  readonly #acks = new Map<Camera, string[]>();
+  /** Acknowledgements to send on #cmd (drops), by camera and the lease value that fences them ('' = none). */
+  readonly #acks = new Map<Camera, Map<string, string[]>>();
+  readonly #leases: LeaseManager | undefined;
   #ackScheduled = false;
   #connected = false;
   #reconnects = 0;
@@ -209,6 +249,23 @@ export class RedisSource extends EventEmitter {
     this.#handlers = handlers;
     this.#cmd = cmd;
     this.#readers = readers;
+    cmd.defineCommand('camtrackFencedAck', { numberOfKeys: 2, lua: FENCED_ACK });
+    if (options.leases.enabled) {
+      this.#leases = new LeaseManager(cmd, options.leases, consumer, () => [...this.#cameras.values()].filter((c) => !c.removed).map((c) => c.id), {
+        acquired: async (id, value) => {
+          const cam = this.#cameras.get(id);
+          if (cam) await this.#activate(cam, value);
+        },
+        lost: (id) => {
+          const cam = this.#cameras.get(id);
+          if (cam) void this.#deactivate(cam, 0);
+        },
+        handOver: async (id) => {
+          const cam = this.#cameras.get(id);
+          if (cam) await this.#deactivate(cam, Math.min(options.closeTimeoutMs, options.leases.ttlMs));
+        },
+      });
+    }
     let everReady = false;
     cmd.on('ready', () => {
       if (everReady) this.#reconnects++;
@@ -287,6 +344,10 @@ export class RedisSource extends EventEmitter {
       ready: false,
       history: '0',
       claimCursor: '0-0',
+      claimAll: false,
+      active: false,
+      fence: undefined,
+      leased: 0,
       read: 0,
       claimed: 0,
       processed: 0,
@@ -296,9 +357,46 @@ export class RedisSource extends EventEmitter {
       removed: false,
     };
     this.#cameras.set(id, cam);
-    reader.cameras.add(cam);
+    if (this.#leases) {
+      // Read once leased (the next heartbeat, or at start()).
+      if (this.#running) void this.#leases.tick();
+      return;
+    }
+    await this.#activate(cam, undefined);
+  }
+
+  /** Starts reading `cam` (its group created if missing): own pending entries first, or, leased, every pending one. */
+  async #activate(cam: Camera, fence: string | undefined): Promise<void> {
+    cam.fence = fence;
+    cam.active = true;
+    if (fence !== undefined) {
+      cam.leased++;
+      cam.history = undefined;
+      cam.claimAll = true;
+      cam.claimCursor = '0-0';
+    }
+    cam.reader.cameras.add(cam);
     await this.#ensureGroup(cam).catch(() => undefined);
-    this.#wakeReader(reader);
+    this.#wakeReader(cam.reader);
+  }
+
+  /** Stops reading `cam`. `wait`: until its entries in flight are settled and written (at most `wait` ms). */
+  async #deactivate(cam: Camera, wait: number): Promise<void> {
+    cam.active = false;
+    cam.reader.cameras.delete(cam);
+    if (wait > 0 && cam.processing.length + cam.writing > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, wait);
+        const check = setInterval(() => cam.processing.length + cam.writing === 0 && done(), 20);
+        function done(): void {
+          clearTimeout(t);
+          clearInterval(check);
+          resolve();
+        }
+      });
+    }
+    // What is still in flight stays pending in Redis: the camera's next owner claims it; our results for it are fenced.
+    if (!cam.active) cam.processing = [];
   }
 
   /** Stops reading camera `id` (its in-flight entries are still settled). */
@@ -306,6 +404,7 @@ export class RedisSource extends EventEmitter {
     const cam = this.#cameras.get(id);
     if (!cam) return;
     cam.removed = true;
+    cam.active = false;
     cam.reader.cameras.delete(cam);
   }
 
@@ -323,6 +422,7 @@ export class RedisSource extends EventEmitter {
     if (claimIdleMs > 0) this.#every(Math.max(50, Math.floor(claimIdleMs / 2)), () => this.#claimAll());
     if (trimIntervalMs > 0) this.#every(trimIntervalMs, () => this.trimInputs());
     for (const r of this.#readers) this.#loops.push(this.#readLoop(r));
+    await this.#leases?.start();
   }
 
   /**
@@ -330,26 +430,35 @@ export class RedisSource extends EventEmitter {
    * group, and this entry with every earlier one of the camera still in flight, which gave no result: counted as
    * dropped.pipeline once written); report the write with written(cameraId, ids, ok).
    */
-  settle(cameraId: string, messageKey: string): { key: string; group: string; ids: string[] } {
+  settle(cameraId: string, messageKey: string): SettledAck {
     const cam = this.#cameras.get(cameraId);
     if (!cam) return { key: '', group: '', ids: [] };
-    const at = cam.processing.indexOf(messageKey);
-    const ids = at >= 0 ? cam.processing.splice(0, at + 1) : [messageKey];
+    const at = cam.processing.findIndex((e) => e.id === messageKey);
+    const taken = at >= 0 ? cam.processing.splice(0, at + 1) : [];
+    const ids = at >= 0 ? taken.map((e) => e.id) : [messageKey];
+    // The lease the frame was read under; an entry no longer in flight here (abandoned when the lease was lost) gets a
+    // value no lease ever has, so fencing refuses it whoever holds the camera now.
+    const fence = at >= 0 ? taken[at]!.fence : this.#leases ? ABANDONED : undefined;
     cam.writing += ids.length;
-    return { key: cam.key, group: cam.group, ids };
+    const ack: SettledAck = { key: cam.key, group: cam.group, ids };
+    if (fence !== undefined && this.#leases) ack.fence = { key: this.#leases.leaseKey(cam.id), value: fence };
+    return ack;
   }
 
   /**
-   * The write of a settled result finished: `ok` — written with its XACK (counted: 1 acked, the rest dropped.pipeline);
-   * not ok — left pending (dropped.unwritten; another worker, or this one after claimIdleMs, claims it again).
+   * The write of a settled result finished: 'written' — with its XACK (counted: 1 acked, the rest dropped.pipeline);
+   * 'fenced' — refused because the camera's lease moved (dropped.fenced: left pending for its new owner); anything
+   * else — left pending (dropped.unwritten; claimed again later, by this worker or another).
    */
-  written(cameraId: string, ids: readonly string[], ok: boolean): void {
+  written(cameraId: string, ids: readonly string[], outcome: WriteOutcome): void {
     const cam = this.#cameras.get(cameraId);
     if (!cam) return;
     cam.writing -= ids.length;
-    if (ok) {
+    if (outcome === 'written') {
       cam.acked++;
       cam.dropped.pipeline += ids.length - 1;
+    } else if (outcome === 'fenced') {
+      cam.dropped.fenced += ids.length;
     } else {
       cam.dropped.unwritten += ids.length;
     }
@@ -360,11 +469,12 @@ export class RedisSource extends EventEmitter {
   drop(cameraId: string, messageKey: string, cause: SourceDropCause, error?: CamtrackError): void {
     const cam = this.#cameras.get(cameraId);
     if (!cam) return;
-    const at = cam.processing.indexOf(messageKey);
+    const at = cam.processing.findIndex((e) => e.id === messageKey);
+    const fence = at >= 0 ? cam.processing[at]!.fence : this.#leases ? ABANDONED : undefined;
     if (at >= 0) cam.processing.splice(at, 1);
     cam.dropped[cause]++;
     if (error) this.#warnOnce(cam, cause, error);
-    this.#ack(cam, messageKey);
+    this.#ack(cam, messageKey, fence);
     this.#roomChanged(cam);
   }
 
@@ -378,6 +488,8 @@ export class RedisSource extends EventEmitter {
         processed: c.processed,
         acked: c.acked,
         inFlight: c.processing.length + c.writing,
+        active: c.active,
+        leased: c.leased,
         dropped: { ...c.dropped },
       };
     }
@@ -393,6 +505,7 @@ export class RedisSource extends EventEmitter {
       trimmed: this.#trimmed,
       cameras,
     };
+    if (this.#leases) s.leases = this.#leases.stats();
     if (this.#lastError !== undefined) s.lastError = this.#lastError;
     return s;
   }
@@ -410,6 +523,7 @@ export class RedisSource extends EventEmitter {
    */
   async stop(timeoutMs: number): Promise<boolean> {
     this.#stopping = true;
+    this.#leases?.freeze();
     for (const t of this.#timers) clearInterval(t);
     this.#timers.length = 0;
     for (const r of this.#readers) this.#wakeReader(r, true);
@@ -428,6 +542,8 @@ export class RedisSource extends EventEmitter {
     if (this.#closed) return;
     await this.stop(0);
     await this.#flushAcks();
+    // Last, after the caller's results were written: other workers take the cameras at their next heartbeat.
+    await this.#leases?.stop();
     this.#closed = true;
     for (const r of this.#readers) r.client.disconnect();
     await Promise.allSettled(this.#loops);
@@ -447,6 +563,7 @@ export class RedisSource extends EventEmitter {
     let removed = 0;
     for (const cam of this.#cameras.values()) {
       if (!this.#connected) break;
+      if (!cam.active) continue;
       try {
         const groups = (await this.#cmd.call('XINFO', 'GROUPS', cam.key)) as unknown[][];
         if (groups.length === 0) continue;
@@ -518,6 +635,12 @@ export class RedisSource extends EventEmitter {
               done();
             };
           });
+          continue;
+        }
+        // A camera just leased: every entry pending in its group first (a dead or fenced owner's), in id order.
+        const claims = eligible.filter((e) => e.cam.claimAll);
+        if (claims.length > 0) {
+          await this.#claimPoll(r, claims);
           continue;
         }
         // Own pending entries first (a restart with the same consumer name).
@@ -598,6 +721,34 @@ export class RedisSource extends EventEmitter {
     return { entries, delivered };
   }
 
+  /** One transaction of XAUTOCLAIM … 0 <cursor> COUNT <room> for cameras just leased; a cursor back at 0-0 ends it. */
+  async #claimPoll(r: Reader, chunk: { cam: Camera; room: number }[]): Promise<void> {
+    const multi = r.client.multi();
+    for (const { cam, room } of chunk) multi.callBuffer('XAUTOCLAIM', cam.key, cam.group, this.consumer, 0, cam.claimCursor, 'COUNT', room);
+    this.#polls++;
+    const replies = ((await multi.exec()) ?? []) as [Error | null, unknown][];
+    chunk.forEach(({ cam }, k) => {
+      const [err, reply] = replies[k] ?? [new Error('no reply'), null];
+      if (err) {
+        if (/NOGROUP/.test(err.message)) cam.ready = false;
+        else this.#readError(cam, err);
+        return;
+      }
+      const [cursor, entries, deleted] = reply as [Buffer, [Buffer, Fields | null][], Buffer[]?];
+      cam.claimCursor = cursor.toString('latin1');
+      if (cam.claimCursor === '0-0') cam.claimAll = false;
+      for (const [idBuf, fields] of entries) {
+        const id = idBuf.toString('latin1');
+        if (cam.processing.some((e) => e.id === id)) continue;
+        this.#take(cam, id, fields, true);
+      }
+      const n = deleted?.length ?? 0;
+      cam.dropped.deleted += n;
+      cam.read += n;
+      cam.claimed += n;
+    });
+  }
+
   /** Blocks on every stream of `lastIds` for entries after those ids (XREAD BLOCK); CLIENT UNBLOCK ends it early. */
   async #wait(r: Reader, lastIds: Map<Camera, string>): Promise<void> {
     if (lastIds.size === 0) {
@@ -646,7 +797,7 @@ export class RedisSource extends EventEmitter {
       this.#ack(cam, id);
       return;
     }
-    cam.processing.push(id);
+    cam.processing.push({ id, fence: cam.fence });
     cam.processed++;
     this.#handlers.frame(cam.id, parsed.frame);
   }
@@ -677,7 +828,7 @@ export class RedisSource extends EventEmitter {
   async #claimAll(): Promise<void> {
     const minIdle = this.options.input.claimIdleMs;
     for (const cam of this.#cameras.values()) {
-      if (this.#stopping || !this.#connected || cam.removed || !cam.ready) continue;
+      if (this.#stopping || !this.#connected || !cam.active || !cam.ready || cam.claimAll) continue;
       const room = this.options.input.maxInFlight - cam.processing.length - cam.writing;
       if (room <= 0) continue;
       try {
@@ -689,7 +840,7 @@ export class RedisSource extends EventEmitter {
         cam.claimCursor = reply[0].toString('latin1');
         for (const [idBuf, fields] of reply[1]) {
           const id = idBuf.toString('latin1');
-          if (cam.processing.includes(id)) continue; // our own, still in flight
+          if (cam.processing.some((e) => e.id === id)) continue; // our own, still in flight
           this.#take(cam, id, fields, true);
         }
         // Redis 7: entries deleted from the stream, removed from the PEL by XAUTOCLAIM itself.
@@ -725,31 +876,42 @@ export class RedisSource extends EventEmitter {
 
   // ---- acknowledgements and room ----
 
-  #ack(cam: Camera, id: string): void {
-    const list = this.#acks.get(cam) ?? [];
+  #ack(cam: Camera, id: string, fence: string | undefined = cam.fence): void {
+    const byFence = this.#acks.get(cam) ?? new Map<string, string[]>();
+    const list = byFence.get(fence ?? '') ?? [];
     list.push(id);
-    this.#acks.set(cam, list);
+    byFence.set(fence ?? '', list);
+    this.#acks.set(cam, byFence);
     if (!this.#ackScheduled) {
       this.#ackScheduled = true;
       setImmediate(() => void this.#flushAcks());
     }
   }
 
-  /** Sends the queued acknowledgements; on a lost connection they wait for the next 'ready'. */
+  /**
+   * Sends the queued acknowledgements (leased cameras: through the fenced script, so a camera whose lease moved keeps
+   * them pending for its new owner); on a lost connection they wait for the next 'ready'.
+   */
   async #flushAcks(): Promise<void> {
     this.#ackScheduled = false;
     if (this.#acks.size === 0 || !this.#connected) return;
-    const batch = [...this.#acks];
+    const batch: [Camera, string, string[]][] = [];
+    for (const [cam, byFence] of this.#acks) for (const [fence, ids] of byFence) batch.push([cam, fence, ids]);
     this.#acks.clear();
-    const p = this.#cmd.pipeline();
-    for (const [cam, ids] of batch) p.call('XACK', cam.key, cam.group, ...ids);
+    const p = this.#cmd.pipeline() as unknown as ReturnType<Redis['pipeline']> & FencedAckCommand;
+    for (const [cam, fence, ids] of batch) {
+      if (fence !== '' && this.#leases) p.camtrackFencedAck(cam.key, this.#leases.leaseKey(cam.id), cam.group, fence, ...ids);
+      else p.call('XACK', cam.key, cam.group, ...ids);
+    }
     const replies = (await p.exec().catch((e: Error) => batch.map(() => [e, null]))) ?? [];
-    batch.forEach(([cam, ids], i) => {
-      const [err] = replies[i] ?? [null];
-      if (err && !isReplyError(err)) {
-        const list = this.#acks.get(cam) ?? [];
-        this.#acks.set(cam, [...ids, ...list]);
+    batch.forEach(([cam, fence, ids], i) => {
+      const [err] = (replies[i] ?? [null]) as [Error | null, unknown];
+      if (!err) return;
+      if (/FENCED/.test(err.message)) {
+        cam.dropped.fenced += ids.length;
+        return;
       }
+      if (!isReplyError(err)) for (const id of ids) this.#ack(cam, id, fence === '' ? undefined : fence);
     });
   }
 

@@ -39,7 +39,9 @@ export interface WorkerCameraSummary {
   /** Results written (output entries), with their input acknowledged. */
   written: number;
   inFlight: number;
-  /** Input entries acknowledged without a result (or left pending: unwritten), by cause. */
+  /** Times this worker took the camera's lease (leases on). */
+  leased: number;
+  /** Input entries acknowledged without a result, or left pending (unwritten, fenced), by cause. */
   dropped: SourceDrops;
 }
 
@@ -132,7 +134,7 @@ export class RedisWorker extends EventEmitter {
     const sink = this.sink.stats();
     const cameras: Record<string, WorkerCameraSummary> = {};
     for (const [id, c] of Object.entries(source.cameras)) {
-      cameras[id] = { read: c.read, claimed: c.claimed, written: c.acked, inFlight: c.inFlight, dropped: c.dropped };
+      cameras[id] = { read: c.read, claimed: c.claimed, written: c.acked, inFlight: c.inFlight, leased: c.leased, dropped: c.dropped };
     }
     return { consumer: this.source.consumer, url: this.source.endpoint.shown, cameras, source, sink };
   }
@@ -158,7 +160,7 @@ export class RedisWorker extends EventEmitter {
       return;
     }
     const ack = this.source.settle(r.streamId, r.messageKey);
-    this.sink.writeResult(r, undefined, { ack, done: (ok) => this.source.written(r.streamId, ack.ids, ok) });
+    this.sink.writeResult(r, undefined, { ack, done: (outcome) => this.source.written(r.streamId, ack.ids, outcome) });
     safeEmit(this, 'result', r);
   }
 

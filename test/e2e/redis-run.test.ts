@@ -109,7 +109,7 @@ describe.skipIf(unavailable !== undefined)(`Redis sink on real pipelines${unavai
       const walk = await messages(client, 'camera_walk_output');
       expect(walk.map((m) => m.frame_id)).toEqual(Array.from({ length: WALKING_FRAMES }, (_, i) => i));
       expectValid(validateWireResult, JSON.parse(walk[100]!.raw));
-      expect(sink.stats()).toMatchObject({ written: WALKING_FRAMES + 1, dropped: { full: 0, failed: 0, closed: 0 } });
+      expect(sink.stats()).toMatchObject({ written: WALKING_FRAMES + 1, dropped: { full: 0, failed: 0, closed: 0, fenced: 0 } });
     });
   });
 

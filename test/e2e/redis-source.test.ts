@@ -137,7 +137,8 @@ describe.skipIf(unavailable !== undefined)(`Redis source${unavailable ? ` (skipp
         claimed: 0,
         written: 60,
         inFlight: 0,
-        dropped: { stale: 0, malformed: 0, decode: 0, pipeline: 0, unwritten: 0, deleted: 0 },
+        leased: 1,
+        dropped: { stale: 0, malformed: 0, decode: 0, pipeline: 0, unwritten: 0, deleted: 0, fenced: 0 },
       });
     });
 
@@ -157,7 +158,7 @@ describe.skipIf(unavailable !== undefined)(`Redis source${unavailable ? ` (skipp
       await waitFor('6 entries settled', async () => (await pendingCount(client, 'camera_p_input', 'inference_consumer_p')) === 0 && w.stats().cameras.p?.read === 6);
       await waitFor('the result', async () => (await client.xlen('camera_p_output')) === 1);
       expect((await outputs(client, 'camera_p_output')).map((o) => o.message_key)).toEqual([fresh]);
-      expect(w.stats().cameras.p!.dropped).toEqual({ stale: 1, malformed: 2, decode: 2, pipeline: 0, unwritten: 0, deleted: 0 });
+      expect(w.stats().cameras.p!.dropped).toEqual({ stale: 1, malformed: 2, decode: 2, pipeline: 0, unwritten: 0, deleted: 0, fenced: 0 });
       expect(warnings.map((e) => e.code).sort()).toEqual(['ERR_CAMTRACK_DECODE', 'ERR_CAMTRACK_INVALID_ARGUMENT']);
       expect(warnings.find((e) => e.code === 'ERR_CAMTRACK_DECODE')!.message).toMatch(/is not a JPEG/);
     });
@@ -165,7 +166,7 @@ describe.skipIf(unavailable !== undefined)(`Redis source${unavailable ? ` (skipp
 
   it('the in-flight bound: a camera nobody settles is read maxInFlight entries deep; the rest waits in Redis', async () => {
     const got: string[] = [];
-    const source = await RedisSource.create({ url, input: { cameras: ['slow'], maxInFlight: 3, blockMs: 100 } }, { frame: (_c, f) => got.push(f.id) }, 'r3');
+    const source = await RedisSource.create({ url, input: { cameras: ['slow'], maxInFlight: 3, blockMs: 100 }, leases: { enabled: false } }, { frame: (_c, f) => got.push(f.id) }, 'r3');
     closers.push(() => source.close());
     for (let i = 0; i < 20; i++) await client.xadd('camera_slow_input', '*', 'frame', 'x');
     await source.start();
@@ -176,7 +177,7 @@ describe.skipIf(unavailable !== undefined)(`Redis source${unavailable ? ` (skipp
     // Settling one (as the worker does once its result is written) lets exactly one more in.
     const ack = source.settle('slow', got[0]!);
     await client.xack(ack.key, ack.group, ...ack.ids);
-    source.written('slow', ack.ids, true);
+    source.written('slow', ack.ids, 'written');
     await waitFor('4 frames', () => got.length === 4);
     await new Promise((r) => setTimeout(r, 300));
     expect(got).toHaveLength(4);
@@ -203,7 +204,8 @@ describe.skipIf(unavailable !== undefined)(`Redis source${unavailable ? ` (skipp
     await client.xreadgroup('GROUP', 'inference_consumer_r', 'w1', 'COUNT', 3, 'STREAMS', 'camera_r_input', '>');
     await client.xreadgroup('GROUP', 'inference_consumer_r', 'dead', 'COUNT', 3, 'STREAMS', 'camera_r_input', '>');
     await new Promise((r) => setTimeout(r, 300));
-    const w = await worker({ input: { cameras: ['r'], claimIdleMs: 250 } }, 'w1');
+    // Without leases (a worker that owns its cameras by configuration): own entries by re-reading, others' by idle claims.
+    const w = await worker({ input: { cameras: ['r'], claimIdleMs: 250 }, leases: { enabled: false } }, 'w1');
     await w.start();
     await waitFor('6 results', () => w.stats().cameras.r?.written === 6);
     const out = await outputs(client, 'camera_r_output');

@@ -122,7 +122,7 @@ describe.skipIf(unavailable !== undefined)(`camtrack publish / worker${unavailab
       await new Promise((r) => setTimeout(r, 1500));
       const r = await camtrack(['worker', '--redis', server.url(), '--no-inference', '--cameras', 'old', '--max-frame-age', '1', '--duration', '2'], 60_000).done;
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/read 10 \(claimed 0\), written 0, dropped 10 \(stale 10, malformed 0, decode 0, pipeline 0, unwritten 0, deleted 0\), in flight 0/);
+      expect(r.stdout).toMatch(/read 10 \(claimed 0\), written 0, dropped 10 \(stale 10, malformed 0, decode 0, pipeline 0, unwritten 0, deleted 0, fenced 0\), in flight 0/);
       expect(((await client.xpending('camera_old_input', 'inference_consumer_old')) as [number])[0]).toBe(0);
     });
   });
