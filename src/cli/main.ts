@@ -91,6 +91,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--consumer <name>', 'this worker\'s name in the groups (default <hostname>-<pid>)')
     .addOption(numOption('--max-frame-age <s>', 'skip (acknowledge, count) frames older than S seconds when read; 0 = off', 0, 86400))
     .addOption(numOption('--duration <s>', 'stop after S seconds (0 = until SIGINT/SIGTERM)', 0, MAX_SECONDS, 0))
+    .addOption(intOption('--delay-ms <ms>', 'with --no-inference: each result this long after its frame, as a model that slow would', 0, 600000, 0))
     .option('--json', 'summary as JSON')
     .action(action(runWorker));
 

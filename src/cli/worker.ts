@@ -31,6 +31,8 @@ export interface WorkerOptions {
   maxFrameAge?: number;
   /** Seconds; 0 = until a signal. */
   duration: number;
+  /** With --no-inference: ms between a frame and its result. */
+  delayMs: number;
   json?: boolean;
 }
 
@@ -88,7 +90,12 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     throw new UsageError('Expected cameras to read: --cameras a,b, --discover [PATTERN], or redis.input.cameras / discover in the config');
   }
 
-  const worker = await RedisWorker.create({ redis, processor: registry, ...(o.consumer !== undefined ? { consumer: o.consumer } : {}) });
+  const worker = await RedisWorker.create({
+    redis,
+    processor: registry,
+    nullDelayMs: o.delayMs,
+    ...(o.consumer !== undefined ? { consumer: o.consumer } : {}),
+  });
   worker.on('warning', (err: CamtrackError) => process.stderr.write(JSON.stringify(toWireErrorMessage('warning', null, err)) + '\n'));
   worker.on('event', (e: CameraEvent) => {
     if (e.type === 'state') process.stderr.write(JSON.stringify(toWireStateMessage(e.cameraId, e.change)) + '\n');

@@ -234,6 +234,14 @@ export class LeaseManager {
     }
   }
 
+  /** A fenced read found the lease gone before a renewal did: forget it now (counted as lost, the hook told). */
+  lostNow(camera: string): void {
+    if (!this.#held.delete(camera)) return;
+    this.#moving.delete(camera);
+    this.#lost++;
+    this.#hooks.lost(camera);
+  }
+
   /** Keeps renewing what is held, but takes and hands over nothing more (a worker stopping). */
   freeze(): void {
     this.#frozen = true;

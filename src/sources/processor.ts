@@ -51,9 +51,13 @@ export class NullProcessor implements FrameProcessor {
   #queue: { r: FrameResult; at: number }[] = [];
   #scheduled = false;
   #closed = false;
+  readonly #delayMs: number;
+  readonly #timers = new Set<NodeJS.Timeout>();
 
-  constructor(handlers: ProcessorHandlers) {
+  /** `delayMs`: each result comes this long after its frame (a stand-in for a model's latency; 0 = next turn). */
+  constructor(handlers: ProcessorHandlers, delayMs = 0) {
     this.#handlers = handlers;
+    this.#delayMs = delayMs;
   }
 
   async addCamera(id: string): Promise<void> {
@@ -93,6 +97,16 @@ export class NullProcessor implements FrameProcessor {
     if (tag.frameId !== undefined) r.frameId = tag.frameId;
     if (tag.metadata !== undefined) r.metadata = tag.metadata;
     this.#queue.push({ r, at: performance.now() });
+    if (this.#delayMs > 0) {
+      const item = this.#queue.pop()!;
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        item.r.latencyMs = performance.now() - item.at;
+        this.#handlers.result(item.r);
+      }, this.#delayMs);
+      this.#timers.add(t);
+      return;
+    }
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.#deliver());
@@ -112,6 +126,8 @@ export class NullProcessor implements FrameProcessor {
 
   async close(): Promise<void> {
     this.#deliver();
+    // Delayed results still to come are given their time (the worker bounds its stop).
+    while (this.#timers.size > 0) await new Promise((r) => setTimeout(r, 10));
     this.#closed = true;
     for (const id of this.#frames.keys()) {
       this.#handlers.event({ type: 'end', cameraId: id, model: 'null', state: 'stopped' });

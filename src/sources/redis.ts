@@ -128,6 +128,25 @@ interface FencedAckCommand {
   camtrackFencedAck(input: string, lease: string, group: string, fence: string, ...ids: string[]): unknown;
 }
 
+/**
+ * Reads are fenced too: a worker paused past its TTL must not take entries off a camera that has moved (they would
+ * go pending in its name, behind the new owner's back). XREADGROUP (non-blocking) and XAUTOCLAIM, each only while
+ * the lease holds the reader's value. KEYS input, lease; ARGV group, consumer, count, fence [, min-idle, cursor].
+ */
+const FENCED_READ = `
+if redis.call('GET', KEYS[2]) ~= ARGV[4] then return redis.error_reply('FENCED the lease ' .. KEYS[2] .. ' has moved') end
+return redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+`;
+const FENCED_CLAIM = `
+if redis.call('GET', KEYS[2]) ~= ARGV[4] then return redis.error_reply('FENCED the lease ' .. KEYS[2] .. ' has moved') end
+return redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[5], ARGV[6], 'COUNT', ARGV[3])
+`;
+
+interface FencedReadCommands {
+  camtrackFencedReadBuffer(input: string, lease: string, group: string, consumer: string, count: number, fence: string): unknown;
+  camtrackFencedClaimBuffer(input: string, lease: string, group: string, consumer: string, count: number, fence: string, minIdle: number, cursor: string): unknown;
+}
+
 /** The fence of an entry abandoned when its camera's lease was lost: no lease value is ever this. */
 const ABANDONED = '(abandoned)';
 
@@ -250,6 +269,10 @@ export class RedisSource extends EventEmitter {
     this.#cmd = cmd;
     this.#readers = readers;
     cmd.defineCommand('camtrackFencedAck', { numberOfKeys: 2, lua: FENCED_ACK });
+    for (const c of [cmd, ...readers.map((r) => r.client)]) {
+      c.defineCommand('camtrackFencedRead', { numberOfKeys: 2, lua: FENCED_READ });
+      c.defineCommand('camtrackFencedClaim', { numberOfKeys: 2, lua: FENCED_CLAIM });
+    }
     if (options.leases.enabled) {
       this.#leases = new LeaseManager(cmd, options.leases, consumer, () => [...this.#cameras.values()].filter((c) => !c.removed).map((c) => c.id), {
         acquired: async (id, value) => {
@@ -682,9 +705,13 @@ export class RedisSource extends EventEmitter {
    * stands (for the XREAD wait). Hands the entries over.
    */
   async #poll(r: Reader, chunk: { cam: Camera; room: number }[], from: '>' | 'history'): Promise<{ entries: number; delivered: Map<Camera, string> }> {
-    const multi = r.client.multi();
+    const multi = r.client.multi() as ReturnType<Redis['multi']> & FencedReadCommands;
     for (const { cam, room } of chunk) {
-      multi.callBuffer('XREADGROUP', 'GROUP', cam.group, this.consumer, 'COUNT', room, 'STREAMS', cam.key, from === '>' ? '>' : cam.history ?? '0');
+      if (from === '>' && cam.fence !== undefined && this.#leases) {
+        multi.camtrackFencedReadBuffer(cam.key, this.#leases.leaseKey(cam.id), cam.group, this.consumer, room, cam.fence);
+      } else {
+        multi.callBuffer('XREADGROUP', 'GROUP', cam.group, this.consumer, 'COUNT', room, 'STREAMS', cam.key, from === '>' ? '>' : cam.history ?? '0');
+      }
       if (from === '>') multi.call('XINFO', 'GROUPS', cam.key);
     }
     this.#polls++;
@@ -723,8 +750,14 @@ export class RedisSource extends EventEmitter {
 
   /** One transaction of XAUTOCLAIM … 0 <cursor> COUNT <room> for cameras just leased; a cursor back at 0-0 ends it. */
   async #claimPoll(r: Reader, chunk: { cam: Camera; room: number }[]): Promise<void> {
-    const multi = r.client.multi();
-    for (const { cam, room } of chunk) multi.callBuffer('XAUTOCLAIM', cam.key, cam.group, this.consumer, 0, cam.claimCursor, 'COUNT', room);
+    const multi = r.client.multi() as ReturnType<Redis['multi']> & FencedReadCommands;
+    for (const { cam, room } of chunk) {
+      if (cam.fence !== undefined && this.#leases) {
+        multi.camtrackFencedClaimBuffer(cam.key, this.#leases.leaseKey(cam.id), cam.group, this.consumer, room, cam.fence, 0, cam.claimCursor);
+      } else {
+        multi.callBuffer('XAUTOCLAIM', cam.key, cam.group, this.consumer, 0, cam.claimCursor, 'COUNT', room);
+      }
+    }
     this.#polls++;
     const replies = ((await multi.exec()) ?? []) as [Error | null, unknown][];
     chunk.forEach(({ cam }, k) => {
@@ -803,6 +836,11 @@ export class RedisSource extends EventEmitter {
   }
 
   #readError(cam: Camera, err: Error): void {
+    if (/^FENCED/.test(err.message)) {
+      // The lease moved while we were away (paused, cut off): stop now, as a failed renewal would.
+      this.#leases?.lostNow(cam.id);
+      return;
+    }
     if (/NOGROUP/.test(err.message)) {
       // The stream or its group is gone (Redis restarted empty, the key deleted): created again before the next read.
       cam.ready = false;
@@ -832,7 +870,12 @@ export class RedisSource extends EventEmitter {
       const room = this.options.input.maxInFlight - cam.processing.length - cam.writing;
       if (room <= 0) continue;
       try {
-        const reply = (await this.#cmd.callBuffer('XAUTOCLAIM', cam.key, cam.group, this.consumer, minIdle, cam.claimCursor, 'COUNT', room)) as [
+        const cmd = this.#cmd as Redis & FencedReadCommands;
+        const reply = (
+          cam.fence !== undefined && this.#leases
+            ? await cmd.camtrackFencedClaimBuffer(cam.key, this.#leases.leaseKey(cam.id), cam.group, this.consumer, room, cam.fence, minIdle, cam.claimCursor)
+            : await this.#cmd.callBuffer('XAUTOCLAIM', cam.key, cam.group, this.consumer, minIdle, cam.claimCursor, 'COUNT', room)
+        ) as [
           Buffer,
           [Buffer, Fields | null][],
           Buffer[]?,
@@ -850,6 +893,7 @@ export class RedisSource extends EventEmitter {
         cam.claimed += deleted;
       } catch (err) {
         if (isReplyError(err) && /NOGROUP/.test((err as Error).message)) cam.ready = false;
+        else if (/^FENCED/.test((err as Error).message)) this.#leases?.lostNow(cam.id);
         else this.#lastError = redisError(err, this.endpoint, `XAUTOCLAIM ${cam.key}`).message;
       }
     }

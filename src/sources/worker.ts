@@ -30,6 +30,8 @@ export interface RedisWorkerOptions {
   processor: 'null' | CameraRegistryConfig;
   /** Name in the consumer groups (default `<hostname>-<pid>`). */
   consumer?: string;
+  /** The null processor's delay per frame, ms (a stand-in for a model's latency). */
+  nullDelayMs?: number;
 }
 
 /** One camera's summary: what `camtrack worker` prints at the end. */
@@ -84,7 +86,7 @@ export class RedisWorker extends EventEmitter {
     };
     let processor: FrameProcessor;
     try {
-      processor = options.processor === 'null' ? new NullProcessor(handlers) : await PipelineProcessor.create(options.processor, handlers);
+      processor = options.processor === 'null' ? new NullProcessor(handlers, options.nullDelayMs ?? 0) : await PipelineProcessor.create(options.processor, handlers);
     } catch (err) {
       await sink.close();
       throw err;
