@@ -9,7 +9,8 @@
 //   bare:     one ioredis client looping: XREADGROUP (every camera's group, one pipeline) → XADD the output and
 //             XACK the input of each entry (one pipeline) — the commands of the worker, with no work in between;
 //   camtrack: RedisWorker (src/sources/worker.ts) with the null processor (no decode, no model: the result of each
-//             frame has its size from the JPEG header), as `camtrack worker --no-inference` runs it.
+//             frame has its size from the JPEG header), as `camtrack worker --no-inference` runs it, defaults
+//             included (leases on: every read, write and acknowledgement fenced; acks in the write's Lua script).
 // Throughput: output entries per second over the trial. Latency: output entry id time − input entry id time (both
 // Redis's clock), p50/p99. Rounds alternate bare, camtrack (--repeat); the report gives each run and the medians,
 // and camtrack's throughput over bare's (the issue's bar: ≥ 0.5). JSON on stdout.
@@ -157,11 +158,8 @@ async function camtrack(total, payload) {
   let n = 0;
   let finish;
   const finished = new Promise((r) => (finish = r));
-  w.on('result', () => {
-    // 'result' is emitted when the result is queued; count written ones from the stats instead (below).
-  });
+  await w.start(); // leases taken and groups ready before the clock starts, as the bare loop's groups are
   const t0 = performance.now();
-  await w.start();
   const prod = producer(total, payload, consumed);
   const poll = setInterval(() => {
     n = 0;

@@ -10,6 +10,8 @@
 import type { CameraEvent } from '../cameras/registry.js';
 import { normaliseRedisOptions, type CameraRegistryConfig } from '../config.js';
 import type { CamtrackError } from '../errors.js';
+import { RedisSink } from '../sinks/redis.js';
+import { PulledCameras } from '../sources/pulled.js';
 import { RedisWorker, type RedisWorkerStats } from '../sources/worker.js';
 import { toWireErrorMessage, toWireStateMessage } from '../wire/index.js';
 import { UsageError } from './args.js';
@@ -67,15 +69,14 @@ function summaryJson(s: RedisWorkerStats, seconds: number): Record<string, unkno
 export async function runWorker(o: WorkerOptions): Promise<number> {
   const modes = [o.model !== undefined, o.config !== undefined, !o.inference].filter(Boolean).length;
   if (modes !== 1) throw new UsageError('Expected exactly one of --model, --config or --no-inference');
-  let registry: CameraRegistryConfig | 'null' = 'null';
+  let cfg: CameraRegistryConfig | undefined;
   let section: Record<string, unknown> = {};
   if (o.config !== undefined) {
-    const cfg = await loadConfigFile(o.config);
-    const { redis, ...rest } = cfg;
+    const { redis, ...rest } = await loadConfigFile(o.config);
     section = (redis ?? {}) as Record<string, unknown>;
-    registry = rest as CameraRegistryConfig;
+    cfg = rest as CameraRegistryConfig;
   } else if (o.model !== undefined) {
-    registry = { model: o.model };
+    cfg = { model: o.model };
   }
   const input = { ...((section.input ?? {}) as Record<string, unknown>) };
   if (o.cameras) input.cameras = o.cameras;
@@ -86,31 +87,75 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   if (o.group !== undefined) input.group = o.group;
   if (o.maxFrameAge !== undefined) input.maxFrameAgeMs = Math.round(o.maxFrameAge * 1000);
   const redis = normaliseRedisOptions({ ...section, ...(o.redis !== undefined ? { url: o.redis } : {}), input });
-  if (redis.input.cameras.length === 0 && !redis.input.discover) {
-    throw new UsageError('Expected cameras to read: --cameras a,b, --discover [PATTERN], or redis.input.cameras / discover in the config');
+  // Cameras read from Redis (pushed by producers), and cameras this worker pulls itself (the config's streams).
+  const pushed = redis.input.cameras.length > 0 || redis.input.discover;
+  const pulledCameras = cfg?.streams ?? [];
+  if (!pushed && pulledCameras.length === 0) {
+    throw new UsageError(
+      'Expected cameras: --cameras a,b or --discover [PATTERN] (frames read from Redis), or `streams` in --config (cameras the workers pull)',
+    );
   }
+  const consumer = o.consumer;
 
-  const worker = await RedisWorker.create({
-    redis,
-    processor: registry,
-    nullDelayMs: o.delayMs,
-    ...(o.consumer !== undefined ? { consumer: o.consumer } : {}),
-  });
-  worker.on('warning', (err: CamtrackError) => process.stderr.write(JSON.stringify(toWireErrorMessage('warning', null, err)) + '\n'));
-  worker.on('event', (e: CameraEvent) => {
+  let worker: RedisWorker | undefined;
+  let pulled: PulledCameras | undefined;
+  let sink: RedisSink | undefined;
+  const warn = (err: CamtrackError): void => void process.stderr.write(JSON.stringify(toWireErrorMessage('warning', null, err)) + '\n');
+  const onEvent = (e: CameraEvent): void => {
     if (e.type === 'state') process.stderr.write(JSON.stringify(toWireStateMessage(e.cameraId, e.change)) + '\n');
     else if (e.type === 'warning' || e.type === 'error') process.stderr.write(JSON.stringify(toWireErrorMessage(e.type, e.cameraId, e.error)) + '\n');
-  });
+  };
+  try {
+    if (pushed) {
+      const { streams: _pulled, ...pipeline } = cfg ?? {};
+      worker = await RedisWorker.create({
+        redis,
+        processor: cfg ? (pipeline as CameraRegistryConfig) : 'null',
+        nullDelayMs: o.delayMs,
+        ...(consumer !== undefined ? { consumer } : {}),
+      });
+      worker.on('warning', warn);
+      worker.on('event', onEvent);
+    }
+    if (pulledCameras.length > 0) {
+      sink = worker?.sink ?? (await RedisSink.create(redis));
+      if (!worker) sink.on('warning', warn);
+      pulled = await PulledCameras.create(cfg!, sink, consumer);
+      pulled.registry.on('event', onEvent);
+    }
+  } catch (err) {
+    await worker?.stop(0);
+    if (!worker) await sink?.close();
+    throw err;
+  }
   const started = performance.now();
-  await worker.start();
+  await worker?.start();
+  await pulled?.start();
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
     if (o.duration > 0) setTimeout(resolve, o.duration * 1000).unref();
   });
-  await worker.stop(redis.closeTimeoutMs);
+  await pulled?.stop();
+  if (worker) await worker.stop(redis.closeTimeoutMs);
+  else await sink?.close();
   const seconds = (performance.now() - started) / 1000;
-  const s = worker.stats();
-  process.stdout.write((o.json ? JSON.stringify(summaryJson(s, seconds)) : formatWorkerSummary(s, seconds)) + '\n');
+  const s = worker?.stats();
+  const p = pulled?.stats();
+  const out = sink?.stats() ?? s?.sink;
+  if (o.json) {
+    process.stdout.write(JSON.stringify({ ...(s ? summaryJson(s, seconds) : { seconds: Number(seconds.toFixed(3)) }), ...(p ? { pulled: p } : {}), ...(!s && out ? { sink: out } : {}) }) + '\n');
+  } else {
+    const parts: string[] = [];
+    if (s) parts.push(formatWorkerSummary(s, seconds));
+    if (p) {
+      const cams = Object.entries(p.cameras);
+      parts.push(
+        `camtrack worker: pulled cameras ${cams.length}, leased here ${cams.filter(([, c]) => c.leased > 0).map(([id, c]) => `${id}×${c.leased}`).join(' ') || 'none'}, ` +
+          `results ${cams.reduce((n, [, c]) => n + c.results, 0)}; written ${out?.written ?? 0}, fenced ${out?.dropped.fenced ?? 0}`,
+      );
+    }
+    process.stdout.write(parts.join('\n') + '\n');
+  }
   return 0;
 }

@@ -317,7 +317,7 @@ export class RedisSink extends EventEmitter {
     const q = this.#queue(r.streamId);
     if (stream) q.stream = stream;
     const entry: Entry = { key: redisKey(this.options.output.key, r.streamId), payload, maxLen: this.options.output.maxLen };
-    if (write.ack && write.ack.ids.length > 0) entry.ack = write.ack;
+    if (write.ack && (write.ack.ids.length > 0 || write.ack.fence)) entry.ack = write.ack;
     if (write.done) entry.done = write.done;
     const lossless = q.stream?.delivery === 'lossless';
     if (!lossless && q.entries.size >= this.options.output.maxPending) {

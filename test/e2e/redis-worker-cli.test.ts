@@ -150,7 +150,7 @@ describe.skipIf(unavailable !== undefined)(`camtrack publish / worker${unavailab
     expect(none.stderr).toContain('[ERR_CAMTRACK_INVALID_ARGUMENT] Expected exactly one of --model, --config or --no-inference');
     const noCams = await camtrack(['worker', '--redis', server.url(), '--no-inference'], 30_000).done;
     expect(noCams.status).toBe(2);
-    expect(noCams.stderr).toContain('Expected cameras to read');
+    expect(noCams.stderr).toContain('Expected cameras: --cameras a,b or --discover');
   });
 
   it('EXPECTED FAILURE - worker --model: pushed frames (issue 10) are not built yet: ERR_CAMTRACK_UNSUPPORTED with the way round it, exit 1', async () => {
