@@ -78,6 +78,8 @@ export interface RedisSinkStats {
   /** Round trips (pipelines) sent, and entries sent again after a lost connection or a timeout. */
   pipelines: number;
   retried: number;
+  /** Of the retried results of a worker, those Redis had already written (their input acknowledged): not written twice. */
+  duplicatesSkipped: number;
   /** Results: totals over every camera. */
   written: number;
   pending: number;
@@ -104,13 +106,20 @@ export type WriteOutcome = 'written' | 'fenced' | 'failed' | 'full' | 'closed';
 /**
  * XADD of a result, then XACK of its input entries only if the XADD succeeded: one script, so an input entry is never
  * acknowledged without its output (a refused XADD, e.g. WRONGTYPE, raises and stops the script). With a lease key,
- * nothing happens unless the lease still holds the writer's value (fencing: src/sources/leases.ts).
+ * nothing happens unless the lease still holds the writer's value (fencing: src/sources/leases.ts). An input entry
+ * that is no longer pending was acknowledged by an earlier run of this script whose reply was lost: nothing is
+ * written again (nil reply), so a worker's outputs are exactly one per input entry even across reconnects.
  * KEYS: output stream, input stream, lease ('' = none). ARGV: maxLen (0 = no trimming), field, payload, group,
  * lease value, entry ids…
  */
 const XADD_ACK = `
 if KEYS[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] then
   return redis.error_reply('FENCED the lease ' .. KEYS[3] .. ' has moved')
+end
+if #ARGV > 5 then
+  -- Already acknowledged (this script ran and its reply was lost, so it is being sent again): written once, no duplicate.
+  local own = ARGV[#ARGV]
+  if #redis.call('XPENDING', KEYS[2], ARGV[4], own, own, 1) == 0 then return false end
 end
 local id
 if tonumber(ARGV[1]) > 0 then
@@ -213,6 +222,7 @@ export class RedisSink extends EventEmitter {
   #reconnects = 0;
   #pipelines = 0;
   #retried = 0;
+  #duplicates = 0;
   #lastError: string | undefined;
   #detach: (() => void) | undefined;
   #metricsTimer: NodeJS.Timeout | undefined;
@@ -375,6 +385,7 @@ export class RedisSink extends EventEmitter {
       reconnects: this.#reconnects,
       pipelines: this.#pipelines,
       retried: this.#retried,
+      duplicatesSkipped: this.#duplicates,
       written,
       pending: this.#pending - this.#events.size,
       dropped,
@@ -535,8 +546,9 @@ export class RedisSink extends EventEmitter {
     }
     const retry: Sent[] = [];
     for (const s of sent) {
-      const [err] = replies[s.at] ?? [new Error('no reply')];
+      const [err, reply] = replies[s.at] ?? [new Error('no reply'), null];
       if (!err) {
+        if (reply === null && s.entry.ack && s.entry.ack.ids.length > 0) this.#duplicates++;
         this.#written(s);
         continue;
       }

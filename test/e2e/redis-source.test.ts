@@ -164,6 +164,24 @@ describe.skipIf(unavailable !== undefined)(`Redis source${unavailable ? ` (skipp
     });
   });
 
+  it('a result written again (its reply lost with the connection) is not written twice: the script sees its input acknowledged', async () => {
+    const { RedisSink } = await import('../../src/sinks/redis.js');
+    await client.xgroup('CREATE', 'camera_x_input', 'g', '0', 'MKSTREAM');
+    const id = (await client.xadd('camera_x_input', '*', 'frame', 'jpeg'))!;
+    await client.xreadgroup('GROUP', 'g', 'w', 'STREAMS', 'camera_x_input', '>');
+    const sink = await RedisSink.create({ url });
+    closers.push(() => sink.close());
+    const r = { streamId: 'x', frameIndex: 0, ptsMs: 0, timestampMs: 1796000000000, latencyMs: 1, width: 2, height: 2, inferred: true, detections: [], tracks: [], trackEvents: [], messageKey: id };
+    const outcomes: string[] = [];
+    // The same write twice, as a retry after a lost reply sends it.
+    for (let k = 0; k < 2; k++) sink.writeResult(r, undefined, { ack: { key: 'camera_x_input', group: 'g', ids: [id] }, done: (o) => outcomes.push(o) });
+    expect(await sink.drain(5000)).toBe(true);
+    expect(outcomes).toEqual(['written', 'written']);
+    expect(await client.xlen('camera_x_output')).toBe(1);
+    expect(await pendingCount(client, 'camera_x_input', 'g')).toBe(0);
+    expect(sink.stats().duplicatesSkipped).toBe(1);
+  });
+
   it('the in-flight bound: a camera nobody settles is read maxInFlight entries deep; the rest waits in Redis', async () => {
     const got: string[] = [];
     const source = await RedisSource.create({ url, input: { cameras: ['slow'], maxInFlight: 3, blockMs: 100 }, leases: { enabled: false } }, { frame: (_c, f) => got.push(f.id) }, 'r3');
