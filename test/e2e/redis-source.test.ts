@@ -202,11 +202,11 @@ describe.skipIf(unavailable !== undefined)(`Redis source${unavailable ? ` (skipp
   });
 
   it('a few reader connections for many cameras (never one per camera)', async () => {
-    const before = (await client.client('LIST')).toString().trim().split('\n').length;
+    const before = String(await client.client('LIST')).trim().split('\n').length;
     const cams = Array.from({ length: 40 }, (_, i) => `cam${i}`);
     const w = await worker({ input: { cameras: cams, readers: 2 } });
     await w.start();
-    const after = (await client.client('LIST')).toString().trim().split('\n').length;
+    const after = String(await client.client('LIST')).trim().split('\n').length;
     // 2 readers + the source's command connection + the sink's.
     expect(after - before).toBe(4);
     for (const cam of cams) await client.xadd(`camera_${cam}_input`, '*', 'frame', readFileSync(assetPath(BUS)));
