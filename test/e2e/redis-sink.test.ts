@@ -15,10 +15,9 @@ import type { Stream } from '../../src/stream.js';
 import type { FrameResult } from '../../src/types.js';
 import { toWireResult } from '../../src/wire/index.js';
 import { killAllTracked } from '../helpers/processes.js';
-import { redisServerUnavailableReason, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { describeRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { expectValid, validateWireEvent, validateWireResult } from '../helpers/wire.js';
 
-const unavailable = redisServerUnavailableReason();
 const PASSWORD = 'pa:ss@w/rd-4711';
 
 /** Frame `i` of camera `cam`: a person on even frames, nothing on odd ones; tagged with an input id when `key`. */
@@ -74,7 +73,7 @@ async function payloads(client: Redis, key: string, field = 'data'): Promise<str
   });
 }
 
-describe.skipIf(unavailable !== undefined)(`RedisSink${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describeRedis('RedisSink', () => {
   let server: RedisServer;
   let client: Redis;
   const sinks: RedisSink[] = [];

@@ -18,9 +18,8 @@ import { RedisSource } from '../../src/sources/redis.js';
 import { RedisWorker } from '../../src/sources/worker.js';
 import { assetPath, describeWithAssets } from '../helpers/assets.js';
 import { killAllTracked } from '../helpers/processes.js';
-import { redisServerUnavailableReason, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { describeRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
-const unavailable = redisServerUnavailableReason();
 const BUS = 'images/bus.jpg';
 const ZIDANE = 'images/zidane.jpg';
 /** SOURCES.md: bus.jpg 810x1080, zidane.jpg 1280x720. */
@@ -49,7 +48,7 @@ async function pendingCount(client: Redis, key: string, group: string): Promise<
   return Number(((await client.xpending(key, group)) as [number])[0]);
 }
 
-describe.skipIf(unavailable !== undefined)(`Redis source${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describeRedis('Redis source', () => {
   let server: RedisServer;
   let client: Redis;
   let url: string;

@@ -10,12 +10,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { jpegSize } from '../../src/sources/jpeg.js';
-import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
+import { assetPath, describeWithAssets, isCi, repoRoot } from '../helpers/assets.js';
 import { killAllTracked, spawnTracked } from '../helpers/processes.js';
-import { redisServerUnavailableReason, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { describeRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { rtspServerUnavailableReason, startRtspServer } from '../helpers/rtsp-server.js';
 
-const unavailable = redisServerUnavailableReason();
 const WALKING = 'videos/walking.mp4';
 const PASSWORD = 'p@ss:W0rd/redis';
 const bin = path.join(repoRoot, 'bin', 'camtrack.js');
@@ -51,7 +50,7 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
   }
 }
 
-describe.skipIf(unavailable !== undefined)(`camtrack publish / worker${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describeRedis('camtrack publish / worker', () => {
   let server: RedisServer;
   let client: Redis;
   beforeAll(async () => {
@@ -128,7 +127,7 @@ describe.skipIf(unavailable !== undefined)(`camtrack publish / worker${unavailab
   });
 
   const rtspUnavailable = rtspServerUnavailableReason();
-  it.skipIf(rtspUnavailable !== undefined)(`publish from an RTSP camera${rtspUnavailable ? ` (skipped: ${rtspUnavailable})` : ''}`, async () => {
+  it.skipIf(rtspUnavailable !== undefined && !isCi)(`publish from an RTSP camera${rtspUnavailable ? ` (skipped: ${rtspUnavailable})` : ''}`, async () => {
     await client.flushall();
     const rtsp = await startRtspServer({ mounts: { '/cam': 'live:320x240@25' } });
     try {

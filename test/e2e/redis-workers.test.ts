@@ -15,10 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendezvousOwner } from '../../src/sources/leases.js';
 import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
 import { killAllTracked, spawnTracked } from '../helpers/processes.js';
-import { redisServerUnavailableReason, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { describeRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
 
-const unavailable = redisServerUnavailableReason();
 const bin = path.join(repoRoot, 'bin', 'camtrack.js');
 const tmp = lazyTempDir('camtrack-workers-');
 const CAMERAS = ['c0', 'c1', 'c2', 'c3'];
@@ -52,7 +51,7 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
   }
 }
 
-describe.skipIf(unavailable !== undefined)(`camtrack worker × 3${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describeRedis('camtrack worker × 3', () => {
   let server: RedisServer;
   let client: Redis;
   beforeAll(async () => {
