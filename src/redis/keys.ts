@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+
 /**
  * Redis key patterns: `{id}` stands for the camera id (`camera_{id}_input`, `inference_consumer_{id}`). One place
  * that fills them in, reads the id back out of a key, and turns a pattern into a SCAN MATCH glob.
@@ -31,4 +33,18 @@ export function keyGlob(pattern: string): string {
     .split('{id}')
     .map((p) => p.replace(GLOB_SPECIAL, '\\$&'))
     .join('*');
+}
+
+/** The camera ids of every stream whose key `pattern` makes (SCAN … MATCH <glob> TYPE stream), as SCAN finds them. */
+export async function* streamIds(client: Redis, pattern: string): AsyncGenerator<string> {
+  const match = keyIdMatcher(pattern);
+  let cursor = '0';
+  do {
+    const [next, keys] = (await client.call('SCAN', cursor, 'MATCH', keyGlob(pattern), 'COUNT', 1000, 'TYPE', 'stream')) as [string, string[]];
+    cursor = next;
+    for (const key of keys) {
+      const id = match(key);
+      if (id !== undefined) yield id;
+    }
+  } while (cursor !== '0');
 }

@@ -43,10 +43,15 @@ import { normaliseRedisOptions, type NormalisedRedisOptions, type RedisOptions }
 import { CamtrackError, InvalidStateError } from '../errors.js';
 import { connectOnce, createRedisClient, isReplyError, redisEndpoint, redisError, type RedisEndpoint } from '../redis/client.js';
 import { parseInputEntry, type InputFrame } from '../redis/frames.js';
-import { keyGlob, keyIdMatcher, redisKey } from '../redis/keys.js';
+import { redisKey, streamIds } from '../redis/keys.js';
+import { trimAcknowledged } from '../redis/trim.js';
 import { safeEmit } from '../safe-emit.js';
 import type { WriteOutcome } from '../sinks/redis.js';
 import { LeaseManager, type LeaseStats } from './leases.js';
+import { hash, zeroDrops, type Camera, type Fields, type SourceDrops } from './redis-camera.js';
+import { defineReadScripts, Reader, type FencedReadCommands, type ReaderHost } from './redis-reader.js';
+
+export type { SourceDrops } from './redis-camera.js';
 
 /** What a result acknowledges, and the lease that fences it. */
 export interface SettledAck {
@@ -54,24 +59,6 @@ export interface SettledAck {
   group: string;
   ids: string[];
   fence?: { key: string; value: string };
-}
-
-/** Why an entry was acknowledged without a result. */
-export interface SourceDrops {
-  /** Older than maxFrameAgeMs when read. */
-  stale: number;
-  /** Not a frame: no frame field, an empty one, a bad frame id or metadata. */
-  malformed: number;
-  /** The processor could not decode it (not a JPEG, corrupt). */
-  decode: number;
-  /** Handed to the pipeline, no result: a later frame's result came first (busy, fps limit, inference failed). */
-  pipeline: number;
-  /** Its result could not be written (the sink refused or dropped it); left pending, claimed again later. */
-  unwritten: number;
-  /** Claimed by XAUTOCLAIM but already deleted from the stream (trimmed before anyone processed it). */
-  deleted: number;
-  /** Its write was refused: the camera's lease had moved to another worker (left pending for it). */
-  fenced: number;
 }
 
 export type SourceDropCause = 'decode' | 'pipeline';
@@ -128,108 +115,8 @@ interface FencedAckCommand {
   camtrackFencedAck(input: string, lease: string, group: string, fence: string, ...ids: string[]): unknown;
 }
 
-/**
- * Reads are fenced too: a worker paused past its TTL must not take entries off a camera that has moved (they would
- * go pending in its name, behind the new owner's back). XREADGROUP (non-blocking) and XAUTOCLAIM, each only while
- * the lease holds the reader's value. KEYS input, lease; ARGV group, consumer, count, fence [, min-idle, cursor].
- */
-const FENCED_READ = `
-if redis.call('GET', KEYS[2]) ~= ARGV[4] then return redis.error_reply('FENCED the lease ' .. KEYS[2] .. ' has moved') end
-return redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
-`;
-const FENCED_CLAIM = `
-if redis.call('GET', KEYS[2]) ~= ARGV[4] then return redis.error_reply('FENCED the lease ' .. KEYS[2] .. ' has moved') end
-return redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[5], ARGV[6], 'COUNT', ARGV[3])
-`;
-
-interface FencedReadCommands {
-  camtrackFencedReadBuffer(input: string, lease: string, group: string, consumer: string, count: number, fence: string): unknown;
-  camtrackFencedClaimBuffer(input: string, lease: string, group: string, consumer: string, count: number, fence: string, minIdle: number, cursor: string): unknown;
-}
-
 /** The fence of an entry abandoned when its camera's lease was lost: no lease value is ever this. */
 const ABANDONED = '(abandoned)';
-
-/** Most entries a reader asks for in one poll, over all the cameras of that poll. */
-const MAX_ENTRIES_PER_POLL = 512;
-
-const zeroDrops = (): SourceDrops => ({ stale: 0, malformed: 0, decode: 0, pipeline: 0, unwritten: 0, deleted: 0, fenced: 0 });
-
-type Fields = Buffer[];
-type Entries = [Buffer, Fields][];
-
-interface Camera {
-  readonly id: string;
-  readonly key: string;
-  readonly group: string;
-  readonly reader: Reader;
-  /** Entries handed to the processor and not settled yet, in hand-over order, with the lease value they were read under. */
-  processing: { id: string; fence: string | undefined }[];
-  /** Entries settled whose result (and XACK) is being written. */
-  writing: number;
-  /** Group exists (created or found); false after NOGROUP until created again. */
-  ready: boolean;
-  /** Own pending entries still to read again (at start): the id to read after; undefined once done. */
-  history: string | undefined;
-  /** XAUTOCLAIM cursor. */
-  claimCursor: string;
-  /** Just leased: every entry pending in the group (any consumer) is claimed before new ones are read. */
-  claimAll: boolean;
-  /** Being read (leases: while leased; else from addCamera on). */
-  active: boolean;
-  /** The lease value that fences its writes (leases only). */
-  fence: string | undefined;
-  read: number;
-  claimed: number;
-  processed: number;
-  acked: number;
-  dropped: SourceDrops;
-  /** Lease acquisitions of this camera by this worker. */
-  leased: number;
-  /** Causes already warned about. */
-  warned: Set<string>;
-  removed: boolean;
-}
-
-/** FNV-1a of a camera id: its reader. */
-function hash(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) {
-    h ^= id.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** The id after `id` (`5-3` → `5-4`): MINID of the entries up to and including `id`. */
-function nextId(id: string): string {
-  const [ms, seq] = id.split('-');
-  return `${ms}-${BigInt(seq ?? '0') + 1n}`;
-}
-
-/** `a < b` for entry ids. */
-function idLess(a: string, b: string): boolean {
-  const [am, as] = a.split('-').map((x) => BigInt(x));
-  const [bm, bs] = b.split('-').map((x) => BigInt(x));
-  return am! < bm! || (am === bm && (as ?? 0n) < (bs ?? 0n));
-}
-
-/** The field `name` of a flat [k, v, k, v] reply (XINFO GROUPS entries). */
-function field(flat: unknown[], name: string): unknown {
-  for (let i = 0; i + 1 < flat.length; i += 2) if (String(flat[i]) === name) return flat[i + 1];
-  return undefined;
-}
-
-/** One reader connection and the cameras it reads. */
-class Reader {
-  readonly cameras = new Set<Camera>();
-  clientId: number | undefined;
-  blocked = false;
-  unblocking = false;
-  /** Resolves the wait of an idle reader (no camera with room). */
-  wake: (() => void) | undefined;
-  constructor(readonly index: number, readonly client: Redis) {}
-}
 
 export class RedisSource extends EventEmitter {
   readonly options: NormalisedRedisOptions;
@@ -260,19 +147,34 @@ export class RedisSource extends EventEmitter {
   readonly #loops: Promise<void>[] = [];
   readonly #idleWaiters: (() => void)[] = [];
 
-  private constructor(options: NormalisedRedisOptions, endpoint: RedisEndpoint, consumer: string, handlers: SourceHandlers, cmd: Redis, readers: Reader[]) {
+  private constructor(options: NormalisedRedisOptions, endpoint: RedisEndpoint, consumer: string, handlers: SourceHandlers, cmd: Redis, readerClients: Redis[]) {
     super();
     this.options = options;
     this.endpoint = endpoint;
     this.consumer = consumer;
     this.#handlers = handlers;
     this.#cmd = cmd;
-    this.#readers = readers;
     cmd.defineCommand('camtrackFencedAck', { numberOfKeys: 2, lua: FENCED_ACK });
-    for (const c of [cmd, ...readers.map((r) => r.client)]) {
-      c.defineCommand('camtrackFencedRead', { numberOfKeys: 2, lua: FENCED_READ });
-      c.defineCommand('camtrackFencedClaim', { numberOfKeys: 2, lua: FENCED_CLAIM });
-    }
+    defineReadScripts(cmd);
+    // The readers' view of the source: its options, and what to do with what they read.
+    const host: ReaderHost = {
+      options,
+      consumer,
+      endpoint,
+      stopped: false,
+      leaseKey: (id) => this.#leases?.leaseKey(id),
+      ensureGroup: (cam) => this.#ensureGroup(cam),
+      take: (cam, id, fields, claimed) => this.#take(cam, id, fields, claimed),
+      readError: (cam, err) => this.#readError(cam, err),
+      count: (what) => void (what === 'poll' ? this.#polls++ : this.#waits++),
+      failed: (message) => void (this.#lastError = message),
+    };
+    Object.defineProperty(host, 'stopped', { get: () => this.#stopping || this.#closed });
+    this.#readers = readerClients.map((client, i) => {
+      defineReadScripts(client);
+      return new Reader(i, client, host);
+    });
+    const readers = this.#readers;
     if (options.leases.enabled) {
       this.#leases = new LeaseManager(cmd, options.leases, consumer, () => [...this.#cameras.values()].filter((c) => !c.removed).map((c) => c.id), {
         acquired: async (id, value) => {
@@ -321,17 +223,16 @@ export class RedisSource extends EventEmitter {
     const endpoint = redisEndpoint(opts.url);
     const name = consumer ?? `${os.hostname()}-${process.pid}`;
     const cmd = createRedisClient(endpoint, { name: 'camtrack:source', connectTimeoutMs: opts.connectTimeoutMs, commandTimeoutMs: opts.commandTimeoutMs });
-    const readers = Array.from(
-      { length: opts.input.readers },
-      (_, i) => new Reader(i, createRedisClient(endpoint, { name: `camtrack:reader-${i}`, connectTimeoutMs: opts.connectTimeoutMs })),
+    const readers = Array.from({ length: opts.input.readers }, (_, i) =>
+      createRedisClient(endpoint, { name: `camtrack:reader-${i}`, connectTimeoutMs: opts.connectTimeoutMs }),
     );
     const source = new RedisSource(opts, endpoint, name, handlers, cmd, readers);
     try {
       await connectOnce(cmd, endpoint);
-      await Promise.all(readers.map((r) => connectOnce(r.client, endpoint)));
+      await Promise.all(readers.map((r) => connectOnce(r, endpoint)));
     } catch (err) {
       cmd.disconnect();
-      for (const r of readers) r.client.disconnect();
+      for (const r of readers) r.disconnect();
       throw err;
     }
     return source;
@@ -444,7 +345,7 @@ export class RedisSource extends EventEmitter {
     }
     if (claimIdleMs > 0) this.#every(Math.max(50, Math.floor(claimIdleMs / 2)), () => this.#claimAll());
     if (trimIntervalMs > 0) this.#every(trimIntervalMs, () => this.trimInputs());
-    for (const r of this.#readers) this.#loops.push(this.#readLoop(r));
+    for (const r of this.#readers) this.#loops.push(r.run());
     await this.#leases?.start();
   }
 
@@ -588,23 +489,8 @@ export class RedisSource extends EventEmitter {
       if (!this.#connected) break;
       if (!cam.active) continue;
       try {
-        const groups = (await this.#cmd.call('XINFO', 'GROUPS', cam.key)) as unknown[][];
-        if (groups.length === 0) continue;
-        let min: string | undefined;
-        for (const g of groups) {
-          const name = String(field(g, 'name'));
-          const pending = Number(field(g, 'pending'));
-          let bound: string;
-          if (pending > 0) {
-            const summary = (await this.#cmd.call('XPENDING', cam.key, name)) as [number, string | null, string | null, unknown];
-            bound = String(summary[1]);
-          } else {
-            bound = nextId(String(field(g, 'last-delivered-id')));
-          }
-          if (min === undefined || idLess(bound, min)) min = bound;
-        }
-        if (min === undefined || min === '0-1') continue;
-        const n = Number(await this.#cmd.call('XTRIM', cam.key, 'MINID', min));
+        const n = await trimAcknowledged(this.#cmd, cam.key);
+        if (n === undefined) continue;
         this.#trims++;
         removed += n;
       } catch (err) {
@@ -614,191 +500,6 @@ export class RedisSource extends EventEmitter {
     }
     this.#trimmed += removed;
     return removed;
-  }
-
-  // ---- reading ----
-
-  /** Cameras of `r` that may be read now, with how many entries each may take. */
-  #eligible(r: Reader): { cam: Camera; room: number }[] {
-    const out: { cam: Camera; room: number }[] = [];
-    for (const cam of r.cameras) {
-      const room = this.options.input.maxInFlight - cam.processing.length - cam.writing;
-      if (cam.ready && room > 0) out.push({ cam, room: Math.min(room, this.options.input.count) });
-    }
-    return out;
-  }
-
-  async #readLoop(r: Reader): Promise<void> {
-    let start = 0;
-    while (!this.#stopping && !this.#closed) {
-      try {
-        if (r.client.status !== 'ready') {
-          await new Promise<void>((resolve) => {
-            const done = (): void => {
-              r.client.off('ready', done);
-              r.wake = undefined;
-              resolve();
-            };
-            r.client.once('ready', done);
-            r.wake = done;
-          });
-          continue;
-        }
-        for (const cam of r.cameras) if (!cam.ready) await this.#ensureGroup(cam).catch(() => undefined);
-        const eligible = this.#eligible(r);
-        if (eligible.length === 0) {
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(done, this.options.input.blockMs);
-            function done(): void {
-              clearTimeout(t);
-              resolve();
-            }
-            r.wake = () => {
-              r.wake = undefined;
-              done();
-            };
-          });
-          continue;
-        }
-        // A camera just leased: every entry pending in its group first (a dead or fenced owner's), in id order.
-        const claims = eligible.filter((e) => e.cam.claimAll);
-        if (claims.length > 0) {
-          await this.#claimPoll(r, claims);
-          continue;
-        }
-        // Own pending entries first (a restart with the same consumer name).
-        const history = eligible.filter((e) => e.cam.history !== undefined);
-        if (history.length > 0) {
-          await this.#poll(r, history, 'history');
-          continue;
-        }
-        // A pass over every eligible camera, a poll of at most MAX_ENTRIES_PER_POLL entries at a time.
-        start = (start + 1) % eligible.length;
-        const order = [...eligible.slice(start), ...eligible.slice(0, start)];
-        let got = 0;
-        const lastIds = new Map<Camera, string>();
-        for (let i = 0; i < order.length && !this.#stopping; ) {
-          const chunk: { cam: Camera; room: number }[] = [];
-          let asked = 0;
-          while (i < order.length && (chunk.length === 0 || asked + order[i]!.room <= MAX_ENTRIES_PER_POLL)) {
-            asked += order[i]!.room;
-            chunk.push(order[i++]!);
-          }
-          const { entries, delivered } = await this.#poll(r, chunk, '>');
-          got += entries;
-          for (const [cam, id] of delivered) lastIds.set(cam, id);
-        }
-        if (got > 0 || this.#stopping) continue;
-        await this.#wait(r, lastIds);
-      } catch (err) {
-        if (this.#closed) return;
-        this.#lastError = redisError(err, this.endpoint, 'XREADGROUP').message;
-        // A lost connection: the status check above waits for 'ready'. Anything else: a short pause, then again.
-        if (r.client.status === 'ready') await new Promise((res) => setTimeout(res, 100));
-      }
-    }
-  }
-
-  /**
-   * One transaction: XREADGROUP for each camera of `chunk` (`from`: '>' new entries, or 'history': this consumer's
-   * own pending entries after the camera's history cursor) and, for '>', XINFO GROUPS to learn where each group
-   * stands (for the XREAD wait). Hands the entries over.
-   */
-  async #poll(r: Reader, chunk: { cam: Camera; room: number }[], from: '>' | 'history'): Promise<{ entries: number; delivered: Map<Camera, string> }> {
-    const multi = r.client.multi() as ReturnType<Redis['multi']> & FencedReadCommands;
-    for (const { cam, room } of chunk) {
-      if (from === '>' && cam.fence !== undefined && this.#leases) {
-        multi.camtrackFencedReadBuffer(cam.key, this.#leases.leaseKey(cam.id), cam.group, this.consumer, room, cam.fence);
-      } else {
-        multi.callBuffer('XREADGROUP', 'GROUP', cam.group, this.consumer, 'COUNT', room, 'STREAMS', cam.key, from === '>' ? '>' : cam.history ?? '0');
-      }
-      if (from === '>') multi.call('XINFO', 'GROUPS', cam.key);
-    }
-    this.#polls++;
-    const replies = ((await multi.exec()) ?? []) as [Error | null, unknown][];
-    let entries = 0;
-    const delivered = new Map<Camera, string>();
-    const step = from === '>' ? 2 : 1;
-    chunk.forEach(({ cam }, k) => {
-      const [err, reply] = replies[k * step] ?? [new Error('no reply'), null];
-      if (err) {
-        this.#readError(cam, err);
-        return;
-      }
-      const streams = reply as [Buffer, Entries][] | null;
-      const list = streams?.[0]?.[1] ?? [];
-      if (from === 'history') {
-        // Read again after the last one; an empty answer: every own pending entry has been read again.
-        if (list.length === 0) cam.history = undefined;
-        else cam.history = list[list.length - 1]![0].toString('latin1');
-      }
-      for (const [idBuf, fields] of list) {
-        // Own pending entries whose data was deleted come back with no fields.
-        this.#take(cam, idBuf.toString('latin1'), fields, false);
-        entries++;
-      }
-      if (from === '>') {
-        const [ierr, groups] = replies[k * step + 1] ?? [new Error('no reply'), null];
-        if (!ierr && Array.isArray(groups)) {
-          const g = (groups as unknown[][]).find((x) => String(field(x, 'name')) === cam.group);
-          if (g) delivered.set(cam, String(field(g, 'last-delivered-id')));
-        }
-      }
-    });
-    return { entries, delivered };
-  }
-
-  /** One transaction of XAUTOCLAIM … 0 <cursor> COUNT <room> for cameras just leased; a cursor back at 0-0 ends it. */
-  async #claimPoll(r: Reader, chunk: { cam: Camera; room: number }[]): Promise<void> {
-    const multi = r.client.multi() as ReturnType<Redis['multi']> & FencedReadCommands;
-    for (const { cam, room } of chunk) {
-      if (cam.fence !== undefined && this.#leases) {
-        multi.camtrackFencedClaimBuffer(cam.key, this.#leases.leaseKey(cam.id), cam.group, this.consumer, room, cam.fence, 0, cam.claimCursor);
-      } else {
-        multi.callBuffer('XAUTOCLAIM', cam.key, cam.group, this.consumer, 0, cam.claimCursor, 'COUNT', room);
-      }
-    }
-    this.#polls++;
-    const replies = ((await multi.exec()) ?? []) as [Error | null, unknown][];
-    chunk.forEach(({ cam }, k) => {
-      const [err, reply] = replies[k] ?? [new Error('no reply'), null];
-      if (err) {
-        if (/NOGROUP/.test(err.message)) cam.ready = false;
-        else this.#readError(cam, err);
-        return;
-      }
-      const [cursor, entries, deleted] = reply as [Buffer, [Buffer, Fields | null][], Buffer[]?];
-      cam.claimCursor = cursor.toString('latin1');
-      if (cam.claimCursor === '0-0') cam.claimAll = false;
-      for (const [idBuf, fields] of entries) {
-        const id = idBuf.toString('latin1');
-        if (cam.processing.some((e) => e.id === id)) continue;
-        this.#take(cam, id, fields, true);
-      }
-      const n = deleted?.length ?? 0;
-      cam.dropped.deleted += n;
-      cam.read += n;
-      cam.claimed += n;
-    });
-  }
-
-  /** Blocks on every stream of `lastIds` for entries after those ids (XREAD BLOCK); CLIENT UNBLOCK ends it early. */
-  async #wait(r: Reader, lastIds: Map<Camera, string>): Promise<void> {
-    if (lastIds.size === 0) {
-      await new Promise((res) => setTimeout(res, Math.min(100, this.options.input.blockMs)));
-      return;
-    }
-    const keys = [...lastIds.keys()].map((c) => c.key);
-    const ids = [...lastIds.values()];
-    r.blocked = true;
-    this.#waits++;
-    try {
-      // COUNT 1: only a wake-up; the entries are read through the groups next.
-      await r.client.callBuffer('XREAD', 'COUNT', 1, 'BLOCK', this.options.input.blockMs, 'STREAMS', ...keys, ...ids);
-    } finally {
-      r.blocked = false;
-      r.unblocking = false;
-    }
   }
 
   /** Hands one entry over, or acknowledges it now (stale, malformed). */
@@ -902,17 +603,11 @@ export class RedisSource extends EventEmitter {
   /** SCAN for streams matching the key pattern; new ones become cameras. */
   async #discover(): Promise<void> {
     if (!this.#connected || this.#stopping) return;
-    const match = keyIdMatcher(this.options.input.key);
-    let cursor = '0';
     try {
-      do {
-        const [next, keys] = (await this.#cmd.call('SCAN', cursor, 'MATCH', keyGlob(this.options.input.key), 'COUNT', 1000, 'TYPE', 'stream')) as [string, string[]];
-        cursor = next;
-        for (const key of keys) {
-          const id = match(key);
-          if (id !== undefined && !this.#cameras.has(id)) await this.addCamera(id);
-        }
-      } while (cursor !== '0' && !this.#stopping);
+      for await (const id of streamIds(this.#cmd, this.options.input.key)) {
+        if (this.#stopping) break;
+        if (!this.#cameras.has(id)) await this.addCamera(id);
+      }
     } catch (err) {
       this.#lastError = redisError(err, this.endpoint, 'SCAN').message;
     }
