@@ -77,9 +77,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .command('worker')
     .summary('read camera frames from Redis Streams, write each result back and acknowledge its input (docs/redis.md)')
     .description(
-      'Reads camera_{id}_input with consumer group inference_consumer_{id}, processes each frame, writes its result to\n' +
-        'camera_{id}_output and acknowledges the input entry after that write. Runs until SIGINT/SIGTERM or --duration,\n' +
-        'lets the frames in flight finish, then prints one summary line (JSON with --json).',
+      'Reads camera_{id}_input with consumer group inference_consumer_{id}, processes each frame, writes its result to ' +
+        'camera_{id}_output and acknowledges the input entry after that write; several workers share the cameras ' +
+        'through leases in Redis. Runs until SIGINT/SIGTERM or --duration, lets the frames in flight finish, then ' +
+        'prints one summary line (JSON with --json).',
     )
     .addOption(redisOption('the Redis server (default: the config\'s redis.url, else redis://127.0.0.1:6379)'))
     .option('--model <file.onnx>', 'detector of every camera (needs pushed frames, issue 10)')
