@@ -26,6 +26,13 @@ export type FrameTag = Pick<FrameResult, 'frameId' | 'metadata' | 'messageKey'>;
 /** Default bound of a stream's tag table: well above the frames one stream can have in flight. */
 export const FRAME_TAG_CAPACITY = 1024;
 
+/**
+ * How far out of push order the results of a pushed H.264/HEVC stream can come: pictures come out in display order,
+ * which differs from the decode order they are pushed in by at most the decoded picture buffer (16 pictures in both
+ * standards); twice that, to be safe. A tag is released as dropped only once a result this far past it arrived.
+ */
+export const VIDEO_REORDER_WINDOW = 32;
+
 /** Counters of a tag table (see the file header for what each means). Monotonic. */
 export interface FrameTagCounts {
   /** Tags held now. */
@@ -129,23 +136,40 @@ export class FrameTagTable {
 
   /**
    * The result of frame `seq` is being delivered: returns its tag (undefined when it has none) and releases the tags
-   * of earlier frames, which will get no result (counted as `dropped`).
+   * of earlier frames, which will get no result (counted as `dropped`). `reorderWindow` > 0: results may come out of
+   * sequence order by up to that many frames (H.264/HEVC pushed in decode order, delivered in display order), so only
+   * the tags more than `reorderWindow` before `seq` are released, and `seq` is looked for among the others.
    */
-  take(seq: number): FrameTag | undefined {
+  take(seq: number, reorderWindow = 0): FrameTag | undefined {
     if (seq > this.#lastDelivered) this.#lastDelivered = seq;
-    let found: FrameTag | undefined;
     while (this.size > 0) {
       const s = this.#seqs[this.#head]!;
-      if (s > seq) break;
+      if (s > seq || (s !== seq && s >= seq - reorderWindow)) break;
       const tag = this.#shift();
       if (s === seq) {
-        found = tag;
         this.#delivered++;
-      } else {
-        this.#dropped++;
+        return tag;
+      }
+      this.#dropped++;
+    }
+    if (reorderWindow > 0) {
+      // A frame whose result comes before an earlier frame's (reordered): taken from the middle of the queue.
+      const i = this.#seqs.indexOf(seq, this.#head);
+      if (i >= 0) {
+        const tag = this.#tags[i]!;
+        this.#seqs.splice(i, 1);
+        this.#tags.splice(i, 1);
+        this.#delivered++;
+        return tag;
       }
     }
-    return found;
+    return undefined;
+  }
+
+  /** The tag of frame `seq`, left in the table (a warning about a frame that gets no result names it). */
+  peek(seq: number): FrameTag | undefined {
+    const i = this.#seqs.indexOf(seq, this.#head);
+    return i >= 0 ? this.#tags[i] : undefined;
   }
 
   /** The stream ended: releases every tag left (counted as `ended`). Later calls of set() still work (and count). */

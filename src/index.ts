@@ -3,7 +3,7 @@
  * Public API: Pipeline, Stream, CameraRegistry, configuration types, result types, errors, capabilities().
  */
 export { Pipeline } from './pipeline.js';
-export { Stream } from './stream.js';
+export { Stream, type PushFrameOptions } from './stream.js';
 export { CameraRegistry, type CameraEvent, type CameraInfo, type CameraRegistryStats } from './cameras/registry.js';
 export type { FrameTag } from './frame-tags.js';
 export { RedisSink, type RedisSinkStats, type RedisSinkCameraStats, type SinkDrops } from './sinks/redis.js';
@@ -16,6 +16,8 @@ export type {
   CameraRegistryConfig,
   CameraOptions,
   StreamOptions,
+  StreamInputOptions,
+  PushCodec,
   StreamOptionsPatch,
   StreamDetectionOptions,
   ModelOptions,
@@ -42,6 +44,8 @@ export type {
   LatencyHistogram,
   StreamState,
   StateChange,
+  PushStats,
+  PushedFrameError,
 } from './types.js';
 export { readModelInfo, COCO_CLASSES, type ModelInfo } from './models/model-info.js';
 export {

@@ -40,9 +40,12 @@ export interface NativeFrameResult {
   tracks: NativeTrack[];
   /** Present only when the tracker reported lifecycle events for this frame. */
   trackEvents?: NativeTrackEvent[];
+  /** Pushed frames: the sequence number of the push the frame was decoded from (the key of its tag). */
+  seq?: number;
 }
 export interface NativeEvent {
-  kind: 'state' | 'warning' | 'error' | 'end';
+  /** 'drain': a lossless pushed stream's queue, reported full by a push, is down to half. */
+  kind: 'state' | 'warning' | 'error' | 'end' | 'drain';
   stream: number;
   state?: string;
   message?: string;
@@ -51,6 +54,8 @@ export interface NativeEvent {
   reason?: string;
   /** Reconnect attempt a warning belongs to. */
   attempt?: number;
+  /** A warning about one pushed frame (it could not be decoded): its sequence number. */
+  seq?: number;
 }
 /**
  * Stats as the addon produces them: the public names and shapes (src/types.ts), less what only JS knows (the
@@ -85,7 +90,9 @@ export interface NativeModelConfig {
  * complete, with four fields in their native form. native/binding/pipeline_config.cpp ReadStream reads the fields
  * native code uses, each required; the others (JS_ONLY_STREAM_OPTIONS) are JS-only.
  */
-export type NativeStreamConfig = Omit<NormalisedStream, 'live' | 'inputFormats' | 'tracker' | 'detection'> & {
+export type NativeStreamConfig = Omit<NormalisedStream, 'url' | 'live' | 'inputFormats' | 'tracker' | 'detection'> & {
+  /** The url, or `push:<id>` for a pushed stream (it names the stream in messages). */
+  url: string;
   /** decode::LiveMode of native/core/decode/demuxer.h. */
   live: LiveMode;
   /** Accepted demuxers, comma-separated (FFmpeg's format_whitelist); '' = any. */
@@ -116,6 +123,14 @@ export interface NativePipeline {
   streamStats(handle: number): NativeStreamStats | undefined;
   /** Delivery credit of a lossless stream: its source waits before its next frame while paused. */
   setStreamPaused(handle: number, paused: boolean): void;
+  /**
+   * Pushed streams: queues frame `seq` (the count of frames this stream accepted so far), its bytes held without a
+   * copy until decoded, `ptsMs` -1 for the time since the first push; returns the frames queued after it.
+   * ERR_CAMTRACK_INVALID_STATE: not a running pushed stream, ended, or lossless with a full queue.
+   */
+  pushFrame(handle: number, seq: number, bytes: Uint8Array, ptsMs: number): number;
+  /** Pushed streams: no more frames (unknown handles are ignored). */
+  endPush(handle: number): void;
   flush(onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void): void;
   close(): void;
 }

@@ -53,9 +53,9 @@ import {
 import { DeliveryScheduler, StreamDelivery } from './delivery.js';
 import { ResultQueue } from './result-queue.js';
 import { safeEmit } from './safe-emit.js';
-import { Stream } from './stream.js';
+import { Stream, streamUrl } from './stream.js';
 import { nativeTrackerOf, type TrackEvent } from './tracker.js';
-import type { Detection, FrameResult, PipelineStats, StreamState, StreamStats, Track } from './types.js';
+import type { Detection, FrameResult, PipelineStats, PushedFrameError, StreamState, StreamStats, Track } from './types.js';
 
 export class Pipeline extends EventEmitter {
   readonly #native: NativePipeline;
@@ -69,6 +69,8 @@ export class Pipeline extends EventEmitter {
   /** Each current stream's delivery queue, by native handle (src/delivery.ts). */
   readonly #deliveries = new Map<number, StreamDelivery>();
   readonly #scheduler = new DeliveryScheduler();
+  /** Pushed frames' sequence numbers (their tags' keys), from the native result to the stream's _deliver(). */
+  readonly #pushSeqs = new WeakMap<FrameResult, number>();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -173,6 +175,14 @@ export class Pipeline extends EventEmitter {
           if (!this.#closed && this.#byHandle.get(st.handle) === st) this.#native.setStreamPaused(st.handle, paused);
         },
         configureStream: (st, patch) => this.#configureStream(st, patch),
+        pushFrame: (st, seq, bytes, ptsMs) => {
+          this.#assertOpen();
+          if (this.#byHandle.get(st.handle) !== st) throw new InvalidStateError(`stream ${JSON.stringify(st.id)} was removed`);
+          return this.#native.pushFrame(st.handle, seq, bytes, ptsMs);
+        },
+        endPush: (st) => {
+          if (!this.#closed && this.#byHandle.get(st.handle) === st) this.#native.endPush(st.handle);
+        },
       },
       handle,
       s,
@@ -182,7 +192,7 @@ export class Pipeline extends EventEmitter {
       this.#scheduler,
       { capacity: s.resultQueueSize, lossless: delivery === 'lossless' },
       (r) => {
-        stream._deliver(r);
+        stream._deliver(r, this.#pushSeqs.get(r));
         for (const q of this.#queues) q.push(r);
         safeEmit(this, 'result', r);
       },
@@ -330,11 +340,19 @@ export class Pipeline extends EventEmitter {
         trackEvents: (n.trackEvents ?? []) as TrackEvent[],
       };
       for (const e of r.trackEvents) e.label = label(e.classId);
+      if (n.seq !== undefined) this.#pushSeqs.set(r, n.seq);
       this.#deliveries.get(n.stream)!.pushResult(r);
     }
     for (const e of events) {
       const stream = this.#byHandle.get(e.stream);
       if (!stream) continue;
+      if (e.seq !== undefined && e.error) {
+        // A pushed frame that could not be decoded: the error says why and which frame, with its tag, taken now,
+        // before the results queued above (frames pushed after it) are delivered and release it as dropped.
+        const err = e.error as PushedFrameError;
+        err.reason = e.reason ?? '';
+        err.frame = { seq: e.seq, ...stream._peekTag(e.seq) };
+      }
       this.#deliveries.get(e.stream)!.pushEvent(() => this.#onEvent(stream, e));
     }
   }
@@ -353,6 +371,8 @@ export class Pipeline extends EventEmitter {
       safeEmit(this, e.kind, e.error, stream);
     } else if (e.kind === 'end') {
       this.#endStream(stream, (e.state as StreamState) ?? 'ended');
+    } else if (e.kind === 'drain') {
+      stream._drain();
     }
   }
 
@@ -409,6 +429,7 @@ export function toNativeModelConfig(model: ResolvedModel, cfg: NormalisedConfig,
 export function toNativeStream(s: NormalisedStream, classNames: readonly string[] = [], path = 'stream'): NativeStreamConfig {
   return {
     ...s,
+    url: streamUrl(s),
     live: s.live === 'auto' ? LiveMode.auto : s.live ? LiveMode.live : LiveMode.file,
     inputFormats: s.inputFormats.join(','),
     ...toNativeLiveConfig(s, classNames, path),

@@ -7,14 +7,17 @@
  * the failure behind a 'stalled'/'reconnecting'/'failed'. Live streams reconnect by themselves (docs/ingest.md):
  * each failed attempt is a 'warning'; 'error' only when the stream gives up ('failed').
  * Created by Pipeline#addStream(); removed with Pipeline#removeStream() or stream.remove().
+ * A pushed stream (input 'push') takes its frames from push(bytes, { frameId, ptsMs, meta, messageKey }) and ends with
+ * end(); a lossless one (live: false) reports back-pressure as a Node writable does: push() returns false when the
+ * queue is full, and 'drain' says when to push again (docs/push.md).
  * A listener that throws never stops delivery or the end of a stream: its error is rethrown on its own
  * (an uncaught exception, as from any EventEmitter listener) once the delivery is done.
  */
 import { EventEmitter } from 'node:events';
 
 import type { NormalisedStream, StreamOptionsPatch } from './config.js';
-import { CamtrackError, InvalidStateError, redactUrl } from './errors.js';
-import { checkFrameTag, FrameTagTable, type FrameTag, type FrameTagCounts } from './frame-tags.js';
+import { CamtrackError, describeValue, InvalidStateError, redactUrl } from './errors.js';
+import { checkFrameTag, FrameTagTable, VIDEO_REORDER_WINDOW, type FrameTag, type FrameTagCounts } from './frame-tags.js';
 import { ResultQueue } from './result-queue.js';
 import { safeEmit } from './safe-emit.js';
 import type { FrameResult, StateChange, StreamState, StreamStats } from './types.js';
@@ -28,7 +31,28 @@ export interface StreamOwner {
   setPaused(stream: Stream, paused: boolean): void;
   /** Validates `patch` against the stream's options and applies it natively; returns the new options. */
   configureStream(stream: Stream, patch: StreamOptionsPatch): NormalisedStream;
+  /** Pushed streams: queues frame `seq` natively (NativePipeline.pushFrame); returns the frames queued after it. */
+  pushFrame(stream: Stream, seq: number, bytes: Uint8Array, ptsMs: number): number;
+  /** Pushed streams: no more frames (NativePipeline.endPush). */
+  endPush(stream: Stream): void;
 }
+
+/** The options of one pushed frame (Stream#push()). Every field is optional. */
+export interface PushFrameOptions {
+  /** The client's id of the frame (a non-negative integer), on its result as `frameId` (the wire's `frame_id`). */
+  frameId?: number;
+  /**
+   * Presentation time in ms, on the result as `ptsMs` (and what `fpsLimit` counts by). Default: the time since the
+   * stream's first push. A time that goes back is held at the last one (the stream's time line never goes back).
+   */
+  ptsMs?: number;
+  /** Anything to get back on the frame's result, as `metadata` (kept in JS, never copied into native code). */
+  meta?: Record<string, unknown>;
+  /** The key of the message that carried the frame (a Redis entry id, …), on its result as `messageKey`. */
+  messageKey?: string;
+}
+
+const PUSH_OPTION_KEYS = ['frameId', 'ptsMs', 'meta', 'messageKey'];
 
 export class Stream extends EventEmitter {
   readonly id: string;
@@ -51,6 +75,10 @@ export class Stream extends EventEmitter {
   #ended = false;
   #consumerDrops = 0;
   readonly #tags = new FrameTagTable();
+  /** Pushed streams: frames accepted so far (the next push's sequence number), end() called, a 'drain' owed. */
+  #pushSeq = 0;
+  #pushEnded = false;
+  #needDrain = false;
   readonly #endPromise: Promise<StreamState>;
   #resolveEnd!: (s: StreamState) => void;
 
@@ -61,7 +89,7 @@ export class Stream extends EventEmitter {
     this.#owner = owner;
     this.handle = handle;
     this.id = options.id;
-    this.url = redactUrl(options.url);
+    this.url = redactUrl(streamUrl(options));
     this.#options = options;
     this.#endPromise = new Promise((resolve) => (this.#resolveEnd = resolve));
   }
@@ -146,6 +174,87 @@ export class Stream extends EventEmitter {
   }
 
   /**
+   * Pushed streams (input 'push'): hands over one compressed frame — a JPEG or PNG image, or H.264/HEVC access units
+   * (Annex-B), as `codec` says — to be decoded on the pipeline's threads at the size the model needs. `frameId`,
+   * `meta` and `messageKey` come back on the frame's result (`frameId`, `metadata`, `messageKey`).
+   *
+   * The bytes are not copied: the pipeline reads them in place until the frame is decoded (or dropped), so do not
+   * modify or transfer the buffer after pushing it (as with a Node writable's write()).
+   *
+   * Returns whether to go on pushing. A live stream (live: true or 'auto') always says true: when its queue
+   * (pushQueueSize) is full the oldest waiting frame is dropped (H.264/HEVC: the waiting access units, then decoding
+   * resumes at the next keyframe), counted in stats().push.dropped. A lossless stream (live: false) drops nothing:
+   * false means the queue is full now — wait for the 'drain' event (emitted once the queue is down to half, or when
+   * the stream ends) before pushing again:
+   *
+   *   if (!stream.push(jpeg, { frameId })) await once(stream, 'drain');
+   *
+   * A frame that cannot be decoded (corrupt, truncated, another codec, 0 bytes, over maxPixels, H.264 before its first
+   * keyframe) is lost, the stream goes on: a 'warning' (CamtrackError, `reason` the fault, `frame` { seq, frameId,
+   * metadata, messageKey } of the frame; at most 5 at once, then one per second) and stats().push.rejected count it.
+   * @throws TypeError for bytes that are not a Uint8Array (Buffer) or ArrayBuffer, TypeError/RangeError for bad
+   *   options; ERR_CAMTRACK_INVALID_STATE when the stream is not pushed, has ended or was ended with end(), or, lossless,
+   *   when push() is called while its queue is full (after false, before 'drain').
+   */
+  push(bytes: Uint8Array | ArrayBuffer, options: PushFrameOptions = {}): boolean {
+    if (this.#options.input !== 'push') {
+      throw new CamtrackError(`stream ${JSON.stringify(this.id)} reads its url: it takes no pushed frames`, 'ERR_CAMTRACK_INVALID_STATE', {
+        hint: "add the stream with input: 'push' and a codec to push frames into it",
+      });
+    }
+    if (this.#ended) throw new InvalidStateError(`stream ${JSON.stringify(this.id)} has ended`);
+    if (this.#pushEnded) {
+      throw new CamtrackError(`stream ${JSON.stringify(this.id)}: end() was called, no frame can be pushed after it`, 'ERR_CAMTRACK_INVALID_STATE');
+    }
+    const view = bytes instanceof Uint8Array ? bytes : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : undefined;
+    if (!view) throw new TypeError(`Expected Uint8Array, Buffer or ArrayBuffer for bytes but received ${describeValue(bytes)}`);
+    const tag = checkPushOptions(options);
+    const ptsMs = options.ptsMs === undefined ? -1 : Math.floor(options.ptsMs);
+    const seq = this.#pushSeq;
+    const queued = this.#owner.pushFrame(this, seq, view, ptsMs);
+    this.#pushSeq++;
+    // Registered through the tag seam under the push's number, which the native side gives the frame too.
+    if (tag) this.tagFrame(seq, tag);
+    if (this.#options.live === false && queued >= this.#options.pushQueueSize) {
+      this.#needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Pushed streams: no more frames. The frames already pushed are decoded and delivered, then the stream ends (state
+   * 'ended', reason 'eof'; whenEnded() resolves). Idempotent; push() throws after it.
+   */
+  end(): void {
+    if (this.#options.input !== 'push') {
+      throw new CamtrackError(`stream ${JSON.stringify(this.id)} reads its url: end() is for pushed streams`, 'ERR_CAMTRACK_INVALID_STATE', {
+        hint: 'stream.remove() stops any stream',
+      });
+    }
+    if (this.#pushEnded || this.#ended) return;
+    this.#pushEnded = true;
+    this.#owner.endPush(this);
+  }
+
+  /** @internal pushed streams: how many frames were accepted so far (the next push's sequence number). */
+  get _pushed(): number {
+    return this.#pushSeq;
+  }
+
+  /** @internal the native queue of a lossless pushed stream is down to half: 'drain' if a push() returned false. */
+  _drain(): void {
+    if (!this.#needDrain) return;
+    this.#needDrain = false;
+    safeEmit(this, 'drain');
+  }
+
+  /** @internal the tag of frame `seq`, left in place (a warning about a pushed frame names it). */
+  _peekTag(seq: number): FrameTag | undefined {
+    return this.#tags.peek(seq);
+  }
+
+  /**
    * @internal The seam of per-frame tags (src/frame-tags.ts): the result of this stream's frame `seq` (its
    * `frameIndex`) will carry `tag`'s `frameId`, `metadata` and `messageKey`. The tag stays in JS, held until that
    * result is delivered, or released when the frame turns out dropped (a later frame's result comes first), when the
@@ -183,10 +292,15 @@ export class Stream extends EventEmitter {
     return this.#consumerDrops;
   }
 
-  /** @internal */
-  _deliver(r: FrameResult): void {
-    // The frame's tag joins its result here, before any consumer (this stream's or the pipeline's) sees it.
-    const tag = this.#tags.take(r.frameIndex);
+  /**
+   * @internal `seq`: a pushed frame's sequence number (the key of its tag), when it differs from frameIndex (H.264/HEVC
+   * with reordered pictures) or always for pushed streams; undefined otherwise.
+   */
+  _deliver(r: FrameResult, seq?: number): void {
+    // The frame's tag joins its result here, before any consumer (this stream's or the pipeline's) sees it. Pushed
+    // H.264/HEVC pictures come in display order, not in push order: their tags are taken within a reorder window.
+    const video = this.#options.codec === 'h264' || this.#options.codec === 'hevc';
+    const tag = this.#tags.take(seq ?? r.frameIndex, video ? VIDEO_REORDER_WINDOW : 0);
     if (tag) Object.assign(r, tag);
     for (const q of this.#queues) q.push(r);
     safeEmit(this, 'result', r);
@@ -217,6 +331,9 @@ export class Stream extends EventEmitter {
   _end(state: StreamState): void {
     if (this.#ended) return;
     this.#ended = true;
+    // A lossless producer waiting for 'drain' is woken by the end too (its next push() throws: the stream has ended).
+    const drainOwed = this.#needDrain;
+    this.#needDrain = false;
     this.#tags.clear();
     this._setState(state);
     for (const q of this.#queues) q.end();
@@ -224,5 +341,37 @@ export class Stream extends EventEmitter {
     // Settle first: whenEnded() must not depend on user listeners.
     this.#resolveEnd(state);
     safeEmit(this, 'end', state);
+    if (drainOwed) safeEmit(this, 'drain');
+  }
+}
+
+/** What names a stream in messages and stats: its url, or `push:<id>` for a pushed stream. */
+export function streamUrl(options: Pick<NormalisedStream, 'id' | 'url'>): string {
+  return options.url ?? `push:${options.id}`;
+}
+
+/** A pushed frame's options checked (TypeError/RangeError as Stream#push() documents); its tag, or undefined for none. */
+function checkPushOptions(options: unknown): FrameTag | undefined {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`Expected object with frameId, ptsMs, meta or messageKey for options but received ${describeValue(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!PUSH_OPTION_KEYS.includes(k)) throw new TypeError(`Unknown push option ${JSON.stringify(k)}; accepted: ${PUSH_OPTION_KEYS.join(', ')}`);
+  }
+  if (o.ptsMs !== undefined && (typeof o.ptsMs !== 'number' || !Number.isFinite(o.ptsMs) || o.ptsMs < 0 || o.ptsMs > Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(`Expected non-negative number for ptsMs but received ${describeValue(o.ptsMs)}`);
+  }
+  if (o.frameId === undefined && o.meta === undefined && o.messageKey === undefined) return undefined;
+  const raw: Record<string, unknown> = {};
+  if (o.frameId !== undefined) raw.frameId = o.frameId;
+  if (o.meta !== undefined) raw.metadata = o.meta;
+  if (o.messageKey !== undefined) raw.messageKey = o.messageKey;
+  try {
+    return checkFrameTag(raw);
+  } catch (err) {
+    // The tag's own wording names `metadata`; a pushed frame's option is `meta`.
+    if (err instanceof Error) err.message = err.message.replace('tag.metadata', 'meta').replace('tag.', '');
+    throw err;
   }
 }

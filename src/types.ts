@@ -60,6 +60,40 @@ export interface FrameResult {
 }
 
 /**
+ * The 'warning' of a pushed frame that could not be decoded (Stream#push()): a CamtrackError (code
+ * ERR_CAMTRACK_DECODE, or ERR_CAMTRACK_UNSUPPORTED for a valid picture this build cannot decode) that also says why
+ * (`reason`: 'empty', 'wrong_codec', 'truncated', 'corrupt', 'too_large', 'unsupported', 'no_keyframe') and which
+ * frame: its sequence number among the stream's pushes (from 0) and the tag it was pushed with.
+ */
+export interface PushedFrameError extends CamtrackError {
+  reason: string;
+  frame: { seq: number; frameId?: number; metadata?: Record<string, unknown>; messageKey?: string };
+}
+
+/** Pushed streams' counters (StreamStats.push; docs/push.md). Counters are monotonic. */
+export interface PushStats {
+  codec: 'jpeg' | 'png' | 'h264' | 'hevc';
+  /** 'live' (keep the newest) or 'lossless' (push() reports back-pressure): the stream's `live`. */
+  policy: 'live' | 'lossless';
+  /** The queue's bound (pushQueueSize) and the frames waiting in it now. */
+  queueSize: number;
+  queued: number;
+  /** Frames accepted by push(). */
+  pushed: number;
+  /** Lossless: pushes refused (thrown) because the queue was full (push() had returned false). */
+  refused: number;
+  /**
+   * Live only, frames dropped before decoding: `queue` by a full queue (JPEG/PNG: the oldest; H.264/HEVC: every
+   * waiting access unit), `untilKeyframe` the H.264/HEVC access units then skipped until the next keyframe.
+   */
+  dropped: { queue: number; untilKeyframe: number };
+  /** Bad frames by reason (each a 'warning', within the rate limit); their sum is framesCorrupt. */
+  rejected: { empty: number; wrongCodec: number; truncated: number; corrupt: number; tooLarge: number; unsupported: number; noKeyframe: number };
+  /** Bad frames not warned about one by one (more than 5 at once, then one warning per second), counted here. */
+  warningsSuppressed: number;
+}
+
+/**
  * Stream lifecycle states: `connecting → live → stalled → reconnecting → live | failed | ended`, `stopped` on
  * removal. Files: `connecting → live → ended | failed`. See docs/ingest.md.
  */
@@ -158,6 +192,8 @@ export interface StreamStats {
   reconnectAttempts: number;
   reconnects: number;
   inference: InferenceHealth;
+  /** Pushed streams (input 'push') only. */
+  push?: PushStats;
   lastError?: string;
   /** Code and reason word of lastError (see StateChange; `inference` for an inference outage). */
   lastErrorCode?: string;

@@ -50,6 +50,22 @@ int ArgInt(const Napi::CallbackInfo& info, size_t index, const char* name, int m
   return int(d);
 }
 
+int64_t ArgInteger(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min, int64_t max) {
+  const Napi::Value v = At(info, index);
+  const std::string expected = "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  if (!v.IsNumber()) Bad(expected, name, v);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d == std::trunc(d)) || d < double(min) || d > double(max)) Bad(expected, name, v);
+  return int64_t(d);
+}
+
+Napi::Uint8Array ArgUint8Array(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  const Napi::Value v = At(info, index);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    Bad("a Uint8Array or Buffer", name, v);
+  return v.As<Napi::Uint8Array>();
+}
+
 bool ArgBool(const Napi::CallbackInfo& info, size_t index, const char* name) {
   const Napi::Value v = At(info, index);
   if (!v.IsBoolean()) Bad("a boolean", name, v);

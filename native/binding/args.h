@@ -7,11 +7,17 @@
 #include <napi.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace camtrack::binding {
 
 int ArgInt(const Napi::CallbackInfo& info, size_t index, const char* name, int min, int max);
+// An integer JS number in [min, max] (up to 2^53 - 1: kMaxSafeInteger).
+constexpr int64_t kMaxSafeInteger = 9007199254740991;
+int64_t ArgInteger(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min, int64_t max);
+// A Uint8Array (a Buffer is one).
+Napi::Uint8Array ArgUint8Array(const Napi::CallbackInfo& info, size_t index, const char* name);
 bool ArgBool(const Napi::CallbackInfo& info, size_t index, const char* name);
 std::string ArgString(const Napi::CallbackInfo& info, size_t index, const char* name);
 // Absent or undefined: `fallback`; else it must be a string.

@@ -68,6 +68,7 @@ Napi::Object ResultToJs(Napi::Env env, const pipeline::FrameResult& r) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("stream", r.stream);
   o.Set("frameIndex", double(r.frame_index));
+  if (r.input_seq >= 0) o.Set("seq", double(r.input_seq));  // pushed frames: the key of the frame's tag
   o.Set("ptsMs", double(r.pts_ms));
   o.Set("wallMs", double(r.wall_ms));
   o.Set("latencyMs", double(r.done_at_ns - r.decoded_at_ns) / 1e6);
@@ -104,6 +105,7 @@ Napi::Object EventToJs(Napi::Env env, const pipeline::StreamEvent& e) {
   if (e.state) o.Set("state", ingest::StreamStateName(*e.state));
   if (!e.reason.empty()) o.Set("reason", e.reason);
   if (e.attempt > 0) o.Set("attempt", e.attempt);
+  if (e.frame >= 0) o.Set("seq", double(e.frame));  // a warning about one pushed frame: its sequence number
   const bool source_failure = e.code != ErrorCode::kInference;
   if (e.kind == pipeline::EventKind::kError || e.kind == pipeline::EventKind::kWarning ||
       (e.kind == pipeline::EventKind::kState && e.has_error))

@@ -101,6 +101,20 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   c.reconnect.multiplier = RequireNumber(rc, "multiplier");
   c.reconnect.jitter = RequireNumber(rc, "jitter");
   c.reconnect.max_attempts = RequireInt(rc, "maxAttempts");
+  // input 'push': frames come from pushFrame() (core/ingest/push_frame_source.h); `codec` is there only then. The
+  // queue policy follows `live` (Pipeline::AddStream). The push fields are read for every stream (they have schema
+  // defaults, so a complete config always has them), used only by a pushed one.
+  const bool push = RequireOneOf(o, "input", {"url", "push"}) == 1;
+  ingest::PushOptions p;
+  p.queue_size = RequireInt(o, "pushQueueSize");
+  p.max_pixels = int64_t(RequireNumber(o, "maxPixels"));
+  p.decoder_threads = c.source.decoder_threads;
+  if (push) {
+    static constexpr ingest::PushCodec kCodecs[] = {ingest::PushCodec::kJpeg, ingest::PushCodec::kPng,
+                                                    ingest::PushCodec::kH264, ingest::PushCodec::kHevc};
+    p.codec = kCodecs[RequireOneOf(o, "codec", {"jpeg", "png", "h264", "hevc"})];
+    c.push = p;
+  }
   return c;
 }
 

@@ -17,6 +17,8 @@ Napi::Function PipelineWrap::Init(Napi::Env env) {
                          InstanceMethod<&PipelineWrap::AddStream>("addStream"),
                          InstanceMethod<&PipelineWrap::RemoveStream>("removeStream"),
                          InstanceMethod<&PipelineWrap::SetStreamPaused>("setStreamPaused"),
+                         InstanceMethod<&PipelineWrap::PushFrame>("pushFrame"),
+                         InstanceMethod<&PipelineWrap::EndPush>("endPush"),
                          InstanceMethod<&PipelineWrap::ConfigureStream>("configureStream"),
                          InstanceMethod<&PipelineWrap::Stats>("stats"),
                          InstanceMethod<&PipelineWrap::StreamStats>("streamStats"),
@@ -34,16 +36,27 @@ PipelineWrap::PipelineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pi
     NativePipelineConfig c = ReadPipelineConfig(cfg);
     tsfn_ = DeliverTsfn::New(env, on_events, "camtrack-delivery", 0, 1, this);
     tsfn_live_ = true;
+    release_ = std::make_shared<ReleaseQueue>([this] { Notify(); });
     pipeline_ = std::make_shared<pipeline::Pipeline>(std::move(c.model), c.batching, this, c.ingest);
     id_ = RegisterPipeline(pipeline_);
+    cleanup_hook_ = napi_add_env_cleanup_hook(env, &PipelineWrap::OnEnvCleanup, this) == napi_ok;
     return 0;
   });
 }
 
 PipelineWrap::~PipelineWrap() {
+  if (cleanup_hook_) napi_remove_env_cleanup_hook(Env(), &PipelineWrap::OnEnvCleanup, this);
+  if (release_) release_->Disarm();
   // close() is the normal path; if JS dropped the object without it, stop threads before members go away.
   if (pipeline_) pipeline_->Stop();
   if (id_ != 0) UnregisterPipeline(id_);
+}
+
+void PipelineWrap::OnEnvCleanup(void* p) {
+  auto* self = static_cast<PipelineWrap*>(p);
+  self->cleanup_hook_ = false;  // run once; the destructor must not remove it again
+  if (self->release_) self->release_->Disarm();
+  if (self->pipeline_) self->pipeline_->StopPushedStreams();
 }
 
 void PipelineWrap::Notify() {
@@ -58,6 +71,7 @@ void PipelineWrap::CallDeliver(Napi::Env env, Napi::Function cb, PipelineWrap* s
 
 void PipelineWrap::Deliver(Napi::Env env, Napi::Function callback) {
   if (!pipeline_) return;
+  if (release_) release_->Drain(env);  // pushed frames' buffers the source threads are done with
   results_.clear();
   events_.clear();
   pipeline_->DrainEvents(results_, events_);
@@ -115,6 +129,36 @@ Napi::Value PipelineWrap::SetStreamPaused(const Napi::CallbackInfo& info) {
   });
 }
 
+// pushFrame(handle, seq, bytes, ptsMs) → frames queued after it. `seq`: the number of frames this stream accepted so
+// far (JS counts them; native checks it); `bytes`: a Uint8Array (a Buffer is one), held without a copy until decoded
+// (push_bytes.h); `ptsMs`: >= 0, or -1 for the time since the stream's first push. Throws ERR_CAMTRACK_INVALID_STATE
+// when the stream is not a running pushed stream, was ended, or is lossless with a full queue (PushInput::Push).
+Napi::Value PipelineWrap::PushFrame(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    const int handle = ArgInt(info, 0, "handle", 0, INT_MAX);
+    const int64_t seq = ArgInteger(info, 1, "seq", 0, kMaxSafeInteger);
+    const Napi::Uint8Array bytes = ArgUint8Array(info, 2, "bytes");
+    const int64_t pts_ms = ArgInteger(info, 3, "ptsMs", -1, kMaxSafeInteger);
+    if (closed_) throw Error(ErrorCode::kInvalidState, "pipeline", "pipeline is closed");
+    release_->Drain(env);
+    auto held = std::make_unique<JsPushedBytes>(env, bytes, release_);
+    const auto pushed = pipeline_->PushFrame(handle, seq, std::move(held), pts_ms);
+    return Napi::Number::New(env, double(pushed.queued));
+  });
+}
+
+// endPush(handle): no more frames; the stream ends once its queue is decoded. Unknown handles and calls after close()
+// are ignored.
+Napi::Value PipelineWrap::EndPush(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    const int handle = ArgInt(info, 0, "handle", 0, INT_MAX);
+    if (!closed_) pipeline_->EndPush(handle);
+    return env.Undefined();
+  });
+}
+
 Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value { return StatsToJs(env, pipeline_->Stats()); });
@@ -146,6 +190,7 @@ Napi::Value PipelineWrap::Close(const Napi::CallbackInfo& info) {
     if (closed_) return env.Undefined();
     closed_ = true;
     pipeline_->Stop();
+    release_->Drain(env);  // every pushed frame was let go of by the stop
     {
       std::lock_guard<std::mutex> lock(tsfn_mu_);
       if (tsfn_live_) {

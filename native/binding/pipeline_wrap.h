@@ -17,6 +17,7 @@
 #include <mutex>
 #include <vector>
 
+#include "binding/push_bytes.h"
 #include "core/pipeline/pipeline.h"
 
 namespace camtrack::binding {
@@ -39,14 +40,23 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap>, public pipeline::Eve
   Napi::Value AddStream(const Napi::CallbackInfo& info);
   Napi::Value RemoveStream(const Napi::CallbackInfo& info);
   Napi::Value SetStreamPaused(const Napi::CallbackInfo& info);
+  Napi::Value PushFrame(const Napi::CallbackInfo& info);
+  Napi::Value EndPush(const Napi::CallbackInfo& info);
   Napi::Value ConfigureStream(const Napi::CallbackInfo& info);  // [live config] defined in configure.cpp
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value StreamStats(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
+  // The owner's environment is torn down (a worker thread that owns the pipeline ends without close()): pushed
+  // streams stop before the JS buffers they read are freed.
+  static void OnEnvCleanup(void* self);
+
   std::shared_ptr<pipeline::Pipeline> pipeline_;
   int id_ = 0;
+  bool cleanup_hook_ = false;
+  // Pushed frames' JS buffers to let go of on this thread (push_bytes.h).
+  std::shared_ptr<ReleaseQueue> release_;
   std::mutex tsfn_mu_;  // guards tsfn_ / tsfn_live_ against Notify() during Close()
   DeliverTsfn tsfn_;
   bool tsfn_live_ = false;

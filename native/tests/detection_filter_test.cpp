@@ -332,13 +332,18 @@ CT_TEST(live_config_fps_limit_change_starts_a_fresh_gate) {
   pl::LiveConfigState live;
   live.Set(LiveOf(tr::TrackerConfig::Kind::kByteTrack, 10));  // one frame per 100 ms
   int admitted = 0, pts = 0;
-  // 2 s of 25 fps: 20 frames, and the gate's usual start (it lets the first frames through while it settles).
-  for (int i = 0; i < 50; ++i, pts += 40) admitted += live.AdmitFrame(pts);
-  CT_EXPECT(admitted >= 20 && admitted <= 23);
+  // The first frame starts the gate: the next one 40 ms later is too early.
+  CT_EXPECT(live.AdmitFrame(pts));
+  CT_EXPECT(!live.AdmitFrame(pts += 40));
+  admitted = 1;
+  // 2 s of 25 fps at 10 fps: 20 frames.
+  for (int i = 2; i < 50; ++i) admitted += live.AdmitFrame(pts += 40);
+  pts += 40;
+  CT_EXPECT(admitted >= 20 && admitted <= 21);
   live.Set(LiveOf(tr::TrackerConfig::Kind::kByteTrack, 5));
   admitted = 0;
   for (int i = 0; i < 50; ++i, pts += 40) admitted += live.AdmitFrame(pts);
-  CT_EXPECT(admitted >= 10 && admitted <= 13);
+  CT_EXPECT(admitted >= 10 && admitted <= 11);
   live.Set(LiveOf(tr::TrackerConfig::Kind::kByteTrack, 0));
   admitted = 0;
   for (int i = 0; i < 50; ++i, pts += 40) admitted += live.AdmitFrame(pts);

@@ -5,6 +5,7 @@
 import { runNullTrial } from './null-trial.js';
 import { runOrtRawTrial } from './ort-raw.js';
 import { runPipelineTrial } from './pipeline-trial.js';
+import { runPushTrial } from './push-trial.js';
 import type { ChildMessage, TrialRun, TrialSpec } from './types.js';
 
 async function runTrial(spec: TrialSpec): Promise<TrialRun> {
@@ -18,6 +19,11 @@ async function runTrial(spec: TrialSpec): Promise<TrialRun> {
       return runPipelineTrial(spec);
     case 'pipeline-null':
       return runNullTrial(spec);
+    case 'push-jpeg':
+    case 'file-mjpeg':
+    case 'push-jpeg-null':
+    case 'file-mjpeg-null':
+      return runPushTrial(spec);
   }
 }
 

@@ -17,6 +17,10 @@ export const TRIALS: Readonly<Record<TrialName, string>> = {
   pipeline: 'full Pipeline, 1 looped file stream, consumed with stream.results()',
   'pipeline-4x': 'full Pipeline, --streams looped copies of the file at once',
   'pipeline-null': 'native pipeline with a null inference worker (decode + letterbox + postprocess + track + delivery only)',
+  'push-jpeg': 'full Pipeline, 1 pushed stream (input push, codec jpeg, lossless): 100 frames of the source as JPEGs, pushed round and round',
+  'file-mjpeg': 'full Pipeline, the same 100 JPEGs in an AVI read by the file source, looped',
+  'push-jpeg-null': 'push-jpeg on the native pipeline with a null inference worker (decode at DCT scale + letterbox + delivery)',
+  'file-mjpeg-null': 'file-mjpeg on the native pipeline with a null inference worker (full-size decode + letterbox + delivery)',
 };
 
 export const TRIAL_NAMES = Object.keys(TRIALS) as TrialName[];

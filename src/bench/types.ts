@@ -5,7 +5,17 @@
  */
 
 /** Names of the trials `camtrack bench --trials` accepts. */
-export type TrialName = 'ort-raw' | 'ort-raw-seq' | 'ort-raw-main' | 'pipeline' | 'pipeline-4x' | 'pipeline-null';
+export type TrialName =
+  | 'ort-raw'
+  | 'ort-raw-seq'
+  | 'ort-raw-main'
+  | 'pipeline'
+  | 'pipeline-4x'
+  | 'pipeline-null'
+  | 'push-jpeg'
+  | 'file-mjpeg'
+  | 'push-jpeg-null'
+  | 'file-mjpeg-null';
 
 /** What one child process is asked to run. Plain JSON (it crosses the IPC channel). */
 export interface TrialSpec {

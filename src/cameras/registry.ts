@@ -9,6 +9,8 @@
  *   cameras.on('result', (r, model) => …);                 // every camera's results; r.streamId is the camera id
  *   cameras.on('event', (e) => …);                         // state / warning / error / end / workerError, with cameraId
  *   const gate = await cameras.add({ id: 'gate', url: 'gate.mp4', model: 'cars' });
+ *   const dock = await cameras.add({ id: 'dock', input: 'push', codec: 'jpeg', model: 'cars' });
+ *   cameras.push('dock', jpegBytes, { frameId: 7 });        // = dock.push(…); cameras.end('dock') = dock.end()
  *   await cameras.remove('door');
  *   await cameras.close();
  *
@@ -46,7 +48,7 @@ import {
 import { ConfigError, InvalidStateError, redactSecretsIn, type CamtrackError } from '../errors.js';
 import { Pipeline } from '../pipeline.js';
 import { safeEmit } from '../safe-emit.js';
-import type { Stream } from '../stream.js';
+import type { PushFrameOptions, Stream } from '../stream.js';
 import type { FrameResult, PipelineStats, StateChange, StreamState, StreamStats } from '../types.js';
 
 /** What the registry's 'event' listeners get: one of the cameras' (or pipelines') events, with camera id and model. */
@@ -194,6 +196,27 @@ export class CameraRegistry extends EventEmitter {
   /** The camera's stream, or undefined. */
   get(id: string): Stream | undefined {
     return this.#cameras.get(id)?.stream;
+  }
+
+  /**
+   * Pushes one compressed frame into camera `id` (a camera with input 'push'): Stream#push() of its stream, with the
+   * same return value (false: a lossless camera's queue is full, wait for its stream's 'drain') and errors.
+   * @throws ERR_CAMTRACK_INVALID_STATE when no camera has this id (or it is not pushed, or has ended).
+   */
+  push(id: string, bytes: Uint8Array | ArrayBuffer, options?: PushFrameOptions): boolean {
+    return this.#pushed(id).push(bytes, options);
+  }
+
+  /** No more frames for pushed camera `id` (Stream#end()): it ends once the frames already pushed are delivered. */
+  end(id: string): void {
+    this.#pushed(id).end();
+  }
+
+  #pushed(id: string): Stream {
+    this.#assertOpen();
+    const stream = this.#cameras.get(id)?.stream;
+    if (!stream) throw new InvalidStateError(`no camera ${JSON.stringify(redactSecretsIn(id))}`);
+    return stream;
   }
 
   /** Every registered camera with its model, in the order they were added. */

@@ -103,6 +103,9 @@ export async function runBench(args: BenchOptions): Promise<number> {
       rawVsSeq: ratio(raw, results['ort-raw-seq']),
       pipelineVsRawSeq: ratio(results['pipeline'], results['ort-raw-seq']),
       pipelineVsNull: ratio(results['pipeline'], results['pipeline-null']),
+      // Pushed JPEGs (decoded at the model's DCT scale) vs the same JPEG bytes from the file source (full decode).
+      pushJpegVsFileMjpeg: ratio(results['push-jpeg'], results['file-mjpeg']),
+      pushJpegVsFileMjpegNull: ratio(results['push-jpeg-null'], results['file-mjpeg-null']),
     },
     acceptance: {
       check: `pipeline fps >= ${PIPELINE_VS_RAW_TARGET} x ort-raw fps (medians, same run)`,

@@ -71,6 +71,21 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(intOption('--max-frames <n>', 'stop after N results (0 = no limit)', 0, Number.MAX_SAFE_INTEGER, 0))
     .addOption(numOption('--duration <s>', 'stop after S seconds (0 = no limit)', 0, MAX_SECONDS, 0))
     .addOption(redisOption('write results to Redis Streams (camera_{id}_output) instead of stdout; the config\'s `redis` section sets the rest'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        "Pushed frames (input 'push', docs/push.md): a camera can take compressed frames instead of a url, fed by",
+        'camtrack run from a directory or from standard input:',
+        "  { id: 'dock', input: 'push', codec: 'jpeg', live: false, feed: { dir: './frames', fps: 10 } }",
+        '      every .jpg/.jpeg file of ./frames (relative to the config file), in name order, one frame each',
+        "  { id: 'pipe', input: 'push', codec: 'jpeg', feed: { stdin: 'mjpeg' } }",
+        '      JPEGs back to back on stdin:  ffmpeg -i clip.mp4 -c:v mjpeg -q:v 3 -f mjpeg - | camtrack run --config c.yaml',
+        "  feed: { stdin: 'length-prefixed' }: each frame preceded by its length (4-byte big-endian), any codec",
+        "live: false pushes every frame (waiting for the camera: 'drain'); live true/'auto' keeps the newest. The camera",
+        "ends when its feed does. Results carry frame_id (the frame's position) and, from a directory, metadata.file.",
+      ].join('\n'),
+    )
     .action(action(runRun));
 
   program
@@ -83,8 +98,11 @@ function buildProgram(setExitCode: (code: number) => void): Command {
         'prints one summary line (JSON with --json).',
     )
     .addOption(redisOption('the Redis server (default: the config\'s redis.url, else redis://127.0.0.1:6379)'))
-    .option('--model <file.onnx>', 'detector of every camera (needs pushed frames, issue 10)')
-    .option('--config <file.json|yaml>', 'models, pipeline options, per-camera options and the `redis` section')
+    .option('--model <file.onnx>', 'detector of every camera')
+    .option(
+      '--config <file.json|yaml>',
+      "models, pipeline options, the `redis` section, and `streams`: input 'push' ones are cameras read from Redis (their options), the others cameras the workers pull (RTSP, files)",
+    )
     .option('--no-inference', 'no model: results without detections (the frame size from its JPEG header); tests the Redis path')
     .addOption(new Option('--cameras <a,b>', 'camera ids to read').argParser(parseIds))
     .option('--discover [pattern]', 'also read every stream matching the key pattern (default camera_{id}_input), looking again every 10 s')

@@ -7,6 +7,8 @@
  * Stops on SIGINT/SIGTERM,
  * when every stream has ended, after --max-frames results or after --duration seconds; results still in flight
  * are printed while the pipelines close, but never more than --max-frames in all.
+ * A camera with input 'push' gets its frames from its `feed` (a directory of images, or stdin: MJPEG or
+ * length-prefixed frames; src/cli/feed.ts), pushed with back-pressure; it ends when its feed does.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,9 +16,10 @@ import path from 'node:path';
 import YAML from 'yaml';
 
 import { CameraRegistry, type CameraEvent } from '../cameras/registry.js';
-import { normaliseRedisOptions } from '../config.js';
-import { ConfigError, redactSecretsIn, type CamtrackError } from '../errors.js';
+import { normaliseRedisOptions, normaliseRegistryConfig } from '../config.js';
+import { CamtrackError, ConfigError, redactSecretsIn } from '../errors.js';
 import { RedisSink, type RedisSinkStats } from '../sinks/redis.js';
+import { runFeed, type FeedControl } from './feed.js';
 import type { FrameResult } from '../types.js';
 import { toWireErrorMessage, toWireResult, toWireStateMessage } from '../wire/index.js';
 
@@ -50,6 +53,9 @@ export async function loadConfigFile(file: string): Promise<Record<string, unkno
   if (Array.isArray(cfg.streams)) {
     for (const s of cfg.streams as Record<string, unknown>[]) {
       if (s && typeof s.url === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(s.url) && !path.isAbsolute(s.url)) s.url = path.resolve(dir, s.url);
+      // A pushed camera's feed directory too.
+      const feed = s?.feed as Record<string, unknown> | undefined;
+      if (feed && typeof feed === 'object' && typeof feed.dir === 'string' && !path.isAbsolute(feed.dir)) feed.dir = path.resolve(dir, feed.dir);
     }
   }
   return cfg;
@@ -78,6 +84,16 @@ export function formatRedisSummary(s: RedisSinkStats, keyPattern: string): strin
 
 export async function runRun({ config, maxFrames, duration, redis }: RunOptions): Promise<number> {
   const cfg = await loadConfigFile(config);
+  // Pushed cameras and their feeds (validated with the rest; a pushed camera without one would wait forever here).
+  const pushed = normaliseRegistryConfig(cfg).cameras.flatMap((c, i) => (c.stream.input === 'push' ? [{ c, i }] : []));
+  for (const { c, i } of pushed) {
+    if (!c.feed) {
+      throw new ConfigError(
+        `streams[${i}].feed`,
+        "camtrack run: a camera with input 'push' needs a feed: { dir } (a directory of frames) or { stdin: 'mjpeg' | 'length-prefixed' }",
+      );
+    }
+  }
   // Redis first: a wrong URL or password stops the run before any pipeline starts.
   let sink: RedisSink | undefined;
   if (redis !== undefined || (cfg.redis !== undefined && cfg.redis !== null)) {
@@ -93,6 +109,7 @@ export async function runRun({ config, maxFrames, duration, redis }: RunOptions)
     await sink?.close();
     throw err;
   }
+  const control: FeedControl = { stopped: false };
   let count = 0;
   let failed = false;
   const done = new Promise<void>((resolve) => {
@@ -121,8 +138,20 @@ export async function runRun({ config, maxFrames, duration, redis }: RunOptions)
     });
     void cameras.whenAllEnded().then(stop);
   });
+  const feeding = pushed.map(({ c }) =>
+    runFeed(cameras.get(c.stream.id)!, c.feed!, c.stream.codec!, control, process.stdin).catch((err: unknown) => {
+      if (control.stopped) return; // the run stopped under it (a push into a closing camera)
+      failed = true;
+      const e = err instanceof CamtrackError ? err : new CamtrackError(String((err as Error)?.message ?? err), 'ERR_CAMTRACK_SOURCE_READ');
+      process.stderr.write(JSON.stringify(toWireErrorMessage('error', c.stream.id, e)) + '\n');
+      cameras.get(c.stream.id)?.end();
+    }),
+  );
   await done;
+  control.stopped = true;
+  if (pushed.some(({ c }) => c.feed?.stdin !== undefined)) process.stdin.destroy();
   await cameras.close();
+  await Promise.allSettled(feeding);
   if (sink) {
     await sink.close();
     const s = sink.stats();

@@ -78,8 +78,19 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   } else if (o.model !== undefined) {
     cfg = { model: o.model };
   }
+  // The config's cameras: `input: 'push'` ones are read from Redis (their entries are their options), the others
+  // (a url) are pulled by the workers themselves.
+  const all = cfg?.streams ?? [];
+  const pushedCameras = all.filter((c) => (c as { input?: string }).input === 'push');
+  const pulledCameras = all.filter((c) => (c as { input?: string }).input !== 'push');
+  for (const c of pushedCameras) {
+    if ((c as { feed?: unknown }).feed !== undefined) {
+      throw new UsageError(`camera ${JSON.stringify(c.id)}: a feed is for camtrack run; camtrack worker reads pushed cameras from Redis`);
+    }
+  }
   const input = { ...((section.input ?? {}) as Record<string, unknown>) };
-  if (o.cameras) input.cameras = o.cameras;
+  const listed = [...((input.cameras as string[] | undefined) ?? []), ...(o.cameras ?? []), ...pushedCameras.map((c) => c.id)];
+  if (listed.length > 0) input.cameras = [...new Set(listed)];
   if (o.discover !== undefined) {
     input.discover = true;
     if (o.discover !== true) input.key = o.discover;
@@ -87,9 +98,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   if (o.group !== undefined) input.group = o.group;
   if (o.maxFrameAge !== undefined) input.maxFrameAgeMs = Math.round(o.maxFrameAge * 1000);
   const redis = normaliseRedisOptions({ ...section, ...(o.redis !== undefined ? { url: o.redis } : {}), input });
-  // Cameras read from Redis (pushed by producers), and cameras this worker pulls itself (the config's streams).
   const pushed = redis.input.cameras.length > 0 || redis.input.discover;
-  const pulledCameras = cfg?.streams ?? [];
   if (!pushed && pulledCameras.length === 0) {
     throw new UsageError(
       'Expected cameras: --cameras a,b or --discover [PATTERN] (frames read from Redis), or `streams` in --config (cameras the workers pull)',
@@ -107,10 +116,9 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   };
   try {
     if (pushed) {
-      const { streams: _pulled, ...pipeline } = cfg ?? {};
       worker = await RedisWorker.create({
         redis,
-        processor: cfg ? (pipeline as CameraRegistryConfig) : 'null',
+        processor: cfg ? { ...cfg, streams: pushedCameras } : 'null',
         nullDelayMs: o.delayMs,
         ...(consumer !== undefined ? { consumer } : {}),
       });
@@ -120,7 +128,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     if (pulledCameras.length > 0) {
       sink = worker?.sink ?? (await RedisSink.create(redis));
       if (!worker) sink.on('warning', warn);
-      pulled = await PulledCameras.create(cfg!, sink, consumer);
+      pulled = await PulledCameras.create({ ...cfg!, streams: pulledCameras }, sink, consumer);
       pulled.registry.on('event', onEvent);
     }
   } catch (err) {

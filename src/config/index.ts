@@ -27,6 +27,7 @@ import {
   TrackerOptionsSchema,
   type CameraOptions,
   type CameraRegistryConfig,
+  type FeedOptions,
   type ModelOptions,
   type NormalisedRedisOptions,
   type NormalisedStream,
@@ -150,10 +151,34 @@ export function normaliseReconnect(v: unknown, path: string): NormalisedStream['
   return v === false ? { ...withDefaults(ReconnectOptionsSchema, {}), maxAttempts: 0 } : withDefaults(ReconnectOptionsSchema, v ?? {});
 }
 
+/**
+ * The rules of `input` (the schema's INPUT_RULES, with messages naming the field): 'url' needs `url` and takes no
+ * `codec`; 'push' needs `codec`, takes no `url` and decodes on the CPU (no `decode: 'gpu'`).
+ */
+function checkInput(options: StreamOptions, path: string): void {
+  // As given (checked against the schema, not yet against these rules): any of the fields may be there or not.
+  const s = options as { input?: string; url?: string; codec?: string; decode?: string };
+  if (s.input === 'push') {
+    if (s.codec === undefined) fail(`${path}.codec`, `one of "jpeg", "png", "h264", "hevc" (input 'push' needs it)`, s.codec);
+    if (s.url !== undefined) {
+      throw new ConfigError(`${path}.url`, "url is not used with input 'push' (frames come from stream.push()); leave it out");
+    }
+    if (s.decode === 'gpu') {
+      throw new ConfigError(`${path}.decode`, "pushed frames (input 'push') are decoded on the CPU: decode 'gpu' is not available for them", "use decode 'auto' or 'cpu'");
+    }
+  } else {
+    if (s.url === undefined) fail(`${path}.url`, 'non-empty string', s.url);
+    if (s.codec !== undefined) {
+      throw new ConfigError(`${path}.codec`, "codec is only for input 'push' (a url's codec is read from the stream)", "leave it out, or set input 'push'");
+    }
+  }
+}
+
 /** Validates one stream's options and fills the defaults; `trackerBase` is the pipeline's tracker config. */
 export function normaliseStream(v: unknown, path: string, trackerBase: NormalisedTracker): NormalisedStream {
   checkAgainst(StreamOptionsSchema, v, path);
   const s = v as StreamOptions;
+  checkInput(s, path);
   return {
     ...withDefaults<NormalisedStream>(StreamOptionsSchema, s),
     tracker: normaliseTracker(s.tracker, `${path}.tracker`, trackerBase),
@@ -219,11 +244,15 @@ export interface NormalisedRegistryConfig {
   redis: NormalisedRedisOptions | undefined;
 }
 
-/** A camera's options, validated: its model's name, the stream options as given (without `model`), normalised. */
+/**
+ * A camera's options, validated: its model's name, the stream options as given (without `model` and `feed`),
+ * normalised, and `camtrack run`'s feed of a pushed camera.
+ */
 export interface NormalisedCamera {
   model: string;
   options: StreamOptions;
   stream: NormalisedStream;
+  feed?: FeedOptions;
 }
 
 /**
@@ -264,6 +293,9 @@ export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfi
   (streams ?? []).forEach((s, i) => {
     const camera = normaliseCamera(s, `streams[${i}]`, registry);
     const { id } = camera.stream;
+    if (camera.feed?.stdin !== undefined && registry.cameras.some((c) => c.feed?.stdin !== undefined)) {
+      throw new ConfigError(`streams[${i}].feed.stdin`, 'only one camera can read its frames from stdin');
+    }
     if (ids.has(id)) throw new ConfigError(`streams[${i}].id`, `Duplicate stream id ${JSON.stringify(redactSecretsIn(id))}`);
     ids.add(id);
     registry.cameras.push(camera);
@@ -290,11 +322,18 @@ export function normaliseCamera(
   registry: Pick<NormalisedRegistryConfig, 'models' | 'defaultModel' | 'tracker'>,
 ): NormalisedCamera {
   checkAgainst(CameraOptionsSchema, v, path);
-  const { model, ...options } = v as CameraOptions;
+  const { model, feed, ...options } = v as CameraOptions;
   const name = model ?? registry.defaultModel;
   if (name === undefined || !Object.hasOwn(registry.models, name)) {
     const known = Object.keys(registry.models).map((n) => JSON.stringify(n));
     fail(`${path}.model`, `one of ${known.join(', ')} (the names in models)`, model);
   }
-  return { model: name, options, stream: normaliseStream(options, path, registry.tracker) };
+  const stream = normaliseStream(options, path, registry.tracker);
+  if (feed !== undefined) {
+    if (stream.input !== 'push') {
+      throw new ConfigError(`${path}.feed`, "feed is only for input 'push' (camtrack run pushes the frames it reads into the camera)");
+    }
+    if ((feed.dir === undefined) === (feed.stdin === undefined)) fail(`${path}.feed`, 'object with either dir or stdin', feed);
+  }
+  return { model: name, options: options as StreamOptions, stream, ...(feed !== undefined ? { feed } : {}) };
 }

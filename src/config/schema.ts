@@ -396,13 +396,26 @@ export const DEFAULT_INPUT_FORMATS: readonly string[] = [
   'image2', 'jpeg_pipe', 'png_pipe', 'bmp_pipe', 'webp_pipe',
 ];
 
-/** Options of one stream (camera, file or URL). */
+/**
+ * What the schema alone says about `input` (JSON Schema, for editors and `camtrack config schema`): `url` is required
+ * unless `input` is 'push', which requires `codec`. normaliseStream() checks the same (and that `url`/`codec` do not
+ * come with the other input) with messages naming the field. (Each branch names its properties under `properties`
+ * too, as a strict validator, ajv's strictRequired, wants.)
+ */
+const INPUT_RULES = [
+  { properties: { input: { const: 'url' }, url: true }, required: ['url'] },
+  { properties: { input: { const: 'push' }, codec: true }, required: ['input', 'codec'] },
+];
+
+/** Options of one stream (camera, file or URL, or frames pushed from JS). */
 export const StreamOptionsSchema = Type.Object(
   {
     id: nonEmpty('Unique id of the stream within the pipeline.'),
-    url: nonEmpty(
-      'rtsp://, http(s)://, a file path or file:// URL. Credentials in it (`user:pass@`, `?token=`…) are redacted wherever ' +
-        'it is shown: errors, events, stats.',
+    url: Type.Optional(
+      nonEmpty(
+        "input 'url' (required there; not used with 'push'): rtsp://, http(s)://, a file path or file:// URL. Credentials " +
+          'in it (`user:pass@`, `?token=`…) are redacted wherever it is shown: errors, events, stats.',
+      ),
     ),
     rtspTransport: literals(['tcp', 'udp'], { default: 'tcp', description: 'RTSP transport.' }),
     openTimeoutMs: Type.Integer({
@@ -429,7 +442,9 @@ export const StreamOptionsSchema = Type.Object(
     live: Type.Union([Type.Boolean(), Type.Literal('auto')], {
       default: 'auto',
       expected: "boolean or 'auto'",
-      description: "Live semantics (never block, keep the newest frame). 'auto': true for rtsp/udp/rtp…, false for files.",
+      description:
+        "Live semantics (never block, keep the newest frame). 'auto': true for rtsp/udp/rtp… and pushed streams, false for " +
+        "files. A pushed stream (input 'push') with live false is lossless: nothing is dropped, push() reports back-pressure.",
     }),
     decoderThreads: Type.Integer({
       minimum: 1,
@@ -481,8 +496,43 @@ export const StreamOptionsSchema = Type.Object(
         "FFmpeg demuxers the input may be read with ('mov', 'matroska', 'mpegts', …). An input detected as anything else " +
         "fails at open: ERR_CAMTRACK_UNSUPPORTED, reason 'format'. [] = any format FFmpeg detects.",
     }),
+    input: literals(['url', 'push'], {
+      default: 'url',
+      description:
+        "Where frames come from: 'url' (the camera, file or URL in `url`) or 'push' (compressed frames handed over with " +
+        "stream.push(bytes, { frameId, ptsMs, meta }); `codec` says what they are; docs/push.md).",
+    }),
+    codec: Type.Optional(
+      literals(['jpeg', 'png', 'h264', 'hevc'], {
+        description:
+          "input 'push' (required there): what each push() holds: one JPEG or PNG image, or complete H.264 / HEVC access " +
+          'units in Annex-B form (one picture per push for per-frame tags). Decoded on the CPU at the size the model needs.',
+      }),
+    ),
+    pushQueueSize: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: 8,
+      description:
+        "input 'push': compressed frames waiting to be decoded, at most. When full, `live` decides: live keeps the newest " +
+        '(JPEG/PNG: the oldest waiting frame is dropped; H.264/HEVC: the waiting access units are dropped and decoding ' +
+        "resumes at the next keyframe), lossless (live: false) makes push() return false until the stream's 'drain' event.",
+    }),
+    maxPixels: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000_000,
+      default: 50_000_000,
+      description:
+        "input 'push': a pushed frame of more pixels (width × height, read from its header before decoding) is rejected " +
+        "with a 'warning' (reason 'too_large') and counted in stats().push.rejected.tooLarge; the stream goes on.",
+    }),
   },
-  { additionalProperties: false, expected: 'object with id and url', description: 'Options of one stream (camera, file or URL).' },
+  {
+    additionalProperties: false,
+    expected: 'object with id and url',
+    description: 'Options of one stream (camera, file or URL, or frames pushed from JS).',
+    anyOf: INPUT_RULES,
+  },
 );
 
 /** Pipeline configuration: `Pipeline.create()`'s argument (one model); `camtrack run`'s file is {@link CameraRegistryConfigSchema}. */
@@ -753,6 +803,42 @@ export const RedisOptionsSchema = Type.Object(
 /** The name the top-level `model` has among the `models` of a camera registry config. */
 export const DEFAULT_MODEL_NAME = 'default';
 
+/**
+ * `camtrack run` only: where a pushed camera's frames come from (the registry itself ignores it; a library user
+ * pushes with stream.push()). Exactly one of `dir` and `stdin`. docs/push.md, "Trying it without a server".
+ */
+export const FeedOptionsSchema = Type.Object(
+  {
+    dir: Type.Optional(
+      nonEmpty(
+        'A directory of frames, one per file, pushed in name order (numbers compared as numbers: 2.jpg before 10.jpg); files ' +
+          "whose extension is not the codec's (.jpg/.jpeg, .png, .h264/.264, .hevc/.265) are skipped. Relative to the config file.",
+      ),
+    ),
+    stdin: Type.Optional(
+      literals(['mjpeg', 'length-prefixed'], {
+        description:
+          "Frames read from standard input: 'mjpeg' = JPEGs back to back (what `ffmpeg -f mjpeg -` writes), 'length-prefixed' " +
+          '= each frame preceded by its length as a 4-byte big-endian unsigned integer (any codec). One camera at most.',
+      }),
+    ),
+    fps: Type.Optional(
+      Type.Number({
+        minimum: 0.01,
+        maximum: 1000,
+        description:
+          'Push at most this many frames per second (ptsMs then advances by 1000/fps per frame). Default: as fast as the ' +
+          "camera takes them (a lossless camera, live: false, waits for 'drain'; a live one drops what it cannot take).",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    expected: "object with dir or stdin ('mjpeg' | 'length-prefixed'), and fps",
+    description: "camtrack run, input 'push': the frames to push: a directory of images (or access units) or standard input.",
+  },
+);
+
 /** Options of one camera of a CameraRegistry: a stream's options and the model it runs on. */
 export const CameraOptionsSchema = Type.Object(
   {
@@ -763,11 +849,13 @@ export const CameraOptionsSchema = Type.Object(
           'Default: the top-level `model`; without one, the only entry of `models`.',
       ),
     ),
+    feed: Type.Optional(FeedOptionsSchema),
   },
   {
     additionalProperties: false,
     expected: 'object with id and url',
-    description: 'Options of one camera: a stream (camera, file or URL) and the model it runs on.',
+    description: 'Options of one camera: a stream (camera, file or URL, or pushed frames) and the model it runs on.',
+    anyOf: INPUT_RULES,
   },
 );
 
@@ -845,8 +933,13 @@ export type IngestOptions = Input<Static<typeof IngestOptionsSchema>>;
 export type GpuOptions = Input<Static<typeof GpuOptionsSchema>>;
 export type StreamDetectionOptions = Input<Static<typeof StreamDetectionOptionsSchema>>;
 type StreamStatic = Static<typeof StreamOptionsSchema>;
-export type StreamOptions = Pick<StreamStatic, 'id' | 'url'> &
-  Input<Omit<StreamStatic, 'id' | 'url' | 'tracker' | 'reconnect' | 'detection'>> & {
+/** What a pushed stream's frames are (`codec` of a stream with input 'push'). */
+export type PushCodec = NonNullable<StreamStatic['codec']>;
+/** A stream reads `url` (input 'url', the default), or takes frames pushed from JS (input 'push', with their `codec`). */
+export type StreamInputOptions = { input?: 'url'; url: string; codec?: undefined } | { input: 'push'; codec: PushCodec; url?: undefined };
+export type StreamOptions = Pick<StreamStatic, 'id'> &
+  StreamInputOptions &
+  Input<Omit<StreamStatic, 'id' | 'url' | 'input' | 'codec' | 'tracker' | 'reconnect' | 'detection'>> & {
     tracker?: TrackerOptions;
     reconnect?: ReconnectOptions | false;
     detection?: StreamDetectionOptions;
@@ -873,8 +966,10 @@ export interface PipelineConfig {
   gpu?: GpuOptions;
 }
 
-/** Options of one camera of a CameraRegistry: a stream's options and the name of its model. */
-export type CameraOptions = StreamOptions & { model?: string };
+/** `camtrack run`: where a pushed camera's frames come from ({@link FeedOptionsSchema}). */
+export type FeedOptions = Static<typeof FeedOptionsSchema>;
+/** Options of one camera of a CameraRegistry: a stream's options and the name of its model (and `camtrack run`'s feed). */
+export type CameraOptions = StreamOptions & { model?: string; feed?: FeedOptions };
 /** Configuration of a CameraRegistry (and `camtrack run`'s file): `model`, `models` or both. */
 export interface CameraRegistryConfig extends Omit<PipelineConfig, 'model' | 'streams'> {
   model?: string | ModelOptions;

@@ -3,9 +3,8 @@
  * frame's result (carrying the tag's `messageKey`, the input entry id), or says that the frame gives none.
  *
  * Two of them:
- * - `PipelineProcessor`: the real one, cameras as pushed streams of a CameraRegistry (issue 10's documented API:
- *   `addStream({ id, input: 'push', codec: 'jpeg' })`, `stream.push(bytes, { frameId, ptsMs, meta, messageKey })`).
- *   **That API is not built in this version**: create() says so (ERR_CAMTRACK_UNSUPPORTED) until it exists.
+ * - `PipelineProcessor`: the real one, cameras as pushed streams of a CameraRegistry (issue 10, docs/push.md:
+ *   `input: 'push'`, `stream.push(bytes, { frameId, ptsMs, meta, messageKey })`), a model per camera.
  * - `NullProcessor`: no decode, no model: each frame's result has no detections and the picture size from its JPEG
  *   header; bytes that are not a JPEG are a `decode` drop. It exercises everything around the model (Redis in,
  *   acknowledgement, Redis out, many workers) and is the "null inference" of the Redis bench.
@@ -13,16 +12,16 @@
 import { CameraRegistry, type CameraEvent } from '../cameras/registry.js';
 import type { CameraRegistryConfig } from '../config.js';
 import { CamtrackError } from '../errors.js';
-import { Stream } from '../stream.js';
-import type { FrameResult } from '../types.js';
+import type { PushFrameOptions } from '../stream.js';
+import type { FrameResult, PushedFrameError } from '../types.js';
 import { jpegSize } from './jpeg.js';
 
 /** What a processor tells its owner (the worker). */
 export interface ProcessorHandlers {
   /** A frame's result, in frame order per camera, with the frame's tags (`messageKey`). */
   result(r: FrameResult): void;
-  /** A frame known now to give no result (`decode`: not a JPEG, corrupt). */
-  drop(cameraId: string, messageKey: string, cause: 'decode', error: CamtrackError): void;
+  /** A frame known now to give no result (`decode`: not a JPEG, corrupt; `pipeline`: the camera refused it). */
+  drop(cameraId: string, messageKey: string, cause: 'decode' | 'pipeline', error: CamtrackError): void;
   /** A camera's state, warning, error or end (as a CameraRegistry gives them). */
   event(e: CameraEvent): void;
 }
@@ -38,6 +37,8 @@ export interface PushTag {
 export interface FrameProcessor {
   /** Starts camera `id` (idempotent). */
   addCamera(id: string): Promise<void>;
+  /** Stops camera `id` (its lease moved): what it still holds gives no result. */
+  removeCamera(id: string): Promise<void>;
   /** Hands one frame to camera `id` (added before). */
   push(id: string, bytes: Buffer, tag: PushTag): void;
   /** Closes every camera; results still in flight are delivered first. */
@@ -58,6 +59,10 @@ export class NullProcessor implements FrameProcessor {
   constructor(handlers: ProcessorHandlers, delayMs = 0) {
     this.#handlers = handlers;
     this.#delayMs = delayMs;
+  }
+
+  async removeCamera(_id: string): Promise<void> {
+    // Nothing held: every result is delivered on the next turn (or after delayMs).
   }
 
   async addCamera(id: string): Promise<void> {
@@ -135,64 +140,76 @@ export class NullProcessor implements FrameProcessor {
   }
 }
 
-/** A Stream with issue 10's push(), once it exists. */
-interface PushStream extends Stream {
-  push(bytes: Buffer, tag: { frameId?: number; ptsMs?: number; meta?: Record<string, unknown>; messageKey?: string }): unknown;
-}
-
-/** True when this build's Stream has push() (issue 10). */
-export function pushedFramesAvailable(): boolean {
-  return typeof (Stream.prototype as unknown as { push?: unknown }).push === 'function';
-}
-
 /**
- * Cameras as pushed streams of a CameraRegistry (one pipeline per model; `streams` entries of the config give
- * per-camera options by id: model, detection, tracker). Needs issue 10's pushed frames.
+ * Cameras as pushed streams of a CameraRegistry (issue 10: `input: 'push'`, `stream.push()`), one pipeline per model.
+ * A camera's options come from the config's `streams` entry with its id and `input: 'push'` (codec, model,
+ * detection, tracker, …); a camera without one is `{ input: 'push', codec: 'jpeg' }`. Unless the entry says
+ * otherwise a camera is lossless (`live: false`: every frame read is decoded and inferred; the reader's in-flight
+ * bound, not the push queue, limits what waits) with a push queue as deep as that bound, so a push never meets a
+ * full queue. A frame the pipeline cannot decode comes back as its warning (it names the frame's messageKey): a
+ * `decode` drop, acknowledged at once; one it drops otherwise (inference failed) is released when a later frame's
+ * result comes (the source's in-order rule).
  */
 export class PipelineProcessor implements FrameProcessor {
   readonly #registry: CameraRegistry;
   readonly #options: Map<string, Record<string, unknown>>;
+  readonly #handlers: ProcessorHandlers;
+  readonly #queue: number;
 
-  private constructor(registry: CameraRegistry, options: Map<string, Record<string, unknown>>) {
+  private constructor(registry: CameraRegistry, options: Map<string, Record<string, unknown>>, handlers: ProcessorHandlers, queue: number) {
     this.#registry = registry;
     this.#options = options;
+    this.#handlers = handlers;
+    this.#queue = queue;
   }
 
-  /** @throws CamtrackError ERR_CAMTRACK_UNSUPPORTED while pushed frames (issue 10) are not built. */
-  static async create(config: CameraRegistryConfig, handlers: ProcessorHandlers): Promise<PipelineProcessor> {
-    if (!pushedFramesAvailable()) {
-      throw new CamtrackError(
-        'camtrack worker needs pushed frames (stream.push(), issue 10) to run a model on frames read from Redis; this build does not have them yet',
-        'ERR_CAMTRACK_UNSUPPORTED',
-        { stage: 'redis', hint: 'camtrack worker --no-inference runs the Redis path (read, acknowledge, write) without a model; see docs/redis.md' },
-      );
-    }
-    const { streams = [], ...rest } = config;
+  /**
+   * Starts the registry of `config` (models, pipeline options; `streams` entries with `input: 'push'` are per-camera
+   * options, others are ignored here). `maxInFlight`: the reader's bound (the push queue's depth).
+   */
+  static async create(config: CameraRegistryConfig, handlers: ProcessorHandlers, maxInFlight: number): Promise<PipelineProcessor> {
+    const { streams = [], redis: _redis, ...rest } = config as CameraRegistryConfig & { redis?: unknown };
     const options = new Map<string, Record<string, unknown>>();
-    for (const s of streams) options.set(s.id, { ...(s as unknown as Record<string, unknown>) });
+    for (const s of streams) if ((s as { input?: string }).input === 'push') options.set(s.id, { ...(s as unknown as Record<string, unknown>) });
     const registry = await CameraRegistry.create({ ...rest, streams: [] });
+    const processor = new PipelineProcessor(registry, options, handlers, Math.max(1, Math.min(1024, maxInFlight)));
     registry.on('result', (r: FrameResult) => handlers.result(r));
-    registry.on('event', (e: CameraEvent) => handlers.event(e));
-    return new PipelineProcessor(registry, options);
+    registry.on('event', (e: CameraEvent) => processor.#event(e));
+    return processor;
   }
 
   async addCamera(id: string): Promise<void> {
     if (this.#registry.get(id)) return;
-    const { url: _url, ...own } = this.#options.get(id) ?? {};
-    await this.#registry.add({ ...own, id, input: 'push', codec: 'jpeg' } as never);
+    const own = this.#options.get(id) ?? {};
+    await this.#registry.add({ live: false, pushQueueSize: this.#queue, codec: 'jpeg', ...own, id, input: 'push' } as never);
+  }
+
+  async removeCamera(id: string): Promise<void> {
+    await this.#registry.remove(id);
   }
 
   push(id: string, bytes: Buffer, tag: PushTag): void {
-    const stream = this.#registry.get(id) as PushStream | undefined;
-    if (!stream) return;
-    const t: { frameId?: number; ptsMs?: number; meta?: Record<string, unknown>; messageKey: string } = { messageKey: tag.messageKey };
+    const t: PushFrameOptions = { messageKey: tag.messageKey };
     if (tag.frameId !== undefined) t.frameId = tag.frameId;
     if (tag.ptsMs !== undefined) t.ptsMs = tag.ptsMs;
     if (tag.metadata !== undefined) t.meta = tag.metadata;
-    stream.push(bytes, t);
+    try {
+      this.#registry.push(id, bytes, t);
+    } catch (err) {
+      // Not running (removed, ended) or, lossless, a full queue: this frame gives no result.
+      this.#handlers.drop(id, tag.messageKey, 'pipeline', err as CamtrackError);
+    }
   }
 
   async close(): Promise<void> {
     await this.#registry.close();
+  }
+
+  #event(e: CameraEvent): void {
+    if (e.type === 'warning' && e.cameraId !== null) {
+      const key = (e.error as Partial<PushedFrameError>).frame?.messageKey;
+      if (key !== undefined) this.#handlers.drop(e.cameraId, key, 'decode', e.error);
+    }
+    this.#handlers.event(e);
   }
 }

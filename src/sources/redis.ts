@@ -101,8 +101,10 @@ export interface RedisSourceStats {
 export interface SourceHandlers {
   /** A frame to process, in its camera's entry order (claimed entries may come later than newer ones). */
   frame(cameraId: string, frame: InputFrame): void;
-  /** A camera is about to be read (addCamera, discovery): get ready for its frames. A rejection leaves it unread. */
+  /** A camera is about to be read (added, or its lease taken): get ready for its frames. A rejection leaves it unread. */
   camera?(cameraId: string): Promise<void>;
+  /** A camera is no longer read here (its lease moved or was lost); its entries still in flight give no result. */
+  released?(cameraId: string): Promise<void>;
 }
 
 /** XACK only while the lease is ours: KEYS input, lease; ARGV group, lease value, ids… */
@@ -127,7 +129,6 @@ export class RedisSource extends EventEmitter {
   readonly #cmd: Redis;
   readonly #readers: Reader[];
   readonly #cameras = new Map<string, Camera>();
-  readonly #adding = new Set<string>();
   /** Acknowledgements to send on #cmd (drops), by camera and the lease value that fences them ('' = none). */
   readonly #acks = new Map<Camera, Map<string, string[]>>();
   readonly #leases: LeaseManager | undefined;
@@ -249,14 +250,7 @@ export class RedisSource extends EventEmitter {
    */
   async addCamera(id: string): Promise<void> {
     this.#assertOpen();
-    if (this.#cameras.has(id) || this.#adding.has(id)) return;
-    this.#adding.add(id);
-    try {
-      await this.#handlers.camera?.(id);
-    } finally {
-      this.#adding.delete(id);
-    }
-    if (this.#closed || this.#cameras.has(id)) return;
+    if (this.#cameras.has(id)) return;
     const reader = this.#readers[hash(id) % this.#readers.length]!;
     const cam: Camera = {
       id,
@@ -291,6 +285,12 @@ export class RedisSource extends EventEmitter {
 
   /** Starts reading `cam` (its group created if missing): own pending entries first, or, leased, every pending one. */
   async #activate(cam: Camera, fence: string | undefined): Promise<void> {
+    try {
+      await this.#handlers.camera?.(cam.id);
+    } catch (err) {
+      this.#warnOnce(cam, 'camera', err instanceof CamtrackError ? err : new CamtrackError(String(err), 'ERR_CAMTRACK_INTERNAL'));
+      return;
+    }
     cam.fence = fence;
     cam.active = true;
     if (fence !== undefined) {
@@ -320,7 +320,10 @@ export class RedisSource extends EventEmitter {
       });
     }
     // What is still in flight stays pending in Redis: the camera's next owner claims it; our results for it are fenced.
-    if (!cam.active) cam.processing = [];
+    if (!cam.active) {
+      cam.processing = [];
+      await this.#handlers.released?.(cam.id).catch(() => undefined);
+    }
   }
 
   /** Stops reading camera `id` (its in-flight entries are still settled). */

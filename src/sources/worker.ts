@@ -26,7 +26,10 @@ import { RedisSource, type RedisSourceStats, type SourceDrops } from './redis.js
 export interface RedisWorkerOptions {
   /** The `redis` section (input: cameras, discovery, group, freshness; output; events). */
   redis: RedisOptions | NormalisedRedisOptions;
-  /** 'null': no model (NullProcessor); else the cameras' config (models, pipeline options, per-camera options by id). */
+  /**
+   * 'null': no model (NullProcessor); else the cameras' config: models, pipeline options, and `streams` entries with
+   * `input: 'push'` as per-camera options by id (PipelineProcessor).
+   */
   processor: 'null' | CameraRegistryConfig;
   /** Name in the consumer groups (default `<hostname>-<pid>`). */
   consumer?: string;
@@ -86,7 +89,10 @@ export class RedisWorker extends EventEmitter {
     };
     let processor: FrameProcessor;
     try {
-      processor = options.processor === 'null' ? new NullProcessor(handlers, options.nullDelayMs ?? 0) : await PipelineProcessor.create(options.processor, handlers);
+      processor =
+        options.processor === 'null'
+          ? new NullProcessor(handlers, options.nullDelayMs ?? 0)
+          : await PipelineProcessor.create(options.processor, handlers, redis.input.maxInFlight);
     } catch (err) {
       await sink.close();
       throw err;
@@ -97,6 +103,7 @@ export class RedisWorker extends EventEmitter {
         redis,
         {
           camera: (id) => processor.addCamera(id),
+          released: (id) => processor.removeCamera(id),
           frame: (cameraId, f) => {
             // pts: time since this camera's first frame here, from the capture timestamps.
             const t0 = firstTimestamp.get(cameraId) ?? f.timestampMs;

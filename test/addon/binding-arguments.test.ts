@@ -7,11 +7,11 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { normaliseConfig } from '../../dist/config.js';
+import { normaliseConfig, normaliseStream } from '../../dist/config.js';
 import { CamtrackError } from '../../dist/index.js';
 import { resolveModel } from '../../dist/models/resolve.js';
 import { loadNative, type NativePipeline } from '../../dist/native.js';
-import { toNativePipelineConfig } from '../../dist/pipeline.js';
+import { toNativePipelineConfig, toNativeStream } from '../../dist/pipeline.js';
 import { assetPath, describeWithAssets } from '../helpers/assets.js';
 
 const FAST_MODEL = 'models/yolo11n_int8_320.onnx';
@@ -140,6 +140,37 @@ describeWithAssets('NativePipeline arguments', [FAST_MODEL], () => {
     // Valid calls on unknown handles stay what they were: nothing to remove, no stats.
     expect(p.removeStream(12345)).toBeUndefined();
     expect(p.streamStats(12345)).toBeUndefined();
+  });
+
+  it('BAD CALL - pushFrame / endPush name the argument they refuse; a stream that is not pushed is ERR_CAMTRACK_INVALID_STATE', async () => {
+    const p = await open();
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff]);
+    expect(invalidArgument(() => p.pushFrame('a', 0, jpeg, -1))).toContain('for handle');
+    expect(invalidArgument(() => p.pushFrame(1, -1, jpeg, -1))).toContain('for seq');
+    expect(invalidArgument(() => p.pushFrame(1, 0.5, jpeg, -1))).toContain('for seq');
+    expect(invalidArgument(() => p.pushFrame(1, 0, 'bytes', -1))).toContain('Expected a Uint8Array or Buffer for bytes');
+    expect(invalidArgument(() => p.pushFrame(1, 0, new Float32Array(2), -1))).toContain('for bytes');
+    expect(invalidArgument(() => p.pushFrame(1, 0, jpeg, -2))).toContain('for ptsMs');
+    expect(invalidArgument(() => p.pushFrame(1, 0, jpeg))).toContain('for ptsMs');
+    expect(invalidArgument(() => p.endPush(null))).toContain('for handle');
+    const invalidState = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (err) {
+        expect((err as CamtrackError).code).toBe('ERR_CAMTRACK_INVALID_STATE');
+        return (err as Error).message;
+      }
+      throw new Error('expected ERR_CAMTRACK_INVALID_STATE');
+    };
+    expect(invalidState(() => p.pushFrame(12345, 0, jpeg, -1))).toContain('is not running');
+    const handle = p.addStream(toNativeStream(normaliseStream({ id: 'u', url: '/nonexistent.mp4' }, 'stream', cfg.tracker)));
+    expect(invalidState(() => p.pushFrame(handle, 0, jpeg, -1))).toContain('is not a pushed stream');
+    expect(invalidState(() => p.endPush(handle))).toContain('is not a pushed stream');
+    expect(p.endPush(12345)).toBeUndefined(); // unknown: ignored (the stream may have ended)
+    const pushed = p.addStream(toNativeStream(normaliseStream({ id: 'p', input: 'push', codec: 'jpeg' }, 'stream', cfg.tracker)));
+    // Frame numbers must be the count of accepted pushes: the JS side and the native queue agree by construction.
+    expect(p.pushFrame(pushed, 0, jpeg, -1)).toBeGreaterThanOrEqual(0);
+    expect(() => p.pushFrame(pushed, 5, jpeg, -1)).toThrow(/out of step/);
   });
 
   it('BAD CALL - completeBatch with a worker or slot the pipeline does not have', async () => {

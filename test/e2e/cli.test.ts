@@ -115,7 +115,7 @@ describe('camtrack command line (issue 8, item 4)', () => {
     [['run', '--config'], "option '--config <file.json|yaml>' argument missing"],
     [['run'], "required option '--config <file.json|yaml>' not specified"],
     [['demo', '--streams', '0'], 'Expected integer between 1 and 64 for --streams but received "0"'],
-    [['bench', '--trials', 'ort-raw,fast'], 'Expected one of ort-raw, ort-raw-seq, ort-raw-main, pipeline, pipeline-4x, pipeline-null for --trials but received "fast"'],
+    [['bench', '--trials', 'ort-raw,fast'], 'Expected one of ort-raw, ort-raw-seq, ort-raw-main, pipeline, pipeline-4x, pipeline-null, push-jpeg, file-mjpeg, push-jpeg-null, file-mjpeg-null for --trials but received "fast"'],
     [['doctor', 'extra'], "too many arguments for 'doctor'. Expected 0 arguments but got 1."],
     [['frobnicate'], "unknown command 'frobnicate'"],
     [['run', '--config', 'c.yaml', '--redis', 'http://:s3cret@h:1'], 'Expected redis:// or rediss:// URL for --redis but received "http://***@h:1"'],

@@ -28,17 +28,19 @@ const PASSWORD = 'Wh0:le@Camera';
 const bin = path.join(repoRoot, 'bin', 'camtrack.js');
 const tmp = lazyTempDir('camtrack-redis-run-');
 
-/** `camtrack args…` as a child; `during(stderr so far)` runs while it works. */
-async function camtrack(args: string[], timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
+/** `camtrack args…` as a child (`stderr()`: what it printed so far, for failure messages). */
+function camtrack(args: string[], timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> & { stderr: () => string } {
   const child = spawnTracked(process.execPath, [bin, ...args], { env: { ...process.env, CAMTRACK_CACHE_DIR: path.join(tmp(), 'cache') } });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  clearTimeout(timer);
-  return { status, stdout, stderr };
+  const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))).then((status) => {
+    clearTimeout(timer);
+    return { status, stdout, stderr };
+  });
+  return Object.assign(done, { stderr: () => stderr });
 }
 
 async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -126,7 +128,9 @@ describeRedis('Redis sink on real pipelines', () => {
         [`model: ${assetPath(MODEL)}`, 'streams:', `  - { id: walk, url: ${assetPath(WALKING)} }`, 'redis:', '  output: { maxPending: 16 }', ''].join('\n'),
       );
       const run = camtrack(['run', '--config', cfg, '--redis', server.url()], 180_000);
-      await waitFor('60 results in Redis', async () => (await client.xlen('camera_walk_output').catch(() => 0)) >= 60, 120_000);
+      await waitFor('60 results in Redis', async () => (await client.xlen('camera_walk_output').catch(() => 0)) >= 60, 60_000).catch((e: Error) => {
+        throw new Error(`${e.message}; camtrack stderr:\n${run.stderr().slice(-3000)}`);
+      });
       await server.stop('SIGKILL');
       await new Promise((r) => setTimeout(r, 1500));
       await server.start();
@@ -143,7 +147,7 @@ describeRedis('Redis sink on real pipelines', () => {
       expect(ids.length - WALKING_FRAMES).toBeLessThanOrEqual(s.retried);
       expect(r.stderr).not.toContain(PASSWORD);
       expect(r.stderr).not.toContain(encodeURIComponent(PASSWORD));
-    });
+    }, 150_000);
 
     it('EXPECTED FAILURE - a wrong password: exit 1 before any pipeline starts, ERR_CAMTRACK_REDIS, the password never printed', async () => {
       const wrong = 'N0t:the@Password';
@@ -179,7 +183,9 @@ describeRedis('Redis sink on real pipelines', () => {
           ),
         );
         const run = camtrack(['run', '--config', cfg, '--redis', server.url(), '--duration', '12'], 120_000);
-        await waitFor('10 results in Redis', async () => (await client.xlen('camera_cam_output').catch(() => 0)) >= 10, 60_000);
+        await waitFor('10 results in Redis', async () => (await client.xlen('camera_cam_output').catch(() => 0)) >= 10, 60_000).catch((e: Error) => {
+          throw new Error(`${e.message}; camtrack stderr:\n${run.stderr().slice(-3000)}`);
+        });
         const before = await client.xlen('camera_cam_output');
         await server.stop('SIGKILL');
         await new Promise((r) => setTimeout(r, 3000));
@@ -197,7 +203,7 @@ describeRedis('Redis sink on real pipelines', () => {
         expect(ids.length).toBeGreaterThanOrEqual(s.written);
         expect(ids.length - s.written).toBeLessThanOrEqual(s.retried);
         console.log(`[redis live] written ${s.written}, dropped.full ${s.full}, retried ${s.retried}, entries ${ids.length}, before kill ${before}`);
-      });
+      }, 150_000);
     });
   });
 });

@@ -16,6 +16,7 @@ import { describeRedis, startRedisServer, type RedisServer } from '../helpers/re
 import { rtspServerUnavailableReason, startRtspServer } from '../helpers/rtsp-server.js';
 
 const WALKING = 'videos/walking.mp4';
+const MODEL = 'models/yolo11n_int8_320.onnx';
 const PASSWORD = 'p@ss:W0rd/redis';
 const bin = path.join(repoRoot, 'bin', 'camtrack.js');
 
@@ -152,11 +153,39 @@ describeRedis('camtrack publish / worker', () => {
     expect(noCams.stderr).toContain('Expected cameras: --cameras a,b or --discover');
   });
 
-  it('EXPECTED FAILURE - worker --model: pushed frames (issue 10) are not built yet: ERR_CAMTRACK_UNSUPPORTED with the way round it, exit 1', async () => {
-    const r = await camtrack(['worker', '--redis', server.url(), '--model', 'm.onnx', '--cameras', 'a'], 30_000).done;
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('[ERR_CAMTRACK_UNSUPPORTED] camtrack worker needs pushed frames');
-    expect(r.stderr).toContain('hint: camtrack worker --no-inference');
+  describeWithAssets('with a model (pushed frames)', [MODEL, WALKING], () => {
+    it('worker --model: each frame read from Redis is decoded and inferred; results in order, with their input ids; a corrupt JPEG is acknowledged, counted and reported once', async () => {
+      await client.flushall();
+      const pub = await camtrack(['publish', '--redis', server.url(), '--camera', 'walk', '--source', assetPath(WALKING), '--max-frames', '20', '--no-realtime'], 60_000).done;
+      expect(pub.status, pub.stderr).toBe(0);
+      // Two poison messages among them: bytes that are not a JPEG, and a JPEG cut short.
+      const jpeg = (await client.xrangeBuffer('camera_walk_input', '-', '+', 'COUNT', 1))[0]![1][1]!;
+      const bad = [
+        await client.xadd('camera_walk_input', '*', 'frame', Buffer.from('this is not a jpeg'), 'frame_id', '100'),
+        await client.xadd('camera_walk_input', '*', 'frame', jpeg.subarray(0, 2000), 'frame_id', '101'),
+      ];
+      const inputs = (await client.xrange('camera_walk_input', '-', '+')).map(([id]) => id);
+      const w = camtrack(['worker', '--redis', server.url(), '--model', assetPath(MODEL), '--cameras', 'walk', '--consumer', 'm1', '--json'], 120_000);
+      await waitFor('20 results', async () => (await client.xlen('camera_walk_output')) >= 20, 90_000);
+      await waitFor('nothing pending', async () => ((await client.xpending('camera_walk_input', 'inference_consumer_walk')) as [number])[0] === 0, 30_000);
+      w.kill('SIGTERM');
+      const r = await w.done;
+      expect(r.status, r.stderr.slice(-3000)).toBe(0);
+      const out = (await client.xrange('camera_walk_output', '-', '+')).map(([, f]) =>
+        JSON.parse(f[1]!) as { frame_id: number; message_key: string; width: number; height: number; detections: { label: string }[] },
+      );
+      expect(out.map((o) => o.frame_id)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      expect(out.map((o) => o.message_key)).toEqual(inputs.filter((id) => !bad.includes(id)));
+      expect(out[0]).toMatchObject({ width: 1280, height: 720 });
+      // walking.mp4: pedestrians in every frame (SOURCES.md).
+      expect(out.every((o) => o.detections.some((d) => d.label === 'person'))).toBe(true);
+      const s = JSON.parse(r.stdout) as { cameras: { walk: { read: number; written: number; dropped: Record<string, number> } } };
+      expect(s.cameras.walk).toMatchObject({ read: 22, written: 20 });
+      expect(s.cameras.walk.dropped.decode + s.cameras.walk.dropped.pipeline).toBe(2);
+      // Reported once by the source (the pipeline's own warning per bad frame is on stderr too).
+      const sourceWarnings = r.stderr.split('\n').filter((l) => l.includes('"camera_id":null') && l.includes('ERR_CAMTRACK_DECODE'));
+      expect(sourceWarnings.length).toBeLessThanOrEqual(1);
+    }, 150_000);
   });
 
   it('EXPECTED FAILURE - a wrong password: ERR_CAMTRACK_REDIS, exit 1, the password never printed', async () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { checkFrameTag, FRAME_TAG_CAPACITY, FrameTagTable } from '../../src/frame-tags.js';
+import { checkFrameTag, FRAME_TAG_CAPACITY, FrameTagTable, VIDEO_REORDER_WINDOW } from '../../src/frame-tags.js';
 
 const tag = (seq: number) => ({ frameId: 1000 + seq, messageKey: `${seq}-0`, metadata: { seq } });
 
@@ -30,6 +30,33 @@ describe('FrameTagTable', () => {
     expect(t.counts()).toMatchObject({ size: 1, delivered: 1, dropped: 3 });
     expect(t.take(7)).toBeUndefined(); // 6 dropped too
     expect(t.counts()).toMatchObject({ size: 0, delivered: 1, dropped: 4 });
+  });
+
+  it('with a reorder window (pushed H.264/HEVC: display order is not push order) takes each tag from where it is', () => {
+    const t = new FrameTagTable(64);
+    for (let seq = 0; seq < 8; seq++) t.set(seq, tag(seq));
+    // I P B B: pushed 0 1 2 3, shown 0 2 3 1.
+    for (const seq of [0, 2, 3, 1]) expect(t.take(seq, VIDEO_REORDER_WINDOW)).toEqual(tag(seq));
+    expect(t.counts()).toMatchObject({ size: 4, delivered: 4, dropped: 0 });
+    // A frame that never comes is released once a result more than the window past it arrives.
+    t.set(40, tag(40));
+    expect(t.take(6, VIDEO_REORDER_WINDOW)).toEqual(tag(6));
+    expect(t.take(40, VIDEO_REORDER_WINDOW)).toEqual(tag(40)); // 4, 5, 7 are more than 32 before 40: dropped
+    expect(t.counts()).toMatchObject({ size: 0, delivered: 6, dropped: 3 });
+    // Without a window a result releases every earlier tag, as before.
+    t.set(41, tag(41));
+    t.set(42, tag(42));
+    expect(t.take(42)).toEqual(tag(42));
+    expect(t.counts()).toMatchObject({ size: 0, delivered: 7, dropped: 4 });
+  });
+
+  it('peek() finds a tag without releasing it (a warning about a pushed frame names it)', () => {
+    const t = new FrameTagTable(8);
+    t.set(3, tag(3));
+    t.set(4, tag(4));
+    expect(t.peek(4)).toEqual(tag(4));
+    expect(t.peek(5)).toBeUndefined();
+    expect(t.size).toBe(2);
   });
 
   it('stays bounded: a full table releases its oldest tag (counted as evicted)', () => {

@@ -15,6 +15,7 @@ struct FrameMeta {
   int64_t decoded_at_ns = 0;  // steady clock when it entered the pipeline (latency starts here)
   int64_t wall_ms = 0;        // wall clock at decode
   int32_t width = 0, height = 0;  // source frame size
+  int64_t input_seq = -1;     // pushed frames: the sequence number of the push it came from (its tag's key); else -1
 };
 
 // A stream as the batcher sees it: a party to its fairness rule (see Batcher::Acquire), and the owner of the images

@@ -16,7 +16,7 @@ namespace camtrack::decode {
 
 // The pixel limit issue 10 specifies (50 megapixels = 50,000,000; an 8K frame is 33.2 MP). Native code applies
 // whatever limit its caller passes (decoder options have no defaults, as the stream schema declares them once); the
-// push stream's schema field will default to this value, and tests and benchmarks use it.
+// push stream schema's maxPixels defaults to this value (src/config/schema.ts), and tests and benchmarks use it.
 constexpr int64_t kDefaultMaxPixels = 50'000'000;
 
 enum class FrameFault {

@@ -6,11 +6,12 @@
 // (reconnect) is a new FrameSource from the stream's FrameSourceFactory.
 //
 // Implementations: AvFrameSource (av_frame_source.h: libavformat input decoded by libavcodec on the CPU, or by NVDEC
-// through decode::GpuFrameSource); frames pushed in from JS plug in here as another implementation.
+// through decode::GpuFrameSource); PushFrameSource (push_frame_source.h: compressed frames pushed in from JS).
 //
 // Threading: a FrameSource is created, opened, read and destroyed by its stream's source thread only, except
 // counters() and Interrupt(), which any thread may call (stats, RemoveStream/Stop).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,11 +30,13 @@ struct FrameSourceCounters {
 };
 
 // Something worth one warning event after Open() (e.g. decode 'auto' falling back to the CPU).
+// Also what a source reports about one frame while it runs (Connection::warn): a pushed frame that cannot be decoded.
 struct SourceWarning {
   ErrorCode code = ErrorCode::kUnsupported;
-  std::string reason;  // short stable word ("nvdec")
+  std::string reason;  // short stable word ("nvdec", "corrupt", …)
   std::string message;
   std::string hint;
+  int64_t frame = -1;  // the frame it is about (a pushed frame's sequence number), -1 when none
 };
 
 class FrameSource {
@@ -61,6 +64,9 @@ class FrameSource {
   virtual int frame_width() const = 0;
   virtual int frame_height() const = 0;
   virtual int64_t pts_ms() const = 0;
+  // Pushed sources: the sequence number of the push the current frame was decoded from (the key of its per-frame
+  // tag), which the runner numbers the frame by (frame_index = max(previous + 1, seq)); -1 for other sources.
+  virtual int64_t frame_seq() const { return -1; }
   // Letterboxes the current frame into `dst` (3 · spec.height · spec.width floats: one image of a batch slot) and
   // returns the geometry. Throws Error (a frame the letterboxer cannot read, a CUDA failure).
   virtual LetterboxInfo LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) = 0;
@@ -88,6 +94,9 @@ class FrameSource {
 struct Connection {
   int stall_timeout_ms = 0;               // live only: no decoded frame for this long → failure "stalled" (0 = off)
   std::optional<int64_t> start_pts_ms;    // set on a reconnect: the time line continues from here
+  // Per-frame warnings the source reports while it runs (source thread; the runner emits each as a 'warning' event
+  // at once). Null: none are wanted.
+  std::function<void(const SourceWarning&)> warn;
 };
 
 // Makes the FrameSource of each connection of one stream; holds what persists across them. Owned by the stream's

@@ -23,6 +23,7 @@ const char* EventKindName(EventKind kind) noexcept {
     case EventKind::kWarning: return "warning";
     case EventKind::kError: return "error";
     case EventKind::kEnd: return "end";
+    case EventKind::kDrain: return "drain";
   }
   return "state";
 }

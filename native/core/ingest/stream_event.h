@@ -20,9 +20,10 @@ enum class StreamState { kConnecting, kLive, kStalled, kReconnecting, kEnded, kF
 // "connecting", "live", "stalled", "reconnecting", "ended", "failed", "stopped".
 const char* StreamStateName(StreamState state) noexcept;
 
-enum class EventKind { kState, kWarning, kError, kEnd };
+// kDrain: a lossless pushed stream's queue, reported full by a push, is down to half (JS: the stream's 'drain').
+enum class EventKind { kState, kWarning, kError, kEnd, kDrain };
 
-// "state", "warning", "error", "end".
+// "state", "warning", "error", "end", "drain".
 const char* EventKindName(EventKind kind) noexcept;
 
 // A state event carries `reason` (a short stable word: "connected", "reconnected", "eof", "stalled",
@@ -39,6 +40,7 @@ struct StreamEvent {
   std::string message;  // redacted
   std::string hint;
   long long native_code = 0;
+  int64_t frame = -1;   // kWarning about one frame (a pushed frame that cannot be decoded): its sequence number
 };
 
 // An error or warning event about stream `stream`, whose input is `url`: the message is redacted of the secrets in

@@ -129,7 +129,13 @@ void StreamRunner::Run() {
     corrupt_seen_ = 0;  // a new source counts from 0
     try {
       Connection c;
-      c.stall_timeout_ms = config_.live ? rp.stall_timeout_ms : 0;
+      c.stall_timeout_ms = config_.live && !config_.single_connection ? rp.stall_timeout_ms : 0;
+      // A source's per-frame warnings (pushed frames that cannot be decoded) go out at once, on this thread.
+      c.warn = [this](const SourceWarning& w) {
+        StreamEvent ev = MakeEvent(EventKind::kWarning, w.code, w.reason, w.message, w.hint, 0);
+        ev.frame = w.frame;
+        sink_.OnEvent(std::move(ev));
+      };
       if (last_pts_ms_ >= 0) {
         // Continue the time line: the outage counts as elapsed time, so ptsMs keeps increasing.
         const int64_t gap_ms = (SteadyNowNs() - last_frame_ns_.load()) / 1000000;
@@ -204,8 +210,9 @@ void StreamRunner::Run() {
       break;
     }
     TrackCorrupt(corrupt_end, last_pts_ms_, /*end=*/true);  // the burst this connection ended in, if any
-    if (!config_.live || !retry) {
-      // Files (and failures another connection cannot help) do not reconnect: EOF ends, an error fails.
+    if (!config_.live || !retry || config_.single_connection) {
+      // Files, pushed streams (and failures another connection cannot help) do not reconnect: EOF ends, an error
+      // fails.
       final_state = failed ? StreamState::kFailed : StreamState::kEnded;
       if (failed || truncated) sink_.OnEvent(failure);
       if (truncated) end_reason = "truncated";
@@ -289,6 +296,10 @@ void StreamRunner::RunFrames(FrameSource& src) {
   while (WaitWhilePaused() && src.Next()) {
     count_pool_drops();
     ++frame_index_;
+    // A pushed frame is numbered by its push (gaps: pushes dropped or rejected before decode), unless pictures come
+    // out of order (H.264/HEVC with reordered pictures): frame indexes only go up.
+    const int64_t seq = src.frame_seq();
+    if (seq > frame_index_) frame_index_ = seq;
     const int64_t now = SteadyNowNs();
     got_frame_ = true;
     last_frame_ns_.store(now, std::memory_order_relaxed);
@@ -316,6 +327,7 @@ void StreamRunner::RunFrames(FrameSource& src) {
       m.wall_ms = WallNowMs();
       m.width = frame_w;
       m.height = frame_h;
+      m.input_seq = seq;
       if (!sink_.PassThrough(m, /*block=*/!live)) {
         if (stop_.load()) break;
         dropped_busy_.fetch_add(1, std::memory_order_relaxed);  // live: keep the newest, count what we skip
@@ -337,6 +349,7 @@ void StreamRunner::RunFrames(FrameSource& src) {
     meta.frame.pts_ms = pts;
     meta.frame.decoded_at_ns = SteadyNowNs();
     meta.frame.wall_ms = WallNowMs();
+    meta.frame.input_seq = seq;
     // A throw here drops the lease: its position is committed empty and this stream fails as usual.
     meta.letterbox = src.LetterboxInto(config_.input, lease.input());
     meta.frame.width = meta.letterbox.src_width;

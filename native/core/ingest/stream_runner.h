@@ -58,6 +58,9 @@ struct RunnerConfig {
   std::string url;  // for messages (redacted)
   bool live = false;
   ReconnectPolicy reconnect;
+  // One connection only (pushed frames): its end ends the stream and its failure fails it, live or not; no
+  // reconnect, no backoff.
+  bool single_connection = false;
   preprocess::ModelInputSpec input;  // the batch images' geometry
   // Which frames are inferred (seam for inference intervals and motion gating): null = every frame; else a frame
   // for which it returns false is passed through without inference (FrameSink::PassThrough). Called on the source

@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/decode/video_source.h"
 #include "core/ingest/av_frame_source.h"
+#include "core/ingest/push_frame_source.h"
 #include "core/ingest/reconnect.h"
 #include "core/pipeline/live_config.h"
 #include "core/pipeline/post_track_stage.h"
@@ -48,7 +50,11 @@ struct IngestConfig {
 
 struct StreamConfig {
   std::string id;  // user's id (for messages only; the pipeline addresses streams by handle)
+  // Where frames come from: the input `source.url` (AvFrameSource), or, when `push` is set (input 'push'), frames
+  // pushed through Pipeline::PushFrame() (PushFrameSource; source.url then only names the stream in messages, and
+  // source.live picks the queue policy: kFile = lossless, kAuto/kLive = live; push->live is set from it).
   decode::SourceOptions source;
+  std::optional<ingest::PushOptions> push;
   // The initial value of what can change while the stream runs (fps limit, tracker, detection options;
   // live_config.h); Pipeline::ConfigureStream replaces it.
   LiveConfig live_config;

@@ -14,6 +14,7 @@ struct FrameResult {
   static constexpr size_t kMaxAnnotations = 64;  // values post-track stages can attach to one frame
   int32_t stream = -1;      // stream handle
   int64_t frame_index = 0;  // 0-based index among this stream's decoded frames; continues across reconnects
+  int64_t input_seq = -1;   // pushed frames: the sequence number of the push it was decoded from; else -1
   int64_t pts_ms = 0;
   int64_t decoded_at_ns = 0;  // steady clock when decode finished
   int64_t done_at_ns = 0;     // steady clock when the result entered the ring

@@ -49,7 +49,10 @@ bool LiveConfigState::AdmitFrame(int64_t pts_ms) {
   }
   if (min_gap_ms_ <= 0) return true;
   if (double(pts_ms) + 0.5 < next_pts_ms_) return false;
-  next_pts_ms_ = std::max(next_pts_ms_ + min_gap_ms_, double(pts_ms) - min_gap_ms_ / 2);
+  // The next frame may come one gap later; after a pause in the input, no earlier than half a gap before this one
+  // plus a gap (the gate catches up instead of letting a burst through). The first frame starts the gate.
+  next_pts_ms_ = next_pts_ms_ < -1e17 ? double(pts_ms) + min_gap_ms_
+                                      : std::max(next_pts_ms_ + min_gap_ms_, double(pts_ms) - min_gap_ms_ / 2);
   return true;
 }
 

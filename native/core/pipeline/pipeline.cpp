@@ -52,9 +52,12 @@ void Pipeline::RetireWorker(int worker, const std::string& why) {
 
 int32_t Pipeline::AddStream(StreamConfig config) {
   const decode::LiveMode live_mode = config.source.live;
-  const bool live = live_mode == decode::LiveMode::kAuto ? decode::IsLiveUrl(config.source.url)
-                                                         : live_mode == decode::LiveMode::kLive;
+  // A pushed stream is a camera unless it is lossless (kFile): 'auto' means live for it.
+  const bool live = config.push                              ? live_mode != decode::LiveMode::kFile
+                    : live_mode == decode::LiveMode::kAuto ? decode::IsLiveUrl(config.source.url)
+                                                           : live_mode == decode::LiveMode::kLive;
   config.source.live = live ? decode::LiveMode::kLive : decode::LiveMode::kFile;  // the demuxer/decoder agree
+  if (config.push) config.push->live = live;
   StreamServices services;
   services.batcher = &batcher_;
   services.ring = &ring_;
@@ -85,6 +88,41 @@ void Pipeline::ConfigureStream(int32_t handle, const LiveConfig& config) {
     s = it->second;
   }
   s->live_state.Set(config);
+}
+
+std::shared_ptr<Stream> Pipeline::Find(int32_t handle) const {
+  std::lock_guard<std::mutex> lock(streams_mu_);
+  auto it = streams_.find(handle);
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+ingest::PushInput::Pushed Pipeline::PushFrame(int32_t handle, int64_t seq, std::unique_ptr<ingest::PushedBytes> bytes,
+                                              int64_t pts_ms) {
+  const std::shared_ptr<Stream> s = Find(handle);
+  if (!s) throw Error(ErrorCode::kInvalidState, "push", "stream " + std::to_string(handle) + " is not running");
+  if (!s->push_input())
+    throw Error(ErrorCode::kInvalidState, "push",
+                "stream '" + s->config.id + "' is not a pushed stream (input 'push')");
+  return s->push_input()->Push(seq, std::move(bytes), pts_ms);
+}
+
+void Pipeline::EndPush(int32_t handle) {
+  const std::shared_ptr<Stream> s = Find(handle);
+  if (!s) return;
+  if (!s->push_input())
+    throw Error(ErrorCode::kInvalidState, "push",
+                "stream '" + s->config.id + "' is not a pushed stream (input 'push')");
+  s->push_input()->End();
+}
+
+void Pipeline::StopPushedStreams() {
+  std::vector<int32_t> pushed;
+  {
+    std::lock_guard<std::mutex> lock(streams_mu_);
+    for (const auto& [h, s] : streams_)
+      if (s->push_input()) pushed.push_back(h);
+  }
+  for (int32_t h : pushed) RemoveStream(h);
 }
 
 void Pipeline::SetStreamPaused(int32_t handle, bool paused) {

@@ -79,6 +79,21 @@ class Pipeline {
   // yet, and resumes it once they are drained; the source thread waits before its next frame. No effect on live
   // streams, whose results JS drops oldest-first instead. Unknown handles are ignored (the stream may have ended).
   void SetStreamPaused(int32_t handle, bool paused);
+  // Pushed streams (StreamConfig::push; ingest/push_frame_source.h): queues the compressed frame number `seq` (the
+  // count of frames accepted for this stream so far) with its bytes (held until decoded or dropped) and its
+  // presentation time (< 0: the time since the first push). Returns what PushInput::Push() returns. Throws
+  // Error(kInvalidState) when `handle` is not a running pushed stream, after EndPush(), or when a lossless queue is
+  // full. Thread-safe (one pushing thread per stream).
+  ingest::PushInput::Pushed PushFrame(int32_t handle, int64_t seq, std::unique_ptr<ingest::PushedBytes> bytes,
+                                      int64_t pts_ms);
+  // No more frames for pushed stream `handle`: it ends ('ended', reason "eof") once its queue is decoded and its
+  // frames delivered. Unknown handles are ignored (the stream may have ended); Error(kInvalidState) for a stream
+  // that is not pushed.
+  void EndPush(int32_t handle);
+  // The pushed streams' frames are about to be freed by their owner (its JS environment ends without a close()):
+  // every pushed stream is removed (its source thread interrupted and joined), so no thread reads pushed bytes after
+  // this returns. Other streams are left as they are. Thread-safe.
+  void StopPushedStreams();
   // Stops everything (see shutdown order above). Idempotent; called by the destructor.
   void Stop();
 
@@ -94,6 +109,8 @@ class Pipeline {
   const ModelConfig& model() const { return model_; }
 
  private:
+  std::shared_ptr<Stream> Find(int32_t handle) const;  // null when not a current stream
+
   const ModelConfig model_;
   const BatchingConfig batching_;
   const IngestConfig ingest_;

@@ -235,6 +235,7 @@ Postprocessor::Delivery Postprocessor::DeliverImage(batch::Slot& sl, int i, Stre
 void Postprocessor::Complete(Stream& s, FrameResult* r, const batch::FrameMeta& frame, bool inferred) {
   r->stream = s.handle;
   r->frame_index = frame.frame_index;
+  r->input_seq = frame.input_seq;
   r->pts_ms = frame.pts_ms;
   r->decoded_at_ns = frame.decoded_at_ns;
   r->wall_ms = frame.wall_ms;

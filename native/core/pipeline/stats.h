@@ -11,6 +11,7 @@
 
 #include "core/common/error.h"
 #include "core/common/meters.h"
+#include "core/ingest/push_frame_source.h"
 #include "core/ingest/stream_event.h"
 
 namespace camtrack::pipeline {
@@ -42,6 +43,9 @@ struct StreamStatsSnapshot {
   uint64_t inference_failed_batches = 0;        // batches with frames of this stream that failed, all time
   uint64_t inference_consecutive_failures = 0;  // of those, the ones since the last delivered frame
   std::string inference_error;                  // the error that started the current (or last) outage (redacted)
+  // Pushed streams (input 'push') only: the push queue's and the pushed frames' counters.
+  bool push = false;
+  ingest::PushStats push_stats;
 };
 
 struct PipelineStatsSnapshot {
@@ -110,6 +114,34 @@ void VisitStats(const StreamStatsSnapshot& s, V& v) {
     VisitInferenceHealth(i, s.inference_failing, s.inference_failed_batches, s.inference_consecutive_failures,
                          s.inference_error);
   });
+  if (s.push) {
+    const ingest::PushStats& p = s.push_stats;
+    v.Object("push", [&](auto& w) {
+      w("codec", ingest::PushCodecName(p.codec));
+      w("policy", p.live ? "live" : "lossless");
+      w("queueSize", p.queue_size);
+      w("queued", p.queued);
+      w("pushed", p.pushed);
+      w("refused", p.refused);
+      w.Object("dropped", [&](auto& d) {
+        d("queue", p.dropped_queue);
+        d("untilKeyframe", p.dropped_until_keyframe);
+      });
+      // By decode::FrameFault (frame_error.h), in its order; until_keyframe is a drop, above.
+      using F = decode::FrameFault;
+      const auto n = [&](F f) { return p.rejected[size_t(f)]; };
+      w.Object("rejected", [&](auto& r) {
+        r("empty", n(F::kEmpty));
+        r("wrongCodec", n(F::kWrongCodec));
+        r("truncated", n(F::kTruncated));
+        r("corrupt", n(F::kCorrupt));
+        r("tooLarge", n(F::kTooLarge));
+        r("unsupported", n(F::kUnsupported));
+        r("noKeyframe", n(F::kNoKeyframe));
+      });
+      w("warningsSuppressed", p.warnings_suppressed);
+    });
+  }
   if (!s.last_error.empty()) {
     v("lastError", s.last_error);
     v("lastErrorCode", s.last_error_code);

@@ -20,10 +20,28 @@ Stream::Stream(int32_t handle_in, StreamConfig config_in, bool live_in, const St
   rc.reconnect = config.reconnect;
   rc.input = svc_.model->input;
   rc.infer_frame = config.infer_frame;
-  runner_ = std::make_unique<ingest::StreamRunner>(
-      std::move(rc),
-      std::make_unique<ingest::AvFrameSourceFactory>(config.source, config.decode, svc_.ingest->decode_device),
-      *svc_.pacer, *this);
+  std::unique_ptr<ingest::FrameSourceFactory> factory;
+  if (config.push) {
+    // Frames pushed from JS: one connection for the stream's life (it ends with end(), never reconnects).
+    push_input_ = std::make_shared<ingest::PushInput>(*config.push);
+    push_input_->SetDrainCallback([this] {
+      ingest::StreamEvent ev;
+      ev.kind = ingest::EventKind::kDrain;
+      ev.stream = handle;
+      svc_.ring->PushEvent(std::move(ev));
+    });
+    rc.single_connection = true;
+    factory = std::make_unique<ingest::PushFrameSourceFactory>(push_input_, svc_.model->input);
+  } else {
+    factory = std::make_unique<ingest::AvFrameSourceFactory>(config.source, config.decode, svc_.ingest->decode_device);
+  }
+  runner_ = std::make_unique<ingest::StreamRunner>(std::move(rc), std::move(factory), *svc_.pacer, *this);
+}
+
+void Stream::OnFinished() {
+  // A pushed stream that ended, failed or stopped takes no more frames; frames still queued are released.
+  if (push_input_) push_input_->Close();
+  MaybeEmitEnd();
 }
 
 Stream::~Stream() = default;
@@ -120,6 +138,10 @@ StreamStatsSnapshot Stream::Snapshot(int64_t now) const {
   st.inference_consecutive_failures = post.inference_consecutive.load();
   st.decoded += st.dropped_decoder_pool;  // decoded by NVDEC, dropped before the source thread saw them
   st.last_frame_age_ms = post.last_age_ms.load();
+  if (push_input_) {
+    st.push = true;
+    st.push_stats = push_input_->Stats();
+  }
   return st;
 }
 

@@ -110,6 +110,8 @@ class Stream final : public batch::Contender,
   StreamPost post;
 
   void Start() { runner_->Start(); }
+  // Pushed streams (config.push): the stream's queue of pushed frames (push_frame_source.h); null otherwise.
+  const std::shared_ptr<ingest::PushInput>& push_input() const noexcept { return push_input_; }
   // Any thread: the source thread stops at once (its reads, waits for a batch image or for room are interrupted).
   void RequestStop();
   void Join() { runner_->Join(); }
@@ -126,10 +128,11 @@ class Stream final : public batch::Contender,
   bool AdmitFrame(int64_t pts_ms) override { return live_state.AdmitFrame(pts_ms); }
   batch::SlotLease AcquireImage(bool block) override;
   bool PassThrough(const batch::FrameMeta& frame, bool block) override;
-  void OnFinished() override { MaybeEmitEnd(); }
+  void OnFinished() override;
 
  private:
   const StreamServices svc_;
+  std::shared_ptr<ingest::PushInput> push_input_;  // before runner_: the source thread uses it
   std::unique_ptr<ingest::StreamRunner> runner_;  // last: its thread is joined before anything above goes
 };
 

@@ -9,8 +9,11 @@
 // blocks, drops when no batch position is free, cause busy), cars with an fps limit, the MPEG-4 demo clip as a plain
 // file, again with libavcodec frame threads, and again looped and removed mid-way once it has gone round twice, a
 // path that does not exist, and cars with only every 3rd frame inferred (file) and every 2nd (live semantics), the
-// others passed through to postprocessing without inference; after the checks, walking looped and still decoding at
-// Stop(). Checks, after every stream but the removed one has ended:
+// others passed through to postprocessing without inference; three pushed streams (input 'push', PushFrameSource),
+// each fed by a producer thread of its own as the JS thread pushes: the shared JPEG images with bad frames among
+// them (lossless: the producer waits for each drain), the same pushed faster than a live queue of 2 takes them
+// (drops), and walking's H.264 access units (lossless; pictures reordered by its B-frames); after the checks, walking
+// looped and still decoding at Stop(). Checks, after every stream but the removed one has ended:
 //   - each clip decoded exactly its known frame count, and every decoded frame is delivered or counted dropped with
 //     a cause: decoded = delivered + dropped.busy + dropped.fpsLimit + dropped.inference + dropped.decoderPool; a
 //     null worker never fails, so dropped.inference = 0; only the fps-limited stream drops for fpsLimit, only the
@@ -19,6 +22,9 @@
 //     the clip's size and no detection, and `inferred` false exactly for the frames the stream passed through;
 //   - the missing file ends 'failed' with no frame; every ended stream has exactly one 'end' event; the removed one
 //     is gone from stats;
+//   - pushed streams: every push is accounted for (dropped from a live queue, rejected as bad input, or decoded),
+//     every decoded frame delivered or dropped with a cause, results in frame order, 'ended' after EndPush(); the
+//     lossless ones lose nothing and are never refused;
 //   - then a looped walking stream is added and Stop() is called while it decodes and batches are in flight: no
 //     batch is left in flight and the workers completed exactly the batches the pipeline processed.
 // Prints one line per check and `camtrack_pipeline_driver: N passed, N failed`; exits 1 on any failure, 2 when the
@@ -43,6 +49,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/decode/demuxer.h"
 #include "core/pipeline/pipeline.h"
 #include "../null_worker.h"
 #include "../test_assets.h"
@@ -90,6 +97,7 @@ struct Seen {
   uint64_t not_inferred = 0;  // results passed through without inference
   int ends = 0;
   std::string end_state;
+  int drains = 0;  // pushed, lossless: drain events
 };
 
 // The binding's delivery, in C++: Notify() (from pipeline threads, cheap, non-blocking) wakes one consumer thread
@@ -159,6 +167,7 @@ class Consumer : public camtrack::pipeline::EventSink {
         if (!r->inferred) ++s.not_inferred;
       }
       for (const StreamEvent& e : events) {
+        if (e.kind == EventKind::kDrain) ++seen_[e.stream].drains;
         if (e.kind != EventKind::kEnd) continue;
         Seen& s = seen_[e.stream];
         ++s.ends;
@@ -209,6 +218,47 @@ camtrack::pipeline::StreamConfig LiveStream(const std::string& id, const std::st
   c.reconnect.max_attempts = 0;
   c.reconnect.stall_timeout_ms = 0;
   return c;
+}
+
+// A stream of frames pushed in (input 'push'); `live`: the live queue policy, else lossless.
+camtrack::pipeline::StreamConfig PushStream(const std::string& id, camtrack::ingest::PushCodec codec, bool live,
+                                            int queue_size) {
+  camtrack::pipeline::StreamConfig c = FileStream(id, "push:" + id, false);
+  c.source.live = live ? camtrack::decode::LiveMode::kLive : camtrack::decode::LiveMode::kFile;
+  camtrack::ingest::PushOptions p;
+  p.codec = codec;
+  p.queue_size = queue_size;
+  p.max_pixels = 50'000'000;
+  p.decoder_threads = 1;
+  c.push = p;
+  return c;
+}
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes ReadFile(const std::string& path) {
+  Bytes b;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    uint8_t buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) b.insert(b.end(), buf, buf + n);
+    std::fclose(f);
+  }
+  return b;
+}
+
+// The first `n` access units of a clip, as Annex-B (the demuxer's packet mode, what NVDEC is fed).
+std::vector<Bytes> AccessUnits(const std::string& path, size_t n) {
+  camtrack::decode::SourceOptions o = FileStream("", path, false).source;
+  o.packets_only = true;
+  camtrack::decode::Demuxer d(o);
+  d.Open();
+  std::vector<Bytes> aus;
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  int64_t pts = 0;
+  while (aus.size() < n && d.NextPacket(&data, &size, &pts)) aus.emplace_back(data, data + size);
+  return aus;
 }
 
 std::optional<StreamStatsSnapshot> Find(const Pipeline& p, int32_t handle) { return p.StreamStats(handle); }
@@ -312,6 +362,52 @@ int main(int argc, char** argv) {
   }
   const int32_t looped = add(FileStream("demo-loop", path(kDemo), true), &kDemo);
 
+  // Pushed streams, each fed by its own producer thread (the JS thread's role: PushFrame, EndPush).
+  struct Pushed {
+    int32_t handle;
+    bool live;
+    uint64_t pushes = 0, bad = 0;  // frames pushed, of which bad input
+    uint64_t refused = 0;          // lossless: pushes refused (never expected)
+  };
+  std::vector<Bytes> images;
+  for (const char* f : {"images/bus.jpg", "images/zidane.jpg", "images/dog.jpg", "images/street.jpg"})
+    images.push_back(ReadFile(assets + "/" + f));
+  const std::vector<Bytes> aus = AccessUnits(path(kWalking), 120);
+  std::vector<Pushed> pushed = {
+      {add(PushStream("push-jpeg", camtrack::ingest::PushCodec::kJpeg, false, 4), nullptr), false},
+      {add(PushStream("push-jpeg-live", camtrack::ingest::PushCodec::kJpeg, true, 2), nullptr), true},
+      {add(PushStream("push-h264", camtrack::ingest::PushCodec::kH264, false, 8), nullptr), false},
+  };
+  consumer.Expect(pushed[2].handle, kWalking.width, kWalking.height, nullptr);
+  std::vector<std::thread> producers;
+  for (Pushed& p : pushed) {
+    producers.emplace_back([&, &p = p] {
+      const bool video = &p == &pushed[2];
+      const size_t n = video ? aus.size() : 48;
+      int drains_owed = 0;
+      for (size_t i = 0; i < n; ++i) {
+        Bytes frame = video ? aus[i] : images[i % images.size()];
+        if (!video && i % 16 == 7) {  // bad input among the good frames: empty, then not a JPEG
+          frame = i % 32 == 7 ? Bytes{} : Bytes{'n', 'o', 'p', 'e'};
+          ++p.bad;
+        }
+        try {
+          auto bytes = std::make_unique<camtrack::ingest::OwnedBytes>(std::move(frame));
+          const auto r = pipeline->PushFrame(p.handle, int64_t(p.pushes), std::move(bytes), -1);
+          ++p.pushes;
+          if (r.full) {
+            ++drains_owed;
+            consumer.WaitFor(deadline,
+                             [&](std::map<int32_t, Seen>& seen) { return seen[p.handle].drains >= drains_owed; });
+          }
+        } catch (const camtrack::Error&) {
+          ++p.refused;
+        }
+      }
+      pipeline->EndPush(p.handle);
+    });
+  }
+
   // Live reconfiguration from another thread while the streams run (as the JS thread's configureStream does): the
   // fps-limited stream switches fps limit, tracker kind and detection options every few ms, the looped one its
   // tracker kind and detection options (an fps limit would drop frames it must deliver).
@@ -359,9 +455,12 @@ int main(int argc, char** argv) {
   }
   Check(not_running, "ConfigureStream of a removed stream: ERR_CAMTRACK_INVALID_STATE");
 
+  for (std::thread& t : producers) t.join();
   const bool all_ended = consumer.WaitFor(deadline, [&](std::map<int32_t, Seen>& seen) {
     for (const Ended& e : ended)
       if (seen[e.handle].ends == 0) return false;
+    for (const Pushed& p : pushed)
+      if (seen[p.handle].ends == 0) return false;
     return true;
   });
   Check(all_ended, "every file stream ended within " + std::to_string(timeout_s) + " s");
@@ -401,6 +500,47 @@ int main(int argc, char** argv) {
     Check(seen.inferred_ok, name + "each result's `inferred` as infer_frame said (" +
                                 std::to_string(seen.not_inferred) + " not inferred)");
     if (seen.infer) Check(seen.not_inferred > 0, name + "frames were passed through without inference");
+  }
+
+  for (const Pushed& p : pushed) {
+    const Seen seen = consumer.Get(p.handle);
+    const std::optional<StreamStatsSnapshot> s = Find(*pipeline, p.handle);
+    if (!s) {
+      Check(false, "stats of pushed stream " + std::to_string(p.handle));
+      continue;
+    }
+    const std::string name = s->id + ": ";
+    const camtrack::ingest::PushStats& ps = s->push_stats;
+    Check(seen.ends == 1 && seen.end_state == "ended", name + "one 'end' event, state 'ended' (got " +
+                                                           std::to_string(seen.ends) + ", '" + seen.end_state + "')");
+    Check(s->push && ps.pushed == p.pushes && ps.queued == 0,
+          name + "pushed " + std::to_string(ps.pushed) + " = " + std::to_string(p.pushes) + ", none left queued");
+    Check(ps.dropped_queue + s->packets == ps.pushed,
+          name + "every push dropped from the queue (" + std::to_string(ps.dropped_queue) + ") or taken (" +
+              std::to_string(s->packets) + ")");
+    const bool video = p.handle == pushed[2].handle;
+    if (!video) {
+      Check(s->packets == s->decoded + s->corrupt, name + "every frame taken decoded (" + std::to_string(s->decoded) +
+                                                       ") or rejected (" + std::to_string(s->corrupt) + ")");
+    } else {
+      Check(s->decoded == p.pushes && s->corrupt == 0, name + "every access unit's picture decoded (" +
+                                                          std::to_string(s->decoded) + " of " +
+                                                          std::to_string(p.pushes) + ")");
+    }
+    if (!p.live) {
+      Check(p.refused == 0 && ps.refused == 0 && ps.dropped_queue == 0 && s->corrupt == p.bad,
+            name + "lossless: nothing refused or dropped, each bad frame rejected (" + std::to_string(s->corrupt) +
+                " of " + std::to_string(p.bad) + "); producer waited for " + std::to_string(seen.drains) + " drains");
+    } else {
+      Check(ps.dropped_queue > 0, name + "live: a producer faster than the pipeline drops from the queue (" +
+                                      std::to_string(ps.dropped_queue) + ")");
+    }
+    const uint64_t accounted = s->delivered + s->dropped_busy + s->dropped_fps_limit + s->dropped_inference;
+    Check(accounted == s->decoded, name + "every decoded frame delivered or dropped with a cause (" + Counts(*s) + ")");
+    Check(seen.results == s->delivered && seen.results > 0,
+          name + "consumer received " + std::to_string(seen.results) + " = delivered " + std::to_string(s->delivered));
+    Check(seen.order_ok, name + "results in strictly increasing frame order" +
+                             (seen.order_ok ? "" : " (" + seen.first_disorder + ")"));
   }
 
   // Stop() with a stream still decoding and batches in flight: a looped clip added last, stopped once it delivers.
