@@ -7,6 +7,7 @@ export { Stream, type PushFrameOptions } from './stream.js';
 export { CameraRegistry, type CameraEvent, type CameraInfo, type CameraRegistryStats } from './cameras/registry.js';
 export type { FrameTag } from './frame-tags.js';
 export { RedisSink, type RedisSinkStats, type RedisSinkCameraStats, type SinkDrops } from './sinks/redis.js';
+export { RedisWorker, type RedisWorkerOptions, type RedisWorkerStats, type WorkerCameraSummary } from './sources/worker.js';
 export { capabilities, formatCapabilities, type Capabilities } from './capabilities.js';
 export { CamtrackError, ConfigError, InvalidStateError, type CamtrackErrorCode } from './errors.js';
 export { normaliseConfig, normaliseRegistryConfig, normaliseRedisOptions, configJsonSchema, DEFAULT_INPUT_FORMATS, DEFAULT_MODEL_NAME, LIVE_STREAM_FIELDS } from './config.js';

@@ -1,5 +1,5 @@
 /**
- * `camtrack` command line: demo, run, doctor, bench, eval, track, models, config. Every command and its options are
+ * `camtrack` command line: demo, run, worker, publish, doctor, bench, eval, track, models, config. Every command and its options are
  * declared here, once (commander): `camtrack --help` lists the commands, `camtrack <command> --help` prints its options.
  * Every command returns an exit code: 0 done, 1 failed, 2 bad command line (unknown option or command, missing or bad
  * value: ERR_CAMTRACK_INVALID_ARGUMENT naming it). Errors print their code and hint, never a stack (unless
@@ -16,9 +16,11 @@ import { runBuildNative } from './build-native.js';
 import { runConfigSchema } from './config.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
+import { runPublish } from './publish.js';
 import { runRun } from './run.js';
 import { runEval, runModelsFetch, runModelsInfo, runModelsList } from './tools.js';
 import { runTrack } from './track.js';
+import { runWorker } from './worker.js';
 
 /** The ranges of `camtrack track`'s tracker options: the Tracker's (src/config/schema.ts). */
 const { frameRate } = StandaloneTrackerOptionsSchema.properties;
@@ -86,6 +88,47 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       ].join('\n'),
     )
     .action(action(runRun));
+
+  program
+    .command('worker')
+    .summary('read camera frames from Redis Streams, write each result back and acknowledge its input (docs/redis.md)')
+    .description(
+      'Reads camera_{id}_input with consumer group inference_consumer_{id}, processes each frame, writes its result to ' +
+        'camera_{id}_output and acknowledges the input entry after that write; several workers share the cameras ' +
+        'through leases in Redis. Runs until SIGINT/SIGTERM or --duration, lets the frames in flight finish, then ' +
+        'prints one summary line (JSON with --json).',
+    )
+    .addOption(redisOption('the Redis server (default: the config\'s redis.url, else redis://127.0.0.1:6379)'))
+    .option('--model <file.onnx>', 'detector of every camera')
+    .option(
+      '--config <file.json|yaml>',
+      "models, pipeline options, the `redis` section, and `streams`: input 'push' ones are cameras read from Redis (their options), the others cameras the workers pull (RTSP, files)",
+    )
+    .option('--no-inference', 'no model: results without detections (the frame size from its JPEG header); tests the Redis path')
+    .addOption(new Option('--cameras <a,b>', 'camera ids to read').argParser(parseIds))
+    .option('--discover [pattern]', 'also read every stream matching the key pattern (default camera_{id}_input), looking again every 10 s')
+    .option('--group <name>', 'consumer group ({id} = the camera id; default inference_consumer_{id})')
+    .option('--consumer <name>', 'this worker\'s name in the groups (default <hostname>-<pid>)')
+    .addOption(numOption('--max-frame-age <s>', 'skip (acknowledge, count) frames older than S seconds when read; 0 = off', 0, 86400))
+    .addOption(numOption('--duration <s>', 'stop after S seconds (0 = until SIGINT/SIGTERM)', 0, MAX_SECONDS, 0))
+    .addOption(intOption('--delay-ms <ms>', 'with --no-inference: each result this long after its frame, as a model that slow would', 0, 600000, 0))
+    .option('--json', 'summary as JSON')
+    .action(action(runWorker));
+
+  program
+    .command('publish')
+    .summary('publish a file or RTSP camera to Redis as JPEG frames (camera_{id}_input), as the seed\'s camera worker does')
+    .addOption(redisOption('the Redis server').makeOptionMandatory())
+    .requiredOption('--camera <id>', 'camera id (the stream is camera_{id}_input)')
+    .requiredOption('--source <file|rtsp>', 'video file or rtsp:// URL (decoded and JPEG-encoded by ffmpeg)')
+    .addOption(numOption('--fps <n>', 'frames per second published (0 = the source\'s rate)', 0, 1000, 0))
+    .addOption(numOption('--duration <s>', 'stop after S seconds of source (0 = its end)', 0, MAX_SECONDS, 0))
+    .addOption(intOption('--max-frames <n>', 'stop after N frames (0 = no limit)', 0, Number.MAX_SAFE_INTEGER, 0))
+    .addOption(intOption('--max-len <n>', 'XADD MAXLEN ~ of the input stream (0 = no trimming)', 0, 1e9, 10000))
+    .addOption(intOption('--quality <q>', 'JPEG quality, ffmpeg -q:v: 2 (best) … 31', 2, 31, 5))
+    .option('--no-realtime', 'read a file as fast as Redis takes it (default: at its own frame rate)')
+    .option('--json', 'summary as JSON')
+    .action(action(runPublish));
 
   program
     .command('doctor')
@@ -171,6 +214,12 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--out <file>', 'write it to FILE instead of stdout')
     .action(action(runConfigSchema));
   return program;
+}
+
+function parseIds(value: string): string[] {
+  const ids = value.split(',').map((t) => t.trim()).filter(Boolean);
+  if (ids.length === 0) throw new UsageError(`Expected camera ids separated by commas for --cameras but received ${JSON.stringify(value)}`);
+  return ids;
 }
 
 function parseTrials(value: string): string[] {

@@ -77,7 +77,7 @@ export function formatRedisSummary(s: RedisSinkStats, keyPattern: string): strin
   const d = s.dropped;
   return (
     `camtrack run: ${s.written} results written to ${s.url} (${keyPattern}, ${Object.keys(s.cameras).length} cameras); ` +
-    `dropped ${d.full + d.failed + d.closed} (full ${d.full}, failed ${d.failed}, closed ${d.closed}); ` +
+    `dropped ${d.full + d.failed + d.closed + d.fenced} (full ${d.full}, failed ${d.failed}, closed ${d.closed}); ` +
     `retried ${s.retried}; reconnects ${s.reconnects}; events written ${s.events.written}`
   );
 }

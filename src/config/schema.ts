@@ -643,6 +643,120 @@ export const RedisEventsOptionsSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Streams of events for other services (off by default).' },
 );
 
+/** The fields of an input entry (docs/redis.md, "Input"), by role: the seed producer's names by default. */
+export const RedisInputFieldsSchema = Type.Object(
+  {
+    frame: redisName('Field holding the frame: JPEG bytes as they are (binary, no base64). Required in every entry.', 'frame'),
+    frameId: redisName("Field holding the producer's frame number (an integer ≥ 0; on the wire frame_id). Optional in an entry.", 'frame_id'),
+    timestamp: redisName(
+      'Field holding the capture time, seconds since the epoch (a float, as Python time.time()). Optional in an entry: ' +
+        "without it a frame's age is taken from its entry id.",
+      'timestamp',
+    ),
+    metadata: redisName('Field holding a JSON object passed through to the result (wire metadata). Optional in an entry.', 'metadata'),
+  },
+  { additionalProperties: false, default: {}, description: 'Field names of input entries (a field map for producers that name them differently).' },
+);
+
+/** How `camtrack worker` reads frames (the Redis source, src/sources/redis.ts). */
+export const RedisInputOptionsSchema = Type.Object(
+  {
+    key: keyPattern("Stream each camera's frames are read from; {id} is the camera id.", 'camera_{id}_input'),
+    group: Type.String({
+      minLength: 1,
+      default: 'inference_consumer_{id}',
+      description: 'Consumer group, created (from the start of the stream) when missing; {id}, if present, is the camera id.',
+    }),
+    fields: RedisInputFieldsSchema,
+    cameras: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      expected: 'array of camera ids',
+      description: 'Cameras to read (ids; their streams are the key pattern with {id} replaced). `--cameras a,b` sets it.',
+    }),
+    discover: Type.Boolean({
+      default: false,
+      description:
+        'Also read every stream whose key matches the key pattern (SCAN … MATCH, TYPE stream), looking again every ' +
+        'discoverIntervalMs. `--discover PATTERN` sets it and the key pattern.',
+    }),
+    discoverIntervalMs: Type.Integer({ minimum: 100, maximum: 3600000, default: 10000, description: 'How often discovery looks for new streams, ms.' }),
+    readers: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 2,
+      description: 'Reader connections; each camera is read by one of them (by a hash of its id). Never one per camera.',
+    }),
+    count: Type.Integer({ minimum: 1, maximum: 10000, default: 16, description: 'XREADGROUP COUNT: most entries read per camera per read.' }),
+    blockMs: Type.Integer({
+      minimum: 10,
+      maximum: 60000,
+      default: 1000,
+      description: 'How long a reader with nothing to read waits on its streams (XREAD BLOCK) before it looks again, ms.',
+    }),
+    maxInFlight: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      default: 8,
+      description:
+        'Entries of one camera read but not yet acknowledged (processing, or their result not yet written). A camera at ' +
+        'this bound is not read: its backlog waits in Redis, never in memory.',
+    }),
+    maxFrameAgeMs: Type.Integer({
+      minimum: 0,
+      maximum: 86400000,
+      default: 0,
+      description:
+        'Frames older than this when read (now − their timestamp field, else their entry id time) are skipped, ' +
+        'acknowledged and counted (dropped.stale), so live video does not build up latency after an outage. 0 = off. ' +
+        '`--max-frame-age S` sets it in seconds.',
+    }),
+    claimIdleMs: Type.Integer({
+      minimum: 0,
+      maximum: 86400000,
+      default: 30000,
+      description:
+        "Entries another consumer of the group has held unacknowledged this long (a dead worker's) are claimed " +
+        '(XAUTOCLAIM) and processed here; checked every claimIdleMs / 2. 0 = never claim.',
+    }),
+    trimIntervalMs: Type.Integer({
+      minimum: 0,
+      maximum: 86400000,
+      default: 10000,
+      description:
+        "How often each input stream is trimmed (XTRIM MINID) up to what every one of its consumer groups has " +
+        'acknowledged, ms. 0 = never.',
+    }),
+  },
+  { additionalProperties: false, default: {}, description: "Frames in: each camera's input stream, its consumer group, reading and freshness." },
+);
+
+/** Camera ownership across workers (src/sources/leases.ts; docs/redis.md, "Several workers"). */
+export const RedisLeaseOptionsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({
+      default: true,
+      description:
+        'Each camera is read by one worker at a time: the one a rendezvous hash over the live workers picks, holding a ' +
+        'lease with a fencing token that every write and acknowledgement checks. false: every worker reads every ' +
+        'camera it is given (one worker, or cameras split by hand).',
+    }),
+    ttlMs: Type.Integer({
+      minimum: 500,
+      maximum: 600000,
+      default: 5000,
+      description: "A worker's membership and its leases expire this long after its last heartbeat, ms: a dead worker's cameras move after about this long.",
+    }),
+    heartbeatMs: Type.Integer({
+      minimum: 50,
+      maximum: 60000,
+      default: 1000,
+      description: 'How often a worker renews its membership and leases and looks at the live workers, ms (well below ttlMs).',
+    }),
+    prefix: redisName('Prefix of the lease keys: <prefix>workers (sorted set), <prefix>lease:<camera>, <prefix>fence:<camera>.', 'camtrack:'),
+  },
+  { additionalProperties: false, default: {}, description: 'Camera leases across several workers (camtrack worker).' },
+);
+
 /**
  * Redis Streams (docs/redis.md): the server, and where results and events go. `camtrack run --redis URL` (or this
  * section in its config file) writes every camera's results to Redis instead of stdout.
@@ -678,10 +792,12 @@ export const RedisOptionsSchema = Type.Object(
       default: 5000,
       description: 'At exit, how long to wait for waiting results to be written before they are dropped (counted), ms.',
     }),
+    input: RedisInputOptionsSchema,
+    leases: RedisLeaseOptionsSchema,
     output: RedisOutputOptionsSchema,
     events: RedisEventsOptionsSchema,
   },
-  { additionalProperties: false, expected: 'object', description: 'Redis Streams: the server, results out, event streams (docs/redis.md).' },
+  { additionalProperties: false, expected: 'object', description: 'Redis Streams: the server, frames in, results out, event streams (docs/redis.md).' },
 );
 
 /** The name the top-level `model` has among the `models` of a camera registry config. */
@@ -864,7 +980,9 @@ export interface CameraRegistryConfig extends Omit<PipelineConfig, 'model' | 'st
 }
 export type RedisEventKind = (typeof REDIS_EVENT_KINDS)[number];
 /** Redis options as written: every field with a default may be left out. */
-export type RedisOptions = Input<Omit<Static<typeof RedisOptionsSchema>, 'output' | 'events'>> & {
+export type RedisOptions = Input<Omit<Static<typeof RedisOptionsSchema>, 'input' | 'leases' | 'output' | 'events'>> & {
+  leases?: Input<Static<typeof RedisLeaseOptionsSchema>>;
+  input?: Input<Omit<Static<typeof RedisInputOptionsSchema>, 'fields'>> & { fields?: Input<Static<typeof RedisInputFieldsSchema>> };
   output?: Input<Static<typeof RedisOutputOptionsSchema>>;
   events?: Input<Static<typeof RedisEventsOptionsSchema>>;
 };

@@ -129,6 +129,9 @@ export function createRedisClient(endpoint: RedisEndpoint, options: RedisClientO
     connectTimeout: options.connectTimeoutMs,
     ...(options.commandTimeoutMs !== undefined ? { commandTimeout: options.commandTimeoutMs } : {}),
     connectionName: options.name,
+    // RESP2: every Redis camtrack may meet speaks it, and replies keep one shape (ioredis 6 defaults to RESP3).
+    protocol: 2,
+    maintNotifications: 'disabled',
     // CLIENT SETINFO is refused by Redis before 7.2; it is cosmetic.
     disableClientInfo: true,
   });

@@ -32,21 +32,17 @@
  */
 import { EventEmitter } from 'node:events';
 
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 import type { CameraEvent, CameraRegistry } from '../cameras/registry.js';
 import { normaliseRedisOptions, type NormalisedRedisOptions, type RedisEventKind, type RedisOptions } from '../config.js';
 import { InvalidStateError, type CamtrackError } from '../errors.js';
 import { connectOnce, createRedisClient, isReplyError, redisEndpoint, redisError, type RedisEndpoint } from '../redis/client.js';
+import { redisKey } from '../redis/keys.js';
 import { safeEmit } from '../safe-emit.js';
 import type { Stream } from '../stream.js';
 import type { FrameResult } from '../types.js';
 import { toWireErrorMessage, toWireMetricsMessage, toWireResult, toWireStateMessage } from '../wire/index.js';
-
-/** `pattern` with every `{id}` replaced by the camera id. */
-export function redisKey(pattern: string, cameraId: string): string {
-  return pattern.split('{id}').join(cameraId);
-}
 
 /** Why waiting entries were not written. */
 export interface SinkDrops {
@@ -56,6 +52,8 @@ export interface SinkDrops {
   failed: number;
   /** Still waiting when close() gave up (closeTimeoutMs). */
   closed: number;
+  /** Refused by fencing: the camera's lease had moved to another worker (camtrack worker; its input stays pending). */
+  fenced: number;
 }
 
 /** One camera's output counters. */
@@ -80,6 +78,8 @@ export interface RedisSinkStats {
   /** Round trips (pipelines) sent, and entries sent again after a lost connection or a timeout. */
   pipelines: number;
   retried: number;
+  /** Of the retried results of a worker, those Redis had already written (their input acknowledged): not written twice. */
+  duplicatesSkipped: number;
   /** Results: totals over every camera. */
   written: number;
   pending: number;
@@ -91,15 +91,59 @@ export interface RedisSinkStats {
   lastError?: string;
 }
 
+/** Input entries a result acknowledges (key, group, entry ids), and the lease its write must still hold. */
+export interface InputAck {
+  key: string;
+  group: string;
+  ids: string[];
+  /** Written (and acknowledged) only while GET key == value; else refused as 'fenced'. */
+  fence?: { key: string; value: string };
+}
+
+/** What became of a queued entry. */
+export type WriteOutcome = 'written' | 'fenced' | 'failed' | 'full' | 'closed';
+
+/**
+ * XADD of a result, then XACK of its input entries only if the XADD succeeded: one script, so an input entry is never
+ * acknowledged without its output (a refused XADD, e.g. WRONGTYPE, raises and stops the script). With a lease key,
+ * nothing happens unless the lease still holds the writer's value (fencing: src/sources/leases.ts). An input entry
+ * that is no longer pending was acknowledged by an earlier run of this script whose reply was lost: nothing is
+ * written again (nil reply), so a worker's outputs are exactly one per input entry even across reconnects.
+ * KEYS: output stream, input stream, lease ('' = none). ARGV: maxLen (0 = no trimming), field, payload, group,
+ * lease value, entry ids…
+ */
+const XADD_ACK = `
+if KEYS[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] then
+  return redis.error_reply('FENCED the lease ' .. KEYS[3] .. ' has moved')
+end
+if #ARGV > 5 then
+  -- Already acknowledged (this script ran and its reply was lost, so it is being sent again): written once, no duplicate.
+  local own = ARGV[#ARGV]
+  if #redis.call('XPENDING', KEYS[2], ARGV[4], own, own, 1) == 0 then return false end
+end
+local id
+if tonumber(ARGV[1]) > 0 then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', ARGV[2], ARGV[3])
+else
+  id = redis.call('XADD', KEYS[1], '*', ARGV[2], ARGV[3])
+end
+if #ARGV > 5 then redis.call('XACK', KEYS[2], ARGV[4], unpack(ARGV, 6)) end
+return id
+`;
+
+interface XaddAckCommand {
+  camtrackXaddAck(output: string, input: string, lease: string, maxLen: string, field: string, payload: string, group: string, fence: string, ...ids: string[]): unknown;
+}
+
 /** One entry waiting to be written. */
 interface Entry {
   key: string;
   payload: string;
   maxLen: number;
-  /** Further commands sent right after this entry's XADD, in the same pipeline (e.g. the XACK of its input). */
-  after?: (string | Buffer)[][];
+  /** Input entries acknowledged by the same script as the XADD, only when it succeeds (the worker's XACK). */
+  ack?: InputAck;
   /** Told once whether the entry was written (true) or dropped (false). */
-  done?: (written: boolean) => void;
+  done?: (outcome: WriteOutcome) => void;
 }
 
 /** A FIFO with a moving head: O(1) push, shift and unshift of what was just taken. */
@@ -138,7 +182,7 @@ class Fifo<T> {
   }
 }
 
-const zeroDrops = (): SinkDrops => ({ full: 0, failed: 0, closed: 0 });
+const zeroDrops = (): SinkDrops => ({ full: 0, failed: 0, closed: 0, fenced: 0 });
 
 /** A camera's queue and counters. */
 class CameraQueue {
@@ -178,6 +222,7 @@ export class RedisSink extends EventEmitter {
   #reconnects = 0;
   #pipelines = 0;
   #retried = 0;
+  #duplicates = 0;
   #lastError: string | undefined;
   #detach: (() => void) | undefined;
   #metricsTimer: NodeJS.Timeout | undefined;
@@ -224,6 +269,7 @@ export class RedisSink extends EventEmitter {
       connectTimeoutMs: opts.connectTimeoutMs,
       commandTimeoutMs: opts.commandTimeoutMs,
     });
+    client.defineCommand('camtrackXaddAck', { numberOfKeys: 3, lua: XADD_ACK });
     const sink = new RedisSink(opts, endpoint, client);
     await connectOnce(client, endpoint);
     if (sink.#enabled.has('metrics')) {
@@ -264,23 +310,24 @@ export class RedisSink extends EventEmitter {
   /**
    * Queues `r` for its camera's output stream (and the 'detection'/'analytics' event streams when enabled).
    * `stream`, when given, is paused while the camera's queue is full if its delivery is 'lossless'.
-   * `write.after`: commands sent right after the XADD in the same round trip (the worker's XACK); `write.done`:
-   * told whether the entry was written.
+   * `write.ack`: input entries to acknowledge atomically with the XADD (one Lua script: XADD, then XACK only if the
+   * XADD succeeded, and only while `ack.fence` holds; the worker's acknowledgement); `write.done`: told what became
+   * of the entry.
    */
   writeResult(
     r: FrameResult,
     stream?: Stream,
-    write: { after?: (string | Buffer)[][]; done?: (written: boolean) => void } = {},
+    write: { ack?: InputAck; done?: (outcome: WriteOutcome) => void } = {},
   ): void {
     if (this.#closed) {
-      write.done?.(false);
+      write.done?.('closed');
       return;
     }
     const payload = JSON.stringify(toWireResult(r));
     const q = this.#queue(r.streamId);
     if (stream) q.stream = stream;
     const entry: Entry = { key: redisKey(this.options.output.key, r.streamId), payload, maxLen: this.options.output.maxLen };
-    if (write.after) entry.after = write.after;
+    if (write.ack && (write.ack.ids.length > 0 || write.ack.fence)) entry.ack = write.ack;
     if (write.done) entry.done = write.done;
     const lossless = q.stream?.delivery === 'lossless';
     if (!lossless && q.entries.size >= this.options.output.maxPending) {
@@ -288,7 +335,7 @@ export class RedisSink extends EventEmitter {
       this.#pending--;
       q.dropped.full++;
       q.stream?._countConsumerDrop();
-      old.done?.(false);
+      old.done?.('full');
     }
     q.entries.push(entry);
     this.#pending++;
@@ -328,6 +375,7 @@ export class RedisSink extends EventEmitter {
       dropped.full += q.dropped.full;
       dropped.failed += q.dropped.failed;
       dropped.closed += q.dropped.closed;
+      dropped.fenced += q.dropped.fenced;
       cameras[q.id] = { written: q.written, pending: q.entries.size, dropped: { ...q.dropped }, paused: q.paused };
     }
     const s: RedisSinkStats = {
@@ -337,6 +385,7 @@ export class RedisSink extends EventEmitter {
       reconnects: this.#reconnects,
       pipelines: this.#pipelines,
       retried: this.#retried,
+      duplicatesSkipped: this.#duplicates,
       written,
       pending: this.#pending - this.#events.size,
       dropped,
@@ -380,7 +429,7 @@ export class RedisSink extends EventEmitter {
     for (const q of this.#cameras.values()) {
       for (let e = q.entries.shift(); e; e = q.entries.shift()) {
         q.dropped.closed++;
-        e.done?.(false);
+        e.done?.('closed');
       }
       this.#resume(q);
     }
@@ -476,19 +525,18 @@ export class RedisSink extends EventEmitter {
 
   /** One pipelined round trip. False when the connection failed (the entries are back in their queues). */
   async #send(sent: Sent[]): Promise<boolean> {
-    const pipeline = this.#client.pipeline();
-    let n = 0;
-    for (const s of sent) {
+    const pipeline = this.#client.pipeline() as ChainableCommander & XaddAckCommand;
+    sent.forEach((s, n) => {
       const { entry } = s;
       s.at = n;
-      const trim = entry.maxLen > 0 ? ['MAXLEN', '~', String(entry.maxLen)] : [];
-      pipeline.xadd(entry.key, ...trim, '*', this.#fieldOf(s), entry.payload);
-      n++;
-      for (const cmd of entry.after ?? []) {
-        pipeline.call(String(cmd[0]), ...cmd.slice(1));
-        n++;
+      if (entry.ack) {
+        const { key, group, ids, fence } = entry.ack;
+        pipeline.camtrackXaddAck(entry.key, key, fence?.key ?? '', String(entry.maxLen), this.#fieldOf(s), entry.payload, group, fence?.value ?? '', ...ids);
+      } else {
+        const trim = entry.maxLen > 0 ? ['MAXLEN', '~', String(entry.maxLen)] : [];
+        pipeline.xadd(entry.key, ...trim, '*', this.#fieldOf(s), entry.payload);
       }
-    }
+    });
     this.#pipelines++;
     let replies: [Error | null, unknown][];
     try {
@@ -498,8 +546,9 @@ export class RedisSink extends EventEmitter {
     }
     const retry: Sent[] = [];
     for (const s of sent) {
-      const [err] = replies[s.at] ?? [new Error('no reply')];
+      const [err, reply] = replies[s.at] ?? [new Error('no reply'), null];
       if (!err) {
+        if (reply === null && s.entry.ack && s.entry.ack.ids.length > 0) this.#duplicates++;
         this.#written(s);
         continue;
       }
@@ -536,10 +585,19 @@ export class RedisSink extends EventEmitter {
     } else {
       this.#eventStats.written++;
     }
-    s.entry.done?.(true);
+    s.entry.done?.('written');
   }
 
   #failed(s: Sent, err: Error): void {
+    if (/^FENCED/.test(err.message)) {
+      // The camera's lease moved to another worker (src/sources/leases.ts): expected after a pause, counted, no warning.
+      if (s.queue) {
+        s.queue.dropped.fenced++;
+        this.#maybeResume(s.queue);
+      }
+      s.entry.done?.('fenced');
+      return;
+    }
     if (s.queue) {
       s.queue.dropped.failed++;
       this.#maybeResume(s.queue);
@@ -552,7 +610,7 @@ export class RedisSink extends EventEmitter {
       this.#warnedKeys.add(s.entry.key);
       this.#warn(e);
     }
-    s.entry.done?.(false);
+    s.entry.done?.('failed');
   }
 
   /** A paused camera resumes once its queue is down to half. */

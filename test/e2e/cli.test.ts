@@ -129,6 +129,8 @@ describe('camtrack command line (issue 8, item 4)', () => {
     ['demo', ['--streams <n>', '--source <url|file>', '--duration <s>', '--json']],
     ['run', ['--config <file.json|yaml>', '--max-frames <n>', '--duration <s>', '--redis <url>']],
     ['doctor', ['--json']],
+    ['worker', ['--redis <url>', '--model <file.onnx>', '--config <file.json|yaml>', '--no-inference', '--cameras <a,b>', '--discover [pattern]', '--max-frame-age <s>']],
+    ['publish', ['--redis <url>', '--camera <id>', '--source <file|rtsp>', '--fps <n>', '--duration <s>', '--max-frames <n>', '--json']],
     ['bench', ['--frames <n>', '--trials <list>', '--out <file.json>', 'pipeline-null']],
     ['eval', ['--gt <gt.txt>', '--res <res.txt>', '--min-gt-conf <c>']],
     ['track', ['--det <det.txt>', '--tracker <type>', '--class-aware']],
@@ -147,7 +149,7 @@ describe('camtrack command line (issue 8, item 4)', () => {
   it('camtrack --help lists every command, exit code 0', () => {
     const r = camtrack(['--help'], 60_000);
     expect(r.status).toBe(0);
-    for (const cmd of ['demo', 'run', 'doctor', 'bench', 'eval', 'track', 'models', 'config']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+    for (const cmd of ['demo', 'run', 'worker', 'publish', 'doctor', 'bench', 'eval', 'track', 'models', 'config']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
   });
 });
 

@@ -12,12 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CameraRegistry, toWireResult, type FrameResult } from '../../dist/index.js';
 import { RedisSink } from '../../dist/sinks/redis.js';
-import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
+import { assetPath, describeWithAssets, isCi, repoRoot } from '../helpers/assets.js';
 import { killAllTracked, spawnTracked } from '../helpers/processes.js';
-import { redisServerUnavailableReason, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { describeRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { rtspServerUnavailableReason, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
-import { expectValid, validateWireResult } from '../helpers/wire.js';
+import { expectValid, validateWireMetrics, validateWireResult } from '../helpers/wire.js';
 
 const MODEL = 'models/yolo11n_int8_320.onnx';
 /** SOURCES.md: H.264 1280x720, 25 fps, 341 frames. */
@@ -27,19 +27,20 @@ const BUS = 'images/bus.jpg';
 const PASSWORD = 'Wh0:le@Camera';
 const bin = path.join(repoRoot, 'bin', 'camtrack.js');
 const tmp = lazyTempDir('camtrack-redis-run-');
-const unavailable = redisServerUnavailableReason();
 
-/** `camtrack args…` as a child; `during(stderr so far)` runs while it works. */
-async function camtrack(args: string[], timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
+/** `camtrack args…` as a child (`stderr()`: what it printed so far, for failure messages). */
+function camtrack(args: string[], timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> & { stderr: () => string } {
   const child = spawnTracked(process.execPath, [bin, ...args], { env: { ...process.env, CAMTRACK_CACHE_DIR: path.join(tmp(), 'cache') } });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  clearTimeout(timer);
-  return { status, stdout, stderr };
+  const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))).then((status) => {
+    clearTimeout(timer);
+    return { status, stdout, stderr };
+  });
+  return Object.assign(done, { stderr: () => stderr });
 }
 
 async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -69,7 +70,7 @@ function summary(stderr: string): { written: number; full: number; failed: numbe
   return { written: +written!, full: +full!, failed: +failed!, closed: +closed!, retried: +retried!, reconnects: +reconnects! };
 }
 
-describe.skipIf(unavailable !== undefined)(`Redis sink on real pipelines${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describeRedis('Redis sink on real pipelines', () => {
   let server: RedisServer;
   let client: Redis;
   beforeAll(async () => {
@@ -87,7 +88,7 @@ describe.skipIf(unavailable !== undefined)(`Redis sink on real pipelines${unavai
   describeWithAssets('CameraRegistry → RedisSink', [MODEL, WALKING, BUS], () => {
     it('every result of every camera, byte for byte what toWireResult() gave the listener, in frame order', async () => {
       await client.flushall();
-      const sink = await RedisSink.create({ url: server.url() });
+      const sink = await RedisSink.create({ url: server.url(), events: { enabled: ['metrics'], metricsIntervalMs: 300 } });
       const cameras = await CameraRegistry.create({
         model: assetPath(MODEL),
         streams: [
@@ -109,7 +110,12 @@ describe.skipIf(unavailable !== undefined)(`Redis sink on real pipelines${unavai
       const walk = await messages(client, 'camera_walk_output');
       expect(walk.map((m) => m.frame_id)).toEqual(Array.from({ length: WALKING_FRAMES }, (_, i) => i));
       expectValid(validateWireResult, JSON.parse(walk[100]!.raw));
-      expect(sink.stats()).toMatchObject({ written: WALKING_FRAMES + 1, dropped: { full: 0, failed: 0, closed: 0 } });
+      expect(sink.stats()).toMatchObject({ written: WALKING_FRAMES + 1, dropped: { full: 0, failed: 0, closed: 0, fenced: 0 } });
+      // The metrics stream: a message per camera every 300 ms while the cameras ran (the run takes seconds).
+      const metrics = (await client.xrange('metrics_events', '-', '+')).map(([, f]) => JSON.parse(f[1]!) as { camera_id: string; frames_delivered: number });
+      expect(metrics.length).toBeGreaterThanOrEqual(2);
+      for (const m of metrics) expectValid(validateWireMetrics, m);
+      expect(metrics.some((m) => m.camera_id === 'walk' && m.frames_delivered > 0)).toBe(true);
     });
   });
 
@@ -122,7 +128,9 @@ describe.skipIf(unavailable !== undefined)(`Redis sink on real pipelines${unavai
         [`model: ${assetPath(MODEL)}`, 'streams:', `  - { id: walk, url: ${assetPath(WALKING)} }`, 'redis:', '  output: { maxPending: 16 }', ''].join('\n'),
       );
       const run = camtrack(['run', '--config', cfg, '--redis', server.url()], 180_000);
-      await waitFor('60 results in Redis', async () => (await client.xlen('camera_walk_output').catch(() => 0)) >= 60, 120_000);
+      await waitFor('60 results in Redis', async () => (await client.xlen('camera_walk_output').catch(() => 0)) >= 60, 60_000).catch((e: Error) => {
+        throw new Error(`${e.message}; camtrack stderr:\n${run.stderr().slice(-3000)}`);
+      });
       await server.stop('SIGKILL');
       await new Promise((r) => setTimeout(r, 1500));
       await server.start();
@@ -139,7 +147,7 @@ describe.skipIf(unavailable !== undefined)(`Redis sink on real pipelines${unavai
       expect(ids.length - WALKING_FRAMES).toBeLessThanOrEqual(s.retried);
       expect(r.stderr).not.toContain(PASSWORD);
       expect(r.stderr).not.toContain(encodeURIComponent(PASSWORD));
-    });
+    }, 150_000);
 
     it('EXPECTED FAILURE - a wrong password: exit 1 before any pipeline starts, ERR_CAMTRACK_REDIS, the password never printed', async () => {
       const wrong = 'N0t:the@Password';
@@ -155,7 +163,7 @@ describe.skipIf(unavailable !== undefined)(`Redis sink on real pipelines${unavai
   });
 
   const rtspUnavailable = rtspServerUnavailableReason();
-  describe.skipIf(rtspUnavailable !== undefined)(`camtrack run --redis, live camera${rtspUnavailable ? ` (skipped: ${rtspUnavailable})` : ''}`, () => {
+  describe.skipIf(rtspUnavailable !== undefined && !isCi)(`camtrack run --redis, live camera${rtspUnavailable ? ` (skipped: ${rtspUnavailable})` : ''}`, () => {
     let rtsp: RtspServer;
     beforeAll(async () => {
       rtsp = await startRtspServer({ mounts: { '/cam': 'live:320x240@25' } });
@@ -175,7 +183,9 @@ describe.skipIf(unavailable !== undefined)(`Redis sink on real pipelines${unavai
           ),
         );
         const run = camtrack(['run', '--config', cfg, '--redis', server.url(), '--duration', '12'], 120_000);
-        await waitFor('10 results in Redis', async () => (await client.xlen('camera_cam_output').catch(() => 0)) >= 10, 60_000);
+        await waitFor('10 results in Redis', async () => (await client.xlen('camera_cam_output').catch(() => 0)) >= 10, 60_000).catch((e: Error) => {
+          throw new Error(`${e.message}; camtrack stderr:\n${run.stderr().slice(-3000)}`);
+        });
         const before = await client.xlen('camera_cam_output');
         await server.stop('SIGKILL');
         await new Promise((r) => setTimeout(r, 3000));
@@ -193,7 +203,7 @@ describe.skipIf(unavailable !== undefined)(`Redis sink on real pipelines${unavai
         expect(ids.length).toBeGreaterThanOrEqual(s.written);
         expect(ids.length - s.written).toBeLessThanOrEqual(s.retried);
         console.log(`[redis live] written ${s.written}, dropped.full ${s.full}, retried ${s.retried}, entries ${ids.length}, before kill ${before}`);
-      });
+      }, 150_000);
     });
   });
 });

@@ -15,10 +15,9 @@ import type { Stream } from '../../src/stream.js';
 import type { FrameResult } from '../../src/types.js';
 import { toWireResult } from '../../src/wire/index.js';
 import { killAllTracked } from '../helpers/processes.js';
-import { redisServerUnavailableReason, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { describeRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { expectValid, validateWireEvent, validateWireResult } from '../helpers/wire.js';
 
-const unavailable = redisServerUnavailableReason();
 const PASSWORD = 'pa:ss@w/rd-4711';
 
 /** Frame `i` of camera `cam`: a person on even frames, nothing on odd ones; tagged with an input id when `key`. */
@@ -74,7 +73,7 @@ async function payloads(client: Redis, key: string, field = 'data'): Promise<str
   });
 }
 
-describe.skipIf(unavailable !== undefined)(`RedisSink${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describeRedis('RedisSink', () => {
   let server: RedisServer;
   let client: Redis;
   const sinks: RedisSink[] = [];
@@ -116,8 +115,8 @@ describe.skipIf(unavailable !== undefined)(`RedisSink${unavailable ? ` (skipped:
     expectValid(validateWireResult, first);
     expect(first).toMatchObject({ camera_id: 'a', frame_id: 1000, message_key: '1796000000000-0', metadata: { seq: 0 } });
     const s = sink.stats();
-    expect(s).toMatchObject({ written: 600, pending: 0, dropped: { full: 0, failed: 0, closed: 0 }, retried: 0 });
-    expect(s.cameras.a).toEqual({ written: 200, pending: 0, dropped: { full: 0, failed: 0, closed: 0 }, paused: false });
+    expect(s).toMatchObject({ written: 600, pending: 0, dropped: { full: 0, failed: 0, closed: 0, fenced: 0 }, retried: 0 });
+    expect(s.cameras.a).toEqual({ written: 200, pending: 0, dropped: { full: 0, failed: 0, closed: 0, fenced: 0 }, paused: false });
     // Pipelined: far fewer round trips than entries.
     expect(s.pipelines).toBeLessThan(100);
   });
@@ -177,7 +176,7 @@ describe.skipIf(unavailable !== undefined)(`RedisSink${unavailable ? ` (skipped:
     expect(await sink.drain(15_000)).toBe(true);
     expect(file.calls).toEqual([true, false]);
     expect(file.drops()).toBe(0);
-    expect(sink.stats().cameras.file).toEqual({ written: 11, pending: 0, dropped: { full: 0, failed: 0, closed: 0 }, paused: false });
+    expect(sink.stats().cameras.file).toEqual({ written: 11, pending: 0, dropped: { full: 0, failed: 0, closed: 0, fenced: 0 }, paused: false });
     const ids = (await payloads(client, 'camera_file_output')).map((p) => (JSON.parse(p) as { frame_id: number }).frame_id);
     expect(ids).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
@@ -219,7 +218,7 @@ describe.skipIf(unavailable !== undefined)(`RedisSink${unavailable ? ` (skipped:
     for (const a of alerts) expectValid(validateWireEvent, JSON.parse(a));
     expect(alerts[1]).toContain('rtsp://***@cam/1');
     expect(alerts.join('\n')).not.toContain(encodeURIComponent(PASSWORD));
-    expect(sink.stats().events).toEqual({ written: 4, pending: 0, dropped: { full: 0, failed: 0, closed: 0 } });
+    expect(sink.stats().events).toEqual({ written: 4, pending: 0, dropped: { full: 0, failed: 0, closed: 0, fenced: 0 } });
   });
 
   it('EXPECTED FAILURE - a wrong password: ERR_CAMTRACK_REDIS saying to check it, the password nowhere', async () => {

@@ -16,6 +16,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { describe } from 'vitest';
+
+import { isCi } from './assets.js';
 import { freePort, isRunning, spawnTracked, stopProcess } from './processes.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
@@ -47,6 +50,20 @@ export interface RedisServer {
 /** Why the harness cannot run here, or undefined. */
 export function redisServerUnavailableReason(): string | undefined {
   return existsSync(REDIS_SERVER) ? undefined : `${REDIS_SERVER} not found (scripts/install-system-deps.sh --with-test-deps)`;
+}
+
+/**
+ * `describe` for suites that need redis-server (and `also`, e.g. the RTSP harness's reason): as the RTSP tests do,
+ * without them the suite skips with the reason printed, except under CI (env CI=true), where it runs and fails.
+ */
+export function describeRedis(title: string, fn: () => void, also?: string): void {
+  const reason = redisServerUnavailableReason() ?? also;
+  if (reason !== undefined && !isCi) {
+    console.warn(`[camtrack tests] skipping ${title}: ${reason}`);
+    describe.skip(`${title} (skipped: ${reason})`, fn);
+  } else {
+    describe(title, fn);
+  }
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {

@@ -124,6 +124,22 @@ describe('normaliseRegistryConfig()', () => {
         connectTimeoutMs: 10000,
         commandTimeoutMs: 10000,
         closeTimeoutMs: 5000,
+        input: {
+          key: 'camera_{id}_input',
+          group: 'inference_consumer_{id}',
+          fields: { frame: 'frame', frameId: 'frame_id', timestamp: 'timestamp', metadata: 'metadata' },
+          cameras: [],
+          discover: false,
+          discoverIntervalMs: 10000,
+          readers: 2,
+          count: 16,
+          blockMs: 1000,
+          maxInFlight: 8,
+          maxFrameAgeMs: 0,
+          claimIdleMs: 30000,
+          trimIntervalMs: 10000,
+        },
+        leases: { enabled: true, ttlMs: 5000, heartbeatMs: 1000, prefix: 'camtrack:' },
         output: { key: 'camera_{id}_output', field: 'data', maxLen: 10000, maxPending: 256, batchSize: 512 },
         events: {
           enabled: [],
@@ -151,7 +167,9 @@ describe('normaliseRegistryConfig()', () => {
     expect(bad({ events: { enabled: ['kafka'] } })).toBe(
       'redis.events.enabled: Expected array of "detection", "analytics", "metrics", "alert" but received ["kafka"] of type array',
     );
-    expect(bad({ port: 6379 })).toBe('redis.port: Unknown option "port"; accepted: url, connectTimeoutMs, commandTimeoutMs, closeTimeoutMs, output, events');
+    expect(bad({ port: 6379 })).toBe(
+      'redis.port: Unknown option "port"; accepted: url, connectTimeoutMs, commandTimeoutMs, closeTimeoutMs, input, leases, output, events',
+    );
   });
 
   it('a Pipeline config is not a registry config the other way round: Pipeline.create() takes one `model` and no `models`', () => {
