@@ -169,7 +169,7 @@ export class Pipeline extends EventEmitter {
     this.#assertOpen();
     const s = normaliseStream(options, 'stream', this.#config.tracker);
     if (this.#streams.has(s.id)) throw new ConfigError('stream.id', `Duplicate stream id ${JSON.stringify(s.id)}`);
-    const noTls = nativeLoadInfo()?.source === 'prebuilt' ? prebuiltCannotOpen(s.url) : undefined;
+    const noTls = s.url !== undefined && nativeLoadInfo()?.source === 'prebuilt' ? prebuiltCannotOpen(s.url) : undefined;
     if (noTls) {
       throw new ConfigError('stream.url', noTls, `build the addon from source (system FFmpeg): ${BUILD_FROM_SOURCE}`);
     }
