@@ -537,7 +537,9 @@ int main(int argc, char** argv) {
     }
     const uint64_t accounted = s->delivered + s->dropped_busy + s->dropped_fps_limit + s->dropped_inference;
     Check(accounted == s->decoded, name + "every decoded frame delivered or dropped with a cause (" + Counts(*s) + ")");
-    Check(seen.results == s->delivered && seen.results > 0,
+    // A live stream may deliver nothing: its burst outruns the pipeline and every frame it took can be dropped busy
+    // (seen under TSan in CI: 4 taken, 4 dropped busy); the lossless streams must deliver.
+    Check(seen.results == s->delivered && (p.live || seen.results > 0),
           name + "consumer received " + std::to_string(seen.results) + " = delivered " + std::to_string(s->delivered));
     Check(seen.order_ok, name + "results in strictly increasing frame order" +
                              (seen.order_ok ? "" : " (" + seen.first_disorder + ")"));
