@@ -48,7 +48,7 @@ export const WireSessionMessageSchema = Type.Object(
 
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
-/** Drops of a session's frames and results, by cause (docs/sessions.md, "Accounting"). */
+/** Drops by cause (docs/sessions.md, "Accounting"): of frames (all but `outbox`) and of results (`outbox`). */
 export const WireSessionDropsSchema = Type.Object({
   invalid: count('Frames refused before decoding: bad base64, not an image of the codec, too large, bad frame_id.'),
   rate: count('Frames over fps_limit.'),
@@ -69,7 +69,9 @@ export const WireSessionStatsSchema = Type.Object(
     created_at: Type.Number({ description: 'Seconds since the epoch.' }),
     idle_ms: Type.Number({ minimum: 0, description: 'Since the last frame or config update.' }),
     config: WireSessionConfigSchema,
-    frames_received: count('Frames the client sent (each one ends in results_produced, dropped or in_flight).'),
+    frames_received: count(
+      'Frames the client sent: results_produced + every drop but outbox + in_flight (outbox drops are of results: results_produced = results_sent + dropped.outbox + outbox).',
+    ),
     frames_pushed: count('Frames handed to the pipeline.'),
     results_produced: count('Results the pipeline delivered for this session.'),
     results_sent: count('Results written to the client.'),
