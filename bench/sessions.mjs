@@ -68,6 +68,16 @@ async function rawInferenceFps(seconds, sessions, threads) {
   return { sessions, intraOpThreads: threads || 'default', fps: round(fps), runs: n };
 }
 
+/** CPU seconds (user + system) a process used so far, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 function rssMiB(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -142,6 +152,7 @@ async function main() {
     let rssMax = 0;
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMiB(child.pid) ?? 0)), 250);
     const interval = 1000 / fps;
+    const cpu0 = { server: cpuSeconds(child.pid), clients: process.cpuUsage() };
     const t0 = performance.now();
     let sentTotal = 0;
     const timers = clients.map((c, i) =>
@@ -160,6 +171,10 @@ async function main() {
     for (const t of timers) clearTimeout(t);
     for (const c of clients) clearInterval(c.timer);
     const sendSeconds = (performance.now() - t0) / 1000;
+    const serverCpu = (cpuSeconds(child.pid) - cpu0.server) / sendSeconds;
+    const c1 = process.cpuUsage(cpu0.clients);
+    const clientsCpu = (c1.user + c1.system) / 1e6 / sendSeconds;
+    const load = os.loadavg()[0];
     await new Promise((r) => setTimeout(r, 3000)); // results in flight arrive
     clearInterval(sampler);
     const after = await stats();
@@ -190,6 +205,8 @@ async function main() {
       resultsPerSession: { min: resultsPerSession[0], median: quantile(resultsPerSession, 0.5), max: resultsPerSession.at(-1) },
       everySessionServed: resultsPerSession[0] > 0,
       serverRssMiB: { max: round(rssMax), end: round(rssMiB(child.pid)) },
+      // CPU cores in use while frames were sent: the server (decode, inference, tracking, ws) and this process (50 clients).
+      cpuCores: { server: round(serverCpu, 2), clients: round(clientsCpu, 2), loadAverage1m: round(load, 2) },
     });
     process.stderr.write(`${JSON.stringify(phases.at(-1))}\n`);
     before = after;
