@@ -104,8 +104,10 @@ export class RateLimiter {
   /** Takes a token for a frame now; false: the frame is over the limit. */
   take(now = performance.now()): boolean {
     if (this.#fps <= 0) return true;
-    this.#tokens = Math.min(this.#capacity, this.#tokens + ((now - this.#last) * this.#fps) / 1000);
-    this.#last = now;
+    if (now > this.#last) {
+      this.#tokens = Math.min(this.#capacity, this.#tokens + ((now - this.#last) * this.#fps) / 1000);
+      this.#last = now;
+    }
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
