@@ -6,3 +6,4 @@ export * from './schema.js';
 export * from './map.js';
 export * from './config.js';
 
+export * from './session.js';
