@@ -241,13 +241,16 @@ CT_TEST(analytics_line_pain_points) {
        }(),
        0, 0},
       {"minCrossingFrames 1 counts a single frame", HLine({Anchor::kBottomCenter}, 1), Ys({110, 95}), 1, 0},
-      {"NaN and huge boxes are ignored", HLine(),
+      {"NaN and infinite boxes are ignored, huge finite ones used", HLine(),
        [] {
          auto f = Ys({150, 130, 90, 70});
          TrackedObject nan = At(1, 100, 50);
          nan.box.x1 = std::numeric_limits<float>::quiet_NaN();
-         TrackedObject huge = At(1, 100, 1e9);
+         TrackedObject inf = At(1, 100, 50);
+         inf.box.y2 = std::numeric_limits<float>::infinity();
+         TrackedObject huge = At(1, 100, 1e30);  // far below: the "out" side, like 150 and 130
          f.insert(f.begin() + 2, {nan});
+         f.insert(f.begin() + 2, {inf});
          f.insert(f.begin() + 2, {huge});
          return f;
        }(),

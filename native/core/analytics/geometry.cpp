@@ -54,7 +54,7 @@ Point AnchorOf(const Box& b, Anchor a) {
 bool UsableBox(const Box& b) {
   const float v[4] = {b.x1, b.y1, b.x2, b.y2};
   for (float f : v) {
-    if (!std::isfinite(f) || std::fabs(f) > kMaxCoordinate) return false;
+    if (!std::isfinite(f)) return false;
   }
   return b.x2 >= b.x1 && b.y2 >= b.y1;
 }

@@ -33,9 +33,9 @@ const char* AnchorName(Anchor a);
 
 Point AnchorOf(const Box& b, Anchor a);
 
-// A box the rules can use: four finite corners within ±kMaxCoordinate and x2 ≥ x1, y2 ≥ y1. Others (NaN, ±inf,
-// absurdly large: a diverged tracker) are ignored for that frame, as if the track were not seen.
-constexpr double kMaxCoordinate = 1e7;
+// A box the rules can use: four finite corners with x2 ≥ x1, y2 ≥ y1. Others (NaN, ±inf: a diverged tracker, a float
+// overflow) are ignored for that frame, as if the track were not seen. Huge finite coordinates (1e32) are used: the
+// rules compute in double, where their products do not overflow (supervision's "far away" test case).
 bool UsableBox(const Box& b);
 
 // (b − a) × (p − a): > 0 when p is to the right of a→b as seen on the screen (y down), < 0 to its left, 0 on it.
