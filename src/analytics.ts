@@ -69,8 +69,8 @@ export interface AnalyticsFrameResult {
 /** Turns a native frame (indices) into the public one (ids). Shared with the pipeline's results. */
 export function analyticsFrameFrom(f: NativeAnalyticsFrame, a: NormalisedAnalytics, tsMs: number): AnalyticsFrameResult {
   const unit = speedUnit(a);
-  const lineId = (i: number) => a.lines[i]!.id;
-  const zoneId = (i: number) => a.zones[i]!.id;
+  const lineId = (i: number) => a.lines[i]?.id ?? String(i);
+  const zoneId = (i: number) => a.zones[i]?.id ?? String(i);
   const events: AnalyticsEvent[] = f.events.map((e): AnalyticsEvent => {
     switch (e.kind) {
       case 'line-cross':

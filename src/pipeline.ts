@@ -56,6 +56,8 @@ import { DeliveryScheduler, StreamDelivery } from './delivery.js';
 import { ResultQueue } from './result-queue.js';
 import { safeEmit } from './safe-emit.js';
 import { Stream, streamUrl } from './stream.js';
+import { analyticsFrameFrom } from './analytics.js';
+import { toNativeAnalytics } from './config/analytics.js';
 import { nativeTrackerOf, type TrackEvent } from './tracker.js';
 import type { Detection, FrameResult, PipelineStats, PushedFrameError, StreamState, StreamStats, Track } from './types.js';
 
@@ -349,6 +351,8 @@ export class Pipeline extends EventEmitter {
         trackEvents: (n.trackEvents ?? []) as TrackEvent[],
       };
       for (const e of r.trackEvents) e.label = label(e.classId);
+      // Indices to ids with the stream's options; a result of a section replaced since keeps its indices' names.
+      if (n.analytics && stream.options.analytics) r.analytics = analyticsFrameFrom(n.analytics, stream.options.analytics, n.ptsMs);
       if (n.seq !== undefined) this.#pushSeqs.set(r, n.seq);
       this.#deliveries.get(n.stream)!.pushResult(r);
     }
@@ -451,5 +455,6 @@ export function toNativeLiveConfig(s: NormalisedStream, classNames: readonly str
     fpsLimit: s.fpsLimit,
     tracker: nativeTrackerOf(s.tracker),
     detection: toNativeDetection(s.detection, classNames, `${path}.detection`),
+    analytics: s.analytics ? toNativeAnalytics(s.analytics) : null,
   };
 }

@@ -306,6 +306,10 @@ export class Stream extends EventEmitter {
     safeEmit(this, 'result', r);
     // Track lifecycle: 'track' (event: TrackEvent, result: FrameResult) for new / lost / refound / removed.
     if (r.trackEvents.length > 0 && this.listenerCount('track') > 0) for (const e of r.trackEvents) safeEmit(this, 'track', e, r);
+    // Analytics: 'analytics' (event: AnalyticsEvent, result) for line-cross, zone-enter/-exit, loiter, overcrowd, speed.
+    if (r.analytics && r.analytics.events.length > 0 && this.listenerCount('analytics') > 0) {
+      for (const e of r.analytics.events) safeEmit(this, 'analytics', e, r);
+    }
   }
 
   /** @internal */

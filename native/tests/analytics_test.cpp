@@ -213,6 +213,15 @@ CT_TEST(analytics_line_pain_points) {
          return f;
        }(),
        0, 0},
+      // Above the segment, out past its end (x = 300), down across the extension, back in below: not a crossing.
+      {"around the segment's end does not count", HLine(),
+       [] {
+         std::vector<std::vector<TrackedObject>> f;
+         const double path[][2] = {{100, 60}, {100, 60}, {300, 60}, {300, 150}, {100, 150}, {100, 150}};
+         for (const auto& p : path) f.push_back({At(1, p[0], p[1])});
+         return f;
+       }(),
+       0, 0},
       // supervision#1838: a line at the frame's bottom edge (y = 100 here) where the box's top corners never get
       // below it; with the bottom-centre anchor it counts.
       {"line near the frame edge counts with bottom-center", HLine(),

@@ -555,6 +555,15 @@ export const StreamOptionsSchema = Type.Object(
         'tells which one runs.',
     }),
     detection: live(StreamDetectionOptionsSchema),
+    analytics: live(
+      Type.Optional(
+        Type.Object(AnalyticsOptionsSchema.properties, {
+          additionalProperties: false,
+          description:
+            "Lines, zones and speed after the tracker (docs/analytics.md): per-frame results on result.analytics, events on stream.on('analytics'). A changed section starts its counts from zero.",
+        }),
+      ),
+    ),
     tracker: live(
       Type.Partial(TrackerOptionsSchema, {
         additionalProperties: false,

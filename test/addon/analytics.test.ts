@@ -42,6 +42,12 @@ describe('Analytics: lines, the pain points of issue 13', () => {
       in: 0,
       out: 0,
     },
+    {
+      what: "around the segment's end and across its extension: not a crossing",
+      frames: [[at(1, 100, 60)], [at(1, 100, 60)], [at(1, 300, 60)], [at(1, 300, 150)], [at(1, 100, 150)], [at(1, 100, 150)]],
+      in: 0,
+      out: 0,
+    },
     { what: 'outside the perpendicular limits of the segment', frames: [150, 130, 90, 70].map((y) => [at(1, 300, y)]), in: 0, out: 0 },
     { what: 'minCrossingFrames 1 counts a one-frame crossing', line: { minCrossingFrames: 1 }, frames: ys([110, 95]), in: 1, out: 0 },
     { what: 'a direction vector pointing down makes downwards "in"', line: { direction: [[100, 50], [100, 150]] }, frames: ys([50, 70, 110, 130]), in: 1, out: 0 },

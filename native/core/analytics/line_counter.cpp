@@ -69,6 +69,7 @@ Crossing LineStep(const LineGeometry& g, LineTrackState* s, const Box& box, int3
     const Point p = AnchorOf(box, g.anchors[i]);
     // Between the perpendiculars: the two limit vectors point opposite ways, so inside means equal signs.
     if ((Cross(g.limit_a_from, g.limit_a_to, p) > 0) != (Cross(g.limit_b_from, g.limit_b_to, p) > 0)) {
+      s->length = 0;  // outside the limits: what comes back starts a new history (crossing beside does not count)
       return Crossing::kNone;
     }
     if (Cross(g.start, g.end, p) < 0) {

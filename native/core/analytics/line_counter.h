@@ -9,8 +9,10 @@
 // way that vector points.
 //
 // The rule, per track and frame (the supervision algorithm, with its options):
-//  1. the box is used only if every anchor lies between the two perpendiculars through the segment's ends (crossing
-//     the line's extension beyond its ends does not count);
+//  1. the box is used only if every anchor lies between the two perpendiculars through the segment's ends; a frame
+//     outside them also clears the track's history, so a track that walks around the segment's end and crosses the
+//     line's extension is not counted when it comes back (supervision keeps the history and counts it; none of its
+//     published test cases has such a trajectory, so they agree there);
 //  2. a frame where the anchors straddle the line (some left, some right) is ignored;
 //  3. the side is appended to the track's history of the last min_crossing_frames + 1 sides (at least 2); once full,
 //     a crossing is counted when the oldest side differs from every later one — the new side held for

@@ -1,0 +1,82 @@
+/**
+ * Analytics in the pipeline, end to end on walking.mp4 (shared assets: pedestrians seen from above, 1280×720, 25 fps,
+ * 341 frames) with yolov8n_int8.onnx and ByteTrack: a counting line and a zone configured in the stream options,
+ * run natively after the tracker; results carry `analytics`, `stream.on('analytics')` gives the events, and the wire
+ * result carries them in snake_case (schema-valid). Two runs give the same counts, and the counts equal a hand count.
+ *
+ * The hand count (how it was made): the segment (680, 400) → (960, 400) and the zone [720..960] × [250..400] were
+ * chosen after printing every track's bottom-centre trajectory with a script (this pipeline, a full-width line at
+ * y = 400) and looking at frames extracted with ffmpeg (`-vf fps=2,crop=480:240:560:280,drawbox=…,tile=4x7`: the
+ * segment drawn in red every 0.5 s). In those frames five people cross the segment: a woman with a bag walking up
+ * (0–0.6 s), a man with a shoulder bag walking up (3–4.5 s), a person with a backpack walking up (5.5–6.5 s), a man in
+ * a dark coat on the right walking up (6–7 s), and a man in dark clothes walking down (8–9 s): 4 in (walking up: onto
+ * the left of start→end as seen on the screen) and 1 out. Two more people cross y = 400 near x = 630–645 (11 s,
+ * 7–8 s) and are left outside the segment by a margin of 35 px, so detector jitter cannot move them in; one of them
+ * (walking down at x ≈ 645) starts and ends within the segment's limits but crosses y = 400 beside it: not counted. The zone is
+ * entered by four of them (the three walking up whose feet stay in x 720..960 — the backpack walker stays at
+ * x ≈ 700 — and the man walking down, who comes from above the zone), and left by all four before the end.
+ */
+import { expect, it } from 'vitest';
+
+import { Pipeline, toWireResult, type AnalyticsEvent, type FrameResult } from '../../dist/index.js';
+import { assetPath, describeWithAssets } from '../helpers/assets.js';
+import { expectValid, nonSnakeKeys, validateWireResult } from '../helpers/wire.js';
+
+const MODEL = 'models/yolov8n_int8.onnx';
+const CLIP = 'videos/walking.mp4';
+const ANALYTICS = {
+  lines: [{ id: 'crossing', start: [680, 400] as [number, number], end: [960, 400] as [number, number] }],
+  zones: [{ id: 'plaza', polygon: [[720, 250], [960, 250], [960, 400], [720, 400]] as [number, number][] }],
+  speed: {},
+};
+
+async function run(): Promise<{ results: FrameResult[]; events: AnalyticsEvent[] }> {
+  const pipeline = await Pipeline.create({ model: { path: assetPath(MODEL) }, tracker: { type: 'bytetrack' } });
+  try {
+    const stream = pipeline.addStream({ id: 'walk', url: assetPath(CLIP), resultQueueSize: 10_000, analytics: ANALYTICS });
+    const events: AnalyticsEvent[] = [];
+    stream.on('analytics', (e: AnalyticsEvent) => events.push(e));
+    const results: FrameResult[] = [];
+    for await (const r of stream.results()) results.push(r);
+    return { results, events };
+  } finally {
+    await pipeline.close();
+  }
+}
+
+describeWithAssets('analytics on walking.mp4 (pipeline, yolov8n, ByteTrack)', [MODEL, CLIP], () => {
+  it('counts the segment and the zone as the hand count, the same in two runs, and carries them on the wire', async () => {
+    const a = await run();
+    const b = await run();
+    expect(a.results).toHaveLength(341);
+    const last = a.results.at(-1)!.analytics!;
+    expect({ in: last.lines.crossing!.in, out: last.lines.crossing!.out }).toEqual({ in: 4, out: 1 });
+    const enters = a.events.filter((e) => e.type === 'zone-enter');
+    const exits = a.events.filter((e) => e.type === 'zone-exit');
+    expect(new Set(enters.map((e) => e.trackId)).size).toBe(4);
+    expect(exits).toHaveLength(4);
+    expect(last.zones.plaza!.occupancy).toBe(0);
+    // Every line crossing of the events is in its frame's crossedIn / crossedOut, and the counts add up.
+    const crosses = a.events.filter((e) => e.type === 'line-cross');
+    expect(crosses.map((e) => e.direction).sort()).toEqual(['in', 'in', 'in', 'in', 'out']);
+    for (const e of crosses) {
+      const r = a.results.find((x) => x.ptsMs === e.tsMs)!;
+      expect(e.direction === 'in' ? r.analytics!.lines.crossing!.crossedIn : r.analytics!.lines.crossing!.crossedOut).toContain(e.trackId);
+    }
+    // Dwell of a zone-exit is positive and bounded by the clip; speeds are px/s of walkers (a few tens).
+    for (const e of exits) expect(e.type === 'zone-exit' && e.dwellSeconds > 0 && e.dwellSeconds < 13.7).toBe(true);
+    const speeds = a.results.flatMap((r) => r.analytics!.speeds.map((s) => s.speed));
+    expect(speeds.length).toBeGreaterThan(100);
+    const median = speeds.sort((x, y) => x - y)[speeds.length >> 1]!;
+    expect(median).toBeGreaterThan(10);
+    expect(median).toBeLessThan(200);
+    // Stable across runs: the same events in the same frames.
+    expect(b.events).toEqual(a.events);
+    // The wire result carries them in snake_case and validates against the schema.
+    const withCross = a.results.find((r) => r.analytics!.events.some((e) => e.type === 'line-cross'))!;
+    const wire = toWireResult(withCross);
+    expectValid(validateWireResult, wire);
+    expect(nonSnakeKeys(wire)).toEqual([]);
+    expect(wire.analytics!.lines.crossing!.crossed_in.length + wire.analytics!.lines.crossing!.crossed_out.length).toBeGreaterThan(0);
+  }, 300_000);
+});
