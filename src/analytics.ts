@@ -14,9 +14,9 @@
  *
  * Thread-safety: an Analytics belongs to the thread (main or worker) that created it; update() is synchronous.
  */
-import { normaliseAnalytics, speedUnit, toNativeAnalytics, type AnalyticsOptions, type NormalisedAnalytics } from './config/analytics.js';
+import { normaliseAnalytics, toNativeAnalytics, type AnalyticsOptions, type NormalisedAnalytics } from './config/analytics.js';
 import { CamtrackError } from './errors.js';
-import { loadNative, type NativeAnalyticsFrame, type NativeAnalyticsInstance } from './native.js';
+import { loadNative, type NativeAnalyticsInstance } from './native.js';
 
 export type { AnalyticsOptions, NormalisedAnalytics } from './config/analytics.js';
 
@@ -64,42 +64,6 @@ export interface AnalyticsFrameResult {
   memberships: { trackId: number; zone: string; dwellSeconds: number }[];
   /** Smoothed speed and heading (degrees, 0 = +x, 90 = +y: down in the image) of each track with a velocity. */
   speeds: { trackId: number; speed: number; unit: 'm/s' | 'px/s'; directionDeg: number }[];
-}
-
-/** Turns a native frame (indices) into the public one (ids). Shared with the pipeline's results. */
-export function analyticsFrameFrom(f: NativeAnalyticsFrame, a: NormalisedAnalytics, tsMs: number): AnalyticsFrameResult {
-  const unit = speedUnit(a);
-  const lineId = (i: number) => a.lines[i]?.id ?? String(i);
-  const zoneId = (i: number) => a.zones[i]?.id ?? String(i);
-  const events: AnalyticsEvent[] = f.events.map((e): AnalyticsEvent => {
-    switch (e.kind) {
-      case 'line-cross':
-        return { type: 'line-cross', line: lineId(e.index), trackId: e.trackId, classId: e.classId, direction: e.direction > 0 ? 'in' : 'out', tsMs: e.tsMs };
-      case 'zone-enter':
-        return { type: 'zone-enter', zone: zoneId(e.index), trackId: e.trackId, classId: e.classId, tsMs: e.tsMs };
-      case 'zone-exit':
-        return { type: 'zone-exit', zone: zoneId(e.index), trackId: e.trackId, classId: e.classId, dwellSeconds: e.value, tsMs: e.tsMs };
-      case 'loiter':
-        return { type: 'loiter', zone: zoneId(e.index), trackId: e.trackId, classId: e.classId, dwellSeconds: e.value, tsMs: e.tsMs };
-      case 'overcrowd':
-        return { type: 'overcrowd', zone: zoneId(e.index), occupancy: e.value, tsMs: e.tsMs };
-      default:
-        return { type: 'speed', trackId: e.trackId, classId: e.classId, speed: e.value, unit, tsMs: e.tsMs };
-    }
-  });
-  const lines: Record<string, LineFrameResult> = {};
-  f.lines.forEach((l, i) => (lines[lineId(i)] = l));
-  const zones: Record<string, ZoneFrameResult> = {};
-  f.zones.forEach((z, i) => (zones[zoneId(i)] = z));
-  return {
-    tsMs,
-    evaluated: f.evaluated,
-    events,
-    lines,
-    zones,
-    memberships: f.memberships.map((m) => ({ trackId: m.trackId, zone: zoneId(m.zone), dwellSeconds: m.dwellMs / 1000 })),
-    speeds: f.speeds.map((s) => ({ trackId: s.trackId, speed: s.speed, unit, directionDeg: s.directionDeg })),
-  };
 }
 
 function badTrack(what: string): never {
@@ -150,7 +114,7 @@ export class Analytics {
       b.set([t.trackId, cls, t.x1, t.y1, t.x2, t.y2], i * 6);
     });
     const f = this.native.update(b.subarray(0, tracks.length * 6), ts, frame.inferred ?? true);
-    return analyticsFrameFrom(f, this.options, ts);
+    return f;
   }
 
   /** Forgets every track and zeroes the counts. */

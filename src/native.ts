@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { NativeDetectionConfig, NormalisedConfig, NormalisedStream } from './config.js';
+import type { AnalyticsFrameResult } from './analytics.js';
 import type { NativeAnalyticsConfig } from './config/analytics.js';
 import { CamtrackError } from './errors.js';
 import {
@@ -172,15 +173,8 @@ export interface NativeTrackerInstance {
   events(): NativeTrackEvent[];
   reset(): void;
 }
-/** One frame of a standalone analytics engine (native/binding/analytics_convert.h), indices into the config. */
-export interface NativeAnalyticsFrame {
-  events: { kind: string; index: number; trackId: number; classId: number; direction: number; value: number; tsMs: number }[];
-  lines: { crossedIn: number[]; crossedOut: number[]; in: number; out: number; perClass: { classId: number; in: number; out: number }[] }[];
-  zones: { occupancy: number; entered: number[]; exited: number[] }[];
-  memberships: { trackId: number; zone: number; dwellMs: number }[];
-  speeds: { trackId: number; speed: number; directionDeg: number }[];
-  evaluated: boolean;
-}
+/** One frame of analytics as the addon gives it: already the public shape, named by the addon (analytics_convert.h). */
+export type NativeAnalyticsFrame = AnalyticsFrameResult;
 /** One standalone analytics engine (native/binding/analytics_wrap.h). */
 export interface NativeAnalyticsInstance {
   update(tracks: Float64Array, tsMs: number, inferred: boolean): NativeAnalyticsFrame;

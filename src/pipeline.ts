@@ -56,7 +56,6 @@ import { DeliveryScheduler, StreamDelivery } from './delivery.js';
 import { ResultQueue } from './result-queue.js';
 import { safeEmit } from './safe-emit.js';
 import { Stream, streamUrl } from './stream.js';
-import { analyticsFrameFrom } from './analytics.js';
 import { toNativeAnalytics } from './config/analytics.js';
 import { nativeTrackerOf, type TrackEvent } from './tracker.js';
 import type { Detection, FrameResult, PipelineStats, PushedFrameError, StreamState, StreamStats, Track } from './types.js';
@@ -351,8 +350,8 @@ export class Pipeline extends EventEmitter {
         trackEvents: (n.trackEvents ?? []) as TrackEvent[],
       };
       for (const e of r.trackEvents) e.label = label(e.classId);
-      // Indices to ids with the stream's options; a result of a section replaced since keeps its indices' names.
-      if (n.analytics && stream.options.analytics) r.analytics = analyticsFrameFrom(n.analytics, stream.options.analytics, n.ptsMs);
+      // Named natively with the ids of the section it was made with (a configure() since does not rename it).
+      if (n.analytics) r.analytics = n.analytics;
       if (n.seq !== undefined) this.#pushSeqs.set(r, n.seq);
       this.#deliveries.get(n.stream)!.pushResult(r);
     }

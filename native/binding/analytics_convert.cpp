@@ -101,22 +101,55 @@ analytics::AnalyticsConfig ReadAnalyticsConfig(const Napi::Object& o) {
 }
 
 Napi::Object AnalyticsFrameToJs(Napi::Env env, const analytics::AnalyticsFrame& f) {
+  using Kind = analytics::AnalyticsEvent::Kind;
+  static const analytics::AnalyticsConfig kNone;
+  const analytics::AnalyticsConfig& c = f.config ? *f.config : kNone;
+  const char* unit = c.speed.metric() ? "m/s" : "px/s";
+  auto line_id = [&](int32_t i) { return size_t(i) < c.lines.size() ? c.lines[size_t(i)].id : std::to_string(i); };
+  auto zone_id = [&](int32_t i) { return size_t(i) < c.zones.size() ? c.zones[size_t(i)].id : std::to_string(i); };
   Napi::Object o = Napi::Object::New(env);
+  o.Set("tsMs", double(f.ts_ms));
+  o.Set("evaluated", f.evaluated);
   Napi::Array events = Napi::Array::New(env, f.events.size());
   for (size_t i = 0; i < f.events.size(); ++i) {
     const auto& e = f.events[i];
     Napi::Object j = Napi::Object::New(env);
-    j.Set("kind", analytics::EventKindName(e.kind));
-    j.Set("index", e.index);
-    j.Set("trackId", double(e.track_id));
-    j.Set("classId", e.class_id);
-    j.Set("direction", int32_t(e.direction));
-    j.Set("value", e.value);
+    j.Set("type", analytics::EventKindName(e.kind));
+    switch (e.kind) {
+      case Kind::kLineCross:
+        j.Set("line", line_id(e.index));
+        j.Set("trackId", double(e.track_id));
+        j.Set("classId", e.class_id);
+        j.Set("direction", e.direction > 0 ? "in" : "out");
+        break;
+      case Kind::kZoneEnter:
+        j.Set("zone", zone_id(e.index));
+        j.Set("trackId", double(e.track_id));
+        j.Set("classId", e.class_id);
+        break;
+      case Kind::kZoneExit:
+      case Kind::kLoiter:
+        j.Set("zone", zone_id(e.index));
+        j.Set("trackId", double(e.track_id));
+        j.Set("classId", e.class_id);
+        j.Set("dwellSeconds", e.value);
+        break;
+      case Kind::kOvercrowd:
+        j.Set("zone", zone_id(e.index));
+        j.Set("occupancy", e.value);
+        break;
+      case Kind::kSpeed:
+        j.Set("trackId", double(e.track_id));
+        j.Set("classId", e.class_id);
+        j.Set("speed", e.value);
+        j.Set("unit", unit);
+        break;
+    }
     j.Set("tsMs", double(e.ts_ms));
     events.Set(uint32_t(i), j);
   }
   o.Set("events", events);
-  Napi::Array lines = Napi::Array::New(env, f.lines.size());
+  Napi::Object lines = Napi::Object::New(env);
   for (size_t i = 0; i < f.lines.size(); ++i) {
     const auto& l = f.lines[i];
     Napi::Object j = Napi::Object::New(env);
@@ -126,31 +159,31 @@ Napi::Object AnalyticsFrameToJs(Napi::Env env, const analytics::AnalyticsFrame& 
     j.Set("out", double(l.out));
     Napi::Array pc = Napi::Array::New(env, l.per_class.size());
     for (size_t k = 0; k < l.per_class.size(); ++k) {
-      Napi::Object c = Napi::Object::New(env);
-      c.Set("classId", l.per_class[k].class_id);
-      c.Set("in", double(l.per_class[k].in));
-      c.Set("out", double(l.per_class[k].out));
-      pc.Set(uint32_t(k), c);
+      Napi::Object cc = Napi::Object::New(env);
+      cc.Set("classId", l.per_class[k].class_id);
+      cc.Set("in", double(l.per_class[k].in));
+      cc.Set("out", double(l.per_class[k].out));
+      pc.Set(uint32_t(k), cc);
     }
     j.Set("perClass", pc);
-    lines.Set(uint32_t(i), j);
+    lines.Set(line_id(int32_t(i)), j);
   }
   o.Set("lines", lines);
-  Napi::Array zones = Napi::Array::New(env, f.zones.size());
+  Napi::Object zones = Napi::Object::New(env);
   for (size_t i = 0; i < f.zones.size(); ++i) {
     Napi::Object j = Napi::Object::New(env);
     j.Set("occupancy", f.zones[i].occupancy);
     j.Set("entered", Ids(env, f.zones[i].entered));
     j.Set("exited", Ids(env, f.zones[i].exited));
-    zones.Set(uint32_t(i), j);
+    zones.Set(zone_id(int32_t(i)), j);
   }
   o.Set("zones", zones);
   Napi::Array mem = Napi::Array::New(env, f.memberships.size());
   for (size_t i = 0; i < f.memberships.size(); ++i) {
     Napi::Object j = Napi::Object::New(env);
     j.Set("trackId", double(f.memberships[i].track_id));
-    j.Set("zone", f.memberships[i].zone);
-    j.Set("dwellMs", double(f.memberships[i].dwell_ms));
+    j.Set("zone", zone_id(f.memberships[i].zone));
+    j.Set("dwellSeconds", double(f.memberships[i].dwell_ms) / 1000.0);
     mem.Set(uint32_t(i), j);
   }
   o.Set("memberships", mem);
@@ -159,11 +192,11 @@ Napi::Object AnalyticsFrameToJs(Napi::Env env, const analytics::AnalyticsFrame& 
     Napi::Object j = Napi::Object::New(env);
     j.Set("trackId", double(f.speeds[i].track_id));
     j.Set("speed", f.speeds[i].speed);
+    j.Set("unit", unit);
     j.Set("directionDeg", f.speeds[i].direction_deg);
     sp.Set(uint32_t(i), j);
   }
   o.Set("speeds", sp);
-  o.Set("evaluated", f.evaluated);
   return o;
 }
 

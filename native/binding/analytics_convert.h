@@ -15,9 +15,11 @@ namespace camtrack::binding {
 
 analytics::AnalyticsConfig ReadAnalyticsConfig(const Napi::Object& o);
 
-// { events: [{ kind, index, trackId, classId, direction, value, tsMs }], lines: [{ crossedIn, crossedOut, in, out,
-//   perClass: [{ classId, in, out }] }], zones: [{ occupancy, entered, exited }], memberships: [{ trackId, zone,
-//   dwellMs }], speeds: [{ trackId, speed, directionDeg }], evaluated }
+// The public AnalyticsFrameResult (src/analytics.ts), named with the ids of the config the frame was made with
+// (AnalyticsFrame::config), so JS passes it on as it is: { tsMs, evaluated, events: [{ type, line | zone, trackId,
+// classId, direction: 'in' | 'out', dwellSeconds, occupancy, speed, unit, tsMs }], lines: { <id>: { crossedIn,
+// crossedOut, in, out, perClass: [{ classId, in, out }] } }, zones: { <id>: { occupancy, entered, exited } },
+// memberships: [{ trackId, zone, dwellSeconds }], speeds: [{ trackId, speed, unit, directionDeg }] }
 Napi::Object AnalyticsFrameToJs(Napi::Env env, const analytics::AnalyticsFrame& f);
 
 }  // namespace camtrack::binding

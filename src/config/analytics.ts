@@ -125,11 +125,6 @@ export function normaliseAnalytics(input: unknown, path = 'analytics'): Normalis
   return a;
 }
 
-/** The speed unit of a normalised config: 'm/s' with pixelsPerMeter or a homography, else 'px/s'. */
-export function speedUnit(a: NormalisedAnalytics): 'm/s' | 'px/s' {
-  return a.speed?.pixelsPerMeter !== undefined || a.speed?.homography ? 'm/s' : 'px/s';
-}
-
 /** Tracks not seen for this many frames (and inside no zone) are forgotten: 30 s at 30 fps, and ≥ every exitFrames. */
 const FORGET_FRAMES = 900;
 

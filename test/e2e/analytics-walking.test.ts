@@ -18,11 +18,14 @@
  */
 import { expect, it } from 'vitest';
 
-import { Pipeline, toWireResult, type AnalyticsEvent, type FrameResult } from '../../dist/index.js';
+import { ConfigError, Pipeline, toWireResult, type AnalyticsEvent, type FrameResult } from '../../dist/index.js';
 import { assetPath, describeWithAssets } from '../helpers/assets.js';
 import { expectValid, nonSnakeKeys, validateWireResult } from '../helpers/wire.js';
 
 const MODEL = 'models/yolov8n_int8.onnx';
+const FAST_MODEL = 'models/yolo11n_int8_320.onnx';
+/** Results after configure() that may still have been made with the previous options (already postprocessed). */
+const GRACE = 10;
 const CLIP = 'videos/walking.mp4';
 const ANALYTICS = {
   lines: [{ id: 'crossing', start: [680, 400] as [number, number], end: [960, 400] as [number, number] }],
@@ -44,7 +47,48 @@ async function run(): Promise<{ results: FrameResult[]; events: AnalyticsEvent[]
   }
 }
 
-describeWithAssets('analytics on walking.mp4 (pipeline, yolov8n, ByteTrack)', [MODEL, CLIP], () => {
+describeWithAssets('analytics on walking.mp4 (pipeline, yolov8n, ByteTrack)', [MODEL, FAST_MODEL, CLIP], () => {
+  it('stream.configure() adds, keeps (unchanged section), replaces and removes the analytics of a running stream', async () => {
+    const pipeline = await Pipeline.create({ model: { path: assetPath(FAST_MODEL) } });
+    try {
+      // A small lossless queue keeps the file's decoding close to this loop, so the stream still runs at each change.
+      const stream = pipeline.addStream({ id: 'walk', url: assetPath(CLIP), resultQueueSize: 4 });
+      let bad: unknown;
+      const full = { lines: [{ id: 'full', start: [0, 400] as [number, number], end: [1280, 400] as [number, number] }] };
+      const results: FrameResult[] = [];
+      for await (const r of stream.results()) {
+        results.push(r);
+        const n = results.length;
+        if (n === 20) stream.configure({ analytics: full });
+        if (n === 100) {
+          try {
+            stream.configure({ analytics: { zones: [{ id: 'z', polygon: [[0, 0], [10, 10], [10, 0], [0, 10]] }] } });
+          } catch (e) {
+            bad = e;
+          }
+        }
+        if (n === 150) stream.configure({ fpsLimit: 0, analytics: full }); // the same section: counts go on
+        if (n === 200) stream.configure({ analytics: { lines: [{ ...full.lines[0]!, id: 'other' }] } });
+        if (n === 300) stream.configure({ analytics: null });
+      }
+      expect(results.slice(0, 20).every((r) => r.analytics === undefined)).toBe(true);
+      expect(results.slice(20 + GRACE, 150).every((r) => r.analytics?.lines.full !== undefined)).toBe(true);
+      // Unchanged section: cumulative counts never go down across the configure() at 150.
+      const counts = results.slice(20 + GRACE, 200).map((r) => r.analytics!.lines.full!.in + r.analytics!.lines.full!.out);
+      expect(counts.every((c, i) => i === 0 || c >= counts[i - 1]!)).toBe(true);
+      expect(counts.at(-1)!).toBeGreaterThan(0);
+      // Replaced: a new engine, counts from zero, under the new id.
+      const first = results.slice(200).find((r) => r.analytics?.lines.other)!;
+      expect(first.analytics!.lines.other!.in + first.analytics!.lines.other!.out).toBe(0);
+      expect(results.slice(300 + GRACE).every((r) => r.analytics === undefined)).toBe(true);
+      // A bad section is a ConfigError naming its path, and changes nothing (the line ran on: counts above).
+      expect(bad).toBeInstanceOf(ConfigError);
+      expect((bad as ConfigError).path).toBe('stream.analytics.zones[0].polygon');
+    } finally {
+      await pipeline.close();
+    }
+  }, 300_000);
+
   it('counts the segment and the zone as the hand count, the same in two runs, and carries them on the wire', async () => {
     const a = await run();
     const b = await run();

@@ -56,7 +56,8 @@ void AnalyticsFrame::Reserve(size_t num_lines, size_t num_zones, size_t tracks) 
   speeds.reserve(tracks);
 }
 
-AnalyticsEngine::AnalyticsEngine(AnalyticsConfig config) : config_(std::move(config)) {
+AnalyticsEngine::AnalyticsEngine(AnalyticsConfig config)
+    : shared_config_(std::make_shared<const AnalyticsConfig>(std::move(config))), config_(*shared_config_) {
   ValidateAnalytics(config_);
   for (const LineConfig& l : config_.lines) geometry_.push_back(LineGeometry::From(l));
   counts_.resize(config_.lines.size());
@@ -184,6 +185,7 @@ void AnalyticsEngine::StepZones(int32_t s, bool seen, const Box* box, int64_t ts
 void AnalyticsEngine::Update(const track::TrackedObject* tracks, size_t n, int64_t ts, bool inferred,
                              AnalyticsFrame* out) {
   const size_t nl = config_.lines.size(), nz = config_.zones.size();
+  if (out->config != shared_config_) out->config = shared_config_;  // the same engine: no reference count traffic
   out->ts_ms = ts;
   out->events.clear();
   out->memberships.clear();

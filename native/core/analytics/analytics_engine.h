@@ -10,6 +10,7 @@
 // the first time.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/analytics/line_counter.h"
@@ -71,6 +72,9 @@ struct TrackSpeed {
 };
 
 struct AnalyticsFrame {
+  // The config the frame was made with (its line and zone ids, the speed unit): shared with the engine, so a result
+  // still on its way to JS keeps the names it was counted under after configure() replaced the engine.
+  std::shared_ptr<const AnalyticsConfig> config;
   int64_t ts_ms = 0;
   bool evaluated = false;  // false: a frame not inferred, skipped by the rules (use_predicted off)
   std::vector<AnalyticsEvent> events;
@@ -88,7 +92,7 @@ class AnalyticsEngine {
 
   explicit AnalyticsEngine(AnalyticsConfig config);  // validates; throws camtrack::Error
 
-  const AnalyticsConfig& config() const { return config_; }
+  const AnalyticsConfig& config() const { return *shared_config_; }
   bool metric() const { return config_.speed.metric(); }
 
   // One frame: the tracker's output (or the user's tracks), the frame's timestamp (ms, non-decreasing), whether a
@@ -114,7 +118,8 @@ class AnalyticsEngine {
   void FillResults(AnalyticsFrame* out);
   void StepZones(int32_t slot, bool seen, const Box* box, int64_t ts, AnalyticsFrame* out);
 
-  AnalyticsConfig config_;
+  std::shared_ptr<const AnalyticsConfig> shared_config_;
+  const AnalyticsConfig& config_;  // *shared_config_
   std::vector<LineGeometry> geometry_;
   std::vector<LineResult> counts_;  // cumulative (crossed_* unused)
   std::vector<bool> overcrowd_armed_;
