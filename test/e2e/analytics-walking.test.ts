@@ -16,10 +16,15 @@
  * entered by four of them (the three walking up whose feet stay in x 720..960 — the backpack walker stays at
  * x ≈ 700 — and the man walking down, who comes from above the zone), and left by all four before the end.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import { expect, it } from 'vitest';
 
 import { ConfigError, Pipeline, toWireResult, type AnalyticsEvent, type FrameResult } from '../../dist/index.js';
-import { assetPath, describeWithAssets } from '../helpers/assets.js';
+import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
 import { expectValid, nonSnakeKeys, validateWireResult } from '../helpers/wire.js';
 
 const MODEL = 'models/yolov8n_int8.onnx';
@@ -122,5 +127,27 @@ describeWithAssets('analytics on walking.mp4 (pipeline, yolov8n, ByteTrack)', [M
     expectValid(validateWireResult, wire);
     expect(nonSnakeKeys(wire)).toEqual([]);
     expect(wire.analytics!.lines.crossing!.crossed_in.length + wire.analytics!.lines.crossing!.crossed_out.length).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('camtrack run --config takes the analytics section and writes it on the JSON lines (same counts)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'camtrack-analytics-'));
+    try {
+      const cfg = path.join(dir, 'walk.json');
+      writeFileSync(cfg, JSON.stringify({ model: assetPath(MODEL), tracker: { type: 'bytetrack' }, streams: [{ id: 'walk', url: assetPath(CLIP), analytics: ANALYTICS }] }));
+      const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'camtrack.js'), 'run', '--config', cfg], {
+        encoding: 'utf8',
+        timeout: 240_000,
+        maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, CAMTRACK_CACHE_DIR: path.join(dir, 'cache') },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const results = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((m) => m.type === 'result');
+      expect(results).toHaveLength(341);
+      const last = results.at(-1).analytics;
+      expect({ in: last.lines.crossing.in, out: last.lines.crossing.out }).toEqual({ in: 4, out: 1 });
+      for (const m of results.slice(0, 5)) expectValid(validateWireResult, m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 300_000);
 });
