@@ -2,7 +2,8 @@
  * Analytics in the pipeline, end to end on walking.mp4 (shared assets: pedestrians seen from above, 1280×720, 25 fps,
  * 341 frames) with yolov8n_int8.onnx and ByteTrack: a counting line and a zone configured in the stream options,
  * run natively after the tracker; results carry `analytics`, `stream.on('analytics')` gives the events, and the wire
- * result carries them in snake_case (schema-valid). Two runs give the same counts, and the counts equal a hand count.
+ * result carries them in snake_case (schema-valid). A second run, through `camtrack run --config`, writes the same
+ * analytics frame by frame; the counts equal a hand count. `stream.configure()` changes the section live.
  *
  * The hand count (how it was made): the segment (680, 400) → (960, 400) and the zone [720..960] × [250..400] were
  * chosen after printing every track's bottom-centre trajectory with a script (this pipeline, a full-width line at
