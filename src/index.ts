@@ -67,6 +67,16 @@ export {
   type TrackEventKind,
 } from './tracker.js';
 export {
+  Analytics,
+  type AnalyticsOptions,
+  type AnalyticsEvent,
+  type AnalyticsFrameResult,
+  type AnalyticsTrackInput,
+  type LineFrameResult,
+  type ZoneFrameResult,
+} from './analytics.js';
+export { normaliseAnalytics } from './config/analytics.js';
+export {
   toWireResult,
   toWireDetection,
   toWireTrack,

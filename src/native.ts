@@ -10,6 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { NativeDetectionConfig, NormalisedConfig, NormalisedStream } from './config.js';
+import type { AnalyticsFrameResult } from './analytics.js';
+import type { NativeAnalyticsConfig } from './config/analytics.js';
 import { CamtrackError } from './errors.js';
 import {
   BUILD_FROM_SOURCE,
@@ -51,6 +53,8 @@ export interface NativeFrameResult {
   trackEvents?: NativeTrackEvent[];
   /** Pushed frames: the sequence number of the push the frame was decoded from (the key of its tag). */
   seq?: number;
+  /** Streams with analytics: this frame's (native/binding/analytics_convert.h). */
+  analytics?: NativeAnalyticsFrame;
 }
 export interface NativeEvent {
   /** 'drain': a lossless pushed stream's queue, reported full by a push, is down to half. */
@@ -99,7 +103,7 @@ export interface NativeModelConfig {
  * complete, with four fields in their native form. native/binding/pipeline_config.cpp ReadStream reads the fields
  * native code uses, each required; the others (JS_ONLY_STREAM_OPTIONS) are JS-only.
  */
-export type NativeStreamConfig = Omit<NormalisedStream, 'url' | 'live' | 'inputFormats' | 'tracker' | 'detection'> & {
+export type NativeStreamConfig = Omit<NormalisedStream, 'url' | 'live' | 'inputFormats' | 'tracker' | 'detection' | 'analytics'> & {
   /** The url, or `push:<id>` for a pushed stream (it names the stream in messages). */
   url: string;
   /** decode::LiveMode of native/core/decode/demuxer.h. */
@@ -110,6 +114,8 @@ export type NativeStreamConfig = Omit<NormalisedStream, 'url' | 'live' | 'inputF
   tracker: Omit<NativeTrackerConfig, 'type'> & { type: NativeTrackerConfig['type'] | 'none' };
   /** The stream's detection options, class labels resolved (src/config/detection.ts). */
   detection: NativeDetectionConfig;
+  /** The stream's analytics (src/config/analytics.ts toNativeAnalytics); null: none. */
+  analytics: NativeAnalyticsConfig | null;
 };
 /** Stream options only JS reads (src/stream.ts, src/delivery.ts): ReadStream ignores them. */
 export const JS_ONLY_STREAM_OPTIONS: readonly string[] = ['resultQueueSize', 'delivery'];
@@ -117,7 +123,7 @@ export const JS_ONLY_STREAM_OPTIONS: readonly string[] = ['resultQueueSize', 'de
  * A stream's live config as NativePipeline.configureStream() takes it (native/binding/configure.cpp ReadLiveConfig):
  * the live-changeable fields native code applies, in the form addStream() takes them.
  */
-export type NativeLiveConfig = Pick<NativeStreamConfig, 'fpsLimit' | 'tracker' | 'detection'>;
+export type NativeLiveConfig = Pick<NativeStreamConfig, 'fpsLimit' | 'tracker' | 'detection' | 'analytics'>;
 /** Live or file semantics of a stream, as native/core/decode/demuxer.h LiveMode numbers them. */
 export const LiveMode = { auto: -1, file: 0, live: 1 } as const;
 export type LiveMode = (typeof LiveMode)[keyof typeof LiveMode];
@@ -167,6 +173,13 @@ export interface NativeTrackerInstance {
   events(): NativeTrackEvent[];
   reset(): void;
 }
+/** One frame of analytics as the addon gives it: already the public shape, named by the addon (analytics_convert.h). */
+export type NativeAnalyticsFrame = AnalyticsFrameResult;
+/** One standalone analytics engine (native/binding/analytics_wrap.h). */
+export interface NativeAnalyticsInstance {
+  update(tracks: Float64Array, tsMs: number, inferred: boolean): NativeAnalyticsFrame;
+  reset(): void;
+}
 export interface NativeFeature {
   available: boolean;
   reason?: string;
@@ -204,6 +217,7 @@ export interface NativeModule {
     onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void,
   ) => NativePipeline;
   NativeTracker: new (config: NativeTrackerConfig) => NativeTrackerInstance;
+  NativeAnalytics: new (config: NativeAnalyticsConfig) => NativeAnalyticsInstance;
   attachWorker(
     pipelineId: number,
     inputs: Float32Array[],

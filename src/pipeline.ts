@@ -56,6 +56,7 @@ import { DeliveryScheduler, StreamDelivery } from './delivery.js';
 import { ResultQueue } from './result-queue.js';
 import { safeEmit } from './safe-emit.js';
 import { Stream, streamUrl } from './stream.js';
+import { toNativeAnalytics } from './config/analytics.js';
 import { nativeTrackerOf, type TrackEvent } from './tracker.js';
 import type { Detection, FrameResult, PipelineStats, PushedFrameError, StreamState, StreamStats, Track } from './types.js';
 
@@ -349,6 +350,8 @@ export class Pipeline extends EventEmitter {
         trackEvents: (n.trackEvents ?? []) as TrackEvent[],
       };
       for (const e of r.trackEvents) e.label = label(e.classId);
+      // Named natively with the ids of the section it was made with (a configure() since does not rename it).
+      if (n.analytics) r.analytics = n.analytics;
       if (n.seq !== undefined) this.#pushSeqs.set(r, n.seq);
       this.#deliveries.get(n.stream)!.pushResult(r);
     }
@@ -451,5 +454,6 @@ export function toNativeLiveConfig(s: NormalisedStream, classNames: readonly str
     fpsLimit: s.fpsLimit,
     tracker: nativeTrackerOf(s.tracker),
     detection: toNativeDetection(s.detection, classNames, `${path}.detection`),
+    analytics: s.analytics ? toNativeAnalytics(s.analytics) : null,
   };
 }

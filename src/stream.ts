@@ -107,7 +107,7 @@ export class Stream extends EventEmitter {
    * `patch` has the shape of the stream options and is merged into the current ones (a JSON Merge Patch: objects
    * merge, anything else replaces, `null` removes a field so that its default applies again, a tracker field the
    * pipeline's), then validated with the same schema as addStream(). Only the live-changeable options may change
-   * (LIVE_STREAM_FIELDS: fpsLimit, detection, tracker, resultQueueSize); a field given with its current value is
+   * (LIVE_STREAM_FIELDS: fpsLimit, detection, analytics, tracker, resultQueueSize); a field given with its current value is
    * not a change. Synchronous: when it returns, the new options are in effect — frames decoded from now on pass the
    * new fpsLimit, frames postprocessed from now on get the new detection options and tracker (results already on
    * their way to JS keep the old ones), and the results() queues of this stream have the new resultQueueSize (a
@@ -306,6 +306,10 @@ export class Stream extends EventEmitter {
     safeEmit(this, 'result', r);
     // Track lifecycle: 'track' (event: TrackEvent, result: FrameResult) for new / lost / refound / removed.
     if (r.trackEvents.length > 0 && this.listenerCount('track') > 0) for (const e of r.trackEvents) safeEmit(this, 'track', e, r);
+    // Analytics: 'analytics' (event: AnalyticsEvent, result) for line-cross, zone-enter/-exit, loiter, overcrowd, speed.
+    if (r.analytics && r.analytics.events.length > 0 && this.listenerCount('analytics') > 0) {
+      for (const e of r.analytics.events) safeEmit(this, 'analytics', e, r);
+    }
   }
 
   /** @internal */

@@ -1,3 +1,4 @@
+import type { AnalyticsFrameResult } from './analytics.js';
 import type { CamtrackError } from './errors.js';
 import type { TrackEvent } from './tracker.js';
 
@@ -49,6 +50,8 @@ export interface FrameResult {
   tracks: Track[];
   /** Track lifecycle events of this frame: 'new', 'lost', 'refound', 'removed' (usually empty). */
   trackEvents: TrackEvent[];
+  /** Streams with `analytics` (docs/analytics.md): this frame's line counts, zone occupancy, memberships, speeds, events. */
+  analytics?: AnalyticsFrameResult;
   /**
    * Per-frame tags (src/frame-tags.ts), present only on a frame that was tagged (Stream#tagFrame; later, frames pushed
    * with an id or read from Redis): the client's id of the frame (on the wire `frame_id`, instead of frameIndex), its

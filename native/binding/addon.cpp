@@ -2,11 +2,13 @@
 // Exports (typed one-to-one in src/native.ts):
 //   NativePipeline                         class, see pipeline_wrap.h
 //   NativeTracker                          class, see tracker_wrap.h (standalone tracker)
+//   NativeAnalytics                        class, see analytics_wrap.h (standalone analytics)
 //   attachWorker/completeBatch/detachWorker  inference-worker bridge, called from worker threads (worker_bridge.h)
 //   capabilities()                          what this build and machine support (CUDA, NVDEC, TensorRT, FFmpeg)
 //   setErrorClass(cls)                      the JS CamtrackError class native errors are created with
 #include <napi.h>
 
+#include "binding/analytics_wrap.h"
 #include "binding/args.h"
 #include "binding/errors.h"
 #include "binding/pipeline_wrap.h"
@@ -86,6 +88,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   decode::InstallFfmpegLogHandler();
   exports.Set("NativePipeline", PipelineWrap::Init(env));
   exports.Set("NativeTracker", TrackerWrap::Init(env));
+  exports.Set("NativeAnalytics", AnalyticsWrap::Init(env));
   exports.Set("attachWorker", Napi::Function::New(env, AttachWorker, "attachWorker"));
   exports.Set("completeBatch", Napi::Function::New(env, CompleteBatch, "completeBatch"));
   exports.Set("detachWorker", Napi::Function::New(env, DetachWorker, "detachWorker"));

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "binding/analytics_convert.h"
 #include "binding/args.h"
 #include "binding/convert.h"
 #include "binding/errors.h"
@@ -81,6 +82,14 @@ pipeline::LiveConfig ReadLiveConfig(const Napi::Object& o) {
     c.tracker = ReadTrackerConfig(tr, &c.track_buffer_seconds, &frame_rate);
   }
   c.detection = ReadDetection(RequireObject(o, "detection"));
+  // analytics: null (none) or its native config (analytics_convert.h); its JSON is the key that tells a change.
+  const Napi::Value a = o.Get("analytics");
+  if (!a.IsNull()) {
+    if (!a.IsObject()) BadField("analytics", "null or an object", a);
+    c.analytics = std::make_shared<const analytics::AnalyticsConfig>(ReadAnalyticsConfig(a.As<Napi::Object>()));
+    const Napi::Object json = o.Env().Global().Get("JSON").As<Napi::Object>();
+    c.analytics_key = json.Get("stringify").As<Napi::Function>().Call(json, {a}).ToString().Utf8Value();
+  }
   return c;
 }
 

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "binding/analytics_convert.h"
 #include "binding/errors.h"
 #include "binding/track_convert.h"
 
@@ -93,8 +94,8 @@ Napi::Object ResultToJs(Napi::Env env, const pipeline::FrameResult& r) {
     for (size_t i = 0; i < r.track_events.size(); ++i) evs.Set(uint32_t(i), TrackEventToJs(env, r.track_events[i]));
     o.Set("trackEvents", evs);
   }
-  // r.annotations (post-track stages) are not marshalled yet: no stage is configured from JS so far; the analytics
-  // issue gives them their JS and wire shape (the wire's `analytics`).
+  // The stream's analytics (lines, zones, speed); r.annotations of other post-track stages are not marshalled yet.
+  if (r.has_analytics) o.Set("analytics", AnalyticsFrameToJs(env, r.analytics));
   return o;
 }
 

@@ -34,6 +34,7 @@ import {
   type NormalisedTracker,
   type StreamOptions,
 } from './schema.js';
+import { normaliseAnalytics } from './analytics.js';
 
 export * from './schema.js';
 export { applyStreamPatch, mergePatch } from './live.js';
@@ -179,8 +180,10 @@ export function normaliseStream(v: unknown, path: string, trackerBase: Normalise
   checkAgainst(StreamOptionsSchema, v, path);
   const s = v as StreamOptions;
   checkInput(s, path);
+  const analytics = s.analytics === undefined ? undefined : normaliseAnalytics(s.analytics, `${path}.analytics`);
   return {
     ...withDefaults<NormalisedStream>(StreamOptionsSchema, s),
+    ...(analytics ? { analytics } : {}),
     tracker: normaliseTracker(s.tracker, `${path}.tracker`, trackerBase),
     reconnect: normaliseReconnect(s.reconnect, `${path}.reconnect`),
   };

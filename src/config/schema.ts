@@ -391,6 +391,101 @@ export const StreamDetectionOptionsSchema = Type.Object(
  * Default of `inputFormats`: video containers and elementary streams, the live protocols' demuxers and images
  * (docs/ingest.md). A demuxer has several names (`mov,mp4,m4a,3gp,3g2,mj2`); one of them in the list accepts it.
  */
+// ---- analytics (issue 13, docs/analytics.md): lines, zones, speed after the tracker ------------------------------
+
+export const ANCHOR_NAMES = [
+  'top-left', 'top-center', 'top-right', 'center-left', 'center', 'center-right', 'bottom-left', 'bottom-center', 'bottom-right',
+] as const;
+export const AnchorSchema = literals([...ANCHOR_NAMES], {
+  description: 'A point of the box: top-left, top-center, top-right, center-left, center, center-right, bottom-left, bottom-center, bottom-right.',
+});
+const anchorField = (description: string) => literals([...ANCHOR_NAMES], { default: 'bottom-center', description });
+const xy = (description: string) =>
+  Type.Tuple([Type.Number(), Type.Number()], { expected: '[x, y] (two numbers)', description });
+const analyticsId = (what: string) =>
+  Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$', description: `The ${what}'s id (letters, digits, _ . : -); unique.` });
+
+export const LineOptionsSchema = Type.Object(
+  {
+    id: analyticsId('line'),
+    start: xy('Start of the segment, source-frame pixels. Walking from start to end, the side on the left (as seen on the screen) is "in".'),
+    end: xy('End of the segment, source-frame pixels.'),
+    anchors: Type.Array(AnchorSchema, {
+      minItems: 1,
+      maxItems: 9,
+      uniqueItems: true,
+      default: ['bottom-center'],
+      expected: 'array of 1 to 9 distinct anchor names',
+      description:
+        'The box points that decide its side; a frame where they straddle the line is ignored. Default bottom-center: where an object stands, and it works at frame edges (four corners never all cross a line near the edge). supervision\'s LineZone: the four corners.',
+    }),
+    minCrossingFrames: Type.Integer({
+      minimum: 1,
+      maximum: 30,
+      default: 2,
+      description: 'Frames in a row the new side must hold for a crossing to count. Default 2: a box flickering across the line for one frame does not count. supervision\'s LineZone: 1.',
+    }),
+    direction: Type.Optional(
+      Type.Tuple([xy('tail'), xy('head')], {
+        expected: '[[x, y], [x, y]] (a vector from tail to head)',
+        description: 'DeepStream-style direction vector [[x, y], [x, y]]: "in" is the crossing towards the side it points to (replaces the start→end convention). Must not be parallel to the line.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'A counting line.' },
+);
+
+export const ZoneOptionsSchema = Type.Object(
+  {
+    id: analyticsId('zone'),
+    polygon: PolygonSchema,
+    anchor: anchorField('The box point that must lie in the polygon. Default bottom-center: where an object stands on the ground.'),
+    classes: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { description: 'Class ids counted in the zone; omitted: every class.' })),
+    enterFrames: Type.Integer({ minimum: 1, maximum: 10000, default: 3, description: 'Frames in a row inside before a track enters (Frigate\'s inertia, default 3): one stray box is not a visit.' }),
+    exitFrames: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      default: 15,
+      description: 'Frames in a row outside or not seen before a track leaves. Default 15 (half a second at 30 fps): an object occluded or undetected for fewer frames stays inside and counted.',
+    }),
+    loiterSeconds: Type.Number({ minimum: 0, default: 0, description: 'A loiter event once per visit when the dwell reaches this many seconds (stream timestamps). 0: off.' }),
+    maxOccupancy: Type.Integer({ minimum: 0, default: 0, description: 'An overcrowd event when occupancy exceeds it; again only after it fell to maxOccupancy - 1 or below. 0: off.' }),
+  },
+  { additionalProperties: false, description: 'A zone.' },
+);
+
+export const SpeedOptionsSchema = Type.Object(
+  {
+    anchor: anchorField('The box point whose motion is measured. Default bottom-center: on the ground, which a ground homography maps right.'),
+    smoothing: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.3, description: 'EMA weight of the newest velocity (1: no smoothing).' }),
+    pixelsPerMeter: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Metres by a flat scale: speeds in m/s.' })),
+    homography: Type.Optional(
+      Type.Object(
+        {
+          image: Type.Array(xy('image point'), { minItems: 4, maxItems: 4, expected: '4 [x, y] image points' }),
+          ground: Type.Array(xy('ground point'), { minItems: 4, maxItems: 4, expected: '4 [x, y] ground points in metres' }),
+        },
+        { additionalProperties: false, description: 'Four points on the ground in the image and their positions in metres: speeds in m/s on the ground plane.' },
+      ),
+    ),
+    limit: Type.Number({ minimum: 0, default: 0, description: 'A speed event when a track\'s smoothed speed exceeds it (m/s with a scale, else px/s); again after it fell below 90 % of it. 0: off.' }),
+  },
+  { additionalProperties: false, description: 'Speed and heading of every track.' },
+);
+
+export const AnalyticsOptionsSchema = Type.Object(
+  {
+    lines: Type.Array(LineOptionsSchema, { default: [], maxItems: 256, description: 'Counting lines.' }),
+    zones: Type.Array(ZoneOptionsSchema, { default: [], maxItems: 256, description: 'Zones.' }),
+    speed: Type.Optional(SpeedOptionsSchema),
+    usePredicted: Type.Boolean({
+      default: false,
+      description: 'Frames not inferred (inferred: false): run the rules on the tracker\'s predicted boxes. Default false: predictions are guesses, and a count should rest on detections.',
+    }),
+  },
+  { additionalProperties: false, description: 'Lines, zones and speed after the tracker (docs/analytics.md).' },
+);
+
 export const DEFAULT_INPUT_FORMATS: readonly string[] = [
   'mov', 'matroska', 'mpegts', 'flv', 'avi', 'asf', 'nut', 'ivf', 'h264', 'hevc', 'm4v', 'mjpeg', 'rtsp', 'rtp', 'sdp',
   'image2', 'jpeg_pipe', 'png_pipe', 'bmp_pipe', 'webp_pipe',
@@ -460,6 +555,15 @@ export const StreamOptionsSchema = Type.Object(
         'tells which one runs.',
     }),
     detection: live(StreamDetectionOptionsSchema),
+    analytics: live(
+      Type.Optional(
+        Type.Object(AnalyticsOptionsSchema.properties, {
+          additionalProperties: false,
+          description:
+            "Lines, zones and speed after the tracker (docs/analytics.md): per-frame results on result.analytics, events on stream.on('analytics'). A changed section starts its counts from zero.",
+        }),
+      ),
+    ),
     tracker: live(
       Type.Partial(TrackerOptionsSchema, {
         additionalProperties: false,

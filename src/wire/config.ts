@@ -32,6 +32,7 @@ export const WIRE_CONFIG_ALIASES = {
   iou_threshold: 'tracker.iouThreshold',
   track_buffer_seconds: 'tracker.trackBufferSeconds',
   class_aware: 'tracker.classAware',
+  analytics: 'analytics',
 } as const satisfies Record<string, string>;
 
 /**

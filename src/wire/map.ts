@@ -12,8 +12,13 @@
 import { describeValue, redactSecretsIn, type CamtrackError } from '../errors.js';
 import type { TrackEvent } from '../tracker.js';
 import type { Detection, FrameResult, StateChange, StreamStats, Track } from '../types.js';
+import type { Static } from '@sinclair/typebox';
+
+import type { AnalyticsFrameResult } from '../analytics.js';
 import {
   WIRE_VERSION,
+  type WireAnalyticsEventSchema,
+  type WireAnalyticsSchema,
   type WireBox,
   type WireDetection,
   type WireError,
@@ -90,7 +95,7 @@ export function toWireTrackEvent(e: TrackEvent, at = 'trackEvent'): WireTrackEve
 
 /**
  * FrameResult → the result message. A tagged frame (src/frame-tags.ts) gives its `frameId` as `frame_id` (else the
- * frameIndex), its `messageKey` and `metadata` (else null). `analytics` is null until that stage exists.
+ * frameIndex), its `messageKey` and `metadata` (else null); `analytics` when the stream has any (else null).
  */
 export function toWireResult(r: FrameResult): WireResult {
   return {
@@ -109,7 +114,44 @@ export function toWireResult(r: FrameResult): WireResult {
     detections: r.detections.map((d, i) => toWireDetection(d, `detections[${i}]`)),
     tracks: r.tracks.map((t, i) => toWireTrack(t, `tracks[${i}]`)),
     track_events: r.trackEvents.map((e, i) => toWireTrackEvent(e, `trackEvents[${i}]`)),
-    analytics: null,
+    analytics: r.analytics ? toWireAnalytics(r.analytics) : null,
+  };
+}
+
+/** AnalyticsFrameResult → the result's `analytics` (snake_case, the same values). */
+export function toWireAnalytics(a: AnalyticsFrameResult): Static<typeof WireAnalyticsSchema> {
+  const lines: Static<typeof WireAnalyticsSchema>['lines'] = {};
+  for (const [id, l] of Object.entries(a.lines)) {
+    lines[id] = {
+      crossed_in: l.crossedIn,
+      crossed_out: l.crossedOut,
+      in: l.in,
+      out: l.out,
+      per_class: l.perClass.map((c) => ({ class_id: c.classId, in: c.in, out: c.out })),
+    };
+  }
+  const zones: Static<typeof WireAnalyticsSchema>['zones'] = {};
+  for (const [id, z] of Object.entries(a.zones)) zones[id] = { occupancy: z.occupancy, entered: z.entered, exited: z.exited };
+  return {
+    evaluated: a.evaluated,
+    lines,
+    zones,
+    memberships: a.memberships.map((m) => ({ track_id: m.trackId, zone: m.zone, dwell_seconds: m.dwellSeconds })),
+    speeds: a.speeds.map((s) => ({ track_id: s.trackId, speed: s.speed, unit: s.unit, direction_deg: s.directionDeg })),
+    events: a.events.map((e) => {
+      const { type, tsMs, ...rest } = e;
+      const out: Static<typeof WireAnalyticsEventSchema> = { type, ts_ms: tsMs };
+      if ('line' in rest) out.line = rest.line;
+      if ('zone' in rest) out.zone = rest.zone;
+      if ('trackId' in rest) out.track_id = rest.trackId;
+      if ('classId' in rest) out.class_id = rest.classId;
+      if ('direction' in rest) out.direction = rest.direction;
+      if ('dwellSeconds' in rest) out.dwell_seconds = rest.dwellSeconds;
+      if ('occupancy' in rest) out.occupancy = rest.occupancy;
+      if ('speed' in rest) out.speed = rest.speed;
+      if ('unit' in rest) out.unit = rest.unit;
+      return out;
+    }),
   };
 }
 

@@ -54,6 +54,49 @@ export const WireTrackSchema = Type.Object({
   age: Type.Integer({ minimum: 0, description: 'Frames since the track started.' }),
 });
 
+/** A result's `analytics` (library: AnalyticsFrameResult; docs/analytics.md). Ids are the config's line/zone ids. */
+const ids = (description: string) => Type.Array(Type.Integer(), { description });
+export const WireAnalyticsEventSchema = Type.Object(
+  {
+    type: Type.Union(['line-cross', 'zone-enter', 'zone-exit', 'loiter', 'overcrowd', 'speed'].map((t) => Type.Literal(t))),
+    line: Type.Optional(Type.String({ description: 'line-cross: the line id.' })),
+    zone: Type.Optional(Type.String({ description: 'zone-enter, zone-exit, loiter, overcrowd: the zone id.' })),
+    track_id: Type.Optional(Type.Integer()),
+    class_id: Type.Optional(Type.Integer()),
+    direction: Type.Optional(Type.Union([Type.Literal('in'), Type.Literal('out')])),
+    dwell_seconds: Type.Optional(Type.Number({ description: 'zone-exit, loiter: time in the zone, s.' })),
+    occupancy: Type.Optional(Type.Integer({ description: 'overcrowd: tracks in the zone.' })),
+    speed: Type.Optional(Type.Number()),
+    unit: Type.Optional(Type.Union([Type.Literal('m/s'), Type.Literal('px/s')])),
+    ts_ms: Type.Number({ description: "The frame's stream timestamp, ms." }),
+  },
+);
+export const WireAnalyticsSchema = Type.Object(
+  {
+    evaluated: Type.Boolean({ description: 'false: a frame not inferred that the rules skipped (usePredicted off).' }),
+    lines: Type.Record(
+      Type.String(),
+      Type.Object({
+        crossed_in: ids('Tracks that crossed in in this frame.'),
+        crossed_out: ids('Tracks that crossed out in this frame.'),
+        in: Type.Integer({ minimum: 0, description: 'Cumulative.' }),
+        out: Type.Integer({ minimum: 0, description: 'Cumulative.' }),
+        per_class: Type.Array(Type.Object({ class_id: Type.Integer(), in: Type.Integer(), out: Type.Integer() })),
+      }),
+    ),
+    zones: Type.Record(
+      Type.String(),
+      Type.Object({ occupancy: Type.Integer({ minimum: 0 }), entered: ids('Tracks that entered in this frame.'), exited: ids('Tracks that left in this frame.') }),
+    ),
+    memberships: Type.Array(Type.Object({ track_id: Type.Integer(), zone: Type.String(), dwell_seconds: Type.Number() })),
+    speeds: Type.Array(
+      Type.Object({ track_id: Type.Integer(), speed: Type.Number(), unit: Type.Union([Type.Literal('m/s'), Type.Literal('px/s')]), direction_deg: Type.Number() }),
+    ),
+    events: Type.Array(WireAnalyticsEventSchema),
+  },
+  { description: 'Lines, zones, dwell and speed of this frame.' },
+);
+
 /** An entry of `track_events` (library: TrackEvent, without its `frame`). */
 export const WireTrackEventSchema = Type.Object({
   kind: Type.Union([Type.Literal('new'), Type.Literal('lost'), Type.Literal('refound'), Type.Literal('removed')], {
@@ -98,7 +141,7 @@ export const WireResultSchema = Type.Object(
     detections: Type.Array(WireDetectionSchema),
     tracks: Type.Array(WireTrackSchema),
     track_events: Type.Array(WireTrackEventSchema, { description: 'Track lifecycle events of this frame (usually empty).' }),
-    analytics: nullable(Type.Record(Type.String(), Type.Unknown(), { description: 'Lines/zones/dwell (reserved): null until the analytics stage exists.' })),
+    analytics: nullable(WireAnalyticsSchema),
   },
   { title: 'camtrack result', description: 'One frame of one camera: detections, tracks and their events.' },
 );

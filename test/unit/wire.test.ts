@@ -94,7 +94,8 @@ describe('toWireResult()', () => {
   });
 
   it('the v1 schema already accepts the additive changes docs/wire.md allows (Redis key, analytics, a new field)', () => {
-    expectValid(validateWireResult, { ...EXPECTED, message_key: '1764788000123-0', analytics: { zones: [] }, new_field: 1 });
+    const analytics = { evaluated: true, lines: {}, zones: { z: { occupancy: 1, entered: [3], exited: [] } }, memberships: [], speeds: [], events: [], new_field: 2 };
+    expectValid(validateWireResult, { ...EXPECTED, message_key: '1764788000123-0', analytics, new_field: 1 });
   });
 
   it("a tagged frame (src/frame-tags.ts) gives the client's frame id as frame_id, its message key and its metadata", () => {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/analytics/analytics_engine.h"
 #include "core/common/geometry.h"
 #include "core/pipeline/post_track_stage.h"
 #include "core/track/tracker.h"
@@ -26,6 +27,9 @@ struct FrameResult {
   std::vector<track::TrackedObject> tracks;     // capacity reserved once
   std::vector<track::TrackEvent> track_events;  // lifecycle events of this frame (new/lost/refound/removed)
   std::vector<FrameAnnotation> annotations;     // what the stream's post-track stages attached (kMaxAnnotations)
+  // The stream's analytics of this frame (after the tracker), when it has any configured (LiveConfig::analytics).
+  bool has_analytics = false;
+  analytics::AnalyticsFrame analytics;
 };
 
 }  // namespace camtrack::pipeline

@@ -24,6 +24,7 @@ void LiveConfigState::Set(const LiveConfig& config) {
   CheckNonNegative(config.fps_limit, "fpsLimit");
   CheckNonNegative(config.track_buffer_seconds, "trackBufferSeconds");
   if (config.tracking) track::ValidateTrackerConfig(config.tracker);
+  if (config.analytics) analytics::ValidateAnalytics(*config.analytics);
   auto next = std::make_shared<const Compiled>(Compiled{config, postprocess::DetectionFilter(config.detection)});
   std::lock_guard<std::mutex> lock(mu_);
   current_ = std::move(next);
@@ -83,6 +84,13 @@ void LiveConfigState::Postprocess(std::vector<Detection>& dets, int frame_width,
   if (auto next = LoadIfChanged(&stage_version_)) {
     stage_ = std::move(next);
     ApplyTracker(stage_->config);
+    if (!stage_->config.analytics) {
+      analytics_.reset();
+      analytics_key_.clear();
+    } else if (!analytics_ || stage_->config.analytics_key != analytics_key_) {
+      analytics_ = std::make_unique<analytics::AnalyticsEngine>(*stage_->config.analytics);  // validated by Set()
+      analytics_key_ = stage_->config.analytics_key;
+    }
   }
   tracks.clear();
   if (!stage_) return;  // never configured (the pipeline sets every stream's config before it starts)

@@ -24,8 +24,10 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
+#include "core/analytics/analytics_engine.h"
 #include "core/common/geometry.h"
 #include "core/postprocess/detection_filter.h"
 #include "core/track/factory.h"
@@ -39,6 +41,11 @@ struct LiveConfig {
   track::TrackerConfig tracker;     // kind (ByteTrack, SORT, IoU) and its parameters, when tracking
   double track_buffer_seconds = 0;  // >0: lost-track buffer in seconds, converted with the stream's real fps
   postprocess::DetectionFilterConfig detection;  // the stream's detection options (detection_filter.h)
+  // Lines, zones and speed after the tracker (core/analytics); null: none. `analytics_key` identifies its content
+  // (the binding's JSON of it): a configure() that leaves it unchanged keeps the engine, its tracks and counts; a
+  // changed one starts a new engine (counts from zero) at the next frame.
+  std::shared_ptr<const analytics::AnalyticsConfig> analytics;
+  std::string analytics_key;
 };
 
 class LiveConfigState {
@@ -66,6 +73,8 @@ class LiveConfigState {
 
   // Which tracker runs now (postprocess thread; for tests and stats): nullptr before the first frame or with none.
   const track::Tracker* tracker() const { return tracker_.get(); }
+  // The stream's analytics engine (postprocess thread, after Postprocess() of the frame): nullptr with none.
+  analytics::AnalyticsEngine* analytics() { return analytics_.get(); }
 
  private:
   struct Compiled {
@@ -91,6 +100,8 @@ class LiveConfigState {
   std::shared_ptr<const Compiled> stage_;
   std::unique_ptr<track::Tracker> tracker_;
   track::TrackerConfig::Kind tracker_kind_ = track::TrackerConfig::Kind::kByteTrack;
+  std::unique_ptr<analytics::AnalyticsEngine> analytics_;
+  std::string analytics_key_;
 };
 
 }  // namespace camtrack::pipeline

@@ -247,6 +247,10 @@ void Postprocessor::Complete(Stream& s, FrameResult* r, const batch::FrameMeta& 
   // The stream's detection options, then its tracker (a frame that was not inferred is not a miss: the tracker
   // predicts and keeps its tracks, Tracker::Predict).
   s.live_state.Postprocess(r->detections, r->width, r->height, inferred, r->tracks, r->track_events);
+  // Analytics (lines, zones, speed) over the tracks, on the frame's timestamp; its vectors live in the pooled result.
+  analytics::AnalyticsEngine* analytics = s.live_state.analytics();
+  r->has_analytics = analytics != nullptr;
+  if (analytics) analytics->Update(r->tracks.data(), r->tracks.size(), r->pts_ms, inferred, &r->analytics);
   if (!s.post.stages.empty()) {
     PostTrackFrame f;
     f.stream = s.handle;

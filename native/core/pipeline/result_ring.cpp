@@ -15,6 +15,7 @@ ResultRing::ResultRing(int capacity, int max_detections, EventSink* sink) : sink
     r->tracks.reserve(max_detections);
     r->track_events.reserve(64);
     r->annotations.reserve(FrameResult::kMaxAnnotations);
+    r->analytics.Reserve(0, 0, 256);
     free_.push_back(r.get());
     pool_.push_back(std::move(r));
   }
