@@ -99,7 +99,7 @@ export interface NativeModelConfig {
  * complete, with four fields in their native form. native/binding/pipeline_config.cpp ReadStream reads the fields
  * native code uses, each required; the others (JS_ONLY_STREAM_OPTIONS) are JS-only.
  */
-export type NativeStreamConfig = Omit<NormalisedStream, 'url' | 'live' | 'inputFormats' | 'tracker' | 'detection'> & {
+export type NativeStreamConfig = Omit<NormalisedStream, 'url' | 'live' | 'inputFormats' | 'tracker' | 'detection' | 'motion'> & {
   /** The url, or `push:<id>` for a pushed stream (it names the stream in messages). */
   url: string;
   /** decode::LiveMode of native/core/decode/demuxer.h. */
@@ -110,6 +110,8 @@ export type NativeStreamConfig = Omit<NormalisedStream, 'url' | 'live' | 'inputF
   tracker: Omit<NativeTrackerConfig, 'type'> & { type: NativeTrackerConfig['type'] | 'none' };
   /** The stream's detection options, class labels resolved (src/config/detection.ts). */
   detection: NativeDetectionConfig;
+  /** Motion gating (native/core/batch/motion.h), masks as flat [x0, y0, x1, y1, …] arrays. */
+  motion: Omit<NormalisedStream['motion'], 'masks'> & { masks: number[][] };
 };
 /** Stream options only JS reads (src/stream.ts, src/delivery.ts): ReadStream ignores them. */
 export const JS_ONLY_STREAM_OPTIONS: readonly string[] = ['resultQueueSize', 'delivery'];
@@ -117,7 +119,7 @@ export const JS_ONLY_STREAM_OPTIONS: readonly string[] = ['resultQueueSize', 'de
  * A stream's live config as NativePipeline.configureStream() takes it (native/binding/configure.cpp ReadLiveConfig):
  * the live-changeable fields native code applies, in the form addStream() takes them.
  */
-export type NativeLiveConfig = Pick<NativeStreamConfig, 'fpsLimit' | 'tracker' | 'detection'>;
+export type NativeLiveConfig = Pick<NativeStreamConfig, 'fpsLimit' | 'tracker' | 'detection' | 'inference' | 'motion'>;
 /** Live or file semantics of a stream, as native/core/decode/demuxer.h LiveMode numbers them. */
 export const LiveMode = { auto: -1, file: 0, live: 1 } as const;
 export type LiveMode = (typeof LiveMode)[keyof typeof LiveMode];

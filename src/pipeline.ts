@@ -451,5 +451,7 @@ export function toNativeLiveConfig(s: NormalisedStream, classNames: readonly str
     fpsLimit: s.fpsLimit,
     tracker: nativeTrackerOf(s.tracker),
     detection: toNativeDetection(s.detection, classNames, `${path}.detection`),
+    inference: s.inference,
+    motion: { ...s.motion, masks: s.motion.masks.map((p) => p.flat()) },
   };
 }

@@ -81,6 +81,13 @@ pipeline::LiveConfig ReadLiveConfig(const Napi::Object& o) {
     c.tracker = ReadTrackerConfig(tr, &c.track_buffer_seconds, &frame_rate);
   }
   c.detection = ReadDetection(RequireObject(o, "detection"));
+  c.interval = RequireInt(RequireObject(o, "inference"), "interval");
+  Napi::Object m = RequireObject(o, "motion");
+  c.motion.enabled = RequireBool(m, "enabled");
+  c.motion.threshold = RequireNumber(m, "threshold");
+  c.motion.min_area = RequireNumber(m, "minArea");
+  c.motion.masks = RequirePolygons(m, "masks");
+  c.motion.max_skip_seconds = RequireNumber(m, "maxSkipSeconds");
   return c;
 }
 
