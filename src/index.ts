@@ -20,6 +20,8 @@ export type {
   PushCodec,
   StreamOptionsPatch,
   StreamDetectionOptions,
+  StreamInferenceOptions,
+  MotionOptions,
   ModelOptions,
   DetectionOptions,
   TrackerOptions,

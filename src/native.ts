@@ -103,7 +103,7 @@ export interface NativeModelConfig {
  * complete, with four fields in their native form. native/binding/pipeline_config.cpp ReadStream reads the fields
  * native code uses, each required; the others (JS_ONLY_STREAM_OPTIONS) are JS-only.
  */
-export type NativeStreamConfig = Omit<NormalisedStream, 'url' | 'live' | 'inputFormats' | 'tracker' | 'detection' | 'analytics'> & {
+export type NativeStreamConfig = Omit<NormalisedStream, 'url' | 'live' | 'inputFormats' | 'tracker' | 'detection' | 'analytics' | 'motion'> & {
   /** The url, or `push:<id>` for a pushed stream (it names the stream in messages). */
   url: string;
   /** decode::LiveMode of native/core/decode/demuxer.h. */
@@ -116,6 +116,8 @@ export type NativeStreamConfig = Omit<NormalisedStream, 'url' | 'live' | 'inputF
   detection: NativeDetectionConfig;
   /** The stream's analytics (src/config/analytics.ts toNativeAnalytics); null: none. */
   analytics: NativeAnalyticsConfig | null;
+  /** Motion gating (native/core/batch/motion.h), masks as flat [x0, y0, x1, y1, …] arrays. */
+  motion: Omit<NormalisedStream['motion'], 'masks'> & { masks: number[][] };
 };
 /** Stream options only JS reads (src/stream.ts, src/delivery.ts): ReadStream ignores them. */
 export const JS_ONLY_STREAM_OPTIONS: readonly string[] = ['resultQueueSize', 'delivery'];
@@ -123,7 +125,7 @@ export const JS_ONLY_STREAM_OPTIONS: readonly string[] = ['resultQueueSize', 'de
  * A stream's live config as NativePipeline.configureStream() takes it (native/binding/configure.cpp ReadLiveConfig):
  * the live-changeable fields native code applies, in the form addStream() takes them.
  */
-export type NativeLiveConfig = Pick<NativeStreamConfig, 'fpsLimit' | 'tracker' | 'detection' | 'analytics'>;
+export type NativeLiveConfig = Pick<NativeStreamConfig, 'fpsLimit' | 'tracker' | 'detection' | 'analytics' | 'inference' | 'motion'>;
 /** Live or file semantics of a stream, as native/core/decode/demuxer.h LiveMode numbers them. */
 export const LiveMode = { auto: -1, file: 0, live: 1 } as const;
 export type LiveMode = (typeof LiveMode)[keyof typeof LiveMode];

@@ -455,5 +455,7 @@ export function toNativeLiveConfig(s: NormalisedStream, classNames: readonly str
     tracker: nativeTrackerOf(s.tracker),
     detection: toNativeDetection(s.detection, classNames, `${path}.detection`),
     analytics: s.analytics ? toNativeAnalytics(s.analytics) : null,
+    inference: s.inference,
+    motion: { ...s.motion, masks: s.motion.masks.map((p) => p.flat()) },
   };
 }

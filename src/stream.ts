@@ -107,7 +107,7 @@ export class Stream extends EventEmitter {
    * `patch` has the shape of the stream options and is merged into the current ones (a JSON Merge Patch: objects
    * merge, anything else replaces, `null` removes a field so that its default applies again, a tracker field the
    * pipeline's), then validated with the same schema as addStream(). Only the live-changeable options may change
-   * (LIVE_STREAM_FIELDS: fpsLimit, detection, analytics, tracker, resultQueueSize); a field given with its current value is
+   * (LIVE_STREAM_FIELDS: fpsLimit, detection, analytics, inference, motion, tracker, resultQueueSize); a field given with its current value is
    * not a change. Synchronous: when it returns, the new options are in effect — frames decoded from now on pass the
    * new fpsLimit, frames postprocessed from now on get the new detection options and tracker (results already on
    * their way to JS keep the old ones), and the results() queues of this stream have the new resultQueueSize (a

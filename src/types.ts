@@ -178,6 +178,11 @@ export interface StreamStats {
    * stream's `results()` iterators and the share of `pipeline.results()` iterators, each drop counted once per queue).
    */
   dropped: { busy: number; fpsLimit: number; inference: number; decoderPool: number; consumer: number };
+  /**
+   * Frames submitted WITHOUT inference (their results say `inferred: false`; the tracker predicts), by cause:
+   * `interval` (the stream's `inference.interval`), `motion` (motion gating found no motion). docs/scheduling.md.
+   */
+  skipped: { interval: number; motion: number };
   /** Decode → delivery latency of the newest delivered frame, ms (-1 before the first). */
   lastFrameAgeMs: number;
   /** While live: ms since the newest frame was decoded (grows while a camera is silent); -1 otherwise. */

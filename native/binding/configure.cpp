@@ -90,6 +90,13 @@ pipeline::LiveConfig ReadLiveConfig(const Napi::Object& o) {
     const Napi::Object json = o.Env().Global().Get("JSON").As<Napi::Object>();
     c.analytics_key = json.Get("stringify").As<Napi::Function>().Call(json, {a}).ToString().Utf8Value();
   }
+  c.interval = RequireInt(RequireObject(o, "inference"), "interval");
+  Napi::Object m = RequireObject(o, "motion");
+  c.motion.enabled = RequireBool(m, "enabled");
+  c.motion.threshold = RequireNumber(m, "threshold");
+  c.motion.min_area = RequireNumber(m, "minArea");
+  c.motion.masks = RequirePolygons(m, "masks");
+  c.motion.max_skip_seconds = RequireNumber(m, "maxSkipSeconds");
   return c;
 }
 

@@ -93,7 +93,7 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   static constexpr pipeline::DecodeMode kDecodeModes[] = {pipeline::DecodeMode::kAuto, pipeline::DecodeMode::kCpu,
                                                           pipeline::DecodeMode::kGpu};
   c.decode = kDecodeModes[RequireOneOf(o, "decode", {"auto", "cpu", "gpu"})];
-  c.live_config = ReadLiveConfig(o);  // fpsLimit, tracker, detection (configure.cpp)
+  c.live_config = ReadLiveConfig(o);  // fpsLimit, tracker, detection, inference, motion (configure.cpp)
   Napi::Object rc = RequireObject(o, "reconnect");
   c.reconnect.stall_timeout_ms = RequireInt(rc, "stallTimeoutMs");
   c.reconnect.initial_delay_ms = RequireInt(rc, "initialDelayMs");

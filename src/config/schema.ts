@@ -388,6 +388,60 @@ export const StreamDetectionOptionsSchema = Type.Object(
 );
 
 /**
+ * Inference options of one stream (docs/scheduling.md): which of its frames are inferred. A frame that is not still
+ * produces a result (`inferred: false`) with the tracks the tracker predicts.
+ */
+export const StreamInferenceOptionsSchema = Type.Object(
+  {
+    interval: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      default: 0,
+      description:
+        "Frames skipped after each inferred frame (DeepStream's interval): a frame is inferred every interval + 1 frames " +
+        "(after the fps limit); the others give results with inferred false and predicted tracks (stats: skipped.interval).",
+    }),
+  },
+  { additionalProperties: false, default: {}, description: "This stream's inference schedule." },
+);
+
+/**
+ * Motion gating of one stream (docs/scheduling.md): frames without motion skip inference while the tracker predicts.
+ * The measure: each frame's luma on a grid of at most 64 x 64 cells is compared with a running-average background;
+ * a cell changed when it differs by more than `threshold`; the frame has motion when the changed cells are at least
+ * `minArea` of the cells outside `masks`.
+ */
+export const MotionOptionsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Skip inference on frames without motion.' }),
+    threshold: Type.Number({
+      minimum: 0,
+      maximum: 255,
+      default: 25,
+      description: 'Luma levels (0..255) a cell of the motion grid must differ from its background to count as changed.',
+    }),
+    minArea: unit('Fraction of the motion grid (outside masks) that must change for a frame to have motion.', 0.002),
+    masks: polygons(
+      'Regions (source pixels) whose motion is ignored, e.g. a clock overlay or trees: cells whose centre lies inside one.',
+    ),
+    maxSkipSeconds: Type.Number({
+      minimum: 0,
+      maximum: 3600,
+      default: 5,
+      description:
+        'Infer at least this often (stream time, seconds) even without motion, so that what stands still is checked; 0 = no bound.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    default: {},
+    description:
+      'Motion gating: frames without motion skip inference (results with inferred false, tracks predicted; stats: ' +
+      'skipped.motion); inference resumes on the first frame with motion and at least every maxSkipSeconds.',
+  },
+);
+
+/**
  * Default of `inputFormats`: video containers and elementary streams, the live protocols' demuxers and images
  * (docs/ingest.md). A demuxer has several names (`mov,mp4,m4a,3gp,3g2,mj2`); one of them in the list accepts it.
  */
@@ -564,6 +618,8 @@ export const StreamOptionsSchema = Type.Object(
         }),
       ),
     ),
+    inference: live(StreamInferenceOptionsSchema),
+    motion: live(MotionOptionsSchema),
     tracker: live(
       Type.Partial(TrackerOptionsSchema, {
         additionalProperties: false,
@@ -1015,7 +1071,7 @@ export const CameraRegistryConfigSchema = Type.Object(
 
 /**
  * The stream options `stream.configure()` can change on a running stream (declared with {@link live}): today
- * fpsLimit, detection, tracker and resultQueueSize. The others (id, url, transport, timeouts, decode, reconnect, …)
+ * fpsLimit, detection, inference, motion, tracker and resultQueueSize. The others (id, url, transport, timeouts, decode, reconnect, …)
  * need the stream removed and added again.
  */
 export const LIVE_STREAM_FIELDS: readonly string[] = Object.entries(StreamOptionsSchema.properties)
@@ -1036,6 +1092,8 @@ export type ReconnectOptions = Input<Static<typeof ReconnectOptionsSchema>>;
 export type IngestOptions = Input<Static<typeof IngestOptionsSchema>>;
 export type GpuOptions = Input<Static<typeof GpuOptionsSchema>>;
 export type StreamDetectionOptions = Input<Static<typeof StreamDetectionOptionsSchema>>;
+export type StreamInferenceOptions = Input<Static<typeof StreamInferenceOptionsSchema>>;
+export type MotionOptions = Input<Static<typeof MotionOptionsSchema>>;
 type StreamStatic = Static<typeof StreamOptionsSchema>;
 /** What a pushed stream's frames are (`codec` of a stream with input 'push'). */
 export type PushCodec = NonNullable<StreamStatic['codec']>;
@@ -1043,7 +1101,9 @@ export type PushCodec = NonNullable<StreamStatic['codec']>;
 export type StreamInputOptions = { input?: 'url'; url: string; codec?: undefined } | { input: 'push'; codec: PushCodec; url?: undefined };
 export type StreamOptions = Pick<StreamStatic, 'id'> &
   StreamInputOptions &
-  Input<Omit<StreamStatic, 'id' | 'url' | 'input' | 'codec' | 'tracker' | 'reconnect' | 'detection'>> & {
+  Input<Omit<StreamStatic, 'id' | 'url' | 'input' | 'codec' | 'tracker' | 'reconnect' | 'detection' | 'inference' | 'motion'>> & {
+    inference?: StreamInferenceOptions;
+    motion?: MotionOptions;
     tracker?: TrackerOptions;
     reconnect?: ReconnectOptions | false;
     detection?: StreamDetectionOptions;

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 import { findPackage, PREBUILT_ADDON_PACKAGE, PREBUILT_LIBS_PACKAGE } from '../native-prebuilt.js';
 
-/** What to generate. All fields are integers. */
+/** What to generate. All fields are integers (`idle`: ranges of integers). */
 export interface SceneSpec {
   /** Frame width in pixels. Default 640; even, 64..4096. */
   width: number;
@@ -40,6 +40,12 @@ export interface SceneSpec {
   seed: number;
   /** Side of every square in pixels. Default 40; 8..min(width,height)/2. */
   objectSize: number;
+  /**
+   * Empty stretches: 1-based inclusive frame ranges `[first, last]` in which no object is in the scene (none drawn,
+   * none in the ground truth; the squares keep moving unseen and reappear where their courses have taken them).
+   * Default none. For motion gating (docs/scheduling.md).
+   */
+  idle?: readonly (readonly [number, number])[];
 }
 
 /** Defaults for every {@link SceneSpec} field. */
@@ -115,7 +121,7 @@ export interface Scene {
   readonly spec: Readonly<SceneSpec>;
   /** Visible objects, sorted by frame then id. */
   readonly groundTruth: readonly GtBox[];
-  /** All objects in drawing order for a 1-based frame, visible or not (same fields as GtBox). */
+  /** All objects in drawing order for a 1-based frame, visible or not (same fields as GtBox); none in an idle frame. */
   objectsAt(frame: number): GtBox[];
   /**
    * Renders 1-based `frame` as packed RGB24 (width*height*3 bytes). Writes into `out` when given (must be
@@ -155,6 +161,14 @@ export function resolveSceneSpec(spec: Partial<SceneSpec> = {}): SceneSpec {
   checkInt('objects', s.objects, 1, 64);
   checkInt('seed', s.seed, -(2 ** 31), 2 ** 32 - 1);
   checkInt('objectSize', s.objectSize, 8, Math.floor(Math.min(s.width, s.height) / 2));
+  if (s.idle !== undefined) {
+    if (!Array.isArray(s.idle)) throw new RangeError(`Expected an array of [first, last] frame ranges for scene idle`);
+    for (const r of s.idle) {
+      if (!Array.isArray(r) || r.length !== 2) throw new RangeError(`Expected [first, last] for a scene idle range but received ${JSON.stringify(r)}`);
+      checkInt('idle first frame', r[0], 1, s.frames);
+      checkInt('idle last frame', r[1], r[0], s.frames);
+    }
+  }
   return s;
 }
 
@@ -290,8 +304,11 @@ export function generateScene(partial: Partial<SceneSpec> = {}): Scene {
     classId: i % SCENE_COLOURS.length,
     visibility: visibility[f * n + i]!,
   });
+  const idle = new Uint8Array(F); // 1: frame f (0-based) is in an empty stretch
+  for (const [a, b] of spec.idle ?? []) idle.fill(1, a - 1, b);
   const groundTruth: GtBox[] = [];
   for (let f = 0; f < F; f++) {
+    if (idle[f]) continue;
     for (let i = 0; i < n; i++) if (visibility[f * n + i]! >= MIN_VISIBILITY) groundTruth.push(box(f, i));
   }
 
@@ -324,7 +341,7 @@ export function generateScene(partial: Partial<SceneSpec> = {}): Scene {
     const buf = out ?? new Uint8Array(frameBytes);
     buf.set(background);
     const f = frame - 1;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < (idle[f] ? 0 : n); i++) {
       const x0 = pos[(f * n + i) * 2]!;
       const y0 = pos[(f * n + i) * 2 + 1]!;
       const [r, g, b] = SCENE_COLOURS[i % SCENE_COLOURS.length]!.rgb;
@@ -347,7 +364,7 @@ export function generateScene(partial: Partial<SceneSpec> = {}): Scene {
     objectsAt(frame: number): GtBox[] {
       checkInt('frame', frame, 1, F);
       const out: GtBox[] = [];
-      for (let i = 0; i < n; i++) out.push(box(frame - 1, i));
+      for (let i = 0; i < (idle[frame - 1] ? 0 : n); i++) out.push(box(frame - 1, i));
       return out;
     },
     renderFrame,

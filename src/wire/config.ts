@@ -33,6 +33,12 @@ export const WIRE_CONFIG_ALIASES = {
   track_buffer_seconds: 'tracker.trackBufferSeconds',
   class_aware: 'tracker.classAware',
   analytics: 'analytics',
+  inference_interval: 'inference.interval',
+  motion_enabled: 'motion.enabled',
+  motion_threshold: 'motion.threshold',
+  motion_min_area: 'motion.minArea',
+  motion_masks: 'motion.masks',
+  motion_max_skip_seconds: 'motion.maxSkipSeconds',
 } as const satisfies Record<string, string>;
 
 /**

@@ -227,6 +227,10 @@ export function toWireMetricsMessage(s: StreamStats, nowMs = Date.now()): WireMe
       decoder_pool: integer(d.decoderPool, 'dropped', 'decoderPool'),
       consumer: integer(d.consumer, 'dropped', 'consumer'),
     },
+    skipped: {
+      interval: integer(s.skipped.interval, 'skipped', 'interval'),
+      motion: integer(s.skipped.motion, 'skipped', 'motion'),
+    },
     last_frame_age_ms: fixed(s.lastFrameAgeMs, MS_DECIMALS, '', 'lastFrameAgeMs'),
     reconnects: integer(s.reconnects, '', 'reconnects'),
     inference_state: s.inference.state,

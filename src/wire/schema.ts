@@ -232,6 +232,13 @@ export const WireMetricsMessageSchema = Type.Object(
       },
       { description: 'Frames decoded but never delivered, by cause (StreamStats.dropped).' },
     ),
+    skipped: Type.Object(
+      {
+        interval: count("Not inferred: the stream's inference.interval (skipped.interval)."),
+        motion: count('Not inferred: motion gating found no motion (skipped.motion).'),
+      },
+      { description: 'Frames delivered without inference (inferred false, tracks predicted), by cause (StreamStats.skipped).' },
+    ),
     last_frame_age_ms: Type.Number({ description: 'Decode → delivery latency of the newest result, ms; -1 before the first.' }),
     reconnects: count('Times the source came back after a loss.'),
     inference_state: Type.Union([Type.Literal('ok'), Type.Literal('failing')], { description: "Inference health (inference.state)." }),

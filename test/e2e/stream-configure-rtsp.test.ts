@@ -265,7 +265,7 @@ describeWithAssets('Stream#configure() on a running RTSP stream', [WALKING, FAST
       const e = error as ConfigError;
       expect(e.code).toBe('ERR_CAMTRACK_INVALID_CONFIG');
       expect(e.path).toBe('stream.url');
-      expect(e.message).toContain('url cannot change on a running stream; live-changeable: fpsLimit, detection, analytics, tracker, resultQueueSize');
+      expect(e.message).toContain('url cannot change on a running stream; live-changeable: fpsLimit, detection, analytics, inference, motion, tracker, resultQueueSize');
       expect(e.hint).toBe('remove the stream and add it again with the new url');
       // Nothing of the patch was applied (not even its live fpsLimit), and the stream runs on.
       expect(s.options.fpsLimit).toBe(0);

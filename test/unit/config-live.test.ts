@@ -147,8 +147,8 @@ describe('StreamOptions.detection', () => {
 });
 
 describe('live-changeable stream options', () => {
-  it('are marked in the schema: fpsLimit, detection, analytics, tracker, resultQueueSize, and no other', () => {
-    expect([...LIVE_STREAM_FIELDS].sort()).toEqual(['analytics', 'detection', 'fpsLimit', 'resultQueueSize', 'tracker']);
+  it('are marked in the schema: fpsLimit, detection, analytics, inference, motion, tracker, resultQueueSize, and no other', () => {
+    expect([...LIVE_STREAM_FIELDS].sort()).toEqual(['analytics', 'detection', 'fpsLimit', 'inference', 'motion', 'resultQueueSize', 'tracker']);
     for (const [key, schema] of Object.entries(StreamOptionsSchema.properties)) {
       const s = schema as { reconfigurable?: boolean; description?: string };
       expect(s.reconfigurable === true, key).toBe(LIVE_STREAM_FIELDS.includes(key));
@@ -211,7 +211,7 @@ describe('applyStreamPatch() (stream.configure())', () => {
     let e = configError(() => applyStreamPatch(base, { url: 'rtsp://h/other', fpsLimit: 5 }, tracker));
     expect(e.path).toBe('stream.url');
     expect(e.code).toBe('ERR_CAMTRACK_INVALID_CONFIG');
-    expect(e.message).toBe('stream.url: url cannot change on a running stream; live-changeable: fpsLimit, detection, analytics, tracker, resultQueueSize');
+    expect(e.message).toBe('stream.url: url cannot change on a running stream; live-changeable: fpsLimit, detection, analytics, inference, motion, tracker, resultQueueSize');
     expect(e.hint).toBe('remove the stream and add it again with the new url');
     e = configError(() => applyStreamPatch(base, { decode: 'cpu', reconnect: { maxAttempts: 3 }, rtspTransport: 'udp' }, tracker));
     expect(e.path).toBe('stream.rtspTransport');

@@ -40,6 +40,9 @@ const DEFAULT_STREAM_FIELDS = {
   decode: 'auto',
   // docs/configuration.md: detection options that keep every detection
   detection: { scoreThreshold: 0, classThresholds: {}, minArea: 0, include: [], exclude: [] },
+  // docs/scheduling.md: every frame inferred, motion gating off
+  inference: { interval: 0 },
+  motion: { enabled: false, threshold: 25, minArea: 0.002, masks: [], maxSkipSeconds: 5 },
   resultQueueSize: 64,
   delivery: 'auto',
   reconnect: { stallTimeoutMs: 5000, initialDelayMs: 500, maxDelayMs: 30000, multiplier: 2, jitter: 0.2, maxAttempts: -1 },
@@ -266,7 +269,7 @@ describe('normaliseStream()', () => {
     const e = configError(() => normaliseStream({ id: 'a', url: 'u', transport: 'udp' }, 'stream', base));
     expect(e.path).toBe('stream.transport');
     expect(e.message).toBe(
-      'stream.transport: Unknown option "transport"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, detection, analytics, tracker, resultQueueSize, delivery, reconnect, inputFormats, input, codec, pushQueueSize, maxPixels',
+      'stream.transport: Unknown option "transport"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, detection, analytics, inference, motion, tracker, resultQueueSize, delivery, reconnect, inputFormats, input, codec, pushQueueSize, maxPixels',
     );
   });
 
@@ -323,7 +326,7 @@ describe('config errors never quote credentials', () => {
     const messages = bad.map((fn) => configError(fn)).map((e) => `${e.path} | ${e.message}`);
     expect(messages).toEqual([
       'stream.url | stream.url: Expected non-empty string but received ["rtsp://***@cam/1?token=***"] of type array',
-      'stream.rtsp://***@cam/1?token=*** | stream.rtsp://***@cam/1?token=***: Unknown option "rtsp://***@cam/1?token=***"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, detection, analytics, tracker, resultQueueSize, delivery, reconnect, inputFormats, input, codec, pushQueueSize, maxPixels',
+      'stream.rtsp://***@cam/1?token=*** | stream.rtsp://***@cam/1?token=***: Unknown option "rtsp://***@cam/1?token=***"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, detection, analytics, inference, motion, tracker, resultQueueSize, delivery, reconnect, inputFormats, input, codec, pushQueueSize, maxPixels',
       `stream.live | stream.live: Expected boolean or 'auto' but received "rtsp://***@cam/1?token=***" of type string`,
       'streams[1].id | streams[1].id: Duplicate stream id "rtsp://***@cam/1?token=***"',
     ]);

@@ -13,6 +13,8 @@ import {
   LIVE_STREAM_FIELDS,
   StreamDetectionOptionsSchema,
   TrackerOptionsSchema,
+  StreamInferenceOptionsSchema,
+  MotionOptionsSchema,
   applyStreamPatch,
   normaliseStream,
   normaliseTracker,
@@ -31,6 +33,8 @@ function liveLeaves(): string[] {
   const objects: Record<string, { properties: Record<string, unknown> }> = {
     detection: StreamDetectionOptionsSchema,
     tracker: TrackerOptionsSchema,
+    inference: StreamInferenceOptionsSchema,
+    motion: MotionOptionsSchema,
   };
   return LIVE_STREAM_FIELDS.flatMap((k) => (objects[k] ? Object.keys(objects[k].properties).map((p) => `${k}.${p}`) : [k]));
 }

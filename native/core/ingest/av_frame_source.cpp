@@ -1,5 +1,7 @@
 #include "core/ingest/av_frame_source.h"
 
+#include "core/preprocess/gray_thumbnail.h"
+
 #include "core/decode/nvdec_decoder.h"  // NvdecStats (GpuFrameSource::decoder_stats)
 
 extern "C" {
@@ -88,6 +90,10 @@ bool AvFrameSource::Next() { return gpu_ ? gpu_->Next() : video_->NextFrame(&fra
 
 int AvFrameSource::frame_width() const { return gpu_ ? gpu_->width() : frame_->width; }
 int AvFrameSource::frame_height() const { return gpu_ ? gpu_->height() : frame_->height; }
+
+bool AvFrameSource::GrayThumbnail(int w, int h, uint8_t* out) {
+  return !gpu_ && frame_ && preprocess::GrayThumbnail(*frame_, w, h, out);
+}
 
 LetterboxInfo AvFrameSource::LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) {
   return gpu_ ? gpu_->LetterboxInto(spec, dst) : letterboxer_->Run(*frame_, spec, dst);

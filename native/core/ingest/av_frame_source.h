@@ -50,6 +50,7 @@ class AvFrameSource : public FrameSource {
   int frame_height() const override;
   int64_t pts_ms() const override { return video_->last_pts_ms(); }
   LetterboxInfo LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) override;
+  bool GrayThumbnail(int w, int h, uint8_t* out) override;  // CPU frames only (NVDEC: false)
   uint64_t corrupt() const override;
   uint64_t dropped_before_delivery() const override;
   const char* failure_reason() const override;

@@ -70,6 +70,10 @@ class FrameSource {
   // Letterboxes the current frame into `dst` (3 · spec.height · spec.width floats: one image of a batch slot) and
   // returns the geometry. Throws Error (a frame the letterboxer cannot read, a CUDA failure).
   virtual LetterboxInfo LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) = 0;
+  // A `w` x `h` grayscale copy of the current frame for the motion measure (preprocess/gray_thumbnail.h), into
+  // `out` (w * h bytes). False when this source cannot make one (NVDEC surfaces, unsupported formats): the frame
+  // then counts as moving. No allocation.
+  virtual bool GrayThumbnail(int /*w*/, int /*h*/, uint8_t* /*out*/) { return false; }
 
   // Damaged packets/frames of the input now being read (the stream runner collects them into bursts).
   virtual uint64_t corrupt() const = 0;

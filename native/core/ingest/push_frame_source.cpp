@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/common/clock.h"
+#include "core/preprocess/gray_thumbnail.h"
 
 namespace camtrack::ingest {
 
@@ -312,6 +313,11 @@ void PushFrameSource::Reject(const decode::FrameError& e, int64_t seq) {
                                            "frames by reason");
   warn_suppressed_ = 0;
   connection_.warn(w);
+}
+
+bool PushFrameSource::GrayThumbnail(int w, int h, uint8_t* out) {
+  // The decoded picture may be smaller than the source (JPEG at DCT scale): the cells cover the same proportions.
+  return preprocess::GrayThumbnail(current_.frame(), w, h, out);
 }
 
 LetterboxInfo PushFrameSource::LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) {

@@ -318,7 +318,11 @@ void StreamRunner::RunFrames(FrameSource& src) {
       dropped_fps_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    if (config_.infer_frame && !config_.infer_frame(frame_index_)) {
+    const batch::FrameDecision decision =
+        config_.infer_frame ? (config_.infer_frame(frame_index_) ? batch::FrameDecision::kInfer
+                                                                 : batch::FrameDecision::kSkipInterval)
+                            : sink_.Schedule(src, pts);
+    if (decision != batch::FrameDecision::kInfer) {
       // Not inferred: no batch image; postprocessed in frame order with the stream's other frames.
       batch::FrameMeta m;
       m.frame_index = frame_index_;
@@ -334,6 +338,9 @@ void StreamRunner::RunFrames(FrameSource& src) {
         continue;
       }
       submitted_.fetch_add(1, std::memory_order_relaxed);
+      if (!config_.infer_frame)
+        (decision == batch::FrameDecision::kSkipMotion ? skipped_motion_ : skipped_interval_)
+            .fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     batch::SlotLease lease = sink_.AcquireImage(/*block=*/!live);
@@ -409,6 +416,8 @@ RunnerStats StreamRunner::Stats(int64_t now) const {
   st.dropped_busy = dropped_busy_.load();
   st.dropped_fps = dropped_fps_.load();
   st.dropped_decoder_pool = dropped_decoder_pool_.load();
+  st.skipped_interval = skipped_interval_.load();
+  st.skipped_motion = skipped_motion_.load();
   return st;
 }
 

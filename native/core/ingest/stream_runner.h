@@ -24,6 +24,7 @@
 #include <string>
 #include <thread>
 
+#include "core/batch/schedule.h"
 #include "core/batch/slot_lease.h"
 #include "core/ingest/frame_source.h"
 #include "core/ingest/reconnect.h"
@@ -49,6 +50,14 @@ class FrameSink {
   // A frame that is not inferred, to be postprocessed in frame order. False when it cannot be taken: `block`
   // (files) waits for room and returns false only when stopping; live returns false when full.
   virtual bool PassThrough(const batch::FrameMeta& frame, bool block) = 0;
+  // Whether the current frame of `src` (admitted by AdmitFrame, at `pts_ms`) is inferred or skipped, and why: the
+  // stream's inference interval and motion gating (batch/schedule.h). Source thread, once per admitted frame; no
+  // allocation in steady state. Not called when RunnerConfig::infer_frame is set.
+  virtual batch::FrameDecision Schedule(FrameSource& src, int64_t pts_ms) {
+    (void)src;
+    (void)pts_ms;
+    return batch::FrameDecision::kInfer;
+  }
   // The final state was reported; nothing more will come from this runner.
   virtual void OnFinished() = 0;
 };
@@ -62,9 +71,9 @@ struct RunnerConfig {
   // reconnect, no backoff.
   bool single_connection = false;
   preprocess::ModelInputSpec input;  // the batch images' geometry
-  // Which frames are inferred (seam for inference intervals and motion gating): null = every frame; else a frame
-  // for which it returns false is passed through without inference (FrameSink::PassThrough). Called on the source
-  // thread with the frame's index. Today only native tests and the sanitizer driver set it.
+  // Which frames are inferred, by frame index (a test seam): null = FrameSink::Schedule() decides (the stream's
+  // interval and motion gating); else a frame for which it returns false is passed through without inference
+  // (FrameSink::PassThrough). Called on the source thread. Only native tests and the sanitizer driver set it.
   std::function<bool(int64_t frame_index)> infer_frame;
 };
 
@@ -78,6 +87,7 @@ struct RunnerStats {
   double nominal_fps = 0;
   FrameSourceCounters source;  // all connections
   uint64_t submitted = 0, dropped_busy = 0, dropped_fps = 0, dropped_decoder_pool = 0;
+  uint64_t skipped_interval = 0, skipped_motion = 0;  // submitted without inference, by FrameSink::Schedule()
   uint64_t reconnect_attempts = 0, reconnects = 0;
   double input_fps = 0;        // while live
   int64_t frame_age_ms = -1;   // while live
@@ -149,7 +159,8 @@ class StreamRunner {
 
   // Written by the source thread, read by Stats().
   std::atomic<uint64_t> submitted_{0}, dropped_busy_{0}, dropped_fps_{0};
-  std::atomic<uint64_t> dropped_decoder_pool_{0};  // live NVDEC: decoded, dropped because the surface pool was full
+  std::atomic<uint64_t> dropped_decoder_pool_{0};
+  std::atomic<uint64_t> skipped_interval_{0}, skipped_motion_{0};  // live NVDEC: decoded, dropped because the surface pool was full
   std::atomic<uint64_t> reconnect_attempts_{0}, reconnects_{0};
   std::atomic<int64_t> last_frame_ns_{0};  // steady clock of the newest decoded frame
   RateMeter input_rate_;           // decoded frames

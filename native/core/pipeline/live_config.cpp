@@ -25,6 +25,13 @@ void LiveConfigState::Set(const LiveConfig& config) {
   CheckNonNegative(config.track_buffer_seconds, "trackBufferSeconds");
   if (config.tracking) track::ValidateTrackerConfig(config.tracker);
   if (config.analytics) analytics::ValidateAnalytics(*config.analytics);
+  if (config.interval < 0)
+    throw Error(ErrorCode::kInvalidArgument, "config",
+                "Expected an integer >= 0 for inference.interval but received " + std::to_string(config.interval),
+                "the live options of a stream are validated by src/config; this is a bug in the caller");
+  CheckNonNegative(config.motion.threshold, "motion.threshold");
+  CheckNonNegative(config.motion.min_area, "motion.minArea");
+  CheckNonNegative(config.motion.max_skip_seconds, "motion.maxSkipSeconds");
   auto next = std::make_shared<const Compiled>(Compiled{config, postprocess::DetectionFilter(config.detection)});
   std::lock_guard<std::mutex> lock(mu_);
   current_ = std::move(next);
@@ -55,6 +62,13 @@ bool LiveConfigState::AdmitFrame(int64_t pts_ms) {
   next_pts_ms_ = next_pts_ms_ < -1e17 ? double(pts_ms) + min_gap_ms_
                                       : std::max(next_pts_ms_ + min_gap_ms_, double(pts_ms) - min_gap_ms_ / 2);
   return true;
+}
+
+const LiveConfig& LiveConfigState::SourceConfig(uint64_t* version) {
+  if (auto next = LoadIfChanged(&source_version_)) source_ = std::move(next);
+  *version = source_version_;
+  static const LiveConfig kNone{};  // never configured (the pipeline configures every stream before it starts)
+  return source_ ? source_->config : kNone;
 }
 
 void LiveConfigState::ApplyTracker(const LiveConfig& c) {

@@ -7,7 +7,8 @@
 //                    the binding (native/binding/configure.cpp); no defaults here.
 //   LiveConfigState  one per stream: holds the current LiveConfig, swapped whole by Set() from any thread (the JS
 //                    thread), and the per-thread state that applies it from the next frame:
-//                      - the source thread's fps gate (AdmitFrame), reading the fps limit;
+//                      - the source thread's fps gate (AdmitFrame), reading the fps limit, and its inference
+//                        schedule (SourceConfig: interval, motion gating; pipeline/stream.cpp Stream::Schedule);
 //                      - the postprocess thread's detection filter and tracker (Postprocess).
 //
 // Threads and cost: Set() validates and compiles the new value (detection tables, polygon bounds) on the caller's
@@ -28,6 +29,8 @@
 #include <vector>
 
 #include "core/analytics/analytics_engine.h"
+#include "core/batch/motion.h"
+#include "core/batch/schedule.h"
 #include "core/common/geometry.h"
 #include "core/postprocess/detection_filter.h"
 #include "core/track/factory.h"
@@ -46,6 +49,10 @@ struct LiveConfig {
   // changed one starts a new engine (counts from zero) at the next frame.
   std::shared_ptr<const analytics::AnalyticsConfig> analytics;
   std::string analytics_key;
+  int interval = 0;           // inference.interval: frames skipped after each inferred one (batch/schedule.h)
+  batch::MotionConfig motion;  // motion gating (batch/motion.h)
+
+  batch::ScheduleConfig schedule() const { return {interval, motion.enabled, motion.max_skip_seconds}; }
 };
 
 class LiveConfigState {
@@ -61,6 +68,9 @@ class LiveConfigState {
   // Source thread, once per decoded frame: whether the frame at `pts_ms` passes the fps limit (false: drop it,
   // counted as dropped.fpsLimit by the caller). A new limit starts a fresh gate.
   bool AdmitFrame(int64_t pts_ms);
+  // Source thread, once per admitted frame: the config in force for scheduling (interval, motion gating) and, in
+  // `*version`, a number that changes whenever Set() replaced it. One atomic load in steady state.
+  const LiveConfig& SourceConfig(uint64_t* version);
   // Source thread, at each (re)connection: the source's nominal frame rate (0: unknown), for the tracker's buffer.
   void SetSourceFps(double fps) { source_fps_.store(fps, std::memory_order_relaxed); }
 
@@ -94,6 +104,9 @@ class LiveConfigState {
   uint64_t gate_version_ = 0;
   double min_gap_ms_ = 0;
   double next_pts_ms_ = -1e18;
+  // Source thread only: the config the scheduler reads.
+  uint64_t source_version_ = 0;
+  std::shared_ptr<const Compiled> source_;
 
   // Postprocess thread only: the config in use, its tracker.
   uint64_t stage_version_ = 0;

@@ -31,6 +31,8 @@ struct StreamStatsSnapshot {
   uint64_t packets = 0, decoded = 0, corrupt = 0, submitted = 0, delivered = 0;
   uint64_t dropped_busy = 0, dropped_fps_limit = 0, dropped_inference = 0;
   uint64_t dropped_decoder_pool = 0;  // live NVDEC only: frames its surface pool dropped before delivery
+  // Submitted without inference (result with inferred = false, tracks predicted; batch/schedule.h), by cause.
+  uint64_t skipped_interval = 0, skipped_motion = 0;
   uint64_t reconnect_attempts = 0;  // connection attempts after a loss
   uint64_t reconnects = 0;          // of those, the ones that brought the stream back to live
   double input_fps = 0;             // decoded frames per second (RateMeter), 0 when not live
@@ -102,6 +104,10 @@ void VisitStats(const StreamStatsSnapshot& s, V& v) {
     d("fpsLimit", s.dropped_fps_limit);
     d("inference", s.dropped_inference);
     d("decoderPool", s.dropped_decoder_pool);
+  });
+  v.Object("skipped", [&](auto& k) {
+    k("interval", s.skipped_interval);
+    k("motion", s.skipped_motion);
   });
   v("lastFrameAgeMs", s.last_frame_age_ms);
   v("frameAgeMs", s.frame_age_ms);

@@ -60,6 +60,25 @@ void Stream::OnOpened(double source_fps) {
   // The tracker converts trackBufferSeconds with it; it is created (and kept across reconnects, so ids continue) by
   // the postprocess thread at the stream's first frame (LiveConfigState::Postprocess).
   live_state.SetSourceFps(source_fps);
+  // A new connection: its first frame is inferred and the motion background starts again.
+  schedule_.Reset();
+  motion_.Reset();
+}
+
+batch::FrameDecision Stream::Schedule(ingest::FrameSource& src, int64_t pts_ms) {
+  uint64_t version = 0;
+  const LiveConfig& c = live_state.SourceConfig(&version);
+  bool motion = true;  // a frame the motion measure cannot see counts as moving
+  if (c.motion.enabled) {
+    // Turned on (again) after frames without it: the background starts from this frame.
+    if (!motion_measured_) motion_.Reset();
+    uint8_t* thumb = motion_.Prepare(src.frame_width(), src.frame_height());
+    motion_measured_ = src.GrayThumbnail(motion_.width(), motion_.height(), thumb);
+    if (motion_measured_) motion = motion_.Measure(c.motion, version).motion;
+  } else {
+    motion_measured_ = false;
+  }
+  return schedule_.Decide(c.schedule(), pts_ms, motion);
 }
 
 batch::SlotLease Stream::AcquireImage(bool block) {
@@ -133,6 +152,8 @@ StreamStatsSnapshot Stream::Snapshot(int64_t now) const {
   st.dropped_fps_limit = r.dropped_fps;
   st.dropped_inference = post.dropped_inference.load();
   st.dropped_decoder_pool = r.dropped_decoder_pool;
+  st.skipped_interval = r.skipped_interval;
+  st.skipped_motion = r.skipped_motion;
   st.inference_failing = post.inference_failing.load();
   st.inference_failed_batches = post.inference_failed_batches.load();
   st.inference_consecutive_failures = post.inference_consecutive.load();

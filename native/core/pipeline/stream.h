@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "core/batch/batcher.h"
+#include "core/batch/motion.h"
+#include "core/batch/schedule.h"
 #include "core/common/meters.h"
 #include "core/ingest/stream_runner.h"
 #include "core/pipeline/config.h"
@@ -128,9 +130,15 @@ class Stream final : public batch::Contender,
   bool AdmitFrame(int64_t pts_ms) override { return live_state.AdmitFrame(pts_ms); }
   batch::SlotLease AcquireImage(bool block) override;
   bool PassThrough(const batch::FrameMeta& frame, bool block) override;
+  batch::FrameDecision Schedule(ingest::FrameSource& src, int64_t pts_ms) override;
   void OnFinished() override;
 
  private:
+  // Source thread only: the inference schedule (interval, motion gating) and the motion measure's state.
+  batch::InferenceSchedule schedule_;
+  batch::MotionDetector motion_;
+  bool motion_measured_ = false;  // the previous frame was measured (else the background restarts)
+
   const StreamServices svc_;
   std::shared_ptr<ingest::PushInput> push_input_;  // before runner_: the source thread uses it
   std::unique_ptr<ingest::StreamRunner> runner_;  // last: its thread is joined before anything above goes

@@ -5,11 +5,13 @@
 // takes), and a consumer thread woken by EventSink::Notify() that drains and releases results as the binding's
 // delivery does. It also runs in the ordinary developer build (build/camtrack_pipeline_driver).
 //
-// Scenario (constants below): the three shared clips, nine streams: walking read with live semantics (never
+// Scenario (constants below): the three shared clips, eleven streams: walking read with live semantics (never
 // blocks, drops when no batch position is free, cause busy), cars with an fps limit, the MPEG-4 demo clip as a plain
 // file, again with libavcodec frame threads, and again looped and removed mid-way once it has gone round twice, a
 // path that does not exist, and cars with only every 3rd frame inferred (file) and every 2nd (live semantics), the
-// others passed through to postprocessing without inference; three pushed streams (input 'push', PushFrameSource),
+// others passed through to postprocessing without inference, cars with inference.interval 1 and walking with motion
+// gating (the stream's own schedule, Stream::Schedule; skipped.interval / skipped.motion count exactly the frames
+// not inferred); three pushed streams (input 'push', PushFrameSource),
 // each fed by a producer thread of its own as the JS thread pushes: the shared JPEG images with bad frames among
 // them (lossless: the producer waits for each drain), the same pushed faster than a live queue of 2 takes them
 // (drops), and walking's H.264 access units (lossless; pictures reordered by its B-frames); after the checks, walking
@@ -94,6 +96,7 @@ struct Seen {
   int width = 0, height = 0;  // expected frame size (0: not checked)
   std::function<bool(int64_t)> infer;  // the stream's infer_frame (null: every frame inferred)
   bool inferred_ok = true;    // every result's `inferred` is what infer says of its frame
+  bool check_inferred = true;  // false: the stream decides by motion, which the driver cannot predict
   uint64_t not_inferred = 0;  // results passed through without inference
   int ends = 0;
   std::string end_state;
@@ -121,11 +124,12 @@ class Consumer : public camtrack::pipeline::EventSink {
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
-  void Expect(int32_t handle, int width, int height, std::function<bool(int64_t)> infer) {
+  void Expect(int32_t handle, int width, int height, std::function<bool(int64_t)> infer, bool check_inferred = true) {
     std::lock_guard<std::mutex> lock(mu_);
     seen_[handle].width = width;
     seen_[handle].height = height;
     seen_[handle].infer = std::move(infer);
+    seen_[handle].check_inferred = check_inferred;
   }
   Seen Get(int32_t handle) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -163,7 +167,7 @@ class Consumer : public camtrack::pipeline::EventSink {
         s.last_index = r->frame_index;
         if (s.width && (r->width != s.width || r->height != s.height)) s.size_ok = false;
         if (!r->detections.empty()) s.size_ok = false;  // an all-zero output has no detection
-        if (r->inferred != (!s.infer || s.infer(r->frame_index))) s.inferred_ok = false;
+        if (s.check_inferred && r->inferred != (!s.infer || s.infer(r->frame_index))) s.inferred_ok = false;
         if (!r->inferred) ++s.not_inferred;
       }
       for (const StreamEvent& e : events) {
@@ -360,6 +364,26 @@ int main(int argc, char** argv) {
     l.infer_frame = [](int64_t i) { return i % 2 == 0; };
     ended.push_back({add(std::move(l), &kCars), &kCars, Drops::kBusy});
   }
+  // The stream options that decide it (Stream::Schedule on the source thread, batch/schedule.h): inference.interval 1
+  // on a file (every 2nd frame, counted as skipped.interval), and motion gating (decisions the driver does not
+  // predict; each skipped frame counted as skipped.motion).
+  int32_t every_2nd = -1, gated = -1;
+  {
+    auto c = FileStream("cars-interval-1", path(kCars), false);
+    c.live_config.interval = 1;
+    every_2nd = add(std::move(c), nullptr);
+    consumer.Expect(every_2nd, kCars.width, kCars.height, [](int64_t i) { return i % 2 == 0; });
+    ended.push_back({every_2nd, &kCars, Drops::kNone});
+    auto m = FileStream("walking-motion", path(kWalking), false);
+    m.live_config.motion.enabled = true;
+    m.live_config.motion.threshold = 25;
+    m.live_config.motion.min_area = 0.002;
+    m.live_config.motion.max_skip_seconds = 1;
+    m.live_config.motion.masks = {{{0.f, 0.f}, {100.f, 0.f}, {100.f, 100.f}}};
+    gated = add(std::move(m), nullptr);
+    consumer.Expect(gated, kWalking.width, kWalking.height, nullptr, /*check_inferred=*/false);
+    ended.push_back({gated, &kWalking, Drops::kNone});
+  }
   const int32_t looped = add(FileStream("demo-loop", path(kDemo), true), &kDemo);
 
   // Pushed streams, each fed by its own producer thread (the JS thread's role: PushFrame, EndPush).
@@ -500,6 +524,14 @@ int main(int argc, char** argv) {
     Check(seen.inferred_ok, name + "each result's `inferred` as infer_frame said (" +
                                 std::to_string(seen.not_inferred) + " not inferred)");
     if (seen.infer) Check(seen.not_inferred > 0, name + "frames were passed through without inference");
+    if (e.handle == every_2nd)
+      Check(s->skipped_interval == seen.not_inferred && s->skipped_motion == 0,
+            name + "skipped.interval counts the frames not inferred (" + std::to_string(s->skipped_interval) + ")");
+    else if (e.handle == gated)
+      Check(s->skipped_motion == seen.not_inferred && s->skipped_interval == 0,
+            name + "skipped.motion counts the frames not inferred (" + std::to_string(s->skipped_motion) + ")");
+    else
+      Check(s->skipped_interval == 0 && s->skipped_motion == 0, name + "nothing skipped by the stream's schedule");
   }
 
   for (const Pushed& p : pushed) {
