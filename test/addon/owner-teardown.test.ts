@@ -8,8 +8,8 @@
  * or corruption"). Whether that freed memory is reused in time is chance: this test drives that exact path many
  * rounds in one child, with glibc's malloc perturbing freed memory, and fails on a crash, a hang or a wrong exit, but
  * it did not fail on the unfixed addon in the runs made (the use after free read stale memory harmlessly there);
- * the deterministic evidence is the instrumented run and valgrind (docs/architecture.md, "Exiting with a pipeline
- * open").
+ * the evidence for the fix is an instrumented build of the addon (docs/architecture.md, "Exiting with a pipeline
+ * open"; valgrind cannot run node with its libhwy here).
  */
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
