@@ -56,8 +56,9 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap>, public pipeline::Eve
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
-  // The owner's environment is torn down (a worker thread that owns the pipeline ends without close()): pushed
-  // streams stop before the JS buffers they read are freed.
+  // The owner's environment is torn down (a worker thread that owns the pipeline ends without close()): the whole
+  // pipeline stops — pushed streams before the JS buffers they read are freed, every other thread before Node deletes
+  // the delivery function — and then the function is aborted (see "Teardown without close()" above).
   static void OnEnvCleanup(void* self);
 
   // Stops every pipeline thread, then closes and aborts the delivery function (close() without the JS flush).
