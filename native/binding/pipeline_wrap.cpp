@@ -34,8 +34,15 @@ PipelineWrap::PipelineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pi
     Napi::Object cfg = ArgObject(info, 0, "config");
     Napi::Function on_events = ArgFunction(info, 1, "onEvents");
     NativePipelineConfig c = ReadPipelineConfig(cfg);
-    tsfn_ = DeliverTsfn::New(env, on_events, "camtrack-delivery", 0, 1, this);
-    tsfn_live_ = true;
+    // The finalizer holds its own reference to the gate: it runs at the function's deletion, maybe after ~PipelineWrap.
+    delivery_->tsfn = DeliverTsfn::New(
+        env, on_events, "camtrack-delivery", 0, 1, this,
+        [](Napi::Env, std::shared_ptr<DeliveryGate>* gate, PipelineWrap*) {
+          (*gate)->Close(false);  // being deleted: no Abort, no call from now on
+          delete gate;
+        },
+        new std::shared_ptr<DeliveryGate>(delivery_));
+    delivery_->live = true;
     release_ = std::make_shared<ReleaseQueue>([this] { Notify(); });
     pipeline_ = std::make_shared<pipeline::Pipeline>(std::move(c.model), c.batching, this, c.ingest);
     id_ = RegisterPipeline(pipeline_);
@@ -46,23 +53,42 @@ PipelineWrap::PipelineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pi
 
 PipelineWrap::~PipelineWrap() {
   if (cleanup_hook_) napi_remove_env_cleanup_hook(Env(), &PipelineWrap::OnEnvCleanup, this);
-  if (release_) release_->Disarm();
-  // close() is the normal path; if JS dropped the object without it, stop threads before members go away.
-  if (pipeline_) pipeline_->Stop();
+  // close() is the normal path; if JS dropped the object without it, stop threads before members go away, and
+  // abort the delivery function, whose queued calls would otherwise reach this freed wrap.
+  StopAndCloseDelivery();
   if (id_ != 0) UnregisterPipeline(id_);
 }
 
+// The owner's environment is torn down without close(). Order (see the header): no more wakes from pushed frames'
+// buffers (which this teardown frees), then Stop() joins every source, dispatcher and postprocess thread — all that
+// can call Notify() — and only then is the delivery function aborted. This used to stop only the pushed streams:
+// a file stream's threads kept delivering, called the function after Node had deleted it with the environment, and
+// the process died in free() ("double free or corruption", the 'owner' case of test/addon/process-exit.test.ts).
+// Stop() is bounded: that environment's own inference workers were terminated (and retired) before its cleanup
+// hooks run, so in-flight batches fail at once.
 void PipelineWrap::OnEnvCleanup(void* p) {
   auto* self = static_cast<PipelineWrap*>(p);
   self->cleanup_hook_ = false;  // run once; the destructor must not remove it again
-  if (self->release_) self->release_->Disarm();
-  if (self->pipeline_) self->pipeline_->StopPushedStreams();
+  self->StopAndCloseDelivery();
+}
+
+void PipelineWrap::StopAndCloseDelivery() {
+  if (release_) release_->Disarm();
+  if (pipeline_) pipeline_->Stop();
+  delivery_->Close(true);
+}
+
+void PipelineWrap::DeliveryGate::Close(bool abort) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (!live) return;
+  live = false;
+  if (abort) tsfn.Abort();
 }
 
 void PipelineWrap::Notify() {
-  std::lock_guard<std::mutex> lock(tsfn_mu_);
-  if (!tsfn_live_) return;
-  tsfn_.NonBlockingCall(nullptr);
+  std::lock_guard<std::mutex> lock(delivery_->mu);
+  if (!delivery_->live) return;
+  delivery_->tsfn.NonBlockingCall(nullptr);
 }
 
 void PipelineWrap::CallDeliver(Napi::Env env, Napi::Function cb, PipelineWrap* self, void*) {
@@ -192,10 +218,11 @@ Napi::Value PipelineWrap::Close(const Napi::CallbackInfo& info) {
     pipeline_->Stop();
     release_->Drain(env);  // every pushed frame was let go of by the stop
     {
-      std::lock_guard<std::mutex> lock(tsfn_mu_);
-      if (tsfn_live_) {
-        tsfn_live_ = false;
-        tsfn_.Release();
+      // Release, not Abort: a call already queued still delivers (the TS layer flushes what is left anyway).
+      std::lock_guard<std::mutex> lock(delivery_->mu);
+      if (delivery_->live) {
+        delivery_->live = false;
+        delivery_->tsfn.Release();
       }
     }
     return env.Undefined();

@@ -2,6 +2,9 @@
 // file stream on two test/helpers/crashing-worker.mjs inference workers that never crash (no onnxruntime, so what is
 // tested is the addon's own teardown), driven directly as test/addon/worker-exit.test.ts does. Posts 'delivering'
 // once results flow, and never closes the pipeline: its environment is torn down under it.
+// With workerData.siblings (test/helpers/owner-teardown.mjs) it starts no inference workers: it posts
+// { pipelineId, inputElems, outputElems } and its parent attaches them from its own thread, so batches keep
+// completing (and the pipeline keeps delivering) while this thread's environment is torn down.
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 
 import { normaliseConfig, normaliseStream } from '../../dist/config.js';
@@ -9,7 +12,7 @@ import { resolveModel } from '../../dist/models/resolve.js';
 import { loadNative } from '../../dist/native.js';
 import { toNativePipelineConfig, toNativeStream } from '../../dist/pipeline.js';
 
-const { model: modelPath, video } = workerData;
+const { model: modelPath, video, siblings } = workerData;
 const cfg = normaliseConfig({ model: modelPath, batching: { maxBatchSize: 4, maxWaitMs: 20 }, resultCapacity: 64 });
 const model = await resolveModel(cfg.model);
 const batch = model.fixedBatch ?? cfg.batching.maxBatchSize;
@@ -21,12 +24,18 @@ const np = new (loadNative().NativePipeline)(
     if (delivered >= 20 && delivered - results.length < 20) parentPort.postMessage('delivering');
   },
 );
-for (let i = 0; i < 2; i++) {
+const inputElems = batch * 3 * model.inputWidth * model.inputHeight;
+const outputElems = batch * model.outputElemsPerImage;
+if (siblings) {
+  parentPort.postMessage({ pipelineId: np.id, inputElems, outputElems });
+  await new Promise((resolve) => parentPort.once('message', resolve));
+}
+for (let i = 0; i < (siblings ? 0 : 2); i++) {
   const w = new Worker(new URL('./crashing-worker.mjs', import.meta.url), {
     workerData: {
       pipelineId: np.id,
-      inputElems: batch * 3 * model.inputWidth * model.inputHeight,
-      outputElems: batch * model.outputElemsPerImage,
+      inputElems,
+      outputElems,
       crashAfter: 0,
     },
   });

@@ -115,16 +115,6 @@ void Pipeline::EndPush(int32_t handle) {
   s->push_input()->End();
 }
 
-void Pipeline::StopPushedStreams() {
-  std::vector<int32_t> pushed;
-  {
-    std::lock_guard<std::mutex> lock(streams_mu_);
-    for (const auto& [h, s] : streams_)
-      if (s->push_input()) pushed.push_back(h);
-  }
-  for (int32_t h : pushed) RemoveStream(h);
-}
-
 void Pipeline::SetStreamPaused(int32_t handle, bool paused) {
   std::shared_ptr<Stream> s;
   {

@@ -90,10 +90,6 @@ class Pipeline {
   // frames delivered. Unknown handles are ignored (the stream may have ended); Error(kInvalidState) for a stream
   // that is not pushed.
   void EndPush(int32_t handle);
-  // The pushed streams' frames are about to be freed by their owner (its JS environment ends without a close()):
-  // every pushed stream is removed (its source thread interrupted and joined), so no thread reads pushed bytes after
-  // this returns. Other streams are left as they are. Thread-safe.
-  void StopPushedStreams();
   // Stops everything (see shutdown order above). Idempotent; called by the destructor.
   void Stop();
 
