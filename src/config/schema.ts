@@ -800,6 +800,54 @@ export const RedisOptionsSchema = Type.Object(
   { additionalProperties: false, expected: 'object', description: 'Redis Streams: the server, frames in, results out, event streams (docs/redis.md).' },
 );
 
+/**
+ * `camtrack serve` (docs/serve.md): where it listens, its token and TLS files, where REST-added cameras are kept, and
+ * the limits of its result streams. Precedence: command-line flags, then the environment (CAMTRACK_TOKEN), then this
+ * section, then these defaults. CameraRegistry ignores it.
+ */
+export const ServeOptionsSchema = Type.Object(
+  {
+    host: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description: 'Address to listen on. Anything but loopback (127.0.0.0/8, ::1, localhost) needs a token.',
+    }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port; 0 = any free port.' }),
+    token: Type.Optional(
+      Type.String({
+        minLength: 16,
+        description:
+          'Bearer token every route but /health/* needs (Authorization: Bearer, ?token= or the camtrack_token cookie). ' +
+          'At least 16 characters. Prefer env CAMTRACK_TOKEN or --token to writing it here.',
+      }),
+    ),
+    tlsCert: Type.Optional(nonEmpty('PEM certificate file: serve HTTPS (and wss://) with tlsKey. Relative to the config file.')),
+    tlsKey: Type.Optional(nonEmpty('PEM private key file of tlsCert. Relative to the config file.')),
+    stateFile: Type.Optional(
+      nonEmpty(
+        'Where cameras added over REST are kept across restarts (JSON, written atomically). Default: ' +
+          '<config file>.cameras.json next to the config file, or ./camtrack-serve.cameras.json without one. With --redis ' +
+          'the list is kept in Redis instead.',
+      ),
+    ),
+    bodyLimitBytes: Type.Integer({
+      minimum: 1024,
+      maximum: 64 * 1024 * 1024,
+      default: 1024 * 1024,
+      description: 'Largest request body, bytes (413 above it).',
+    }),
+    resultQueueSize: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      default: 64,
+      description:
+        'Messages waiting for one SSE or WebSocket result reader that is slower than its cameras; when full the oldest ' +
+        'is dropped and counted (the reader gets the newest).',
+    }),
+  },
+  { additionalProperties: false, expected: 'object', description: 'camtrack serve: listening, auth, TLS, persistence (docs/serve.md).' },
+);
+
 /** The name the top-level `model` has among the `models` of a camera registry config. */
 export const DEFAULT_MODEL_NAME = 'default';
 
@@ -895,6 +943,8 @@ export const CameraRegistryConfigSchema = Type.Object(
     }),
     // Not a pipeline option: where `camtrack run` (and `worker`) write results; CameraRegistry ignores it.
     ['redis', Type.Optional(RedisOptionsSchema)],
+    // Not a pipeline option either: `camtrack serve`'s own settings.
+    ['serve', Type.Optional(ServeOptionsSchema)],
   ]),
   {
     additionalProperties: false,
@@ -977,7 +1027,13 @@ export interface CameraRegistryConfig extends Omit<PipelineConfig, 'model' | 'st
   streams?: CameraOptions[];
   /** Where `camtrack run` writes results (docs/redis.md); CameraRegistry itself ignores it. */
   redis?: RedisOptions;
+  /** `camtrack serve`'s settings (docs/serve.md); CameraRegistry itself ignores it. */
+  serve?: ServeOptions;
 }
+/** `camtrack serve`'s section as written. */
+export type ServeOptions = Input<Static<typeof ServeOptionsSchema>>;
+/** `camtrack serve`'s section with its defaults filled. */
+export type NormalisedServeOptions = Static<typeof ServeOptionsSchema>;
 export type RedisEventKind = (typeof REDIS_EVENT_KINDS)[number];
 /** Redis options as written: every field with a default may be left out. */
 export type RedisOptions = Input<Omit<Static<typeof RedisOptionsSchema>, 'input' | 'leases' | 'output' | 'events'>> & {
