@@ -14,9 +14,11 @@
  *
  * Shutdown (close(), and SIGTERM/SIGINT in the CLI), in this order, as fastify's onClose hooks run (plugins registered
  * later close first; the root's hooks last):
- *   1. fastify stops accepting connections and closes idle keep-alive ones (forceCloseConnections: 'idle');
- *   2. plugins' own onClose hooks: the sessions plugin drains its sessions; routes/results.ts ends every SSE and
- *      WebSocket reader (the websocket plugin closes the sockets still open);
+ *   1. fastify stops accepting connections and closes idle keep-alive ones (forceCloseConnections: 'idle'); any
+ *      connection still open 2 s later is destroyed;
+ *   2. preClose hooks (before fastify waits for open requests): routes/results.ts ends every SSE and WebSocket
+ *      reader, the websocket plugin closes the sockets still open; the sessions plugin drains its sessions; then the
+ *      plugins' onClose hooks;
  *   3. the root hook: the result feed stops listening, the Redis worker/client stops, and the camera registry closes
  *      every pipeline (results in flight are delivered first).
  */
@@ -65,6 +67,9 @@ export interface BuiltServer {
   /** Graceful shutdown (idempotent): see the file header. */
   close(): Promise<void>;
 }
+
+/** How long close() lets open connections finish before it destroys them, ms. */
+const CLOSE_GRACE_MS = 2000;
 
 /** The paths pino censors in every log line (the request serializer below leaves headers out anyway). */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["sec-websocket-protocol"]', 'res.headers["set-cookie"]'];
@@ -168,6 +173,22 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
     feed.close();
     await cameras.close();
     if (redis) await redis.quit().catch(() => redis!.disconnect());
+  });
+  // Step 1½ of the shutdown: connections still open a while after close() began (a client that keeps a refused
+  // upgrade's socket, a reader that does not answer the close handshake) are destroyed, so that close() ends.
+  const sockets = new Set<import('node:net').Socket>();
+  app.server.on('connection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  app.server.on('secureConnection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  app.addHook('preClose', async () => {
+    setTimeout(() => {
+      for (const socket of sockets) socket.destroy();
+    }, CLOSE_GRACE_MS).unref();
   });
   await app.register(healthRoutes, context);
   await app.register(metricsRoutes, context);

@@ -69,6 +69,8 @@ export function installAuth(app: FastifyInstance, token: string | undefined): vo
     if (request.routeOptions.config?.public === true) return;
     const given = requestToken(request);
     if (given !== undefined && tokenMatches(given, token)) return;
+    // A refused WebSocket upgrade: the socket must not stay open after the answer.
+    if (request.headers.upgrade !== undefined) reply.header('connection', 'close');
     await reply
       .code(401)
       .header('www-authenticate', 'Bearer realm="camtrack"')

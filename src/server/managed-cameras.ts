@@ -76,26 +76,30 @@ export class ManagedCameras {
    * with a warning). A camera that fails to start is logged (redacted) and left out; the others go on.
    */
   async boot(): Promise<void> {
-    const stored = await this.#store.load();
+    // The config cameras start at once (readiness sees their models loading from this call on), the stored ones
+    // once the store has been read.
     const configIds = new Set(this.#config.cameras.map((c) => c.stream.id));
-    const all: [CameraSource, CameraOptions][] = [
-      ...this.#config.cameras.map((c): [CameraSource, CameraOptions] => ['config', { ...c.options, model: c.model }]),
-      ...stored.filter((c) => {
-        if (!configIds.has(c.id)) return true;
-        this.#log.warn({ camera: c.id }, 'a stored camera has the id of a config camera; the config camera wins');
-        return false;
-      }).map((c): [CameraSource, CameraOptions] => ['api', c]),
-    ];
-    await Promise.all(
-      all.map(async ([source, options]) => {
-        try {
-          await this.#start(options, source);
-        } catch (err) {
-          const e = err as CamtrackError;
-          this.#log.warn({ camera: redactSecretsIn(String(options.id)), code: e.code, err: e }, 'camera did not start');
-        }
-      }),
-    );
+    const starting = this.#config.cameras.map((c) => this.#bootOne({ ...c.options, model: c.model }, 'config'));
+    let stored: CameraOptions[] = [];
+    try {
+      stored = await this.#store.load();
+    } catch (err) {
+      this.#log.error({ err, store: this.#store.where }, 'cannot read the stored cameras');
+    }
+    for (const c of stored) {
+      if (configIds.has(c.id)) this.#log.warn({ camera: redactSecretsIn(String(c.id)) }, 'a stored camera has the id of a config camera; the config camera wins');
+      else starting.push(this.#bootOne(c, 'api'));
+    }
+    await Promise.all(starting);
+  }
+
+  async #bootOne(options: CameraOptions, source: CameraSource): Promise<void> {
+    try {
+      await this.#start(options, source);
+    } catch (err) {
+      const e = err as CamtrackError;
+      this.#log.warn({ camera: redactSecretsIn(String(options.id)), code: e.code, err: e }, 'camera did not start');
+    }
   }
 
   /** Adds a camera over REST: validated (ConfigError with its path), started, then stored. */

@@ -1,0 +1,135 @@
+/**
+ * `camtrack serve`'s /metrics and readiness with real parts: the Prometheus text of running cameras passes
+ * `promtool check metrics` (Debian's prometheus package) and a removed camera's series disappear; /health/ready says
+ * 'loading' while the boot camera's model loads and 200 after; a bad model file keeps it 503 naming the model; with
+ * --redis it flips with a real redis-server stopped and started again, and the REST cameras are kept in Redis.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { assetPath, describeWithAssets, isCi } from '../helpers/assets.js';
+import { killAllTracked } from '../helpers/processes.js';
+import { redisServerUnavailableReason, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { startServe, waitFor, type TestServer } from '../helpers/serve.js';
+import { lazyTempDir } from '../helpers/temp-dir.js';
+
+const MODEL = 'models/yolo11n_int8_320.onnx';
+const WALKING = 'videos/walking.mp4';
+const PROMTOOL = '/usr/bin/promtool';
+const tmp = lazyTempDir('camtrack-serve-metrics-');
+
+type Json = Record<string, any>;
+
+const promtoolReason = existsSync(PROMTOOL) ? undefined : `${PROMTOOL} not found (Debian package prometheus: scripts/install-system-deps.sh --with-test-deps)`;
+
+describeWithAssets('camtrack serve: /metrics and readiness', [MODEL, WALKING], () => {
+  const servers: TestServer[] = [];
+  let redis: RedisServer | undefined;
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    await redis?.dispose();
+    await killAllTracked();
+  });
+  const start = async (config: Parameters<typeof startServe>[0]) => {
+    const s = await startServe(config);
+    servers.push(s);
+    return s;
+  };
+  const ready = async (s: TestServer) => {
+    const r = await s.inject({ method: 'GET', url: '/health/ready' });
+    return { status: r.statusCode, body: JSON.parse(r.body) as Json };
+  };
+
+  it.skipIf(promtoolReason && !isCi)('serves Prometheus text that promtool accepts; a removed camera\'s series disappear', async () => {
+    const s = await start({ model: assetPath(MODEL), streams: [{ id: 'a', url: assetPath(WALKING), live: true }, { id: 'b', url: assetPath(WALKING), live: true }] });
+    await s.context.booted;
+    await waitFor('results of both cameras', () => s.context.cameras.stats().cameras.every((c) => c.framesDelivered > 0), 60_000);
+    const text = (await s.inject({ method: 'GET', url: '/metrics' })).body;
+    const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    for (const name of [
+      'camtrack_frames_in_total',
+      'camtrack_frames_decoded_total',
+      'camtrack_frames_delivered_total',
+      'camtrack_frames_dropped_total',
+      'camtrack_fps',
+      'camtrack_latency_seconds_bucket',
+      'camtrack_reconnects_total',
+      'camtrack_stream_state',
+      'camtrack_batch_fill_images',
+      'camtrack_inference_seconds_mean',
+    ]) {
+      expect(text, name).toMatch(new RegExp(`^${name}\\{[^}]*(camera="a"|model="default")`, 'm'));
+    }
+    expect(text).toMatch(/^camtrack_frames_dropped_total\{camera="a",cause="busy"\} \d+/m);
+    expect(text).toMatch(/^camtrack_latency_seconds_bucket\{camera="a",le="\+Inf"\} [1-9]/m);
+    const delivered = Number(/^camtrack_frames_delivered_total\{camera="a"\} (\d+)/m.exec(text)![1]);
+    expect(delivered).toBeGreaterThan(0);
+    expect(text).toMatch(/^camtrack_model_ready\{model="default"\} 1$/m);
+
+    expect((await s.inject({ method: 'DELETE', url: '/api/v1/cameras/a' })).statusCode).toBe(204);
+    const after = (await s.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(after).not.toContain('camera="a"');
+    expect(after).toContain('camera="b"');
+    const check2 = spawnSync(PROMTOOL, ['check', 'metrics'], { input: after, encoding: 'utf8' });
+    expect(check2.status, `${check2.stdout}${check2.stderr}`).toBe(0);
+  }, 90_000);
+
+  it('is not ready while the boot camera\'s model loads, then ready', async () => {
+    const s = await start({ model: assetPath(MODEL), streams: [{ id: 'boot', url: assetPath(WALKING), live: true }] });
+    const first = await ready(s);
+    expect(first.status).toBe(503);
+    expect(first.body.reasons).toEqual(['model default is loading']);
+    expect(first.body.models.default.state).toBe('loading');
+    await waitFor('ready', async () => (await ready(s)).status === 200, 60_000);
+    expect((await ready(s)).body).toMatchObject({ status: 'ready', reasons: [], models: { default: { state: 'loaded' } }, redis: null });
+    // /health/live answered all along.
+    expect((await s.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+  }, 90_000);
+
+  it('EXPECTED FAILURE - a bad model file keeps it 503, naming the model; its cameras are 503 ERR_CAMTRACK_MODEL', async () => {
+    const bad = path.join(tmp(), 'broken.onnx');
+    writeFileSync(bad, 'this is not an ONNX model\n');
+    const s = await start({ models: { people: assetPath(MODEL), broken: bad } });
+    const r = await ready(s);
+    expect(r.status).toBe(503);
+    expect(r.body.models.people.state).toBe('available');
+    expect(r.body.models.broken).toMatchObject({ state: 'failed', error: { code: 'ERR_CAMTRACK_MODEL' } });
+    expect(r.body.reasons).toHaveLength(1);
+    expect(r.body.reasons[0]).toMatch(/^model broken failed: /);
+    const add = await s.inject({ method: 'POST', url: '/api/v1/cameras', payload: { id: 'x', url: assetPath(WALKING), model: 'broken' } });
+    expect(add.statusCode).toBe(503);
+    expect(JSON.parse(add.body).error.code).toBe('ERR_CAMTRACK_MODEL');
+    expect((await ready(s)).status).toBe(503);
+  }, 60_000);
+
+  describe.skipIf(redisServerUnavailableReason() && !isCi)('with --redis', () => {
+    it('flips with Redis (stopped: 503 naming it; back: 200) and keeps the REST cameras in Redis across a restart', async () => {
+      redis = await startRedisServer({ appendonly: true }); // the hash must survive the stop and start
+      const s = await start({ model: assetPath(MODEL), redis: { url: redis.url(), connectTimeoutMs: 1000, commandTimeoutMs: 1000 } });
+      expect(await ready(s)).toMatchObject({ status: 200, body: { redis: { ok: true, error: null } } });
+      const add = await s.inject({ method: 'POST', url: '/api/v1/cameras', payload: { id: 'kept', url: assetPath(WALKING), live: true } });
+      expect(add.statusCode).toBe(201);
+      const client = new Redis(redis.url());
+      expect(Object.keys(await client.hgetall('camtrack:serve:cameras'))).toEqual(['kept']);
+      client.disconnect();
+
+      await redis.stop();
+      const down = await ready(s);
+      expect(down.status).toBe(503);
+      expect(down.body.redis.ok).toBe(false);
+      expect(down.body.reasons.some((x: string) => x.startsWith('redis: '))).toBe(true);
+      await redis.start();
+      await waitFor('ready again after Redis is back', async () => (await ready(s)).status === 200, 30_000);
+
+      await s.close();
+      const s2 = await start({ model: assetPath(MODEL), redis: { url: redis.url() } });
+      await s2.context.booted;
+      const list = JSON.parse((await s2.inject({ method: 'GET', url: '/api/v1/cameras' })).body).cameras as Json[];
+      expect(list.map((c) => c.id)).toEqual(['kept']);
+    }, 90_000);
+  });
+});
