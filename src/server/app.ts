@@ -33,6 +33,7 @@ import { CameraRegistry } from '../cameras/registry.js';
 import { normaliseRegistryConfig, type CameraRegistryConfig, type NormalisedRegistryConfig } from '../config.js';
 import { CamtrackError, redactSecretsIn } from '../errors.js';
 import { createRedisClient, connectOnce, redisEndpoint } from '../redis/client.js';
+import { RedisWorker } from '../sources/worker.js';
 import { InsecureBindError, installAuth, isLoopbackHost, redactQuery } from './auth.js';
 import { FileCameraStore, RedisCameraStore, type CameraStore } from './camera-store.js';
 import { errorBody, sendError, statusOf, type ServerContext } from './context.js';
@@ -133,6 +134,21 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
     redis?.disconnect();
     throw err;
   }
+  // --redis with cameras to read (redis.input.cameras or discover): the service also works them as `camtrack worker`
+  // does (src/sources/worker.ts: same consumer groups, leases, acknowledgement after the write), on its own pipelines.
+  let worker: RedisWorker | undefined;
+  const input = config.redis?.input;
+  if (input && (input.cameras.length > 0 || input.discover)) {
+    try {
+      worker = await RedisWorker.create({ redis: config.redis!, processor: { ...registryConfig, streams: [] } });
+      await worker.start();
+    } catch (err) {
+      await worker?.stop(0);
+      await cameras.close();
+      redis?.disconnect();
+      throw err;
+    }
+  }
   const app = Fastify({
     logger: loggerOptions(options.logger),
     bodyLimit: serve.bodyLimitBytes,
@@ -158,6 +174,12 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
 
   // Responses are plain JSON: route schemas document them (and validate requests), they do not shape them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  if (worker) {
+    worker.on('warning', (err: CamtrackError) => app.log.warn({ err, code: err.code }, 'redis worker warning'));
+    worker.on('event', (e: { type: string; cameraId: string | null; error?: CamtrackError }) => {
+      if (e.type === 'error' || e.type === 'warning') app.log.warn({ camera: e.cameraId, code: e.error?.code, err: e.error }, `redis camera ${e.type}`);
+    });
+  }
   app.setErrorHandler((err, request, reply) => {
     if (statusOf(err) >= 500) request.log.error({ err }, 'request failed');
     return reply.code(statusOf(err)).send(errorBody(err));
@@ -171,6 +193,7 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
   // The root's onClose hook runs after the plugins' (step 3 of the shutdown order above).
   app.addHook('onClose', async () => {
     feed.close();
+    if (worker) await worker.stop(config.redis!.closeTimeoutMs);
     await cameras.close();
     if (redis) await redis.quit().catch(() => redis!.disconnect());
   });

@@ -2,10 +2,11 @@
  * `camtrack serve`'s /metrics and readiness with real parts: the Prometheus text of running cameras passes
  * `promtool check metrics` (Debian's prometheus package) and a removed camera's series disappear; /health/ready says
  * 'loading' while the boot camera's model loads and 200 after; a bad model file keeps it 503 naming the model; with
- * --redis it flips with a real redis-server stopped and started again, and the REST cameras are kept in Redis.
+ * --redis it flips with a real redis-server stopped and started again, the REST cameras are kept in Redis, and the
+ * Redis cameras are worked as `camtrack worker` works them.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,8 @@ import { lazyTempDir } from '../helpers/temp-dir.js';
 
 const MODEL = 'models/yolo11n_int8_320.onnx';
 const WALKING = 'videos/walking.mp4';
+/** SOURCES.md: people next to a bus, 810x1080 JPEG. */
+const BUS = 'images/bus.jpg';
 const PROMTOOL = '/usr/bin/promtool';
 const tmp = lazyTempDir('camtrack-serve-metrics-');
 
@@ -25,7 +28,7 @@ type Json = Record<string, any>;
 
 const promtoolReason = existsSync(PROMTOOL) ? undefined : `${PROMTOOL} not found (Debian package prometheus: scripts/install-system-deps.sh --with-test-deps)`;
 
-describeWithAssets('camtrack serve: /metrics and readiness', [MODEL, WALKING], () => {
+describeWithAssets('camtrack serve: /metrics and readiness', [MODEL, WALKING, BUS], () => {
   const servers: TestServer[] = [];
   let redis: RedisServer | undefined;
   afterAll(async () => {
@@ -130,6 +133,22 @@ describeWithAssets('camtrack serve: /metrics and readiness', [MODEL, WALKING], (
       await s2.context.booted;
       const list = JSON.parse((await s2.inject({ method: 'GET', url: '/api/v1/cameras' })).body).cameras as Json[];
       expect(list.map((c) => c.id)).toEqual(['kept']);
+    }, 90_000);
+
+    it('works the Redis cameras as camtrack worker does: frames from camera_{id}_input, results to camera_{id}_output, acknowledged', async () => {
+      redis ??= await startRedisServer({ appendonly: true });
+      const client = new Redis(redis.url());
+      const bus = readFileSync(assetPath(BUS));
+      const s = await start({ model: assetPath(MODEL), redis: { url: redis.url(), input: { cameras: ['dock'] } } });
+      for (let i = 0; i < 3; i++) await client.xadd('camera_dock_input', '*', 'frame', bus, 'frame_id', String(i), 'camera_id', 'dock');
+      await waitFor('3 results in camera_dock_output', async () => (await client.xlen('camera_dock_output')) >= 3, 60_000);
+      const results = (await client.xrange('camera_dock_output', '-', '+')).map(([, f]) => JSON.parse(f[f.indexOf('data') + 1]!) as Json);
+      expect(results.map((r) => r.frame_id)).toEqual([0, 1, 2]);
+      expect(results.every((r) => r.camera_id === 'dock' && r.detections.some((d: Json) => d.label === 'person'))).toBe(true);
+      await waitFor('the entries acknowledged', async () => ((await client.xpending('camera_dock_input', 'inference_consumer_dock')) as [number])[0] === 0, 30_000);
+      // The service's own cameras are not these.
+      expect(JSON.parse((await s.inject({ method: 'GET', url: '/api/v1/cameras' })).body).cameras).toEqual([]);
+      client.disconnect();
     }, 90_000);
   });
 });
