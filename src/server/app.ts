@@ -29,11 +29,12 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 
-import { CameraRegistry } from '../cameras/registry.js';
+import { CameraRegistry, type CameraEvent } from '../cameras/registry.js';
 import { normaliseRegistryConfig, type CameraRegistryConfig, type NormalisedRegistryConfig } from '../config.js';
 import { CamtrackError, redactSecretsIn } from '../errors.js';
 import { createRedisClient, connectOnce, redisEndpoint } from '../redis/client.js';
 import { RedisWorker } from '../sources/worker.js';
+import { toWireError } from '../wire/index.js';
 import { InsecureBindError, installAuth, isLoopbackHost, redactQuery } from './auth.js';
 import { FileCameraStore, RedisCameraStore, type CameraStore } from './camera-store.js';
 import { errorBody, sendError, statusOf, type ServerContext } from './context.js';
@@ -174,6 +175,12 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
 
   // Responses are plain JSON: route schemas document them (and validate requests), they do not shape them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Camera warnings and errors (reconnect attempts, a camera that gave up): logged through the wire's error object,
+  // whose message and hint are redacted.
+  cameras.on('event', (e: CameraEvent) => {
+    if (e.type !== 'warning' && e.type !== 'error') return;
+    app.log.warn({ camera: e.cameraId, model: e.model, error: toWireError(e.error) }, `camera ${e.type}`);
+  });
   if (worker) {
     worker.on('warning', (err: CamtrackError) => app.log.warn({ err, code: err.code }, 'redis worker warning'));
     worker.on('event', (e: { type: string; cameraId: string | null; error?: CamtrackError }) => {

@@ -14,7 +14,8 @@ import { configureFromWire, streamPatchFromWire, toWireMetricsMessage, type Wire
 import type { CameraStore } from './camera-store.js';
 import type { ModelBoard } from './readiness.js';
 
-export type CameraSource = 'config' | 'api';
+/** Where a camera came from: the config file, REST, or another part of the process (a plugin's own cameras). */
+export type CameraSource = 'config' | 'api' | 'other';
 
 /** A camera as the REST API shows it. */
 export interface CameraView {
@@ -161,7 +162,7 @@ export class ManagedCameras {
     return {
       id,
       model: info.model,
-      source: this.#cameras.get(id)?.source ?? 'api',
+      source: this.#cameras.get(id)?.source ?? 'other',
       input: push ? 'push' : 'url',
       url: push ? null : s.url,
       state: s.state,

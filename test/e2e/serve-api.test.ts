@@ -149,7 +149,14 @@ describeWithAssets('camtrack serve: cameras over REST, auth', [MODEL, WALKING], 
     const view = (await call('GET', '/api/v1/cameras/file')).body!;
     expect(view).toMatchObject({ id: 'file', model: 'default', source: 'api', input: 'url' });
     expect(view.stats.frames_decoded).toBe(341);
-    expect(sse.messages.some((m) => m.type === 'state' && m.state === 'ended')).toBe(true);
+    // The end state comes on SSE too; then the response ends.
+    await sse.next((m) => m.type === 'state' && m.state === 'ended', 10_000);
+    expect(sse.messages.filter((m) => m.type === 'result').length).toBeGreaterThan(0);
+    await sse.done; // the server ended the response after the camera's end
+    // Every result the camera delivered went out before the end (the state message may precede the last results).
+    const ids = sse.messages.filter((m) => m.type === 'result').map((m) => m.frame_id as number);
+    expect(ids.at(-1)).toBe(340); // walking.mp4's last frame (341 frames; files are lossless)
+    expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
     sse.close();
   }, 150_000);
 
@@ -185,6 +192,17 @@ describeWithAssets('camtrack serve: cameras over REST, auth', [MODEL, WALKING], 
     r = await call('PATCH', '/api/v1/cameras/door', { url: 'rtsp://elsewhere/' });
     expect(r.status).toBe(400);
     expect(r.body!.error.path).toBe('config.url');
+
+    // A camera with a wrong password: its failed attempts are logged, redacted.
+    const wrong = 'Wr0ng:Pass@word';
+    r = await call('POST', '/api/v1/cameras', { id: 'locked', url: rtsp.url('/walk').replace('rtsp://', `rtsp://operator:${encodeURIComponent(wrong)}@`) });
+    expect(r.status).toBe(201);
+    await waitFor('a logged warning of the locked camera', () => /"camera":"locked"[^\n]*"msg":"camera warning"/.test(s.logs()), 60_000);
+    expect((await call('GET', '/api/v1/cameras/locked')).body!.url).toMatch(/^rtsp:\/\/\*\*\*@127\.0\.0\.1:\d+\/walk$/);
+    expect((await call('DELETE', '/api/v1/cameras/locked')).status).toBe(204);
+    expect(s.logs()).toMatch(/"camera":"locked"[^\n]*rtsp:\/\/\*\*\*@127\.0\.0\.1:\d+\/walk/); // the URL is logged, redacted
+    expect(s.logs()).not.toContain(wrong);
+    expect(s.logs()).not.toContain(encodeURIComponent(wrong));
 
     r = await call('DELETE', '/api/v1/cameras/door');
     expect(r.status).toBe(204);

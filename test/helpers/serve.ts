@@ -58,6 +58,8 @@ export interface SseReader {
   messages: Record<string, unknown>[];
   /** Resolves with the first message (from `from` on) that matches, failing after `timeoutMs`. */
   next(match: (m: Record<string, unknown>) => boolean, timeoutMs?: number, from?: number): Promise<Record<string, unknown>>;
+  /** Resolves when the server has ended the response (or close() aborted it). */
+  done: Promise<void>;
   close(): void;
 }
 
@@ -65,8 +67,9 @@ export async function readSse(url: string, headers: Record<string, string> = {})
   const abort = new AbortController();
   const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
   const messages: Record<string, unknown>[] = [];
+  let done = Promise.resolve();
   if (res.ok && res.body) {
-    void (async () => {
+    done = (async () => {
       const decoder = new TextDecoder();
       let buf = '';
       try {
@@ -93,6 +96,7 @@ export async function readSse(url: string, headers: Record<string, string> = {})
     status: res.status,
     headers: res.headers,
     messages,
+    done,
     async next(match, timeoutMs = 30_000, from = 0) {
       let found: Record<string, unknown> | undefined;
       await waitFor('an SSE message', () => (found = messages.slice(from).find(match)) !== undefined, timeoutMs);

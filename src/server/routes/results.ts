@@ -1,7 +1,8 @@
 /**
  * Results of the managed cameras for other programs, in the wire format (docs/wire.md): result messages and the
  * cameras' state/warning/error events, one JSON message each.
- *   GET /api/v1/cameras/{id}/events      SSE: `data: <json>` per message; a `: keep-alive` comment every 15 s
+ *   GET /api/v1/cameras/{id}/events      SSE: `data: <json>` per message; a `: keep-alive` comment every 15 s; the
+ *                                        response ends after the camera's stream ends (its last state message)
  *   GET /api/v1/results?cameras=a,b      WebSocket: one text message per message; no `cameras`: every camera
  * Each reader has a bounded queue (serve.resultQueueSize) behind its socket's own buffer (src/server/result-feed.ts):
  * a slow reader gets the newest messages, the dropped ones counted (camtrack_result_messages_dropped_total). A reader
@@ -10,6 +11,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 
+import type { CameraEvent } from '../../cameras/registry.js';
 import { CamtrackError } from '../../errors.js';
 import type { ServerContext } from '../context.js';
 import { BoundedWriter } from '../result-feed.js';
@@ -52,9 +54,19 @@ const results: FastifyPluginAsync<ServerContext> = async (app, ctx) => {
       cleanup();
       res.end();
     };
+    // The camera's stream ended (a file at its end, removed, failed): its last state message is out, the stream ends.
+    const onEvent = (e: CameraEvent): void => {
+      if (e.type !== 'end' || e.cameraId !== id) return;
+      setImmediate(() => {
+        writer.flush();
+        end();
+      });
+    };
+    ctx.cameras.on('event', onEvent);
     const cleanup = (): void => {
       clearInterval(keepAlive);
       res.off('drain', onDrain);
+      ctx.cameras.off('event', onEvent);
       remove();
       open.delete(end);
     };
