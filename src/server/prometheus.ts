@@ -113,11 +113,14 @@ function latencyHistogram(registry: Registry, snapshot: () => CameraRegistryStat
 /** The service's metrics registry: every camtrack_* metric, read from `cameras`, `feed` and `board` at scrape time. */
 export function createMetrics(cameras: CameraRegistry, feed: ResultFeed, board: ModelBoard): Registry {
   const registry = new Registry();
-  // One stats() per scrape: the first collect() of a scrape reads it, the others of the same tick reuse it.
-  let cached: { at: number; stats: CameraRegistryStats | undefined } | undefined;
+  // One stats() per scrape: prom-client calls every metric's collect() in one synchronous pass, so the first one
+  // reads the stats and the others of that pass reuse them; a microtask forgets them before the next scrape.
+  let cached: { stats: CameraRegistryStats | undefined } | undefined;
   const snapshot = (): CameraRegistryStats | undefined => {
-    const now = performance.now();
-    if (!cached || now - cached.at > 100) cached = { at: now, stats: cameras.closed ? undefined : cameras.stats() };
+    if (!cached) {
+      cached = { stats: cameras.closed ? undefined : cameras.stats() };
+      queueMicrotask(() => (cached = undefined));
+    }
     return cached.stats;
   };
   const perCamera = (f: (s: CameraRegistryStats['cameras'][number]) => number) => (): [{ camera: string }, number][] =>

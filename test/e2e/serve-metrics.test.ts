@@ -1,6 +1,7 @@
 /**
  * `camtrack serve`'s /metrics and readiness with real parts: the Prometheus text of running cameras passes
- * `promtool check metrics` (Debian's prometheus package) and a removed camera's series disappear; /health/ready says
+ * `promtool check metrics` (Debian's prometheus package), a removed camera's series disappear, result readers are
+ * counted and a vanished one (socket destroyed, request aborted) is removed; /health/ready says
  * 'loading' while the boot camera's model loads and 200 after; a bad model file keeps it 503 naming the model; with
  * --redis it flips with a real redis-server stopped and started again, the REST cameras are kept in Redis, and the
  * Redis cameras are worked as `camtrack worker` works them.
@@ -10,11 +11,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 
 import { assetPath, describeWithAssets, isCi } from '../helpers/assets.js';
 import { killAllTracked } from '../helpers/processes.js';
 import { redisServerUnavailableReason, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { startServe, waitFor, type TestServer } from '../helpers/serve.js';
+import { readSse, startServe, waitFor, type TestServer } from '../helpers/serve.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
 
 const MODEL = 'models/yolo11n_int8_320.onnx';
@@ -72,6 +74,25 @@ describeWithAssets('camtrack serve: /metrics and readiness', [MODEL, WALKING, BU
     const delivered = Number(/^camtrack_frames_delivered_total\{camera="a"\} (\d+)/m.exec(text)![1]);
     expect(delivered).toBeGreaterThan(0);
     expect(text).toMatch(/^camtrack_model_ready\{model="default"\} 1$/m);
+
+    // Result readers are counted, and a reader that vanishes (socket destroyed, request aborted) is removed.
+    const readers = async () => Number(/^camtrack_result_readers (\d+)$/m.exec((await s.inject({ method: 'GET', url: '/metrics' })).body)![1]);
+    expect(await readers()).toBe(0);
+    const ws = new WebSocket(`${s.url!.replace('http', 'ws')}/api/v1/results?cameras=b`);
+    const got: Json[] = [];
+    ws.on('message', (d) => got.push(JSON.parse(String(d)) as Json));
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', resolve);
+      ws.on('error', reject);
+    });
+    const sse = await readSse(`${s.url}/api/v1/cameras/b/events`);
+    await sse.next((m) => m.type === 'result');
+    await waitFor('a result on the WebSocket', () => got.some((m) => m.type === 'result' && m.camera_id === 'b'), 30_000);
+    expect(await readers()).toBe(2);
+    ws.terminate();
+    sse.close();
+    await waitFor('the readers removed', async () => (await readers()) === 0, 10_000);
+    expect(Number(/^camtrack_result_messages_total (\d+)$/m.exec((await s.inject({ method: 'GET', url: '/metrics' })).body)![1])).toBeGreaterThanOrEqual(2);
 
     expect((await s.inject({ method: 'DELETE', url: '/api/v1/cameras/a' })).statusCode).toBe(204);
     const after = (await s.inject({ method: 'GET', url: '/metrics' })).body;
@@ -139,6 +160,7 @@ describeWithAssets('camtrack serve: /metrics and readiness', [MODEL, WALKING, BU
       redis ??= await startRedisServer({ appendonly: true });
       const client = new Redis(redis.url());
       const bus = readFileSync(assetPath(BUS));
+      await client.del('camtrack:serve:cameras'); // no REST cameras from the test before
       const s = await start({ model: assetPath(MODEL), redis: { url: redis.url(), input: { cameras: ['dock'] } } });
       for (let i = 0; i < 3; i++) await client.xadd('camera_dock_input', '*', 'frame', bus, 'frame_id', String(i), 'camera_id', 'dock');
       await waitFor('3 results in camera_dock_output', async () => (await client.xlen('camera_dock_output')) >= 3, 60_000);
