@@ -26,7 +26,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 
 import { CameraRegistry, type CameraEvent } from '../cameras/registry.js';
@@ -59,6 +59,11 @@ export interface BuildServerOptions {
   logger?: { level?: string; stream?: NodeJS.WritableStream } | false;
   /** Listen (default true); false: only app.inject(). */
   listen?: boolean;
+  /**
+   * More route plugins (the sessions, the dashboard, …), registered after the built-in ones with the ServerContext as
+   * their options; the token hook covers their routes and WebSocket upgrades like the others'.
+   */
+  plugins?: FastifyPluginAsync<ServerContext>[];
 }
 
 export interface BuiltServer {
@@ -224,6 +229,7 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
   await app.register(metricsRoutes, context);
   await app.register(camerasRoutes, context);
   await app.register(resultsRoutes, context);
+  for (const plugin of options.plugins ?? []) await app.register(plugin, context);
 
   // Model files checked before listening, so that readiness never says "checking" to a probe.
   await board.checkFiles(Object.fromEntries(Object.entries(config.models).map(([n, m]) => [n, m.path])));

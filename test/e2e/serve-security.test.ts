@@ -78,6 +78,45 @@ describeWithAssets('camtrack serve: bind refusal, CLI lifecycle, TLS', [MODEL], 
     expect(out).toMatch(/"msg":"shutting down"/);
   }, 90_000);
 
+  it('covers the routes and WebSocket upgrades of plugins registered later with the token', async () => {
+    const s = await startServe(
+      { model: assetPath(MODEL), serve: { token: TOKEN } },
+      {
+        plugins: [
+          async (app, ctx) => {
+            app.get('/stream/health', async () => ({ cameras: ctx.cameras.list().length }));
+            app.get('/stream/detection', { websocket: true }, (socket) => socket.send('hello'));
+          },
+        ],
+      },
+    );
+    try {
+      expect((await fetch(`${s.url}/stream/health`)).status).toBe(401);
+      expect(await (await fetch(`${s.url}/stream/health`, { headers: s.auth })).json()).toEqual({ cameras: 0 });
+      const refused = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${s.url!.replace('http', 'ws')}/stream/detection`);
+        ws.on('unexpected-response', (req, res) => {
+          req.destroy();
+          resolve(res.statusCode ?? 0);
+        });
+        ws.on('open', () => resolve(101));
+        ws.on('error', () => {});
+      });
+      expect(refused).toBe(401);
+      const hello = await new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(`${s.url!.replace('http', 'ws')}/stream/detection`, { headers: s.auth });
+        ws.on('message', (d) => {
+          resolve(String(d));
+          ws.close();
+        });
+        ws.on('error', reject);
+      });
+      expect(hello).toBe('hello');
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
+
   it('serves HTTPS and wss:// with --tls-cert/--tls-key (a self-signed certificate made by openssl)', async () => {
     const cert = path.join(tmp(), 'cert.pem');
     const key = path.join(tmp(), 'key.pem');
