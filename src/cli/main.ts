@@ -126,7 +126,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--token <token>', 'bearer token every route but /health/* needs (default: env CAMTRACK_TOKEN, then serve.token)')
     .option('--tls-cert <file.pem>', 'serve HTTPS with this certificate (with --tls-key)')
     .option('--tls-key <file.pem>', 'private key of --tls-cert')
-    .addOption(redisOption('Redis: readiness pings it, the REST camera list is kept there, and the  cameras are worked as camtrack worker does'))
+    .addOption(redisOption('Redis: readiness pings it, the REST camera list is kept there, and the cameras of its redis.input section are worked as camtrack worker does'))
     .addHelpText('after', '\nPrecedence: flags, then the environment (CAMTRACK_TOKEN), then the config file\'s `serve` section, then defaults.')
     .action(action(runServe));
 
