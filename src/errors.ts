@@ -9,6 +9,8 @@
  * detection sessions of `camtrack serve` (docs/sessions.md): ERR_CAMTRACK_BAD_FRAME (a frame or message a session
  * cannot take: bad base64, not an image of the session's codec, too large, malformed JSON, unknown message type),
  * ERR_CAMTRACK_SESSION_NOT_FOUND, ERR_CAMTRACK_SESSION_LIMIT (the cap on sessions is reached).
+ * `camtrack serve` (HTTP 401/404/409/400): ERR_CAMTRACK_UNAUTHORIZED, ERR_CAMTRACK_NOT_FOUND, ERR_CAMTRACK_CONFLICT,
+ * ERR_CAMTRACK_BAD_REQUEST.
  */
 export type CamtrackErrorCode =
   | 'ERR_CAMTRACK_INVALID_ARGUMENT'
@@ -29,7 +31,11 @@ export type CamtrackErrorCode =
   | 'ERR_CAMTRACK_BAD_FRAME'
   | 'ERR_CAMTRACK_SESSION_NOT_FOUND'
   | 'ERR_CAMTRACK_SESSION_LIMIT'
-  | 'ERR_CAMTRACK_INTERNAL';
+  | 'ERR_CAMTRACK_INTERNAL'
+  | 'ERR_CAMTRACK_UNAUTHORIZED'
+  | 'ERR_CAMTRACK_NOT_FOUND'
+  | 'ERR_CAMTRACK_CONFLICT'
+  | 'ERR_CAMTRACK_BAD_REQUEST';
 
 export interface CamtrackErrorOptions {
   /** Pipeline stage that failed: 'source', 'decode', 'inference', 'config', … */

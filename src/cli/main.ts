@@ -1,5 +1,5 @@
 /**
- * `camtrack` command line: demo, run, worker, publish, doctor, bench, eval, track, models, config. Every command and its options are
+ * `camtrack` command line: demo, run, serve, worker, publish, doctor, bench, eval, track, models, config. Every command and its options are
  * declared here, once (commander): `camtrack --help` lists the commands, `camtrack <command> --help` prints its options.
  * Every command returns an exit code: 0 done, 1 failed, 2 bad command line (unknown option or command, missing or bad
  * value: ERR_CAMTRACK_INVALID_ARGUMENT naming it). Errors print their code and hint, never a stack (unless
@@ -18,6 +18,7 @@ import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
 import { runPublish } from './publish.js';
 import { runRun } from './run.js';
+import { runServe } from './serve.js';
 import { runEval, runModelsFetch, runModelsInfo, runModelsList } from './tools.js';
 import { runTrack } from './track.js';
 import { runWorker } from './worker.js';
@@ -114,6 +115,20 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(intOption('--delay-ms <ms>', 'with --no-inference: each result this long after its frame, as a model that slow would', 0, 600000, 0))
     .option('--json', 'summary as JSON')
     .action(action(runWorker));
+
+  program
+    .command('serve')
+    .summary('the service: cameras over REST, results over SSE/WebSocket, Prometheus /metrics, health probes (docs/serve.md)')
+    .option('--config <file.json|yaml>', 'models, pipeline options, cameras started at boot (`streams`), the `serve` and `redis` sections')
+    .option('--model <file.onnx>', 'detector (the top-level `model`)')
+    .option('--host <address>', 'address to listen on (default 127.0.0.1; anything but loopback needs a token)')
+    .addOption(intOption('--port <n>', 'TCP port (default 8080; 0 = any free port)', 0, 65535))
+    .option('--token <token>', 'bearer token every route but /health/* needs (default: env CAMTRACK_TOKEN, then serve.token)')
+    .option('--tls-cert <file.pem>', 'serve HTTPS with this certificate (with --tls-key)')
+    .option('--tls-key <file.pem>', 'private key of --tls-cert')
+    .addOption(redisOption('Redis: readiness pings it, the REST camera list is kept there, and the cameras of its redis.input section are worked as camtrack worker does'))
+    .addHelpText('after', '\nPrecedence: flags, then the environment (CAMTRACK_TOKEN), then the config file\'s `serve` section, then defaults.')
+    .action(action(runServe));
 
   program
     .command('publish')

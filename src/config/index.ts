@@ -22,6 +22,7 @@ import {
   PipelineConfigSchema,
   ReconnectOptionsSchema,
   RedisOptionsSchema,
+  ServeOptionsSchema,
   StreamOptionsSchema,
   TrackerFields,
   TrackerOptionsSchema,
@@ -30,6 +31,7 @@ import {
   type FeedOptions,
   type ModelOptions,
   type NormalisedRedisOptions,
+  type NormalisedServeOptions,
   type NormalisedStream,
   type NormalisedTracker,
   type StreamOptions,
@@ -245,6 +247,8 @@ export interface NormalisedRegistryConfig {
   cameras: NormalisedCamera[];
   /** The `redis` section with its defaults filled, when the config has one (the registry does not use it). */
   redis: NormalisedRedisOptions | undefined;
+  /** `camtrack serve`'s section with its defaults filled (every default without one; the registry does not use it). */
+  serve: NormalisedServeOptions;
 }
 
 /**
@@ -268,7 +272,7 @@ export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfi
   // A `redis:` key with every option commented out (YAML null) is Redis with its defaults.
   if (v.redis === null) v.redis = {};
   checkAgainst(CameraRegistryConfigSchema, v, '');
-  const { model, models, streams, redis, ...pipeline } = v as CameraRegistryConfig;
+  const { model, models, streams, redis, serve, ...pipeline } = v as CameraRegistryConfig;
   if (model === undefined && models === undefined) {
     fail('model', 'model file path (string) or { path, ... }, or named models in `models`', model);
   }
@@ -291,6 +295,7 @@ export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfi
     tracker: normaliseTracker(pipeline.tracker, 'tracker'),
     cameras: [],
     redis: redis === undefined ? undefined : normaliseRedisOptions(redis, 'redis'),
+    serve: normaliseServeOptions(serve ?? {}, 'serve'),
   };
   const ids = new Set<string>();
   (streams ?? []).forEach((s, i) => {
@@ -313,6 +318,12 @@ export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfi
 export function normaliseRedisOptions(v: unknown, path = 'redis'): NormalisedRedisOptions {
   checkAgainst(RedisOptionsSchema, v, path);
   return withDefaults<NormalisedRedisOptions>(RedisOptionsSchema, v);
+}
+
+/** Validates a `serve` section (ConfigError naming the field) and fills its defaults. */
+export function normaliseServeOptions(v: unknown, path = 'serve'): NormalisedServeOptions {
+  checkAgainst(ServeOptionsSchema, v, path);
+  return withDefaults<NormalisedServeOptions>(ServeOptionsSchema, v);
 }
 
 /**

@@ -960,6 +960,97 @@ export const RedisOptionsSchema = Type.Object(
   { additionalProperties: false, expected: 'object', description: 'Redis Streams: the server, frames in, results out, event streams (docs/redis.md).' },
 );
 
+/**
+ * `camtrack serve` detection sessions (docs/sessions.md): WebSocket /stream/detection and REST + SSE /stream/…, each
+ * session a pushed camera `session-<client_id>` on the serve's cameras. The limits equal DEFAULT_SESSION_LIMITS of
+ * src/server/sessions/table.ts (test/unit/serve-sessions-config.test.ts keeps them equal).
+ */
+export const ServeSessionsOptionsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Serve detection sessions (false: the /stream/ routes are absent, 404).' }),
+    model: Type.Optional(nonEmpty("The model the sessions run on (a key of `models`). Default: the config's default model.")),
+    maxSessions: Type.Integer({ minimum: 1, maximum: 100000, default: 100, description: 'Sessions open at once; more get 503 ERR_CAMTRACK_SESSION_LIMIT.' }),
+    idleTimeoutMs: Type.Integer({
+      minimum: 1000,
+      maximum: 86400000,
+      default: 300000,
+      description: 'A session with no frame, config update or connection for this long is closed, ms.',
+    }),
+    maxFrameBytes: Type.Integer({
+      minimum: 1024,
+      maximum: 256 * 1024 * 1024,
+      default: 4 * 1024 * 1024,
+      description: 'Largest compressed image one frame may hold, bytes. The WebSocket message limit is derived from it.',
+    }),
+    maxPixels: Type.Integer({
+      minimum: 1,
+      maximum: 268435456,
+      default: 7680 * 4320,
+      description: "Largest image, width × height, read from its header before decoding (the session stream's maxPixels).",
+    }),
+    pushQueueSize: Type.Integer({ minimum: 1, maximum: 1024, default: 4, description: 'Frames waiting to be decoded per session; the oldest goes when full (counted).' }),
+    outboxSize: Type.Integer({ minimum: 1, maximum: 10000, default: 32, description: 'Messages waiting for a WebSocket client, and the SSE replay window; the oldest go when full (counted).' }),
+    maxBufferedBytes: Type.Integer({
+      minimum: 1024,
+      maximum: 1024 * 1024 * 1024,
+      default: 1024 * 1024,
+      description: "Bytes written to a client's socket and not yet read by it, beyond which the outbox waits.",
+    }),
+    keepAliveMs: Type.Integer({ minimum: 100, maximum: 3600000, default: 15000, description: 'SSE keep-alive comment interval, ms.' }),
+    defaultFpsLimit: Type.Number({ minimum: 0, maximum: 1000, default: 30, description: 'fps_limit of a session that sets none (0 = no limit).' }),
+  },
+  { additionalProperties: false, default: {}, expected: 'object', description: 'camtrack serve: detection sessions over WebSocket and REST + SSE (docs/sessions.md).' },
+);
+
+/**
+ * `camtrack serve` (docs/serve.md): where it listens, its token and TLS files, where REST-added cameras are kept, and
+ * the limits of its result streams. Precedence: command-line flags, then the environment (CAMTRACK_TOKEN), then this
+ * section, then these defaults. CameraRegistry ignores it.
+ */
+export const ServeOptionsSchema = Type.Object(
+  {
+    host: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description: 'Address to listen on. Anything but loopback (127.0.0.0/8, ::1, localhost) needs a token.',
+    }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port; 0 = any free port.' }),
+    token: Type.Optional(
+      Type.String({
+        minLength: 16,
+        description:
+          'Bearer token every route but /health/* needs (Authorization: Bearer, ?token= or the camtrack_token cookie). ' +
+          'At least 16 characters. Prefer env CAMTRACK_TOKEN or --token to writing it here.',
+      }),
+    ),
+    tlsCert: Type.Optional(nonEmpty('PEM certificate file: serve HTTPS (and wss://) with tlsKey. Relative to the config file.')),
+    tlsKey: Type.Optional(nonEmpty('PEM private key file of tlsCert. Relative to the config file.')),
+    stateFile: Type.Optional(
+      nonEmpty(
+        'Where cameras added over REST are kept across restarts (JSON, written atomically). Default: ' +
+          '<config file>.cameras.json next to the config file, or ./camtrack-serve.cameras.json without one. With --redis ' +
+          'the list is kept in Redis instead.',
+      ),
+    ),
+    bodyLimitBytes: Type.Integer({
+      minimum: 1024,
+      maximum: 64 * 1024 * 1024,
+      default: 1024 * 1024,
+      description: 'Largest request body, bytes (413 above it).',
+    }),
+    resultQueueSize: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      default: 64,
+      description:
+        'Messages waiting for one SSE or WebSocket result reader that is slower than its cameras; when full the oldest ' +
+        'is dropped and counted (the reader gets the newest).',
+    }),
+    sessions: ServeSessionsOptionsSchema,
+  },
+  { additionalProperties: false, expected: 'object', description: 'camtrack serve: listening, auth, TLS, persistence (docs/serve.md).' },
+);
+
 /** The name the top-level `model` has among the `models` of a camera registry config. */
 export const DEFAULT_MODEL_NAME = 'default';
 
@@ -1055,6 +1146,8 @@ export const CameraRegistryConfigSchema = Type.Object(
     }),
     // Not a pipeline option: where `camtrack run` (and `worker`) write results; CameraRegistry ignores it.
     ['redis', Type.Optional(RedisOptionsSchema)],
+    // Not a pipeline option either: `camtrack serve`'s own settings.
+    ['serve', Type.Optional(ServeOptionsSchema)],
   ]),
   {
     additionalProperties: false,
@@ -1141,7 +1234,13 @@ export interface CameraRegistryConfig extends Omit<PipelineConfig, 'model' | 'st
   streams?: CameraOptions[];
   /** Where `camtrack run` writes results (docs/redis.md); CameraRegistry itself ignores it. */
   redis?: RedisOptions;
+  /** `camtrack serve`'s settings (docs/serve.md); CameraRegistry itself ignores it. */
+  serve?: ServeOptions;
 }
+/** `camtrack serve`'s section as written. */
+export type ServeOptions = Input<Static<typeof ServeOptionsSchema>>;
+/** `camtrack serve`'s section with its defaults filled. */
+export type NormalisedServeOptions = Static<typeof ServeOptionsSchema>;
 export type RedisEventKind = (typeof REDIS_EVENT_KINDS)[number];
 /** Redis options as written: every field with a default may be left out. */
 export type RedisOptions = Input<Omit<Static<typeof RedisOptionsSchema>, 'input' | 'leases' | 'output' | 'events'>> & {

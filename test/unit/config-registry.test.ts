@@ -107,7 +107,7 @@ describe('normaliseRegistryConfig()', () => {
 
   it('BAD CALL - unknown keys list what is accepted, `models` included (and the camera options, `model` included)', () => {
     expect(configError(() => normaliseRegistryConfig({ model: 'm.onnx', batchSize: 4 })).message).toBe(
-      'batchSize: Unknown option "batchSize"; accepted: model, models, inference, batching, detection, tracker, streams, resultCapacity, ingest, gpu, redis',
+      'batchSize: Unknown option "batchSize"; accepted: model, models, inference, batching, detection, tracker, streams, resultCapacity, ingest, gpu, redis, serve',
     );
     expect(configError(() => normaliseRegistryConfig({ model: 'm.onnx', streams: [{ id: 'a', url: 'a.mp4', net: 'x' }] })).message).toBe(
       'streams[0].net: Unknown option "net"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, ' +
