@@ -118,7 +118,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('serve')
-    .summary('the service: cameras over REST, results over SSE/WebSocket, Prometheus /metrics, health probes (docs/serve.md)')
+    .summary('the service: cameras over REST, results over SSE/WebSocket, detection sessions, Prometheus /metrics, health probes (docs/serve.md)')
     .option('--config <file.json|yaml>', 'models, pipeline options, cameras started at boot (`streams`), the `serve` and `redis` sections')
     .option('--model <file.onnx>', 'detector (the top-level `model`)')
     .option('--host <address>', 'address to listen on (default 127.0.0.1; anything but loopback needs a token)')
