@@ -84,17 +84,17 @@ describeWithAssets('camtrack serve: bind refusal, CLI lifecycle, TLS', [MODEL], 
       {
         plugins: [
           async (app, ctx) => {
-            app.get('/stream/health', async () => ({ cameras: ctx.cameras.list().length }));
-            app.get('/stream/detection', { websocket: true }, (socket) => socket.send('hello'));
+            app.get('/plugin/health', async () => ({ cameras: ctx.cameras.list().length }));
+            app.get('/plugin/socket', { websocket: true }, (socket) => socket.send('hello'));
           },
         ],
       },
     );
     try {
-      expect((await fetch(`${s.url}/stream/health`)).status).toBe(401);
-      expect(await (await fetch(`${s.url}/stream/health`, { headers: s.auth })).json()).toEqual({ cameras: 0 });
+      expect((await fetch(`${s.url}/plugin/health`)).status).toBe(401);
+      expect(await (await fetch(`${s.url}/plugin/health`, { headers: s.auth })).json()).toEqual({ cameras: 0 });
       const refused = await new Promise<number>((resolve) => {
-        const ws = new WebSocket(`${s.url!.replace('http', 'ws')}/stream/detection`);
+        const ws = new WebSocket(`${s.url!.replace('http', 'ws')}/plugin/socket`);
         ws.on('unexpected-response', (req, res) => {
           req.destroy();
           resolve(res.statusCode ?? 0);
@@ -104,7 +104,7 @@ describeWithAssets('camtrack serve: bind refusal, CLI lifecycle, TLS', [MODEL], 
       });
       expect(refused).toBe(401);
       const hello = await new Promise<string>((resolve, reject) => {
-        const ws = new WebSocket(`${s.url!.replace('http', 'ws')}/stream/detection`, { headers: s.auth });
+        const ws = new WebSocket(`${s.url!.replace('http', 'ws')}/plugin/socket`, { headers: s.auth });
         ws.on('message', (d) => {
           resolve(String(d));
           ws.close();
