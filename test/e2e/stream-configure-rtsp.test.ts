@@ -230,6 +230,8 @@ describeWithAssets('Stream#configure() on a running RTSP stream', [WALKING, FAST
       const at4 = await settle();
       s.configure({ fpsLimit: 0 });
       const unlimited = await settle();
+      const fpsLimitDropsUnlimited = s.stats().dropped.fpsLimit;
+      await sleep(1000);
       const st = s.stats();
       console.log(
         `[configure fpsLimit] fps at 10: ${at10.map((x) => x.toFixed(1)).join('/')}, at 4: ${at4.map((x) => x.toFixed(1)).join('/')}, ` +
@@ -243,9 +245,12 @@ describeWithAssets('Stream#configure() on a running RTSP stream', [WALKING, FAST
         expect(fps).toBeGreaterThanOrEqual(3);
         expect(fps).toBeLessThanOrEqual(5.5);
       }
-      // Unlimited: every frame the model keeps up with (25 fps in; busy drops when it cannot), well above 10.
-      for (const fps of unlimited) expect(fps).toBeGreaterThan(12);
+      // Unlimited: every frame the model keeps up with (25 fps in; busy drops when it cannot). On a quiet machine that
+      // is about 25; on a 2-core machine loaded by other jobs it fell to 10 (CI at d4561fe, load 12), so the check is
+      // that the limit is gone: above the 4 fps limit, and no frame is dropped for fpsLimit any more.
+      for (const fps of unlimited) expect(fps).toBeGreaterThan(5.5);
       expect(st.dropped.fpsLimit).toBeGreaterThan(dropsAt10);
+      expect(st.dropped.fpsLimit).toBe(fpsLimitDropsUnlimited);
       expect(st.reconnects).toBe(0);
       expect(s.state).toBe('live');
     }, 60_000);
