@@ -7,17 +7,20 @@
  * that stops reading costing the other nothing (skips counted in /metrics), readers ended when their camera is removed.
  */
 import http from 'node:http';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { jpegSize } from '../../dist/sources/jpeg.js';
 import { assetPath, describeWithAssets } from '../helpers/assets.js';
 import { killAllTracked } from '../helpers/processes.js';
 import { readSse, startServe, waitFor, type SseReader, type TestServer } from '../helpers/serve.js';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 
 const MODEL = 'models/yolo11n_int8_320.onnx';
 /** SOURCES.md: pedestrians, H.264 1280x720, 25 fps, 341 frames. */
 const WALKING = 'videos/walking.mp4';
 const TOKEN = 'test-token-images-0123456789';
+const tmp = lazyTempDir('camtrack-serve-images-');
 
 type Json = Record<string, any>;
 
@@ -74,7 +77,7 @@ describeWithAssets('camtrack serve: snapshot.jpg and stream.mjpeg', [MODEL, WALK
   const get = (path: string) => fetch(`${s.url}${path}`, { headers: auth });
 
   beforeAll(async () => {
-    s = await startServe({ model: assetPath(MODEL), serve: { token: TOKEN, snapshot: { maxFps: 2, timeoutMs: 1500, streamMaxFps: 8 } } });
+    s = await startServe({ model: assetPath(MODEL), serve: { token: TOKEN, stateFile: path.join(tmp(), 'cameras.json'), snapshot: { maxFps: 2, timeoutMs: 1500, streamMaxFps: 8 } } });
     const r = await s.inject({ method: 'POST', url: '/api/v1/cameras', headers: s.auth, payload: { id: 'walk', url: assetPath(WALKING), live: true, loop: true } });
     expect(r.statusCode).toBe(201);
     sse = await readSse(`${s.url}/api/v1/cameras/walk/events`, auth);
