@@ -3,7 +3,7 @@
  * sandbox) against a real server with 3 cameras (walking.mp4 looping at its own rate, fpsLimit 5 each) and a real
  * model. The token given once as /?token=… becomes the HttpOnly camtrack_token cookie and leaves the address bar; one
  * tile per camera; fps text that updates; boxes drawn on the canvas (the tile's data-boxes, and the canvas holds a
- * picture); a camera removed over REST loses its tile; a browser without the token gets the login form, a wrong token
+ * picture); analytics counters per line and zone for the camera that has them; a camera removed over REST loses its tile; a browser without the token gets the login form, a wrong token
  * the "not accepted" message. A screenshot is kept in test-results/dashboard/ (git-ignored; docs/serve.md).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -38,7 +38,13 @@ describeWithAssets('camtrack serve: the dashboard in chromium', [MODEL, WALKING]
     }
     s = await startServe({ model: assetPath(MODEL), serve: { token: TOKEN, stateFile: path.join(tmp(), 'cameras.json') } });
     for (const id of CAMERAS) {
-      const r = await s.inject({ method: 'POST', url: '/api/v1/cameras', headers: s.auth, payload: { id, url: assetPath(WALKING), live: true, loop: true, fpsLimit: 5 } });
+      // 'north' counts a line across the middle of the frame and a zone over its lower half (docs/analytics.md).
+      const analytics =
+        id === 'north'
+          ? { analytics: { lines: [{ id: 'middle', start: [0, 360], end: [1280, 360] }], zones: [{ id: 'lower', polygon: [[0, 360], [1280, 360], [1280, 720], [0, 720]] }] } }
+          : {};
+      const payload = { id, url: assetPath(WALKING), live: true, loop: true, fpsLimit: 5, ...analytics };
+      const r = await s.inject({ method: 'POST', url: '/api/v1/cameras', headers: s.auth, payload });
       expect(r.statusCode).toBe(201);
     }
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
@@ -76,7 +82,8 @@ describeWithAssets('camtrack serve: the dashboard in chromium', [MODEL, WALKING]
       )
       .toBeGreaterThan(1);
     expect(await north.locator('.state').textContent()).toBe('live');
-    // Boxes: the people of walking.mp4, tracked, drawn on the canvas.
+    // Boxes: the people of walking.mp4 drawn on the canvas (their tracks with ids, or their detections while no track
+    // is confirmed: at the 2-5 fps a loaded machine gives here ByteTrack may confirm none).
     await expect.poll(async () => Number(await north.getAttribute('data-boxes')), { timeout: 60_000 }).toBeGreaterThan(0);
     // The canvas holds the camera's picture (not a blank): its pixels vary.
     const spread = await north.locator('canvas').evaluate((c: HTMLCanvasElement) => {
@@ -91,6 +98,13 @@ describeWithAssets('camtrack serve: the dashboard in chromium', [MODEL, WALKING]
     });
     expect(spread).toMatchObject({ w: 1280, h: 720 });
     expect(spread.spread).toBeGreaterThan(60);
+    // Analytics counters of the camera that has them: one row per line (in, out) and per zone (inside); none elsewhere.
+    await expect.poll(() => north.locator('.analytics').isVisible(), { timeout: 30_000 }).toBe(true);
+    const rows = await north.locator('.analytics tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/^line middle in \d+ out \d+$/);
+    expect(rows[1]).toMatch(/^zone lower \d+ inside$/);
+    expect(await page.locator('section.tile[data-camera="south"] .analytics').isVisible()).toBe(false);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png') });
   }, 150_000);
