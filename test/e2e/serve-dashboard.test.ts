@@ -69,35 +69,40 @@ describeWithAssets('camtrack serve: the dashboard in chromium', [MODEL, WALKING]
     await expect.poll(() => tiles.count(), { timeout: 30_000 }).toBe(3);
     expect((await tiles.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.camera))).sort()).toEqual([...CAMERAS].sort());
     const north = page.locator('section.tile[data-camera="north"]');
-    // fps: a number > 0 once results flow, and it changes over time (refreshed every second from the stats).
+    // fps: a number > 0 once results flow, rewritten from fresh stats every second (counted with a MutationObserver:
+    // setting textContent replaces the text node even when the value is the same, so a steady rate counts too).
     await expect.poll(async () => Number.parseFloat((await north.locator('.fps').textContent()) ?? ''), { timeout: 60_000 }).toBeGreaterThan(0);
-    const seen = new Set<string>();
-    await expect
-      .poll(
-        async () => {
-          seen.add((await north.locator('.fps').textContent()) ?? '');
-          return seen.size;
-        },
-        { timeout: 30_000, intervals: [300] },
-      )
-      .toBeGreaterThan(1);
-    expect(await north.locator('.state').textContent()).toBe('live');
+    const rewrites = await north.locator('.fps').evaluate(
+      (el) =>
+        new Promise<number>((resolve) => {
+          let n = 0;
+          const observer = new MutationObserver((records) => (n += records.length));
+          observer.observe(el, { childList: true, characterData: true, subtree: true });
+          setTimeout(() => {
+            observer.disconnect();
+            resolve(n);
+          }, 4500);
+        }),
+    );
+    expect(rewrites).toBeGreaterThanOrEqual(2);
+    // The state as the API says it (a looping file passes through 'reconnecting' at each end of the clip).
+    await expect.poll(() => north.locator('.state').textContent(), { timeout: 30_000 }).toBe('live');
     // Boxes: the people of walking.mp4 drawn on the canvas (their tracks with ids, or their detections while no track
     // is confirmed: at the 2-5 fps a loaded machine gives here ByteTrack may confirm none).
     await expect.poll(async () => Number(await north.getAttribute('data-boxes')), { timeout: 60_000 }).toBeGreaterThan(0);
     // The canvas holds the camera's picture (not a blank): its pixels vary.
-    const spread = await north.locator('canvas').evaluate((c: HTMLCanvasElement) => {
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let min = 255;
-      let max = 0;
-      for (let i = 0; i < d.length; i += 4 * 97) {
-        min = Math.min(min, d[i]!);
-        max = Math.max(max, d[i]!);
-      }
-      return { w: c.width, h: c.height, spread: max - min };
-    });
-    expect(spread).toMatchObject({ w: 1280, h: 720 });
-    expect(spread.spread).toBeGreaterThan(60);
+    const picture = () =>
+      north.locator('canvas').evaluate((c: HTMLCanvasElement) => {
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let min = 255;
+        let max = 0;
+        for (let i = 0; i < d.length; i += 4 * 97) {
+          min = Math.min(min, d[i]!);
+          max = Math.max(max, d[i]!);
+        }
+        return { w: c.width, h: c.height, varied: max - min > 60 };
+      });
+    await expect.poll(picture, { timeout: 30_000 }).toEqual({ w: 1280, h: 720, varied: true });
     // Analytics counters of the camera that has them: one row per line (in, out) and per zone (inside); none elsewhere.
     await expect.poll(() => north.locator('.analytics').isVisible(), { timeout: 30_000 }).toBe(true);
     const rows = await north.locator('.analytics tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
