@@ -23,7 +23,7 @@ describeWithAssets('stream.snapshot()', [MODEL, WALKING], () => {
   beforeAll(async () => {
     pipeline = await Pipeline.create({ model: assetPath(MODEL) });
     // Live pacing of a file: frames come at the clip's rate, so the stream is still running while we ask.
-    walk = pipeline.addStream({ id: 'walk', url: assetPath(WALKING), live: true, resultQueueSize: 1000 });
+    walk = pipeline.addStream({ id: 'walk', url: assetPath(WALKING), live: true, loop: true, resultQueueSize: 1000 });
     walk.onResult((r) => results.set(r.frameIndex, r));
     await new Promise<void>((resolve) => walk.once('result', () => resolve()));
   }, 60_000);
