@@ -152,7 +152,17 @@ export class SnapshotRequests {
     if (!g) return;
     // The native slot is free whenever no group of ours is outstanding (each request ends in one 'snapshot' event or
     // a successful cancel), so this is accepted; the group waits for its event either way.
-    this.#native.request(g.boxes, g.quality);
+    try {
+      this.#native.request(g.boxes, g.quality);
+    } catch (err) {
+      // The stream was removed or its pipeline closed: this group's callers get the error.
+      this.#groups.shift();
+      for (const w of g.waiters) {
+        clearTimeout(w.timer);
+        w.reject(err as Error);
+      }
+      return;
+    }
     this.#nativeGroup = g;
   }
 

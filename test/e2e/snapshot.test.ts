@@ -93,7 +93,11 @@ describeWithAssets('stream.snapshot()', [MODEL, WALKING], () => {
     const snap = await next;
     expect(jpegSize(snap.jpeg)).toEqual({ width: 1280, height: 720 });
     expect(snap.frameIndex).toBe(0);
-    await idle.remove();
+    // Asked while it is being removed (before its end arrives): the call rejects with the reason, no timer left behind.
+    const removing = idle.remove();
+    const during = idle.snapshot({ timeoutMs: 60_000 });
+    await removing;
+    await expect(during).rejects.toMatchObject({ code: 'ERR_CAMTRACK_INVALID_STATE' });
     await expect(idle.snapshot()).rejects.toMatchObject({ code: 'ERR_CAMTRACK_INVALID_STATE' });
   });
 });
