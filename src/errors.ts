@@ -11,6 +11,8 @@
  * ERR_CAMTRACK_SESSION_NOT_FOUND, ERR_CAMTRACK_SESSION_LIMIT (the cap on sessions is reached).
  * `camtrack serve` (HTTP 401/404/409/400): ERR_CAMTRACK_UNAUTHORIZED, ERR_CAMTRACK_NOT_FOUND, ERR_CAMTRACK_CONFLICT,
  * ERR_CAMTRACK_BAD_REQUEST.
+ * Snapshots (docs/serve.md): ERR_CAMTRACK_SNAPSHOT_TIMEOUT (no frame came in time: the camera is connecting or
+ * reconnecting), ERR_CAMTRACK_RATE_LIMITED (HTTP 429: over serve.snapshot.maxFps).
  */
 export type CamtrackErrorCode =
   | 'ERR_CAMTRACK_INVALID_ARGUMENT'
@@ -35,7 +37,9 @@ export type CamtrackErrorCode =
   | 'ERR_CAMTRACK_UNAUTHORIZED'
   | 'ERR_CAMTRACK_NOT_FOUND'
   | 'ERR_CAMTRACK_CONFLICT'
-  | 'ERR_CAMTRACK_BAD_REQUEST';
+  | 'ERR_CAMTRACK_BAD_REQUEST'
+  | 'ERR_CAMTRACK_SNAPSHOT_TIMEOUT'
+  | 'ERR_CAMTRACK_RATE_LIMITED';
 
 export interface CamtrackErrorOptions {
   /** Pipeline stage that failed: 'source', 'decode', 'inference', 'config', … */

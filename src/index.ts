@@ -4,6 +4,7 @@
  */
 export { Pipeline } from './pipeline.js';
 export { Stream, type PushFrameOptions } from './stream.js';
+export type { Snapshot, SnapshotOptions } from './snapshot.js';
 export { CameraRegistry, type CameraEvent, type CameraInfo, type CameraRegistryStats } from './cameras/registry.js';
 export type { FrameTag } from './frame-tags.js';
 export { RedisSink, type RedisSinkStats, type RedisSinkCameraStats, type SinkDrops } from './sinks/redis.js';

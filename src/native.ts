@@ -56,9 +56,21 @@ export interface NativeFrameResult {
   /** Streams with analytics: this frame's (native/binding/analytics_convert.h). */
   analytics?: NativeAnalyticsFrame;
 }
+/** A stream's snapshot as takeSnapshot() returns it (native/core/snapshot/snapshot_slot.h). */
+export interface NativeSnapshot {
+  frameIndex: number;
+  ptsMs: number;
+  width: number;
+  height: number;
+  boxes: boolean;
+  numBoxes: number;
+  jpeg?: Buffer;
+  error?: string;
+}
+
 export interface NativeEvent {
   /** 'drain': a lossless pushed stream's queue, reported full by a push, is down to half. */
-  kind: 'state' | 'warning' | 'error' | 'end' | 'drain';
+  kind: 'state' | 'warning' | 'error' | 'end' | 'drain' | 'snapshot';
   stream: number;
   state?: string;
   message?: string;
@@ -148,6 +160,12 @@ export interface NativePipeline {
   pushFrame(handle: number, seq: number, bytes: Uint8Array, ptsMs: number): number;
   /** Pushed streams: no more frames (unknown handles are ignored). */
   endPush(handle: number): void;
+  /** Asks the stream for its next frame as a JPEG (false: one is in progress); a 'snapshot' event says it is ready. */
+  requestSnapshot(handle: number, boxes: boolean, quality: number): boolean;
+  /** Withdraws a request no frame was taken for yet. */
+  cancelSnapshot(handle: number): boolean;
+  /** The ready snapshot, copied out (the stream's slot is free again), or undefined. */
+  takeSnapshot(handle: number): NativeSnapshot | undefined;
   flush(onEvents: (results: NativeFrameResult[], events: NativeEvent[]) => void): void;
   close(): void;
 }

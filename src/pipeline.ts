@@ -193,6 +193,15 @@ export class Pipeline extends EventEmitter {
         endPush: (st) => {
           if (!this.#closed && this.#byHandle.get(st.handle) === st) this.#native.endPush(st.handle);
         },
+        snapshotNative: (st) => ({
+          request: (boxes, quality) => {
+            this.#assertOpen();
+            if (this.#byHandle.get(st.handle) !== st) throw new InvalidStateError(`stream ${JSON.stringify(st.id)} was removed`);
+            return this.#native.requestSnapshot(st.handle, boxes, quality);
+          },
+          cancel: () => !this.#closed && this.#byHandle.get(st.handle) === st && this.#native.cancelSnapshot(st.handle),
+          take: () => (this.#closed ? undefined : this.#native.takeSnapshot(st.handle)),
+        }),
       },
       handle,
       s,
@@ -358,6 +367,11 @@ export class Pipeline extends EventEmitter {
     for (const e of events) {
       const stream = this.#byHandle.get(e.stream);
       if (!stream) continue;
+      if (e.kind === 'snapshot') {
+        // Not queued behind results: the bytes are copied out now and the stream's slot is free again.
+        stream._snapshotReady();
+        continue;
+      }
       if (e.seq !== undefined && e.error) {
         // A pushed frame that could not be decoded: the error says why and which frame, with its tag, taken now,
         // before the results queued above (frames pushed after it) are delivered and release it as dropped.

@@ -19,6 +19,7 @@ import type { NormalisedStream, StreamOptionsPatch } from './config.js';
 import { CamtrackError, describeValue, InvalidStateError, redactUrl } from './errors.js';
 import { checkFrameTag, FrameTagTable, VIDEO_REORDER_WINDOW, type FrameTag, type FrameTagCounts } from './frame-tags.js';
 import { ResultQueue } from './result-queue.js';
+import { SnapshotRequests, type Snapshot, type SnapshotNative, type SnapshotOptions } from './snapshot.js';
 import { safeEmit } from './safe-emit.js';
 import type { FrameResult, StateChange, StreamState, StreamStats } from './types.js';
 
@@ -35,6 +36,8 @@ export interface StreamOwner {
   pushFrame(stream: Stream, seq: number, bytes: Uint8Array, ptsMs: number): number;
   /** Pushed streams: no more frames (NativePipeline.endPush). */
   endPush(stream: Stream): void;
+  /** The stream's native snapshot slot (src/snapshot.ts). */
+  snapshotNative(stream: Stream): SnapshotNative;
 }
 
 /** The options of one pushed frame (Stream#push()). Every field is optional. */
@@ -79,6 +82,7 @@ export class Stream extends EventEmitter {
   #pushSeq = 0;
   #pushEnded = false;
   #needDrain = false;
+  #snapshots: SnapshotRequests | undefined;
   readonly #endPromise: Promise<StreamState>;
   #resolveEnd!: (s: StreamState) => void;
 
@@ -166,6 +170,25 @@ export class Stream extends EventEmitter {
     const s = this.#owner.streamStats(this);
     if (!s) throw new InvalidStateError(`stream ${JSON.stringify(this.id)} was removed`);
     return s;
+  }
+
+  /**
+   * The stream's next frame that goes on to postprocess as a JPEG, encoded by native code on demand (nothing is done
+   * per frame while nobody asks), with its tracks and ids drawn when `boxes` is set; `frameIndex` matches the
+   * results'. Concurrent calls with the same options share one native request.
+   * @throws (rejects) ERR_CAMTRACK_SNAPSHOT_TIMEOUT when no frame comes within `timeoutMs` (the camera is connecting
+   *   or reconnecting), ERR_CAMTRACK_UNSUPPORTED for frames not decoded on the CPU (NVDEC), ERR_CAMTRACK_INVALID_STATE
+   *   once the stream has ended; TypeError/RangeError for bad options.
+   */
+  snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
+    if (this.#ended) return Promise.reject(new InvalidStateError(`stream ${JSON.stringify(this.id)} has ended`));
+    this.#snapshots ??= new SnapshotRequests(this.id, this.#owner.snapshotNative(this));
+    return this.#snapshots.request(options);
+  }
+
+  /** @internal the native 'snapshot' event */
+  _snapshotReady(): void {
+    this.#snapshots?.ready();
   }
 
   /** Stops and removes this stream from its pipeline. */
@@ -339,6 +362,7 @@ export class Stream extends EventEmitter {
     const drainOwed = this.#needDrain;
     this.#needDrain = false;
     this.#tags.clear();
+    this.#snapshots?.close(new InvalidStateError(`stream ${JSON.stringify(this.id)} has ended (${state})`));
     this._setState(state);
     for (const q of this.#queues) q.end();
     this.#queues.clear();

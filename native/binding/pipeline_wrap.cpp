@@ -19,6 +19,9 @@ Napi::Function PipelineWrap::Init(Napi::Env env) {
                          InstanceMethod<&PipelineWrap::SetStreamPaused>("setStreamPaused"),
                          InstanceMethod<&PipelineWrap::PushFrame>("pushFrame"),
                          InstanceMethod<&PipelineWrap::EndPush>("endPush"),
+                         InstanceMethod<&PipelineWrap::RequestSnapshot>("requestSnapshot"),
+                         InstanceMethod<&PipelineWrap::CancelSnapshot>("cancelSnapshot"),
+                         InstanceMethod<&PipelineWrap::TakeSnapshot>("takeSnapshot"),
                          InstanceMethod<&PipelineWrap::ConfigureStream>("configureStream"),
                          InstanceMethod<&PipelineWrap::Stats>("stats"),
                          InstanceMethod<&PipelineWrap::StreamStats>("streamStats"),
@@ -182,6 +185,55 @@ Napi::Value PipelineWrap::EndPush(const Napi::CallbackInfo& info) {
     const int handle = ArgInt(info, 0, "handle", 0, INT_MAX);
     if (!closed_) pipeline_->EndPush(handle);
     return env.Undefined();
+  });
+}
+
+// requestSnapshot(handle, boxes, quality) → false when one is already in progress for that stream. The snapshot comes
+// as a 'snapshot' event; takeSnapshot() then copies it out. Throws ERR_CAMTRACK_INVALID_STATE for a stream that is
+// not running.
+Napi::Value PipelineWrap::RequestSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    const int handle = ArgInt(info, 0, "handle", 0, INT_MAX);
+    const bool boxes = ArgBool(info, 1, "boxes");
+    const int quality = ArgInt(info, 2, "quality", 1, 100);
+    if (closed_) throw Error(ErrorCode::kInvalidState, "pipeline", "pipeline is closed");
+    return Napi::Boolean::New(env, pipeline_->RequestSnapshot(handle, boxes, quality));
+  });
+}
+
+// cancelSnapshot(handle) → true when a request no frame was taken for yet was withdrawn.
+Napi::Value PipelineWrap::CancelSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    const int handle = ArgInt(info, 0, "handle", 0, INT_MAX);
+    return Napi::Boolean::New(env, !closed_ && pipeline_->CancelSnapshot(handle));
+  });
+}
+
+// takeSnapshot(handle) → { jpeg: Buffer, frameIndex, ptsMs, width, height, boxes, numBoxes } | { error, frameIndex }
+// | undefined (none ready). The JPEG bytes are copied once into the Buffer; the stream's slot is free again after.
+Napi::Value PipelineWrap::TakeSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    const int handle = ArgInt(info, 0, "handle", 0, INT_MAX);
+    Napi::Value out = env.Undefined();
+    if (closed_) return out;
+    pipeline_->TakeSnapshot(handle, [&](const snapshot::SnapshotView& v) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("frameIndex", double(v.frame_index));
+      o.Set("ptsMs", double(v.pts_ms));
+      o.Set("width", v.width);
+      o.Set("height", v.height);
+      o.Set("boxes", v.boxes);
+      o.Set("numBoxes", v.num_boxes);
+      if (v.jpeg)
+        o.Set("jpeg", Napi::Buffer<uint8_t>::Copy(env, v.jpeg, v.size));
+      else
+        o.Set("error", v.error);
+      out = o;
+    });
+    return out;
   });
 }
 

@@ -50,6 +50,9 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap>, public pipeline::Eve
   Napi::Value SetStreamPaused(const Napi::CallbackInfo& info);
   Napi::Value PushFrame(const Napi::CallbackInfo& info);
   Napi::Value EndPush(const Napi::CallbackInfo& info);
+  Napi::Value RequestSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value CancelSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value TakeSnapshot(const Napi::CallbackInfo& info);
   Napi::Value ConfigureStream(const Napi::CallbackInfo& info);  // [live config] defined in configure.cpp
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value StreamStats(const Napi::CallbackInfo& info);

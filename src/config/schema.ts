@@ -1002,6 +1002,30 @@ export const ServeSessionsOptionsSchema = Type.Object(
   { additionalProperties: false, default: {}, expected: 'object', description: 'camtrack serve: detection sessions over WebSocket and REST + SSE (docs/sessions.md).' },
 );
 
+/** `camtrack serve`: the images of the managed cameras (GET …/snapshot.jpg, …/stream.mjpeg; docs/serve.md, "Images"). */
+export const ServeSnapshotOptionsSchema = Type.Object(
+  {
+    maxFps: Type.Number({
+      minimum: 0.1,
+      maximum: 100,
+      default: 5,
+      description:
+        'Snapshots (snapshot.jpg) encoded per camera per second; more requests get 429 ERR_CAMTRACK_RATE_LIMITED. Requests that ' +
+        'arrive while one for the same camera and options is being made share it and are not counted.',
+    }),
+    streamMaxFps: Type.Number({ minimum: 0.1, maximum: 100, default: 10, description: 'The highest rate a stream.mjpeg reader may ask for (query fps), per reader.' }),
+    streamFps: Type.Number({ minimum: 0.1, maximum: 100, default: 5, description: 'The rate of a stream.mjpeg reader that asks for none (capped by streamMaxFps).' }),
+    quality: Type.Integer({ minimum: 1, maximum: 100, default: 80, description: 'JPEG quality of a request that sets none (query quality).' }),
+    timeoutMs: Type.Integer({
+      minimum: 100,
+      maximum: 60000,
+      default: 5000,
+      description: 'How long a snapshot waits for a frame; then 503 ERR_CAMTRACK_SNAPSHOT_TIMEOUT (the camera is connecting or reconnecting).',
+    }),
+  },
+  { additionalProperties: false, default: {}, expected: 'object', description: "camtrack serve: the cameras' snapshot.jpg and stream.mjpeg (docs/serve.md)." },
+);
+
 /**
  * `camtrack serve` (docs/serve.md): where it listens, its token and TLS files, where REST-added cameras are kept, and
  * the limits of its result streams. Precedence: command-line flags, then the environment (CAMTRACK_TOKEN), then this
@@ -1047,6 +1071,7 @@ export const ServeOptionsSchema = Type.Object(
         'is dropped and counted (the reader gets the newest).',
     }),
     sessions: ServeSessionsOptionsSchema,
+    snapshot: ServeSnapshotOptionsSchema,
   },
   { additionalProperties: false, expected: 'object', description: 'camtrack serve: listening, auth, TLS, persistence (docs/serve.md).' },
 );

@@ -45,6 +45,8 @@ import { ResultFeed } from './result-feed.js';
 import camerasRoutes from './routes/cameras.js';
 import healthRoutes from './routes/health.js';
 import metricsRoutes from './routes/metrics.js';
+import dashboardRoutes from './routes/dashboard.js';
+import imagesRoutes from './routes/images.js';
 import resultsRoutes from './routes/results.js';
 import sessionRoutes from './routes/sessions.js';
 import { sessionWebSocketMaxPayload, type SessionLimits } from './sessions/table.js';
@@ -241,6 +243,8 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
   await app.register(metricsRoutes, context);
   await app.register(camerasRoutes, context);
   await app.register(resultsRoutes, context);
+  await app.register(imagesRoutes, context);
+  await app.register(dashboardRoutes, context);
   if (sessionsEnabled) await app.register(sessionRoutes, { registry: cameras, ...(sessionModel !== undefined ? { model: sessionModel } : {}), limits });
   for (const plugin of options.plugins ?? []) await app.register(plugin, context);
 

@@ -52,6 +52,9 @@ export function statusOf(err: unknown): number {
     case 'ERR_CAMTRACK_CONFLICT':
     case 'ERR_CAMTRACK_INVALID_STATE':
       return 409;
+    case 'ERR_CAMTRACK_RATE_LIMITED':
+      return 429;
+    case 'ERR_CAMTRACK_SNAPSHOT_TIMEOUT':
     case 'ERR_CAMTRACK_MODEL':
     case 'ERR_CAMTRACK_BACKEND':
     case 'ERR_CAMTRACK_NATIVE_LOAD':

@@ -20,7 +20,7 @@ import { DEFAULT_SESSION_LIMITS } from '../../dist/server/sessions/table.js';
 describe('the serve config section', () => {
   it('fills its defaults and stays out of the pipelines\' options', () => {
     const c = normaliseRegistryConfig({ model: 'm.onnx' });
-    expect(c.serve).toEqual({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1048576, resultQueueSize: 64, sessions: { enabled: true, ...DEFAULT_SESSION_LIMITS } });
+    expect(c.serve).toEqual({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1048576, resultQueueSize: 64, sessions: { enabled: true, ...DEFAULT_SESSION_LIMITS }, snapshot: { maxFps: 5, streamMaxFps: 10, streamFps: 5, quality: 80, timeoutMs: 5000 } });
     expect(c.pipeline).not.toHaveProperty('serve');
     expect(normaliseRegistryConfig({ model: 'm.onnx', serve: { port: 0, token: 'x'.repeat(16) } }).serve).toMatchObject({ port: 0, token: 'x'.repeat(16) });
   });
@@ -45,7 +45,7 @@ describe('the serve config section', () => {
 
   it('is in the printed JSON Schema', () => {
     const schema = configJsonSchema() as { properties: Record<string, { properties: Record<string, unknown> }> };
-    expect(Object.keys(schema.properties.serve!.properties)).toEqual(['host', 'port', 'token', 'tlsCert', 'tlsKey', 'stateFile', 'bodyLimitBytes', 'resultQueueSize', 'sessions']);
+    expect(Object.keys(schema.properties.serve!.properties)).toEqual(['host', 'port', 'token', 'tlsCert', 'tlsKey', 'stateFile', 'bodyLimitBytes', 'resultQueueSize', 'sessions', 'snapshot']);
   });
 
   it('takes flags over CAMTRACK_TOKEN over the file; file paths are relative to the file', async () => {

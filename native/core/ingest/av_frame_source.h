@@ -51,6 +51,7 @@ class AvFrameSource : public FrameSource {
   int64_t pts_ms() const override { return video_->last_pts_ms(); }
   LetterboxInfo LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) override;
   bool GrayThumbnail(int w, int h, uint8_t* out) override;  // CPU frames only (NVDEC: false)
+  const AVFrame* CpuFrame() const override { return gpu_ ? nullptr : frame_; }
   uint64_t corrupt() const override;
   uint64_t dropped_before_delivery() const override;
   const char* failure_reason() const override;

@@ -20,6 +20,8 @@
 #include "core/common/geometry.h"
 #include "core/preprocess/letterbox.h"
 
+struct AVFrame;
+
 namespace camtrack::ingest {
 
 // Totals of one FrameSource (all inputs it opened). Plain values.
@@ -74,6 +76,9 @@ class FrameSource {
   // `out` (w * h bytes). False when this source cannot make one (NVDEC surfaces, unsupported formats): the frame
   // then counts as moving. No allocation.
   virtual bool GrayThumbnail(int /*w*/, int /*h*/, uint8_t* /*out*/) { return false; }
+  // The current frame's decoded picture in CPU memory (for snapshots, snapshot/snapshot_slot.h), or null when it has
+  // none (NVDEC surfaces). It may be smaller than frame_width() x frame_height() (pushed JPEG at DCT scale).
+  virtual const AVFrame* CpuFrame() const { return nullptr; }
 
   // Damaged packets/frames of the input now being read (the stream runner collects them into bursts).
   virtual uint64_t corrupt() const = 0;

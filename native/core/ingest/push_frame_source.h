@@ -204,6 +204,7 @@ class PushFrameSource final : public FrameSource {
   int64_t frame_seq() const override { return seq_; }
   LetterboxInfo LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) override;
   bool GrayThumbnail(int w, int h, uint8_t* out) override;
+  const AVFrame* CpuFrame() const override { return &current_.frame(); }
   uint64_t corrupt() const override { return 0; }  // bad frames warn one by one here, not in the runner's bursts
   const char* failure_reason() const override { return reason_; }
   FrameSourceCounters counters() const override;

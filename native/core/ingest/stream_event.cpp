@@ -24,6 +24,7 @@ const char* EventKindName(EventKind kind) noexcept {
     case EventKind::kError: return "error";
     case EventKind::kEnd: return "end";
     case EventKind::kDrain: return "drain";
+    case EventKind::kSnapshot: return "snapshot";
   }
   return "state";
 }

@@ -21,9 +21,10 @@ enum class StreamState { kConnecting, kLive, kStalled, kReconnecting, kEnded, kF
 const char* StreamStateName(StreamState state) noexcept;
 
 // kDrain: a lossless pushed stream's queue, reported full by a push, is down to half (JS: the stream's 'drain').
-enum class EventKind { kState, kWarning, kError, kEnd, kDrain };
+// kSnapshot: the stream's requested snapshot is ready (snapshot/snapshot_slot.h; `frame` is its frame index).
+enum class EventKind { kState, kWarning, kError, kEnd, kDrain, kSnapshot };
 
-// "state", "warning", "error", "end", "drain".
+// "state", "warning", "error", "end", "drain", "snapshot".
 const char* EventKindName(EventKind kind) noexcept;
 
 // A state event carries `reason` (a short stable word: "connected", "reconnected", "eof", "stalled",

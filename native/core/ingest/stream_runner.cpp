@@ -332,6 +332,7 @@ void StreamRunner::RunFrames(FrameSource& src) {
       m.width = frame_w;
       m.height = frame_h;
       m.input_seq = seq;
+      sink_.OnSubmit(src, frame_index_, pts);
       if (!sink_.PassThrough(m, /*block=*/!live)) {
         if (stop_.load()) break;
         dropped_busy_.fetch_add(1, std::memory_order_relaxed);  // live: keep the newest, count what we skip
@@ -361,6 +362,7 @@ void StreamRunner::RunFrames(FrameSource& src) {
     meta.letterbox = src.LetterboxInto(config_.input, lease.input());
     meta.frame.width = meta.letterbox.src_width;
     meta.frame.height = meta.letterbox.src_height;
+    sink_.OnSubmit(src, frame_index_, pts);
     submitted_.fetch_add(1, std::memory_order_relaxed);
     lease.Commit();
   }

@@ -58,6 +58,14 @@ class FrameSink {
     (void)pts_ms;
     return batch::FrameDecision::kInfer;
   }
+  // The current frame of `src` goes on to postprocess (about to be passed through or committed to its batch image):
+  // the stream's snapshot request, if any, takes it (snapshot/snapshot_slot.h). Source thread; one atomic load
+  // per frame while nobody asks.
+  virtual void OnSubmit(FrameSource& src, int64_t frame_index, int64_t pts_ms) {
+    (void)src;
+    (void)frame_index;
+    (void)pts_ms;
+  }
   // The final state was reported; nothing more will come from this runner.
   virtual void OnFinished() = 0;
 };

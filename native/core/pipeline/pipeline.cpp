@@ -115,6 +115,32 @@ void Pipeline::EndPush(int32_t handle) {
   s->push_input()->End();
 }
 
+bool Pipeline::RequestSnapshot(int32_t handle, bool boxes, int quality) {
+  const std::shared_ptr<Stream> s = Find(handle);
+  if (!s) throw Error(ErrorCode::kInvalidState, "snapshot", "stream " + std::to_string(handle) + " is not running");
+  return s->snapshot.Request(boxes, quality);
+}
+
+bool Pipeline::CancelSnapshot(int32_t handle) {
+  const std::shared_ptr<Stream> s = Find(handle);
+  return s && s->snapshot.Cancel();
+}
+
+bool Pipeline::TakeSnapshot(int32_t handle, const std::function<void(const snapshot::SnapshotView&)>& take) {
+  const std::shared_ptr<Stream> s = Find(handle);
+  if (!s) return false;
+  snapshot::SnapshotView v;
+  if (!s->snapshot.Ready(&v)) return false;
+  try {
+    take(v);
+  } catch (...) {
+    s->snapshot.Release();
+    throw;
+  }
+  s->snapshot.Release();
+  return true;
+}
+
 void Pipeline::SetStreamPaused(int32_t handle, bool paused) {
   std::shared_ptr<Stream> s;
   {

@@ -19,6 +19,7 @@
 // Shutdown order: Stop() → interrupt and join sources → close the batcher → wait for in-flight batches (bounded)
 // → join postprocess/dispatcher → the caller then releases workers and the JS wake-up function.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,7 @@
 #include "core/pipeline/result_ring.h"
 #include "core/pipeline/stats.h"
 #include "core/pipeline/stats_registry.h"
+#include "core/snapshot/snapshot_slot.h"
 
 namespace camtrack::pipeline {
 
@@ -90,6 +92,14 @@ class Pipeline {
   // frames delivered. Unknown handles are ignored (the stream may have ended); Error(kInvalidState) for a stream
   // that is not pushed.
   void EndPush(int32_t handle);
+  // Snapshots (snapshot/snapshot_slot.h): asks stream `handle` for its next frame as a JPEG (false: one is already
+  // in progress). Error(kInvalidState) when `handle` is not a current stream. Thread-safe.
+  bool RequestSnapshot(int32_t handle, bool boxes, int quality);
+  // Withdraws a request no frame was taken for yet (true when it did). Unknown handles: false.
+  bool CancelSnapshot(int32_t handle);
+  // The consumer, after a kSnapshot event: calls `take` with the ready snapshot (if any) and releases it. Returns
+  // false when there was none (unknown handle, or not ready).
+  bool TakeSnapshot(int32_t handle, const std::function<void(const snapshot::SnapshotView&)>& take);
   // Stops everything (see shutdown order above). Idempotent; called by the destructor.
   void Stop();
 

@@ -266,6 +266,9 @@ void Postprocessor::Complete(Stream& s, FrameResult* r, const batch::FrameMeta& 
       stage->OnFrame(f, out);
     }
   }
+  if (s.snapshot.captured() &&
+      s.snapshot.OnResult(r->frame_index, r->detections.data(), r->detections.size(), r->tracks.data(), r->tracks.size()))
+    s.SnapshotReady(r->frame_index);
   r->done_at_ns = SteadyNowNs();
   const double latency_ms = double(r->done_at_ns - r->decoded_at_ns) / 1e6;
   s.post.last_age_ms.store(int64_t(latency_ms), std::memory_order_relaxed);

@@ -56,6 +56,20 @@ void Stream::RequestStop() {
 
 void Stream::OnEvent(ingest::StreamEvent ev) { svc_.ring->PushEvent(std::move(ev)); }
 
+void Stream::OnSubmit(ingest::FrameSource& src, int64_t frame_index, int64_t pts_ms) {
+  if (!snapshot.requested()) return;  // the per-frame cost while nobody asks
+  if (snapshot.Capture(src.CpuFrame(), src.frame_width(), src.frame_height(), frame_index, pts_ms))
+    SnapshotReady(frame_index);
+}
+
+void Stream::SnapshotReady(int64_t frame_index) {
+  ingest::StreamEvent ev;
+  ev.kind = ingest::EventKind::kSnapshot;
+  ev.stream = handle;
+  ev.frame = frame_index;
+  svc_.ring->PushEvent(std::move(ev));
+}
+
 void Stream::OnOpened(double source_fps) {
   // The tracker converts trackBufferSeconds with it; it is created (and kept across reconnects, so ids continue) by
   // the postprocess thread at the stream's first frame (LiveConfigState::Postprocess).

@@ -26,6 +26,7 @@
 #include "core/ingest/stream_runner.h"
 #include "core/pipeline/config.h"
 #include "core/pipeline/stats.h"
+#include "core/snapshot/snapshot_slot.h"
 #include "core/track/tracker.h"
 
 namespace camtrack::pipeline {
@@ -110,6 +111,8 @@ class Stream final : public batch::Contender,
   // Error(kInvalidArgument) for an unusable config) and by Pipeline::ConfigureStream.
   LiveConfigState live_state;
   StreamPost post;
+  // The on-demand snapshot (requested by JS, taken by the source thread, boxes drawn by the postprocess thread).
+  snapshot::SnapshotSlot snapshot;
 
   void Start() { runner_->Start(); }
   // Pushed streams (config.push): the stream's queue of pushed frames (push_frame_source.h); null otherwise.
@@ -131,7 +134,10 @@ class Stream final : public batch::Contender,
   batch::SlotLease AcquireImage(bool block) override;
   bool PassThrough(const batch::FrameMeta& frame, bool block) override;
   batch::FrameDecision Schedule(ingest::FrameSource& src, int64_t pts_ms) override;
+  void OnSubmit(ingest::FrameSource& src, int64_t frame_index, int64_t pts_ms) override;
   void OnFinished() override;
+  // The snapshot is ready: tells the consumer (EventKind::kSnapshot). Any pipeline thread.
+  void SnapshotReady(int64_t frame_index);
 
  private:
   // Source thread only: the inference schedule (interval, motion gating) and the motion measure's state.

@@ -28,7 +28,9 @@
 //     every decoded frame delivered or dropped with a cause, results in frame order, 'ended' after EndPush(); the
 //     lossless ones lose nothing and are never refused;
 //   - then a looped walking stream is added and Stop() is called while it decodes and batches are in flight: no
-//     batch is left in flight and the workers completed exactly the batches the pipeline processed.
+//     batch is left in flight and the workers completed exactly the batches the pipeline processed; meanwhile the
+//     consumer thread asks it for snapshots one after another (native/core/snapshot: taken by the source thread,
+//     boxes drawn by the postprocess thread, copied out by the consumer), each a JPEG, in increasing frame order.
 // Prints one line per check and `camtrack_pipeline_driver: N passed, N failed`; exits 1 on any failure, 2 when the
 // shared assets are missing ($CAMTRACK_ASSETS or <ancestor>/shared/assets).
 //
@@ -101,6 +103,9 @@ struct Seen {
   int ends = 0;
   std::string end_state;
   int drains = 0;  // pushed, lossless: drain events
+  // Snapshots taken (SnapshotLoop streams), those that were a JPEG of the clip's size in increasing frame order.
+  int snapshots = 0, snapshots_ok = 0;
+  int64_t last_snapshot = -1;
 };
 
 // The binding's delivery, in C++: Notify() (from pipeline threads, cheap, non-blocking) wakes one consumer thread
@@ -130,6 +135,11 @@ class Consumer : public camtrack::pipeline::EventSink {
     seen_[handle].height = height;
     seen_[handle].infer = std::move(infer);
     seen_[handle].check_inferred = check_inferred;
+  }
+  // Snapshots of `handle` one after another, as JS asks for them: the first request now, the next one from the
+  // consumer thread as each is taken (boxes on every other one), until Stop().
+  void SnapshotLoop(int32_t handle) {
+    pipeline_->RequestSnapshot(handle, /*boxes=*/true, 70);
   }
   Seen Get(int32_t handle) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -177,8 +187,32 @@ class Consumer : public camtrack::pipeline::EventSink {
         ++s.ends;
         s.end_state = e.state ? camtrack::pipeline::StreamStateName(*e.state) : "";
       }
+      std::vector<int32_t> snaps;
+      for (const StreamEvent& e : events)
+        if (e.kind == EventKind::kSnapshot) snaps.push_back(e.stream);
       lock.unlock();
       pipeline_->ReleaseResults(results);
+      // Outside the lock, as the binding does on the JS thread: copy the snapshot out, ask for the next one.
+      for (const int32_t h : snaps) {
+        bool ok = false;
+        int64_t frame = -1;
+        pipeline_->TakeSnapshot(h, [&](const camtrack::snapshot::SnapshotView& v) {
+          ok = v.jpeg && v.size > 2 && v.jpeg[0] == 0xFF && v.jpeg[1] == 0xD8 && v.width > 0 && v.error.empty();
+          frame = v.frame_index;
+        });
+        {
+          std::lock_guard<std::mutex> relock(mu_);
+          Seen& s = seen_[h];
+          ++s.snapshots;
+          if (ok && frame > s.last_snapshot) ++s.snapshots_ok;
+          s.last_snapshot = frame;
+        }
+        try {
+          pipeline_->RequestSnapshot(h, seen_snapshot_boxes_ = !seen_snapshot_boxes_, 70);
+        } catch (const camtrack::Error&) {
+          // the stream is gone (Stop()): no more snapshots
+        }
+      }
       lock.lock();
       changed_cv_.notify_all();
       if (quit) return;
@@ -191,6 +225,7 @@ class Consumer : public camtrack::pipeline::EventSink {
   std::condition_variable cv_, changed_cv_;
   bool pending_ = false, quit_ = false;
   std::map<int32_t, Seen> seen_;
+  bool seen_snapshot_boxes_ = true;  // consumer thread only
 };
 
 camtrack::pipeline::StreamConfig FileStream(const std::string& id, const std::string& path, bool loop,
@@ -578,13 +613,19 @@ int main(int argc, char** argv) {
   }
 
   // Stop() with a stream still decoding and batches in flight: a looped clip added last, stopped once it delivers.
+  // It also gives snapshots one after another (boxes on every other one) from the consumer thread, as JS asks for
+  // them, up to and across Stop().
   const int32_t running = add(FileStream("walking-loop", path(kWalking), true), &kWalking);
+  consumer.SnapshotLoop(running);
   const bool running_ok = consumer.WaitFor(deadline, [&](std::map<int32_t, Seen>& seen) {
-    return seen[running].results >= 2 * kBatch;
+    return seen[running].results >= 2 * kBatch && seen[running].snapshots >= 4;
   });
   const Seen running_seen = consumer.Get(running);
   Check(running_ok && running_seen.order_ok && running_seen.size_ok,
         "walking-loop running at Stop(), in frame order (" + std::to_string(running_seen.results) + " results)");
+  Check(running_seen.snapshots >= 4 && running_seen.snapshots_ok == running_seen.snapshots,
+        "walking-loop: " + std::to_string(running_seen.snapshots_ok) + " of " + std::to_string(running_seen.snapshots) +
+            " snapshots are JPEGs, in increasing frame order");
 
   // Shutdown in the binding's order: stop the pipeline (a stream still running) → workers → delivery.
   pipeline->Stop();
