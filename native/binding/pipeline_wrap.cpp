@@ -20,6 +20,7 @@ Napi::Function PipelineWrap::Init(Napi::Env env) {
                          InstanceMethod<&PipelineWrap::PushFrame>("pushFrame"),
                          InstanceMethod<&PipelineWrap::EndPush>("endPush"),
                          InstanceMethod<&PipelineWrap::ConfigureStream>("configureStream"),
+                         InstanceMethod<&PipelineWrap::ChangeAnalyticsCounts>("changeAnalyticsCounts"),
                          InstanceMethod<&PipelineWrap::Stats>("stats"),
                          InstanceMethod<&PipelineWrap::StreamStats>("streamStats"),
                          InstanceMethod<&PipelineWrap::Flush>("flush"),

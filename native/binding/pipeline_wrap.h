@@ -51,6 +51,7 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap>, public pipeline::Eve
   Napi::Value PushFrame(const Napi::CallbackInfo& info);
   Napi::Value EndPush(const Napi::CallbackInfo& info);
   Napi::Value ConfigureStream(const Napi::CallbackInfo& info);  // [live config] defined in configure.cpp
+  Napi::Value ChangeAnalyticsCounts(const Napi::CallbackInfo& info);  // defined in configure.cpp
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value StreamStats(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
