@@ -35,7 +35,9 @@ export type CamtrackErrorCode =
   | 'ERR_CAMTRACK_UNAUTHORIZED'
   | 'ERR_CAMTRACK_NOT_FOUND'
   | 'ERR_CAMTRACK_CONFLICT'
-  | 'ERR_CAMTRACK_BAD_REQUEST';
+  | 'ERR_CAMTRACK_BAD_REQUEST'
+  | 'ERR_CAMTRACK_WEBHOOK'
+  | 'ERR_CAMTRACK_MQTT';
 
 export interface CamtrackErrorOptions {
   /** Pipeline stage that failed: 'source', 'decode', 'inference', 'config', … */

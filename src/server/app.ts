@@ -240,11 +240,11 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
   // The root's onClose hook runs after the plugins' (step 3 of the shutdown order above).
   app.addHook('onClose', async () => {
     feed.close();
-    analytics.close();
     if (worker) await worker.stop(config.redis!.closeTimeoutMs);
     await cameras.close();
     await counts?.close();
     await outputs.close(CLOSE_GRACE_MS);
+    analytics.close();
     if (redis) await redis.quit().catch(() => redis!.disconnect());
   });
   // Step 1½ of the shutdown: connections still open a while after close() began (a client that keeps a refused

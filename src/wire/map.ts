@@ -175,7 +175,7 @@ export function toWireAnalyticsEventMessage(e: AnalyticsEvent, r: FrameResult, l
     event: type,
     frame_id: integer(r.frameIndex, '', 'frameIndex'),
     timestamp: fixed(r.timestampMs / 1000, SECONDS_DECIMALS, '', 'timestampMs'),
-    ...('classId' in e ? { label: labelOf(labels, e.classId) } : {}),
+    ...('classId' in e && labels[e.classId] !== undefined ? { label: labels[e.classId]! } : {}),
     ...fields,
   } as WireAnalyticsEventMessage;
 }

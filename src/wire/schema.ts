@@ -260,7 +260,7 @@ export const WireAnalyticsEventMessageSchema = Type.Composite(
       event: Type.Union(['line-cross', 'zone-enter', 'zone-exit', 'loiter', 'overcrowd', 'speed'].map((t) => Type.Literal(t))),
       frame_id: Type.Integer({ minimum: 0, description: 'frame_id of the result the event belongs to.' }),
       timestamp: Type.Number({ description: 'timestamp of that result.' }),
-      label: Type.Optional(Type.String({ description: 'The class name of class_id (events about a track).' })),
+      label: Type.Optional(Type.String({ description: "The class name of class_id (events about a track), when the model's labels are known." })),
     }),
     Type.Omit(WireAnalyticsEventSchema, ['type']),
   ],

@@ -8,16 +8,19 @@
  */
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 
 import { afterAll, expect, it } from 'vitest';
 
 import { assetPath, describeWithAssets, isCi } from '../helpers/assets.js';
 import { startServe, waitFor, type TestServer } from '../helpers/serve.js';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 import { expectValid, validateWireAnalyticsCounts } from '../helpers/wire.js';
 
 const MODEL = 'models/yolov8n_int8.onnx';
 const CLIP = 'videos/walking.mp4';
 const PROMTOOL = '/usr/bin/promtool';
+const tmp = lazyTempDir('camtrack-serve-analytics-');
 const ANALYTICS = {
   lines: [{ id: 'crossing', start: [680, 400], end: [960, 400] }],
   zones: [{ id: 'plaza', polygon: [[720, 250], [960, 250], [960, 400], [720, 400]] }],
@@ -33,7 +36,8 @@ describeWithAssets('camtrack serve: GET/DELETE /api/v1/cameras/{id}/analytics an
   });
 
   it.skipIf(promtoolReason && !isCi)('counts walking.mp4 as the hand count, in the wire format and in Prometheus; resets; removed camera, no series', async () => {
-    s = await startServe({ model: assetPath(MODEL), tracker: { type: 'bytetrack' }, streams: [{ id: 'walk', url: assetPath(CLIP), analytics: ANALYTICS }] });
+    const stateFile = path.join(tmp(), 'serve.cameras.json'); // the REST camera below is stored there
+    s = await startServe({ model: assetPath(MODEL), tracker: { type: 'bytetrack' }, serve: { stateFile }, streams: [{ id: 'walk', url: assetPath(CLIP), analytics: ANALYTICS }] });
     await s.context.booted;
     const get = async (id: string) => {
       const r = await s!.inject({ method: 'GET', url: `/api/v1/cameras/${id}/analytics` });
