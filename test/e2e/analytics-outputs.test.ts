@@ -8,8 +8,12 @@
  *   camtrack/#; then the broker is killed: events queue (bounded, drops counted), and once it is started again on
  *   the same port publishing resumes.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 import mqtt from 'mqtt';
 import { afterAll, expect, it } from 'vitest';
@@ -20,7 +24,7 @@ import type { AnalyticsEvent } from '../../dist/analytics.js';
 import { AnalyticsOutputs } from '../../dist/sinks/outputs.js';
 import { MqttSink } from '../../dist/sinks/mqtt.js';
 import type { FrameResult } from '../../dist/types.js';
-import { assetPath, describeWithAssets, isCi } from '../helpers/assets.js';
+import { assetPath, describeWithAssets, isCi, repoRoot } from '../helpers/assets.js';
 import { killAllTracked } from '../helpers/processes.js';
 import { mosquittoUnavailableReason, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/serve.js';
@@ -196,4 +200,44 @@ describeWithAssets('analytics events out: webhooks and MQTT', [MODEL, CLIP], () 
     await sink.close();
     await sub.endAsync();
   }, 300_000);
+
+  it('camtrack run --config: the outputs section reaches its webhooks (every zone-enter of its JSON lines)', async () => {
+    const hook = await receiver();
+    receivers.push(hook);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'camtrack-outputs-'));
+    try {
+      const cfg = path.join(dir, 'run.json');
+      writeFileSync(
+        cfg,
+        JSON.stringify({
+          model: assetPath(MODEL),
+          tracker: { type: 'bytetrack' },
+          outputs: { webhooks: [{ url: hook.url, events: ['zone-enter'], secret: SECRET }] },
+          streams: [{ id: 'walk', url: assetPath(CLIP), analytics: ANALYTICS }],
+        }),
+      );
+      const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'camtrack.js'), 'run', '--config', cfg], {
+        env: { ...process.env, CAMTRACK_CACHE_DIR: path.join(dir, 'cache') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      const status = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(status, err).toBe(0);
+      expect(err).not.toContain(SECRET);
+      const enters = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .flatMap((l) => ((JSON.parse(l) as Json).analytics?.events ?? []) as Json[])
+        .filter((e) => e.type === 'zone-enter');
+      expect(enters.length).toBeGreaterThan(3);
+      // The run waits for its webhooks (up to 5 s) before it exits: everything was delivered by then.
+      expect(hook.bodies.map((b) => b.track_id)).toEqual(enters.map((e) => e.track_id));
+      expect(hook.headers.every((h) => h['x-camtrack-secret'] === SECRET)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
