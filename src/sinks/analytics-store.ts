@@ -15,7 +15,8 @@
  * A camera's hash is never written before it was read (seeded): a write before would replace the stored counts. A
  * read that fails (Redis away) is tried again every intervalMs; meanwhile the camera counts from zero and nothing is
  * written for it. The seed is added natively at the stream's next frame, so a result already on its way may not have
- * it yet: a write waits until every line's counts are at least the seeded ones (counts only grow, except a reset).
+ * it yet: the first write waits until every line's counts are at least the seeded ones (later ones write what the
+ * results show, also lower counts after a reset or a changed analytics section, which counts from zero).
  *
  * Last writer wins: a camera that moves to another worker loses the crossings counted since its last write on the
  * old one (at most `intervalMs` of them when the old worker died; none when it let the camera go and wrote at stop).
@@ -210,6 +211,7 @@ export class AnalyticsCountStore extends EventEmitter {
       const l = counts.lines[line];
       if (l && (l.in < f.in || l.out < f.out)) return; // the seed is not in the results yet
     }
+    st.floor.clear(); // seen once: lower counts from now on are a reset or a changed section, written as they are
     const fields: Record<string, string> = {};
     for (const [line, l] of Object.entries(counts.lines)) fields[line] = JSON.stringify(l);
     if (Object.keys(fields).length === 0) return;
