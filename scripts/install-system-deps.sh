@@ -6,7 +6,7 @@
 #   scripts/sanitize.sh), and what `npm run prebuild` and its clean-install test need (nasm, patchelf, dpkg-dev for
 #   Debian's source packages; debootstrap for the minimal Debian root), prometheus (its promtool checks camtrack serve's
 #   /metrics in test/e2e/serve-metrics.test.ts), chromium (the dashboard's browser test, driven by playwright-core:
-#   test/e2e/serve-dashboard.test.ts)
+#   test/e2e/serve-dashboard.test.ts), mosquitto (the MQTT broker test/e2e/analytics-outputs.test.ts starts)
 # Debian 12 / Ubuntu 22.04+. Run as root or with sudo.
 set -euo pipefail
 SUDO=""
@@ -17,7 +17,7 @@ if [ "${1:-}" = "--with-test-deps" ] || [ "${CAMTRACK_TEST_DEPS:-}" = 1 ]; then
   PKGS+=(gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
          gstreamer1.0-plugins-ugly gstreamer1.0-tools python3-gi redis-server clang
          nasm patchelf dpkg-dev binutils debootstrap debian-archive-keyring prometheus
-         chromium)
+         chromium mosquitto)
 fi
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

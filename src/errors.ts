@@ -13,6 +13,8 @@
  * ERR_CAMTRACK_BAD_REQUEST.
  * Snapshots (docs/serve.md): ERR_CAMTRACK_SNAPSHOT_TIMEOUT (no frame came in time: the camera is connecting or
  * reconnecting), ERR_CAMTRACK_RATE_LIMITED (HTTP 429: over serve.snapshot.maxFps).
+ * Event outputs (docs/analytics.md): ERR_CAMTRACK_WEBHOOK (a webhook delivery failed or was dropped),
+ * ERR_CAMTRACK_MQTT (the MQTT broker refused or went away).
  */
 export type CamtrackErrorCode =
   | 'ERR_CAMTRACK_INVALID_ARGUMENT'
@@ -39,7 +41,9 @@ export type CamtrackErrorCode =
   | 'ERR_CAMTRACK_CONFLICT'
   | 'ERR_CAMTRACK_BAD_REQUEST'
   | 'ERR_CAMTRACK_SNAPSHOT_TIMEOUT'
-  | 'ERR_CAMTRACK_RATE_LIMITED';
+  | 'ERR_CAMTRACK_RATE_LIMITED'
+  | 'ERR_CAMTRACK_WEBHOOK'
+  | 'ERR_CAMTRACK_MQTT';
 
 export interface CamtrackErrorOptions {
   /** Pipeline stage that failed: 'source', 'decode', 'inference', 'config', … */

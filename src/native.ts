@@ -138,6 +138,11 @@ export const JS_ONLY_STREAM_OPTIONS: readonly string[] = ['resultQueueSize', 'de
  * the live-changeable fields native code applies, in the form addStream() takes them.
  */
 export type NativeLiveConfig = Pick<NativeStreamConfig, 'fpsLimit' | 'tracker' | 'detection' | 'analytics' | 'inference' | 'motion'>;
+/** NativePipeline.changeAnalyticsCounts()'s argument. */
+export interface NativeAnalyticsCounts {
+  reset: boolean;
+  lines: { id: string; in: number; out: number; perClass: { classId: number; in: number; out: number }[] }[];
+}
 /** Live or file semantics of a stream, as native/core/decode/demuxer.h LiveMode numbers them. */
 export const LiveMode = { auto: -1, file: 0, live: 1 } as const;
 export type LiveMode = (typeof LiveMode)[keyof typeof LiveMode];
@@ -147,6 +152,11 @@ export interface NativePipeline {
   removeStream(handle: number): void;
   /** Swaps the live config of a running stream, from its next frame (ERR_CAMTRACK_INVALID_STATE: not running). */
   configureStream(handle: number, config: NativeLiveConfig): void;
+  /**
+   * Changes a running stream's cumulative line counts before its next frame's analytics: `reset` zeroes them, then
+   * `lines` are added (ids not configured are ignored). ERR_CAMTRACK_INVALID_STATE: not running, or 64 changes wait.
+   */
+  changeAnalyticsCounts(handle: number, counts: NativeAnalyticsCounts): void;
   stats(): NativePipelineStats;
   /** One stream's stats (undefined when the handle is not a current stream). */
   streamStats(handle: number): NativeStreamStats | undefined;

@@ -185,6 +185,11 @@ export class Pipeline extends EventEmitter {
           if (!this.#closed && this.#byHandle.get(st.handle) === st) this.#native.setStreamPaused(st.handle, paused);
         },
         configureStream: (st, patch) => this.#configureStream(st, patch),
+        changeAnalyticsCounts: (st, counts) => {
+          this.#assertOpen();
+          if (this.#byHandle.get(st.handle) !== st) throw new InvalidStateError(`stream ${JSON.stringify(st.id)} was removed`);
+          this.#native.changeAnalyticsCounts(st.handle, counts);
+        },
         pushFrame: (st, seq, bytes, ptsMs) => {
           this.#assertOpen();
           if (this.#byHandle.get(st.handle) !== st) throw new InvalidStateError(`stream ${JSON.stringify(st.id)} was removed`);

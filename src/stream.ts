@@ -16,12 +16,13 @@
 import { EventEmitter } from 'node:events';
 
 import type { NormalisedStream, StreamOptionsPatch } from './config.js';
-import { CamtrackError, describeValue, InvalidStateError, redactUrl } from './errors.js';
+import { CamtrackError, describeValue, InvalidStateError, redactSecretsIn, redactUrl } from './errors.js';
 import { checkFrameTag, FrameTagTable, VIDEO_REORDER_WINDOW, type FrameTag, type FrameTagCounts } from './frame-tags.js';
 import { ResultQueue } from './result-queue.js';
 import { SnapshotRequests, type Snapshot, type SnapshotNative, type SnapshotOptions } from './snapshot.js';
 import { safeEmit } from './safe-emit.js';
 import type { FrameResult, StateChange, StreamState, StreamStats } from './types.js';
+import type { NativeAnalyticsCounts } from './native.js';
 
 /** @internal what Stream needs from its pipeline. */
 export interface StreamOwner {
@@ -32,6 +33,8 @@ export interface StreamOwner {
   setPaused(stream: Stream, paused: boolean): void;
   /** Validates `patch` against the stream's options and applies it natively; returns the new options. */
   configureStream(stream: Stream, patch: StreamOptionsPatch): NormalisedStream;
+  /** NativePipeline.changeAnalyticsCounts() for this stream. */
+  changeAnalyticsCounts(stream: Stream, counts: NativeAnalyticsCounts): void;
   /** Pushed streams: queues frame `seq` natively (NativePipeline.pushFrame); returns the frames queued after it. */
   pushFrame(stream: Stream, seq: number, bytes: Uint8Array, ptsMs: number): number;
   /** Pushed streams: no more frames (NativePipeline.endPush). */
@@ -125,6 +128,38 @@ export class Stream extends EventEmitter {
     this.#options = this.#owner.configureStream(this, patch);
     for (const q of this.#queues) q.setCapacity(this.#options.resultQueueSize);
     return this.#options;
+  }
+
+  /**
+   * Zeroes the cumulative line counts of this stream's analytics (`in`, `out`, `perClass` of every line), from its
+   * next frame; tracks, their line histories and zone presence are kept. Results already on their way to JS carry
+   * the counts from before.
+   * @throws InvalidStateError when the stream has no `analytics` section, was removed, or the pipeline closed.
+   */
+  resetAnalytics(): void {
+    this.#changeCounts({ reset: true, lines: [] });
+  }
+
+  /**
+   * Adds cumulative line counts, by line id, to this stream's (from its next frame): counts kept elsewhere (the
+   * Redis hash of src/sinks/analytics-counts.ts) brought back after a restart. Ids the section has not are ignored.
+   * @throws as {@link resetAnalytics}; ERR_CAMTRACK_INVALID_ARGUMENT for a count that is not an integer ≥ 0.
+   */
+  addAnalyticsCounts(lines: Record<string, { in: number; out: number; perClass?: { classId: number; in: number; out: number }[] }>): void {
+    this.#changeCounts({
+      reset: false,
+      lines: Object.entries(lines).map(([id, l]) => ({ id, in: l.in, out: l.out, perClass: l.perClass ?? [] })),
+    });
+  }
+
+  #changeCounts(counts: NativeAnalyticsCounts): void {
+    if (!this.#options.analytics) {
+      throw new CamtrackError(`stream ${JSON.stringify(redactSecretsIn(this.id))} has no analytics section`, 'ERR_CAMTRACK_INVALID_STATE', {
+        stage: 'analytics',
+        hint: 'give it one first: stream.configure({ analytics: { lines, zones } }) (docs/analytics.md)',
+      });
+    }
+    this.#owner.changeAnalyticsCounts(this, counts);
   }
 
   get state(): StreamState {

@@ -112,4 +112,49 @@ Napi::Value PipelineWrap::ConfigureStream(const Napi::CallbackInfo& info) {
   });
 }
 
+namespace {
+
+uint64_t RequireCount(const Napi::Object& o, const char* key) {
+  const double v = RequireNumber(o, key);
+  if (!(v >= 0) || v > 9007199254740991.0 || std::floor(v) != v) BadField(key, "an integer >= 0", o.Get(key));
+  return uint64_t(v);
+}
+
+}  // namespace
+
+// changeAnalyticsCounts(handle, { reset, lines: [{ id, in, out, perClass: [{ classId, in, out }] }] }): zeroes the
+// stream's cumulative line counts (reset) and/or adds the given ones, before its next frame's analytics.
+Napi::Value PipelineWrap::ChangeAnalyticsCounts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    const int handle = ArgInt(info, 0, "handle", 0, INT_MAX);
+    Napi::Object o = ArgObject(info, 1, "counts");
+    pipeline::CountsCommand cmd;
+    cmd.reset = RequireBool(o, "reset");
+    const Napi::Value lv = o.Get("lines");
+    if (!lv.IsArray()) BadField("lines", "an array", lv);
+    const Napi::Array lines = lv.As<Napi::Array>();
+    for (uint32_t i = 0; i < lines.Length(); ++i) {
+      if (!lines.Get(i).IsObject()) BadField("lines", "an array of objects", lines.Get(i));
+      const Napi::Object l = lines.Get(i).As<Napi::Object>();
+      analytics::LineCountsSeed seed;
+      seed.line_id = RequireString(l, "id");
+      seed.in = RequireCount(l, "in");
+      seed.out = RequireCount(l, "out");
+      const Napi::Value pv = l.Get("perClass");
+      if (!pv.IsArray()) BadField("perClass", "an array", pv);
+      const Napi::Array pc = pv.As<Napi::Array>();
+      for (uint32_t k = 0; k < pc.Length(); ++k) {
+        if (!pc.Get(k).IsObject()) BadField("perClass", "an array of objects", pc.Get(k));
+        const Napi::Object c = pc.Get(k).As<Napi::Object>();
+        seed.per_class.push_back({RequireInt(c, "classId"), RequireCount(c, "in"), RequireCount(c, "out")});
+      }
+      cmd.add.push_back(std::move(seed));
+    }
+    if (closed_) throw Error(ErrorCode::kInvalidState, "pipeline", "pipeline is closed");
+    pipeline_->ChangeAnalyticsCounts(handle, std::move(cmd));
+    return env.Undefined();
+  });
+}
+
 }  // namespace camtrack::binding

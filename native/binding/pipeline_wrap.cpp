@@ -23,6 +23,7 @@ Napi::Function PipelineWrap::Init(Napi::Env env) {
                          InstanceMethod<&PipelineWrap::CancelSnapshot>("cancelSnapshot"),
                          InstanceMethod<&PipelineWrap::TakeSnapshot>("takeSnapshot"),
                          InstanceMethod<&PipelineWrap::ConfigureStream>("configureStream"),
+                         InstanceMethod<&PipelineWrap::ChangeAnalyticsCounts>("changeAnalyticsCounts"),
                          InstanceMethod<&PipelineWrap::Stats>("stats"),
                          InstanceMethod<&PipelineWrap::StreamStats>("streamStats"),
                          InstanceMethod<&PipelineWrap::Flush>("flush"),

@@ -54,6 +54,7 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap>, public pipeline::Eve
   Napi::Value CancelSnapshot(const Napi::CallbackInfo& info);
   Napi::Value TakeSnapshot(const Napi::CallbackInfo& info);
   Napi::Value ConfigureStream(const Napi::CallbackInfo& info);  // [live config] defined in configure.cpp
+  Napi::Value ChangeAnalyticsCounts(const Napi::CallbackInfo& info);  // defined in configure.cpp
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value StreamStats(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);

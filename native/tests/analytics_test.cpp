@@ -442,3 +442,32 @@ CT_TEST(analytics_many_tracks_grow_and_are_forgotten) {
   e.Update(v.data(), v.size(), 800, true, &f);
   CT_EXPECT(f.lines[0].out == 0);
 }
+
+CT_TEST(analytics_counts_reset_and_added) {
+  AnalyticsConfig cfg = Lines(HLine());
+  AnalyticsEngine e(cfg);
+  AnalyticsFrame f;
+  const double ys[] = {150, 90, 80};
+  for (int i = 0; i < 3; ++i) {
+    TrackedObject o = At(1, 100, ys[i]);
+    o.class_id = 2;
+    e.Update(&o, 1, i * 100, true, &f);
+  }
+  CT_EXPECT(f.lines[0].in == 1 && f.lines[0].per_class.size() == 1);
+  // counts brought back (Redis): added to the engine's, per class; an unknown line id is ignored
+  LineCountsSeed seed{cfg.lines[0].id, 10, 4, {{2, 6, 1}, {0, 4, 3}}};
+  LineCountsSeed other{"nope", 99, 99, {}};
+  e.AddCounts({seed, other});
+  e.Update(nullptr, 0, 300, true, &f);
+  CT_EXPECT(f.lines[0].in == 11 && f.lines[0].out == 4);
+  CT_EXPECT(f.lines[0].per_class.size() == 2 && f.lines[0].per_class[0].class_id == 2 && f.lines[0].per_class[0].in == 7);
+  CT_EXPECT(f.lines[0].per_class[1].class_id == 0 && f.lines[0].per_class[1].out == 3);
+  // reset: counts to zero, the track's history kept (it is above the line: going back down counts out)
+  e.ResetCounts();
+  for (int i = 0; i < 3; ++i) {
+    TrackedObject o = At(1, 100, 150);
+    o.class_id = 2;
+    e.Update(&o, 1, 400 + i * 100, true, &f);
+  }
+  CT_EXPECT(f.lines[0].in == 0 && f.lines[0].out == 1 && f.lines[0].per_class.size() == 1);
+}

@@ -29,6 +29,8 @@
  *
  * Events (a listener that throws never stops delivery: src/safe-emit.ts):
  * - 'result' (result: FrameResult, model: string): every camera's results, in frame order per camera;
+ * - 'added' (stream: Stream, model: string): a camera added by add() (those of create()'s config are in list() when it
+ *   resolves), before its first result; the Redis count store seeds its analytics here;
  * - 'event' (event: CameraEvent): the cameras' state changes, warnings, errors and ends, and the pipelines' own
  *   warnings (cameraId null) and lost inference workers, each with its camera id and model. Errors come only here:
  *   the registry has no 'error' event, so a failing camera never throws.
@@ -265,6 +267,7 @@ export class CameraRegistry extends EventEmitter {
   #attach(camera: NormalisedCamera, slot: ModelSlot, pipeline: Pipeline): Stream {
     const stream = pipeline.addStream(camera.options);
     this.#cameras.set(stream.id, { stream, slot });
+    safeEmit(this, 'added', stream, slot.name);
     return stream;
   }
 

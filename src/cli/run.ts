@@ -17,6 +17,7 @@ import YAML from 'yaml';
 
 import { CameraRegistry, type CameraEvent } from '../cameras/registry.js';
 import { normaliseRedisOptions, normaliseRegistryConfig } from '../config.js';
+import { AnalyticsOutputs } from '../sinks/outputs.js';
 import { CamtrackError, ConfigError, redactSecretsIn } from '../errors.js';
 import { RedisSink, type RedisSinkStats } from '../sinks/redis.js';
 import { runFeed, type FeedControl } from './feed.js';
@@ -85,7 +86,8 @@ export function formatRedisSummary(s: RedisSinkStats, keyPattern: string): strin
 export async function runRun({ config, maxFrames, duration, redis }: RunOptions): Promise<number> {
   const cfg = await loadConfigFile(config);
   // Pushed cameras and their feeds (validated with the rest; a pushed camera without one would wait forever here).
-  const pushed = normaliseRegistryConfig(cfg).cameras.flatMap((c, i) => (c.stream.input === 'push' ? [{ c, i }] : []));
+  const normalised = normaliseRegistryConfig(cfg);
+  const pushed = normalised.cameras.flatMap((c, i) => (c.stream.input === 'push' ? [{ c, i }] : []));
   for (const { c, i } of pushed) {
     if (!c.feed) {
       throw new ConfigError(
@@ -109,6 +111,9 @@ export async function runRun({ config, maxFrames, duration, redis }: RunOptions)
     await sink?.close();
     throw err;
   }
+  // Analytics events to webhooks / MQTT (outputs; none by default).
+  const outputs = new AnalyticsOutputs(normalised.outputs, (err: CamtrackError) => process.stderr.write(JSON.stringify(toWireErrorMessage('warning', null, err)) + '\n'));
+  outputs.attach(cameras);
   const control: FeedControl = { stopped: false };
   let count = 0;
   let failed = false;
@@ -152,6 +157,7 @@ export async function runRun({ config, maxFrames, duration, redis }: RunOptions)
   if (pushed.some(({ c }) => c.feed?.stdin !== undefined)) process.stdin.destroy();
   await cameras.close();
   await Promise.allSettled(feeding);
+  await outputs.close(5000);
   if (sink) {
     await sink.close();
     const s = sink.stats();

@@ -8,7 +8,10 @@
  * read, results written, drops by cause. Exit code 0 after a clean stop.
  */
 import type { CameraEvent } from '../cameras/registry.js';
-import { normaliseRedisOptions, type CameraRegistryConfig } from '../config.js';
+import { normaliseOutputs, normaliseRedisOptions, type CameraRegistryConfig } from '../config.js';
+import { LatestAnalytics } from '../sinks/analytics-latest.js';
+import { AnalyticsCountStore } from '../sinks/analytics-store.js';
+import { AnalyticsOutputs } from '../sinks/outputs.js';
 import type { CamtrackError } from '../errors.js';
 import { RedisSink } from '../sinks/redis.js';
 import { PulledCameras } from '../sources/pulled.js';
@@ -109,6 +112,8 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   let worker: RedisWorker | undefined;
   let pulled: PulledCameras | undefined;
   let sink: RedisSink | undefined;
+  let outputs: AnalyticsOutputs | undefined;
+  let counts: AnalyticsCountStore | undefined;
   const warn = (err: CamtrackError): void => void process.stderr.write(JSON.stringify(toWireErrorMessage('warning', null, err)) + '\n');
   const onEvent = (e: CameraEvent): void => {
     if (e.type === 'state') process.stderr.write(JSON.stringify(toWireStateMessage(e.cameraId, e.change)) + '\n');
@@ -130,10 +135,21 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
       if (!worker) sink.on('warning', warn);
       pulled = await PulledCameras.create({ ...cfg!, streams: pulledCameras }, sink, consumer);
       pulled.registry.on('event', onEvent);
+      // Analytics events of the pulled cameras to webhooks / MQTT (the pushed ones': RedisWorker does it).
+      outputs = new AnalyticsOutputs(normaliseOutputs(cfg!.outputs), warn);
+      outputs.attach(pulled.registry);
+      // Their cumulative analytics counts kept in Redis (redis.counts), as RedisWorker keeps its cameras'.
+      if (redis.counts.enabled) {
+        counts = await AnalyticsCountStore.create(redis, new LatestAnalytics(pulled.registry));
+        counts.on('warning', warn);
+        counts.attach(pulled.registry);
+      }
     }
   } catch (err) {
     await worker?.stop(0);
     if (!worker) await sink?.close();
+    await outputs?.close();
+    await counts?.close();
     throw err;
   }
   const started = performance.now();
@@ -145,6 +161,8 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     if (o.duration > 0) setTimeout(resolve, o.duration * 1000).unref();
   });
   await pulled?.stop();
+  await counts?.close();
+  await outputs?.close(redis.closeTimeoutMs);
   if (worker) await worker.stop(redis.closeTimeoutMs);
   else await sink?.close();
   const seconds = (performance.now() - started) / 1000;

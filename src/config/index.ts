@@ -22,6 +22,7 @@ import {
   PipelineConfigSchema,
   ReconnectOptionsSchema,
   RedisOptionsSchema,
+  OutputsOptionsSchema,
   ServeOptionsSchema,
   StreamOptionsSchema,
   TrackerFields,
@@ -31,6 +32,7 @@ import {
   type FeedOptions,
   type ModelOptions,
   type NormalisedRedisOptions,
+  type NormalisedOutputsOptions,
   type NormalisedServeOptions,
   type NormalisedStream,
   type NormalisedTracker,
@@ -249,6 +251,8 @@ export interface NormalisedRegistryConfig {
   redis: NormalisedRedisOptions | undefined;
   /** `camtrack serve`'s section with its defaults filled (every default without one; the registry does not use it). */
   serve: NormalisedServeOptions;
+  /** Where analytics events go (webhooks, MQTT), defaults filled (the registry does not use it). */
+  outputs: NormalisedOutputsOptions;
 }
 
 /**
@@ -272,7 +276,7 @@ export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfi
   // A `redis:` key with every option commented out (YAML null) is Redis with its defaults.
   if (v.redis === null) v.redis = {};
   checkAgainst(CameraRegistryConfigSchema, v, '');
-  const { model, models, streams, redis, serve, ...pipeline } = v as CameraRegistryConfig;
+  const { model, models, streams, redis, serve, outputs, ...pipeline } = v as CameraRegistryConfig;
   if (model === undefined && models === undefined) {
     fail('model', 'model file path (string) or { path, ... }, or named models in `models`', model);
   }
@@ -296,6 +300,7 @@ export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfi
     cameras: [],
     redis: redis === undefined ? undefined : normaliseRedisOptions(redis, 'redis'),
     serve: normaliseServeOptions(serve ?? {}, 'serve'),
+    outputs: normaliseOutputs(outputs, 'outputs'),
   };
   const ids = new Set<string>();
   (streams ?? []).forEach((s, i) => {
@@ -318,6 +323,12 @@ export function normaliseRegistryConfig(input: unknown): NormalisedRegistryConfi
 export function normaliseRedisOptions(v: unknown, path = 'redis'): NormalisedRedisOptions {
   checkAgainst(RedisOptionsSchema, v, path);
   return withDefaults<NormalisedRedisOptions>(RedisOptionsSchema, v);
+}
+
+/** Validates an `outputs` section (webhooks, MQTT; ConfigError naming the field) and fills its defaults. */
+export function normaliseOutputs(v: unknown, path = 'outputs'): NormalisedOutputsOptions {
+  checkAgainst(OutputsOptionsSchema, v ?? {}, path);
+  return withDefaults<NormalisedOutputsOptions>(OutputsOptionsSchema, v ?? {});
 }
 
 /** Validates a `serve` section (ConfigError naming the field) and fills its defaults. */

@@ -773,7 +773,7 @@ export const RedisEventsOptionsSchema = Type.Object(
       expected: `array of ${REDIS_EVENT_KINDS.map((k) => JSON.stringify(k)).join(', ')}`,
       description:
         "Which event streams are written: 'detection' (result messages of frames with detections, tracks or track " +
-        "events), 'analytics' (results that carry analytics; none until the analytics stage exists), 'metrics' (a " +
+        "events), 'analytics' (one analytics event message per analytics event: line-cross, zone-enter, …), 'metrics' (a " +
         "metrics message per camera every metricsIntervalMs), 'alert' (state, warning and error messages). [] = none.",
     }),
     detectionKey: redisName("Stream of the 'detection' events.", 'detection_events'),
@@ -917,6 +917,26 @@ export const RedisLeaseOptionsSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Camera leases across several workers (camtrack worker).' },
 );
 
+/** Cumulative line counts kept in Redis (docs/analytics.md, "Counts kept in Redis"), for cameras with analytics. */
+export const RedisCountsOptionsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({
+      default: true,
+      description:
+        "Keep each camera's cumulative line counts in a Redis hash and seed its analytics from it when the camera starts " +
+        '(a restart, or the camera moving to another worker, continues the counts). Only cameras with an analytics section.',
+    }),
+    key: keyPattern("Hash of a camera's counts, one field per line id (JSON: in, out, per_class); {id} is the camera id.", 'camera_{id}_analytics'),
+    intervalMs: Type.Integer({
+      minimum: 100,
+      maximum: 3600000,
+      default: 1000,
+      description: "Most often a camera's hash is written while its counts change, ms; it is also written when the camera stops.",
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'Cumulative analytics counts kept across restarts and workers.' },
+);
+
 /**
  * Redis Streams (docs/redis.md): the server, and where results and events go. `camtrack run --redis URL` (or this
  * section in its config file) writes every camera's results to Redis instead of stdout.
@@ -956,8 +976,60 @@ export const RedisOptionsSchema = Type.Object(
     leases: RedisLeaseOptionsSchema,
     output: RedisOutputOptionsSchema,
     events: RedisEventsOptionsSchema,
+    counts: RedisCountsOptionsSchema,
   },
   { additionalProperties: false, expected: 'object', description: 'Redis Streams: the server, frames in, results out, event streams (docs/redis.md).' },
+);
+
+// ---- analytics events out (issue 13, docs/analytics.md "Where the counts go"): webhooks and MQTT, off by default ----
+
+/** The analytics event types (AnalyticsEvent['type']), for the outputs' `events` filters. */
+export const ANALYTICS_EVENT_TYPES = ['line-cross', 'zone-enter', 'zone-exit', 'loiter', 'overcrowd', 'speed'] as const;
+const analyticsEventFilter = (what: string) =>
+  Type.Array(literals([...ANALYTICS_EVENT_TYPES]), {
+    default: [...ANALYTICS_EVENT_TYPES],
+    expected: `array of ${ANALYTICS_EVENT_TYPES.map((k) => JSON.stringify(k)).join(', ')}`,
+    description: `The analytics event types ${what} (default: all).`,
+  });
+
+/** One webhook: each analytics event POSTed as JSON (the wire's analytics event message) to `url`. */
+export const WebhookOptionsSchema = Type.Object(
+  {
+    url: Type.String({ minLength: 1, pattern: '^https?://', expected: 'http:// or https:// URL', description: 'Where each event is POSTed (Content-Type: application/json). Shown redacted (no credentials, no query) in stats and warnings.' }),
+    events: analyticsEventFilter('POSTed'),
+    secret: Type.Optional(Type.String({ minLength: 1, description: 'Sent as the value of `secretHeader` with every POST, so the receiver can tell it is camtrack. Never logged or shown.' })),
+    secretHeader: Type.String({ minLength: 1, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", default: 'x-camtrack-secret', expected: 'HTTP header name', description: 'The header that carries `secret`.' }),
+    timeoutMs: Type.Integer({ minimum: 100, maximum: 600000, default: 5000, description: 'A POST without a response after this long fails (and is retried), ms.' }),
+    retries: Type.Integer({ minimum: 0, maximum: 100, default: 5, description: 'Retries of a failed POST (network error, timeout, 408, 429 or 5xx) before the event is dropped (counted as failed). Other 4xx: dropped at once (counted as rejected).' }),
+    backoffMs: Type.Integer({ minimum: 1, maximum: 600000, default: 500, description: 'Wait before the first retry, ms; doubled at each further retry, up to maxBackoffMs.' }),
+    maxBackoffMs: Type.Integer({ minimum: 1, maximum: 3600000, default: 30000, description: 'The longest wait between retries, ms.' }),
+    maxPending: Type.Integer({ minimum: 1, maximum: 1000000, default: 1000, description: 'Events waiting while the receiver is slow or away; when full the oldest is dropped (counted as dropped).' }),
+  },
+  { additionalProperties: false, expected: 'object', description: 'A webhook for analytics events (POST, retries with capped exponential backoff, a bounded queue).' },
+);
+
+/** MQTT (Frigate's integration style): events and retained counts on a broker. */
+export const MqttOptionsSchema = Type.Object(
+  {
+    url: Type.String({ minLength: 1, pattern: '^(mqtts?|wss?)://', expected: 'mqtt://, mqtts://, ws:// or wss:// URL', description: 'The broker, mqtt://[user:password@]host[:port]. Credentials never appear in logs or stats.' }),
+    topicPrefix: Type.String({ minLength: 1, pattern: '^[^#+]+$', default: 'camtrack', expected: 'topic without + or #', description: 'Topics: <prefix>/<camera>/events (each event), <prefix>/<camera>/lines/<line> and <prefix>/<camera>/zones/<zone> (retained counts, occupancy), <prefix>/available (online/offline, retained; the will).' }),
+    events: analyticsEventFilter('published on <prefix>/<camera>/events'),
+    qos: Type.Union([Type.Literal(0), Type.Literal(1)], { default: 0, description: 'QoS of the event messages (retained counts: the same).' }),
+    clientId: Type.Optional(Type.String({ minLength: 1, description: 'MQTT client id (default camtrack-<hostname>-<pid>-<n>); give each client its own.' })),
+    maxPending: Type.Integer({ minimum: 1, maximum: 1000000, default: 1000, description: 'Messages waiting while the broker is away; when full the oldest is dropped (counted).' }),
+    connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'Connect timeout of each attempt, ms.' }),
+    reconnectMs: Type.Integer({ minimum: 100, maximum: 600000, default: 1000, description: 'Wait between reconnect attempts, ms (a lost broker is retried forever).' }),
+  },
+  { additionalProperties: false, expected: 'object', description: 'Analytics events and counts to an MQTT broker.' },
+);
+
+/** Where analytics events go besides results (each off by default): webhooks, MQTT. */
+export const OutputsOptionsSchema = Type.Object(
+  {
+    webhooks: Type.Array(WebhookOptionsSchema, { default: [], expected: 'array of webhook options', description: 'Webhooks for analytics events ([] = none).' }),
+    mqtt: Type.Optional(MqttOptionsSchema),
+  },
+  { additionalProperties: false, default: {}, expected: 'object', description: 'Analytics events out: webhooks and MQTT (docs/analytics.md).' },
 );
 
 /**
@@ -1173,6 +1245,8 @@ export const CameraRegistryConfigSchema = Type.Object(
     ['redis', Type.Optional(RedisOptionsSchema)],
     // Not a pipeline option either: `camtrack serve`'s own settings.
     ['serve', Type.Optional(ServeOptionsSchema)],
+    // Nor this: where analytics events go (run, worker and serve attach them to their cameras).
+    ['outputs', Type.Optional(OutputsOptionsSchema)],
   ]),
   {
     additionalProperties: false,
@@ -1261,6 +1335,8 @@ export interface CameraRegistryConfig extends Omit<PipelineConfig, 'model' | 'st
   redis?: RedisOptions;
   /** `camtrack serve`'s settings (docs/serve.md); CameraRegistry itself ignores it. */
   serve?: ServeOptions;
+  /** Where analytics events go: webhooks, MQTT (docs/analytics.md); CameraRegistry itself ignores it. */
+  outputs?: Input<Static<typeof OutputsOptionsSchema>>;
 }
 /** `camtrack serve`'s section as written. */
 export type ServeOptions = Input<Static<typeof ServeOptionsSchema>>;
@@ -1276,6 +1352,9 @@ export type RedisOptions = Input<Omit<Static<typeof RedisOptionsSchema>, 'input'
 };
 /** Redis options with every default filled. */
 export type NormalisedRedisOptions = Static<typeof RedisOptionsSchema>;
+export type NormalisedOutputsOptions = Static<typeof OutputsOptionsSchema>;
+export type WebhookOptions = Static<typeof WebhookOptionsSchema>;
+export type MqttOptions = Static<typeof MqttOptionsSchema>;
 
 /** Normalised (complete) values: what everything past src/config receives. */
 export type NormalisedTracker = Static<typeof TrackerOptionsSchema>;

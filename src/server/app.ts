@@ -33,6 +33,9 @@ import { CameraRegistry, type CameraEvent } from '../cameras/registry.js';
 import { normaliseRegistryConfig, type CameraRegistryConfig, type NormalisedRegistryConfig } from '../config.js';
 import { CamtrackError, ConfigError, redactSecretsIn } from '../errors.js';
 import { createRedisClient, connectOnce, redisEndpoint } from '../redis/client.js';
+import { LatestAnalytics } from '../sinks/analytics-latest.js';
+import { AnalyticsCountStore } from '../sinks/analytics-store.js';
+import { AnalyticsOutputs } from '../sinks/outputs.js';
 import { RedisWorker } from '../sources/worker.js';
 import { toWireError } from '../wire/index.js';
 import { InsecureBindError, installAuth, isLoopbackHost, redactQuery } from './auth.js';
@@ -172,12 +175,27 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
 
   const board = new ModelBoard(cameras);
   const feed = new ResultFeed(cameras);
+  const analytics = new LatestAnalytics(cameras);
+  // --redis: the cameras' cumulative analytics counts are kept there (redis.counts; src/sinks/analytics-store.ts).
+  let counts: AnalyticsCountStore | undefined;
+  if (config.redis?.counts.enabled) {
+    try {
+      counts = await AnalyticsCountStore.create(config.redis, analytics);
+    } catch (err) {
+      await worker?.stop(0);
+      await cameras.close();
+      redis?.disconnect();
+      throw err;
+    }
+    counts.attach(cameras);
+  }
   const managed = new ManagedCameras(cameras, config, board, store, app.log);
   const context: ServerContext & { booted: Promise<void> } = {
     cameras,
     managed,
     config,
-    metrics: createMetrics(cameras, feed, board),
+    metrics: createMetrics(cameras, feed, board, analytics),
+    analytics,
     models: board,
     feed,
     log: app.log,
@@ -193,6 +211,11 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
     if (e.type !== 'warning' && e.type !== 'error') return;
     app.log.warn({ camera: e.cameraId, model: e.model, error: toWireError(e.error) }, `camera ${e.type}`);
   });
+  // Analytics events of the service's cameras to webhooks / MQTT (outputs; none by default). The Redis cameras' go
+  // through the worker's own (src/sources/worker.ts).
+  const outputs = new AnalyticsOutputs(config.outputs, (err: CamtrackError) => app.log.warn({ err, code: err.code }, 'analytics output warning'));
+  outputs.attach(cameras);
+  counts?.on('warning', (err: CamtrackError) => app.log.warn({ err, code: err.code }, 'analytics counts warning'));
   if (worker) {
     worker.on('warning', (err: CamtrackError) => app.log.warn({ err, code: err.code }, 'redis worker warning'));
     worker.on('event', (e: { type: string; cameraId: string | null; error?: CamtrackError }) => {
@@ -221,6 +244,9 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
     feed.close();
     if (worker) await worker.stop(config.redis!.closeTimeoutMs);
     await cameras.close();
+    await counts?.close();
+    await outputs.close(CLOSE_GRACE_MS);
+    analytics.close();
     if (redis) await redis.quit().catch(() => redis!.disconnect());
   });
   // Step 1½ of the shutdown: connections still open a while after close() began (a client that keeps a refused

@@ -9,6 +9,7 @@ import type { CameraRegistry } from '../cameras/registry.js';
 import type { NormalisedRegistryConfig } from '../config.js';
 import { CamtrackError, ConfigError } from '../errors.js';
 import { toWireError, type WireError } from '../wire/index.js';
+import type { LatestAnalytics } from '../sinks/analytics-latest.js';
 import type { ManagedCameras } from './managed-cameras.js';
 import type { ModelBoard, ReadinessCheck } from './readiness.js';
 import type { ResultFeed } from './result-feed.js';
@@ -26,6 +27,8 @@ export interface ServerContext {
   readiness: ReadinessCheck;
   /** Each model's state (loading, loaded, failed, …). */
   models: ModelBoard;
+  /** Every camera's newest analytics: cumulative line counts, zone occupancy (GET/DELETE …/analytics, /metrics). */
+  analytics: LatestAnalytics;
   /** Results and events of managed cameras for SSE/WebSocket readers. */
   feed: ResultFeed;
   /** The service's logger (pino, secrets redacted). */

@@ -13,6 +13,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 
 import type { CameraRegistry, CameraRegistryStats } from '../cameras/registry.js';
 import type { StreamState } from '../types.js';
+import type { LatestAnalytics } from '../sinks/analytics-latest.js';
 import type { ResultFeed } from './result-feed.js';
 import type { ModelBoard } from './readiness.js';
 
@@ -111,7 +112,7 @@ function latencyHistogram(registry: Registry, snapshot: () => CameraRegistryStat
 }
 
 /** The service's metrics registry: every camtrack_* metric, read from `cameras`, `feed` and `board` at scrape time. */
-export function createMetrics(cameras: CameraRegistry, feed: ResultFeed, board: ModelBoard): Registry {
+export function createMetrics(cameras: CameraRegistry, feed: ResultFeed, board: ModelBoard, analytics?: LatestAnalytics): Registry {
   const registry = new Registry();
   // One stats() per scrape: prom-client calls every metric's collect() in one synchronous pass, so the first one
   // reads the stats and the others of that pass reuse them; a microtask forgets them before the next scrape.
@@ -156,5 +157,50 @@ export function createMetrics(cameras: CameraRegistry, feed: ResultFeed, board: 
   gauge(registry, 'camtrack_result_readers', 'Open SSE and WebSocket result readers (/api/v1/cameras/{id}/events, /api/v1/results).', [], () => [[{}, feed.stats().readers]]);
   totalsCounter(registry, 'camtrack_result_messages_total', 'Messages written to result readers.', [], () => [[{}, feed.stats().written]]);
   totalsCounter(registry, 'camtrack_result_messages_dropped_total', 'Messages dropped for slow result readers (their bounded queue was full).', [], () => [[{}, feed.stats().dropped]]);
+  if (analytics) analyticsMetrics(registry, cameras, analytics);
   return registry;
+}
+
+/**
+ * Line counts and zone occupancy of the cameras with an `analytics` section (docs/analytics.md): one read of
+ * LatestAnalytics per camera and scrape. A reset (DELETE …/analytics) or a changed section lowers a total: the
+ * counter's series restarts from it, which Prometheus reads as a counter reset.
+ */
+function analyticsMetrics(registry: Registry, cameras: CameraRegistry, analytics: LatestAnalytics): void {
+  let cached: ReturnType<LatestAnalytics['counts']>[] | undefined;
+  const all = (): ReturnType<LatestAnalytics['counts']>[] => {
+    if (!cached) {
+      cached = [];
+      if (!cameras.closed) {
+        for (const id of analytics.cameraIds()) {
+          try {
+            cached.push(analytics.counts(id));
+          } catch {
+            // removed under us
+          }
+        }
+      }
+      queueMicrotask(() => (cached = undefined));
+    }
+    return cached;
+  };
+  type LineLabels = { camera: string; line: string; direction: string; class: string };
+  totalsCounter(
+    registry,
+    'camtrack_line_crossings_total',
+    'Tracks counted crossing a line, by direction (in/out) and class (docs/analytics.md).',
+    ['camera', 'line', 'direction', 'class'],
+    () =>
+      all().flatMap((c) =>
+        Object.entries(c.lines).flatMap(([line, l]) =>
+          l.per_class.flatMap((k): [LineLabels, number][] => [
+            [{ camera: c.camera_id, line, direction: 'in', class: k.label }, k.in],
+            [{ camera: c.camera_id, line, direction: 'out', class: k.label }, k.out],
+          ]),
+        ),
+      ),
+  );
+  gauge(registry, 'camtrack_zone_occupancy', 'Tracks inside a zone (after its enter/exit inertia) in the newest frame.', ['camera', 'zone'], () =>
+    all().flatMap((c) => Object.entries(c.zones).map(([zone, z]): [{ camera: string; zone: string }, number] => [{ camera: c.camera_id, zone }, z.occupancy])),
+  );
 }

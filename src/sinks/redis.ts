@@ -42,7 +42,7 @@ import { redisKey } from '../redis/keys.js';
 import { safeEmit } from '../safe-emit.js';
 import type { Stream } from '../stream.js';
 import type { FrameResult } from '../types.js';
-import { toWireErrorMessage, toWireMetricsMessage, toWireResult, toWireStateMessage } from '../wire/index.js';
+import { toWireAnalyticsEventMessage, toWireErrorMessage, toWireMetricsMessage, toWireResult, toWireStateMessage } from '../wire/index.js';
 
 /** Why waiting entries were not written. */
 export interface SinkDrops {
@@ -346,11 +346,19 @@ export class RedisSink extends EventEmitter {
     if (this.#enabled.has('detection') && (r.detections.length > 0 || r.tracks.length > 0 || r.trackEvents.length > 0)) {
       this.#queueEvent(this.options.events.detectionKey, payload);
     }
-    // Results carry no analytics until that stage exists (issue 13); the stream is written from then on.
-    if (this.#enabled.has('analytics') && (r as { analytics?: unknown }).analytics != null) {
-      this.#queueEvent(this.options.events.analyticsKey, payload);
+    // One analytics event message per event of the frame (line-cross, zone-enter, …; docs/analytics.md): frames
+    // without events write nothing there (their counts are in the camera's output).
+    if (this.#enabled.has('analytics') && r.analytics && r.analytics.events.length > 0) {
+      for (const e of r.analytics.events) this.#queueEvent(this.options.events.analyticsKey, JSON.stringify(toWireAnalyticsEventMessage(e, r, this.#labels(r))));
     }
     this.#schedule();
+  }
+
+  /** The class names of `r`'s camera's model (for the analytics events' `label`), when the sink knows its registry. */
+  #labels(r: FrameResult): readonly string[] {
+    const registry = this.#registry;
+    const model = registry?.list().find((c) => c.id === r.streamId)?.model;
+    return (model !== undefined ? registry!.pipeline(model)?.model.classNames : undefined) ?? [];
   }
 
   /** Queues a camera's state, warning or error (and a pipeline's warnings, lost workers) for the 'alert' stream. */

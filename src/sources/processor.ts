@@ -43,6 +43,8 @@ export interface FrameProcessor {
   push(id: string, bytes: Buffer, tag: PushTag): void;
   /** Closes every camera; results still in flight are delivered first. */
   close(): Promise<void>;
+  /** The cameras, when a real pipeline processes them (the analytics count store attaches here). */
+  readonly registry?: CameraRegistry;
 }
 
 /** Results with no detections, the size from the JPEG header, delivered in batches from setImmediate. */
@@ -176,6 +178,10 @@ export class PipelineProcessor implements FrameProcessor {
     registry.on('result', (r: FrameResult) => handlers.result(r));
     registry.on('event', (e: CameraEvent) => processor.#event(e));
     return processor;
+  }
+
+  get registry(): CameraRegistry {
+    return this.#registry;
   }
 
   async addCamera(id: string): Promise<void> {

@@ -15,9 +15,12 @@
 import { EventEmitter } from 'node:events';
 
 import type { CameraEvent } from '../cameras/registry.js';
-import { normaliseRedisOptions, type CameraRegistryConfig, type NormalisedRedisOptions, type RedisOptions } from '../config.js';
+import { normaliseOutputs, normaliseRedisOptions, type CameraRegistryConfig, type NormalisedRedisOptions, type RedisOptions } from '../config.js';
 import type { CamtrackError } from '../errors.js';
 import { safeEmit } from '../safe-emit.js';
+import { LatestAnalytics } from '../sinks/analytics-latest.js';
+import { AnalyticsCountStore } from '../sinks/analytics-store.js';
+import { AnalyticsOutputs } from '../sinks/outputs.js';
 import { RedisSink, type RedisSinkStats } from '../sinks/redis.js';
 import type { FrameResult } from '../types.js';
 import { NullProcessor, PipelineProcessor, type FrameProcessor, type ProcessorHandlers } from './processor.js';
@@ -62,6 +65,8 @@ export class RedisWorker extends EventEmitter {
   readonly source: RedisSource;
   readonly sink: RedisSink;
   readonly #processor: FrameProcessor;
+  #counts: AnalyticsCountStore | undefined;
+  #outputs: AnalyticsOutputs | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(source: RedisSource, sink: RedisSink, processor: FrameProcessor) {
@@ -121,7 +126,26 @@ export class RedisWorker extends EventEmitter {
       await sink.close();
       throw err;
     }
+    // Cumulative analytics counts kept in Redis (redis.counts): seeded when a camera starts here, written while it runs.
+    let counts: AnalyticsCountStore | undefined;
+    if (redis.counts.enabled && processor.registry) {
+      try {
+        counts = await AnalyticsCountStore.create(redis, new LatestAnalytics(processor.registry));
+        counts.attach(processor.registry);
+      } catch (err) {
+        await source.close();
+        await processor.close();
+        await sink.close();
+        throw err;
+      }
+    }
+    // Analytics events to webhooks / MQTT (the config's outputs section; none by default).
+    const outputs = typeof options.processor === 'object' ? new AnalyticsOutputs(normaliseOutputs(options.processor.outputs), (e) => worker && safeEmit(worker, 'warning', e)) : undefined;
+    if (outputs && processor.registry) outputs.attach(processor.registry);
     worker = new RedisWorker(source, sink, processor);
+    worker.#counts = counts;
+    worker.#outputs = outputs;
+    counts?.on('warning', (e: CamtrackError) => safeEmit(worker!, 'warning', e));
     const warn = (e: CamtrackError): void => safeEmit(worker!, 'warning', e);
     source.on('warning', warn);
     sink.on('warning', warn);
@@ -158,6 +182,8 @@ export class RedisWorker extends EventEmitter {
     const deadline = Date.now() + timeoutMs;
     await this.source.stop(timeoutMs);
     await this.#processor.close();
+    await this.#counts?.close();
+    await this.#outputs?.close(Math.max(0, deadline - Date.now()));
     await this.sink.drain(Math.max(0, deadline - Date.now()));
     await this.sink.close();
     await this.source.close();

@@ -14,11 +14,13 @@ import type { TrackEvent } from '../tracker.js';
 import type { Detection, FrameResult, StateChange, StreamStats, Track } from '../types.js';
 import type { Static } from '@sinclair/typebox';
 
-import type { AnalyticsFrameResult } from '../analytics.js';
+import type { AnalyticsEvent, AnalyticsFrameResult } from '../analytics.js';
 import {
   WIRE_VERSION,
   type WireAnalyticsEventSchema,
   type WireAnalyticsSchema,
+  type WireAnalyticsCounts,
+  type WireAnalyticsEventMessage,
   type WireBox,
   type WireDetection,
   type WireError,
@@ -138,20 +140,78 @@ export function toWireAnalytics(a: AnalyticsFrameResult): Static<typeof WireAnal
     zones,
     memberships: a.memberships.map((m) => ({ track_id: m.trackId, zone: m.zone, dwell_seconds: m.dwellSeconds })),
     speeds: a.speeds.map((s) => ({ track_id: s.trackId, speed: s.speed, unit: s.unit, direction_deg: s.directionDeg })),
-    events: a.events.map((e) => {
-      const { type, tsMs, ...rest } = e;
-      const out: Static<typeof WireAnalyticsEventSchema> = { type, ts_ms: tsMs };
-      if ('line' in rest) out.line = rest.line;
-      if ('zone' in rest) out.zone = rest.zone;
-      if ('trackId' in rest) out.track_id = rest.trackId;
-      if ('classId' in rest) out.class_id = rest.classId;
-      if ('direction' in rest) out.direction = rest.direction;
-      if ('dwellSeconds' in rest) out.dwell_seconds = rest.dwellSeconds;
-      if ('occupancy' in rest) out.occupancy = rest.occupancy;
-      if ('speed' in rest) out.speed = rest.speed;
-      if ('unit' in rest) out.unit = rest.unit;
-      return out;
-    }),
+    events: a.events.map(toWireAnalyticsEvent),
+  };
+}
+
+/** One AnalyticsEvent → an entry of the result's `analytics.events`. */
+export function toWireAnalyticsEvent(e: AnalyticsEvent): Static<typeof WireAnalyticsEventSchema> {
+  const { type, tsMs, ...rest } = e;
+  const out: Static<typeof WireAnalyticsEventSchema> = { type, ts_ms: tsMs };
+  if ('line' in rest) out.line = rest.line;
+  if ('zone' in rest) out.zone = rest.zone;
+  if ('trackId' in rest) out.track_id = rest.trackId;
+  if ('classId' in rest) out.class_id = rest.classId;
+  if ('direction' in rest) out.direction = rest.direction;
+  if ('dwellSeconds' in rest) out.dwell_seconds = rest.dwellSeconds;
+  if ('occupancy' in rest) out.occupancy = rest.occupancy;
+  if ('speed' in rest) out.speed = rest.speed;
+  if ('unit' in rest) out.unit = rest.unit;
+  return out;
+}
+
+/** The class name of `classId` from the model's labels, else the id as text (as detections' `label`). */
+export function labelOf(labels: readonly string[], classId: number): string {
+  return labels[classId] ?? String(classId);
+}
+
+/** One analytics event of result `r` → its own message (webhooks, MQTT, the Redis analytics_events stream). */
+export function toWireAnalyticsEventMessage(e: AnalyticsEvent, r: FrameResult, labels: readonly string[] = []): WireAnalyticsEventMessage {
+  const { type, ...fields } = toWireAnalyticsEvent(e);
+  return {
+    v: WIRE_VERSION,
+    type: 'analytics',
+    camera_id: r.streamId,
+    event: type,
+    frame_id: integer(r.frameIndex, '', 'frameIndex'),
+    timestamp: fixed(r.timestampMs / 1000, SECONDS_DECIMALS, '', 'timestampMs'),
+    ...('classId' in e && labels[e.classId] !== undefined ? { label: labels[e.classId]! } : {}),
+    ...fields,
+  } as WireAnalyticsEventMessage;
+}
+
+/**
+ * A camera's cumulative counts: every line and zone id of its config (`lineIds`, `zoneIds`), the values of the
+ * newest result `a` (zeros for an id it has not, or before the first result: `a` undefined).
+ */
+export function toWireAnalyticsCounts(
+  cameraId: string,
+  lineIds: readonly string[],
+  zoneIds: readonly string[],
+  a: { frameIndex: number; analytics: AnalyticsFrameResult } | undefined,
+  labels: readonly string[] = [],
+  nowMs = Date.now(),
+): WireAnalyticsCounts {
+  const lines: WireAnalyticsCounts['lines'] = {};
+  for (const id of lineIds) {
+    const l = a?.analytics.lines[id];
+    lines[id] = {
+      in: l?.in ?? 0,
+      out: l?.out ?? 0,
+      per_class: (l?.perClass ?? []).map((c) => ({ class_id: c.classId, label: labelOf(labels, c.classId), in: c.in, out: c.out })),
+    };
+  }
+  const zones: WireAnalyticsCounts['zones'] = {};
+  for (const id of zoneIds) zones[id] = { occupancy: a?.analytics.zones[id]?.occupancy ?? 0 };
+  return {
+    v: WIRE_VERSION,
+    type: 'analytics_counts',
+    camera_id: cameraId,
+    timestamp: fixed(nowMs / 1000, SECONDS_DECIMALS, '', 'nowMs'),
+    frame_id: a ? integer(a.frameIndex, '', 'frameIndex') : null,
+    ts_ms: a ? a.analytics.tsMs : null,
+    lines,
+    zones,
   };
 }
 

@@ -246,6 +246,54 @@ export const WireMetricsMessageSchema = Type.Object(
   { title: 'camtrack metrics event' },
 );
 
+/**
+ * One analytics event on its own (a Stream 'analytics' event: line-cross, zone-enter, …), placed in its result's
+ * frame: what webhooks, MQTT and the Redis `analytics_events` stream carry (docs/analytics.md, "Where the counts go").
+ * The event's kind is `event` (the message's `type` is 'analytics'); its other fields are those of the result's
+ * `analytics.events` entries, plus the class's `label`.
+ */
+export const WireAnalyticsEventMessageSchema = Type.Composite(
+  [
+    Type.Object({
+      ...header,
+      type: Type.Literal('analytics'),
+      event: Type.Union(['line-cross', 'zone-enter', 'zone-exit', 'loiter', 'overcrowd', 'speed'].map((t) => Type.Literal(t))),
+      frame_id: Type.Integer({ minimum: 0, description: 'frame_id of the result the event belongs to.' }),
+      timestamp: Type.Number({ description: 'timestamp of that result.' }),
+      label: Type.Optional(Type.String({ description: "The class name of class_id (events about a track), when the model's labels are known." })),
+    }),
+    Type.Omit(WireAnalyticsEventSchema, ['type']),
+  ],
+  { title: 'camtrack analytics event' },
+);
+
+const perClassCount = Type.Object({ class_id: Type.Integer({ minimum: 0 }), label: Type.String(), in: Type.Integer({ minimum: 0 }), out: Type.Integer({ minimum: 0 }) });
+
+/**
+ * A camera's cumulative line counts and zone occupancy at one moment: GET /api/v1/cameras/{id}/analytics, the
+ * Redis hash that keeps the counts across restarts, MQTT's retained topics (docs/analytics.md).
+ */
+export const WireAnalyticsCountsSchema = Type.Object(
+  {
+    ...header,
+    type: Type.Literal('analytics_counts'),
+    timestamp: Type.Number({ description: 'Wall clock when the counts were read, seconds since the epoch.' }),
+    frame_id: nullable(Type.Integer({ minimum: 0, description: 'frame_id of the result the counts are from; null before the first.' })),
+    ts_ms: nullable(Type.Number({ description: "That result's stream timestamp, ms; null before the first." })),
+    lines: Type.Record(
+      Type.String(),
+      Type.Object({
+        in: Type.Integer({ minimum: 0, description: 'Cumulative.' }),
+        out: Type.Integer({ minimum: 0, description: 'Cumulative.' }),
+        per_class: Type.Array(perClassCount),
+      }),
+      { description: 'Every configured line by id.' },
+    ),
+    zones: Type.Record(Type.String(), Type.Object({ occupancy: Type.Integer({ minimum: 0 }) }), { description: 'Every configured zone by id.' }),
+  },
+  { title: 'camtrack analytics counts' },
+);
+
 /** A stream event: state change, warning/error, or one track event (the 'track' event of a Stream). */
 export const WireEventSchema = Type.Union([WireStateMessageSchema, WireErrorMessageSchema, WireTrackMessageSchema], {
   title: 'camtrack stream event',
@@ -262,5 +310,7 @@ export type WireErrorMessage = Static<typeof WireErrorMessageSchema>;
 export type WireTrackMessage = Static<typeof WireTrackMessageSchema>;
 export type WireEvent = Static<typeof WireEventSchema>;
 export type WireMetricsMessage = Static<typeof WireMetricsMessageSchema>;
+export type WireAnalyticsEventMessage = Static<typeof WireAnalyticsEventMessageSchema>;
+export type WireAnalyticsCounts = Static<typeof WireAnalyticsCountsSchema>;
 /** Anything that leaves the process. */
 export type WireMessage = WireResult | WireEvent | WireMetricsMessage;

@@ -5,7 +5,13 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { expect } from 'vitest';
 
-import { WireEventSchema, WireMetricsMessageSchema, WireResultSchema } from '../../src/wire/index.js';
+import {
+  WireAnalyticsCountsSchema,
+  WireAnalyticsEventMessageSchema,
+  WireEventSchema,
+  WireMetricsMessageSchema,
+  WireResultSchema,
+} from '../../src/wire/index.js';
 
 const ajv = new Ajv({ allErrors: true });
 const compile = (schema: object): ValidateFunction => ajv.compile(JSON.parse(JSON.stringify(schema)) as object);
@@ -13,6 +19,8 @@ const compile = (schema: object): ValidateFunction => ajv.compile(JSON.parse(JSO
 export const validateWireResult = compile(WireResultSchema);
 export const validateWireEvent = compile(WireEventSchema);
 export const validateWireMetrics = compile(WireMetricsMessageSchema);
+export const validateWireAnalyticsCounts = compile(WireAnalyticsCountsSchema);
+export const validateWireAnalyticsEvent = compile(WireAnalyticsEventMessageSchema);
 
 /** Fails the test with ajv's messages (and the message itself) unless `validate` accepts `message`. */
 export function expectValid(validate: ValidateFunction, message: unknown): void {

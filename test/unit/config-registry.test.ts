@@ -107,7 +107,7 @@ describe('normaliseRegistryConfig()', () => {
 
   it('BAD CALL - unknown keys list what is accepted, `models` included (and the camera options, `model` included)', () => {
     expect(configError(() => normaliseRegistryConfig({ model: 'm.onnx', batchSize: 4 })).message).toBe(
-      'batchSize: Unknown option "batchSize"; accepted: model, models, inference, batching, detection, tracker, streams, resultCapacity, ingest, gpu, redis, serve',
+      'batchSize: Unknown option "batchSize"; accepted: model, models, inference, batching, detection, tracker, streams, resultCapacity, ingest, gpu, redis, serve, outputs',
     );
     expect(configError(() => normaliseRegistryConfig({ model: 'm.onnx', streams: [{ id: 'a', url: 'a.mp4', net: 'x' }] })).message).toBe(
       'streams[0].net: Unknown option "net"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, ' +
@@ -152,6 +152,7 @@ describe('normaliseRegistryConfig()', () => {
           maxPending: 4096,
           metricsIntervalMs: 10000,
         },
+        counts: { enabled: true, key: 'camera_{id}_analytics', intervalMs: 1000 },
       });
       expect(c.pipeline).toEqual({});
     }
@@ -168,7 +169,7 @@ describe('normaliseRegistryConfig()', () => {
       'redis.events.enabled: Expected array of "detection", "analytics", "metrics", "alert" but received ["kafka"] of type array',
     );
     expect(bad({ port: 6379 })).toBe(
-      'redis.port: Unknown option "port"; accepted: url, connectTimeoutMs, commandTimeoutMs, closeTimeoutMs, input, leases, output, events',
+      'redis.port: Unknown option "port"; accepted: url, connectTimeoutMs, commandTimeoutMs, closeTimeoutMs, input, leases, output, events, counts',
     );
   });
 

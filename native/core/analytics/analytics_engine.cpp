@@ -82,6 +82,35 @@ void AnalyticsEngine::Reset() {
   RebuildIndex();
 }
 
+void AnalyticsEngine::ResetCounts() {
+  for (auto& c : counts_) {
+    c.in = c.out = 0;
+    c.per_class.clear();
+  }
+}
+
+void AnalyticsEngine::AddCounts(const std::vector<LineCountsSeed>& seed) {
+  for (const LineCountsSeed& s : seed) {
+    for (size_t l = 0; l < config_.lines.size(); ++l) {
+      if (config_.lines[l].id != s.line_id) continue;
+      LineResult& cum = counts_[l];
+      cum.in += s.in;
+      cum.out += s.out;
+      for (const LineClassCount& k : s.per_class) {
+        LineClassCount* pc = nullptr;
+        for (auto& c : cum.per_class)
+          if (c.class_id == k.class_id) pc = &c;
+        if (!pc) {
+          cum.per_class.push_back({k.class_id, 0, 0});
+          pc = &cum.per_class.back();
+        }
+        pc->in += k.in;
+        pc->out += k.out;
+      }
+    }
+  }
+}
+
 int32_t AnalyticsEngine::Find(int64_t id) const {
   const size_t mask = index_.size() - 1;
   for (size_t h = Hash(id, mask);; h = (h + 1) & mask) {

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/analytics/line_counter.h"
@@ -85,6 +86,14 @@ struct AnalyticsFrame {
   void Reserve(size_t lines, size_t zones, size_t tracks);
 };
 
+// Cumulative counts of one line (by its id) to add to an engine's: counts kept elsewhere (Redis) and brought back
+// after a restart or a move to another worker (AnalyticsEngine::AddCounts).
+struct LineCountsSeed {
+  std::string line_id;
+  uint64_t in = 0, out = 0;
+  std::vector<LineClassCount> per_class;
+};
+
 class AnalyticsEngine {
  public:
   static constexpr size_t kInitialTracks = 256;
@@ -101,6 +110,10 @@ class AnalyticsEngine {
 
   // Forgets every track and zeroes the counts.
   void Reset();
+  // Zeroes the lines' cumulative counts (in, out, per class); tracks, their line histories and zones are kept.
+  void ResetCounts();
+  // Adds `seed`'s counts to the lines with those ids (ids not configured are ignored). Allocates (not per frame).
+  void AddCounts(const std::vector<LineCountsSeed>& seed);
 
  private:
   struct Slot {

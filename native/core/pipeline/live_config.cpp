@@ -38,6 +38,16 @@ void LiveConfigState::Set(const LiveConfig& config) {
   version_.fetch_add(1, std::memory_order_release);
 }
 
+void LiveConfigState::ChangeCounts(CountsCommand cmd) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pending_counts_.size() >= kMaxPendingCounts)
+    throw Error(ErrorCode::kInvalidState, "analytics",
+                "too many analytics count changes waiting for the stream's next frame",
+                "wait for the stream to deliver a frame");
+  pending_counts_.push_back(std::move(cmd));
+  counts_pending_.store(true, std::memory_order_release);
+}
+
 std::shared_ptr<const LiveConfigState::Compiled> LiveConfigState::LoadIfChanged(uint64_t* seen) const {
   if (version_.load(std::memory_order_acquire) == *seen) return nullptr;
   std::lock_guard<std::mutex> lock(mu_);
@@ -104,6 +114,19 @@ void LiveConfigState::Postprocess(std::vector<Detection>& dets, int frame_width,
     } else if (!analytics_ || stage_->config.analytics_key != analytics_key_) {
       analytics_ = std::make_unique<analytics::AnalyticsEngine>(*stage_->config.analytics);  // validated by Set()
       analytics_key_ = stage_->config.analytics_key;
+    }
+  }
+  if (counts_pending_.load(std::memory_order_acquire)) {
+    std::vector<CountsCommand> cmds;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cmds.swap(pending_counts_);
+      counts_pending_.store(false, std::memory_order_relaxed);
+    }
+    for (const CountsCommand& c : cmds) {
+      if (!analytics_) break;
+      if (c.reset) analytics_->ResetCounts();
+      analytics_->AddCounts(c.add);
     }
   }
   tracks.clear();

@@ -55,8 +55,16 @@ struct LiveConfig {
   batch::ScheduleConfig schedule() const { return {interval, motion.enabled, motion.max_skip_seconds}; }
 };
 
+// A change of a stream's cumulative line counts from outside the stream (Stream#resetAnalytics(), the counts kept in
+// Redis): `reset` zeroes them first, then `add` is added (AnalyticsEngine::ResetCounts, AddCounts).
+struct CountsCommand {
+  bool reset = false;
+  std::vector<analytics::LineCountsSeed> add;
+};
+
 class LiveConfigState {
  public:
+  static constexpr size_t kMaxPendingCounts = 64;
   LiveConfigState() = default;
   LiveConfigState(const LiveConfigState&) = delete;
   LiveConfigState& operator=(const LiveConfigState&) = delete;
@@ -64,6 +72,11 @@ class LiveConfigState {
   // Any thread. Validates `config` (throws camtrack::Error(kInvalidArgument) and changes nothing when it is not
   // usable) and makes it the stream's config from the next frame each reader takes.
   void Set(const LiveConfig& config);
+
+  // Any thread: queues `cmd` for the stream's analytics engine, applied by the postprocess thread before its next
+  // frame's analytics (in the order given; dropped when the stream has no analytics then). Throws kInvalidState when
+  // kMaxPendingCounts commands are already waiting (no frame has come for a while).
+  void ChangeCounts(CountsCommand cmd);
 
   // Source thread, once per decoded frame: whether the frame at `pts_ms` passes the fps limit (false: drop it,
   // counted as dropped.fpsLimit by the caller). A new limit starts a fresh gate.
@@ -99,6 +112,8 @@ class LiveConfigState {
   std::shared_ptr<const Compiled> current_;  // guarded by mu_
   std::atomic<uint64_t> version_{0};         // bumped under mu_ by Set(); 0: never set
   std::atomic<double> source_fps_{0};
+  std::vector<CountsCommand> pending_counts_;  // guarded by mu_
+  std::atomic<bool> counts_pending_{false};
 
   // Source thread only: the fps gate.
   uint64_t gate_version_ = 0;

@@ -90,6 +90,12 @@ void Pipeline::ConfigureStream(int32_t handle, const LiveConfig& config) {
   s->live_state.Set(config);
 }
 
+void Pipeline::ChangeAnalyticsCounts(int32_t handle, CountsCommand cmd) {
+  const std::shared_ptr<Stream> s = Find(handle);
+  if (!s) throw Error(ErrorCode::kInvalidState, "pipeline", "stream " + std::to_string(handle) + " is not running");
+  s->live_state.ChangeCounts(std::move(cmd));
+}
+
 std::shared_ptr<Stream> Pipeline::Find(int32_t handle) const {
   std::lock_guard<std::mutex> lock(streams_mu_);
   auto it = streams_.find(handle);

@@ -75,6 +75,9 @@ class Pipeline {
   // frame, without reopening its source. Throws Error(kInvalidArgument) for an unusable config (nothing changes) and
   // Error(kInvalidState) when `handle` is not a current stream. Thread-safe.
   void ConfigureStream(int32_t handle, const LiveConfig& config);
+  // Changes stream `handle`'s cumulative line counts before its next frame's analytics (LiveConfigState::ChangeCounts:
+  // a reset, counts brought back from Redis). Error(kInvalidState) when `handle` is not a current stream.
+  void ChangeAnalyticsCounts(int32_t handle, CountsCommand cmd);
   // Stops one stream: interrupts and joins its thread; results still in flight for it are discarded. Idempotent.
   void RemoveStream(int32_t handle);
   // Delivery credit (src/delivery.ts): JS pauses a lossless (file) stream whose results its consumer has not taken

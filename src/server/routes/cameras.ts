@@ -5,6 +5,8 @@
  *   GET    /api/v1/cameras/{id}  one camera
  *   PATCH  /api/v1/cameras/{id}  live configuration in wire names (docs/wire.md, "Live configuration") → the camera
  *   DELETE /api/v1/cameras/{id}  → 204
+ *   GET    /api/v1/cameras/{id}/analytics  cumulative line counts and zone occupancy (the wire's analytics_counts)
+ *   DELETE /api/v1/cameras/{id}/analytics  zeroes the line counts → 204 (docs/analytics.md, "Where the counts go")
  * Errors: 400 with the code and the config path (ConfigError: the same paths as CameraRegistry#add(), `stream.…`;
  * a PATCH's: `config.<wire name>`), 404 ERR_CAMTRACK_NOT_FOUND, 409 ERR_CAMTRACK_CONFLICT (duplicate id), 503
  * ERR_CAMTRACK_MODEL (the camera's model cannot load).
@@ -13,7 +15,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifySchema, FastifySchemaCompiler } from 'fastify';
 
 import { checkAgainst, CameraOptionsSchema, type CameraOptions } from '../../config.js';
-import { WireErrorSchema, WireMetricsMessageSchema } from '../../wire/index.js';
+import { WireAnalyticsCountsSchema, WireErrorSchema, WireMetricsMessageSchema } from '../../wire/index.js';
 import type { ServerContext } from '../context.js';
 
 /** Validates a request part with the config schema's own checker, so errors carry ConfigError paths. */
@@ -86,6 +88,19 @@ const cameras: FastifyPluginAsync<ServerContext> = async (app, ctx) => {
   app.delete<{ Params: { id: string } }>('/api/v1/cameras/:id', { schema: { params: IdParams, response: errors } }, async (request, reply) => {
     await ctx.managed.remove(request.params.id);
     request.log.info({ camera: request.params.id }, 'camera removed');
+    return reply.code(204).send();
+  });
+
+  // Any camera of the process with an analytics section (also one a session or plugin added): 404 unknown, 409 none.
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/cameras/:id/analytics',
+    { schema: { params: IdParams, response: { 200: WireAnalyticsCountsSchema, ...errors } } },
+    async (request) => ctx.analytics.counts(request.params.id),
+  );
+
+  app.delete<{ Params: { id: string } }>('/api/v1/cameras/:id/analytics', { schema: { params: IdParams, response: errors } }, async (request, reply) => {
+    ctx.analytics.reset(request.params.id);
+    request.log.info({ camera: request.params.id }, 'camera analytics counts reset');
     return reply.code(204).send();
   });
 };
