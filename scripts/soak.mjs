@@ -9,7 +9,7 @@
 //   - 2 file streams (the shared clips, fpsLimit 2), added again each time one ends;
 //   - 1 pushed JPEG stream (the shared images, 2 frames/s; a refused push() is counted);
 //   - a churn loop adding a stream (an RTSP camera) and removing it every second;
-//   - one consumer that is sometimes slow (a 2 s stall every 10 s with a 4-result queue: drops counted as `consumer`).
+//   - one consumer that is sometimes slow (a 6 s stall every 10 s with a 4-result queue: drops counted as `consumer`).
 // Samples every S s (default 10): RSS, V8 heap, open fds (/proc/self/fd), threads (/proc/self/status), event-loop
 // delay (p99 of perf_hooks' monitor over the interval), per-stream fps, pipeline latency p99 over the interval.
 // Report (stdout, and --json): slopes after warm-up (MB/hour, fds/hour, threads/hour; least squares over the samples
@@ -191,7 +191,7 @@ function consume(stream, { slow = false } = {}) {
       consumed.set(stream.id, (consumed.get(stream.id) ?? 0) + 1);
       windowLatencies.push({ ms: r.latencyMs, id: stream.id });
       if (slow && Date.now() - lastStall > 10_000) {
-        await sleep(2000);
+        await sleep(6000); // at fpsLimit 1 its 4-result queue overflows: consumer drops
         lastStall = Date.now();
       }
     }

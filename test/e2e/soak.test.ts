@@ -30,7 +30,17 @@ interface SoakReport {
   ok: boolean;
   runSeconds: number;
   slopes: Record<string, number>;
-  totals: { framesIn: number; resultsOut: number; resultsRead: number; churnCycles: number; flakyRestarts: number; cam7Reconnects: number; pushed: number; streamsSeen: number };
+  totals: {
+    framesIn: number;
+    resultsOut: number;
+    resultsRead: number;
+    dropped: { busy: number; fpsLimit: number; inference: number; decoderPool: number; consumer: number };
+    churnCycles: number;
+    flakyRestarts: number;
+    cam7Reconnects: number;
+    pushed: number;
+    streamsSeen: number;
+  };
   checks: Record<string, Check>;
   samples: { t: number; fds: number; threads: number; rssMb: number }[];
 }
@@ -61,6 +71,8 @@ describeWithAssets('npm run soak (scripts/soak.mjs)', NEEDS, () => {
       expect(report.totals.resultsOut).toBeGreaterThan(0);
       expect(report.totals.resultsRead).toBeLessThanOrEqual(report.totals.resultsOut);
       expect(report.totals.pushed).toBeGreaterThan(0);
+      // The slow consumer overflowed its queue (6 s stalls, 4 results at 1 fps): drops counted as `consumer`.
+      expect(report.totals.dropped.consumer).toBeGreaterThan(0);
       expect(report.samples.length).toBeGreaterThanOrEqual(Math.floor((MINUTES * 60) / 10));
       expect(report.ok).toBe(true);
       expect(r.code, `exit status; output tail:\n${output.slice(-4000)}`).toBe(0);
