@@ -9,7 +9,7 @@
 //   - 2 file streams (the shared clips, fpsLimit 2), added again each time one ends;
 //   - 1 pushed JPEG stream (the shared images, 2 frames/s; a refused push() is counted);
 //   - a churn loop adding a stream (an RTSP camera) and removing it every second;
-//   - one consumer that is sometimes slow (a 6 s stall every 10 s with a 4-result queue: drops counted as `consumer`).
+//   - one consumer that is sometimes slow (a 12 s stall after every 10 s of reading, with a 4-result queue: drops counted as `consumer`).
 // Samples every S s (default 10): RSS, V8 heap, open fds (/proc/self/fd), threads (/proc/self/status), event-loop
 // delay (p99 of perf_hooks' monitor over the interval), per-stream fps, pipeline latency p99 over the interval.
 // Report (stdout, and --json): slopes after warm-up (MB/hour, fds/hour, threads/hour; least squares over the samples
@@ -21,7 +21,7 @@
 //   - RSS slope after warm-up under 50 MB/hour (runs under 30 min: the RSS growth over the post-warm-up window,
 //     whatever the slope says, under 50 MB/hour × the window + 16 MB, because a short window amplifies jitter);
 //   - latency p99 of the last window (a minute, or a third of the post-warm-up part of shorter runs) within 1.5× of
-//     the first window's (+ 20 ms, below which p99 is bucket noise);
+//     the first window's + 100 ms (what the machine's other load alone moved it by between two windows);
 //   - every frame accounted for, per stream at its last sample or removal: decoded = submitted + busy + fpsLimit +
 //     decoderPool (±1 frame between decode and submit), submitted = delivered + inference (± what is in flight), and
 //     delivered = results the consumer read + consumer drops (+ what still sits in its queue).
@@ -191,7 +191,7 @@ function consume(stream, { slow = false } = {}) {
       consumed.set(stream.id, (consumed.get(stream.id) ?? 0) + 1);
       windowLatencies.push({ ms: r.latencyMs, id: stream.id });
       if (slow && Date.now() - lastStall > 10_000) {
-        await sleep(6000); // at fpsLimit 1 its 4-result queue overflows: consumer drops
+        await sleep(12_000); // at fpsLimit 1 its 4-result queue overflows: consumer drops
         lastStall = Date.now();
       }
     }
@@ -339,6 +339,10 @@ const windowH = post.length > 1 ? (post.at(-1).t - post[0].t) / 3600 : 0;
 // Short runs: the growth between the means of the first and last thirds of the post-warm-up samples (RSS jitters by
 // tens of MB as batches and decoders come and go; a slope over minutes would amplify it into hundreds of MB/hour).
 const rssGrowth = post.length > 1 ? mean(tail.map((s) => s.rssMb)) - mean(head.map((s) => s.rssMb)) : 0;
+// The issue's 1.5x, plus an absolute slack: on the shared 2-core machine the other jobs' load moved a p99 of
+// 140-380 ms by up to 100 ms between two windows of one unchanged run (138 -> 239 ms); a latency that builds up
+// (a growing queue) grows by seconds.
+const LATENCY_SLACK_MS = 100;
 const firstP99 = p99(firstWindow);
 const lastP99 = p99(lastWindow.flatMap((w) => w.v));
 // Which streams the slow ones were (p99 per stream in both windows), for the report.
@@ -369,7 +373,7 @@ const checks = {
   fdsFlat: { ok: post.length < 2 || mean(tail.map((s) => s.fds)) <= mean(head.map((s) => s.fds)) + 2, first: mean(head.map((s) => s.fds)), last: mean(tail.map((s) => s.fds)) },
   threadsFlat: { ok: post.length < 2 || mean(tail.map((s) => s.threads)) <= mean(head.map((s) => s.threads)) + 2, first: mean(head.map((s) => s.threads)), last: mean(tail.map((s) => s.threads)) },
   rss: { ok: windowH >= 0.5 ? rssSlope < 50 : rssGrowth < 50 * windowH + 40, slopeMbPerHour: rssSlope, growthMb: rssGrowth, windowHours: windowH },
-  latency: { ok: firstP99 === null || lastP99 === null || lastP99 <= 1.5 * firstP99 + 20, firstWindowP99Ms: firstP99, lastWindowP99Ms: lastP99, windowS: winS, p99ByStream: latencyByStream },
+  latency: { ok: firstP99 === null || lastP99 === null || lastP99 <= 1.5 * firstP99 + LATENCY_SLACK_MS, firstWindowP99Ms: firstP99, lastWindowP99Ms: lastP99, windowS: winS, p99ByStream: latencyByStream },
   accounted: { ok: unaccounted.length === 0 && all.length > 0, streams: all.length + finals.n, unaccounted: unaccounted.slice(0, 10) },
   noProblems: { ok: problems.length === 0, problems: problems.slice(0, 10) },
   loadRan: { ok: churnCycles > 0 && totals.resultsOut > 0 && pushed > 0, churnCycles, resultsOut: totals.resultsOut, pushed },
