@@ -2,7 +2,7 @@
 # Installs the system packages camtrack needs, explicitly (never from an npm hook).
 #   runtime/build: FFmpeg's libraries and headers (decode), libjpeg-turbo's TurboJPEG (pushed JPEG frames),
 #   pkg-config, cmake, a C++17 compiler
-#   tests only (--with-test-deps): GStreamer's RTSP server (python3-gi), Redis, clang (its ASan/UBSan/TSan runtimes:
+#   tests only (--with-test-deps): GStreamer's RTSP server (python3-gi), Redis, clang (its ASan/UBSan/TSan and libFuzzer runtimes, scripts/fuzz.sh;
 #   scripts/sanitize.sh), and what `npm run prebuild` and its clean-install test need (nasm, patchelf, dpkg-dev for
 #   Debian's source packages; debootstrap for the minimal Debian root), prometheus (its promtool checks camtrack serve's
 #   /metrics in test/e2e/serve-metrics.test.ts), chromium (the dashboard's browser test, driven by playwright-core:

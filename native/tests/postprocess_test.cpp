@@ -72,6 +72,14 @@ CT_TEST(postprocess_layout_dims_bad_shapes_throw_model_error) {
                        [] { pp::LayoutDims(pp::OutputLayout::kEndToEnd, {1, 300, 7}, nullptr, nullptr); }));
   CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kModel,
                        [] { pp::LayoutDims(pp::OutputLayout::kYoloxRaw, {84, 8400}, nullptr, nullptr); }));
+  // Regression (native/fuzz, native/fuzz/regressions/output_parser/layout-dims-int-truncation): dimensions past
+  // INT_MAX were truncated to a plausible int ([1, 2^32+7, 40] as YOLOX with 7 anchors) instead of refused.
+  CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kModel,
+                       [] { pp::LayoutDims(pp::OutputLayout::kYoloxRaw, {1, (int64_t{1} << 32) + 7, 40}, nullptr, nullptr); }));
+  CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kModel,
+                       [] { pp::LayoutDims(pp::OutputLayout::kUltralytics, {1, 84, (int64_t{1} << 32) + 8400}, nullptr, nullptr); }));
+  CT_EXPECT(ThrowsCode(camtrack::ErrorCode::kModel,
+                       [] { pp::LayoutDims(pp::OutputLayout::kEndToEnd, {1, (int64_t{1} << 31), 6}, nullptr, nullptr); }));
   bool hint_names_layout = false;
   try {
     pp::LayoutDims(pp::OutputLayout::kYoloxRaw, {1, 100, 5}, nullptr, nullptr);

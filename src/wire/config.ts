@@ -89,7 +89,9 @@ function translate(config: unknown, path: string): { patch: StreamOptionsPatch; 
       if (typeof value !== 'boolean') throw new ConfigError(`${path}.${name}`, `Expected boolean but received ${JSON.stringify(value)}`);
       target = 'tracker.type';
       v = value ? null : 'none';
-    } else if (name in ALIASES) {
+    } else if (Object.hasOwn(ALIASES, name)) {
+      // hasOwn, not `in`: `constructor`, `toString`, … are `in` every object (found by test/unit/property-decoders.test.ts).
+
       target = ALIASES[name]!;
     } else {
       const shown = redactSecretsIn(name);

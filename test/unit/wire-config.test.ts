@@ -123,6 +123,13 @@ describe('streamPatchFromWire()', () => {
     expect(e.message).toBe('config.confidence_threshold: confidence_threshold and score_threshold set the same option (detection.scoreThreshold) to different values');
     e = err(() => streamPatchFromWire('fps_limit=5'));
     expect(e.path).toBe('config');
+    // Regression (found by test/unit/property-decoders.test.ts): names every object inherits were taken for wire
+    // names (`name in table`) and failed with a TypeError (a 500 on PATCH) instead of a ConfigError.
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      e = err(() => streamPatchFromWire(JSON.parse(`{"${name}": null}`)));
+      expect(e.path).toBe(`config.${name}`);
+      expect(e.message).toContain(`Unknown live option "${name}"`);
+    }
   });
 
   it("BAD CALL - configureFromWire() names the wire field of a bad value, as the client sent it", () => {

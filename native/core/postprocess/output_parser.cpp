@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "core/common/error.h"
@@ -66,7 +67,10 @@ bool ParseLayoutName(const std::string& name, OutputLayout* layout) {
 }
 
 void LayoutDims(OutputLayout layout, const std::vector<int64_t>& shape, int* num_classes, int* num_anchors) {
-  const bool ok_rank = shape.size() == 3 && shape[1] > 0 && shape[2] > 0;
+  // Dimensions past INT_MAX (a malformed model file) would be truncated by the int casts below and read as another,
+  // plausible shape (found by native/fuzz/fuzz_output_parser.cpp: [1, 2^32+7, 40] read as 7 anchors).
+  constexpr int64_t kMaxDim = std::numeric_limits<int>::max();
+  const bool ok_rank = shape.size() == 3 && shape[1] > 0 && shape[2] > 0 && shape[1] <= kMaxDim && shape[2] <= kMaxDim;
   int nc = 0, na = 0;
   if (ok_rank) {
     switch (layout) {
