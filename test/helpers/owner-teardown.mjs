@@ -10,12 +10,22 @@ import { Worker } from 'node:worker_threads';
 
 const [model, video, rounds] = process.argv.slice(2);
 const once = (w, ev) => new Promise((resolve) => w.once(ev, resolve));
+// The owner's next message, or an error naming the round if it exits first (instead of waiting for ever).
+const nextMessage = (owner, round, what) =>
+  new Promise((resolve, reject) => {
+    const onExit = (code) => reject(new Error(`round ${round}: the owner exited (code ${code}) before ${what}`));
+    owner.once('exit', onExit);
+    owner.once('message', (m) => {
+      owner.off('exit', onExit);
+      resolve(m);
+    });
+  });
 
 for (let r = 0; r < Number(rounds); r++) {
   const owner = new Worker(new URL('./pipeline-owner-worker.mjs', import.meta.url), {
     workerData: { model, video, siblings: true },
   });
-  const { pipelineId, inputElems, outputElems } = await once(owner, 'message');
+  const { pipelineId, inputElems, outputElems } = await nextMessage(owner, r, 'posting its pipeline id');
   const workers = [];
   for (let i = 0; i < 2; i++) {
     const w = new Worker(new URL('./crashing-worker.mjs', import.meta.url), {
@@ -24,7 +34,7 @@ for (let r = 0; r < Number(rounds); r++) {
     await once(w, 'message');
     workers.push(w);
   }
-  const delivering = once(owner, 'message');
+  const delivering = nextMessage(owner, r, 'delivering');
   owner.postMessage('attached');
   await delivering;
   await Promise.all([once(owner, 'exit'), owner.terminate()]);

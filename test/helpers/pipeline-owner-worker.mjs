@@ -17,9 +17,15 @@ const cfg = normaliseConfig({ model: modelPath, batching: { maxBatchSize: 4, max
 const model = await resolveModel(cfg.model);
 const batch = model.fixedBatch ?? cfg.batching.maxBatchSize;
 let delivered = 0;
+// The delivery callback refers to `np`, as src/pipeline.ts's does (its closure holds the Pipeline): the thread-safe
+// function holds the callback, so the pipeline stays reachable while it delivers. Without that reference nothing
+// refers to `np` once this module's top level has run; V8 may then collect it, its finalizer stops the pipeline, and
+// this thread ends with exit code 0 before delivering (test/addon/owner-teardown.test.ts hung on it under load; a
+// forced gc() after addStream reproduces it every time).
 const np = new (loadNative().NativePipeline)(
   toNativePipelineConfig(model, cfg, batch),
   (results) => {
+    if (np === undefined) return; // the reference above; deliveries start after addStream, once np is set
     delivered += results.length;
     if (delivered >= 20 && delivered - results.length < 20) parentPort.postMessage('delivering');
   },
