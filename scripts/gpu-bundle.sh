@@ -16,7 +16,8 @@
 #   - node: the installed Node (>= 20), stripped (it ships with debug info: 99 → 86 MB).
 #   - shared libraries: every non-glibc library a bundled executable or addon needs, found with ldd here
 #     (libstdc++/libgcc_s go to lib/compat: gpu-run.sh uses them only where the system's are too old).
-#   - node_modules: the run-time closure of onnxruntime-node (its linux/x64 binaries only), yaml and vitest;
+#   - node_modules: the run-time closure of package.json's dependencies (onnxruntime-node with its linux/x64
+#     binaries only, fastify, commander, ...; not the build-only cmake-js / node-addon-api) and vitest;
 #     no typescript, no cmake-js, no lightningcss (vite imports it lazily, for CSS only).
 #   - the current build (addon, native GPU tests, decode bench, CMakeCache.txt, which the GPU tests read) and
 #     dist/ are taken as they are: this script never builds camtrack itself.
@@ -194,7 +195,7 @@ check_build() {
   for f in "$ADDON" "$GPU_TESTS" "$CMAKE_CACHE" "$REPO/dist/index.js" "$REPO/dist/cli/main.js"; do
     [ -f "$f" ] || die "${f#"$REPO"/} is missing: $BUILD_HINT"
   done
-  for f in onnxruntime-node yaml vitest; do
+  for f in $(runtime_roots | tr ',' ' '); do
     [ -f "$REPO/node_modules/$f/package.json" ] || die "node_modules/$f is missing: run \`npm install\` first"
   done
   # A build without CUDA would only skip on the GPU machine: worth a loud warning, not a failure.
@@ -252,10 +253,18 @@ copy_package() {
     tar -C "$dst" -xf -
 }
 
+# The packages the bundle's Node code imports: every run-time dependency in package.json (dist/ imports them:
+# commander, fastify, @sinclair/typebox, ...) but the build-only ones, plus vitest for the GPU test suite.
+runtime_roots() {
+  node -e 'const d = Object.keys(require(process.argv[1]).dependencies || {});
+    const buildOnly = new Set(["cmake-js", "node-addon-api", "node-api-headers"]);
+    console.log([...d.filter((n) => !buildOnly.has(n)), "vitest"].join(","))' "$REPO/package.json"
+}
+
 stage_node_modules() {
   local stage="$1" rel pkgs bin_json name target
   # lightningcss: vite loads it lazily for CSS only; vitest over .ts never does (2.4 MB compressed saved).
-  pkgs="$(node_closure onnxruntime-node,yaml,vitest lightningcss,typescript,cmake-js,fsevents)"
+  pkgs="$(node_closure "$(runtime_roots)" lightningcss,typescript,cmake-js,fsevents)"
   for rel in $pkgs; do copy_package "$rel" "$stage"; done
   # node_modules/.bin entries of the top-level packages: what `npx <bin>` runs (the runner's npx looks there).
   mkdir -p "$stage/node_modules/.bin"

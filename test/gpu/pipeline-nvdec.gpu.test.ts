@@ -274,6 +274,37 @@ describeWithAssets('pipeline NVDEC branch (GPU)', [MODEL, WALKING, MPEG4], () =>
       expect(onLast.get('h264')!.stream.stats().decoder).toBe('nvdec');
     });
 
+    it('snapshots of an NVDEC stream: the surface copied down is the frame FFmpeg decodes on the CPU', { timeout: 180_000 }, async () => {
+      const p = await Pipeline.create({ model: assetPath(MODEL), detection: { scoreThreshold: 0.25 }, gpu: { device: 0 } });
+      try {
+        const stream = p.addStream({ id: 'gpu', url: assetPath(WALKING), decode: 'gpu', loop: true });
+        await new Promise((resolve) => stream.once('result', resolve));
+        expect(stream.stats().decoder).toBe('nvdec');
+        const dir = tmp();
+        for (let i = 0; i < 3; i++) {
+          const shot = await stream.snapshot({ quality: 95, timeoutMs: 20_000 });
+          expect([...shot.jpeg.subarray(0, 2)]).toEqual([0xff, 0xd8]);
+          expect({ w: shot.width, h: shot.height }).toEqual({ w: 1280, h: 720 });
+          const n = shot.frameIndex % WALKING_FRAMES; // display frame of the clip (the stream loops)
+          const file = path.join(dir, `shot${i}.jpg`);
+          writeFileSync(file, shot.jpeg);
+          const got = rgbOf(['-i', file]);
+          const same = rgbOf(['-i', assetPath(WALKING), '-vf', `select=eq(n\\,${n})`, '-vsync', '0']);
+          const other = rgbOf(['-i', assetPath(WALKING), '-vf', `select=eq(n\\,${(n + 170) % WALKING_FRAMES})`, '-vsync', '0']);
+          const psnrSame = psnr(got, same);
+          const psnrOther = psnr(got, other);
+          console.log(`[gpu pipeline] snapshot of display frame ${n}: PSNR ${psnrSame.toFixed(2)} dB vs FFmpeg's CPU decode of that frame, ${psnrOther.toFixed(2)} dB vs frame ${(n + 170) % WALKING_FRAMES}`);
+          expect(psnrSame).toBeGreaterThanOrEqual(30);
+          expect(psnrSame).toBeGreaterThan(psnrOther);
+        }
+        const boxed = await stream.snapshot({ boxes: true, quality: 80, timeoutMs: 20_000 });
+        expect(boxed.boxes).toBe(true);
+        expect(boxed.numBoxes).toBeGreaterThan(0); // people in every frame of this clip
+      } finally {
+        await p.close();
+      }
+    });
+
     it('8 NVDEC streams and a CPU stream at once: every frame of every stream, in order', { timeout: 600_000 }, async () => {
       const streams: StreamOptions[] = [...Array(8).keys()].map((i) => ({ id: `gpu${i}`, url: assetPath(WALKING), decode: 'gpu' }));
       streams.push({ id: 'cpu', url: assetPath(WALKING), decode: 'cpu' });
@@ -338,4 +369,22 @@ function hevcClip(tmp: string): string | { skip: string } {
   if (res.error) return { skip: `no ${prepared} and no ffmpeg CLI to make it (${res.error.message})` };
   if (res.status !== 0) return { skip: `no ${prepared}, and ffmpeg could not encode HEVC: ${res.stderr.trim().split('\n').pop()}` };
   return out;
+}
+
+/** The first frame ffmpeg reads with these input/filter args, as packed RGB24 (BT.601, as the snapshot's swscale). */
+function rgbOf(args: string[]): Buffer {
+  const ffmpeg = process.env['FFMPEG_PATH'] ?? 'ffmpeg';
+  const res = spawnSync(ffmpeg, ['-v', 'error', ...args, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (res.status !== 0) throw new Error(`${ffmpeg} ${args.join(' ')}: ${String(res.stderr).trim()}`);
+  return res.stdout;
+}
+
+function psnr(a: Buffer, b: Buffer): number {
+  expect(a.length).toBe(b.length);
+  let se = 0;
+  for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
+  const mse = se / a.length;
+  return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
 }

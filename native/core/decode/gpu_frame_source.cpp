@@ -8,6 +8,11 @@
 #include "core/cuda/device.h"
 #include "core/decode/nvdec_decoder.h"
 
+extern "C" {
+#include <libavutil/frame.h>
+#include <libavutil/pixfmt.h>
+}
+
 #if CAMTRACK_WITH_CUDA
 #include <cuda_runtime_api.h>
 
@@ -64,6 +69,9 @@ struct GpuFrameSource::Impl {
   preprocess::YuvColorSpace colour = preprocess::YuvColorSpace::kBt601Limited;
   std::optional<cuda::Stream> stream;  // letterbox + D2H copy (created on the stream's device by Start)
   cuda::DeviceBuffer staging;  // one letterboxed image, 3·H·W floats; reallocated only for a new geometry
+  AVFrame* host = nullptr;     // DownloadFrame()'s NV12 picture (snapshots only); reallocated for a new size
+
+  ~Impl() { av_frame_free(&host); }
 
   // Next frame out of the decoder, feeding packets as needed; false at the end (after the decoder was drained
   // and no loop applies). Does not stamp.
@@ -207,6 +215,41 @@ LetterboxInfo GpuFrameSource::LetterboxInto(const preprocess::ModelInputSpec& sp
   return info;
 }
 
+const AVFrame* GpuFrameSource::DownloadFrame() {
+  Impl& m = *impl_;
+  if (!m.frame.valid()) return nullptr;
+  const int w = m.frame.width(), h = m.frame.height();
+  if (!m.host || m.host->width != w || m.host->height != h) {
+    av_frame_free(&m.host);
+    m.host = av_frame_alloc();
+    CAMTRACK_CHECK(m.host, ErrorCode::kInternal, "snapshot", "out of memory for a snapshot picture");
+    m.host->format = AV_PIX_FMT_NV12;
+    m.host->width = w;
+    m.host->height = h;
+    if (av_frame_get_buffer(m.host, 0) < 0) {
+      av_frame_free(&m.host);
+      throw Error(ErrorCode::kInternal, "snapshot", "out of memory for a " + std::to_string(w) + "x" +
+                                                        std::to_string(h) + " snapshot picture");
+    }
+  }
+  // The colour matrix the letterbox uses, so the snapshot's swscale conversion agrees with what was inferred.
+  const bool bt709 = m.colour == preprocess::YuvColorSpace::kBt709Limited ||
+                     m.colour == preprocess::YuvColorSpace::kBt709Full;
+  const bool full = m.colour == preprocess::YuvColorSpace::kBt601Full ||
+                    m.colour == preprocess::YuvColorSpace::kBt709Full;
+  m.host->colorspace = bt709 ? AVCOL_SPC_BT709 : AVCOL_SPC_BT470BG;
+  m.host->color_range = full ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
+  CAMTRACK_CUDA_CHECK(cudaStreamWaitEvent(m.stream->get(), m.frame.ready_event(), 0));
+  const cuda::PlaneView y = m.frame.y(), uv = m.frame.uv();
+  CAMTRACK_CUDA_CHECK(cudaMemcpy2DAsync(m.host->data[0], m.host->linesize[0], y.data, y.pitch, size_t(w), size_t(h),
+                                        cudaMemcpyDeviceToHost, m.stream->get()));
+  CAMTRACK_CUDA_CHECK(cudaMemcpy2DAsync(m.host->data[1], m.host->linesize[1], uv.data, uv.pitch,
+                                        size_t(uv.width) * 2, size_t(uv.height), cudaMemcpyDeviceToHost,
+                                        m.stream->get()));
+  m.stream->Synchronize();
+  return m.host;
+}
+
 #else  // !CAMTRACK_WITH_CUDA
 
 struct GpuFrameSource::Impl {};
@@ -232,6 +275,7 @@ void GpuFrameSource::SynchronizeFrame() const {}
 LetterboxInfo GpuFrameSource::LetterboxInto(const preprocess::ModelInputSpec&, float*) {
   throw Error(ErrorCode::kUnsupported, "preprocess", GpuDecodeStatus(0).reason);
 }
+const AVFrame* GpuFrameSource::DownloadFrame() { return nullptr; }
 
 #endif  // CAMTRACK_WITH_CUDA
 

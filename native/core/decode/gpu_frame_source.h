@@ -20,6 +20,8 @@
 #include "core/decode/video_source.h"
 #include "core/preprocess/letterbox.h"
 
+struct AVFrame;
+
 namespace camtrack::decode {
 
 struct NvdecStats;
@@ -77,6 +79,11 @@ class GpuFrameSource {
   // the copy (stream sync: the slot is committed right after), and releases the frame's surface to the decoder.
   // Returns the geometry, as CpuLetterboxer::Run does. Throws Error(kCuda / kInvalidArgument).
   LetterboxInfo LetterboxInto(const preprocess::ModelInputSpec& spec, float* host_dst);
+  // The current frame copied down into a host NV12 picture: for a snapshot (stream.snapshot(), serve's
+  // snapshot.jpg / stream.mjpeg), so only when one was asked for, never per frame. The picture is allocated at the
+  // first call and again only when the frame size changes; the copy is waited for. Call before LetterboxInto (which
+  // releases the surface). Null when there is no current frame. Throws Error(kCuda).
+  const AVFrame* DownloadFrame();
 
  private:
   struct Impl;

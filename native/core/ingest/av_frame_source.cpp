@@ -86,6 +86,8 @@ void AvFrameSource::Open() {
   }
 }
 
+const AVFrame* AvFrameSource::SnapshotFrame() { return gpu_ ? gpu_->DownloadFrame() : frame_; }
+
 bool AvFrameSource::Next() { return gpu_ ? gpu_->Next() : video_->NextFrame(&frame_); }
 
 int AvFrameSource::frame_width() const { return gpu_ ? gpu_->width() : frame_->width; }

@@ -52,6 +52,7 @@ class AvFrameSource : public FrameSource {
   LetterboxInfo LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) override;
   bool GrayThumbnail(int w, int h, uint8_t* out) override;  // CPU frames only (NVDEC: false)
   const AVFrame* CpuFrame() const override { return gpu_ ? nullptr : frame_; }
+  const AVFrame* SnapshotFrame() override;  // NVDEC: the surface copied down (only while a snapshot is asked for)
   uint64_t corrupt() const override;
   uint64_t dropped_before_delivery() const override;
   const char* failure_reason() const override;

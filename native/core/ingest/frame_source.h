@@ -76,9 +76,13 @@ class FrameSource {
   // `out` (w * h bytes). False when this source cannot make one (NVDEC surfaces, unsupported formats): the frame
   // then counts as moving. No allocation.
   virtual bool GrayThumbnail(int /*w*/, int /*h*/, uint8_t* /*out*/) { return false; }
-  // The current frame's decoded picture in CPU memory (for snapshots, snapshot/snapshot_slot.h), or null when it has
-  // none (NVDEC surfaces). It may be smaller than frame_width() x frame_height() (pushed JPEG at DCT scale).
+  // The current frame's decoded picture in CPU memory, or null when it has none (NVDEC surfaces). It may be smaller
+  // than frame_width() x frame_height() (pushed JPEG at DCT scale).
   virtual const AVFrame* CpuFrame() const { return nullptr; }
+  // The picture a snapshot is made of (snapshot/snapshot_slot.h): CpuFrame(), or for a frame on the GPU a copy
+  // made now (AvFrameSource with NVDEC: decode::GpuFrameSource::DownloadFrame). Called only while a snapshot is
+  // asked for, before LetterboxInto. Null when there is none.
+  virtual const AVFrame* SnapshotFrame() { return CpuFrame(); }
 
   // Damaged packets/frames of the input now being read (the stream runner collects them into bursts).
   virtual uint64_t corrupt() const = 0;

@@ -358,11 +358,12 @@ void StreamRunner::RunFrames(FrameSource& src) {
     meta.frame.decoded_at_ns = SteadyNowNs();
     meta.frame.wall_ms = WallNowMs();
     meta.frame.input_seq = seq;
+    // Before the letterbox: an NVDEC frame's surface goes back to the decoder there, and a snapshot copies it down.
+    sink_.OnSubmit(src, frame_index_, pts);
     // A throw here drops the lease: its position is committed empty and this stream fails as usual.
     meta.letterbox = src.LetterboxInto(config_.input, lease.input());
     meta.frame.width = meta.letterbox.src_width;
     meta.frame.height = meta.letterbox.src_height;
-    sink_.OnSubmit(src, frame_index_, pts);
     submitted_.fetch_add(1, std::memory_order_relaxed);
     lease.Commit();
   }

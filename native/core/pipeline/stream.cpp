@@ -58,7 +58,7 @@ void Stream::OnEvent(ingest::StreamEvent ev) { svc_.ring->PushEvent(std::move(ev
 
 void Stream::OnSubmit(ingest::FrameSource& src, int64_t frame_index, int64_t pts_ms) {
   if (!snapshot.requested()) return;  // the per-frame cost while nobody asks
-  if (snapshot.Capture(src.CpuFrame(), src.frame_width(), src.frame_height(), frame_index, pts_ms))
+  if (snapshot.Capture(src.SnapshotFrame(), src.frame_width(), src.frame_height(), frame_index, pts_ms))
     SnapshotReady(frame_index);
 }
 

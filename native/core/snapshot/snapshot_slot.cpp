@@ -72,7 +72,7 @@ bool SnapshotSlot::Capture(const AVFrame* frame, int width, int height, int64_t 
     }
     if (!ok) view_.error = "this frame's pixel format cannot be converted for a snapshot";
   } else {
-    view_.error = "this stream's frames are not in CPU memory (NVDEC); snapshots need decode: 'cpu'";
+    view_.error = "this frame has no picture to snapshot";
   }
   if (!ok || !boxes_) {
     if (ok) Encode();

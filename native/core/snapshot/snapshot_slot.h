@@ -38,7 +38,7 @@ struct SnapshotView {
   int width = 0, height = 0;
   bool boxes = false;
   int num_boxes = 0;  // boxes drawn
-  std::string error;  // why this snapshot could not be made (e.g. NVDEC-decoded frames), else empty
+  std::string error;  // why this snapshot could not be made (e.g. a pixel format swscale cannot read), else empty
 };
 
 class SnapshotSlot {
@@ -55,8 +55,8 @@ class SnapshotSlot {
   bool Cancel() noexcept;
   bool requested() const noexcept { return state_.load(std::memory_order_acquire) == kRequested; }
 
-  // Source thread, for a frame that goes on to postprocess (`frame`: its CPU picture, null when it has none, e.g.
-  // NVDEC surfaces; `width` x `height`: the source frame's size, which the boxes are in). True when the snapshot is
+  // Source thread, for a frame that goes on to postprocess (`frame`: its picture in CPU memory, FrameSource::
+  // SnapshotFrame(): NVDEC surfaces are copied down for it; null when there is none; `width` x `height`: the source frame's size, which the boxes are in). True when the snapshot is
   // ready now (no boxes wanted, or an error): the caller then notifies the consumer.
   bool Capture(const AVFrame* frame, int width, int height, int64_t frame_index, int64_t pts_ms);
   // Postprocess thread, for every result of the stream while a captured frame waits for its boxes: the frame's

@@ -128,7 +128,7 @@ const images: FastifyPluginAsync<ServerContext> = async (app, ctx) => {
     }
     const p = stream.snapshot({ ...o, timeoutMs: opts.timeoutMs }).catch((err: unknown) => {
       if ((err as CamtrackError).code === 'ERR_CAMTRACK_SNAPSHOT_TIMEOUT') (err as CamtrackError).message += ` (camera state: ${stream.state})`;
-      // Frames that are not in CPU memory (NVDEC): a property of the camera's decode option, 409.
+      // A frame that cannot be converted for a snapshot: a property of the camera, 409.
       if ((err as CamtrackError).code === 'ERR_CAMTRACK_UNSUPPORTED') (err as { statusCode?: number }).statusCode = 409;
       throw err;
     });
