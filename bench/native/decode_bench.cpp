@@ -597,8 +597,11 @@ std::vector<std::string> BaselineArgs(const Options& opt, const std::string& cli
   std::vector<std::string> a = {opt.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-nostats"};
   if (threads > 0) a.insert(a.end(), {"-threads", std::to_string(threads)});
   if (opt.decoder == DecoderKind::kGpu) {
+    // -reinit_filter 0: with -stream_loop, FFmpeg 5.1 rebuilds the filter graph at each loop point and the rebuilt
+    // graph cannot take CUDA frames ("Impossible to convert between the formats supported by the filter
+    // 'Parsed_null_0' and the filter 'auto_scale_0'", seen on an H200 on 2026-12-04); the frames do not change.
     a.insert(a.end(), {"-hwaccel", "cuda", "-hwaccel_device", std::to_string(opt.device), "-hwaccel_output_format",
-                       "cuda"});
+                       "cuda", "-reinit_filter", "0"});
   }
   if (passes > 1) a.insert(a.end(), {"-stream_loop", std::to_string(passes - 1)});
   a.insert(a.end(), {"-i", clip, "-map", "0:v:0", "-an", "-sn", "-dn"});
