@@ -597,11 +597,8 @@ std::vector<std::string> BaselineArgs(const Options& opt, const std::string& cli
   std::vector<std::string> a = {opt.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-nostats"};
   if (threads > 0) a.insert(a.end(), {"-threads", std::to_string(threads)});
   if (opt.decoder == DecoderKind::kGpu) {
-    // -reinit_filter 0: with -stream_loop, FFmpeg 5.1 rebuilds the filter graph at each loop point and the rebuilt
-    // graph cannot take CUDA frames ("Impossible to convert between the formats supported by the filter
-    // 'Parsed_null_0' and the filter 'auto_scale_0'", seen on an H200 on 2026-12-04); the frames do not change.
     a.insert(a.end(), {"-hwaccel", "cuda", "-hwaccel_device", std::to_string(opt.device), "-hwaccel_output_format",
-                       "cuda", "-reinit_filter", "0"});
+                       "cuda"});
   }
   if (passes > 1) a.insert(a.end(), {"-stream_loop", std::to_string(passes - 1)});
   a.insert(a.end(), {"-i", clip, "-map", "0:v:0", "-an", "-sn", "-dn"});
@@ -619,7 +616,8 @@ std::string BaselineCommandTemplate(const Options& opt) {
   for (size_t i = 0; i < a.size(); ++i) {
     if (!out.empty()) out += ' ';
     if (a[i] == "-stream_loop" && i + 1 < a.size()) {
-      out += "[-stream_loop K-1]";
+      // --decoder gpu: no -stream_loop; <clip> is the clip's packets K times, made by stream copy (LoopedCopy).
+      out += opt.decoder == DecoderKind::kGpu ? "[<clip> = the clip K times by stream copy]" : "[-stream_loop K-1]";
       ++i;
     } else {
       out += a[i];
@@ -678,9 +676,70 @@ class ProgressTail {
   int64_t frames_ = 0;
 };
 
-RunResult RunFfmpeg(const std::string& trial, const std::string& clip, int streams, int passes, const Options& opt,
-                    const std::string& tmp_dir, int max_frames = 0) {
+// --decoder gpu: FFmpeg 5.1 cannot loop an input whose frames stay on the GPU: at the first -stream_loop point the
+// filter graph is rebuilt and fails ("Impossible to convert between the formats supported by the filter
+// 'Parsed_null_0' and the filter 'auto_scale_0'"; with -reinit_filter 0: "Failed to inject frame into filter
+// network"), seen on an H200 on 2026-12-04. So the GPU baseline reads the same packets `passes` times from one file:
+// the clip stream-copied once into raw Annex-B (`-c copy -bsf:v <codec>_mp4toannexb -f <codec>`; with -stream_loop
+// that bitstream filter fails at the loop point too), written `passes` times back to back (Annex-B streams
+// concatenate). Once per clip and pass count. Returns the path, or "" with `*error`.
+std::map<std::string, std::string>& LoopedCopies() {  // clip + passes → path (deleted with the temp directory)
+  static std::map<std::string, std::string> made;
+  return made;
+}
+
+std::string LoopedCopy(const Options& opt, const std::string& clip, const std::string& codec, int passes,
+                       const std::string& tmp_dir, std::string* error) {
+  std::map<std::string, std::string>& made = LoopedCopies();
+  const std::string key = clip + "\n" + std::to_string(passes);
+  if (auto it = made.find(key); it != made.end()) return it->second;
+  if (codec != "h264" && codec != "hevc") {
+    *error = "no looped copy for codec " + codec + " (h264/hevc only)";
+    return "";
+  }
+  const std::string one = tmp_dir + "/once-" + std::to_string(made.size()) + "." + codec;
+  const std::string dst = tmp_dir + "/looped-" + std::to_string(made.size()) + "." + codec;
+  const std::string err_path = tmp_dir + "/looped.txt";
+  const std::vector<std::string> args = {opt.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", clip,
+                                         "-map", "0:v:0", "-c", "copy", "-bsf:v", codec + "_mp4toannexb", "-f",
+                                         codec, one};
+  const pid_t pid = Spawn(args, err_path);
+  int status = -1;
+  if (pid > 0) ::waitpid(pid, &status, 0);
+  if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !FileExists(one)) {
+    *error = "stream copy of the clip into Annex-B failed: " + Trim(ReadFile(err_path));
+    return "";
+  }
+  ::unlink(err_path.c_str());
+  const std::string bytes = ReadFile(one);
+  ::unlink(one.c_str());
+  {
+    std::ofstream out(dst, std::ios::binary);
+    for (int i = 0; i < passes && out; ++i) out.write(bytes.data(), std::streamsize(bytes.size()));
+    if (!out || bytes.empty()) {
+      *error = "could not write " + dst;
+      return "";
+    }
+  }
+  made[key] = dst;
+  return dst;
+}
+
+RunResult RunFfmpeg(const std::string& trial, const std::string& clip_in, int streams, int passes_in,
+                    const Options& opt, const std::string& tmp_dir, int max_frames = 0,
+                    const std::string& codec = "") {
   RunResult r;
+  std::string clip = clip_in;
+  int passes = passes_in;
+  if (opt.decoder == DecoderKind::kGpu && passes > 1) {
+    clip = LoopedCopy(opt, clip_in, codec, passes, tmp_dir, &r.error);
+    if (clip.empty()) {
+      r.trial = trial;
+      r.streams = streams;
+      return r;
+    }
+    passes = 1;
+  }
   r.trial = trial;
   r.streams = streams;
   r.per_stream.resize(size_t(streams));
@@ -1045,7 +1104,7 @@ int main(int argc, char** argv) {
       for (int round = 0; round < opt.repeat; ++round) {
         for (const auto& t : opt.trials) {
           RunResult r = (t == "ours" || t == "lavc-raw") ? RunInProcess(t, c.path, n, frames_per_stream, opt)
-                                                         : RunFfmpeg(t, c.path, n, passes, opt, tmp_dir);
+                                                         : RunFfmpeg(t, c.path, n, passes, opt, tmp_dir, 0, c.codec);
           char line[320];
           std::snprintf(line, sizeof(line),
                         "[%s N=%d round %d/%d] %-11s steady %7.1f fps  wall %7.1f fps  %5.1f s  cpu %5.1f %%%s%s",
@@ -1169,6 +1228,7 @@ int main(int argc, char** argv) {
   }
   if (!opt.keep_tmp) {
     if (!hevc_path.empty()) ::unlink(hevc_path.c_str());
+    for (const auto& [key, path] : LoopedCopies()) ::unlink(path.c_str());
     ::rmdir(tmp_dir.c_str());
   }
   if (!all_ok) exit_code = 1;
