@@ -95,6 +95,7 @@ struct Options {
   std::vector<std::string> trials = {"ours", "ffmpeg"};
   int repeat = 3;
   int min_total_frames = 2700;  // per run, all streams together (decides the passes over the clip per stream)
+  int min_stream_frames = 0;    // and at least this many per stream (many streams start staggered: see --help)
   int passes = 0;               // > 0: fixed passes over the clip per stream, whatever N
   int decoder_threads = 1;
   DecoderKind decoder = DecoderKind::kCpu;
@@ -114,6 +115,8 @@ const char* kHelp =
     "  --repeat 3             rounds (runs alternate trial by trial)\n"
     "  --min-total-frames 2700  frames per run (all streams): each stream decodes\n"
     "                         max(1, ceil(this / (streams * clip frames))) passes over the clip\n"
+    "  --min-stream-frames M  and at least M frames per stream (default 0): with many streams the decoders start\n"
+    "                         one after another, and a stream must outlast the others' start for a steady window\n"
     "  --passes K             fixed passes over the clip per stream (overrides --min-total-frames)\n"
     "  --decoder cpu          cpu (libavcodec) or gpu (NVDEC on --device: ours through the pipeline's GPU source,\n"
     "                         ffmpeg with -hwaccel cuda -hwaccel_output_format cuda; exit 77 without NVDEC)\n"
@@ -199,6 +202,8 @@ Options ParseArgs(int argc, char** argv) {
       o.repeat = ParsePositive(a, value());
     } else if (a == "--min-total-frames") {
       o.min_total_frames = ParsePositive(a, value());
+    } else if (a == "--min-stream-frames") {
+      o.min_stream_frames = ParsePositive(a, value());
     } else if (a == "--passes") {
       o.passes = ParsePositive(a, value());
     } else if (a == "--decoder-threads") {
@@ -1098,7 +1103,8 @@ int main(int argc, char** argv) {
     for (const int n : opt.streams) {
       const int passes =
           opt.passes > 0 ? opt.passes
-                         : std::max<int>(1, int((opt.min_total_frames + int64_t(n) * c.frames - 1) / (int64_t(n) * c.frames)));
+                         : std::max<int>({1, int((opt.min_total_frames + int64_t(n) * c.frames - 1) / (int64_t(n) * c.frames)),
+                                          int((opt.min_stream_frames + c.frames - 1) / c.frames)});
       const int64_t frames_per_stream = int64_t(passes) * c.frames;
       std::map<std::string, std::vector<RunResult>> runs;
       for (int round = 0; round < opt.repeat; ++round) {

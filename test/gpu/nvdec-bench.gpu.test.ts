@@ -35,6 +35,9 @@ const STREAMS = [1, 8, 32];
 // CPU). NVDEC is far faster: at 8 streams one pass of walking.mp4 each (2728 frames) can be over in ~0.2 s, shorter
 // than the 0.5 s the steady-state window needs. 20000 gives 59 passes at 1 stream, 8 at 8 and 2 at 32.
 const MIN_TOTAL_FRAMES = 20_000;
+// 10 passes of walking.mp4 per stream at least: at 32 streams the decoders (and ffmpeg processes) start one after
+// another, and with 2 passes the first streams ended before the last began (no steady window; H200, 2026-12-04).
+const MIN_STREAM_FRAMES = 3_410;
 
 function skipLoudly(ctx: TestContext, reason: string): never {
   console.warn(`\n[camtrack] NVDEC decode benchmark SKIPPED: ${reason}\n`);
@@ -115,7 +118,7 @@ describe('camtrack_bench_decode_bench --decoder gpu (NVDEC vs ffmpeg -hwaccel cu
       const out = path.join(dir, 'report.json');
       const args = [
         '--decoder', 'gpu', '--streams', STREAMS.join(','), '--repeat', '1',
-        '--min-total-frames', String(MIN_TOTAL_FRAMES), '--clip', assetPath('videos/walking.mp4'),
+        '--min-total-frames', String(MIN_TOTAL_FRAMES), '--min-stream-frames', String(MIN_STREAM_FRAMES), '--clip', assetPath('videos/walking.mp4'),
         '--ffmpeg', ffmpeg, '--out', out, ...(hevc ? [] : ['--no-hevc']),
       ];
       const res = spawnSync(bin, args, { encoding: 'utf8', timeout: 570_000, cwd: repoRoot, maxBuffer: 64 << 20 });
