@@ -164,7 +164,16 @@ export function redactSecretsIn(text: string): string {
     const hostStart = pos + 3;
     const urlEnd = firstOf(text, URL_END, hostStart);
     const pathStart = Math.min(firstOf(text, '/?#', hostStart), urlEnd);
-    const at = text.lastIndexOf('@', pathStart);
+    let at = text.lastIndexOf('@', pathStart);
+    if (at === -1 || at < hostStart) {
+      // No '@' before the first '/', '?' or '#', yet the text before it has a ':' (not an IPv6 literal) and the URL
+      // has an '@' further on: a password with an unencoded '/', '?' or '#' (`rtsp://admin:pa/ss@cam/1`). The
+      // user-info then runs to the URL's last '@'. This redacts too much when a host:port URL has an '@' in its
+      // path (`http://cam:8080/a@b` → `http://***@b`), and never leaks a part of such a password.
+      const colon = text.indexOf(':', hostStart);
+      const lastAt = urlEnd > hostStart ? text.lastIndexOf('@', urlEnd - 1) : -1;
+      if (text[hostStart] !== '[' && colon !== -1 && colon < pathStart && lastAt !== -1 && lastAt > pathStart) at = lastAt;
+    }
     if (at !== -1 && at >= hostStart) {
       text = text.slice(0, hostStart) + '***' + text.slice(at);
       pos = hostStart + 3;

@@ -11,6 +11,17 @@ using camtrack::RedactIn;
 using camtrack::RedactSecretsIn;
 using camtrack::RedactUrl;
 
+CT_TEST(redact_url_password_with_unencoded_delimiters) {
+  CT_EXPECT(RedactUrl("rtsp://admin:pa/ss@10.0.0.5/stream1") == "rtsp://***@10.0.0.5/stream1");
+  CT_EXPECT(RedactUrl("rtsp://admin:12/34@cam:554/s?ch=1") == "rtsp://***@cam:554/s?ch=1");
+  CT_EXPECT(RedactUrl("rtsp://admin:a?b#c@cam/1") == "rtsp://***@cam/1");
+  CT_EXPECT(RedactUrl("rtsp://admin:a/b@c@cam/1") == "rtsp://***@cam/1");
+  CT_EXPECT(RedactSecretsIn("open rtsp://u:x/y@h/s failed") == "open rtsp://***@h/s failed");
+  CT_EXPECT(RedactUrl("http://cam:8080/a@b") == "http://***@b");  // redacted too far: the cost of the rule
+  CT_EXPECT(RedactUrl("http://cam/user@x/y") == "http://cam/user@x/y");
+  CT_EXPECT(RedactUrl("rtsp://[::1]:554/a@b") == "rtsp://[::1]:554/a@b");
+}
+
 CT_TEST(redact_url_hides_user_info_and_secret_query_values) {
   CT_EXPECT(RedactUrl("rtsp://admin:secret@cam/1") == "rtsp://***@cam/1");
   CT_EXPECT(RedactUrl("rtsp://admin:p@ss@10.0.0.5:554/s") == "rtsp://***@10.0.0.5:554/s");  // '@' in the password

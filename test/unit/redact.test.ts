@@ -28,6 +28,18 @@ describe('redactUrl()', () => {
   it('takes the LAST @ before the path: no part of a password with @ survives (regression)', () => {
     expect(redactUrl('rtsp://admin:p@ss@10.0.0.5/stream1')).toBe('rtsp://***@10.0.0.5/stream1');
   });
+
+  it("no part of a password with an unencoded '/', '?' or '#' survives (native redact_url_password_with_unencoded_delimiters)", () => {
+    expect(redactUrl('rtsp://admin:pa/ss@10.0.0.5/stream1')).toBe('rtsp://***@10.0.0.5/stream1');
+    expect(redactUrl('rtsp://admin:12/34@cam:554/s?ch=1')).toBe('rtsp://***@cam:554/s?ch=1');
+    expect(redactUrl('rtsp://admin:a?b#c@cam/1')).toBe('rtsp://***@cam/1');
+    expect(redactUrl('rtsp://admin:a/b@c@cam/1')).toBe('rtsp://***@cam/1');
+    expect(redactSecretsIn('open rtsp://u:x/y@h/s failed')).toBe('open rtsp://***@h/s failed');
+    // What it costs: a host:port URL with an '@' in its path is redacted too far; a host without a port is not.
+    expect(redactUrl('http://cam:8080/a@b')).toBe('http://***@b');
+    expect(redactUrl('http://cam/user@x/y')).toBe('http://cam/user@x/y');
+    expect(redactUrl('rtsp://[::1]:554/a@b')).toBe('rtsp://[::1]:554/a@b');
+  });
 });
 
 describe('redactSecretsIn()', () => {

@@ -35,7 +35,17 @@ inline std::string RedactSecretsIn(std::string text) {
     const size_t url_end = std::min(text.find_first_of(kUrlEnd, host_start), text.size());
     const size_t path_start = std::min(text.find_first_of("/?#", host_start), url_end);
     // The last '@' before the path: a password may itself contain '@'.
-    const size_t at = text.rfind('@', path_start);
+    size_t at = text.rfind('@', path_start);
+    if (at == std::string::npos || at < host_start) {
+      // No '@' before the first '/', '?' or '#', yet the text before it has a ':' (not an IPv6 literal) and the URL
+      // has an '@' further on: a password with an unencoded '/', '?' or '#' (`rtsp://admin:pa/ss@cam/1`). The
+      // user-info then runs to the URL's last '@'. This redacts too much when a host:port URL has an '@' in its
+      // path (`http://cam:8080/a@b` → `http://***@b`), and never leaks a part of such a password.
+      const size_t colon = text.find(':', host_start);
+      const size_t last_at = url_end > host_start ? text.rfind('@', url_end - 1) : std::string::npos;
+      if (text[host_start] != '[' && colon < path_start && last_at != std::string::npos && last_at > path_start)
+        at = last_at;
+    }
     if (at != std::string::npos && at >= host_start) {
       text.replace(host_start, at - host_start, "***");
       pos = host_start + 3;
