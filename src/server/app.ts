@@ -190,11 +190,14 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
     counts.attach(cameras);
   }
   const managed = new ManagedCameras(cameras, config, board, store, app.log);
+  // The Redis worker's cameras are listed (GET /api/v1/cameras, source 'redis'), measured (/metrics) and have
+  // snapshots like the service's own; REST cannot change or remove them (409).
+  managed.attachRedisCameras(worker?.registry);
   const context: ServerContext & { booted: Promise<void> } = {
     cameras,
     managed,
     config,
-    metrics: createMetrics(cameras, feed, board, analytics),
+    metrics: createMetrics(cameras, feed, board, analytics, () => worker?.registry),
     analytics,
     models: board,
     feed,

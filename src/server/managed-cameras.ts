@@ -14,8 +14,12 @@ import { configureFromWire, streamPatchFromWire, toWireMetricsMessage, type Wire
 import type { CameraStore } from './camera-store.js';
 import type { ModelBoard } from './readiness.js';
 
-/** Where a camera came from: the config file, REST, or another part of the process (a plugin's own cameras). */
-export type CameraSource = 'config' | 'api' | 'other';
+/**
+ * Where a camera came from: the config file, REST, another part of the process (a plugin's own cameras), or Redis
+ * (`--redis` with `redis.input`: the service works it as `camtrack worker` does; listed and measured here, changed
+ * only through Redis).
+ */
+export type CameraSource = 'config' | 'api' | 'other' | 'redis';
 
 /** A camera as the REST API shows it. */
 export interface CameraView {
@@ -51,8 +55,21 @@ export class CameraConflictError extends CamtrackError {
   }
 }
 
+/** PATCH or DELETE of a camera the service reads from Redis: its life is Redis's (the worker's leases), not REST's. */
+export class RedisCameraError extends CamtrackError {
+  constructor(id: string) {
+    super(`camera ${JSON.stringify(redactSecretsIn(id))} is read from Redis (redis.input); it cannot be changed or removed over REST`, 'ERR_CAMTRACK_CONFLICT', {
+      stage: 'serve',
+      hint: 'its frames come from its Redis input stream (docs/redis.md): stop publishing them, or remove it from redis.input.cameras',
+    });
+    this.name = 'RedisCameraError';
+  }
+}
+
 export class ManagedCameras {
   readonly #registry: CameraRegistry;
+  /** The cameras the Redis worker of `--redis` works (its own registry), when there is one. */
+  #redis: CameraRegistry | undefined;
   readonly #config: NormalisedRegistryConfig;
   readonly #board: ModelBoard;
   readonly #store: CameraStore;
@@ -70,6 +87,16 @@ export class ManagedCameras {
 
   get store(): CameraStore {
     return this.#store;
+  }
+
+  /** Lists the Redis worker's cameras too (source 'redis', read-only here). */
+  attachRedisCameras(registry: CameraRegistry | undefined): void {
+    this.#redis = registry;
+  }
+
+  /** A running camera by id: the service's own, or one the Redis worker works. */
+  stream(id: string): Stream | undefined {
+    return this.#registry.get(id) ?? (this.#redis?.closed ? undefined : this.#redis?.get(id));
   }
 
   /**
@@ -106,7 +133,7 @@ export class ManagedCameras {
   /** Adds a camera over REST: validated (ConfigError with its path), started, then stored. */
   async add(options: CameraOptions): Promise<Stream> {
     const id = (options as { id?: unknown }).id;
-    if (typeof id === 'string' && (this.#cameras.has(id) || this.#registry.get(id))) throw new CameraConflictError(id);
+    if (typeof id === 'string' && (this.#cameras.has(id) || this.stream(id))) throw new CameraConflictError(id);
     const stream = await this.#start(options, 'api');
     try {
       await this.#store.put(options);
@@ -131,6 +158,7 @@ export class ManagedCameras {
   /** Applies a live configuration in wire names (docs/wire.md, "Live configuration"); a REST camera's is stored. */
   async configure(id: string, config: unknown): Promise<void> {
     const stream = this.#stream(id);
+    if (this.#isRedis(id)) throw new RedisCameraError(id);
     configureFromWire(stream, config, 'config');
     const entry = this.#cameras.get(id);
     if (entry?.source === 'api') {
@@ -142,6 +170,7 @@ export class ManagedCameras {
   /** Removes a camera (a REST camera also from the store). */
   async remove(id: string): Promise<void> {
     this.#stream(id);
+    if (this.#isRedis(id)) throw new RedisCameraError(id);
     const entry = this.#cameras.get(id);
     await this.#registry.remove(id);
     this.#cameras.delete(id);
@@ -149,7 +178,8 @@ export class ManagedCameras {
   }
 
   view(id: string): CameraView {
-    const info = this.#registry.list().find((c) => c.id === id);
+    const own = this.#registry.list().find((c) => c.id === id);
+    const info = own ?? this.#redisList().find((c) => c.id === id);
     if (!info) throw new CameraNotFoundError(id);
     const s = info.stream;
     let stats: WireMetricsMessage | null = null;
@@ -162,7 +192,7 @@ export class ManagedCameras {
     return {
       id,
       model: info.model,
-      source: this.#cameras.get(id)?.source ?? 'other',
+      source: own ? (this.#cameras.get(id)?.source ?? 'other') : 'redis',
       input: push ? 'push' : 'url',
       url: push ? null : s.url,
       state: s.state,
@@ -171,11 +201,21 @@ export class ManagedCameras {
   }
 
   list(): CameraView[] {
-    return this.#registry.list().map((c) => this.view(c.id));
+    const own = this.#registry.list().map((c) => this.view(c.id));
+    const ids = new Set(own.map((c) => c.id));
+    return [...own, ...this.#redisList().filter((c) => !ids.has(c.id)).map((c) => this.view(c.id))];
+  }
+
+  #redisList(): ReturnType<CameraRegistry['list']> {
+    return this.#redis && !this.#redis.closed ? this.#redis.list() : [];
+  }
+
+  #isRedis(id: string): boolean {
+    return !this.#registry.get(id) && this.#redis?.get(id) !== undefined;
   }
 
   #stream(id: string): Stream {
-    const stream = this.#registry.get(id);
+    const stream = this.stream(id);
     if (!stream) throw new CameraNotFoundError(id);
     return stream;
   }

@@ -111,15 +111,25 @@ function latencyHistogram(registry: Registry, snapshot: () => CameraRegistryStat
   } as never);
 }
 
-/** The service's metrics registry: every camtrack_* metric, read from `cameras`, `feed` and `board` at scrape time. */
-export function createMetrics(cameras: CameraRegistry, feed: ResultFeed, board: ModelBoard, analytics?: LatestAnalytics): Registry {
+/**
+ * The service's metrics registry: every camtrack_* metric, read from `cameras`, `feed` and `board` at scrape time.
+ * `redisCameras()` gives the Redis worker's registry under `--redis` (its cameras are measured like the service's own;
+ * its pipelines carry the model label `redis:<model>`, as they are other pipelines than the service's).
+ */
+export function createMetrics(
+  cameras: CameraRegistry,
+  feed: ResultFeed,
+  board: ModelBoard,
+  analytics?: LatestAnalytics,
+  redisCameras: () => CameraRegistry | undefined = () => undefined,
+): Registry {
   const registry = new Registry();
   // One stats() per scrape: prom-client calls every metric's collect() in one synchronous pass, so the first one
   // reads the stats and the others of that pass reuse them; a microtask forgets them before the next scrape.
   let cached: { stats: CameraRegistryStats | undefined } | undefined;
   const snapshot = (): CameraRegistryStats | undefined => {
     if (!cached) {
-      cached = { stats: cameras.closed ? undefined : cameras.stats() };
+      cached = { stats: cameras.closed ? undefined : withRedis(cameras.stats(), redisCameras()) };
       queueMicrotask(() => (cached = undefined));
     }
     return cached.stats;
@@ -203,4 +213,14 @@ function analyticsMetrics(registry: Registry, cameras: CameraRegistry, analytics
   gauge(registry, 'camtrack_zone_occupancy', 'Tracks inside a zone (after its enter/exit inertia) in the newest frame.', ['camera', 'zone'], () =>
     all().flatMap((c) => Object.entries(c.zones).map(([zone, z]): [{ camera: string; zone: string }, number] => [{ camera: c.camera_id, zone }, z.occupancy])),
   );
+}
+
+/** The service's stats with the Redis worker's cameras and pipelines added (a camera id in both: the service's wins). */
+function withRedis(own: CameraRegistryStats, redis: CameraRegistry | undefined): CameraRegistryStats {
+  if (!redis || redis.closed) return own;
+  const other = redis.stats();
+  const ids = new Set(own.cameras.map((c) => c.id));
+  const pipelines = { ...own.pipelines };
+  for (const [model, p] of Object.entries(other.pipelines)) pipelines[`redis:${model}`] = p;
+  return { pipelines, cameras: [...own.cameras, ...other.cameras.filter((c) => !ids.has(c.id))] };
 }

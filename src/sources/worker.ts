@@ -14,7 +14,7 @@
  */
 import { EventEmitter } from 'node:events';
 
-import type { CameraEvent } from '../cameras/registry.js';
+import type { CameraEvent, CameraRegistry } from '../cameras/registry.js';
 import { normaliseOutputs, normaliseRedisOptions, type CameraRegistryConfig, type NormalisedRedisOptions, type RedisOptions } from '../config.js';
 import type { CamtrackError } from '../errors.js';
 import { safeEmit } from '../safe-emit.js';
@@ -150,6 +150,11 @@ export class RedisWorker extends EventEmitter {
     source.on('warning', warn);
     sink.on('warning', warn);
     return worker;
+  }
+
+  /** The cameras being worked, when a real pipeline processes them (serve lists and measures them). */
+  get registry(): CameraRegistry | undefined {
+    return this.#processor.registry;
   }
 
   /** Starts reading (the configured cameras, discovery). */

@@ -169,8 +169,39 @@ describeWithAssets('camtrack serve: /metrics and readiness', [MODEL, WALKING, BU
       expect(results.map((r) => r.frame_id)).toEqual([0, 1, 2]);
       expect(results.every((r) => r.camera_id === 'dock' && r.detections.some((d: Json) => d.label === 'person'))).toBe(true);
       await waitFor('the entries acknowledged', async () => ((await client.xpending('camera_dock_input', 'inference_consumer_dock')) as [number])[0] === 0, 30_000);
-      // The service's own cameras are not these.
-      expect(JSON.parse((await s.inject({ method: 'GET', url: '/api/v1/cameras' })).body).cameras).toEqual([]);
+      // Listed with the service's cameras (source 'redis'), measured, with snapshots; REST cannot change or remove them.
+      const listed = JSON.parse((await s.inject({ method: 'GET', url: '/api/v1/cameras' })).body).cameras as Json[];
+      expect(listed.map((c) => [c.id, c.source, c.input])).toEqual([['dock', 'redis', 'push']]);
+      expect(listed[0]!.stats.frames_delivered).toBeGreaterThanOrEqual(3);
+      expect(JSON.parse((await s.inject({ method: 'GET', url: '/api/v1/cameras/dock' })).body).source).toBe('redis');
+      for (const req of [
+        { method: 'PATCH' as const, url: '/api/v1/cameras/dock', payload: { fps_limit: 5 } },
+        { method: 'DELETE' as const, url: '/api/v1/cameras/dock' },
+      ]) {
+        const r = await s.inject(req);
+        expect(r.statusCode, req.method).toBe(409);
+        expect(JSON.parse(r.body).error).toMatchObject({ code: 'ERR_CAMTRACK_CONFLICT', hint: expect.stringContaining('Redis') });
+      }
+      const conflict = await s.inject({ method: 'POST', url: '/api/v1/cameras', payload: { id: 'dock', url: assetPath(WALKING) } });
+      expect(conflict.statusCode).toBe(409);
+      const text = (await s.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(Number(/^camtrack_frames_delivered_total\{camera="dock"\} (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(3);
+      expect(text).toMatch(/^camtrack_batch_fill_images\{model="redis:default"\}/m);
+      if (!promtoolReason) {
+        const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+        expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+      }
+      // A snapshot of a Redis camera: the next frame published after the request.
+      const shot = s.inject({ method: 'GET', url: '/api/v1/cameras/dock/snapshot.jpg' });
+      const publish = setInterval(() => void client.xadd('camera_dock_input', '*', 'frame', bus, 'frame_id', '9', 'camera_id', 'dock'), 300);
+      try {
+        const r = await shot;
+        expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
+        expect(r.headers['content-type']).toBe('image/jpeg');
+        expect([...r.rawPayload.subarray(0, 2)]).toEqual([0xff, 0xd8]);
+      } finally {
+        clearInterval(publish);
+      }
       client.disconnect();
     }, 180_000);
   });

@@ -34,8 +34,9 @@ const configValidator =
 export const CameraViewSchema = Type.Object({
   id: Type.String(),
   model: Type.String({ description: "The camera's model name ('default' for the top-level model)." }),
-  source: Type.Union([Type.Literal('config'), Type.Literal('api'), Type.Literal('other')], {
-    description: 'config file, added over REST (persisted), or by another part of the service (a detection session, a plugin).',
+  source: Type.Union([Type.Literal('config'), Type.Literal('api'), Type.Literal('other'), Type.Literal('redis')], {
+    description:
+      "config file, added over REST (persisted), by another part of the service (a detection session, a plugin), or read from Redis (--redis with redis.input; PATCH/DELETE: 409).",
   }),
   input: Type.Union([Type.Literal('url'), Type.Literal('push')]),
   url: Type.Union([Type.String(), Type.Null()], { description: 'The URL with credentials removed; null for pushed cameras.' }),

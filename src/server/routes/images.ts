@@ -100,7 +100,7 @@ const images: FastifyPluginAsync<ServerContext> = async (app, ctx) => {
 
   const streamOf = (id: string): Stream => {
     ctx.managed.view(id); // 404 for an unknown camera
-    const stream = ctx.cameras.get(id);
+    const stream = ctx.managed.stream(id); // the service's own cameras and the Redis worker's
     if (!stream) throw new CamtrackError(`camera ${JSON.stringify(id)} is not running`, 'ERR_CAMTRACK_NOT_FOUND', { stage: 'http' });
     return stream;
   };
