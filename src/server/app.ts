@@ -142,7 +142,13 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
     ? new RedisCameraStore(redis, 'camtrack:serve:cameras', redisEndpoint(config.redis!.url).shown)
     : new FileCameraStore(serve.stateFile ?? defaultStateFile(options.configFile));
 
-  const { streams: _boot, serve: _serve, redis: _redis, ...registryConfig } = options.config;
+  const { streams: bootStreams = [], serve: _serve, redis: _redis, ...registryConfig } = options.config;
+  // A `streams` entry with `input: 'push'` whose id is a Redis camera (redis.input.cameras) holds that camera's own
+  // options (analytics, tracker, thresholds, …), as in `camtrack worker`'s config: it goes to the Redis worker, and the
+  // service does not start it as one of its own cameras.
+  const redisIds = new Set(config.redis?.input?.cameras ?? []);
+  const isRedisCamera = (s: { id?: unknown; input?: unknown }): boolean => s.input === 'push' && typeof s.id === 'string' && redisIds.has(s.id);
+  const redisStreams = (bootStreams as { id?: unknown; input?: unknown }[]).filter(isRedisCamera);
   let cameras: CameraRegistry;
   try {
     cameras = await CameraRegistry.create({ ...registryConfig, streams: [] });
@@ -156,7 +162,7 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
   const input = config.redis?.input;
   if (input && (input.cameras.length > 0 || input.discover)) {
     try {
-      worker = await RedisWorker.create({ redis: config.redis!, processor: { ...registryConfig, streams: [] } });
+      worker = await RedisWorker.create({ redis: config.redis!, processor: { ...registryConfig, streams: redisStreams as never } });
       await worker.start();
     } catch (err) {
       await worker?.stop(0);
@@ -189,7 +195,8 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
     }
     counts.attach(cameras);
   }
-  const managed = new ManagedCameras(cameras, config, board, store, app.log);
+  const ownCameras = redisStreams.length > 0 ? { ...config, cameras: config.cameras.filter((c) => !isRedisCamera(c.options as never)) } : config;
+  const managed = new ManagedCameras(cameras, ownCameras, board, store, app.log);
   // The Redis worker's cameras are listed (GET /api/v1/cameras, source 'redis'), measured (/metrics) and have
   // snapshots like the service's own; REST cannot change or remove them (409).
   managed.attachRedisCameras(worker?.registry);

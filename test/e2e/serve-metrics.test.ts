@@ -162,12 +162,19 @@ describeWithAssets('camtrack serve: /metrics and readiness', [MODEL, WALKING, BU
       const client = new Redis(redis.url());
       const bus = readFileSync(assetPath(BUS));
       await client.del('camtrack:serve:cameras'); // no REST cameras from the test before
-      const s = await start({ model: assetPath(MODEL), redis: { url: redis.url(), input: { cameras: ['dock'] } } });
+      // The Redis camera's own options, as in `camtrack worker`'s config: a push entry with its id (here: analytics).
+      const zone = { id: 'all', polygon: [[0, 0], [100_000, 0], [100_000, 100_000], [0, 100_000]] };
+      const s = await start({
+        model: assetPath(MODEL),
+        streams: [{ id: 'dock', input: 'push', codec: 'jpeg', analytics: { zones: [zone] } }],
+        redis: { url: redis.url(), input: { cameras: ['dock'] } },
+      });
       for (let i = 0; i < 3; i++) await client.xadd('camera_dock_input', '*', 'frame', bus, 'frame_id', String(i), 'camera_id', 'dock');
       await waitFor('3 results in camera_dock_output', async () => (await client.xlen('camera_dock_output')) >= 3, 120_000);
       const results = (await client.xrange('camera_dock_output', '-', '+')).map(([, f]) => JSON.parse(f[f.indexOf('data') + 1]!) as Json);
       expect(results.map((r) => r.frame_id)).toEqual([0, 1, 2]);
       expect(results.every((r) => r.camera_id === 'dock' && r.detections.some((d: Json) => d.label === 'person'))).toBe(true);
+      expect(results.every((r) => typeof r.analytics?.zones?.all?.occupancy === 'number'), JSON.stringify(results[0]?.analytics)).toBe(true);
       await waitFor('the entries acknowledged', async () => ((await client.xpending('camera_dock_input', 'inference_consumer_dock')) as [number])[0] === 0, 30_000);
       // Listed with the service's cameras (source 'redis'), measured, with snapshots; REST cannot change or remove them.
       const listed = JSON.parse((await s.inject({ method: 'GET', url: '/api/v1/cameras' })).body).cameras as Json[];
