@@ -6,6 +6,10 @@
  * password never printed. The engine itself: test/e2e/redis-source.test.ts.
  */
 import { Redis } from 'ioredis';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -186,6 +190,54 @@ describeRedis('camtrack publish / worker', () => {
       const sourceWarnings = r.stderr.split('\n').filter((l) => l.includes('"camera_id":null') && l.includes('ERR_CAMTRACK_DECODE'));
       expect(sourceWarnings.length).toBeLessThanOrEqual(1);
     }, 150_000);
+
+    it('worker --config with an analytics section and a webhook: results carry the zone, events reach a real HTTP receiver and the Redis event stream', async () => {
+      await client.flushall();
+      const pub = await camtrack(['publish', '--redis', server.url(), '--camera', 'walk', '--source', assetPath(WALKING), '--max-frames', '30', '--no-realtime'], 60_000).done;
+      expect(pub.status, pub.stderr).toBe(0);
+      // A real receiver over loopback: every POST body is kept.
+      const received: { path: string; secret: string | undefined; body: Record<string, unknown> }[] = [];
+      const receiver = http.createServer((req, res) => {
+        let body = '';
+        req.setEncoding('utf8').on('data', (d: string) => (body += d));
+        req.on('end', () => {
+          received.push({ path: req.url ?? '', secret: req.headers['x-camtrack-secret'] as string | undefined, body: JSON.parse(body) as Record<string, unknown> });
+          res.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      const port = (receiver.address() as AddressInfo).port;
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'camtrack-worker-cfg-'));
+      const cfgFile = path.join(dir, 'worker.json');
+      const everywhere = [[0, 0], [100_000, 0], [100_000, 100_000], [0, 100_000]];
+      writeFileSync(cfgFile, JSON.stringify({
+        model: assetPath(MODEL),
+        streams: [{ id: 'walk', input: 'push', codec: 'jpeg', analytics: { zones: [{ id: 'all', polygon: everywhere }] } }],
+        outputs: { webhooks: [{ url: `http://127.0.0.1:${port}/hook`, events: ['zone-enter'], secret: 'hook-s3cret' }] },
+        redis: { events: { enabled: ['analytics'] } }, // off by default (docs/analytics.md); --redis gives the URL
+      }));
+      try {
+        const w = camtrack(['worker', '--redis', server.url(), '--config', cfgFile, '--cameras', 'walk', '--consumer', 'a1', '--json'], 120_000);
+        await waitFor('30 results', async () => (await client.xlen('camera_walk_output')) >= 30, 90_000);
+        await waitFor('a zone-enter at the webhook', () => received.length > 0, 30_000);
+        w.kill('SIGTERM');
+        const r = await w.done;
+        expect(r.status, r.stderr.slice(-3000)).toBe(0);
+        expect(r.stderr).not.toContain('hook-s3cret');
+        const out = (await client.xrange('camera_walk_output', '-', '+')).map(([, f]) => JSON.parse(f[1]!) as { analytics?: { zones: Record<string, { occupancy: number }> } });
+        expect(out.every((o) => typeof o.analytics?.zones.all?.occupancy === 'number')).toBe(true);
+        expect(Math.max(...out.map((o) => o.analytics!.zones.all!.occupancy))).toBeGreaterThan(0); // pedestrians in every frame
+        expect(received.every((x) => x.path === '/hook' && x.secret === 'hook-s3cret')).toBe(true);
+        expect(received[0]!.body).toMatchObject({ type: 'analytics', event: 'zone-enter', camera_id: 'walk', zone: 'all' });
+        expect(received.every((x) => x.body.event === 'zone-enter')).toBe(true);
+        const events = (await client.xrange('analytics_events', '-', '+')).map(([, f]) => JSON.parse(f[f.indexOf('data') + 1]!) as { event: string; camera_id: string });
+        expect(events.filter((e) => e.event === 'zone-enter').length).toBeGreaterThanOrEqual(received.length);
+        expect(events.every((e) => e.camera_id === 'walk')).toBe(true);
+      } finally {
+        receiver.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 180_000);
   });
 
   it('EXPECTED FAILURE - a wrong password: ERR_CAMTRACK_REDIS, exit 1, the password never printed', async () => {
