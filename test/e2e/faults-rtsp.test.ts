@@ -11,7 +11,10 @@
  *   backoff, resume when the link is back.
  * - garbage after DESCRIBE: the RTSP handshake is real up to the DESCRIBE reply, then random bytes: each attempt
  *   fails with ERR_CAMTRACK_SOURCE_OPEN, attempts are spaced by the backoff, the stream fails after maxAttempts.
- * - slow (throttled under the camera's bit rate): what camtrack does and does not do (see the test).
+ * - slow (throttled under the camera's bit rate, back-pressure up to the server): camtrack adds no latency of its
+ *   own (decode → delivery stays bounded, frames it cannot take are counted as `busy`), but the lag that builds up
+ *   in the network path (kernel and server buffers) is NOT detected or dropped by camtrack today: the test measures
+ *   it and asserts that it grows, so the day camtrack sheds it this test must change (docs/reliability.md).
  * Figures are printed as `[faults] …` lines (docs/reliability.md, "Fault injection").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,7 +142,7 @@ describeWithAssets('Fault injection on real RTSP streams (loopback fault proxy)'
       expect(stalled.c.error?.hint).toBeTruthy();
       // The last frame came at most ~1 frame interval before the stall began; detection waits readTimeoutMs.
       expect(detectMs).toBeGreaterThanOrEqual(readTimeoutMs - 300);
-      expect(detectMs).toBeLessThan(readTimeoutMs + 8000); // measured: 2× readTimeoutMs (FFmpeg's RTSP read waits its own timeout first)
+      expect(detectMs).toBeLessThan(readTimeoutMs + 8000); // measured about 2× readTimeoutMs (docs/reliability.md)
       const faultyBefore = faulty.results.length;
 
       const tBack = performance.now();
@@ -239,5 +242,46 @@ describeWithAssets('Fault injection on real RTSP streams (loopback fault proxy)'
       console.log(`[faults] garbage after DESCRIBE: ${failedChange.reason}: ${failedChange.error?.message}; connections spaced ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
       expectHealthyKeptUp(healthy, baseline, tFault, tEnd, 'garbage after DESCRIBE');
     }, 120_000);
+    it('slow link (throttled under the bit rate): camtrack adds no latency of its own and keeps the stream; the lag of the network path grows and is measured; the healthy stream keeps its rate', async () => {
+      const { proxy, pipeline, faulty, healthy } = await setup(
+        'slow',
+        { reconnect: { stallTimeoutMs: 5000, initialDelayMs: 200, maxDelayMs: 2000 } },
+        { bytesPerSecond: 2500, highWaterBytes: 4096 },
+      );
+      await using p = pipeline;
+      await until(() => faulty.results.length >= 5 && healthy.results.length >= 5, 30_000, () => `both streams to deliver: faulty ${describeStates(faulty)}, healthy ${describeStates(healthy)}`);
+      const baseline = await baselineRate(healthy);
+      const bytesBefore = proxy.stats().toClient;
+      const tRate = performance.now();
+      await sleep(2000);
+      const bitRate = ((proxy.stats().toClient - bytesBefore) * 1000) / (performance.now() - tRate);
+      // Arrival lag of a result: wall time − presentation time (the camera's clock), relative to the first result.
+      const lagOf = (x: { r: FrameResult; at: number }): number => x.at - x.r.ptsMs;
+      const lag0 = Math.min(...faulty.results.map(lagOf));
+
+      const tFault = performance.now();
+      proxy.setMode('slow');
+      await sleep(10_000);
+      const tEnd = performance.now();
+      const during = faulty.results.filter((x) => x.at >= tFault + 5000 && x.at < tEnd);
+      expect(during.length, 'the slow stream keeps delivering').toBeGreaterThan(0);
+      const lagEnd = Math.max(...during.map(lagOf)) - lag0;
+      const ownP99 = [...during.map((x) => x.r.latencyMs)].sort((a, b) => a - b)[Math.floor(during.length * 0.99)]!;
+      const st = p.stats().streams.find((s) => s.id === 'faulty')!;
+      console.log(
+        `[faults] slow: camera ${(bitRate / 1000).toFixed(1)} kB/s through a 2.5 kB/s link: ${during.length} results in the last 5 s (inputFps ${st.inputFps.toFixed(1)}), ` +
+          `decode→delivery p99 ${ownP99.toFixed(0)} ms, network lag grew to ${(lagEnd / 1000).toFixed(1)} s; busy ${st.dropped.busy}, fpsLimit ${st.dropped.fpsLimit}, corrupt ${st.framesCorrupt}`,
+      );
+      expect(bitRate, 'the camera sends more than the link carries').toBeGreaterThan(2500);
+      expect(ownP99, 'camtrack\'s own latency (decode → delivery)').toBeLessThan(2000);
+      expect(lagEnd, 'the lag of the network path grows (not shed by camtrack today)').toBeGreaterThan(1000);
+      expect(faulty.states.map(({ c }) => c.state)).toEqual(['live']);
+      // Every decoded frame is submitted or counted as dropped (0–1 frame between decode and submit).
+      const unaccounted = st.framesDecoded - st.framesSubmitted - st.dropped.busy - st.dropped.fpsLimit - st.dropped.decoderPool;
+      expect(unaccounted).toBeGreaterThanOrEqual(0);
+      expect(unaccounted).toBeLessThanOrEqual(1);
+      expectOrdered(faulty, 'faulty');
+      expectHealthyKeptUp(healthy, baseline, tFault, tEnd, 'slow');
+    }, 90_000);
   });
 });
