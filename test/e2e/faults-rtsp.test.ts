@@ -231,15 +231,23 @@ describeWithAssets('Fault injection on real RTSP streams (loopback fault proxy)'
       expect(ps.accepted).toBe(4);
       expect(ps.describeReplies).toBe(4);
       expect(ps.garbage).toBeGreaterThan(0);
-      const gaps = ps.acceptedAt.slice(1).map((t, i) => t - ps.acceptedAt[i]!);
-      // Attempt n waits 300·2^(n-1) ms after the previous failure: the spacing grows.
-      expect(gaps[1]!).toBeGreaterThan(gaps[0]! + 200);
-      expect(gaps[2]!).toBeGreaterThan(gaps[1]! + 400);
+      // Each failed attempt that is followed by another is a warning; an attempt ends at openTimeoutMs, or sooner
+      // when the random bytes happen to parse as a (bad) reply. The wait from a failure to the next connection is
+      // the backoff: 300, 600, 1200 ms (jitter 0).
+      const failures = faulty.warnings.filter(({ e }) => e.code === 'ERR_CAMTRACK_SOURCE_OPEN');
+      expect(failures).toHaveLength(3);
+      for (const { e } of failures) expect(e.hint).toBeTruthy();
+      expect(faulty.states.map(({ c }) => c.reason).every((r) => r === 'timeout' || r === 'open_failed')).toBe(true);
+      const waits = failures.map(({ at }, i) => ps.acceptedAt[i + 1]! - at);
+      expect(waits[0]!).toBeGreaterThanOrEqual(250);
+      expect(waits[1]!).toBeGreaterThan(waits[0]! + 150);
+      expect(waits[2]!).toBeGreaterThan(waits[1]! + 300);
+      const gaps = waits;
       const st = p.stats().streams.find((s) => s.id === 'faulty')!;
       expect(st.state).toBe('failed');
       expect(st.reconnectAttempts).toBe(3);
       expect(st.lastErrorCode).toBe('ERR_CAMTRACK_SOURCE_OPEN');
-      console.log(`[faults] garbage after DESCRIBE: ${failedChange.reason}: ${failedChange.error?.message}; connections spaced ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
+      console.log(`[faults] garbage after DESCRIBE: ${failedChange.reason}: ${failedChange.error?.message}; next connection ${gaps.map((g) => g.toFixed(0)).join(', ')} ms after each failure`);
       expectHealthyKeptUp(healthy, baseline, tFault, tEnd, 'garbage after DESCRIBE');
     }, 120_000);
     it('slow link (throttled under the bit rate): camtrack adds no latency of its own and keeps the stream; the lag of the network path grows and is measured; the healthy stream keeps its rate', async () => {
