@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
 import { killAllTracked, spawnTracked } from '../helpers/processes.js';
+import { startServe } from '../helpers/serve.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
 
 const FAST_MODEL = 'models/yolo11n_int8_320.onnx';
@@ -101,7 +102,7 @@ describeWithAssets('Disk full under `camtrack run` (results on stdout)', [FAST_M
     });
 
     /** Mounts the tmpfs once (or skips the test with the reason) and fills it up to about 12 kB free. */
-    function fillTmpfs(ctx: { skip: () => void }): string | undefined {
+    function fillTmpfs(ctx: { skip: () => void }, leaveBytes = 12 * 1024): string | undefined {
       if (!mounted) {
         mountDir = path.join(tmp(), 'tmpfs');
         const reason = tmpfsUnavailableReason(mountDir);
@@ -115,7 +116,7 @@ describeWithAssets('Disk full under `camtrack run` (results on stdout)', [FAST_M
       const filler = path.join(mountDir, 'filler');
       rmSync(filler, { force: true });
       const s = statfsSync(mountDir);
-      writeFileSync(filler, Buffer.alloc(Math.max(0, s.bavail * s.bsize - 12 * 1024)));
+      writeFileSync(filler, Buffer.alloc(Math.max(0, s.bavail * s.bsize - leaveBytes)));
       return filler;
     }
 
@@ -185,5 +186,49 @@ describeWithAssets('Disk full under `camtrack run` (results on stdout)', [FAST_M
       expect(big[0]! - 1).toBe(lost);
       console.log(`[faults] disk full (tmpfs): ${written} results written, ${lost} lost and counted, run ${(r.ms / 1000).toFixed(1)} s`);
     }, 200_000);
+    it('camtrack serve with its camera state file on a full disk: POST gets ERR_CAMTRACK_OUTPUT with the hint, the camera is not added, the running camera keeps delivering; with space back the same POST works', async (ctx) => {
+      const filler = fillTmpfs(ctx, 0);
+      if (filler === undefined) return;
+      const token = 'faults-disk-token-123456';
+      const stateFile = path.join(mountDir, 'serve.cameras.json');
+      const s = await startServe({
+        model: assetPath(FAST_MODEL),
+        streams: [{ id: 'cfg', url: assetPath(WALKING), loop: true }],
+        serve: { token, stateFile },
+      } as never);
+      try {
+        await s.context.booted;
+        const delivered = async (): Promise<number> => {
+          const res = await s.inject({ method: 'GET', url: '/api/v1/cameras/cfg', headers: s.auth });
+          return Number((JSON.parse(res.body) as { stats: { frames_delivered: number } }).stats.frames_delivered);
+        };
+        const post = () =>
+          s.inject({ method: 'POST', url: '/api/v1/cameras', headers: { ...s.auth, 'content-type': 'application/json' }, payload: { id: 'added', url: assetPath(WALKING), loop: true } });
+        const before = await delivered();
+        const res = await post();
+        expect(res.statusCode).toBe(500);
+        const body = JSON.parse(res.body) as { error: { code: string; message: string; hint: string } };
+        expect(body.error.code).toBe('ERR_CAMTRACK_OUTPUT');
+        expect(body.error.message).toMatch(/cannot store camera "added" .*ENOSPC/);
+        expect(body.error.hint).toMatch(/full: free space .*the camera was not added/);
+        expect(res.body).not.toContain(token);
+        const list = JSON.parse((await s.inject({ method: 'GET', url: '/api/v1/cameras', headers: s.auth })).body) as { cameras: { id: string }[] };
+        expect(list.cameras.map((c) => c.id)).toEqual(['cfg']);
+        // The running camera is not affected: it keeps delivering (event-driven wait, generous bound).
+        const t0 = performance.now();
+        while ((await delivered()) <= before + 5) {
+          if (performance.now() - t0 > 30_000) throw new Error('the config camera stopped delivering');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        // Space back: the same request stores the camera.
+        rmSync(filler, { force: true });
+        const again = await post();
+        expect(again.statusCode, again.body).toBe(201);
+        expect((JSON.parse(readFileSync(stateFile, 'utf8')) as { cameras: { id: string }[] }).cameras.map((c) => c.id)).toEqual(['added']);
+      } finally {
+        await s.close();
+        rmSync(stateFile, { force: true });
+      }
+    }, 120_000);
   });
 });
