@@ -10,12 +10,14 @@
  *   with `ftruncate` at close() if space never comes back, so the file holds whole lines only; every other line is
  *   tried as usual (lost and counted while the disk is full, written again once it has space);
  * - anything else (a pipe, a socket, a terminal): the Node stream, whose 'error' (EPIPE: the reader went away) is
- *   caught; from then on lines are counted as lost (a broken pipe does not come back).
+ *   caught; from then on lines are counted as lost (a broken pipe does not come back). The error arrives after the
+ *   write that met it, so the lines written in between are counted as written.
  *
  * Nothing is buffered here beyond what the kernel or the Node stream holds, so a full disk never grows memory.
  */
 import { fstatSync, ftruncateSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 
 import { CamtrackError } from '../errors.js';
 
@@ -58,7 +60,8 @@ export class LineWriter {
     try {
       const st = fstatSync(fd);
       regular = st.isFile();
-      sync = regular || st.isCharacterDevice();
+      // /dev/full, /dev/null: sync; a terminal stays with Node's stream (libuv may make its fd non-blocking).
+      sync = regular || (st.isCharacterDevice() && !isatty(fd));
     } catch {
       // A closed fd: the stream path reports it.
     }

@@ -19,6 +19,7 @@ import { assetPath, describeWithAssets, repoRoot } from '../helpers/assets.js';
 import { killAllTracked, spawnTracked } from '../helpers/processes.js';
 import { startServe } from '../helpers/serve.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
+import { expectValid, validateWireEvent, validateWireResult } from '../helpers/wire.js';
 
 const FAST_MODEL = 'models/yolo11n_int8_320.onnx';
 const WALKING = 'videos/walking.mp4';
@@ -86,6 +87,7 @@ describeWithAssets('Disk full under `camtrack run` (results on stdout)', [FAST_M
     expect(r.status).toBe(1);
     const warnings = outputWarnings(r.stderr);
     expect(warnings).toHaveLength(1);
+    expectValid(validateWireEvent, warnings[0]); // one wire format for the warning too
     expect(warnings[0]!.error!.message).toMatch(/cannot write to stdout \(ENOSPC\)/);
     expect(warnings[0]!.error!.hint).toMatch(/disk .* is full/);
     expect(r.stderr).toMatch(/camtrack run: 0 results written to stdout, 40 lost \(ENOSPC\)/);
@@ -177,6 +179,8 @@ describeWithAssets('Disk full under `camtrack run` (results on stdout)', [FAST_M
       const lines = jsonLines(text);
       expect(lines).toHaveLength(text.split('\n').length - 1);
       expect(lines).toHaveLength(written);
+      for (const l of lines) expectValid(validateWireResult, l);
+      for (const w of warnings) expectValid(validateWireEvent, w);
       // In frame order, with one gap (the lost results) and results after it.
       const idx = lines.map((l) => l.frame_id!);
       const gaps = idx.slice(1).map((v, i) => v - idx[i]!);
