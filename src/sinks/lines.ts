@@ -10,8 +10,8 @@
  *   with `ftruncate` at close() if space never comes back, so the file holds whole lines only; every other line is
  *   tried as usual (lost and counted while the disk is full, written again once it has space);
  * - anything else (a pipe, a socket, a terminal): the Node stream, whose 'error' (EPIPE: the reader went away) is
- *   caught; from then on lines are counted as lost (a broken pipe does not come back). The error arrives after the
- *   write that met it, so the lines written in between are counted as written.
+ *   caught; from then on lines are counted as lost (a broken pipe does not come back). Each line is counted when its
+ *   write completes (the write's callback), so the line that met the error is counted lost, not written.
  *
  * Nothing is buffered here beyond what the kernel or the Node stream holds, so a full disk never grows memory.
  */
@@ -67,13 +67,16 @@ export class LineWriter {
     }
     this.#regular = regular;
     this.#stream = sync ? undefined : stream;
-    this.#stream?.on('error', (err: NodeJS.ErrnoException) => {
+    // Counted in each write's callback; the 'error' event only must not go unhandled (it would end the process).
+    this.#stream?.on('error', () => {
       this.#broken = true;
-      this.#fail(err);
     });
   }
 
-  /** Writes one line (a newline is added). Returns false when it was lost (counted). Never throws. */
+  /**
+   * Writes one line (a newline is added). Returns false when it was lost (counted). Never throws. On the stream
+   * path the outcome is counted when the write completes (its callback), so true there means "handed over".
+   */
   write(line: string): boolean {
     if (this.#broken) {
       this.#lose();
@@ -81,8 +84,13 @@ export class LineWriter {
     }
     const data = Buffer.from(line + '\n');
     if (this.#stream) {
-      this.#stream.write(data);
-      this.#ok();
+      this.#stream.write(data, (err?: NodeJS.ErrnoException | null) => {
+        if (!err) return this.#ok();
+        // Writes after the first failure fail as ERR_STREAM_DESTROYED: the first error's code (EPIPE) is kept.
+        if (this.#broken && err.code === 'ERR_STREAM_DESTROYED') return this.#lose();
+        this.#broken = true;
+        this.#fail(err);
+      });
       return true;
     }
     if (this.#pending && !this.#flushPending()) {

@@ -96,6 +96,23 @@ describeWithAssets('Disk full under `camtrack run` (results on stdout)', [FAST_M
     expect(states.map((l) => (l as { state?: string }).state)).toEqual(['live', 'stopped']);
   }, 200_000);
 
+  it('EXPECTED FAILURE - stdout into a pipe whose reader is gone (`camtrack run | true`): EPIPE counted, one warning, the run ends normally, exit code 1', () => {
+    const cfg = writeConfig();
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${bin}" run --config "${cfg}" --max-frames 40 | true`], { encoding: 'utf8', timeout: 180_000 });
+    expect(r.signal).toBeNull();
+    expect(r.stderr).not.toMatch(/Unhandled 'error'/);
+    expect(r.status).toBe(1);
+    const warnings = outputWarnings(r.stderr);
+    expect(warnings).toHaveLength(1);
+    expectValid(validateWireEvent, warnings[0]);
+    expect(warnings[0]!.error!.message).toMatch(/cannot write to stdout \(EPIPE\)/);
+    expect(warnings[0]!.error!.hint).toMatch(/reader of stdout went away/);
+    const m = /camtrack run: (\d+) results written to stdout, (\d+) lost \(EPIPE\)/.exec(r.stderr);
+    expect(m, r.stderr.slice(-2000)).not.toBeNull();
+    expect(Number(m![1]) + Number(m![2])).toBe(40);
+    expect(Number(m![2])).toBeGreaterThan(0);
+  }, 200_000);
+
   describe('stdout on a tmpfs that fills up and gets space back', () => {
     let mountDir = '';
     let mounted = false;
