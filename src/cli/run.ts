@@ -93,7 +93,15 @@ export async function runRun({ config, maxFrames, duration, redis }: RunOptions)
   // Events and results as lines that survive a full disk or a closed pipe (counted, never a crash): src/sinks/lines.ts.
   const errOut = new LineWriter(2, process.stderr, 'stderr', () => {});
   const stderrLine = (line: string): void => void errOut.write(line);
-  const resultsOut = new LineWriter(1, process.stdout, 'stdout', (err: CamtrackError) => stderrLine(JSON.stringify(toWireErrorMessage('warning', null, err))));
+  // A closed stdout pipe (`camtrack run | head`) ends the run like SIGPIPE would, with the summary and exit code 1.
+  let stopRun = (): void => {};
+  const resultsOut = new LineWriter(
+    1,
+    process.stdout,
+    'stdout',
+    (err: CamtrackError) => stderrLine(JSON.stringify(toWireErrorMessage('warning', null, err))),
+    () => stopRun(),
+  );
   const cfg = await loadConfigFile(config);
   // Pushed cameras and their feeds (validated with the rest; a pushed camera without one would wait forever here).
   const normalised = normaliseRegistryConfig(cfg);
@@ -129,6 +137,7 @@ export async function runRun({ config, maxFrames, duration, redis }: RunOptions)
   let failed = false;
   const done = new Promise<void>((resolve) => {
     const stop = (): void => resolve();
+    stopRun = stop;
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     if (duration > 0) setTimeout(stop, duration * 1000).unref();

@@ -39,6 +39,7 @@ export class LineWriter {
   readonly #stream: Writable | undefined;
   readonly #regular: boolean;
   readonly #onWarning: (err: CamtrackError) => void;
+  readonly #onBroken: (() => void) | undefined;
   #broken = false;
   /** The unwritten rest of a line that failed part-way, and how much of it reached the file. */
   #pending: Buffer | undefined;
@@ -51,7 +52,12 @@ export class LineWriter {
    * `fd`: where to write (1 for stdout); `stream`: the Node stream of that fd, used when it is not a file;
    * `name`: for messages (`stdout`); `onWarning`: each failure burst's start and end.
    */
-  constructor(fd: number, stream: Writable | undefined, name: string, onWarning: (err: CamtrackError) => void) {
+  /**
+   * `onBroken`: called once when the stream path breaks for good (EPIPE: the reader went away), so that a command
+   * can stop as a Unix tool does on SIGPIPE (`camtrack run | head`); a full disk never calls it (space may come back).
+   */
+  constructor(fd: number, stream: Writable | undefined, name: string, onWarning: (err: CamtrackError) => void, onBroken?: () => void) {
+    this.#onBroken = onBroken;
     this.#fd = fd;
     this.#name = name;
     this.#onWarning = onWarning;
@@ -90,6 +96,7 @@ export class LineWriter {
         if (this.#broken && err.code === 'ERR_STREAM_DESTROYED') return this.#lose();
         this.#broken = true;
         this.#fail(err);
+        this.#onBroken?.();
       });
       return true;
     }
