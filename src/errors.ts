@@ -15,6 +15,8 @@
  * reconnecting), ERR_CAMTRACK_RATE_LIMITED (HTTP 429: over serve.snapshot.maxFps).
  * Event outputs (docs/analytics.md): ERR_CAMTRACK_WEBHOOK (a webhook delivery failed or was dropped),
  * ERR_CAMTRACK_MQTT (the MQTT broker refused or went away).
+ * Outputs: ERR_CAMTRACK_OUTPUT (something camtrack writes could not be written: a result line of `camtrack run` —
+ * disk full, broken pipe; counted — or `camtrack serve`'s camera state file).
  */
 export type CamtrackErrorCode =
   | 'ERR_CAMTRACK_INVALID_ARGUMENT'
@@ -43,7 +45,8 @@ export type CamtrackErrorCode =
   | 'ERR_CAMTRACK_SNAPSHOT_TIMEOUT'
   | 'ERR_CAMTRACK_RATE_LIMITED'
   | 'ERR_CAMTRACK_WEBHOOK'
-  | 'ERR_CAMTRACK_MQTT';
+  | 'ERR_CAMTRACK_MQTT'
+  | 'ERR_CAMTRACK_OUTPUT';
 
 export interface CamtrackErrorOptions {
   /** Pipeline stage that failed: 'source', 'decode', 'inference', 'config', … */

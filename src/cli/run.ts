@@ -19,6 +19,7 @@ import { CameraRegistry, type CameraEvent } from '../cameras/registry.js';
 import { normaliseRedisOptions, normaliseRegistryConfig } from '../config.js';
 import { AnalyticsOutputs } from '../sinks/outputs.js';
 import { CamtrackError, ConfigError, redactSecretsIn } from '../errors.js';
+import { LineWriter, type LineWriterStats } from '../sinks/lines.js';
 import { RedisSink, type RedisSinkStats } from '../sinks/redis.js';
 import { runFeed, type FeedControl } from './feed.js';
 import type { FrameResult } from '../types.js';
@@ -83,7 +84,24 @@ export function formatRedisSummary(s: RedisSinkStats, keyPattern: string): strin
   );
 }
 
+/** The end-of-run line when result lines could not all be written to stdout (docs/reliability.md, "Disk full"). */
+export function formatOutputSummary(s: LineWriterStats): string {
+  return `camtrack run: ${s.written} results written to stdout, ${s.lost} lost (${s.lastErrorCode ?? 'no error'})`;
+}
+
 export async function runRun({ config, maxFrames, duration, redis }: RunOptions): Promise<number> {
+  // Events and results as lines that survive a full disk or a closed pipe (counted, never a crash): src/sinks/lines.ts.
+  const errOut = new LineWriter(2, process.stderr, 'stderr', () => {});
+  const stderrLine = (line: string): void => void errOut.write(line);
+  // A closed stdout pipe (`camtrack run | head`) ends the run like SIGPIPE would, with the summary and exit code 1.
+  let stopRun = (): void => {};
+  const resultsOut = new LineWriter(
+    1,
+    process.stdout,
+    'stdout',
+    (err: CamtrackError) => stderrLine(JSON.stringify(toWireErrorMessage('warning', null, err))),
+    () => stopRun(),
+  );
   const cfg = await loadConfigFile(config);
   // Pushed cameras and their feeds (validated with the rest; a pushed camera without one would wait forever here).
   const normalised = normaliseRegistryConfig(cfg);
@@ -102,7 +120,7 @@ export async function runRun({ config, maxFrames, duration, redis }: RunOptions)
     const section = (cfg.redis ?? {}) as Record<string, unknown>;
     const options = normaliseRedisOptions(redis !== undefined ? { ...section, url: redis } : section);
     sink = await RedisSink.create(options);
-    sink.on('warning', (err: CamtrackError) => process.stderr.write(JSON.stringify(toWireErrorMessage('warning', null, err)) + '\n'));
+    sink.on('warning', (err: CamtrackError) => stderrLine(JSON.stringify(toWireErrorMessage('warning', null, err))));
   }
   let cameras: CameraRegistry;
   try {
@@ -112,13 +130,14 @@ export async function runRun({ config, maxFrames, duration, redis }: RunOptions)
     throw err;
   }
   // Analytics events to webhooks / MQTT (outputs; none by default).
-  const outputs = new AnalyticsOutputs(normalised.outputs, (err: CamtrackError) => process.stderr.write(JSON.stringify(toWireErrorMessage('warning', null, err)) + '\n'));
+  const outputs = new AnalyticsOutputs(normalised.outputs, (err: CamtrackError) => stderrLine(JSON.stringify(toWireErrorMessage('warning', null, err))));
   outputs.attach(cameras);
   const control: FeedControl = { stopped: false };
   let count = 0;
   let failed = false;
   const done = new Promise<void>((resolve) => {
     const stop = (): void => resolve();
+    stopRun = stop;
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     if (duration > 0) setTimeout(stop, duration * 1000).unref();
@@ -131,14 +150,14 @@ export async function runRun({ config, maxFrames, duration, redis }: RunOptions)
     if (sink) sink.attach(cameras, { accept });
     else {
       cameras.on('result', (r: FrameResult) => {
-        if (accept()) process.stdout.write(JSON.stringify(toWireResult(r)) + '\n');
+        if (accept()) resultsOut.write(JSON.stringify(toWireResult(r)));
       });
     }
     cameras.on('event', (e: CameraEvent) => {
-      if (e.type === 'state') process.stderr.write(JSON.stringify(toWireStateMessage(e.cameraId, e.change)) + '\n');
+      if (e.type === 'state') stderrLine(JSON.stringify(toWireStateMessage(e.cameraId, e.change)));
       else if (e.type === 'warning' || e.type === 'error') {
         if (e.type === 'error') failed = true;
-        process.stderr.write(JSON.stringify(toWireErrorMessage(e.type, e.cameraId, e.error)) + '\n');
+        stderrLine(JSON.stringify(toWireErrorMessage(e.type, e.cameraId, e.error)));
       }
     });
     void cameras.whenAllEnded().then(stop);
@@ -148,7 +167,7 @@ export async function runRun({ config, maxFrames, duration, redis }: RunOptions)
       if (control.stopped) return; // the run stopped under it (a push into a closing camera)
       failed = true;
       const e = err instanceof CamtrackError ? err : new CamtrackError(String((err as Error)?.message ?? err), 'ERR_CAMTRACK_SOURCE_READ');
-      process.stderr.write(JSON.stringify(toWireErrorMessage('error', c.stream.id, e)) + '\n');
+      stderrLine(JSON.stringify(toWireErrorMessage('error', c.stream.id, e)));
       cameras.get(c.stream.id)?.end();
     }),
   );
@@ -161,9 +180,16 @@ export async function runRun({ config, maxFrames, duration, redis }: RunOptions)
   if (sink) {
     await sink.close();
     const s = sink.stats();
-    process.stderr.write(formatRedisSummary(s, sink.options.output.key) + '\n');
+    stderrLine(formatRedisSummary(s, sink.options.output.key));
     // Results that could not be written before the end are lost: say so in the exit code.
     if (s.dropped.closed > 0) failed = true;
+  }
+  resultsOut.close();
+  const out = resultsOut.stats();
+  if (out.lost > 0) {
+    // Results that could not be written are lost: say so, and in the exit code.
+    stderrLine(formatOutputSummary(out));
+    failed = true;
   }
   return failed ? 1 : 0;
 }

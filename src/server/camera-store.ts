@@ -82,7 +82,16 @@ export class FileCameraStore implements CameraStore {
         await rename(tmp, this.where);
       } catch (err) {
         await rm(tmp, { force: true });
-        throw err;
+        // The previous file is left as it was (the rename never happened); the caller reports the failure.
+        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+        throw new CamtrackError(`cannot write the camera state file ${this.where} (${code}): ${(err as Error).message}`, 'ERR_CAMTRACK_OUTPUT', {
+          stage: 'serve',
+          hint:
+            code === 'ENOSPC' || code === 'EDQUOT'
+              ? 'the disk of serve.stateFile is full: free space and repeat the request (the change was not stored)'
+              : 'check that serve.stateFile is writable (the change was not stored)',
+          cause: err,
+        });
       }
     });
     // A failed write does not stop the next one.

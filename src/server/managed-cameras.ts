@@ -139,8 +139,11 @@ export class ManagedCameras {
       await this.#store.put(options);
     } catch (err) {
       await this.remove(options.id).catch(() => {});
-      throw new CamtrackError(`cannot store camera ${JSON.stringify(options.id)} in ${this.#store.where}: ${(err as Error).message}`, 'ERR_CAMTRACK_INTERNAL', {
+      // A coded failure of the store (a full disk: ERR_CAMTRACK_OUTPUT) keeps its code and hint; the camera is not added.
+      const coded = err instanceof CamtrackError ? err : undefined;
+      throw new CamtrackError(`cannot store camera ${JSON.stringify(options.id)} in ${this.#store.where}: ${(err as Error).message}`, coded?.code ?? 'ERR_CAMTRACK_INTERNAL', {
         stage: 'serve',
+        ...(coded?.hint !== undefined ? { hint: `${coded.hint}; the camera was not added` } : {}),
         cause: err,
       });
     }

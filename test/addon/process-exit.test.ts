@@ -140,7 +140,7 @@ describeWithAssets('exiting with a pipeline open', [MODEL, WALKING], () => {
     await expectExits('signal', { code: null, signal: 'SIGINT' }, 'SIGINT', [0]);
   });
 
-  it("`camtrack run | head`: the uncaught EPIPE of its closed stdout exits with code 1", async () => {
+  it("`camtrack run | head`: its closed stdout (EPIPE) ends the run with code 1 (src/sinks/lines.ts stops it; before, an uncaught EPIPE)", async () => {
     const runs = await expectExits('camtrack run | head', { code: 1, signal: null }, undefined, [0, 0]);
     for (const r of runs) expect(r.stderr).toContain('EPIPE');
   });
