@@ -4,6 +4,9 @@
  * threads, a consumer thread, accounting checks) under ThreadSanitizer, and the driver plus camtrack_core_tests under
  * AddressSanitizer + UBSan — through `scripts/sanitize.sh <kind> --run-only`, which fails on any sanitizer report.
  *
+ * asan-addon: the addon itself (build-asan/camtrack.node) under ASan + UBSan with a subset of the addon tests, the
+ * ASan runtime preloaded into Node (scripts/sanitize.sh says why leak detection is off there).
+ *
  * The sanitizer builds are not part of `npm run build:dev` (they need clang and take minutes): .ci/run builds them
  * before the tests. A missing executable fails under CI=true and skips with the reason otherwise.
  */
@@ -41,6 +44,27 @@ describe('scripts/sanitize.sh (native pipeline under sanitizers)', () => {
       expect(r.code, `exit status; output tail:\n${output.slice(-6000)}`).toBe(0);
     }, 600_000);
   }
+});
+
+describe('scripts/sanitize.sh asan-addon (the N-API addon under ASan + UBSan, driven from JS)', () => {
+  it('a subset of the addon tests passes with build-asan/camtrack.node and the ASan runtime preloaded', async (ctx) => {
+    const addon = path.join(repoRoot, 'build-asan', 'camtrack.node');
+    if (!existsSync(addon)) {
+      const why = `not built: ${addon}; build with \`scripts/sanitize.sh asan-addon\` (needs clang)`;
+      if (isCi) throw new Error(`${why} (CI=true: required, not skipped)`);
+      console.warn(`[camtrack tests] skipping the asan-addon run: ${why}`);
+      ctx.skip(why);
+    }
+    requireAssets(ctx, 'models/yolo11n_int8_320.onnx', 'videos/walking.mp4');
+    const r = await runBounded('env', [`CAMTRACK_ASSETS=${assetsDir()}`, SCRIPT, 'asan-addon', '--run-only'], 580);
+    const output = `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+    expect(r.timedOut, `sanitize.sh asan-addon timed out; output tail:\n${output.slice(-6000)}`).toBe(false);
+    const last = r.stdout.trim().split('\n').pop() ?? '';
+    expect(last, `closing line; failures and sanitizer reports:\n${failures(output)}\noutput tail:\n${output.slice(-3000)}`).toMatch(/^sanitize: asan-addon ok \(/);
+    expect(output).toMatch(/Tests\s+\d+ passed/);
+    expect(output).not.toMatch(/ERROR: AddressSanitizer|runtime error:/);
+    expect(r.code).toBe(0);
+  }, 600_000);
 });
 
 /** The lines that say what failed (driver/unit checks, sanitizer reports), with a little context, for the message. */
