@@ -237,7 +237,17 @@ export interface NativeCapabilities {
 /** Config of NativePipeline (native/binding/pipeline_config.cpp), complete: every field is required there. */
 export interface NativePipelineConfig {
   model: NativeModelConfig;
-  batching: { maxWaitMs: number; resultCapacity: number };
+  batching: {
+    maxWaitMs: number;
+    resultCapacity: number;
+    breaker?: {
+      consecutiveFailures: number;
+      windowBatches: number;
+      windowFailureRatio: number;
+      cooldownMs: number;
+      probeFrames: number;
+    };
+  };
   ingest: NormalisedConfig['ingest'];
   gpu: NormalisedConfig['gpu'];
 }

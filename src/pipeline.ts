@@ -110,6 +110,13 @@ export class Pipeline extends EventEmitter {
         `Expected integer between 0 and ${caps.cuda.devices.length - 1} (the CUDA devices visible here) but received ${cfg.gpu.device}`,
       );
     }
+    if (cfg.inference.faults && process.env.NODE_ENV !== 'test') {
+      throw new ConfigError(
+        'inference.faults',
+        'fault injection is for tests only',
+        'remove inference.faults (it is honoured only when NODE_ENV=test)',
+      );
+    }
     // A fixed batch dimension decides the batch size; a dynamic one takes maxBatchSize.
     const batchSize = model.fixedBatch ?? cfg.batching.maxBatchSize;
     let pipeline: Pipeline | undefined;
@@ -125,6 +132,7 @@ export class Pipeline extends EventEmitter {
         workers: cfg.inference.workers,
         ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
         executionProviders: cfg.inference.executionProviders,
+        ...(cfg.inference.faults ? { faults: cfg.inference.faults } : {}),
         onWorkerLost: (err) => {
           if (pipeline) safeEmit(pipeline, 'workerError', err);
         },
@@ -421,7 +429,7 @@ export class Pipeline extends EventEmitter {
 export function toNativePipelineConfig(model: ResolvedModel, cfg: NormalisedConfig, batchSize: number): NativePipelineConfig {
   return {
     model: toNativeModelConfig(model, cfg, batchSize),
-    batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity },
+    batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity, breaker: cfg.inference.breaker },
     ingest: cfg.ingest,
     gpu: cfg.gpu,
   };

@@ -18,11 +18,12 @@ import type { ResultFeed } from './result-feed.js';
 import type { ModelBoard } from './readiness.js';
 
 const STATES: readonly StreamState[] = ['connecting', 'live', 'stalled', 'reconnecting', 'ended', 'failed', 'stopped'];
-const DROP_CAUSES = ['busy', 'fpsLimit', 'inference', 'decoderPool', 'consumer'] as const;
+const DROP_CAUSES = ['busy', 'fpsLimit', 'inference', 'breaker', 'decoderPool', 'consumer'] as const;
 const CAUSE_LABEL: Record<(typeof DROP_CAUSES)[number], string> = {
   busy: 'busy',
   fpsLimit: 'fps_limit',
   inference: 'inference',
+  breaker: 'breaker',
   decoderPool: 'decoder_pool',
   consumer: 'consumer',
 };

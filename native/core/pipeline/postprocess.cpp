@@ -11,8 +11,8 @@
 namespace camtrack::pipeline {
 
 Postprocessor::Postprocessor(const ModelConfig& model, batch::Batcher& batcher, ResultRing& ring,
-                             StatsRegistry& stats)
-    : model_(model), batcher_(batcher), ring_(ring), stats_(stats) {
+                             StatsRegistry& stats, infer::CircuitBreaker& breaker)
+    : model_(model), batcher_(batcher), ring_(ring), stats_(stats), breaker_(breaker) {
   parser_ = std::make_unique<postprocess::OutputParser>(model_.parser);
   scratch_dets_.reserve(model_.parser.max_detections);
   end_check_.reserve(model_.batch_size);
@@ -113,6 +113,8 @@ int Postprocessor::FlushPassThrough(Stream& s, int64_t before) {
   return delivered;
 }
 
+void Postprocessor::BreakerMoved(const infer::BreakerTransition& t) { stats_.RecordBreakerTransition(t.reason); }
+
 void Postprocessor::ProcessBatch(batch::Slot& sl) {
   const double infer_ms = double(sl.completed_ns - sl.submitted_ns) / 1e6;
   int delivered = 0;
@@ -156,6 +158,11 @@ void Postprocessor::ProcessBatch(batch::Slot& sl) {
     if (clear) delivered += FlushPassThrough(s, INT64_MIN);
   }
   stats_.RecordBatch(sl.committed, sl.ok, sl.error, infer_ms);
+  // The backend's breaker: a failed batch (backend error, a retired worker's batch) counts against it.
+  infer::BreakerTransition t;
+  bool changed = false;
+  breaker_.OnBatch(sl.ok, SteadyNowNs() / 1000000, sl.error, &t, &changed);
+  if (changed) BreakerMoved(t);
   ring_.NotifyDelivered(delivered > 0);  // one wake-up of JS per batch
 }
 
