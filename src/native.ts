@@ -70,7 +70,10 @@ export interface NativeSnapshot {
 
 export interface NativeEvent {
   /** 'drain': a lossless pushed stream's queue, reported full by a push, is down to half. */
-  kind: 'state' | 'warning' | 'error' | 'end' | 'drain' | 'snapshot';
+  kind: 'state' | 'warning' | 'error' | 'end' | 'drain' | 'snapshot' | 'breaker';
+  /** 'breaker' (stream -1): the states of the transition (reason and message say why). */
+  from?: string;
+  to?: string;
   stream: number;
   state?: string;
   message?: string;

@@ -9,6 +9,7 @@
  * Events: 'result' (FrameResult), 'state' (Stream, state, StateChange), 'warning' (CamtrackError, Stream; no Stream
  * for the pipeline's own: the execution providers that did not start, once, right after create()),
  * 'error' (CamtrackError, Stream) — only emitted when someone listens, so a failing camera never throws —,
+ * 'breaker' (BreakerEvent: the backend's circuit breaker moved, docs/scheduling.md),
  * 'streamEnd' (Stream, finalState), 'workerError' (CamtrackError: an inference worker thread died; its batches
  * were dropped and the others carry on, see docs/architecture.md "Faults"). A listener that throws never stops
  * delivery: its error is rethrown on its own.
@@ -58,7 +59,7 @@ import { safeEmit } from './safe-emit.js';
 import { Stream, streamUrl } from './stream.js';
 import { toNativeAnalytics } from './config/analytics.js';
 import { nativeTrackerOf, type TrackEvent } from './tracker.js';
-import type { Detection, FrameResult, PipelineStats, PushedFrameError, StreamState, StreamStats, Track } from './types.js';
+import type { BreakerEvent, BreakerReason, BreakerState, Detection, FrameResult, PipelineStats, PushedFrameError, StreamState, StreamStats, Track } from './types.js';
 
 export class Pipeline extends EventEmitter {
   readonly #native: NativePipeline;
@@ -378,6 +379,16 @@ export class Pipeline extends EventEmitter {
       this.#deliveries.get(n.stream)!.pushResult(r);
     }
     for (const e of events) {
+      if (e.kind === 'breaker') {
+        const ev: BreakerEvent = {
+          from: e.from as BreakerState,
+          to: e.to as BreakerState,
+          reason: e.reason as BreakerReason,
+          message: e.message ?? '',
+        };
+        safeEmit(this, 'breaker', ev);
+        continue;
+      }
       const stream = this.#byHandle.get(e.stream);
       if (!stream) continue;
       if (e.kind === 'snapshot') {

@@ -214,6 +214,15 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 /** Why the breaker moved: closed→open `consecutive`/`window`, open→half-open `cooldown`, half-open→ `probe-ok`/`probe-failed`. */
 export type BreakerReason = 'consecutive' | 'window' | 'cooldown' | 'probe-ok' | 'probe-failed';
 
+/** The Pipeline's 'breaker' event: one per transition of the backend's circuit breaker. */
+export interface BreakerEvent {
+  from: BreakerState;
+  to: BreakerState;
+  reason: BreakerReason;
+  /** With the counts and the error that tripped it (redacted like every inference error). */
+  message: string;
+}
+
 /** The circuit breaker's part of PipelineStats. */
 export interface BreakerStats {
   state: BreakerState;

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, Pipeline, type CamtrackError, type FrameResult, type PipelineStats } from '../../dist/index.js';
+import { ConfigError, Pipeline, type BreakerEvent, type CamtrackError, type FrameResult, type PipelineStats } from '../../dist/index.js';
 import { normaliseConfig } from '../../dist/config.js';
 import { assetPath, describeWithAssets } from '../helpers/assets.js';
 
@@ -35,6 +35,8 @@ describeWithAssets('Pipeline: circuit breaker over the real onnxruntime backend'
         faults: { failNextBatches: FAULTS },
       },
     });
+    const events: BreakerEvent[] = [];
+    p.on('breaker', (e: BreakerEvent) => events.push(e));
     const s = p.addStream({ id: 'clip', url: assetPath(WALKING), loop: true });
     const results: FrameResult[] = [];
     s.on('result', (r: FrameResult) => results.push(r));
@@ -71,6 +73,16 @@ describeWithAssets('Pipeline: circuit breaker over the real onnxruntime backend'
     expect(s.state).not.toBe('failed');
     expect(errors).toEqual([]);
     expect(results.slice(deliveredAtClose).every((r) => r.inferred)).toBe(true);
+    // Every transition was one 'breaker' event with its reason, in order: open (consecutive), then cooldown →
+    // half-open and probe-failed → open repeated, then cooldown and probe-ok → closed.
+    const failedProbes = st.breaker.transitions['probe-failed'];
+    expect(events.map((e) => `${e.from}>${e.to}:${e.reason}`)).toEqual([
+      'closed>open:consecutive',
+      ...Array.from({ length: failedProbes }, () => ['open>half-open:cooldown', 'half-open>open:probe-failed']).flat(),
+      'open>half-open:cooldown',
+      'half-open>closed:probe-ok',
+    ]);
+    expect(events[0]!.message).toMatch(/injected fault/);
     console.log(
       `[breaker] open after ${openMs} ms; failed batches ${st.failedBatches}; dropped.breaker ${ss.dropped.breaker}; ` +
         `opens ${st.breaker.opens}; transitions ${JSON.stringify(st.breaker.transitions)}`,

@@ -113,7 +113,16 @@ int Postprocessor::FlushPassThrough(Stream& s, int64_t before) {
   return delivered;
 }
 
-void Postprocessor::BreakerMoved(const infer::BreakerTransition& t) { stats_.RecordBreakerTransition(t.reason); }
+void Postprocessor::BreakerMoved(const infer::BreakerTransition& t) {
+  stats_.RecordBreakerTransition(t.reason);
+  ingest::StreamEvent ev;  // rare (a transition): allocating here is fine
+  ev.kind = ingest::EventKind::kBreaker;
+  ev.reason = t.reason;
+  ev.message = t.message;
+  ev.breaker_from = infer::BreakerStateName(t.from);
+  ev.breaker_to = infer::BreakerStateName(t.to);
+  ring_.PushEvent(std::move(ev));
+}
 
 void Postprocessor::ProcessBatch(batch::Slot& sl) {
   const double infer_ms = double(sl.completed_ns - sl.submitted_ns) / 1e6;
