@@ -89,6 +89,30 @@ describeWithAssets('Pipeline: circuit breaker over the real onnxruntime backend'
     );
   }, 150_000);
 
+  it("the windowed rule: half of a window of 4 batches failed opens it with reason 'window'; the probe closes it", async () => {
+    await using p = await Pipeline.create({
+      model: assetPath(FAST_MODEL),
+      inference: {
+        workers: 1,
+        breaker: { consecutiveFailures: 0, windowBatches: 4, windowFailureRatio: 0.5, cooldownMs: 300, probeFrames: 1 },
+        faults: { failNextBatches: 2 },
+      },
+    });
+    const events: BreakerEvent[] = [];
+    p.on('breaker', (e: BreakerEvent) => events.push(e));
+    const s = p.addStream({ id: 'clip', url: assetPath(WALKING), loop: true });
+    await until(p, (st) => st.breaker.transitions['probe-ok'] >= 1, 60_000);
+    // Batches 1-2 failed, 3-4 succeeded: the 4th fills the window at 2/4 = 0.5.
+    expect(events.map((e) => `${e.from}>${e.to}:${e.reason}`)).toEqual([
+      'closed>open:window',
+      'open>half-open:cooldown',
+      'half-open>closed:probe-ok',
+    ]);
+    expect(p.stats().failedBatches).toBe(2);
+    expect(s.stats().dropped.breaker).toBeGreaterThan(0);
+    expect(s.state).not.toBe('failed');
+  }, 120_000);
+
   it('a killed inference worker: its batches fail and count, the stream keeps going on the other worker', async () => {
     await using p = await Pipeline.create({
       model: assetPath(FAST_MODEL),
