@@ -70,7 +70,10 @@ export interface NativeSnapshot {
 
 export interface NativeEvent {
   /** 'drain': a lossless pushed stream's queue, reported full by a push, is down to half. */
-  kind: 'state' | 'warning' | 'error' | 'end' | 'drain' | 'snapshot';
+  kind: 'state' | 'warning' | 'error' | 'end' | 'drain' | 'snapshot' | 'breaker';
+  /** 'breaker' (stream -1): the states of the transition (reason and message say why). */
+  from?: string;
+  to?: string;
   stream: number;
   state?: string;
   message?: string;
@@ -237,7 +240,17 @@ export interface NativeCapabilities {
 /** Config of NativePipeline (native/binding/pipeline_config.cpp), complete: every field is required there. */
 export interface NativePipelineConfig {
   model: NativeModelConfig;
-  batching: { maxWaitMs: number; resultCapacity: number };
+  batching: {
+    maxWaitMs: number;
+    resultCapacity: number;
+    breaker?: {
+      consecutiveFailures: number;
+      windowBatches: number;
+      windowFailureRatio: number;
+      cooldownMs: number;
+      probeFrames: number;
+    };
+  };
   ingest: NormalisedConfig['ingest'];
   gpu: NormalisedConfig['gpu'];
 }

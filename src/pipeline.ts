@@ -9,6 +9,7 @@
  * Events: 'result' (FrameResult), 'state' (Stream, state, StateChange), 'warning' (CamtrackError, Stream; no Stream
  * for the pipeline's own: the execution providers that did not start, once, right after create()),
  * 'error' (CamtrackError, Stream) — only emitted when someone listens, so a failing camera never throws —,
+ * 'breaker' (BreakerEvent: the backend's circuit breaker moved, docs/scheduling.md),
  * 'streamEnd' (Stream, finalState), 'workerError' (CamtrackError: an inference worker thread died; its batches
  * were dropped and the others carry on, see docs/architecture.md "Faults"). A listener that throws never stops
  * delivery: its error is rethrown on its own.
@@ -58,7 +59,7 @@ import { safeEmit } from './safe-emit.js';
 import { Stream, streamUrl } from './stream.js';
 import { toNativeAnalytics } from './config/analytics.js';
 import { nativeTrackerOf, type TrackEvent } from './tracker.js';
-import type { Detection, FrameResult, PipelineStats, PushedFrameError, StreamState, StreamStats, Track } from './types.js';
+import type { BreakerEvent, BreakerReason, BreakerState, Detection, FrameResult, PipelineStats, PushedFrameError, StreamState, StreamStats, Track } from './types.js';
 
 export class Pipeline extends EventEmitter {
   readonly #native: NativePipeline;
@@ -110,6 +111,13 @@ export class Pipeline extends EventEmitter {
         `Expected integer between 0 and ${caps.cuda.devices.length - 1} (the CUDA devices visible here) but received ${cfg.gpu.device}`,
       );
     }
+    if (cfg.inference.faults && process.env.NODE_ENV !== 'test') {
+      throw new ConfigError(
+        'inference.faults',
+        'fault injection is for tests only',
+        'remove inference.faults (it is honoured only when NODE_ENV=test)',
+      );
+    }
     // A fixed batch dimension decides the batch size; a dynamic one takes maxBatchSize.
     const batchSize = model.fixedBatch ?? cfg.batching.maxBatchSize;
     let pipeline: Pipeline | undefined;
@@ -125,6 +133,7 @@ export class Pipeline extends EventEmitter {
         workers: cfg.inference.workers,
         ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
         executionProviders: cfg.inference.executionProviders,
+        ...(cfg.inference.faults ? { faults: cfg.inference.faults } : {}),
         onWorkerLost: (err) => {
           if (pipeline) safeEmit(pipeline, 'workerError', err);
         },
@@ -370,6 +379,16 @@ export class Pipeline extends EventEmitter {
       this.#deliveries.get(n.stream)!.pushResult(r);
     }
     for (const e of events) {
+      if (e.kind === 'breaker') {
+        const ev: BreakerEvent = {
+          from: e.from as BreakerState,
+          to: e.to as BreakerState,
+          reason: e.reason as BreakerReason,
+          message: e.message ?? '',
+        };
+        safeEmit(this, 'breaker', ev);
+        continue;
+      }
       const stream = this.#byHandle.get(e.stream);
       if (!stream) continue;
       if (e.kind === 'snapshot') {
@@ -421,7 +440,7 @@ export class Pipeline extends EventEmitter {
 export function toNativePipelineConfig(model: ResolvedModel, cfg: NormalisedConfig, batchSize: number): NativePipelineConfig {
   return {
     model: toNativeModelConfig(model, cfg, batchSize),
-    batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity },
+    batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity, breaker: cfg.inference.breaker },
     ingest: cfg.ingest,
     gpu: cfg.gpu,
   };

@@ -175,9 +175,10 @@ export interface StreamStats {
    * Frames that were decoded but never delivered, by cause: `busy` (live: no batch slot free, the newest frame is
    * kept), `fpsLimit`, `inference` (the batch failed), `decoderPool` (live NVDEC: its bounded surface pool was full;
    * always 0 on the CPU decoder and for files), `consumer` (results a slow reader's full queue dropped: this
-   * stream's `results()` iterators and the share of `pipeline.results()` iterators, each drop counted once per queue).
+   * stream's `results()` iterators and the share of `pipeline.results()` iterators, each drop counted once per queue),
+   * `breaker` (the frame wanted inference while the backend's circuit breaker was open; docs/scheduling.md).
    */
-  dropped: { busy: number; fpsLimit: number; inference: number; decoderPool: number; consumer: number };
+  dropped: { busy: number; fpsLimit: number; inference: number; breaker: number; decoderPool: number; consumer: number };
   /**
    * Frames submitted WITHOUT inference (their results say `inferred: false`; the tracker predicts), by cause:
    * `interval` (the stream's `inference.interval`), `motion` (motion gating found no motion). docs/scheduling.md.
@@ -208,6 +209,31 @@ export interface StreamStats {
   lastErrorReason?: string;
 }
 
+/** States of the backend's circuit breaker. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+/** Why the breaker moved: closed→open `consecutive`/`window`, open→half-open `cooldown`, half-open→ `probe-ok`/`probe-failed`. */
+export type BreakerReason = 'consecutive' | 'window' | 'cooldown' | 'probe-ok' | 'probe-failed';
+
+/** The Pipeline's 'breaker' event: one per transition of the backend's circuit breaker. */
+export interface BreakerEvent {
+  from: BreakerState;
+  to: BreakerState;
+  reason: BreakerReason;
+  /** With the counts and the error that tripped it (redacted like every inference error). */
+  message: string;
+}
+
+/** The circuit breaker's part of PipelineStats. */
+export interface BreakerStats {
+  state: BreakerState;
+  /** Times it opened, all time. */
+  opens: number;
+  /** Frames dropped because it was open, all streams (the sum of their dropped.breaker). */
+  droppedFrames: number;
+  /** Transitions so far, by reason. */
+  transitions: Record<BreakerReason, number>;
+}
+
 /** The pipeline's stats: produced by the addon as they are (VisitStats), except `backend`. */
 export interface PipelineStats {
   backend: string;
@@ -222,6 +248,8 @@ export interface PipelineStats {
   latency: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
   /** The same latencies in fixed buckets (`count` == `latency.samples`). */
   latencyHistogram: LatencyHistogram;
+  /** The backend's circuit breaker (config inference.breaker; docs/scheduling.md "Circuit breaker"). */
+  breaker: BreakerStats;
   inFlight: number;
   /** Times the native result ring was full because JS did not drain it. */
   resultWaits: number;

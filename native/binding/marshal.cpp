@@ -106,7 +106,11 @@ Napi::Object EventToJs(Napi::Env env, const pipeline::StreamEvent& e) {
   if (e.state) o.Set("state", ingest::StreamStateName(*e.state));
   if (!e.reason.empty()) o.Set("reason", e.reason);
   if (e.attempt > 0) o.Set("attempt", e.attempt);
-  if (e.frame >= 0) o.Set("seq", double(e.frame));  // a warning about one pushed frame: its sequence number
+  if (e.frame >= 0) o.Set("seq", double(e.frame));
+  if (e.kind == pipeline::EventKind::kBreaker) {
+    o.Set("from", e.breaker_from);
+    o.Set("to", e.breaker_to);
+  }  // a warning about one pushed frame: its sequence number
   const bool source_failure = e.code != ErrorCode::kInference;
   if (e.kind == pipeline::EventKind::kError || e.kind == pipeline::EventKind::kWarning ||
       (e.kind == pipeline::EventKind::kState && e.has_error))

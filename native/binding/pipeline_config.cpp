@@ -67,6 +67,14 @@ NativePipelineConfig ReadPipelineConfig(const Napi::Object& cfg) {
   Napi::Object b = RequireObject(cfg, "batching");
   c.batching.max_wait_ms = RequireInt(b, "maxWaitMs");
   c.batching.result_capacity = RequireInt(b, "resultCapacity");
+  if (b.Has("breaker")) {  // inference.breaker (src/config/schema.ts); absent: the breaker never opens
+    Napi::Object br = RequireObject(b, "breaker");
+    c.batching.breaker.consecutive_failures = RequireInt(br, "consecutiveFailures");
+    c.batching.breaker.window_batches = RequireInt(br, "windowBatches");
+    c.batching.breaker.window_failure_ratio = RequireNumber(br, "windowFailureRatio");
+    c.batching.breaker.cooldown_ms = RequireInt(br, "cooldownMs");
+    c.batching.breaker.probe_frames = RequireInt(br, "probeFrames");
+  }
   Napi::Object ig = RequireObject(cfg, "ingest");
   c.ingest.reconnect_rate_per_second = RequireNumber(ig, "reconnectRatePerSecond");
   c.ingest.reconnect_burst = RequireNumber(ig, "reconnectBurst");

@@ -30,6 +30,8 @@ export interface OnnxRuntimeBackendOptions {
    * addon has already retired it (its batches fail, its slots are not used again); this carries the reason.
    */
   onWorkerLost?: (err: CamtrackError) => void;
+  /** TEST ONLY (inference.faults; the pipeline refuses it unless NODE_ENV=test). */
+  faults?: { failNextBatches?: number; killWorkerAfterBatches?: number };
 }
 
 /**
@@ -121,6 +123,9 @@ export class OnnxRuntimeBackend {
     const intra = opts.intraOpThreads ?? defaultIntraOpThreads(opts.workers);
     const m = opts.model;
     onExit(backend, () => backend.#closeGate());
+    // Fault injection (test only): batches still to fail, shared by every worker.
+    const faults = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    new Int32Array(faults)[0] = opts.faults?.failNextBatches ?? 0;
     try {
       await Promise.all(
         Array.from({ length: opts.workers }, (_, i) => {
@@ -137,6 +142,10 @@ export class OnnxRuntimeBackend {
             executionProviders: opts.executionProviders,
             name: `onnxruntime-${i}`,
             gate: backend.#gate.buffer as SharedArrayBuffer,
+            faults,
+            ...(i === 0 && opts.faults?.killWorkerAfterBatches !== undefined
+              ? { killAfterBatches: opts.faults.killWorkerAfterBatches }
+              : {}),
           };
           const worker = new Worker(new URL('./ort-worker.js', import.meta.url), { workerData, name: `camtrack-ort-${i}` });
           backend.#workers.push(worker);

@@ -33,6 +33,10 @@ export interface OrtWorkerData {
   name: string;
   /** The exit gate shared with the backend (GATE_CLOSED, GATE_BUSY in onnxruntime.ts). */
   gate: SharedArrayBuffer;
+  /** TEST ONLY (inference.faults): [0] = batches still to fail, shared by the backend's workers. */
+  faults: SharedArrayBuffer;
+  /** TEST ONLY: this worker exits (process.exit in the thread) after completing this many batches. */
+  killAfterBatches?: number;
 }
 
 const data = workerData as OrtWorkerData;
@@ -81,7 +85,14 @@ async function main(): Promise<void> {
   // every stream behind it (batches are postprocessed in order), and the addon ignores what onSubmit throws.
   const fail = (slot: number, err: unknown): void =>
     native.completeBatch(data.pipelineId, workerIndex, slot, false, err instanceof Error ? err.message : String(err));
+  const faults = new Int32Array(data.faults);
+  let completed = 0;
   const onSubmit = (slot: number, images: number): void => {
+    // Fault injection (test only): the batch fails as a backend error would, without running.
+    if (Atomics.load(faults, 0) > 0 && Atomics.sub(faults, 0, 1) > 0) {
+      fail(slot, new Error('injected fault (inference.faults.failNextBatches)'));
+      return;
+    }
     let run: Promise<Record<string, InstanceType<typeof ort.Tensor>>>;
     try {
       const tensor =
@@ -108,6 +119,10 @@ async function main(): Promise<void> {
           return;
         }
         native.completeBatch(data.pipelineId, workerIndex, slot, true);
+        if (data.killAfterBatches !== undefined && ++completed >= data.killAfterBatches) {
+          // Fault injection (test only): the thread dies between calls, as a crashed worker would.
+          setImmediate(() => process.exit(1));
+        }
       },
       (err: unknown) => fail(slot, err),
     );

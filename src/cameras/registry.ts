@@ -7,7 +7,7 @@
  *     streams: [{ id: 'door', url: 'rtsp://…', model: 'people' }],
  *   });
  *   cameras.on('result', (r, model) => …);                 // every camera's results; r.streamId is the camera id
- *   cameras.on('event', (e) => …);                         // state / warning / error / end / workerError, with cameraId
+ *   cameras.on('event', (e) => …);                         // state / warning / error / end / workerError / breaker
  *   const gate = await cameras.add({ id: 'gate', url: 'gate.mp4', model: 'cars' });
  *   const dock = await cameras.add({ id: 'dock', input: 'push', codec: 'jpeg', model: 'cars' });
  *   cameras.push('dock', jpegBytes, { frameId: 7 });        // = dock.push(…); cameras.end('dock') = dock.end()
@@ -51,7 +51,7 @@ import { ConfigError, InvalidStateError, redactSecretsIn, type CamtrackError } f
 import { Pipeline } from '../pipeline.js';
 import { safeEmit } from '../safe-emit.js';
 import type { PushFrameOptions, Stream } from '../stream.js';
-import type { FrameResult, PipelineStats, StateChange, StreamState, StreamStats } from '../types.js';
+import type { BreakerEvent, FrameResult, PipelineStats, StateChange, StreamState, StreamStats } from '../types.js';
 
 /** What the registry's 'event' listeners get: one of the cameras' (or pipelines') events, with camera id and model. */
 export type CameraEvent =
@@ -61,7 +61,9 @@ export type CameraEvent =
   /** The camera's stream ended (file end, failure, removal): its last event. */
   | { type: 'end'; cameraId: string; model: string; state: StreamState }
   /** An inference worker thread of the model's pipeline died; the pipeline carries on with the others. */
-  | { type: 'workerError'; cameraId: null; model: string; error: CamtrackError };
+  | { type: 'workerError'; cameraId: null; model: string; error: CamtrackError }
+  /** The model pipeline's inference circuit breaker moved (docs/scheduling.md "Circuit breaker"). */
+  | { type: 'breaker'; cameraId: null; model: string; breaker: BreakerEvent };
 
 /** One registered camera. */
 export interface CameraInfo {
@@ -296,6 +298,7 @@ export class CameraRegistry extends EventEmitter {
     pipeline.on('warning', (error: CamtrackError, s?: Stream) => event({ type: 'warning', cameraId: s?.id ?? null, model, error }));
     pipeline.on('error', (error: CamtrackError, s?: Stream) => event({ type: 'error', cameraId: s?.id ?? null, model, error }));
     pipeline.on('workerError', (error: CamtrackError) => event({ type: 'workerError', cameraId: null, model, error }));
+    pipeline.on('breaker', (breaker: BreakerEvent) => event({ type: 'breaker', cameraId: null, model, breaker }));
     pipeline.on('streamEnd', (s: Stream, state: StreamState) => event({ type: 'end', cameraId: s.id, model, state }));
     // Whoever removed it (remove() here, or Stream#remove()), also after it had ended by itself.
     pipeline.on('streamRemoved', (s: Stream) => this.#forget(s));

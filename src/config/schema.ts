@@ -211,6 +211,45 @@ export const BatchingOptionsSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Cross-stream batching.' },
 );
 
+/** The backend's circuit breaker (docs/scheduling.md "Circuit breaker"). */
+export const BreakerOptionsSchema = Type.Object(
+  {
+    consecutiveFailures: Type.Integer({
+      minimum: 0,
+      default: 5,
+      description: 'Open after this many failed batches in a row (0: this rule is off).',
+    }),
+    windowBatches: Type.Integer({
+      minimum: 0,
+      default: 20,
+      description: 'The windowed rule: its window, in batches (0: this rule is off).',
+    }),
+    windowFailureRatio: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 0.5,
+      description: 'The windowed rule: open when at least this fraction of the last windowBatches batches failed.',
+    }),
+    cooldownMs: Type.Integer({
+      minimum: 0,
+      default: 5000,
+      description: 'Open → half-open after this long; then probeFrames frames are inferred and their batch decides.',
+    }),
+    probeFrames: Type.Integer({
+      minimum: 1,
+      default: 1,
+      description: 'Frames admitted in half-open (the probe) before its first batch result closes or reopens it.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    default: {},
+    description:
+      "Circuit breaker per backend: while open, frames that would be inferred are dropped (stream stats " +
+      "dropped.breaker, pipeline stats breaker); streams do not fail because inference fails.",
+  },
+);
+
 /** Inference backend options. */
 export const InferenceOptionsSchema = Type.Object(
   {
@@ -236,6 +275,25 @@ export const InferenceOptionsSchema = Type.Object(
         "onnxruntime execution providers in order (e.g. ['cuda', 'cpu']): the pipeline runs on the first that starts, " +
         "with one 'warning' naming the ones before it; none starts: ERR_CAMTRACK_UNSUPPORTED.",
     }),
+    breaker: BreakerOptionsSchema,
+    faults: Type.Optional(
+      Type.Object(
+        {
+          failNextBatches: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'The first N batches the workers take fail (not run).' }),
+          ),
+          killWorkerAfterBatches: Type.Optional(
+            Type.Integer({ minimum: 1, description: 'Worker 0 exits after completing this many batches.' }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'TEST ONLY (refused unless NODE_ENV=test): fault injection into the real onnxruntime workers, for the ' +
+            'circuit breaker tests (docs/scheduling.md).',
+        },
+      ),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'Inference backend options.' },
 );

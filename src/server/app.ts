@@ -218,6 +218,12 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
   // Camera warnings and errors (reconnect attempts, a camera that gave up): logged through the wire's error object,
   // whose message and hint are redacted.
   cameras.on('event', (e: CameraEvent) => {
+    // The inference circuit breaker: one line per transition (readiness and /metrics follow it too).
+    if (e.type === 'breaker') {
+      const { from, to, reason, message } = e.breaker;
+      app.log[to === 'closed' ? 'info' : 'warn']({ model: e.model, from, to, reason }, `inference breaker ${from} -> ${to} (${reason}): ${message}`);
+      return;
+    }
     if (e.type !== 'warning' && e.type !== 'error') return;
     app.log.warn({ camera: e.cameraId, model: e.model, error: toWireError(e.error) }, `camera ${e.type}`);
   });

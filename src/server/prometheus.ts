@@ -12,17 +12,27 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 
 import type { CameraRegistry, CameraRegistryStats } from '../cameras/registry.js';
-import type { StreamState } from '../types.js';
+import type { BreakerReason, BreakerState, StreamState } from '../types.js';
 import type { LatestAnalytics } from '../sinks/analytics-latest.js';
 import type { ResultFeed } from './result-feed.js';
 import type { ModelBoard } from './readiness.js';
 
 const STATES: readonly StreamState[] = ['connecting', 'live', 'stalled', 'reconnecting', 'ended', 'failed', 'stopped'];
-const DROP_CAUSES = ['busy', 'fpsLimit', 'inference', 'decoderPool', 'consumer'] as const;
+const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
+/** Each transition reason with the state it enters (docs/scheduling.md "Circuit breaker"). */
+const BREAKER_REASONS: readonly [BreakerReason, BreakerState][] = [
+  ['consecutive', 'open'],
+  ['window', 'open'],
+  ['probe-failed', 'open'],
+  ['cooldown', 'half-open'],
+  ['probe-ok', 'closed'],
+];
+const DROP_CAUSES = ['busy', 'fpsLimit', 'inference', 'breaker', 'decoderPool', 'consumer'] as const;
 const CAUSE_LABEL: Record<(typeof DROP_CAUSES)[number], string> = {
   busy: 'busy',
   fpsLimit: 'fps_limit',
   inference: 'inference',
+  breaker: 'breaker',
   decoderPool: 'decoder_pool',
   consumer: 'consumer',
 };
@@ -161,6 +171,16 @@ export function createMetrics(
   gauge(registry, 'camtrack_batch_size_images', 'The pipeline batch size (images).', ['model'], perModel((s) => s.batchSize));
   gauge(registry, 'camtrack_inference_seconds_mean', 'Mean inference time per batch since the pipeline started, seconds.', ['model'], perModel((s) => s.meanInferMs / 1000));
   gauge(registry, 'camtrack_frames_in_flight', 'Frames between decode and delivery.', ['model'], perModel((s) => s.inFlight));
+  gauge(registry, 'camtrack_breaker_state', "The model's inference circuit breaker: 1 for its current state, 0 for the others.", ['model', 'state'], () =>
+    Object.entries(snapshot()?.pipelines ?? {}).flatMap(([model, s]) =>
+      BREAKER_STATES.map((st): [{ model: string; state: string }, number] => [{ model, state: st }, s.breaker.state === st ? 1 : 0]),
+    ),
+  );
+  totalsCounter(registry, 'camtrack_breaker_transitions_total', 'Circuit breaker transitions, by the state entered and why.', ['model', 'to', 'reason'], () =>
+    Object.entries(snapshot()?.pipelines ?? {}).flatMap(([model, s]) =>
+      BREAKER_REASONS.map(([reason, to]): [{ model: string; to: string; reason: string }, number] => [{ model, to, reason }, s.breaker.transitions[reason]]),
+    ),
+  );
   gauge(registry, 'camtrack_model_ready', 'Whether the model is usable (loaded, or its file checked and no camera uses it yet).', ['model'], () =>
     cameras.models.map((m) => [{ model: m }, ['available', 'loaded'].includes(board.state(m).state) ? 1 : 0]),
   );

@@ -1,12 +1,14 @@
 /**
  * The one readiness rule of `camtrack serve` (GET /health/ready; the gRPC health service of the scheduling issue
- * reuses {@link checkReadiness}): ready when every configured model is usable and, with --redis, Redis answers PING.
+ * reuses {@link checkReadiness}): ready when every configured model is usable, no loaded model's inference circuit
+ * breaker is open or half-open (docs/scheduling.md "Circuit breaker") and, with --redis, Redis answers PING.
  *
  * A model is usable when its pipeline runs ('loaded'), or when no camera uses it yet and its file was read as an ONNX
  * model at boot ('available'). It is not while its file is being checked ('checking'), while its pipeline starts
  * ('loading': a camera waits for it) or after its file or its pipeline failed ('failed', with the error; a later
  * successful start clears it).
  */
+import type { BreakerState } from '../types.js';
 import type { CameraRegistry } from '../cameras/registry.js';
 import { CamtrackError, redactSecretsIn } from '../errors.js';
 import { readModelInfo } from '../models/model-info.js';
@@ -18,7 +20,7 @@ export interface Readiness {
   ready: boolean;
   /** Why not (one line per failed check), empty when ready. */
   reasons: string[];
-  models: Record<string, { state: ModelState; error: { code: string; message: string } | null }>;
+  models: Record<string, { state: ModelState; error: { code: string; message: string } | null; breaker?: BreakerState }>;
   /** With --redis: whether Redis answered PING; null without Redis. */
   redis: { ok: boolean; error: string | null } | null;
 }
@@ -72,6 +74,11 @@ export class ModelBoard {
     }
   }
 
+  /** The circuit breaker state of `model`'s pipeline; undefined while it has none. */
+  breaker(model: string): BreakerState | undefined {
+    return this.#registry.pipeline(model)?.stats().breaker.state;
+  }
+
   state(model: string): { state: ModelState; error: CamtrackError | null } {
     if (this.#registry.pipeline(model)) return { state: 'loaded', error: null };
     const failed = this.#failed.get(model) ?? this.#checked.get(model);
@@ -86,12 +93,12 @@ function asError(err: unknown): CamtrackError {
 }
 
 /**
- * The readiness rule: every model of `models` 'available' or 'loaded', and `pingRedis` (when given) resolving within
- * `redisTimeoutMs`.
+ * The readiness rule: every model of `models` 'available' or 'loaded', no loaded model's breaker open or half-open
+ * (when `board` tells breakers), and `pingRedis` (when given) resolving within `redisTimeoutMs`.
  */
 export async function checkReadiness(
   models: readonly string[],
-  board: Pick<ModelBoard, 'state'>,
+  board: Pick<ModelBoard, 'state'> & Partial<Pick<ModelBoard, 'breaker'>>,
   pingRedis?: () => Promise<unknown>,
   redisTimeoutMs = 1000,
 ): Promise<Readiness> {
@@ -102,6 +109,11 @@ export async function checkReadiness(
     out[name] = { state, error: error ? { code: error.code, message: redactSecretsIn(error.message) } : null };
     if (state === 'failed') reasons.push(`model ${name} failed: ${redactSecretsIn(error!.message)}`);
     else if (state === 'loading' || state === 'checking') reasons.push(`model ${name} is ${state}`);
+    const breaker = state === 'loaded' ? board.breaker?.(name) : undefined;
+    if (breaker !== undefined) {
+      out[name]!.breaker = breaker;
+      if (breaker !== 'closed') reasons.push(`model ${name}: inference circuit breaker is ${breaker}`);
+    }
   }
   let redis: Readiness['redis'] = null;
   if (pingRedis) {

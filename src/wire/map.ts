@@ -284,6 +284,7 @@ export function toWireMetricsMessage(s: StreamStats, nowMs = Date.now()): WireMe
       busy: integer(d.busy, 'dropped', 'busy'),
       fps_limit: integer(d.fpsLimit, 'dropped', 'fpsLimit'),
       inference: integer(d.inference, 'dropped', 'inference'),
+      breaker: integer(d.breaker, 'dropped', 'breaker'),
       decoder_pool: integer(d.decoderPool, 'dropped', 'decoderPool'),
       consumer: integer(d.consumer, 'dropped', 'consumer'),
     },

@@ -227,6 +227,7 @@ export const WireMetricsMessageSchema = Type.Object(
         busy: count('Live: no batch slot free (dropped.busy).'),
         fps_limit: count('Skipped by fpsLimit (dropped.fpsLimit).'),
         inference: count('Their batch failed (dropped.inference).'),
+        breaker: count("Wanted inference while the backend's circuit breaker was open (dropped.breaker)."),
         decoder_pool: count('Live NVDEC: its surface pool was full (dropped.decoderPool).'),
         consumer: count("Results a slow consumer's full queue dropped (dropped.consumer)."),
       },

@@ -24,6 +24,7 @@ const WALKING_FRAMES = 341;
 const RUN_STREAM = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'run-stream.mjs');
 /** onnxruntime's log lines look like `2026-… [E:onnxruntime:, sequential_executor.cc:671 ExecuteKernel] …`. */
 const ORT_LINE = /\[[VIWEF]:onnxruntime/;
+const BREAKER_OFF = { consecutiveFailures: 0, windowBatches: 0 };
 const tmp = lazyTempDir('camtrack-inference-failure-');
 
 interface Run {
@@ -40,7 +41,8 @@ interface Run {
  * set to `ortLog` (or unset).
  */
 async function runFailing(ortLog: string | undefined, fails: 'always' | 'batches-of-2' = 'always', pipeline = {}): Promise<Run> {
-  const config = { pipeline: { model: writeFailingModel(tmp(), fails), ...pipeline }, stream: { id: 'clip', url: assetPath(WALKING) } };
+  // The circuit breaker is off here: these tests are about counting failed batches (test/addon/breaker.test.ts has it on).
+  const config = { pipeline: { model: writeFailingModel(tmp(), fails), inference: { breaker: BREAKER_OFF }, ...pipeline }, stream: { id: 'clip', url: assetPath(WALKING) } };
   const env = ortLog === undefined ? ['-u', 'CAMTRACK_ORT_LOG'] : [`CAMTRACK_ORT_LOG=${ortLog}`];
   const r = await runBounded('env', [...env, process.execPath, RUN_STREAM, JSON.stringify(config)], 50);
   expect(r.code, r.stderr).toBe(0);

@@ -40,7 +40,8 @@ describeRtsp('Pipeline: a live RTSP stream on a model that fails every inference
 
   it(`EXPECTED FAILURE - stays live for ${SECONDS} s with one warning, dropped.inference and inference 'failing'; no onnxruntime lines`, async () => {
     const config = {
-      pipeline: { model: writeFailingModel(tmp()) },
+      // The circuit breaker is off: this test is about counting failed batches (test/addon/breaker.test.ts has it on).
+      pipeline: { model: writeFailingModel(tmp()), inference: { breaker: { consecutiveFailures: 0, windowBatches: 0 } } },
       stream: { id: 'cam', url: server.url('/cam') },
       seconds: SECONDS,
     };

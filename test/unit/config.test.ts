@@ -68,7 +68,13 @@ describe('normaliseConfig()', () => {
     const c = normaliseConfig({ model: '/m/yolox_nano.onnx' });
     expect(c).toEqual({
       model: { path: '/m/yolox_nano.onnx' },
-      inference: { backend: 'auto', workers: Math.min(2, os.availableParallelism()), intraOpThreads: undefined, executionProviders: ['cpu'] },
+      inference: {
+        backend: 'auto',
+        workers: Math.min(2, os.availableParallelism()),
+        intraOpThreads: undefined,
+        executionProviders: ['cpu'],
+        breaker: { consecutiveFailures: 5, windowBatches: 20, windowFailureRatio: 0.5, cooldownMs: 5000, probeFrames: 1 },
+      },
       batching: { maxBatchSize: 8, maxWaitMs: 10 },
       detection: { scoreThreshold: 0.25, nmsIou: 0.45, classAgnostic: false, nmsForEndToEnd: false, maxDetections: 300 },
       tracker: DEFAULT_TRACKER,
@@ -82,14 +88,26 @@ describe('normaliseConfig()', () => {
   it('keeps the values given, including the range ends', () => {
     const c = normaliseConfig({
       model: { path: 'm.onnx', layout: 'yolox', channelOrder: 'bgr', letterbox: 'top-left', padValue: 0, scale: 1, mean: [1, 2, 3], std: [4, 5, 6], classNames: ['a', 'b'] },
-      inference: { backend: 'onnxruntime', workers: 64, intraOpThreads: 2, executionProviders: ['cuda', 'cpu'] },
+      inference: {
+        backend: 'onnxruntime',
+        workers: 64,
+        intraOpThreads: 2,
+        executionProviders: ['cuda', 'cpu'],
+        breaker: { consecutiveFailures: 0, windowBatches: 1, windowFailureRatio: 1, cooldownMs: 0, probeFrames: 1 },
+      },
       batching: { maxBatchSize: 256, maxWaitMs: 0 },
       detection: { scoreThreshold: 1, nmsIou: 0, classAgnostic: true, nmsForEndToEnd: true, maxDetections: 10000 },
       tracker: { type: 'sort', trackThresh: 0.4, highThresh: 0.7, matchThresh: 0.9, minHits: 0, iouThreshold: 1, trackBufferSeconds: 2.5, classAware: true },
       resultCapacity: 8,
     });
     expect(c.model).toEqual({ path: 'm.onnx', layout: 'yolox', channelOrder: 'bgr', letterbox: 'top-left', padValue: 0, scale: 1, mean: [1, 2, 3], std: [4, 5, 6], classNames: ['a', 'b'] });
-    expect(c.inference).toEqual({ backend: 'onnxruntime', workers: 64, intraOpThreads: 2, executionProviders: ['cuda', 'cpu'] });
+    expect(c.inference).toEqual({
+      backend: 'onnxruntime',
+      workers: 64,
+      intraOpThreads: 2,
+      executionProviders: ['cuda', 'cpu'],
+      breaker: { consecutiveFailures: 0, windowBatches: 1, windowFailureRatio: 1, cooldownMs: 0, probeFrames: 1 },
+    });
     expect(c.batching).toEqual({ maxBatchSize: 256, maxWaitMs: 0 });
     expect(c.detection).toEqual({ scoreThreshold: 1, nmsIou: 0, classAgnostic: true, nmsForEndToEnd: true, maxDetections: 10000 });
     expect(c.tracker).toEqual({ type: 'sort', trackThresh: 0.4, highThresh: 0.7, matchThresh: 0.9, minHits: 0, iouThreshold: 1, trackBufferSeconds: 2.5, classAware: true });

@@ -25,6 +25,7 @@ const char* EventKindName(EventKind kind) noexcept {
     case EventKind::kEnd: return "end";
     case EventKind::kDrain: return "drain";
     case EventKind::kSnapshot: return "snapshot";
+    case EventKind::kBreaker: return "breaker";
   }
   return "state";
 }

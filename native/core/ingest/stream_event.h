@@ -22,9 +22,10 @@ const char* StreamStateName(StreamState state) noexcept;
 
 // kDrain: a lossless pushed stream's queue, reported full by a push, is down to half (JS: the stream's 'drain').
 // kSnapshot: the stream's requested snapshot is ready (snapshot/snapshot_slot.h; `frame` is its frame index).
-enum class EventKind { kState, kWarning, kError, kEnd, kDrain, kSnapshot };
+enum class EventKind { kState, kWarning, kError, kEnd, kDrain, kSnapshot, kBreaker };
 
-// "state", "warning", "error", "end", "drain", "snapshot".
+// "state", "warning", "error", "end", "drain", "snapshot", "breaker" (the pipeline's, stream -1: the backend's circuit
+// breaker moved; reason = the transition's reason, message = its message, breaker_from/breaker_to = the states).
 const char* EventKindName(EventKind kind) noexcept;
 
 // A state event carries `reason` (a short stable word: "connected", "reconnected", "eof", "stalled",
@@ -42,6 +43,8 @@ struct StreamEvent {
   std::string hint;
   long long native_code = 0;
   int64_t frame = -1;   // kWarning about one frame (a pushed frame that cannot be decoded): its sequence number
+  const char* breaker_from = nullptr;  // kBreaker: the states (static strings)
+  const char* breaker_to = nullptr;
 };
 
 // An error or warning event about stream `stream`, whose input is `url`: the message is redacted of the secrets in

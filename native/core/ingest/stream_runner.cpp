@@ -344,6 +344,10 @@ void StreamRunner::RunFrames(FrameSource& src) {
             .fetch_add(1, std::memory_order_relaxed);
       continue;
     }
+    if (!sink_.AllowInference()) {  // the backend's circuit breaker is open: dropped, counted (cause breaker)
+      dropped_breaker_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
     batch::SlotLease lease = sink_.AcquireImage(/*block=*/!live);
     if (!lease) {
       if (stop_.load()) break;
@@ -417,6 +421,7 @@ RunnerStats StreamRunner::Stats(int64_t now) const {
   st.reconnects = reconnects_.load();
   st.submitted = submitted_.load();
   st.dropped_busy = dropped_busy_.load();
+  st.dropped_breaker = dropped_breaker_.load();
   st.dropped_fps = dropped_fps_.load();
   st.dropped_decoder_pool = dropped_decoder_pool_.load();
   st.skipped_interval = skipped_interval_.load();

@@ -61,6 +61,9 @@ class FrameSink {
   // The current frame of `src` goes on to postprocess (about to be passed through or committed to its batch image):
   // the stream's snapshot request, if any, takes it (snapshot/snapshot_slot.h). Source thread; one atomic load
   // per frame while nobody asks.
+  // A frame wants inference: false drops it (counted as dropped.breaker: the backend's circuit breaker is open).
+  // Source thread; a short lock per frame, no allocation.
+  virtual bool AllowInference() { return true; }
   virtual void OnSubmit(FrameSource& src, int64_t frame_index, int64_t pts_ms) {
     (void)src;
     (void)frame_index;
@@ -95,6 +98,7 @@ struct RunnerStats {
   double nominal_fps = 0;
   FrameSourceCounters source;  // all connections
   uint64_t submitted = 0, dropped_busy = 0, dropped_fps = 0, dropped_decoder_pool = 0;
+  uint64_t dropped_breaker = 0;  // wanted inference while FrameSink::AllowInference() said no
   uint64_t skipped_interval = 0, skipped_motion = 0;  // submitted without inference, by FrameSink::Schedule()
   uint64_t reconnect_attempts = 0, reconnects = 0;
   double input_fps = 0;        // while live
@@ -166,7 +170,7 @@ class StreamRunner {
   int64_t burst_first_pts_ = 0, burst_last_pts_ = 0;
 
   // Written by the source thread, read by Stats().
-  std::atomic<uint64_t> submitted_{0}, dropped_busy_{0}, dropped_fps_{0};
+  std::atomic<uint64_t> submitted_{0}, dropped_busy_{0}, dropped_fps_{0}, dropped_breaker_{0};
   std::atomic<uint64_t> dropped_decoder_pool_{0};
   std::atomic<uint64_t> skipped_interval_{0}, skipped_motion_{0};  // live NVDEC: decoded, dropped because the surface pool was full
   std::atomic<uint64_t> reconnect_attempts_{0}, reconnects_{0};

@@ -2,6 +2,7 @@
 // The configuration of a pipeline and of its streams. Values come complete from the binding (defaults and ranges:
 // src/config/schema.ts, the one place they are written); members are zero-initialised only so that nothing is left
 // indeterminate. Native tests and the driver build them explicitly.
+#include "core/infer/breaker.h"
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -36,6 +37,8 @@ struct ModelConfig {
 struct BatchingConfig {
   int max_wait_ms = 0;      // a partly filled batch is sent after this long
   int result_capacity = 0;  // frames the result ring holds before postprocess waits for JS
+  // The backend's circuit breaker (infer/breaker.h; inference.breaker): all rules 0 = it never opens.
+  infer::BreakerConfig breaker;
 };
 
 // Pipeline-wide ingest settings.

@@ -32,7 +32,8 @@ Pipeline::Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink, 
       ring_(batching_.result_capacity, model_.parser.max_detections, sink),
       pacer_(ingest_.reconnect_rate_per_second, ingest_.reconnect_burst),
       batcher_(BatcherConfigOf(model_, batching_)),
-      post_(model_, batcher_, ring_, stats_) {
+      breaker_(batching_.breaker),
+      post_(model_, batcher_, ring_, stats_, breaker_) {
   post_.Start();
 }
 
@@ -66,6 +67,7 @@ int32_t Pipeline::AddStream(StreamConfig config) {
   services.pacer = &pacer_;
   services.model = &model_;
   services.ingest = &ingest_;
+  services.breaker = &breaker_;
   std::shared_ptr<Stream> s;
   {
     std::lock_guard<std::mutex> lock(streams_mu_);
@@ -211,6 +213,8 @@ PipelineStatsSnapshot Pipeline::Stats() const {
   }
   out.in_flight = batcher_.in_flight();
   stats_.Fill(out);
+  out.breaker_state = infer::BreakerStateName(breaker_.state());
+  out.breaker_opens = breaker_.opens();
   out.result_waits = ring_.result_waits();
   const int64_t now = SteadyNowNs();
   out.streams.reserve(streams.size());

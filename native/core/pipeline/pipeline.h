@@ -129,6 +129,7 @@ class Pipeline {
   ResultRing ring_;
   ingest::ReconnectPacer pacer_;
   batch::Batcher batcher_;
+  infer::CircuitBreaker breaker_;  // one per backend: failed batches feed it, open drops frames (cause breaker)
   Postprocessor post_;
 
   // The stream registry.

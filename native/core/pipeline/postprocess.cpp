@@ -11,8 +11,8 @@
 namespace camtrack::pipeline {
 
 Postprocessor::Postprocessor(const ModelConfig& model, batch::Batcher& batcher, ResultRing& ring,
-                             StatsRegistry& stats)
-    : model_(model), batcher_(batcher), ring_(ring), stats_(stats) {
+                             StatsRegistry& stats, infer::CircuitBreaker& breaker)
+    : model_(model), batcher_(batcher), ring_(ring), stats_(stats), breaker_(breaker) {
   parser_ = std::make_unique<postprocess::OutputParser>(model_.parser);
   scratch_dets_.reserve(model_.parser.max_detections);
   end_check_.reserve(model_.batch_size);
@@ -113,9 +113,21 @@ int Postprocessor::FlushPassThrough(Stream& s, int64_t before) {
   return delivered;
 }
 
+void Postprocessor::BreakerMoved(const infer::BreakerTransition& t) {
+  stats_.RecordBreakerTransition(t.reason);
+  ingest::StreamEvent ev;  // rare (a transition): allocating here is fine
+  ev.kind = ingest::EventKind::kBreaker;
+  ev.reason = t.reason;
+  ev.message = t.message;
+  ev.breaker_from = infer::BreakerStateName(t.from);
+  ev.breaker_to = infer::BreakerStateName(t.to);
+  ring_.PushEvent(std::move(ev));
+}
+
 void Postprocessor::ProcessBatch(batch::Slot& sl) {
   const double infer_ms = double(sl.completed_ns - sl.submitted_ns) / 1e6;
   int delivered = 0;
+  bool batch_ok = sl.ok;  // for the breaker: also false when the worker was gone before its results were read
   for (int i = 0; i < sl.committed; ++i) {
     batch::ImageMeta& meta = sl.images[i];
     std::shared_ptr<Stream> sp = std::static_pointer_cast<Stream>(std::move(meta.owner));
@@ -138,6 +150,7 @@ void Postprocessor::ProcessBatch(batch::Slot& sl) {
             case Delivery::kNoResult:
               break;
             case Delivery::kWorkerGone:
+              batch_ok = false;
               InferenceFailed(s, sl.seq, "its inference worker exited before the results were read");
               break;
           }
@@ -156,6 +169,12 @@ void Postprocessor::ProcessBatch(batch::Slot& sl) {
     if (clear) delivered += FlushPassThrough(s, INT64_MIN);
   }
   stats_.RecordBatch(sl.committed, sl.ok, sl.error, infer_ms);
+  // The backend's breaker: a failed batch (backend error, a retired worker's batch) counts against it.
+  infer::BreakerTransition t;
+  bool changed = false;
+  static const std::string kWorkerGone = "its inference worker exited before the results were read";
+  breaker_.OnBatch(batch_ok, SteadyNowNs() / 1000000, sl.ok ? kWorkerGone : sl.error, &t, &changed);
+  if (changed) BreakerMoved(t);
   ring_.NotifyDelivered(delivered > 0);  // one wake-up of JS per batch
 }
 

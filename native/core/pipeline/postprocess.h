@@ -10,6 +10,7 @@
 //
 // Threads: its own (owned here). Wake() is called by source threads. Trackers, stages, the parser and the scratch
 // vectors are touched by this thread only.
+#include "core/infer/breaker.h"
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -31,12 +32,15 @@ class Stream;
 
 class Postprocessor {
  public:
-  Postprocessor(const ModelConfig& model, batch::Batcher& batcher, ResultRing& ring, StatsRegistry& stats);
+  Postprocessor(const ModelConfig& model, batch::Batcher& batcher, ResultRing& ring, StatsRegistry& stats,
+                infer::CircuitBreaker& breaker);
   ~Postprocessor();  // joins
   Postprocessor(const Postprocessor&) = delete;
   Postprocessor& operator=(const Postprocessor&) = delete;
 
   void Start();
+  // Any thread: the backend's breaker moved (counted in stats; a 'breaker' event to JS).
+  void BreakerMoved(const infer::BreakerTransition& t);
   // Returns once the batcher is closed and its in-flight batches are processed (or abandoned after its bound).
   void Join();
   // Source thread: `stream` has pass-through frames and nothing in flight ahead of them.
@@ -69,6 +73,7 @@ class Postprocessor {
   batch::Batcher& batcher_;
   ResultRing& ring_;
   StatsRegistry& stats_;
+  infer::CircuitBreaker& breaker_;
   std::thread thread_;
 
   // This thread only.

@@ -30,6 +30,7 @@ struct StreamStatsSnapshot {
   // Summed over all connections of the stream.
   uint64_t packets = 0, decoded = 0, corrupt = 0, submitted = 0, delivered = 0;
   uint64_t dropped_busy = 0, dropped_fps_limit = 0, dropped_inference = 0;
+  uint64_t dropped_breaker = 0;  // frames that wanted inference while the backend's breaker was open
   uint64_t dropped_decoder_pool = 0;  // live NVDEC only: frames its surface pool dropped before delivery
   // Submitted without inference (result with inferred = false, tracks predicted; batch/schedule.h), by cause.
   uint64_t skipped_interval = 0, skipped_motion = 0;
@@ -50,6 +51,14 @@ struct StreamStatsSnapshot {
   ingest::PushStats push_stats;
 };
 
+// Reasons of breaker transitions (infer/breaker.h), the index of PipelineStatsSnapshot::breaker_transitions.
+inline constexpr const char* kBreakerReasons[5] = {"consecutive", "window", "cooldown", "probe-ok", "probe-failed"};
+inline size_t BreakerReasonIndex(const char* reason) {
+  for (size_t i = 0; i < 5; ++i)
+    if (std::string(kBreakerReasons[i]) == reason) return i;
+  return 0;
+}
+
 struct PipelineStatsSnapshot {
   int batch_size = 0;
   uint64_t batches = 0, images = 0, failed_batches = 0, result_waits = 0;
@@ -60,6 +69,11 @@ struct PipelineStatsSnapshot {
   double latency_p50_ms = 0, latency_p99_ms = 0, latency_max_ms = 0;  // decode → result ready (fine buckets)
   uint64_t latency_samples = 0;
   LatencyHistogram latency;  // the same latencies in the fixed buckets
+  // The backend's circuit breaker (infer/breaker.h): its state, times it opened, frames it dropped (all streams),
+  // and its transitions by reason (kBreakerReasons order).
+  const char* breaker_state = "closed";
+  uint64_t breaker_opens = 0, breaker_dropped = 0;
+  uint64_t breaker_transitions[5] = {0, 0, 0, 0, 0};
   int in_flight = 0;
   std::vector<StreamStatsSnapshot> streams;
 };
@@ -103,6 +117,7 @@ void VisitStats(const StreamStatsSnapshot& s, V& v) {
     d("busy", s.dropped_busy);
     d("fpsLimit", s.dropped_fps_limit);
     d("inference", s.dropped_inference);
+    d("breaker", s.dropped_breaker);
     d("decoderPool", s.dropped_decoder_pool);
   });
   v.Object("skipped", [&](auto& k) {
@@ -174,6 +189,14 @@ void VisitStats(const PipelineStatsSnapshot& s, V& v) {
     l("samples", s.latency_samples);
   });
   v.Object("latencyHistogram", [&](auto& h) { VisitLatencyHistogram(h, s.latency); });
+  v.Object("breaker", [&](auto& b) {
+    b("state", s.breaker_state);
+    b("opens", s.breaker_opens);
+    b("droppedFrames", s.breaker_dropped);
+    b.Object("transitions", [&](auto& t) {
+      for (size_t i = 0; i < 5; ++i) t(kBreakerReasons[i], s.breaker_transitions[i]);
+    });
+  });
   v("inFlight", s.in_flight);
   v("resultWaits", s.result_waits);
   v.List("streams", s.streams);

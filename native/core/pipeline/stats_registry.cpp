@@ -47,8 +47,15 @@ LatencyHistogram StatsRegistry::StreamLatency(const LatencyHistogram& stream_lat
   return stream_latency;
 }
 
+void StatsRegistry::RecordBreakerTransition(const char* reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++breaker_transitions_[BreakerReasonIndex(reason)];
+}
+
 void StatsRegistry::Fill(PipelineStatsSnapshot& out) const {
   std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < 5; ++i) out.breaker_transitions[i] = breaker_transitions_[i];
+  out.breaker_dropped = breaker_dropped_.load(std::memory_order_relaxed);
   out.batches = batches_;
   out.images = images_;
   out.failed_batches = failed_batches_;

@@ -5,6 +5,7 @@
 // batch and once per delivered frame. Per-stream counters live with the stage that counts them (the stream runner,
 // the postprocess state); Pipeline::Stats() gathers everything into the snapshots of stats.h, which names it.
 // Thread-safe.
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -25,6 +26,10 @@ class StatsRegistry {
   void RecordLatency(double latency_ms, LatencyHistogram& stream_latency);
   // A copy of a stream's histogram (see RecordLatency).
   LatencyHistogram StreamLatency(const LatencyHistogram& stream_latency) const;
+  // A breaker transition (any thread; rare).
+  void RecordBreakerTransition(const char* reason);
+  // Source thread: a frame was dropped because the breaker is open.
+  void RecordBreakerDrop() { breaker_dropped_.fetch_add(1, std::memory_order_relaxed); }
   // Fills the pipeline-wide fields of `out` that are kept here.
   void Fill(PipelineStatsSnapshot& out) const;
 
@@ -37,6 +42,8 @@ class StatsRegistry {
   uint64_t latency_samples_ = 0;
   double latency_max_ms_ = 0;
   LatencyHistogram latency_;  // the same latencies in fixed buckets
+  uint64_t breaker_transitions_[5] = {0, 0, 0, 0, 0};
+  std::atomic<uint64_t> breaker_dropped_{0};
 };
 
 }  // namespace camtrack::pipeline

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/common/clock.h"
 #include "core/common/redact.h"
 #include "core/pipeline/postprocess.h"
 #include "core/pipeline/result_ring.h"
@@ -95,6 +96,15 @@ batch::FrameDecision Stream::Schedule(ingest::FrameSource& src, int64_t pts_ms) 
   return schedule_.Decide(c.schedule(), pts_ms, motion);
 }
 
+bool Stream::AllowInference() {
+  infer::BreakerTransition t;
+  bool changed = false;
+  const bool allow = svc_.breaker->AllowFrame(SteadyNowNs() / 1000000, &t, &changed);
+  if (changed) svc_.post->BreakerMoved(t);
+  if (!allow) svc_.stats->RecordBreakerDrop();
+  return allow;
+}
+
 batch::SlotLease Stream::AcquireImage(bool block) {
   batch::SlotLease lease = svc_.batcher->Acquire(block, *this);
   if (lease) {
@@ -165,6 +175,7 @@ StreamStatsSnapshot Stream::Snapshot(int64_t now) const {
   st.dropped_busy = r.dropped_busy;
   st.dropped_fps_limit = r.dropped_fps;
   st.dropped_inference = post.dropped_inference.load();
+  st.dropped_breaker = r.dropped_breaker;
   st.dropped_decoder_pool = r.dropped_decoder_pool;
   st.skipped_interval = r.skipped_interval;
   st.skipped_motion = r.skipped_motion;

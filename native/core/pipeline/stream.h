@@ -10,6 +10,7 @@
 //
 // Lifetime: shared (shared_ptr) by the pipeline's stream registry, by its images in flight (batch::ImageMeta::owner)
 // and by the postprocess thread's wake list; the services it uses are the pipeline's and outlive it.
+#include "core/infer/breaker.h"
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -44,6 +45,7 @@ struct StreamServices {
   ingest::ReconnectPacer* pacer = nullptr;
   const ModelConfig* model = nullptr;
   const IngestConfig* ingest = nullptr;
+  infer::CircuitBreaker* breaker = nullptr;  // the backend's (Pipeline::breaker_)
 };
 
 // Frames not inferred, in frame order, waiting until every earlier inferred frame of their stream is postprocessed.
@@ -134,6 +136,7 @@ class Stream final : public batch::Contender,
   batch::SlotLease AcquireImage(bool block) override;
   bool PassThrough(const batch::FrameMeta& frame, bool block) override;
   batch::FrameDecision Schedule(ingest::FrameSource& src, int64_t pts_ms) override;
+  bool AllowInference() override;
   void OnSubmit(ingest::FrameSource& src, int64_t frame_index, int64_t pts_ms) override;
   void OnFinished() override;
   // The snapshot is ready: tells the consumer (EventKind::kSnapshot). Any pipeline thread.

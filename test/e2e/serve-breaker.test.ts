@@ -1,0 +1,66 @@
+/**
+ * `camtrack serve` and the inference circuit breaker (docs/scheduling.md "Circuit breaker"), with the real onnxruntime
+ * backend failing its first batches through the test-only inference.faults option (NODE_ENV=test under vitest):
+ * /health/ready is 503 naming the breaker while it is open, 200 once the probe closed it; /metrics shows the state
+ * gauge and the transitions by reason; the log has one line per transition.
+ */
+import { afterAll, expect, it } from 'vitest';
+
+import { assetPath, describeWithAssets } from '../helpers/assets.js';
+import { startServe, waitFor, type TestServer } from '../helpers/serve.js';
+
+const MODEL = 'models/yolo11n_int8_320.onnx';
+const WALKING = 'videos/walking.mp4';
+
+describeWithAssets('camtrack serve: readiness, metrics and logs follow the inference circuit breaker', [MODEL, WALKING], () => {
+  const servers: TestServer[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+  });
+
+  it('503 while the breaker is open, 200 after the probe closed it; metrics and one log line per transition', async () => {
+    const s = await startServe({
+      model: assetPath(MODEL),
+      inference: {
+        workers: 1,
+        breaker: { consecutiveFailures: 3, windowBatches: 0, cooldownMs: 1500, probeFrames: 1 },
+        faults: { failNextBatches: 6 },
+      },
+      streams: [{ id: 'cam', url: assetPath(WALKING), live: true, loop: true }],
+    });
+    servers.push(s);
+    await s.context.booted;
+    const ready = async () => {
+      const r = await s.inject({ method: 'GET', url: '/health/ready' });
+      return { status: r.statusCode, body: JSON.parse(r.body) as { reasons: string[] } };
+    };
+
+    let notReady: { status: number; body: { reasons: string[] } } | undefined;
+    await waitFor('/health/ready 503 with the breaker open', async () => {
+      const r = await ready();
+      if (r.status === 503 && r.body.reasons.some((x) => /inference circuit breaker is (open|half-open)/.test(x))) notReady = r;
+      return notReady !== undefined;
+    }, 60_000);
+    expect(notReady!.body.reasons.join('\n')).toMatch(/^model \S+: inference circuit breaker is (open|half-open)$/m);
+
+    await waitFor('/health/ready 200 after the probe closed the breaker', async () => (await ready()).status === 200, 60_000);
+    const camera = s.context.cameras.stats().cameras.find((c) => c.id === 'cam')!;
+    expect(camera.state).not.toBe('failed');
+    expect(camera.dropped.breaker).toBeGreaterThan(0);
+
+    const metrics = (await s.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/^camtrack_breaker_state\{model="[^"]+",state="closed"\} 1$/m);
+    expect(metrics).toMatch(/^camtrack_breaker_state\{model="[^"]+",state="open"\} 0$/m);
+    expect(metrics).toMatch(/^camtrack_breaker_transitions_total\{model="[^"]+",to="open",reason="consecutive"\} 1$/m);
+    expect(metrics).toMatch(/^camtrack_breaker_transitions_total\{model="[^"]+",to="closed",reason="probe-ok"\} 1$/m);
+    expect(metrics).toMatch(/^camtrack_frames_dropped_total\{camera="cam",cause="breaker"\} [1-9]\d*$/m);
+    const cooldowns = Number(/^camtrack_breaker_transitions_total\{model="[^"]+",to="half-open",reason="cooldown"\} (\d+)$/m.exec(metrics)![1]);
+    expect(cooldowns).toBeGreaterThanOrEqual(1);
+
+    // One log line per transition: as many as the metrics count.
+    const lines = s.logs().split('\n').filter((l) => l.includes('inference breaker '));
+    expect(lines.filter((l) => l.includes('closed -> open (consecutive)'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('half-open -> closed (probe-ok)'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('open -> half-open (cooldown)'))).toHaveLength(cooldowns);
+  }, 150_000);
+});
