@@ -132,4 +132,51 @@ describeWithAssets('camtrack serve: gRPC VisionCoreService and grpc.health.v1', 
     const h = await unary<{ ready: boolean; reasons: string[] }>(c.vision, 'GetEngineHealth', {}, auth());
     expect(h.value).toEqual({ ready, reasons: (await server.context.readiness()).reasons });
   });
+
+  it('ProcessCameraStream: config first, results in frame order, then the call ends', async () => {
+    const call = (c.vision.ProcessCameraStream as (m: grpc.Metadata) => grpc.ClientDuplexStream<object, { result?: Result; error?: unknown; dropped: number }>).call(c.vision, auth());
+    const got: { result?: Result; error?: unknown; dropped: number }[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on('data', (m) => got.push(m));
+      call.on('end', resolve);
+      call.on('error', reject);
+    });
+    call.write({ config: { camera_id: 'live1', confidence_threshold: 0.3, enable_tracking: true } });
+    for (let i = 0; i < 4; i++) call.write({ frame: { frame_id: 10 + i, image: jpeg } });
+    call.end();
+    await ended;
+    expect(got.map((m) => m.result?.frame_id)).toEqual([10, 11, 12, 13]);
+    expect(got.every((m) => m.result!.detections.some((d) => d.label === 'person'))).toBe(true);
+    expect(got.at(-1)!.dropped).toBe(0);
+    // The call's camera is gone with the call.
+    expect(server.context.cameras.get('grpc-live1')).toBeUndefined();
+  }, 60_000);
+
+  it('ProcessCameraStream: cancelling the call removes its camera at once', async () => {
+    const call = (c.vision.ProcessCameraStream as (m: grpc.Metadata) => grpc.ClientDuplexStream<object, { result?: Result }>).call(c.vision, auth());
+    const first = new Promise<Result>((resolve, reject) => {
+      call.on('data', (m: { result?: Result }) => m.result && resolve(m.result));
+      call.on('error', (e: grpc.ServiceError) => (e.code === grpc.status.CANCELLED ? undefined : reject(e)));
+    });
+    call.write({ config: { camera_id: 'live2' } });
+    call.write({ frame: { frame_id: 1, image: jpeg } });
+    expect((await first).frame_id).toBe(1);
+    expect(server.context.cameras.get('grpc-live2')).toBeDefined();
+    call.cancel();
+    const t0 = Date.now();
+    while (server.context.cameras.get('grpc-live2') !== undefined && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    expect(server.context.cameras.get('grpc-live2')).toBeUndefined();
+  }, 60_000);
+
+  it('EXPECTED FAILURE - ProcessCameraStream without the token, or with a frame first', async () => {
+    for (const [md, code] of [[new grpc.Metadata(), grpc.status.UNAUTHENTICATED], [auth(), grpc.status.INVALID_ARGUMENT]] as const) {
+      const call = (c.vision.ProcessCameraStream as (m: grpc.Metadata) => grpc.ClientDuplexStream<object, object>).call(c.vision, md);
+      const err = new Promise<grpc.ServiceError>((resolve) => call.on('error', resolve));
+      call.on('data', () => {});
+      call.write({ frame: { frame_id: 1, image: jpeg } });
+      const e = await err;
+      expect(e.code).toBe(code);
+      expect(e.metadata.get('camtrack-error-code')[0]).toMatch(/^ERR_CAMTRACK_/);
+    }
+  }, 60_000);
 });

@@ -14,6 +14,7 @@ import type { WireResult } from '../../wire/schema.js';
 import type { ReadinessCheck } from '../readiness.js';
 import type { ResolvedSessionLimits } from '../sessions/table.js';
 import { checkToken } from './auth.js';
+import { cameraStreamHandler } from './camera-stream.js';
 import { toServiceError } from './errors.js';
 import { fromStruct, toStruct, type Struct } from './struct.js';
 
@@ -176,6 +177,7 @@ export class VisionService {
         );
         return { outcomes };
       }),
+      ProcessCameraStream: cameraStreamHandler(this.#registry, this.#limits, this.#model, token, this.counters),
       GetEngineHealth: unary(async () => {
         const r = await readiness();
         return { ready: r.ready, reasons: r.reasons };
