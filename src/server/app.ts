@@ -52,6 +52,7 @@ import dashboardRoutes from './routes/dashboard.js';
 import imagesRoutes from './routes/images.js';
 import resultsRoutes from './routes/results.js';
 import sessionRoutes from './routes/sessions.js';
+import { registerGrpcMetrics } from './grpc/metrics.js';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/server.js';
 import { resolveSessionLimits, sessionWebSocketMaxPayload, type SessionLimits } from './sessions/table.js';
 
@@ -302,6 +303,7 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
         model: sessionModel,
         readiness: context.readiness,
       });
+      registerGrpcMetrics(context.metrics, grpcServer.vision.counters);
     } catch (err) {
       await app.close();
       throw new CamtrackError(`cannot listen for gRPC on ${serve.grpc.host ?? serve.host}:${serve.grpc.port}: ${(err as Error).message}`, 'ERR_CAMTRACK_INVALID_ARGUMENT', {

@@ -109,6 +109,10 @@ describeWithAssets('camtrack serve: gRPC VisionCoreService and grpc.health.v1', 
       dropped = m.deadline_exceeded_dropped - before.deadline_exceeded_dropped;
     }
     expect(dropped).toBeGreaterThanOrEqual(1);
+    // The same count on /metrics.
+    const now = (await unary<{ deadline_exceeded_dropped: number }>(c.vision, 'GetEngineMetrics', {}, auth())).value!;
+    const text = (await server.inject({ method: 'GET', url: '/metrics', headers: server.auth })).body;
+    expect(text).toContain(`camtrack_grpc_deadline_exceeded_dropped_total ${now.deadline_exceeded_dropped}\n`);
   }, 60_000);
 
   it('grpc.health.v1: Check without a token follows readiness; Watch sends the current status; unknown service', async () => {
