@@ -58,7 +58,7 @@ export async function runServe(o: ServeCliOptions): Promise<number> {
     console.error(`  hint: ${err.hint}`);
     return 2;
   }
-  server.context.log.info({ url: server.url, grpc_port: server.grpc?.port ?? null, state: server.context.managed.store.where }, 'camtrack serve ready for requests');
+  server.context.log.info({ url: server.url, state: server.context.managed.store.where, ...(server.grpc ? { grpc_port: server.grpc.port } : {}) }, 'camtrack serve ready for requests');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
