@@ -37,6 +37,8 @@ export type CamtrackErrorCode =
   | 'ERR_CAMTRACK_BAD_FRAME'
   | 'ERR_CAMTRACK_SESSION_NOT_FOUND'
   | 'ERR_CAMTRACK_SESSION_LIMIT'
+  /** gRPC (docs/grpc.md): a call whose deadline passed before its frame reached inference; the frame was dropped. */
+  | 'ERR_CAMTRACK_DEADLINE_EXCEEDED'
   | 'ERR_CAMTRACK_INTERNAL'
   | 'ERR_CAMTRACK_UNAUTHORIZED'
   | 'ERR_CAMTRACK_NOT_FOUND'

@@ -23,6 +23,7 @@ export interface ServeCliOptions {
   tlsCert?: string;
   tlsKey?: string;
   redis?: string;
+  grpcPort?: number;
 }
 
 /** The service's config: the file (if any), then CAMTRACK_TOKEN, then the flags. */
@@ -39,6 +40,7 @@ export async function serveConfig(o: ServeCliOptions, env: NodeJS.ProcessEnv = p
   if (o.port !== undefined) serve.port = o.port;
   if (o.tlsCert !== undefined) serve.tlsCert = path.resolve(o.tlsCert);
   if (o.tlsKey !== undefined) serve.tlsKey = path.resolve(o.tlsKey);
+  if (o.grpcPort !== undefined) serve.grpc = { ...((serve.grpc ?? {}) as Record<string, unknown>), port: o.grpcPort };
   cfg.serve = serve;
   if (o.redis !== undefined) cfg.redis = { ...((cfg.redis ?? {}) as Record<string, unknown>), url: o.redis };
   if (cfg.model === undefined && cfg.models === undefined) throw new UsageError('Expected --model or a config file (--config) with `model` or `models`');
@@ -56,7 +58,7 @@ export async function runServe(o: ServeCliOptions): Promise<number> {
     console.error(`  hint: ${err.hint}`);
     return 2;
   }
-  server.context.log.info({ url: server.url, state: server.context.managed.store.where }, 'camtrack serve ready for requests');
+  server.context.log.info({ url: server.url, state: server.context.managed.store.where, ...(server.grpc ? { grpc_port: server.grpc.port } : {}) }, 'camtrack serve ready for requests');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

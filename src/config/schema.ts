@@ -1156,6 +1156,15 @@ export const ServeSnapshotOptionsSchema = Type.Object(
   { additionalProperties: false, default: {}, expected: 'object', description: "camtrack serve: the cameras' snapshot.jpg and stream.mjpeg (docs/serve.md)." },
 );
 
+/** `camtrack serve --grpc-port N`: the gRPC service (docs/grpc.md); absent: no gRPC server. Same token and TLS as HTTP. */
+export const ServeGrpcOptionsSchema = Type.Object(
+  {
+    port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port of the gRPC server; 0 = any free port.' }),
+    host: Type.Optional(nonEmpty('Address of the gRPC server. Default: serve.host (loopback by default).')),
+  },
+  { additionalProperties: false, expected: 'object', description: 'camtrack serve: the gRPC service VisionCoreService and grpc.health.v1 (docs/grpc.md).' },
+);
+
 /**
  * `camtrack serve` (docs/serve.md): where it listens, its token and TLS files, where REST-added cameras are kept, and
  * the limits of its result streams. Precedence: command-line flags, then the environment (CAMTRACK_TOKEN), then this
@@ -1202,6 +1211,7 @@ export const ServeOptionsSchema = Type.Object(
     }),
     sessions: ServeSessionsOptionsSchema,
     snapshot: ServeSnapshotOptionsSchema,
+    grpc: Type.Optional(ServeGrpcOptionsSchema),
   },
   { additionalProperties: false, expected: 'object', description: 'camtrack serve: listening, auth, TLS, persistence (docs/serve.md).' },
 );

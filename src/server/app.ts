@@ -52,7 +52,9 @@ import dashboardRoutes from './routes/dashboard.js';
 import imagesRoutes from './routes/images.js';
 import resultsRoutes from './routes/results.js';
 import sessionRoutes from './routes/sessions.js';
-import { sessionWebSocketMaxPayload, type SessionLimits } from './sessions/table.js';
+import { registerGrpcMetrics } from './grpc/metrics.js';
+import { startGrpcServer, type RunningGrpcServer } from './grpc/server.js';
+import { resolveSessionLimits, sessionWebSocketMaxPayload, type SessionLimits } from './sessions/table.js';
 
 export type { ServerContext } from './context.js';
 
@@ -78,6 +80,8 @@ export interface BuiltServer {
   context: ServerContext & { booted: Promise<void> };
   /** The URL it listens on (http:// or https://, with the port it got), when listening. */
   url: string | undefined;
+  /** The gRPC server (serve.grpc, `--grpc-port`; docs/grpc.md), when configured and listening. */
+  grpc: RunningGrpcServer | undefined;
   /** Graceful shutdown (idempotent): see the file header. */
   close(): Promise<void>;
 }
@@ -119,6 +123,7 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
   const config: NormalisedRegistryConfig = normaliseRegistryConfig(options.config);
   const serve = config.serve;
   if (!isLoopbackHost(serve.host) && serve.token === undefined) throw new InsecureBindError(serve.host);
+  if (serve.grpc?.host !== undefined && !isLoopbackHost(serve.grpc.host) && serve.token === undefined) throw new InsecureBindError(serve.grpc.host);
   if ((serve.tlsCert === undefined) !== (serve.tlsKey === undefined)) {
     throw new CamtrackError('TLS needs both a certificate and its key', 'ERR_CAMTRACK_INVALID_ARGUMENT', {
       stage: 'serve',
@@ -300,14 +305,40 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
     await app.close();
     throw err;
   }
+  // gRPC (docs/grpc.md): its own port, the same token, TLS files, registry, session limits and readiness rule.
+  let grpcServer: RunningGrpcServer | undefined;
+  if (serve.grpc !== undefined && options.listen !== false) {
+    try {
+      grpcServer = await startGrpcServer({
+        host: serve.grpc.host ?? serve.host,
+        port: serve.grpc.port,
+        token: serve.token,
+        tls: https,
+        registry: cameras,
+        limits: resolveSessionLimits(limits),
+        model: sessionModel,
+        readiness: context.readiness,
+      });
+      registerGrpcMetrics(context.metrics, grpcServer.vision.counters);
+    } catch (err) {
+      await app.close();
+      throw new CamtrackError(`cannot listen for gRPC on ${serve.grpc.host ?? serve.host}:${serve.grpc.port}: ${(err as Error).message}`, 'ERR_CAMTRACK_INVALID_ARGUMENT', {
+        stage: 'serve',
+        hint: 'choose a free --grpc-port (serve.grpc.port)',
+        cause: err,
+      });
+    }
+  }
   context.booted = managed.boot();
   let closing: Promise<void> | undefined;
   return {
     app,
     context,
     url,
+    grpc: grpcServer,
     close: () => (closing ??= (async () => {
       await context.booted.catch(() => {});
+      await grpcServer?.close();
       await app.close();
     })()),
   };

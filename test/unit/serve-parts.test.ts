@@ -45,7 +45,7 @@ describe('the serve config section', () => {
 
   it('is in the printed JSON Schema', () => {
     const schema = configJsonSchema() as { properties: Record<string, { properties: Record<string, unknown> }> };
-    expect(Object.keys(schema.properties.serve!.properties)).toEqual(['host', 'port', 'token', 'tlsCert', 'tlsKey', 'stateFile', 'bodyLimitBytes', 'resultQueueSize', 'sessions', 'snapshot']);
+    expect(Object.keys(schema.properties.serve!.properties)).toEqual(['host', 'port', 'token', 'tlsCert', 'tlsKey', 'stateFile', 'bodyLimitBytes', 'resultQueueSize', 'sessions', 'snapshot', 'grpc']);
   });
 
   it('takes flags over CAMTRACK_TOKEN over the file; file paths are relative to the file', async () => {

@@ -1,0 +1,205 @@
+/**
+ * camtrack.v1.VisionCoreService (proto/camtrack/v1/vision.proto, docs/grpc.md). Each camera_id is a pushed camera on
+ * the serve's registry (`grpc-<camera_id>`, input 'push', live, the detection sessions' limits: maxFrameBytes,
+ * maxPixels, pushQueueSize), created with its first frame; a frame's result is matched to its call by frame_id. A call
+ * whose deadline has already passed is dropped before its frame is pushed (counted: deadline_exceeded_dropped).
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { CameraRegistry } from '../../cameras/registry.js';
+import { CamtrackError } from '../../errors.js';
+import type { Stream } from '../../stream.js';
+import type { FrameResult, PushedFrameError } from '../../types.js';
+import { toWireResult } from '../../wire/map.js';
+import type { WireResult } from '../../wire/schema.js';
+import type { ReadinessCheck } from '../readiness.js';
+import type { ResolvedSessionLimits } from '../sessions/table.js';
+import { checkToken } from './auth.js';
+import { cameraStreamHandler } from './camera-stream.js';
+import { toServiceError } from './errors.js';
+import { fromStruct, toStruct, type Struct } from './struct.js';
+
+export interface FrameRequest {
+  camera_id: string;
+  frame_id: number;
+  image: Buffer;
+  metadata?: Struct | null;
+}
+
+/** Counters of GetEngineMetrics (and /metrics). */
+export interface GrpcCounters {
+  frames_received: number;
+  results_sent: number;
+  deadline_exceeded_dropped: number;
+  stream_results_dropped: number;
+  errors: number;
+}
+
+/** A result still awaiting its frame's outcome, at most this long after its push (the pipeline lost it otherwise). */
+const RESULT_TIMEOUT_MS = 30_000;
+const CAMERA_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+const badRequest = (message: string, hint: string) => new CamtrackError(message, 'ERR_CAMTRACK_INVALID_ARGUMENT', { stage: 'grpc', hint });
+
+interface Pending {
+  resolve(r: FrameResult): void;
+  reject(e: unknown): void;
+}
+
+class GrpcCamera {
+  readonly pending = new Map<number, Pending>();
+  constructor(readonly stream: Stream) {
+    stream.on('result', (r: FrameResult) => {
+      const p = r.frameId !== undefined ? this.pending.get(r.frameId) : undefined;
+      if (p) p.resolve(r);
+    });
+    stream.on('warning', (e: CamtrackError) => {
+      const id = (e as Partial<PushedFrameError>).frame?.frameId;
+      const p = id !== undefined && id !== null ? this.pending.get(id) : undefined;
+      if (p) p.reject(e);
+    });
+  }
+}
+
+export class VisionService {
+  readonly counters: GrpcCounters = { frames_received: 0, results_sent: 0, deadline_exceeded_dropped: 0, stream_results_dropped: 0, errors: 0 };
+  readonly #registry: CameraRegistry;
+  readonly #limits: ResolvedSessionLimits;
+  readonly #model: string | undefined;
+  readonly #cameras = new Map<string, Promise<GrpcCamera>>();
+
+  constructor(registry: CameraRegistry, limits: ResolvedSessionLimits, model: string | undefined) {
+    this.#registry = registry;
+    this.#limits = limits;
+    this.#model = model;
+  }
+
+  get activeStreams(): number {
+    return this.#cameras.size;
+  }
+
+  #camera(cameraId: string): Promise<GrpcCamera> {
+    let c = this.#cameras.get(cameraId);
+    if (!c) {
+      c = this.#registry
+        .add({
+          id: `grpc-${cameraId}`,
+          input: 'push',
+          codec: 'jpeg',
+          live: true,
+          pushQueueSize: this.#limits.pushQueueSize,
+          maxPixels: this.#limits.maxPixels,
+          ...(this.#model !== undefined ? { model: this.#model } : {}),
+        })
+        .then((s) => new GrpcCamera(s));
+      c.catch(() => this.#cameras.delete(cameraId));
+      this.#cameras.set(cameraId, c);
+    }
+    return c;
+  }
+
+  /** One frame to its wire result. `deadline`: the call's (ms since the epoch, or Infinity). */
+  async processFrame(req: FrameRequest, deadline: number): Promise<WireResult> {
+    this.counters.frames_received++;
+    if (!CAMERA_ID.test(req.camera_id)) throw badRequest(`invalid camera_id ${JSON.stringify(req.camera_id.slice(0, 64))}`, 'camera_id: 1-64 characters of A-Z a-z 0-9 _ . -');
+    if (!Number.isSafeInteger(req.frame_id) || req.frame_id < 0) throw badRequest('invalid frame_id', 'frame_id: a non-negative integer below 2^53');
+    if (req.image.length === 0) throw new CamtrackError('empty image', 'ERR_CAMTRACK_BAD_FRAME', { stage: 'grpc', hint: 'image: the bytes of one JPEG' });
+    if (req.image.length > this.#limits.maxFrameBytes) {
+      throw new CamtrackError(`image of ${req.image.length} bytes, over ${this.#limits.maxFrameBytes}`, 'ERR_CAMTRACK_BAD_FRAME', {
+        stage: 'grpc',
+        hint: 'send smaller images or raise serve.sessions.maxFrameBytes',
+      });
+    }
+    const cam = await this.#camera(req.camera_id);
+    if (Date.now() >= deadline) {
+      this.counters.deadline_exceeded_dropped++;
+      throw new CamtrackError('the deadline passed before inference; frame dropped', 'ERR_CAMTRACK_DEADLINE_EXCEEDED', {
+        stage: 'grpc',
+        hint: 'give the call a longer deadline',
+      });
+    }
+    if (cam.pending.has(req.frame_id)) throw badRequest(`frame_id ${req.frame_id} of camera ${req.camera_id} is already in flight`, 'give each frame of a camera its own frame_id');
+    const meta = req.metadata ? fromStruct(req.metadata) : undefined;
+    const result = new Promise<FrameResult>((resolve, reject) => {
+      const byDeadline = deadline - Date.now() < RESULT_TIMEOUT_MS;
+      const timer = setTimeout(
+        () =>
+          reject(
+            byDeadline
+              ? new CamtrackError('the deadline passed during inference', 'ERR_CAMTRACK_DEADLINE_EXCEEDED', { stage: 'grpc', hint: 'give the call a longer deadline' })
+              : new CamtrackError('no result for the frame (dropped by the pipeline)', 'ERR_CAMTRACK_INVALID_STATE', { stage: 'grpc', hint: 'retry; send frames no faster than they are processed' }),
+          ),
+        Math.min(RESULT_TIMEOUT_MS, Math.max(0, deadline - Date.now())),
+      );
+      const done = () => {
+        clearTimeout(timer);
+        cam.pending.delete(req.frame_id);
+      };
+      cam.pending.set(req.frame_id, {
+        resolve: (r) => (done(), resolve(r)),
+        reject: (e) => (done(), reject(e)),
+      });
+    });
+    try {
+      cam.stream.push(req.image, { frameId: req.frame_id, ...(meta !== undefined ? { meta } : {}) });
+    } catch (err) {
+      cam.pending.get(req.frame_id)?.reject(err);
+    }
+    const wire = toWireResult(await result);
+    this.counters.results_sent++;
+    return wire;
+  }
+
+  handlers(token: string | undefined, readiness: ReadinessCheck): grpc.UntypedServiceImplementation {
+    const unary =
+      <Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>) =>
+      (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
+        Promise.resolve()
+          .then(() => checkToken(call.metadata, token))
+          .then(() => fn(call.request, call))
+          .then(
+            (res) => callback(null, res),
+            (err) => {
+              this.counters.errors++;
+              callback(toServiceError(err));
+            },
+          );
+      };
+    return {
+      ProcessFrame: unary<FrameRequest, unknown>(async (req, call) => toProtoResult(await this.processFrame(req, deadlineOf(call)))),
+      ProcessFrameBatch: unary<{ frames: FrameRequest[] }, unknown>(async (req, call) => {
+        const outcomes = await Promise.all(
+          req.frames.map((f) =>
+            this.processFrame(f, deadlineOf(call)).then(
+              (r) => ({ result: toProtoResult(r) }),
+              (err: CamtrackError) => ({ error: { code: err.code ?? 'ERR_CAMTRACK_INTERNAL', message: err.message, ...(err.hint !== undefined ? { hint: err.hint } : {}) } }),
+            ),
+          ),
+        );
+        return { outcomes };
+      }),
+      ProcessCameraStream: cameraStreamHandler(this.#registry, this.#limits, this.#model, token, this.counters),
+      GetEngineHealth: unary(async () => {
+        const r = await readiness();
+        return { ready: r.ready, reasons: r.reasons };
+      }),
+      GetEngineMetrics: unary(async () => ({ ...this.counters, active_streams: this.activeStreams })),
+    };
+  }
+}
+
+function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown>): number {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : Infinity;
+}
+
+/** A wire result as the proto message: null objects unset, null scalars absent (proto3 optional). */
+export function toProtoResult(r: WireResult): Record<string, unknown> {
+  const { message_key, metadata, analytics, ...rest } = r;
+  return {
+    ...rest,
+    ...(message_key !== null ? { message_key } : {}),
+    ...(metadata != null ? { metadata: toStruct(metadata) } : {}),
+    ...(analytics !== null ? { analytics: toStruct(analytics as Record<string, unknown>) } : {}),
+  };
+}
