@@ -2,11 +2,14 @@
  * `camtrack serve` and the inference circuit breaker (docs/scheduling.md "Circuit breaker"), with the real onnxruntime
  * backend failing its first batches through the test-only inference.faults option (NODE_ENV=test under vitest):
  * /health/ready is 503 naming the breaker while it is open, 200 once the probe closed it; /metrics shows the state
- * gauge and the transitions by reason; the log has one line per transition.
+ * gauge and the transitions by reason; the log has one line per transition; the gRPC health service (a real
+ * grpc-js client's Watch) goes SERVING → NOT_SERVING → SERVING with it.
  */
+import type * as grpc from '@grpc/grpc-js';
 import { afterAll, expect, it } from 'vitest';
 
 import { assetPath, describeWithAssets } from '../helpers/assets.js';
+import { grpcClients } from '../helpers/grpc.js';
 import { startServe, waitFor, type TestServer } from '../helpers/serve.js';
 
 const MODEL = 'models/yolo11n_int8_320.onnx';
@@ -18,9 +21,10 @@ describeWithAssets('camtrack serve: readiness, metrics and logs follow the infer
     for (const s of servers) await s.close();
   });
 
-  it('503 while the breaker is open, 200 after the probe closed it; metrics and one log line per transition', async () => {
+  it('503 while the breaker is open, 200 after the probe closed it; metrics, one log line per transition, gRPC health Watch', async () => {
     const s = await startServe({
       model: assetPath(MODEL),
+      serve: { grpc: { port: 0 } },
       inference: {
         workers: 1,
         breaker: { consecutiveFailures: 3, windowBatches: 0, cooldownMs: 1500, probeFrames: 1 },
@@ -29,6 +33,12 @@ describeWithAssets('camtrack serve: readiness, metrics and logs follow the infer
       streams: [{ id: 'cam', url: assetPath(WALKING), live: true, loop: true }],
     });
     servers.push(s);
+    // grpc.health.v1 Watch from the start: its statuses, in order (it sends the current one, then each change).
+    const clients = grpcClients(s.grpc!.port);
+    const watch = (clients.health.Watch as (r: object) => grpc.ClientReadableStream<{ status: string }>).call(clients.health, { service: '' });
+    const statuses: string[] = [];
+    watch.on('data', (m: { status: string }) => statuses.push(m.status));
+    watch.on('error', () => {}); // CANCELLED at the end
     await s.context.booted;
     const ready = async () => {
       const r = await s.inject({ method: 'GET', url: '/health/ready' });
@@ -44,6 +54,15 @@ describeWithAssets('camtrack serve: readiness, metrics and logs follow the infer
     expect(notReady!.body.reasons.join('\n')).toMatch(/^model \S+: inference circuit breaker is (open|half-open)$/m);
 
     await waitFor('/health/ready 200 after the probe closed the breaker', async () => (await ready()).status === 200, 60_000);
+    // Watch polls the readiness rule every second: NOT_SERVING while the breaker was open, SERVING again after.
+    await waitFor('gRPC health back to SERVING after NOT_SERVING', () => statuses.includes('NOT_SERVING') && statuses.at(-1) === 'SERVING', 20_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}; Watch sent ${JSON.stringify(statuses)}`);
+      },
+    );
+    expect(statuses.slice(statuses.lastIndexOf('NOT_SERVING'))).toEqual(['NOT_SERVING', 'SERVING']); // (a first NOT_SERVING may be the model loading)
+    watch.cancel();
+    clients.close();
     const camera = s.context.cameras.stats().cameras.find((c) => c.id === 'cam')!;
     expect(camera.state).not.toBe('failed');
     expect(camera.dropped.breaker).toBeGreaterThan(0);
