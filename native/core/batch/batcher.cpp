@@ -115,6 +115,11 @@ void Batcher::Cancel(Contender& c) {
 // last position. Without it the streams whose decode happens to line up with free slots take
 // nearly all of them (measured: 74/47/47/23 frames for four identical RTSP cameras); with it they take turns.
 // A contender that stops trying (dead camera, slow network) drops out after the window, so it cannot hold slots.
+// A stream yields only while positions are scarce: when more are free right now (the rest of the open batch, whole
+// batches on free slots) than there are contenders ahead of it, it takes one. Without that bound, live streams that
+// send seldom (pushed sessions at 2 fps, which return only 500 ms after a drop) kept others yielding for the whole
+// window while positions stood free: 50 such sessions lost half their frames as `busy` with the CPU 0.62 cores busy
+// and onnxruntime able to do 2.5x the offered rate (docs/sessions.md, "Quiet machine").
 constexpr int64_t kContendWindowNs = 200'000'000;
 
 SlotLease Batcher::Acquire(bool block, Contender& stream) {
@@ -127,13 +132,17 @@ SlotLease Batcher::Acquire(bool block, Contender& stream) {
                   "the pipeline's 'workerError' event says why; create a new pipeline");
     {
       const int64_t now = SteadyNowNs();
-      bool yield = false;
+      int ahead = 0;  // contending streams that have waited longer since their last position
       for (const Contender* t : contenders_) {
         if (t == &stream || t->want_ns_ == 0 || now - t->want_ns_ > kContendWindowNs) continue;
-        if (t->last_grant_ns_ < stream.last_grant_ns_) {
-          yield = true;
-          break;
-        }
+        if (t->last_grant_ns_ < stream.last_grant_ns_) ++ahead;
+      }
+      bool yield = false;
+      if (ahead > 0) {
+        int free_positions = filling_ >= 0 ? config_.batch_size - slots_[filling_].acquired : 0;
+        for (const Slot& sl : slots_)
+          if (sl.state == SlotState::kFree && !sl.retired) free_positions += config_.batch_size;
+        yield = free_positions <= ahead;
       }
       if (yield) {
         // Another stream has waited longer: a live stream drops this frame (it will have a newer one soon); a
