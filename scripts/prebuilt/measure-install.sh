@@ -12,7 +12,7 @@ work="$root/work/measure"
 files=$(cd "$dist" && ls camtrack-ffmpeg-linux-x64-*.tgz camtrack-linux-x64-*.tgz camtrack-[0-9]*.tgz | sed 's#^#./#' | tr '\n' ' ')
 install_once() {  # $1: npm cache folder inside the root
   rm -rf "$work/p" && mkdir -p "$work/p" && cp "$dist"/*.tgz "$work/p/"
-  echo '{"name":"p","version":"1.0.0","private":true,"allowScripts":{"onnxruntime-node":false}}' >"$work/p/package.json"
+  echo '{"name":"p","version":"1.0.0","private":true,"allowScripts":{"onnxruntime-node":false,"protobufjs":false}}' >"$work/p/package.json"
   local t0 t1
   t0=$(date +%s.%N)
   "$PREBUILT_SCRIPTS/in-root.sh" "$root" /bin/sh -c \
