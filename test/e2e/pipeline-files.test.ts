@@ -71,7 +71,7 @@ describeWithAssets('Pipeline on two files at once', [YOLOX, CAR, MMT], () => {
         expect(st.live).toBe(false);
         expect(st.framesDecoded).toBe(results[id]!.length);
         expect(st.framesDelivered).toBe(results[id]!.length);
-        expect(st.dropped).toEqual({ busy: 0, fpsLimit: 0, inference: 0, decoderPool: 0, consumer: 0 });
+        expect(st.dropped).toEqual({ busy: 0, fpsLimit: 0, inference: 0, breaker: 0, decoderPool: 0, consumer: 0 });
         expect(st.framesCorrupt).toBe(0);
       }
     });
