@@ -9,7 +9,9 @@
 //   - nothing but camtrack::decode::FrameError escapes (bad bytes of every kind are a coded frame error);
 //   - a header over the pixel limit is refused as "too_large" before any pixel is decoded;
 //   - a decoded picture has a positive size no larger than the header's, and the decoder stays usable after an
-//     error (the next decode of the same bytes gives the same outcome).
+//     error (the next decode of the same bytes gives the same outcome);
+//   - an outcome depends on the bytes only: a new decoder gives the same outcome as the long-lived one that decoded
+//     every earlier input (libjpeg keeps tables between images; see jpeg_decoder.cpp, Renew).
 // The pixel limit is 4 MP (not the 50 MP default) so that one input cannot make a single run slow; the check is the
 // same code either way.
 #include <cstddef>
@@ -87,6 +89,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (first == 0 && !header_ok) Fail("Decode succeeded where ReadHeader failed");
   const int again = DecodeOnce(PushDecoder(), data, size, &spec, &picture, header_ok ? &header : nullptr);
   if (again != first) Fail("the decoder gave a different outcome for the same bytes the second time");
+  JpegDecoder fresh(JpegDecoderOptions{kMaxPixels, false, true, JpegOutput::kAuto});
+  PictureBuffer fresh_picture;
+  if (DecodeOnce(fresh, data, size, &spec, &fresh_picture, header_ok ? &header : nullptr) != first)
+    Fail("a new decoder gave a different outcome than the one that decoded the earlier inputs");
   camtrack::preprocess::ModelInputSpec tiny;
   tiny.width = 64;
   tiny.height = 64;
