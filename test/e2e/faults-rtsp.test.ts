@@ -142,7 +142,9 @@ describeWithAssets('Fault injection on real RTSP streams (loopback fault proxy)'
       expect(stalled.c.error?.hint).toBeTruthy();
       // The last frame came at most ~1 frame interval before the stall began; detection waits readTimeoutMs.
       expect(detectMs).toBeGreaterThanOrEqual(readTimeoutMs - 300);
-      expect(detectMs).toBeLessThan(readTimeoutMs + 8000); // measured about 2× readTimeoutMs (docs/reliability.md)
+      // Not 2× readTimeoutMs (what it was while av_read_frame swallowed the first timed-out read; demuxer.cpp,
+      // ReadPacket): 1051, 2125 and 4096 ms measured for readTimeoutMs 1000, 2000, 4000. The slack is for a loaded machine.
+      expect(detectMs).toBeLessThan(readTimeoutMs + 1800);
       const faultyBefore = faulty.results.length;
 
       const tBack = performance.now();

@@ -166,6 +166,8 @@ class Demuxer {
   bool truncated_ = false;
   std::atomic<bool> interrupted_{false};
   std::atomic<int64_t> io_deadline_ns_{0};  // read/open deadline checked by the interrupt callback
+  std::atomic<bool> deadline_fired_{false};  // the interrupt callback stopped an I/O wait at io_deadline_ns_
+  int64_t expired_deadline_ns_ = 0;          // a read deadline that fired while FFmpeg still returned a packet
   int64_t last_frame_ns_ = 0;               // steady clock of the last stamped frame (or of Open), stall watchdog
   const char* reason_ = "";
   SourceCounters counters_;
