@@ -1,8 +1,8 @@
 #pragma once
 // CircuitBreaker: one rule for a failing inference backend (issue 14, part 2; docs/scheduling.md "Circuit breaker").
-// One per backend (per native pipeline). NOT WIRED INTO THE PIPELINE YET: this is the state machine and its
-// tests; the pipeline's use of it (frames dropped with cause `breaker`, events, stats, fault injection through the
-// backend) is the next slice.
+// One per backend (per native pipeline, core/pipeline/pipeline.cpp): sources ask AllowFrame() before a frame takes a
+// batch position (a refused frame is dropped with cause `breaker`, counted), the postprocess thread reports each
+// batch with OnBatch(), and the pipeline turns transitions into stream events and stats (breaker_state, opens).
 //
 //   closed ──(consecutive_failures failed batches in a row, or ≥ window_failure_ratio of the last window_batches
 //             batches failed)──► open
