@@ -2,7 +2,8 @@
 # Installs the system packages camtrack needs, explicitly (never from an npm hook).
 #   runtime/build: FFmpeg's libraries and headers (decode), libjpeg-turbo's TurboJPEG (pushed JPEG frames),
 #   pkg-config, cmake, a C++17 compiler
-#   tests only (--with-test-deps): GStreamer's RTSP server (python3-gi), Redis, clang (its ASan/UBSan/TSan and libFuzzer runtimes, scripts/fuzz.sh;
+#   tests only (--with-test-deps): GoogleTest (libgtest-dev: the native unit test executables), GStreamer's RTSP
+#   server (python3-gi), Redis, clang (its ASan/UBSan/TSan and libFuzzer runtimes, scripts/fuzz.sh;
 #   scripts/sanitize.sh), and what `npm run prebuild` and its clean-install test need (nasm, patchelf, dpkg-dev for
 #   Debian's source packages; debootstrap for the minimal Debian root), prometheus (its promtool checks camtrack serve's
 #   /metrics in test/e2e/serve-metrics.test.ts), chromium (the dashboard's browser test, driven by playwright-core:
@@ -15,7 +16,7 @@ PKGS=(pkg-config cmake g++ ffmpeg libavformat-dev libavcodec-dev libavutil-dev l
       libturbojpeg0-dev)
 if [ "${1:-}" = "--with-test-deps" ] || [ "${CAMTRACK_TEST_DEPS:-}" = 1 ]; then
   PKGS+=(gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-         gstreamer1.0-plugins-ugly gstreamer1.0-tools python3-gi redis-server clang
+         gstreamer1.0-plugins-ugly gstreamer1.0-tools python3-gi redis-server clang libgtest-dev
          nasm patchelf dpkg-dev binutils debootstrap debian-archive-keyring prometheus
          chromium mosquitto)
 fi

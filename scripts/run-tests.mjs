@@ -34,6 +34,8 @@ if (!existsSync(path.join(root, 'dist', 'index.js'))) missing.push('the compiled
 const cmakeCache = path.join(root, 'build', 'CMakeCache.txt');
 if (existsSync(cmakeCache) && /^CAMTRACK_BUILD_TESTS:BOOL=OFF$/m.test(readFileSync(cmakeCache, 'utf8'))) {
   missing.push('the native test executables (build/ was configured without them)');
+} else if (existsSync(cmakeCache) && /^GTest_DIR:PATH=.*NOTFOUND$/m.test(readFileSync(cmakeCache, 'utf8'))) {
+  missing.push('the native unit test executables (GoogleTest was not found: apt-get install libgtest-dev, then npm run build:dev)');
 }
 if (missing.length > 0) {
   console.warn(

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/common/geometry.h"
-#include "test_main.h"
+#include "test_support.h"
 
 namespace ct_test {
 
@@ -42,7 +42,7 @@ inline std::string AssetPath(const std::string& rel) {
     const char* ci = std::getenv("CI");
     const std::string why = "test asset " + rel + " not found (set CAMTRACK_ASSETS to the shared/assets directory)";
     if (ci && std::string(ci) == "true") throw Failure{why + " and CI=true"};
-    CT_SKIP(why);
+    throw Skip{why};
   }
   return path;
 }
@@ -80,7 +80,7 @@ inline std::vector<uint8_t> ReadGpuTestData(const std::string& name) {
                             " not found (make it with the commands in docs/gpu-verification.md; set CAMTRACK_GPU_TEST_DATA)";
     const char* ci = std::getenv("CI");
     if (ci && std::string(ci) == "true") throw Failure{why + " and CI=true"};
-    CT_SKIP(why);
+    throw Skip{why};
   }
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }

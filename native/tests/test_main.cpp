@@ -1,3 +1,3 @@
 #include "test_main.h"
 
-int main(int argc, char** argv) { return ct_test::RunAll(argc > 1 ? argv[1] : ""); }
+int main(int argc, char** argv) { return ct_test::RunAll(argc, argv); }

@@ -1,102 +1,77 @@
 #pragma once
-// A minimal self-registering test harness for the native core tests (no third-party framework to download).
-// Usage:  CT_TEST(suite_name_case) { CT_EXPECT(a == b); CT_EXPECT_NEAR(x, y, 1e-3); }
-// The executable `camtrack_core_tests [filter]` runs every test whose name contains `filter`, prints one line per
-// test and a final `N passed, N failed`, and exits non-zero on any failure. Tests needing ../shared/assets resolve
-// them with test_assets.h (CAMTRACK_ASSETS, set by test/unit/native-core.test.ts; skip without them, fail if CI=true).
+// The native tests run on GoogleTest (Debian's libgtest-dev; gtest's runner, filters, reports and failure records).
+// Tests are written with our three macros, which keep one rule of the old home-made runner: a failed expectation
+// ends its test (like ASSERT_TRUE), because many checks sit in helpers that return values, where gtest's ASSERT_*
+// cannot be used.
+//   CT_TEST(suite_name_case) { CT_EXPECT(a == b); CT_EXPECT_NEAR(x, y, 1e-3); CT_SKIP("why"); }
+// CT_EXPECT records a gtest failure with its file and line, then ends the test (throws ct_test::Failure, which the
+// test's wrapper catches). A helper may also throw ct_test::Failure{"message"} or ct_test::Skip{"why"}; any other
+// exception fails the test through gtest's own handler. New tests may use gtest's EXPECT_*/ASSERT_* as well.
+// Every test is `camtrack.<name>`. The executables (camtrack_core_tests, camtrack_gpu_tests) take gtest's flags, or
+// one bare word as a filter (the tests whose name contains it: `camtrack_core_tests jpeg`), and end with the line
+// `N passed, N failed, N skipped` that test/unit/native-core.test.ts and test/gpu read. Tests needing
+// ../shared/assets resolve them with test_assets.h (CAMTRACK_ASSETS; skip without them, fail if CI=true).
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <exception>
-#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "core/common/error.h"
+#include "test_support.h"
 
 namespace ct_test {
 
-// True when f() throws camtrack::Error with `code` (its message into *message when given); false when it throws
-// another code or nothing. Other exception types propagate (the harness reports them as failures).
-template <typename F>
-bool ThrowsCode(camtrack::ErrorCode code, F&& f, std::string* message = nullptr) {
+// Runs one test's body: a Skip becomes gtest's skip, a Failure not yet recorded becomes a gtest failure.
+inline void RunBody(void (*body)()) {
   try {
-    f();
-  } catch (const camtrack::Error& e) {
-    if (message) *message = e.what();
-    return e.code() == code;
+    body();
+  } catch (const Skip& s) {
+    GTEST_SKIP() << s.why;
+  } catch (const Failure& f) {
+    if (!f.recorded) ADD_FAILURE() << f.what;
   }
-  return false;
 }
 
-struct Case {
-  const char* name;
-  std::function<void()> fn;
-};
-inline std::vector<Case>& Registry() {
-  static std::vector<Case> r;
-  return r;
+// main() of the test executables: gtest's flags, or one bare word as a name filter; then gtest's run and the closing
+// line `N passed, N failed, N skipped`. Returns the process exit code (0: nothing failed).
+inline int RunAll(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.size() == 2 && !args[1].empty() && args[1][0] != '-') args[1] = "--gtest_filter=*" + args[1] + "*";
+  std::vector<char*> ptrs;
+  for (auto& a : args) ptrs.push_back(a.data());
+  int n = static_cast<int>(ptrs.size());
+  ::testing::InitGoogleTest(&n, ptrs.data());
+  const int rc = RUN_ALL_TESTS();
+  const ::testing::UnitTest* u = ::testing::UnitTest::GetInstance();
+  std::printf("%d passed, %d failed, %d skipped\n", u->successful_test_count(), u->failed_test_count(),
+              u->skipped_test_count());
+  std::fflush(stdout);
+  return rc == 0 ? 0 : 1;
 }
-struct Registrar {
-  Registrar(const char* name, std::function<void()> fn) { Registry().push_back({name, std::move(fn)}); }
-};
-struct Failure {
-  std::string what;
-};
-struct Skip {
-  std::string why;
-};
 
-// Runs every registered test whose name contains `filter` ("" = all), in registration order, printing one line per
-// test and a final `N passed, N failed, N skipped`. Returns the process exit code: 0 if nothing failed, else 1.
-// Used by the main() of camtrack_core_tests and camtrack_gpu_tests; single-threaded.
-inline int RunAll(const char* filter) {
-  int passed = 0, failed = 0, skipped = 0;
-  for (auto& c : Registry()) {
-    if (*filter && !std::strstr(c.name, filter)) continue;
-    try {
-      c.fn();
-      ++passed;
-      std::printf("ok    %s\n", c.name);
-    } catch (const Skip& s) {
-      ++skipped;
-      std::printf("skip  %s: %s\n", c.name, s.why.c_str());
-    } catch (const Failure& f) {
-      ++failed;
-      std::printf("FAIL  %s: %s\n", c.name, f.what.c_str());
-    } catch (const std::exception& e) {
-      ++failed;
-      std::printf("FAIL  %s: exception: %s\n", c.name, e.what());
-    }
-  }
-  std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
-  return failed == 0 ? 0 : 1;
-}
 }  // namespace ct_test
 
-#define CT_CONCAT_(a, b) a##b
-#define CT_CONCAT(a, b) CT_CONCAT_(a, b)
-#define CT_TEST(name)                                                          \
-  static void name();                                                          \
-  static ::ct_test::Registrar CT_CONCAT(ct_reg_, name)(#name, &name);          \
+#define CT_TEST(name)                                    \
+  static void name();                                    \
+  TEST(camtrack, name) { ::ct_test::RunBody(&name); }    \
   static void name()
-#define CT_EXPECT(cond)                                                                                   \
-  do {                                                                                                    \
-    if (!(cond)) {                                                                                        \
-      std::ostringstream ct_os;                                                                           \
-      ct_os << __FILE__ << ":" << __LINE__ << ": expected " #cond;                                        \
-      throw ::ct_test::Failure{ct_os.str()};                                                              \
-    }                                                                                                     \
+#define CT_EXPECT(cond)                                                            \
+  do {                                                                             \
+    if (!(cond)) {                                                                 \
+      ADD_FAILURE_AT(__FILE__, __LINE__) << "expected " #cond;                     \
+      throw ::ct_test::Failure{std::string(__FILE__) + ": expected " #cond, true}; \
+    }                                                                              \
   } while (0)
-#define CT_EXPECT_NEAR(a, b, tol)                                                                         \
-  do {                                                                                                    \
-    const double ct_a = (a), ct_b = (b);                                                                  \
-    if (!(std::fabs(ct_a - ct_b) <= (tol))) {                                                             \
-      std::ostringstream ct_os;                                                                           \
-      ct_os << __FILE__ << ":" << __LINE__ << ": expected " #a " ≈ " #b " (±" << (tol) << "), got " << ct_a \
-            << " vs " << ct_b;                                                                            \
-      throw ::ct_test::Failure{ct_os.str()};                                                              \
-    }                                                                                                     \
+#define CT_EXPECT_NEAR(a, b, tol)                                                                          \
+  do {                                                                                                     \
+    const double ct_a = (a), ct_b = (b);                                                                   \
+    if (!(std::fabs(ct_a - ct_b) <= (tol))) {                                                              \
+      std::ostringstream ct_os;                                                                            \
+      ct_os << "expected " #a " ≈ " #b " (±" << (tol) << "), got " << ct_a << " vs " << ct_b;              \
+      ADD_FAILURE_AT(__FILE__, __LINE__) << ct_os.str();                                                   \
+      throw ::ct_test::Failure{ct_os.str(), true};                                                         \
+    }                                                                                                      \
   } while (0)
 #define CT_SKIP(why) throw ::ct_test::Skip{why}

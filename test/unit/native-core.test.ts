@@ -1,5 +1,5 @@
 /**
- * Runs the native core test executable `camtrack_core_tests` (native/tests/*_test.cpp linked with camtrack_core;
+ * Runs the native core test executable `camtrack_core_tests` (native/tests/*_test.cpp on GoogleTest, linked with camtrack_core;
  * built into build/ by `npm run build:dev`, not by `npm run build:native`, which builds the addon only) and asserts that it exits 0 and that its closing
  * line reports `N passed, 0 failed` with N > 0. CAMTRACK_ASSETS is passed through so its asset-backed tests run.
  */
@@ -36,7 +36,7 @@ describe('camtrack_core_tests (native unit tests)', () => {
     const last = lines[lines.length - 1]!.trim();
     const m = SUMMARY.exec(last);
     expect(m, `last line should be "N passed, N failed[, N skipped]" but was ${JSON.stringify(last)}`).not.toBeNull();
-    const failedLines = lines.filter((l) => /^(FAIL|not ok|\s*FAILED)/i.test(l.trim()));
+    const failedLines = lines.filter((l) => /^\[  FAILED  \]|: Failure$/.test(l.trim()));
     expect(Number(m![2]), `native failures:\n${failedLines.join('\n')}\n${output.slice(-4000)}`).toBe(0);
     expect(Number(m![1])).toBeGreaterThan(0);
     expect(r.code, `exit status; output tail:\n${output.slice(-4000)}`).toBe(0);

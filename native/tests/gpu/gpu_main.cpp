@@ -17,5 +17,5 @@ int main(int argc, char** argv) {
   for (const auto& d : st.devices)
     std::printf("device %d: %s (sm_%d%d, %.1f GiB)\n", d.index, d.name.c_str(), d.cc_major, d.cc_minor,
                 d.total_mem / (1024.0 * 1024.0 * 1024.0));
-  return ct_test::RunAll(argc > 1 ? argv[1] : "");
+  return ct_test::RunAll(argc, argv);
 }
