@@ -10,7 +10,7 @@ import type { ReadinessCheck } from '../readiness.js';
 import type { ResolvedSessionLimits } from '../sessions/table.js';
 import { healthHandlers } from './health.js';
 import { loadServices } from './proto.js';
-import { VisionService } from './vision.js';
+import { VisionService, type GrpcCameraLimits } from './vision.js';
 
 export interface GrpcServerOptions {
   host: string;
@@ -21,6 +21,8 @@ export interface GrpcServerOptions {
   limits: ResolvedSessionLimits;
   model: string | undefined;
   readiness: ReadinessCheck;
+  /** serve.grpc.cameraIdleSeconds (as ms) and serve.grpc.maxCameras. */
+  cameras: GrpcCameraLimits;
   /** How often health Watch re-runs the readiness rule, ms. */
   healthWatchIntervalMs?: number;
 }
@@ -40,7 +42,7 @@ export async function startGrpcServer(o: GrpcServerOptions): Promise<RunningGrpc
     'grpc.max_receive_message_length': o.limits.maxFrameBytes * MAX_BATCH_FRAMES + 64 * 1024,
   });
   let closing = false;
-  const vision = new VisionService(o.registry, o.limits, o.model);
+  const vision = new VisionService(o.registry, o.limits, o.model, o.cameras);
   server.addService(VisionCoreService.service, vision.handlers(o.token, o.readiness));
   server.addService(Health.service, healthHandlers(o.readiness, o.healthWatchIntervalMs ?? 1000, () => closing));
   const credentials = o.tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], false) : grpc.ServerCredentials.createInsecure();
@@ -52,6 +54,7 @@ export async function startGrpcServer(o: GrpcServerOptions): Promise<RunningGrpc
     close: () =>
       new Promise<void>((resolve) => {
         closing = true;
+        vision.close();
         const force = setTimeout(() => server.forceShutdown(), 2000).unref();
         server.tryShutdown(() => {
           clearTimeout(force);
