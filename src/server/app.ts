@@ -318,6 +318,7 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
         limits: resolveSessionLimits(limits),
         model: sessionModel,
         readiness: context.readiness,
+        analytics: context.analytics,
         cameras: { cameraIdleMs: serve.grpc.cameraIdleSeconds * 1000, maxCameras: serve.grpc.maxCameras },
       });
       const vision = grpcServer.vision;
