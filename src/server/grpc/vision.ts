@@ -230,9 +230,11 @@ export class VisionService {
     const meta = req.metadata ? fromStruct(req.metadata) : undefined;
     const result = new Promise<FrameResult>((resolve, reject) => {
       const byDeadline = deadline - Date.now() < RESULT_TIMEOUT_MS;
+      // The wrapped reject (entry below): a frame the pipeline never answers must leave `pending`, or its frame_id
+      // stays "in flight" for ever and the camera never expires.
       const timer = setTimeout(
         () =>
-          reject(
+          entry.reject(
             byDeadline
               ? new CamtrackError('the deadline passed during inference', 'ERR_CAMTRACK_DEADLINE_EXCEEDED', { stage: 'grpc', hint: 'give the call a longer deadline' })
               : new CamtrackError('no result for the frame (dropped by the pipeline)', 'ERR_CAMTRACK_INVALID_STATE', { stage: 'grpc', hint: 'retry; send frames no faster than they are processed' }),
@@ -243,10 +245,11 @@ export class VisionService {
         clearTimeout(timer);
         cam.pending.delete(req.frame_id);
       };
-      cam.pending.set(req.frame_id, {
+      const entry: Pending = {
         resolve: (r) => (done(), resolve(r)),
         reject: (e) => (done(), reject(e)),
-      });
+      };
+      cam.pending.set(req.frame_id, entry);
     });
     try {
       cam.stream.push(req.image, { frameId: req.frame_id, ...(meta !== undefined ? { meta } : {}) });
