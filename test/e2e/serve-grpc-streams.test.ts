@@ -50,6 +50,7 @@ interface Metrics {
   cameras_created: number;
   cameras_expired: number;
   cameras_refused: number;
+  frames_dropped: number;
 }
 
 describeWithAssets('camtrack serve: gRPC slow readers, idle cameras, the camera bound', [SESSION_MODEL, ZIDANE], () => {
@@ -188,6 +189,47 @@ describeWithAssets('camtrack serve: gRPC slow readers, idle cameras, the camera 
     expect((await metrics()).cameras_created).toBe(created + 1);
     const text = (await server.inject({ method: 'GET', url: '/metrics', headers: server.auth })).body;
     expect(text).toMatch(/camtrack_grpc_cameras_expired_total [1-9]/);
+  }, 120_000);
+
+  it('EXPECTED FAILURE - frames a live camera drops fail at once (RESOURCE_EXHAUSTED, counted), not at the 30 s result timeout', async () => {
+    const before = await metrics();
+    // 16 frames of one new camera pushed at once: its live push queue (4) keeps the newest, the others are dropped.
+    const frames = Array.from({ length: 16 }, (_, i) => ({ camera_id: 'burst', frame_id: i + 1, image: jpeg }));
+    const t0 = Date.now();
+    const { value, error } = await unary<{ outcomes: { result: Result | null; error: { code: string; hint?: string } | null }[] }>(
+      c.vision,
+      'ProcessFrameBatch',
+      { frames },
+      auth(),
+    );
+    const elapsed = Date.now() - t0;
+    expect(error).toBeUndefined();
+    const outcomes = value!.outcomes;
+    expect(outcomes).toHaveLength(16);
+    // Every frame is answered or failed as dropped (also the newest ones, which no later result follows: the camera's
+    // counters then account for every pushed frame).
+    const dropped = outcomes.filter((o) => o.error);
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(outcomes.some((o) => o.result)).toBe(true);
+    for (const o of dropped) expect(o.error!.code).toBe('ERR_CAMTRACK_RATE_LIMITED');
+    for (const [i, o] of outcomes.entries()) if (o.result) expect(o.result.frame_id).toBe(i + 1);
+    expect(elapsed).toBeLessThan(20_000);
+    expect((await metrics()).frames_dropped - before.frames_dropped).toBe(dropped.length);
+
+    // A unary call whose frame is dropped fails RESOURCE_EXHAUSTED with camtrack's code and hint.
+    const calls = Array.from({ length: 12 }, (_, i) => unary<Result>(c.vision, 'ProcessFrame', { camera_id: 'burst', frame_id: 100 + i, image: jpeg }, auth()));
+    const t1 = Date.now();
+    const got = await Promise.all(calls);
+    expect(Date.now() - t1).toBeLessThan(20_000);
+    expect(got.some((g) => g.value !== undefined)).toBe(true);
+    const failed = got.filter((g) => g.error);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const g of failed) {
+      expect(g.error!.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(g.error!.metadata.get('camtrack-error-code')).toEqual(['ERR_CAMTRACK_RATE_LIMITED']);
+    }
+    const text = (await server.inject({ method: 'GET', url: '/metrics', headers: server.auth })).body;
+    expect(text).toMatch(/camtrack_grpc_frames_dropped_total [1-9]/);
   }, 120_000);
 
   it('EXPECTED FAILURE - over serve.grpc.maxCameras a new camera fails RESOURCE_EXHAUSTED with ERR_CAMTRACK_SESSION_LIMIT', async () => {

@@ -11,6 +11,7 @@ const HELP: Record<keyof GrpcCounters, string> = {
   deadline_exceeded_dropped: 'gRPC frames dropped before inference because the call deadline had passed.',
   stream_results_dropped: 'ProcessCameraStream results dropped for a reader slower than its camera (newest kept).',
   errors: 'gRPC calls that ended with an error status.',
+  frames_dropped: 'ProcessFrame/ProcessFrameBatch frames dropped by their live camera (a later frame was answered first); the call failed RESOURCE_EXHAUSTED.',
   cameras_created: 'ProcessFrame/ProcessFrameBatch cameras created (a camera id seen first, or again after it expired).',
   cameras_expired: 'ProcessFrame/ProcessFrameBatch cameras removed after serve.grpc.cameraIdleSeconds without a call.',
   cameras_refused: 'gRPC cameras refused because serve.grpc.maxCameras existed (RESOURCE_EXHAUSTED).',

@@ -9,6 +9,9 @@
  * frame starts a fresh camera). At most serve.grpc.maxCameras gRPC cameras exist at once (these and the
  * ProcessCameraStream calls'); a new one over the bound is refused with ERR_CAMTRACK_SESSION_LIMIT
  * (RESOURCE_EXHAUSTED; counted: cameras_refused).
+ *
+ * A frame the live camera drops (sent faster than processed) fails its call at once with ERR_CAMTRACK_RATE_LIMITED
+ * (counted: frames_dropped): see GrpcCamera.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { CameraRegistry } from '../../cameras/registry.js';
@@ -38,6 +41,8 @@ export interface GrpcCounters {
   deadline_exceeded_dropped: number;
   stream_results_dropped: number;
   errors: number;
+  /** ProcessFrame/ProcessFrameBatch frames the live camera dropped (a later frame answered first): failed at once. */
+  frames_dropped: number;
   /** ProcessFrame/ProcessFrameBatch cameras created, removed after serve.grpc.cameraIdleSeconds idle, refused. */
   cameras_created: number;
   cameras_expired: number;
@@ -59,27 +64,93 @@ const CAMERA_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const badRequest = (message: string, hint: string) => new CamtrackError(message, 'ERR_CAMTRACK_INVALID_ARGUMENT', { stage: 'grpc', hint });
 
 interface Pending {
+  /** Push order within the camera. */
+  seq: number;
   resolve(r: FrameResult): void;
   reject(e: unknown): void;
 }
 
+const droppedError = () =>
+  new CamtrackError('frame dropped by the live camera: a later frame of the camera was answered first', 'ERR_CAMTRACK_RATE_LIMITED', {
+    stage: 'grpc',
+    hint: "send a camera's frames no faster than its results come back (the camera keeps the newest frames when busy)",
+  });
+
 class GrpcCamera {
   readonly pending = new Map<number, Pending>();
+  /** Frames pushed so far (Pending.seq). */
+  seq = 0;
   /** Calls using the camera now, and when the last one began or ended (for the idle expiry). */
   inUse = 0;
   lastUsedMs = Date.now();
-  constructor(readonly stream: Stream) {
+  /** Since when the camera's stats have accounted for every pushed frame while frames were still pending. */
+  settledSinceMs: number | undefined;
+  /**
+   * A camera's results come in push order, so when frame k is answered every frame pushed
+   * before it that is still pending was dropped by the live camera (push queue full, or no batch slot free): those
+   * calls fail at once (ERR_CAMTRACK_RATE_LIMITED, counted in frames_dropped) instead of waiting for their deadline.
+   */
+  constructor(
+    readonly stream: Stream,
+    onDropped: () => void,
+  ) {
+    this.#onDropped = onDropped;
+    const answered = (p: Pending) => {
+      for (const q of this.pending.values()) {
+        if (q.seq < p.seq) {
+          onDropped();
+          q.reject(droppedError());
+        }
+      }
+    };
     stream.on('result', (r: FrameResult) => {
       const p = r.frameId !== undefined ? this.pending.get(r.frameId) : undefined;
-      if (p) p.resolve(r);
+      if (!p) return;
+      answered(p);
+      p.resolve(r);
     });
     stream.on('warning', (e: CamtrackError) => {
       const id = (e as Partial<PushedFrameError>).frame?.frameId;
       const p = id !== undefined && id !== null ? this.pending.get(id) : undefined;
-      if (p) p.reject(e);
+      if (p) p.reject(e); // a decode failure comes at decode time, ahead of earlier frames' results: not an order mark
     });
   }
+
+  readonly #onDropped: () => void;
+
+  /**
+   * The newest frames can be dropped too, with no later result to tell: when the camera's counters account for every
+   * pushed frame (delivered, dropped by cause, corrupt) on two checks SETTLE_MS apart and frames are still pending
+   * (their results would have come by then), those were dropped.
+   */
+  checkSettled(now: number): void {
+    if (this.pending.size === 0) {
+      this.settledSinceMs = undefined;
+      return;
+    }
+    const st = this.stream.stats();
+    const d = st.dropped;
+    const accounted =
+      st.framesDelivered + st.framesCorrupt + d.busy + d.fpsLimit + d.inference + d.breaker + d.decoderPool + d.consumer + (st.push?.dropped.queue ?? 0) + (st.push?.dropped.untilKeyframe ?? 0);
+    if (accounted < (st.push?.pushed ?? 0)) {
+      this.settledSinceMs = undefined;
+      return;
+    }
+    if (this.settledSinceMs === undefined) {
+      this.settledSinceMs = now;
+      return;
+    }
+    if (now - this.settledSinceMs < SETTLE_MS) return;
+    this.settledSinceMs = undefined;
+    for (const q of this.pending.values()) {
+      this.#onDropped();
+      q.reject(droppedError());
+    }
+  }
 }
+
+/** How long a camera's counters must account for every pushed frame before its pending frames count as dropped. */
+const SETTLE_MS = 250;
 
 export class VisionService {
   readonly counters: GrpcCounters = {
@@ -88,6 +159,7 @@ export class VisionService {
     deadline_exceeded_dropped: 0,
     stream_results_dropped: 0,
     errors: 0,
+    frames_dropped: 0,
     cameras_created: 0,
     cameras_expired: 0,
     cameras_refused: 0,
@@ -102,6 +174,7 @@ export class VisionService {
   /** The ProcessCameraStream calls: each one's buffered results. */
   readonly #streamCalls = new Set<() => number>();
   readonly #sweep: NodeJS.Timeout;
+  readonly #settle: NodeJS.Timeout;
 
   constructor(registry: CameraRegistry, limits: ResolvedSessionLimits, model: string | undefined, cameraLimits: GrpcCameraLimits) {
     this.#registry = registry;
@@ -109,6 +182,10 @@ export class VisionService {
     this.#model = model;
     this.#cameraLimits = cameraLimits;
     this.#sweep = setInterval(() => this.#expire(), Math.max(250, Math.min(10_000, cameraLimits.cameraIdleMs / 4))).unref();
+    this.#settle = setInterval(() => {
+      const now = Date.now();
+      for (const e of this.#cameras.values()) e.ready?.checkSettled(now);
+    }, SETTLE_MS).unref();
   }
 
   /** ProcessFrame/ProcessFrameBatch cameras that exist now. */
@@ -126,6 +203,7 @@ export class VisionService {
   /** Stops the idle sweep (the cameras go with the registry). */
   close(): void {
     clearInterval(this.#sweep);
+    clearInterval(this.#settle);
   }
 
   #limitError(): CamtrackError {
@@ -186,7 +264,7 @@ export class VisionService {
         )
         .then((s) => {
           this.counters.cameras_created++;
-          return (entry.ready = new GrpcCamera(s));
+          return (entry.ready = new GrpcCamera(s, () => this.counters.frames_dropped++));
         }),
     };
     entry.camera.catch(() => {
@@ -246,6 +324,7 @@ export class VisionService {
         cam.pending.delete(req.frame_id);
       };
       const entry: Pending = {
+        seq: ++cam.seq,
         resolve: (r) => (done(), resolve(r)),
         reject: (e) => (done(), reject(e)),
       };
