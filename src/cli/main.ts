@@ -126,7 +126,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--token <token>', 'bearer token every route but /health/* needs (default: env CAMTRACK_TOKEN, then serve.token)')
     .option('--tls-cert <file.pem>', 'serve HTTPS with this certificate (with --tls-key)')
     .option('--tls-key <file.pem>', 'private key of --tls-cert')
-    .addOption(intOption('--grpc-port <n>', 'also serve gRPC (camtrack.v1.VisionCoreService, grpc.health.v1; docs/grpc.md) on this port (serve.grpc.port; 0 = any free port)', 0, 65535))
+    .addOption(intOption('--grpc-port <n>', 'also serve gRPC (camtrack.v1.VisionCoreService, AnalyticsService, grpc.health.v1; docs/grpc.md) on this port (serve.grpc.port; 0 = any free port)', 0, 65535))
     .addOption(redisOption('Redis: readiness pings it, the REST camera list is kept there, and the cameras of its redis.input section are worked as camtrack worker does'))
     .addHelpText('after', '\nPrecedence: flags, then the environment (CAMTRACK_TOKEN), then the config file\'s `serve` section, then defaults.')
     .action(action(runServe));

@@ -1161,6 +1161,22 @@ export const ServeGrpcOptionsSchema = Type.Object(
   {
     port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port of the gRPC server; 0 = any free port.' }),
     host: Type.Optional(nonEmpty('Address of the gRPC server. Default: serve.host (loopback by default).')),
+    cameraIdleSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 86400,
+      default: 300,
+      description:
+        'A ProcessFrame/ProcessFrameBatch camera (its tracker state kept between calls) with no call for this long is removed; ' +
+        'its id starts a fresh camera with its next frame.',
+    }),
+    maxCameras: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      default: 256,
+      description:
+        'gRPC cameras at once (ProcessFrame cameras and ProcessCameraStream calls); a new one over it fails RESOURCE_EXHAUSTED ' +
+        'with ERR_CAMTRACK_SESSION_LIMIT.',
+    }),
   },
   { additionalProperties: false, expected: 'object', description: 'camtrack serve: the gRPC service VisionCoreService and grpc.health.v1 (docs/grpc.md).' },
 );

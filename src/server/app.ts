@@ -318,8 +318,11 @@ export async function buildServer(options: BuildServerOptions): Promise<BuiltSer
         limits: resolveSessionLimits(limits),
         model: sessionModel,
         readiness: context.readiness,
+        analytics: context.analytics,
+        cameras: { cameraIdleMs: serve.grpc.cameraIdleSeconds * 1000, maxCameras: serve.grpc.maxCameras },
       });
-      registerGrpcMetrics(context.metrics, grpcServer.vision.counters);
+      const vision = grpcServer.vision;
+      registerGrpcMetrics(context.metrics, vision.counters, { activeCameras: () => vision.activeStreams, streamResultsQueued: () => vision.streamResultsQueued });
     } catch (err) {
       await app.close();
       throw new CamtrackError(`cannot listen for gRPC on ${serve.grpc.host ?? serve.host}:${serve.grpc.port}: ${(err as Error).message}`, 'ERR_CAMTRACK_INVALID_ARGUMENT', {

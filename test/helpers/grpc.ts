@@ -5,14 +5,16 @@ import { loadServices } from '../../src/server/grpc/proto.js';
 export interface GrpcClients {
   vision: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
   health: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  analytics: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
   close(): void;
 }
 
 export function grpcClients(port: number, credentials = grpc.credentials.createInsecure()): GrpcClients {
-  const { VisionCoreService, Health } = loadServices();
+  const { VisionCoreService, AnalyticsService, Health } = loadServices();
   const vision = new VisionCoreService(`127.0.0.1:${port}`, credentials) as GrpcClients['vision'];
   const health = new Health(`127.0.0.1:${port}`, credentials) as GrpcClients['health'];
-  return { vision, health, close: () => (vision.close(), health.close()) };
+  const analytics = new AnalyticsService(`127.0.0.1:${port}`, credentials) as GrpcClients['analytics'];
+  return { vision, health, analytics, close: () => (vision.close(), health.close(), analytics.close()) };
 }
 
 export interface UnaryOutcome<T> {

@@ -2,8 +2,11 @@
  * VisionCoreService.ProcessCameraStream (docs/grpc.md): one call = one pushed camera `grpc-<camera_id>` of its own,
  * created from the first message (`config`: camera_id and live options, wire names of src/wire/config.ts) and removed
  * when the call ends or is cancelled (its work stops at once). Frames in, results out in frame order (the camera's
- * results come in push order). Towards a slow reader at most OUT_QUEUE messages wait beyond what grpc-js buffers: when
- * full the oldest goes and `dropped` counts it (the reader gets the newest).
+ * results come in push order). Towards a slow reader at most OUT_QUEUE messages wait beyond what grpc-js buffers (its
+ * writable side: writableHighWaterMark messages, 16, then HTTP/2 flow control): when full the oldest goes and
+ * `dropped` counts it (the reader gets the newest). `dropped` is stamped on each message as it is handed to grpc-js,
+ * so the last message of a call carries the call's total. Each call is one of the service's gRPC cameras
+ * (serve.grpc.maxCameras, with the ProcessFrame cameras): over the bound the call fails RESOURCE_EXHAUSTED.
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { CameraRegistry } from '../../cameras/registry.js';
@@ -28,16 +31,33 @@ interface StreamRequest {
   frame?: { frame_id: number; image: Buffer; metadata?: Struct | null } | null;
 }
 
+/** A CameraStreamResponse; `dropped` is set when it is handed to grpc-js. */
+interface OutMessage {
+  result?: unknown;
+  error?: unknown;
+  dropped: number;
+}
+
+/** The service's side of the stream calls: their count towards maxCameras, their buffered results (a gauge). */
+export interface StreamCalls {
+  /** Registers a call (its buffered-results reader); throws ERR_CAMTRACK_SESSION_LIMIT over serve.grpc.maxCameras. */
+  open(queued: () => number): void;
+  close(queued: () => number): void;
+}
+
 export function cameraStreamHandler(
   registry: CameraRegistry,
   limits: ResolvedSessionLimits,
   model: string | undefined,
   token: string | undefined,
   counters: GrpcCounters,
+  calls: StreamCalls,
 ): (call: grpc.ServerDuplexStream<StreamRequest, unknown>) => void {
   return (call) => {
+    const queued = () => queue.length + call.writableLength;
     try {
       checkToken(call.metadata, token);
+      calls.open(queued);
     } catch (err) {
       counters.errors++;
       call.emit('error', toServiceError(err));
@@ -50,16 +70,19 @@ export function cameraStreamHandler(
     let pushed = 0;
     let answered = 0;
     let inputEnded = false;
-    const queue: object[] = [];
+    const queue: OutMessage[] = [];
 
+    // Writes while grpc-js takes more (write() said wait: until 'drain'); every new result calls this, so without the
+    // writableNeedDrain check grpc-js's buffer would grow without bound behind a slow reader.
     const flush = () => {
-      while (queue.length > 0 && !finished) {
-        const ok = call.write(queue.shift()!);
-        if (!ok) break;
+      while (queue.length > 0 && !finished && !call.writableNeedDrain) {
+        const msg = queue.shift()!;
+        msg.dropped = dropped;
+        call.write(msg);
       }
       if (inputEnded && answered >= pushed && queue.length === 0) finish();
     };
-    const send = (msg: object) => {
+    const send = (msg: OutMessage) => {
       if (finished) return;
       queue.push(msg);
       if (queue.length > OUT_QUEUE) {
@@ -72,6 +95,8 @@ export function cameraStreamHandler(
     const finish = (err?: unknown) => {
       if (finished) return;
       finished = true;
+      calls.close(queued);
+      queue.length = 0;
       const s = stream;
       if (s) void registry.remove(s.id).catch(() => undefined);
       if (err !== undefined) {

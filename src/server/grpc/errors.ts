@@ -31,13 +31,21 @@ export function grpcStatusOf(code: string | undefined): grpc.status {
   return (code !== undefined ? BY_CODE[code] : undefined) ?? grpc.status.INTERNAL;
 }
 
+/**
+ * A text metadata value: gRPC allows printable ASCII only (grpc-js throws on anything else, which failed the call
+ * UNKNOWN instead of carrying the error): '…' becomes '...', other characters '?'.
+ */
+export function asciiMetadata(s: string): string {
+  return s.replace(/\u2026/g, '...').replace(/[^\x20-\x7e]/g, '?');
+}
+
 /** A ServiceError to hand to a unary callback or emit on a stream. */
 export function toServiceError(err: unknown): Partial<grpc.StatusObject> & Error {
   const e = err as CamtrackLikeError;
   const code = typeof e.code === 'string' && e.code.startsWith('ERR_CAMTRACK_') ? e.code : 'ERR_CAMTRACK_INTERNAL';
   const metadata = new grpc.Metadata();
   metadata.set('camtrack-error-code', code);
-  if (typeof e.hint === 'string') metadata.set('camtrack-error-hint', e.hint);
+  if (typeof e.hint === 'string') metadata.set('camtrack-error-hint', asciiMetadata(e.hint));
   const out = new Error(e.message ?? String(err)) as Error & Partial<grpc.StatusObject>;
   out.code = grpcStatusOf(code);
   out.details = `[${code}] ${e.message ?? String(err)}`;

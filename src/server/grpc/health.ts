@@ -1,6 +1,7 @@
 /**
  * grpc.health.v1.Health (proto/grpc/health/v1/health.proto) following checkReadiness() (src/server/readiness.ts):
- * SERVING when ready, else NOT_SERVING, for the empty service name and `camtrack.v1.VisionCoreService`; any other
+ * SERVING when ready, else NOT_SERVING, for the empty service name, `camtrack.v1.VisionCoreService` and
+ * `camtrack.v1.AnalyticsService`; any other
  * name is NOT_FOUND (Check) or SERVICE_UNKNOWN (Watch). Watch sends the status at once and again whenever it changes;
  * it polls the readiness rule every `watchIntervalMs` (the service has no readiness event). No token needed.
  */
@@ -8,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { ReadinessCheck } from '../readiness.js';
 
 type Status = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
-const KNOWN = new Set(['', 'camtrack.v1.VisionCoreService']);
+const KNOWN = new Set(['', 'camtrack.v1.VisionCoreService', 'camtrack.v1.AnalyticsService']);
 
 export function healthHandlers(readiness: ReadinessCheck, watchIntervalMs: number, closing: () => boolean): grpc.UntypedServiceImplementation {
   const status = async (): Promise<Status> => {

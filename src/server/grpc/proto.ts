@@ -10,6 +10,7 @@ import * as protoLoader from '@grpc/proto-loader';
 /** proto/ of the package (src/server/grpc and dist/server/grpc are both three levels below the root). */
 export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 export const VISION_PROTO = 'camtrack/v1/vision.proto';
+export const ANALYTICS_PROTO = 'camtrack/v1/analytics.proto';
 export const HEALTH_PROTO = 'grpc/health/v1/health.proto';
 
 export const LOADER_OPTIONS: protoLoader.Options = {
@@ -22,9 +23,9 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
-/** The package definition of both services (vision and health). */
+/** The package definition of the services (vision, analytics and health). */
 export function loadPackageDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync([VISION_PROTO, HEALTH_PROTO], LOADER_OPTIONS);
+  return protoLoader.loadSync([VISION_PROTO, ANALYTICS_PROTO, HEALTH_PROTO], LOADER_OPTIONS);
 }
 
 interface ServiceCtor {
@@ -33,10 +34,10 @@ interface ServiceCtor {
 }
 
 /** The loaded services: their definitions (server side) and client constructors (clients, tests). */
-export function loadServices(): { VisionCoreService: ServiceCtor; Health: ServiceCtor } {
+export function loadServices(): { VisionCoreService: ServiceCtor; AnalyticsService: ServiceCtor; Health: ServiceCtor } {
   const root = grpc.loadPackageDefinition(loadPackageDefinition()) as unknown as {
-    camtrack: { v1: { VisionCoreService: ServiceCtor } };
+    camtrack: { v1: { VisionCoreService: ServiceCtor; AnalyticsService: ServiceCtor } };
     grpc: { health: { v1: { Health: ServiceCtor } } };
   };
-  return { VisionCoreService: root.camtrack.v1.VisionCoreService, Health: root.grpc.health.v1.Health };
+  return { VisionCoreService: root.camtrack.v1.VisionCoreService, AnalyticsService: root.camtrack.v1.AnalyticsService, Health: root.grpc.health.v1.Health };
 }
