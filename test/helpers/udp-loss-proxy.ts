@@ -13,8 +13,8 @@
  * rewrites the header to `client_port=P-(P+1)`; in the server's reply to that SETUP (matched by CSeq) it writes
  * `client_port=a-b` back, so the client sees its own ports. `server_port` is left as is: the client's RTCP
  * receiver reports and NAT-punch packets go straight to the server. Datagrams the server sends to P/P+1 are
- * relayed to the client's a/b, each one dropped with probability `loss` (a seeded PRNG, mulberry32, so a run is
- * reproducible for a given arrival order) and otherwise delayed by `delayMs` ± `jitterMs` (uniform, each datagram on
+ * relayed to the client's a/b, each one dropped with probability `loss` (a seeded PRNG, mulberry32, drawn only
+ * while loss or jitter is set, so the drops are reproducible for a given order of arrivals) and otherwise delayed by `delayMs` ± `jitterMs` (uniform, each datagram on
  * its own, so jitter larger than the gap between datagrams reorders them, as netem does). The client receives them
  * from the proxy's address, not the server's: FFmpeg's RTSP demuxer accepts that unless its `filter_src` flag is set
  * (camtrack does not set it); the test that uses this proxy checks that results come through.
@@ -176,7 +176,7 @@ export async function startUdpLossProxy(options: UdpLossProxyOptions): Promise<U
     sock.on('message', (msg) => {
       counts.received++;
       const seq = seqIn++;
-      if (random() < loss) {
+      if (loss > 0 && random() < loss) {
         counts.dropped++;
         return;
       }
