@@ -256,6 +256,10 @@ export async function startUdpLossProxy(options: UdpLossProxyOptions): Promise<U
           pending.set(cseq, `${ports[1]}-${ports[2]}`);
           const transport = m[0].replace(CLIENT_PORT, `client_port=${p}-${p + 1}`);
           upstream.write(withHead(msg, head.replace(m[0], transport)));
+        }).catch((e: unknown) => {
+          // No UDP port pair to bind: end this session (the client sees the connection close) rather than hang.
+          console.warn(`[udp-loss-proxy] ${String(e)}`);
+          drop();
         });
       }
     });
