@@ -207,6 +207,17 @@ export const BatchingOptionsSchema = Type.Object(
       default: 10,
       description: 'A partly filled batch is sent after this long.',
     }),
+    targetLatencyMs: Type.Optional(
+      Type.Number({
+        minimum: 1,
+        maximum: 60000,
+        description:
+          'p99 latency target, ms (frame taking its batch position → result ready). Dynamic-batch models: an AIMD ' +
+          'controller then chooses the batch size (1..maxBatchSize) and the wait instead of maxBatchSize and maxWaitMs ' +
+          '(fixed-batch models keep their size). Also the starvation bound of normal-priority streams (200 ms without ' +
+          'it). docs/scheduling.md "Adaptive batching and priorities".',
+      }),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'Cross-stream batching.' },
 );
@@ -678,6 +689,13 @@ export const StreamOptionsSchema = Type.Object(
     ),
     inference: live(StreamInferenceOptionsSchema),
     motion: live(MotionOptionsSchema),
+    priority: literals(['normal', 'high'], {
+      default: 'normal',
+      description:
+        "'high': this stream's frames take batch positions ahead of normal streams' while positions are scarce; a normal " +
+        'stream refused positions for longer than batching.targetLatencyMs (200 ms without it) ranks as high until it gets ' +
+        'one. docs/scheduling.md "Adaptive batching and priorities".',
+    }),
     tracker: live(
       Type.Partial(TrackerOptionsSchema, {
         additionalProperties: false,
