@@ -111,6 +111,36 @@ describe('adaptive batching and priorities (demo model, dynamic batch)', () => {
     }
   }, 60_000);
 
+  it('priority high, live cameras under saturation: the high cameras\' frames are the ones inferred', async () => {
+    await using pipeline = await Pipeline.create(config({ maxBatchSize: 4, targetLatencyMs: 100 }));
+    // 8 live cameras × 25 fps (200 frames/s: several times what 2 shared cores infer), 2 of them high.
+    const cams = Array.from({ length: 8 }, (_, i) => {
+      const s = pipeline.addStream({ id: `cam${i}`, input: 'push', codec: 'jpeg', live: true, pushQueueSize: 2, priority: i < 2 ? 'high' : 'normal' } as StreamOptions);
+      const c = { s, high: i < 2, results: 0, pushed: 0 };
+      s.on('result', () => c.results++);
+      return c;
+    });
+    const start = performance.now();
+    for (let i = 0; i < 100; i++) {
+      const wait = start + i * 40 - performance.now();
+      if (wait > 0) await sleep(wait);
+      for (const c of cams) {
+        c.s.push(jpegs[i % jpegs.length]!, { frameId: i });
+        c.pushed++;
+      }
+    }
+    for (const c of cams) c.s.end();
+    await Promise.all(cams.map((c) => c.s.whenEnded()));
+    const share = (cs: typeof cams) => cs.reduce((a, c) => a + c.results, 0) / cs.reduce((a, c) => a + c.pushed, 0);
+    const high = share(cams.filter((c) => c.high));
+    const normal = share(cams.filter((c) => !c.high));
+    const st = pipeline.stats();
+    console.log(`[priority live] delivered share high ${high.toFixed(3)} normal ${normal.toFixed(3)}; busy drops ${st.streams.map((x) => x.dropped.busy).join(',')}`);
+    expect(normal).toBeLessThan(0.9); // saturated: normal frames were dropped
+    expect(high).toBeGreaterThan(normal * 1.5);
+    for (const c of cams) expect(c.results).toBeGreaterThan(0); // every normal camera still gets frames inferred
+  }, 60_000);
+
   it('priority high under saturation: high p99 below normal p50, every normal frame completes', async () => {
     await using pipeline = await Pipeline.create(config({ maxBatchSize: 4, targetLatencyMs: 100 }));
     const lat = { high: [] as number[], normal: [] as number[] };

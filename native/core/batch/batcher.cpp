@@ -130,21 +130,47 @@ void Batcher::Cancel(Contender& c) {
 //
 // Priorities (stream option `priority`): the rule above ranks contenders first by priority, then by how long they
 // have waited. A normal stream never counts a high one as behind it, so while positions are scarce high streams'
-// frames take them first. Starvation bound: a normal stream that has been refused positions for longer than the
-// target latency (batching.targetLatencyMs; kDefaultStarvationMs without one) ranks as high until it gets one
-// (counted in stats as batching.starvationPromotions). So a normal stream waits at most about that long for a
-// position however much high load there is — high streams then share positions with it in turn.
+// frames take them first. Starvation bound, with B = the target latency (batching.targetLatencyMs;
+// kDefaultStarvationMs without one): a normal stream that has been refused positions for longer than B ranks as high
+// (counted in stats as batching.starvationPromotions) when no normal stream got a position in the last B. So however
+// much high load there is, normal streams get at least one position every B or so between them, the one that
+// waited longest first: with N normal streams waiting, each gets one at least every N · B or so. A live stream's
+// frame is dropped when it finds no position; a live HIGH stream's frame instead waits up to that same bound for one
+// (see Acquire), and normal live frames yield to it meanwhile: so a high camera's frames are the ones inferred.
 constexpr int64_t kContendWindowNs = 200'000'000;
+
+int64_t Batcher::StarvationBoundNs() const {
+  return int64_t((config_.target_latency_ms > 0 ? config_.target_latency_ms : kDefaultStarvationMs) * 1e6);
+}
 
 int Batcher::Rank(const Contender& c, int64_t now) const {
   if (c.high_) return 1;
-  const double bound_ms = config_.target_latency_ms > 0 ? config_.target_latency_ms : kDefaultStarvationMs;
-  return c.wait_since_ns_ != 0 && double(now - c.wait_since_ns_) > bound_ms * 1e6 ? 1 : 0;
+  const int64_t bound = StarvationBoundNs();
+  return c.wait_since_ns_ != 0 && now - c.wait_since_ns_ > bound && now - last_normal_grant_ns_ > bound ? 1 : 0;
 }
 
 SlotLease Batcher::Acquire(bool block, Contender& stream) {
   SlotLease lease;
   std::unique_lock<std::mutex> lock(mu_);
+  // A live high-priority frame waits for a position up to the starvation bound instead of being dropped at once
+  // (normal live frames yield to it meanwhile); then it is dropped as any live frame.
+  const int64_t give_up_ns = !block && stream.high_ ? SteadyNowNs() + StarvationBoundNs() : 0;
+  // Whether to wait (else return the empty lease), and the wait: until `until_ns` at most (0: no bound of its own).
+  const auto wait = [&](int64_t until_ns) {
+    if (!block) {
+      const int64_t now = SteadyNowNs();
+      if (give_up_ns == 0 || now >= give_up_ns) return false;
+      until_ns = until_ns == 0 ? give_up_ns : std::min(until_ns, give_up_ns);
+    }
+    stream.blocked_ = true;
+    if (until_ns == 0) {
+      slot_free_cv_.wait(lock);
+    } else {
+      slot_free_cv_.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(0, until_ns - SteadyNowNs())));
+    }
+    stream.blocked_ = false;
+    return true;
+  };
   for (;;) {
     if (closed_ || stream.cancelled_) return lease;
     if (!workers_.empty() && retired_workers_ == workers_.size())
@@ -174,10 +200,7 @@ SlotLease Batcher::Acquire(bool block, Contender& stream) {
         // its turn (bounded by the window, so a contender that went away cannot block it).
         stream.want_ns_ = now;
         if (stream.wait_since_ns_ == 0) stream.wait_since_ns_ = now;
-        if (!block) return lease;
-        stream.blocked_ = true;
-        slot_free_cv_.wait_for(lock, std::chrono::nanoseconds(kContendWindowNs));
-        stream.blocked_ = false;
+        if (!wait(now + kContendWindowNs)) return lease;
         continue;
       }
     }
@@ -221,7 +244,10 @@ SlotLease Batcher::Acquire(bool block, Contender& stream) {
         sl.closed = true;
         filling_ = -1;
       }
-      if (mine > 0 && !stream.high_) ++starvation_promotions_;
+      if (!stream.high_) {
+        if (mine > 0) ++starvation_promotions_;
+        last_normal_grant_ns_ = SteadyNowNs();
+      }
       stream.last_grant_ns_ = SteadyNowNs();
       stream.want_ns_ = 0;
       stream.wait_since_ns_ = 0;
@@ -229,10 +255,7 @@ SlotLease Batcher::Acquire(bool block, Contender& stream) {
     }
     stream.want_ns_ = SteadyNowNs();
     if (stream.wait_since_ns_ == 0) stream.wait_since_ns_ = stream.want_ns_;
-    if (!block) return lease;
-    stream.blocked_ = true;
-    slot_free_cv_.wait(lock);
-    stream.blocked_ = false;
+    if (!wait(0)) return lease;
   }
 }
 

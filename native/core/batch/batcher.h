@@ -92,7 +92,8 @@ class Batcher {
   void Leave(Contender& c);
   void Cancel(Contender& c);
   // An image position for `c`'s next frame, or an empty lease when there is none: `block` (files) waits for one
-  // (its turn, a free slot), else (live) returns at once; both return empty once cancelled or closed. Throws
+  // (its turn, a free slot), else (live) returns at once — a high-priority live stream waits up to the starvation
+  // bound first; all return empty once cancelled or closed. Throws
   // Error(kInference) when every worker has exited.
   SlotLease Acquire(bool block, Contender& c);
 
@@ -135,7 +136,8 @@ class Batcher {
   void Commit(int slot, int index, ImageMeta meta);
   void MaybeDispatchLocked(int slot, std::unique_lock<std::mutex>& lock);
   void DispatcherLoop();
-  int Rank(const Contender& c, int64_t now) const;  // 1: high (or a starving normal stream), 0: normal
+  int Rank(const Contender& c, int64_t now) const;
+  int64_t StarvationBoundNs() const;  // targetLatencyMs, else kDefaultStarvationMs  // 1: high (or a starving normal stream), 0: normal
   int CapLocked() const { return controller_ ? controller_->cap() : config_.batch_size; }
   int64_t WaitNsLocked() const {
     return controller_ ? int64_t(controller_->wait_ms() * 1e6) : int64_t(config_.max_wait_ms) * 1000000;
@@ -144,6 +146,7 @@ class Batcher {
   const BatcherConfig config_;
   std::unique_ptr<BatchController> controller_;  // adaptive mode only
   uint64_t starvation_promotions_ = 0;
+  int64_t last_normal_grant_ns_ = 0;  // when a normal-priority stream last got a position (the starvation rule)
   mutable std::mutex mu_;
   std::condition_variable slot_free_cv_;  // a slot became free (sources wait here)
   std::condition_variable dispatch_cv_;   // a batch started filling (dispatcher waits here)
