@@ -104,8 +104,7 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
                                                           pipeline::DecodeMode::kGpu};
   c.decode = kDecodeModes[RequireOneOf(o, "decode", {"auto", "cpu", "gpu"})];
   c.live_config = ReadLiveConfig(o);
-  // priority (src/config/schema.ts); absent: normal
-  if (o.Has("priority")) c.high_priority = RequireOneOf(o, "priority", {"normal", "high"}) == 1;  // fpsLimit, tracker, detection, inference, motion (configure.cpp)
+  c.high_priority = RequireOneOf(o, "priority", {"normal", "high"}) == 1;  // stream option priority  // fpsLimit, tracker, detection, inference, motion (configure.cpp)
   Napi::Object rc = RequireObject(o, "reconnect");
   c.reconnect.stall_timeout_ms = RequireInt(rc, "stallTimeoutMs");
   c.reconnect.initial_delay_ms = RequireInt(rc, "initialDelayMs");

@@ -689,13 +689,6 @@ export const StreamOptionsSchema = Type.Object(
     ),
     inference: live(StreamInferenceOptionsSchema),
     motion: live(MotionOptionsSchema),
-    priority: literals(['normal', 'high'], {
-      default: 'normal',
-      description:
-        "'high': this stream's frames take batch positions ahead of normal streams' while positions are scarce; a normal " +
-        'stream refused positions for longer than batching.targetLatencyMs (200 ms without it) ranks as high until it gets ' +
-        'one. docs/scheduling.md "Adaptive batching and priorities".',
-    }),
     tracker: live(
       Type.Partial(TrackerOptionsSchema, {
         additionalProperties: false,
@@ -761,6 +754,14 @@ export const StreamOptionsSchema = Type.Object(
       description:
         "input 'push': a pushed frame of more pixels (width × height, read from its header before decoding) is rejected " +
         "with a 'warning' (reason 'too_large') and counted in stats().push.rejected.tooLarge; the stream goes on.",
+    }),
+    priority: literals(['normal', 'high'], {
+      default: 'normal',
+      description:
+        "'high': this stream's frames take batch positions ahead of normal streams' while positions are scarce (a live " +
+        "high frame waits up to the starvation bound for one instead of being dropped). Normal streams still get at least " +
+        'one position per starvation bound (batching.targetLatencyMs, else 200 ms) between them. Not live. ' +
+        'docs/scheduling.md "Adaptive batching and priorities".',
     }),
   },
   {
