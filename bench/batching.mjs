@@ -238,12 +238,17 @@ async function prioritiesLossless(modelPath, classNames, jpegs) {
   };
   const paced = async (p) => {
     const start = performance.now();
+    let full = false;
     for (let i = 0; performance.now() < deadline; i++) {
       const wait = start + i * 100 - performance.now();
       if (wait > 0) await sleep(wait);
+      if (full) continue; // lossless and full: skip this tick (a push now would be refused)
       const id = p.pushed++;
       p.sent.set(id, performance.now());
-      p.s.push(jpegs[id % jpegs.length], { frameId: id });
+      if (!p.s.push(jpegs[id % jpegs.length], { frameId: id })) {
+        full = true;
+        p.s.once('drain', () => (full = false));
+      }
     }
     p.s.end();
   };

@@ -69,8 +69,8 @@ describe('adaptive batching and priorities (demo model, dynamic batch)', () => {
 
   it('targetLatencyMs: the controller grows the batch cap under light load and batches several images', async () => {
     // A target far above this load's latency (light load for it, even on a loaded 2-core machine).
-    await using pipeline = await Pipeline.create(config({ maxBatchSize: 8, targetLatencyMs: 400 }));
-    expect(pipeline.stats().batching).toMatchObject({ mode: 'adaptive', batchCap: 1, targetLatencyMs: 400, increases: 0 });
+    await using pipeline = await Pipeline.create(config({ maxBatchSize: 8, targetLatencyMs: 1000 }));
+    expect(pipeline.stats().batching).toMatchObject({ mode: 'adaptive', batchCap: 1, targetLatencyMs: 1000, increases: 0 });
     // 4 cameras × 20 fps for 5 s: 400 frames, about 6 decision windows of 64.
     const results = await pushLive(pipeline, jpegs, 4, 20, 5);
     const st = pipeline.stats();
@@ -83,7 +83,7 @@ describe('adaptive batching and priorities (demo model, dynamic batch)', () => {
     expect(st.batching.windowP99Ms).toBeGreaterThan(0);
     expect(st.batching.inferEstimateMs).toBeGreaterThan(0);
     expect(st.batching.waitMs).toBeGreaterThanOrEqual(0);
-    expect(st.batching.waitMs).toBeLessThanOrEqual(200); // (target − inference time) / 2
+    expect(st.batching.waitMs).toBeLessThanOrEqual(500); // (target − inference time) / 2
     expect(st.meanBatchFill).toBeGreaterThan(1);
   }, 60_000);
 
@@ -169,15 +169,20 @@ describe('adaptive batching and priorities (demo model, dynamic batch)', () => {
       }
       p.s.end();
     };
-    // High producers: 10 frames/s each, a fixed rate (a push that would block is skipped, counted as not pushed).
+    // High producers: 10 frames/s each, a fixed rate (while the queue is full, ticks are skipped, not pushed).
     const paced = async (p: ReturnType<typeof add>) => {
       const start = performance.now();
+      let full = false;
       for (let i = 0; performance.now() < deadline; i++) {
         const wait = start + i * 100 - performance.now();
         if (wait > 0) await sleep(wait);
+        if (full) continue; // lossless and full: skip this tick (a push now would be refused)
         const id = p.pushed++;
         p.sent.set(id, performance.now());
-        p.s.push(jpegs[id % jpegs.length]!, { frameId: id });
+        if (!p.s.push(jpegs[id % jpegs.length]!, { frameId: id })) {
+          full = true;
+          p.s.once('drain', () => (full = false));
+        }
       }
       p.s.end();
     };

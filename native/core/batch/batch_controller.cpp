@@ -15,6 +15,22 @@ BatchController::BatchController(BatchControllerConfig config) : config_(config)
 }
 
 void BatchController::OnLatency(double latency_ms) {
+  if (settle_ > 0) {  // frames batched under the cap before the last decrease
+    --settle_;
+    return;
+  }
+  if (latency_ms > config_.target_ms) {
+    // Over the target: the window's p99 (its largest sample, see the header) is over already. Shrink now.
+    last_p99_ms_ = latency_ms;
+    filled_ = 0;
+    const int next = std::max(1, int(std::floor(cap_ * kDecrease)));
+    if (next < cap_) {
+      settle_ = kSettlePerCap * cap_;
+      cap_ = next;
+      ++decreases_;
+    }
+    return;
+  }
   window_[filled_++] = latency_ms;
   if (filled_ == kWindow) Decide();
 }
@@ -26,17 +42,11 @@ void BatchController::Decide() {
   std::nth_element(scratch_.begin(), scratch_.begin() + rank, scratch_.end());
   last_p99_ms_ = scratch_[rank];
   filled_ = 0;
-  if (last_p99_ms_ < kIncreaseBelow * config_.target_ms) {
-    if (cap_ < config_.max_batch) {
-      ++cap_;
-      ++increases_;
-    }
-  } else if (last_p99_ms_ > config_.target_ms) {
-    const int next = std::max(1, int(std::floor(cap_ * kDecrease)));
-    if (next < cap_) {
-      cap_ = next;
-      ++decreases_;
-    }
+  // (Every sample here is <= target: one over it shrinks the cap at once, in OnLatency.)
+  if (last_p99_ms_ < kIncreaseBelow * config_.target_ms && cap_ < config_.max_batch &&
+      infer_estimate_ms(cap_ + 1) < kIncreaseBelow * config_.target_ms / 2) {
+    ++cap_;
+    ++increases_;
   }
 }
 
