@@ -47,6 +47,7 @@ export type {
   BreakerReason,
   BreakerState,
   BreakerStats,
+  BatchingStats,
   InferenceHealth,
   LatencyHistogram,
   StreamState,

@@ -243,6 +243,8 @@ export interface NativePipelineConfig {
   batching: {
     maxWaitMs: number;
     resultCapacity: number;
+    /** batching.targetLatencyMs; absent: none. */
+    targetLatencyMs?: number;
     breaker?: {
       consecutiveFailures: number;
       windowBatches: number;

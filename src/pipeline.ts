@@ -440,7 +440,12 @@ export class Pipeline extends EventEmitter {
 export function toNativePipelineConfig(model: ResolvedModel, cfg: NormalisedConfig, batchSize: number): NativePipelineConfig {
   return {
     model: toNativeModelConfig(model, cfg, batchSize),
-    batching: { maxWaitMs: cfg.batching.maxWaitMs, resultCapacity: cfg.resultCapacity, breaker: cfg.inference.breaker },
+    batching: {
+      maxWaitMs: cfg.batching.maxWaitMs,
+      resultCapacity: cfg.resultCapacity,
+      breaker: cfg.inference.breaker,
+      ...(cfg.batching.targetLatencyMs !== undefined ? { targetLatencyMs: cfg.batching.targetLatencyMs } : {}),
+    },
     ingest: cfg.ingest,
     gpu: cfg.gpu,
   };

@@ -234,6 +234,30 @@ export interface BreakerStats {
   transitions: Record<BreakerReason, number>;
 }
 
+/** The batcher's part of PipelineStats. */
+export interface BatchingStats {
+  /**
+   * `adaptive`: the controller chooses batchCap and waitMs (batching.targetLatencyMs, dynamic-batch model);
+   * `fixed-batch`: the model's own batch size, the controller is off; `static`: maxBatchSize and maxWaitMs.
+   */
+  mode: 'adaptive' | 'fixed-batch' | 'static';
+  /** Images a batch takes before it is dispatched. */
+  batchCap: number;
+  /** How long a partly filled batch waits, ms. */
+  waitMs: number;
+  /** batching.targetLatencyMs (0: none). */
+  targetLatencyMs: number;
+  /** The controller's last decision window's p99 latency, ms (0 before the first; adaptive only). */
+  windowP99Ms: number;
+  /** The controller's inference time estimate for a batch of batchCap, ms (adaptive only). */
+  inferEstimateMs: number;
+  /** The controller's additive increases and multiplicative decreases so far. */
+  increases: number;
+  decreases: number;
+  /** Positions given to normal-priority streams ranked high by the starvation rule. */
+  starvationPromotions: number;
+}
+
 /** The pipeline's stats: produced by the addon as they are (VisitStats), except `backend`. */
 export interface PipelineStats {
   backend: string;
@@ -251,6 +275,8 @@ export interface PipelineStats {
   /** The backend's circuit breaker (config inference.breaker; docs/scheduling.md "Circuit breaker"). */
   breaker: BreakerStats;
   inFlight: number;
+  /** How batches are sized now (docs/scheduling.md "Adaptive batching and priorities"). */
+  batching: BatchingStats;
   /** Times the native result ring was full because JS did not drain it. */
   resultWaits: number;
   streams: StreamStats[];

@@ -67,6 +67,8 @@ NativePipelineConfig ReadPipelineConfig(const Napi::Object& cfg) {
   Napi::Object b = RequireObject(cfg, "batching");
   c.batching.max_wait_ms = RequireInt(b, "maxWaitMs");
   c.batching.result_capacity = RequireInt(b, "resultCapacity");
+  // batching.targetLatencyMs (src/config/schema.ts); absent: no target (static batching, default starvation bound)
+  if (b.Has("targetLatencyMs")) c.batching.target_latency_ms = RequireNumber(b, "targetLatencyMs");
   if (b.Has("breaker")) {  // inference.breaker (src/config/schema.ts); absent: the breaker never opens
     Napi::Object br = RequireObject(b, "breaker");
     c.batching.breaker.consecutive_failures = RequireInt(br, "consecutiveFailures");
@@ -101,7 +103,8 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   static constexpr pipeline::DecodeMode kDecodeModes[] = {pipeline::DecodeMode::kAuto, pipeline::DecodeMode::kCpu,
                                                           pipeline::DecodeMode::kGpu};
   c.decode = kDecodeModes[RequireOneOf(o, "decode", {"auto", "cpu", "gpu"})];
-  c.live_config = ReadLiveConfig(o);  // fpsLimit, tracker, detection, inference, motion (configure.cpp)
+  c.live_config = ReadLiveConfig(o);
+  c.high_priority = RequireOneOf(o, "priority", {"normal", "high"}) == 1;  // stream option priority  // fpsLimit, tracker, detection, inference, motion (configure.cpp)
   Napi::Object rc = RequireObject(o, "reconnect");
   c.reconnect.stall_timeout_ms = RequireInt(rc, "stallTimeoutMs");
   c.reconnect.initial_delay_ms = RequireInt(rc, "initialDelayMs");

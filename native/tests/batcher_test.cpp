@@ -3,6 +3,8 @@
 // the postprocess side in the order they opened; a cancelled stream gets no position; completions of unknown workers
 // or slots are reported as such.
 #include <atomic>
+#include <chrono>
+#include <string>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -133,5 +135,56 @@ CT_TEST(batcher_cancelled_streams_and_unknown_completions) {
   Slot* slot = nullptr;
   CT_EXPECT(b.WaitNext(&slot, wake) == Batcher::Next::kWoken);
   b.Leave(stream);
+  b.Close();
+}
+
+// Priorities (Batcher::Acquire): with no free position a live high frame waits up to the starvation bound, then is
+// dropped; a normal live frame yields a freed position to a contending high stream; a normal stream refused for
+// longer than the bound, with no normal grant within it, ranks as high (a starvation promotion) and, having waited
+// longer, takes the next position ahead of the high stream.
+CT_TEST(batcher_priority_high_first_and_starvation_bound) {
+  BatcherConfig c = Config(1);
+  c.target_latency_ms = 50;  // the starvation bound (fixed batch: no controller)
+  Batcher b(c);
+  auto w = std::make_shared<RecordingWorker>(1);
+  b.AddWorker(w);
+  Contender filler, high, normal;
+  b.SetPriority(high, true);
+  for (Contender* s : {&filler, &high, &normal}) b.Join(*s);
+  std::atomic<bool> wake{false};
+  const auto finish_next = [&] {  // completes the oldest submitted batch and releases it: one position frees
+    CT_EXPECT(b.CompleteBatch(0, w->submitted.front().first, true, "") == Batcher::Completion::kCompleted);
+    w->submitted.erase(w->submitted.begin());
+    Slot* slot = nullptr;
+    CT_EXPECT(b.WaitNext(&slot, wake) == Batcher::Next::kBatch);
+    b.Release(*slot);
+  };
+  // Both slots in flight.
+  for (int i = 0; i < 2; ++i) {
+    SlotLease l = b.Acquire(false, filler);
+    CT_EXPECT(bool(l));
+    l.Commit();
+  }
+  CT_EXPECT(w->submitted.size() == 2);
+  const auto ms_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  CT_EXPECT(!b.Acquire(false, high));  // waited for a position up to the bound, then dropped
+  CT_EXPECT(ms_since(t0) >= 49);
+  finish_next();  // one position free
+  CT_EXPECT(!b.Acquire(false, normal));  // yields it to the contending high stream
+  SlotLease h = b.Acquire(false, high);
+  CT_EXPECT(bool(h));
+  h.Commit();
+  CT_EXPECT(b.batching_state().starvation_promotions == 0);
+  CT_EXPECT(!b.Acquire(false, high));  // no position again: waits the bound (so `normal` has waited > 50 ms)
+  finish_next();
+  SlotLease n = b.Acquire(false, normal);  // promoted: same rank as high, and it waited longer since its last grant
+  CT_EXPECT(bool(n));
+  n.Commit();
+  CT_EXPECT(b.batching_state().starvation_promotions == 1);
+  CT_EXPECT(std::string(b.batching_state().mode) == "fixed-batch");
+  CT_EXPECT(b.batching_state().cap == 1);
   b.Close();
 }

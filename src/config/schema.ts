@@ -207,6 +207,17 @@ export const BatchingOptionsSchema = Type.Object(
       default: 10,
       description: 'A partly filled batch is sent after this long.',
     }),
+    targetLatencyMs: Type.Optional(
+      Type.Number({
+        minimum: 1,
+        maximum: 60000,
+        description:
+          'p99 latency target, ms (frame taking its batch position → result ready). Dynamic-batch models: an AIMD ' +
+          'controller then chooses the batch size (1..maxBatchSize) and the wait instead of maxBatchSize and maxWaitMs ' +
+          '(fixed-batch models keep their size). Also the starvation bound of normal-priority streams (200 ms without ' +
+          'it). docs/scheduling.md "Adaptive batching and priorities".',
+      }),
+    ),
   },
   { additionalProperties: false, default: {}, description: 'Cross-stream batching.' },
 );
@@ -743,6 +754,14 @@ export const StreamOptionsSchema = Type.Object(
       description:
         "input 'push': a pushed frame of more pixels (width × height, read from its header before decoding) is rejected " +
         "with a 'warning' (reason 'too_large') and counted in stats().push.rejected.tooLarge; the stream goes on.",
+    }),
+    priority: literals(['normal', 'high'], {
+      default: 'normal',
+      description:
+        "'high': this stream's frames take batch positions ahead of normal streams' while positions are scarce (a live " +
+        "high frame waits up to the starvation bound for one instead of being dropped). Normal streams still get at least " +
+        'one position per starvation bound (batching.targetLatencyMs, else 200 ms) between them. Not live. ' +
+        'docs/scheduling.md "Adaptive batching and priorities".',
     }),
   },
   {

@@ -111,7 +111,7 @@ describe('normaliseRegistryConfig()', () => {
     );
     expect(configError(() => normaliseRegistryConfig({ model: 'm.onnx', streams: [{ id: 'a', url: 'a.mp4', net: 'x' }] })).message).toBe(
       'streams[0].net: Unknown option "net"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, ' +
-        'decoderThreads, decode, detection, analytics, inference, motion, tracker, resultQueueSize, delivery, reconnect, inputFormats, input, codec, pushQueueSize, maxPixels, model, feed',
+        'decoderThreads, decode, detection, analytics, inference, motion, tracker, resultQueueSize, delivery, reconnect, inputFormats, input, codec, pushQueueSize, maxPixels, priority, model, feed',
     );
   });
 

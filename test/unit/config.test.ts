@@ -30,6 +30,7 @@ const DEFAULT_STREAM_FIELDS = {
   // input 'push' only (docs/push.md)
   pushQueueSize: 8,
   maxPixels: 50_000_000,
+  priority: 'normal',
   rtspTransport: 'tcp',
   openTimeoutMs: 10000,
   readTimeoutMs: 10000,
@@ -186,7 +187,7 @@ describe('normaliseConfig()', () => {
 
   it('BAD CALL - unknown nested keys are rejected with the accepted list of that object', () => {
     expect(configError(() => normaliseConfig({ model: 'm.onnx', batching: { maxWait: 5 } })).message).toBe(
-      'batching.maxWait: Unknown option "maxWait"; accepted: maxBatchSize, maxWaitMs',
+      'batching.maxWait: Unknown option "maxWait"; accepted: maxBatchSize, maxWaitMs, targetLatencyMs',
     );
     expect(configError(() => normaliseConfig({ model: 'm.onnx', detection: { iou: 0.5 } })).message).toBe(
       'detection.iou: Unknown option "iou"; accepted: scoreThreshold, nmsIou, classAgnostic, nmsForEndToEnd, maxDetections',
@@ -287,7 +288,7 @@ describe('normaliseStream()', () => {
     const e = configError(() => normaliseStream({ id: 'a', url: 'u', transport: 'udp' }, 'stream', base));
     expect(e.path).toBe('stream.transport');
     expect(e.message).toBe(
-      'stream.transport: Unknown option "transport"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, detection, analytics, inference, motion, tracker, resultQueueSize, delivery, reconnect, inputFormats, input, codec, pushQueueSize, maxPixels',
+      'stream.transport: Unknown option "transport"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, detection, analytics, inference, motion, tracker, resultQueueSize, delivery, reconnect, inputFormats, input, codec, pushQueueSize, maxPixels, priority',
     );
   });
 
@@ -344,7 +345,7 @@ describe('config errors never quote credentials', () => {
     const messages = bad.map((fn) => configError(fn)).map((e) => `${e.path} | ${e.message}`);
     expect(messages).toEqual([
       'stream.url | stream.url: Expected non-empty string but received ["rtsp://***@cam/1?token=***"] of type array',
-      'stream.rtsp://***@cam/1?token=*** | stream.rtsp://***@cam/1?token=***: Unknown option "rtsp://***@cam/1?token=***"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, detection, analytics, inference, motion, tracker, resultQueueSize, delivery, reconnect, inputFormats, input, codec, pushQueueSize, maxPixels',
+      'stream.rtsp://***@cam/1?token=*** | stream.rtsp://***@cam/1?token=***: Unknown option "rtsp://***@cam/1?token=***"; accepted: id, url, rtspTransport, openTimeoutMs, readTimeoutMs, loop, fpsLimit, live, decoderThreads, decode, detection, analytics, inference, motion, tracker, resultQueueSize, delivery, reconnect, inputFormats, input, codec, pushQueueSize, maxPixels, priority',
       `stream.live | stream.live: Expected boolean or 'auto' but received "rtsp://***@cam/1?token=***" of type string`,
       'streams[1].id | streams[1].id: Duplicate stream id "rtsp://***@cam/1?token=***"',
     ]);

@@ -50,6 +50,13 @@ void SlotLease::Drop() noexcept {
 
 Batcher::Batcher(BatcherConfig config) : config_(config) {
   CAMTRACK_CHECK(config_.batch_size >= 1, ErrorCode::kInvalidArgument, "pipeline", "batch size must be >= 1");
+  if (!config_.fixed_batch && config_.target_latency_ms > 0) {
+    BatchControllerConfig cc;
+    cc.target_ms = config_.target_latency_ms;
+    cc.max_batch = config_.batch_size;
+    cc.initial_cap = 1;
+    controller_ = std::make_unique<BatchController>(cc);
+  }
   dispatcher_ = std::thread([this] { DispatcherLoop(); });
 }
 
@@ -120,36 +127,80 @@ void Batcher::Cancel(Contender& c) {
 // send seldom (pushed sessions at 2 fps, which return only 500 ms after a drop) kept others yielding for the whole
 // window while positions stood free: 50 such sessions lost half their frames as `busy` with the CPU 0.62 cores busy
 // and onnxruntime able to do 2.5x the offered rate (docs/sessions.md, "Quiet machine").
+//
+// Priorities (stream option `priority`): the rule above ranks contenders first by priority, then by how long they
+// have waited. A normal stream never counts a high one as behind it, so while positions are scarce high streams'
+// frames take them first. Starvation bound, with B = the target latency (batching.targetLatencyMs;
+// kDefaultStarvationMs without one): a normal stream that has been refused positions for longer than B ranks as high
+// (counted in stats as batching.starvationPromotions) when no normal stream got a position in the last B. So however
+// much high load there is, normal streams get at least one position every B or so between them, the one that
+// waited longest first: with N normal streams waiting, each gets one at least every N · B or so. A live stream's
+// frame is dropped when it finds no position; a live HIGH stream's frame instead waits up to that same bound for one
+// (see Acquire), and normal live frames yield to it meanwhile: so a high camera's frames are the ones inferred.
 constexpr int64_t kContendWindowNs = 200'000'000;
+
+int64_t Batcher::StarvationBoundNs() const {
+  return int64_t((config_.target_latency_ms > 0 ? config_.target_latency_ms : kDefaultStarvationMs) * 1e6);
+}
+
+int Batcher::Rank(const Contender& c, int64_t now) const {
+  if (c.high_) return 1;
+  const int64_t bound = StarvationBoundNs();
+  return c.wait_since_ns_ != 0 && now - c.wait_since_ns_ > bound && now - last_normal_grant_ns_ > bound ? 1 : 0;
+}
 
 SlotLease Batcher::Acquire(bool block, Contender& stream) {
   SlotLease lease;
   std::unique_lock<std::mutex> lock(mu_);
+  // A live high-priority frame waits for a position up to the starvation bound instead of being dropped at once
+  // (normal live frames yield to it meanwhile); then it is dropped as any live frame.
+  const int64_t give_up_ns = !block && stream.high_ ? SteadyNowNs() + StarvationBoundNs() : 0;
+  // Whether to wait (else return the empty lease), and the wait: until `until_ns` at most (0: no bound of its own).
+  const auto wait = [&](int64_t until_ns) {
+    if (!block) {
+      const int64_t now = SteadyNowNs();
+      if (give_up_ns == 0 || now >= give_up_ns) return false;
+      until_ns = until_ns == 0 ? give_up_ns : std::min(until_ns, give_up_ns);
+    }
+    stream.blocked_ = true;
+    if (until_ns == 0) {
+      slot_free_cv_.wait(lock);
+    } else {
+      slot_free_cv_.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(0, until_ns - SteadyNowNs())));
+    }
+    stream.blocked_ = false;
+    return true;
+  };
   for (;;) {
     if (closed_ || stream.cancelled_) return lease;
     if (!workers_.empty() && retired_workers_ == workers_.size())
       throw Error(ErrorCode::kInference, "inference", "every inference worker has exited",
                   "the pipeline's 'workerError' event says why; create a new pipeline");
+    const int64_t now = SteadyNowNs();
+    const int mine = Rank(stream, now);
     {
-      const int64_t now = SteadyNowNs();
-      int ahead = 0;  // contending streams that have waited longer since their last position
+      // Contending streams ahead of this one: of a higher rank (priority), or of the same rank and waiting longer
+      // since their last position.
+      int ahead = 0;
       for (const Contender* t : contenders_) {
-        if (t == &stream || t->want_ns_ == 0 || now - t->want_ns_ > kContendWindowNs) continue;
-        if (t->last_grant_ns_ < stream.last_grant_ns_) ++ahead;
+        if (t == &stream || !(t->blocked_ || (t->want_ns_ != 0 && now - t->want_ns_ <= kContendWindowNs))) continue;
+        const int r = Rank(*t, now);
+        if (r > mine || (r == mine && t->last_grant_ns_ < stream.last_grant_ns_)) ++ahead;
       }
       bool yield = false;
       if (ahead > 0) {
-        int free_positions = filling_ >= 0 ? config_.batch_size - slots_[filling_].acquired : 0;
+        const int cap = CapLocked();
+        int free_positions = filling_ >= 0 ? std::max(0, cap - slots_[filling_].acquired) : 0;
         for (const Slot& sl : slots_)
-          if (sl.state == SlotState::kFree && !sl.retired) free_positions += config_.batch_size;
+          if (sl.state == SlotState::kFree && !sl.retired) free_positions += cap;
         yield = free_positions <= ahead;
       }
       if (yield) {
-        // Another stream has waited longer: a live stream drops this frame (it will have a newer one soon); a
-        // file waits its turn (bounded by the window, so a contender that went away cannot block it).
+        // Another stream goes first: a live stream drops this frame (it will have a newer one soon); a file waits
+        // its turn (bounded by the window, so a contender that went away cannot block it).
         stream.want_ns_ = now;
-        if (!block) return lease;
-        slot_free_cv_.wait_for(lock, std::chrono::nanoseconds(kContendWindowNs));
+        if (stream.wait_since_ns_ == 0) stream.wait_since_ns_ = now;
+        if (!wait(now + kContendWindowNs)) return lease;
         continue;
       }
     }
@@ -189,17 +240,22 @@ SlotLease Batcher::Acquire(bool block, Contender& stream) {
       lease.slot_ = filling_;
       lease.index_ = sl.acquired++;
       lease.input_ = sl.buffers.input + size_t(lease.index_) * config_.input_elems_per_image;
-      if (sl.acquired >= config_.batch_size) {
+      if (sl.acquired >= CapLocked()) {
         sl.closed = true;
         filling_ = -1;
       }
+      if (!stream.high_) {
+        if (mine > 0) ++starvation_promotions_;
+        last_normal_grant_ns_ = SteadyNowNs();
+      }
       stream.last_grant_ns_ = SteadyNowNs();
       stream.want_ns_ = 0;
+      stream.wait_since_ns_ = 0;
       return lease;
     }
     stream.want_ns_ = SteadyNowNs();
-    if (!block) return lease;
-    slot_free_cv_.wait(lock);
+    if (stream.wait_since_ns_ == 0) stream.wait_since_ns_ = stream.want_ns_;
+    if (!wait(0)) return lease;
   }
 }
 
@@ -245,7 +301,7 @@ void Batcher::DispatcherLoop() {
       continue;
     }
     const int idx = filling_;
-    const int64_t deadline = slots_[idx].opened_ns + int64_t(config_.max_wait_ms) * 1000000;
+    const int64_t deadline = slots_[idx].opened_ns + WaitNsLocked();  // re-read: the controller may change it
     const int64_t now = SteadyNowNs();
     if (now >= deadline) {
       slots_[idx].closed = true;
@@ -366,6 +422,45 @@ void Batcher::Close() {
 
 void Batcher::JoinDispatcher() {
   if (dispatcher_.joinable()) dispatcher_.join();
+}
+
+void Batcher::SetPriority(Contender& c, bool high) {
+  std::lock_guard<std::mutex> lock(mu_);
+  c.high_ = high;
+}
+
+void Batcher::RecordBatch(int images, double infer_ms, const double* latencies_ms, int n) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!controller_) return;
+  controller_->OnBatch(images, infer_ms);
+  for (int i = 0; i < n; ++i) controller_->OnLatency(latencies_ms[i]);
+  // A smaller cap closes the batch being filled once it has that many images.
+  if (filling_ >= 0 && slots_[filling_].acquired >= controller_->cap()) {
+    const int idx = filling_;
+    slots_[idx].closed = true;
+    filling_ = -1;
+    MaybeDispatchLocked(idx, lock);
+  }
+  dispatch_cv_.notify_all();  // the wait may have changed
+}
+
+BatchingState Batcher::batching_state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  BatchingState s;
+  s.target_ms = config_.target_latency_ms;
+  s.cap = CapLocked();
+  s.wait_ms = double(WaitNsLocked()) / 1e6;
+  s.starvation_promotions = starvation_promotions_;
+  if (controller_) {
+    s.mode = "adaptive";
+    s.window_p99_ms = controller_->last_p99_ms();
+    s.infer_ms = controller_->infer_estimate_ms(controller_->cap());
+    s.increases = controller_->increases();
+    s.decreases = controller_->decreases();
+  } else if (config_.fixed_batch) {
+    s.mode = "fixed-batch";
+  }
+  return s;
 }
 
 int Batcher::in_flight() const {

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/batch/batch_controller.h"
 #include "core/batch/image.h"
 #include "core/batch/slot_lease.h"
 #include "core/infer/backend.h"
@@ -31,6 +32,22 @@ struct BatcherConfig {
   size_t input_elems_per_image = 0;   // 3 · H · W
   size_t output_elems_per_image = 0;
   int max_wait_ms = 0;                // a partly filled batch is dispatched after this long
+  // batching.targetLatencyMs (0 = none). With a dynamic batch (!fixed_batch) it turns on the BatchController, which
+  // then chooses the batch cap (<= batch_size) and the wait instead of batch_size and max_wait_ms. It is also the
+  // starvation bound of normal-priority streams (kDefaultStarvationMs without it): see Acquire.
+  double target_latency_ms = 0;
+};
+
+// How batches are sized right now (pipeline stats `batching`).
+struct BatchingState {
+  const char* mode = "static";  // "adaptive" (controller on), "fixed-batch" (the model's own size), "static"
+  int cap = 1;                  // images a batch takes before it is dispatched
+  double wait_ms = 0;           // how long a partly filled batch waits
+  double target_ms = 0;         // targetLatencyMs (0: none)
+  double window_p99_ms = 0;     // the controller's last decision window's p99 (adaptive only)
+  double infer_ms = 0;          // the controller's inference time estimate for `cap` (adaptive only)
+  uint64_t increases = 0, decreases = 0;
+  uint64_t starvation_promotions = 0;  // normal streams' positions granted as high by the starvation rule
 };
 
 enum class SlotState { kFree, kFilling, kReady, kInFlight, kDone };
@@ -75,7 +92,8 @@ class Batcher {
   void Leave(Contender& c);
   void Cancel(Contender& c);
   // An image position for `c`'s next frame, or an empty lease when there is none: `block` (files) waits for one
-  // (its turn, a free slot), else (live) returns at once; both return empty once cancelled or closed. Throws
+  // (its turn, a free slot), else (live) returns at once — a high-priority live stream waits up to the starvation
+  // bound first; all return empty once cancelled or closed. Throws
   // Error(kInference) when every worker has exited.
   SlotLease Acquire(bool block, Contender& c);
 
@@ -104,13 +122,31 @@ class Batcher {
   // Batches dispatched or done and not yet released.
   int in_flight() const;
 
+  // Priorities: a high stream's frames take positions ahead of normal ones (see Acquire). Any time.
+  void SetPriority(Contender& c, bool high);
+  // The postprocess thread, once per processed batch: its size, inference time and the latencies (ms) of the frames
+  // it delivered. Feeds the controller (adaptive mode only; else nothing). `n` values, no allocation.
+  void RecordBatch(int images, double infer_ms, const double* latencies_ms, int n);
+  BatchingState batching_state() const;
+
+  static constexpr double kDefaultStarvationMs = 200;
+
  private:
   friend class SlotLease;
   void Commit(int slot, int index, ImageMeta meta);
   void MaybeDispatchLocked(int slot, std::unique_lock<std::mutex>& lock);
   void DispatcherLoop();
+  int Rank(const Contender& c, int64_t now) const;
+  int64_t StarvationBoundNs() const;  // targetLatencyMs, else kDefaultStarvationMs  // 1: high (or a starving normal stream), 0: normal
+  int CapLocked() const { return controller_ ? controller_->cap() : config_.batch_size; }
+  int64_t WaitNsLocked() const {
+    return controller_ ? int64_t(controller_->wait_ms() * 1e6) : int64_t(config_.max_wait_ms) * 1000000;
+  }
 
   const BatcherConfig config_;
+  std::unique_ptr<BatchController> controller_;  // adaptive mode only
+  uint64_t starvation_promotions_ = 0;
+  int64_t last_normal_grant_ns_ = 0;  // when a normal-priority stream last got a position (the starvation rule)
   mutable std::mutex mu_;
   std::condition_variable slot_free_cv_;  // a slot became free (sources wait here)
   std::condition_variable dispatch_cv_;   // a batch started filling (dispatcher waits here)

@@ -29,6 +29,9 @@ class Contender {
   friend class Batcher;
   int64_t last_grant_ns_ = 0;  // when it last got a batch position
   int64_t want_ns_ = 0;        // last time it wanted one and did not get it (0: not contending)
+  int64_t wait_since_ns_ = 0;  // first refusal since its last position (0: none); the starvation rule
+  bool high_ = false;          // priority 'high' (Batcher::SetPriority)
+  bool blocked_ = false;       // waiting inside a blocking Acquire (counts as contending however long it waits)
   bool cancelled_ = false;     // Cancel(): Acquire returns false from now on
   bool joined_ = false;        // in the batcher's list of contenders
 };

@@ -348,18 +348,20 @@ void StreamRunner::RunFrames(FrameSource& src) {
       dropped_breaker_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
+    const int64_t before_acquire_ns = SteadyNowNs();
     batch::SlotLease lease = sink_.AcquireImage(/*block=*/!live);
     if (!lease) {
       if (stop_.load()) break;
       dropped_busy_.fetch_add(1, std::memory_order_relaxed);  // live: keep the newest, count what we skip
       continue;
     }
-    // Latency is measured from here: for a file the source may have waited for a free slot (backpressure),
-    // which is not latency; for a live stream AcquireImage never waits, so this is right after decode.
+    // Latency is measured from here for a file, which may have waited for a free slot (backpressure, not latency);
+    // for a live stream from before AcquireImage, which returns at once except for a high-priority stream's frame
+    // waiting for a position (batch/batcher.h): that wait is latency.
     batch::ImageMeta& meta = lease.meta();
     meta.frame.frame_index = frame_index_;
     meta.frame.pts_ms = pts;
-    meta.frame.decoded_at_ns = SteadyNowNs();
+    meta.frame.decoded_at_ns = live ? before_acquire_ns : SteadyNowNs();
     meta.frame.wall_ms = WallNowMs();
     meta.frame.input_seq = seq;
     // Before the letterbox: an NVDEC frame's surface goes back to the decoder there, and a snapshot copies it down.

@@ -36,6 +36,9 @@ struct ModelConfig {
 
 struct BatchingConfig {
   int max_wait_ms = 0;      // a partly filled batch is sent after this long
+  // batching.targetLatencyMs, 0 = none: the adaptive batch controller for dynamic-batch models, and the starvation
+  // bound of normal-priority streams (batch/batcher.h, batch/batch_controller.h).
+  double target_latency_ms = 0;
   int result_capacity = 0;  // frames the result ring holds before postprocess waits for JS
   // The backend's circuit breaker (infer/breaker.h; inference.breaker): all rules 0 = it never opens.
   infer::BreakerConfig breaker;
@@ -65,6 +68,8 @@ struct StreamConfig {
   // Decoder (ingest/av_frame_source.h): kAuto = NVDEC when it can take the stream, else CPU with one 'warning' event
   // (reason "nvdec"); kCpu = libavcodec; kGpu = NVDEC or the stream fails (reason "nvdec", not retried).
   DecodeMode decode = DecodeMode::kAuto;
+  // priority 'high': its frames take batch positions ahead of normal streams' (Batcher::Acquire).
+  bool high_priority = false;
   // Seam a (ingest::RunnerConfig::infer_frame): null = every frame is inferred. No public option sets it yet;
   // native tests and the sanitizer driver do.
   std::function<bool(int64_t frame_index)> infer_frame;

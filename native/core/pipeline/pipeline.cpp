@@ -13,6 +13,7 @@ batch::BatcherConfig BatcherConfigOf(const ModelConfig& model, const BatchingCon
   c.input_elems_per_image = size_t(3) * model.input.width * model.input.height;
   c.output_elems_per_image = model.output_elems_per_image;
   c.max_wait_ms = batching.max_wait_ms;
+  c.target_latency_ms = batching.target_latency_ms;
   return c;
 }
 
@@ -68,6 +69,7 @@ int32_t Pipeline::AddStream(StreamConfig config) {
   services.model = &model_;
   services.ingest = &ingest_;
   services.breaker = &breaker_;
+  const bool high_priority = config.high_priority;
   std::shared_ptr<Stream> s;
   {
     std::lock_guard<std::mutex> lock(streams_mu_);
@@ -75,6 +77,7 @@ int32_t Pipeline::AddStream(StreamConfig config) {
     s = std::make_shared<Stream>(next_handle_++, std::move(config), live, services);
     streams_[s->handle] = s;
   }
+  batcher_.SetPriority(*s, high_priority);
   batcher_.Join(*s);
   s->Start();
   return s->handle;
@@ -212,6 +215,7 @@ PipelineStatsSnapshot Pipeline::Stats() const {
     for (const auto& [h, s] : streams_) streams.push_back(s);
   }
   out.in_flight = batcher_.in_flight();
+  out.batching = batcher_.batching_state();
   stats_.Fill(out);
   out.breaker_state = infer::BreakerStateName(breaker_.state());
   out.breaker_opens = breaker_.opens();

@@ -16,6 +16,7 @@ Postprocessor::Postprocessor(const ModelConfig& model, batch::Batcher& batcher, 
   parser_ = std::make_unique<postprocess::OutputParser>(model_.parser);
   scratch_dets_.reserve(model_.parser.max_detections);
   end_check_.reserve(model_.batch_size);
+  batch_latencies_.reserve(model_.batch_size);
   wake_list_.reserve(64);
   woken_.reserve(64);
 }
@@ -127,6 +128,7 @@ void Postprocessor::BreakerMoved(const infer::BreakerTransition& t) {
 void Postprocessor::ProcessBatch(batch::Slot& sl) {
   const double infer_ms = double(sl.completed_ns - sl.submitted_ns) / 1e6;
   int delivered = 0;
+  batch_latencies_.clear();  // capacity batch_size (reserved): no allocation
   bool batch_ok = sl.ok;  // for the breaker: also false when the worker was gone before its results were read
   for (int i = 0; i < sl.committed; ++i) {
     batch::ImageMeta& meta = sl.images[i];
@@ -169,6 +171,8 @@ void Postprocessor::ProcessBatch(batch::Slot& sl) {
     if (clear) delivered += FlushPassThrough(s, INT64_MIN);
   }
   stats_.RecordBatch(sl.committed, sl.ok, sl.error, infer_ms);
+  // The adaptive batch controller (batching.targetLatencyMs): only batches that were inferred tell it anything.
+  if (sl.ok) batcher_.RecordBatch(sl.committed, infer_ms, batch_latencies_.data(), int(batch_latencies_.size()));
   // The backend's breaker: a failed batch (backend error, a retired worker's batch) counts against it.
   infer::BreakerTransition t;
   bool changed = false;
@@ -293,6 +297,7 @@ void Postprocessor::Complete(Stream& s, FrameResult* r, const batch::FrameMeta& 
   s.post.last_age_ms.store(int64_t(latency_ms), std::memory_order_relaxed);
   s.post.delivered_rate.Tick(r->done_at_ns);
   stats_.RecordLatency(latency_ms, s.post.latency);
+  if (inferred && batch_latencies_.size() < batch_latencies_.capacity()) batch_latencies_.push_back(latency_ms);
   ring_.Publish(r);
   s.post.delivered.fetch_add(1, std::memory_order_relaxed);
 }

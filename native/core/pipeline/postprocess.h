@@ -80,6 +80,7 @@ class Postprocessor {
   std::unique_ptr<postprocess::OutputParser> parser_;
   std::vector<Detection> scratch_dets_;
   std::vector<std::shared_ptr<Stream>> end_check_;  // streams of the last batch
+  std::vector<double> batch_latencies_;              // the current batch's delivered inferred frames' latencies, ms
   std::vector<std::shared_ptr<Stream>> woken_;      // taken from wake_list_
 
   // Streams to look at for pass-through frames (Wake), guarded by wake_mu_.

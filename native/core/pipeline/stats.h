@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/batch/batcher.h"
 #include "core/common/error.h"
 #include "core/common/meters.h"
 #include "core/ingest/push_frame_source.h"
@@ -75,6 +76,7 @@ struct PipelineStatsSnapshot {
   uint64_t breaker_opens = 0, breaker_dropped = 0;
   uint64_t breaker_transitions[5] = {0, 0, 0, 0, 0};
   int in_flight = 0;
+  batch::BatchingState batching;  // how batches are sized now (batch/batcher.h)
   std::vector<StreamStatsSnapshot> streams;
 };
 
@@ -198,6 +200,17 @@ void VisitStats(const PipelineStatsSnapshot& s, V& v) {
     });
   });
   v("inFlight", s.in_flight);
+  v.Object("batching", [&](auto& b) {
+    b("mode", s.batching.mode);
+    b("batchCap", s.batching.cap);
+    b("waitMs", s.batching.wait_ms);
+    b("targetLatencyMs", s.batching.target_ms);
+    b("windowP99Ms", s.batching.window_p99_ms);
+    b("inferEstimateMs", s.batching.infer_ms);
+    b("increases", s.batching.increases);
+    b("decreases", s.batching.decreases);
+    b("starvationPromotions", s.batching.starvation_promotions);
+  });
   v("resultWaits", s.result_waits);
   v.List("streams", s.streams);
 }

@@ -345,11 +345,15 @@ int main(int argc, char** argv) {
   model.parser.nms_iou = 0.45f;
   model.parser.max_detections = 300;
   model.parser.num_anchors = (kInput / 8) * (kInput / 8) + (kInput / 16) * (kInput / 16) + (kInput / 32) * (kInput / 32);
+  // A dynamic batch with a latency target: the adaptive batch controller (batch/batch_controller.h) chooses the cap
+  // and the wait, fed by the postprocess thread while source threads take positions (priorities: the file "demo" is
+  // 'high').
   model.batch_size = kBatch;
-  model.fixed_batch = true;
+  model.fixed_batch = false;
   model.output_elems_per_image = camtrack::postprocess::OutputElementsPerImage(model.parser);
   camtrack::pipeline::BatchingConfig batching;
   batching.max_wait_ms = 5;
+  batching.target_latency_ms = 200;
   batching.result_capacity = 16;  // small: the postprocess thread waits for the consumer now and then
 
   Consumer consumer;
@@ -381,7 +385,11 @@ int main(int argc, char** argv) {
   ended.push_back({add(LiveStream("walking-live", path(kWalking)), &kWalking), &kWalking, Drops::kBusy});
   const int32_t cars = add(FileStream("cars-5fps", path(kCars), false, kCarsFpsLimit), &kCars);
   ended.push_back({cars, &kCars, Drops::kFpsLimit});
-  ended.push_back({add(FileStream("demo", path(kDemo), false), &kDemo), &kDemo, Drops::kNone});
+  {
+    auto c = FileStream("demo", path(kDemo), false);
+    c.high_priority = true;  // takes positions ahead of the others (the live stream yields to it)
+    ended.push_back({add(std::move(c), &kDemo), &kDemo, Drops::kNone});
+  }
   // libavcodec's own frame threads on one short stream: enough for TSan to see FFmpeg's thread hand-offs (see
   // native/tests/tsan.supp); every suppressed report costs a symbolisation, seconds each on a busy machine.
   ended.push_back(
