@@ -104,7 +104,7 @@ export type StreamState = 'connecting' | 'live' | 'stalled' | 'reconnecting' | '
 
 /**
  * Why a state changed (third argument of the 'state' event). `reason` is a short stable word: 'connected',
- * 'reconnected', 'eof', 'stalled', 'disconnected', 'read_timeout', 'read_error', 'refused', 'unreachable',
+ * 'reconnected', 'eof', 'stalled', 'disconnected', 'read_timeout', 'read_error', 'lag', 'refused', 'unreachable',
  * 'not_found', 'unauthorized', 'timeout', 'open_failed', 'no_video', 'decoder', 'removed', 'internal'.
  * `error` is the failure behind the change (code, redacted message, hint), when there was one.
  */

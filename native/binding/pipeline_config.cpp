@@ -112,6 +112,7 @@ pipeline::StreamConfig ReadStream(const Napi::Object& o) {
   c.reconnect.multiplier = RequireNumber(rc, "multiplier");
   c.reconnect.jitter = RequireNumber(rc, "jitter");
   c.reconnect.max_attempts = RequireInt(rc, "maxAttempts");
+  c.reconnect.max_lag_ms = RequireInt(rc, "maxLagMs");
   // input 'push': frames come from pushFrame() (core/ingest/push_frame_source.h); `codec` is there only then. The
   // queue policy follows `live` (Pipeline::AddStream). The push fields are read for every stream (they have schema
   // defaults, so a complete config always has them), used only by a pushed one.

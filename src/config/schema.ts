@@ -343,6 +343,14 @@ export const ReconnectOptionsSchema = Type.Object(
         'Consecutive failed attempts before the stream is `failed` (a decoded frame resets the count); -1 = forever; ' +
         '0 = never reconnect (an error fails the stream, the server ending the session ends it).',
     }),
+    maxLagMs: Type.Union([Type.Literal(0), Type.Integer({ minimum: 500, maximum: 600000 })], {
+      default: 0,
+      expected: 'integer 0 or between 500 and 600000',
+      description:
+        'Lag bound: when frames arrive this many ms later (against the camera\'s clock) than the fastest frame of ' +
+        'the connection did, the backlog a slow link built up is dropped by reconnecting (reason `lag`). ' +
+        '0 = off, else 500..600000 ms. See docs/ingest.md.',
+    }),
   },
   { additionalProperties: false, description: 'Reconnect policy of a live stream.' },
 );

@@ -18,6 +18,7 @@ import { Pipeline, type CamtrackError, type FrameResult, type Stream, type Strea
 import type { StateChange } from '../../dist/types.js';
 import { assetPath, describeWithAssets, isCi } from '../helpers/assets.js';
 import { killAllTracked } from '../helpers/processes.js';
+import { describeStates, expectOrdered, record, resultsBetween, sleep, until, type Rec } from '../helpers/stream-recorder.js';
 import { rtspServerUnavailableReason, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
 import { startUdpLossProxy, type UdpLossProxy } from '../helpers/udp-loss-proxy.js';
 
@@ -28,44 +29,9 @@ const FPS_LIMIT = 8;
 const HEALTHY_MIN_FRACTION = 0.4;
 const FAULT_MS = 8000;
 
-interface Rec {
-  results: { r: FrameResult; at: number }[];
-  states: { c: StateChange; at: number }[];
-  warnings: { e: CamtrackError; at: number }[];
-  errors: CamtrackError[];
-}
-
-function record(stream: Stream): Rec {
-  const rec: Rec = { results: [], states: [], warnings: [], errors: [] };
-  stream.on('result', (r: FrameResult) => rec.results.push({ r, at: performance.now() }));
-  stream.on('state', (_s: string, _p: string, c: StateChange) => rec.states.push({ c, at: performance.now() }));
-  stream.on('warning', (e: CamtrackError) => rec.warnings.push({ e, at: performance.now() }));
-  stream.on('error', (e: CamtrackError) => rec.errors.push(e));
-  return rec;
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: () => string): Promise<number> {
-  const t0 = performance.now();
-  while (!cond()) {
-    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return performance.now() - t0;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const between = (rec: Rec, a: number, b: number): { r: FrameResult; at: number }[] => rec.results.filter((x) => x.at >= a && x.at < b);
-const describeStates = (rec: Rec): string => rec.states.map(({ c }) => `${c.state}(${c.reason})`).join('→');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 /** Arrival lag of a result: wall time − presentation time (the camera's clock); only differences mean something. */
 const lagOf = (x: { r: FrameResult; at: number }): number => x.at - x.r.ptsMs;
-
-function expectOrdered(rec: Rec, label: string): void {
-  for (let i = 1; i < rec.results.length; i++) {
-    expect(rec.results[i]!.r.frameIndex, `${label} frameIndex`).toBeGreaterThan(rec.results[i - 1]!.r.frameIndex);
-    expect(rec.results[i]!.r.ptsMs, `${label} ptsMs`).toBeGreaterThan(rec.results[i - 1]!.r.ptsMs);
-  }
-}
 
 const unavailable = rtspServerUnavailableReason();
 if (unavailable !== undefined && !isCi) console.warn(`[camtrack tests] skipping RTSP packet-loss tests: ${unavailable}`);
@@ -113,11 +79,11 @@ describeWithAssets('Packet loss and delay on an RTSP/UDP stream (loopback UDP lo
       const t = performance.now();
       await sleep(ms);
       const now = performance.now();
-      return { faulty: (between(faulty, t, now).length * 1000) / ms, healthy: (between(healthy, t, now).length * 1000) / ms, lag: median(between(faulty, t, now).map(lagOf)) };
+      return { faulty: (resultsBetween(faulty, t, now).length * 1000) / ms, healthy: (resultsBetween(healthy, t, now).length * 1000) / ms, lag: median(resultsBetween(faulty, t, now).map(lagOf)) };
     }
 
     function expectHealthyKeptUp(healthy: Rec, rate: number, from: number, to: number, label: string): void {
-      const got = between(healthy, from, to).length;
+      const got = resultsBetween(healthy, from, to).length;
       const want = Math.floor(rate * ((to - from) / 1000) * HEALTHY_MIN_FRACTION);
       console.log(`[netloss] ${label}: healthy stream ${got} results in the ${((to - from) / 1000).toFixed(1)} s fault window (baseline ${rate.toFixed(1)}/s, at least ${want} required)`);
       expect(want).toBeGreaterThan(0);
@@ -143,11 +109,11 @@ describeWithAssets('Packet loss and delay on an RTSP/UDP stream (loopback UDP lo
       const tEnd = performance.now();
       const ps = proxy.stats();
       const st = statsOf(p, 'faulty');
-      const during = between(faulty, tFault, tEnd);
+      const during = resultsBetween(faulty, tFault, tEnd);
       // Lag of the results that left the proxy with the delay (from 1 s into the window).
       const forwarded = ps.rtp.forwarded + ps.rtcp.forwarded - before.rtp.forwarded - before.rtcp.forwarded;
       const meanDelay = (ps.delaySumMs - before.delaySumMs) / forwarded;
-      const lag = median(between(faulty, tFault + 1000, tEnd).map(lagOf)) - base.lag;
+      const lag = median(resultsBetween(faulty, tFault + 1000, tEnd).map(lagOf)) - base.lag;
       const corrupt = st.framesCorrupt - corruptBefore;
       const decodeWarnings = faulty.warnings.filter(({ e }) => e.code === 'ERR_CAMTRACK_DECODE');
       console.log(
@@ -191,7 +157,7 @@ describeWithAssets('Packet loss and delay on an RTSP/UDP stream (loopback UDP lo
       const tEnd = performance.now();
       const ps = proxy.stats();
       const st = statsOf(p, 'faulty');
-      const during = between(faulty, tFault, tEnd);
+      const during = resultsBetween(faulty, tFault, tEnd);
       const corrupt = st.framesCorrupt - corruptBefore;
       const received = ps.rtp.received - before.rtp.received;
       const dropped = ps.rtp.dropped - before.rtp.dropped;

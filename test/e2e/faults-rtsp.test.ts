@@ -12,9 +12,9 @@
  * - garbage after DESCRIBE: the RTSP handshake is real up to the DESCRIBE reply, then random bytes: each attempt
  *   fails with ERR_CAMTRACK_SOURCE_OPEN, attempts are spaced by the backoff, the stream fails after maxAttempts.
  * - slow (throttled under the camera's bit rate, back-pressure up to the server): camtrack adds no latency of its
- *   own (decode → delivery stays bounded, frames it cannot take are counted as `busy`), but the lag that builds up
- *   in the network path (kernel and server buffers) is NOT detected or dropped by camtrack today: the test measures
- *   it and asserts that it grows, so the day camtrack sheds it this test must change (docs/reliability.md).
+ *   own (decode → delivery stays bounded, frames it cannot take are counted as `busy`); the lag that builds up in the
+ *   network path (kernel and server buffers) grows without `reconnect.maxLagMs` (the default, off) and is shed by
+ *   reconnecting with it (a second camera on its own slow link in the same test; docs/ingest.md, docs/reliability.md).
  * Figures are printed as `[faults] …` lines (docs/reliability.md, "Fault injection").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,7 @@ import type { StateChange } from '../../dist/types.js';
 import { assetPath, describeWithAssets, isCi } from '../helpers/assets.js';
 import { startFaultProxy, type FaultProxy, type FaultProxyOptions } from '../helpers/fault-proxy.js';
 import { killAllTracked } from '../helpers/processes.js';
+import { describeStates, expectOrdered, record, resultsBetween, sleep, until, type Rec } from '../helpers/stream-recorder.js';
 import { rtspServerUnavailableReason, startRtspServer, type RtspServer } from '../helpers/rtsp-server.js';
 
 const FAST_MODEL = 'models/yolo11n_int8_320.onnx';
@@ -32,41 +33,7 @@ const CAM = 'live:320x240@15';
 const FPS_LIMIT = 8;
 const HEALTHY_MIN_FRACTION = 0.4;
 
-interface Rec {
-  results: { r: FrameResult; at: number }[];
-  states: { c: StateChange; at: number }[];
-  warnings: { e: CamtrackError; at: number }[];
-  errors: CamtrackError[];
-}
-
-function record(stream: Stream): Rec {
-  const rec: Rec = { results: [], states: [], warnings: [], errors: [] };
-  stream.on('result', (r: FrameResult) => rec.results.push({ r, at: performance.now() }));
-  stream.on('state', (_s: string, _p: string, c: StateChange) => rec.states.push({ c, at: performance.now() }));
-  stream.on('warning', (e: CamtrackError) => rec.warnings.push({ e, at: performance.now() }));
-  stream.on('error', (e: CamtrackError) => rec.errors.push(e));
-  return rec;
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: () => string): Promise<number> {
-  const t0 = performance.now();
-  while (!cond()) {
-    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return performance.now() - t0;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const between = (rec: Rec, a: number, b: number): number => rec.results.filter((x) => x.at >= a && x.at < b).length;
-const describeStates = (rec: Rec): string => rec.states.map(({ c }) => `${c.state}(${c.reason})`).join('→');
-
-function expectOrdered(rec: Rec, label: string): void {
-  for (let i = 1; i < rec.results.length; i++) {
-    expect(rec.results[i]!.r.frameIndex, `${label} frameIndex`).toBeGreaterThan(rec.results[i - 1]!.r.frameIndex);
-    expect(rec.results[i]!.r.ptsMs, `${label} ptsMs`).toBeGreaterThan(rec.results[i - 1]!.r.ptsMs);
-  }
-}
+const between = (rec: Rec, a: number, b: number): number => resultsBetween(rec, a, b).length;
 
 const unavailable = rtspServerUnavailableReason();
 if (unavailable !== undefined && !isCi) console.warn(`[camtrack tests] skipping RTSP fault injection tests: ${unavailable}`);
@@ -85,6 +52,7 @@ describeWithAssets('Fault injection on real RTSP streams (loopback fault proxy)'
         mounts[`/${name}-faulty`] = CAM;
         mounts[`/${name}-healthy`] = CAM;
       }
+      mounts['/slow-bounded'] = CAM; // the slow-link test's camera with the lag bound
       server = await startRtspServer({ mounts });
     });
 
@@ -252,25 +220,45 @@ describeWithAssets('Fault injection on real RTSP streams (loopback fault proxy)'
       console.log(`[faults] garbage after DESCRIBE: ${failedChange.reason}: ${failedChange.error?.message}; next connection ${gaps.map((g) => g.toFixed(0)).join(', ')} ms after each failure`);
       expectHealthyKeptUp(healthy, baseline, tFault, tEnd, 'garbage after DESCRIBE');
     }, 120_000);
-    it('slow link (throttled under the bit rate): camtrack adds no latency of its own and keeps the stream; the lag of the network path grows and is measured; the healthy stream keeps its rate', async () => {
+    it('slow link (throttled under the bit rate): camtrack adds no latency of its own and keeps the stream; without a lag bound the lag of the network path grows, with reconnect.maxLagMs it is shed by reconnecting; the healthy stream keeps its rate', async () => {
       const { proxy, pipeline, faulty, healthy } = await setup(
         'slow',
         { reconnect: { stallTimeoutMs: 5000, initialDelayMs: 200, maxDelayMs: 2000 } },
         { bytesPerSecond: 2500, highWaterBytes: 4096 },
       );
+      // A second camera through its own equally slow link, with the lag bound on (docs/ingest.md, "Lag on a slow link").
+      const MAX_LAG_MS = 2000;
+      const boundedProxy = await startFaultProxy({ upstreamPort: server.port, bytesPerSecond: 2500, highWaterBytes: 4096 });
+      proxies.push(boundedProxy);
+      const bounded = record(
+        pipeline.addStream({
+          id: 'bounded',
+          url: boundedProxy.url('/slow-bounded'),
+          rtspTransport: 'tcp',
+          fpsLimit: FPS_LIMIT,
+          reconnect: { stallTimeoutMs: 5000, initialDelayMs: 200, maxDelayMs: 2000, maxLagMs: MAX_LAG_MS },
+        }),
+      );
       await using p = pipeline;
-      await until(() => faulty.results.length >= 5 && healthy.results.length >= 5, 30_000, () => `both streams to deliver: faulty ${describeStates(faulty)}, healthy ${describeStates(healthy)}`);
+      await until(
+        () => faulty.results.length >= 5 && healthy.results.length >= 5 && bounded.results.length >= 5,
+        30_000,
+        () => `the streams to deliver: faulty ${describeStates(faulty)}, healthy ${describeStates(healthy)}, bounded ${describeStates(bounded)}`,
+      );
       const baseline = await baselineRate(healthy);
       const bytesBefore = proxy.stats().toClient;
       const tRate = performance.now();
       await sleep(2000);
       const bitRate = ((proxy.stats().toClient - bytesBefore) * 1000) / (performance.now() - tRate);
-      // Arrival lag of a result: wall time − presentation time (the camera's clock), relative to the first result.
+      // Arrival lag of a result: wall time − presentation time (the camera's clock), relative to the first results.
+      // A reconnect continues ptsMs by the time that passed plus the lag it dropped, so this stays the camera's clock.
       const lagOf = (x: { r: FrameResult; at: number }): number => x.at - x.r.ptsMs;
       const lag0 = Math.min(...faulty.results.map(lagOf));
+      const boundedLag0 = Math.min(...bounded.results.map(lagOf));
 
       const tFault = performance.now();
       proxy.setMode('slow');
+      boundedProxy.setMode('slow');
       await sleep(10_000);
       const tEnd = performance.now();
       const during = faulty.results.filter((x) => x.at >= tFault + 5000 && x.at < tEnd);
@@ -278,19 +266,33 @@ describeWithAssets('Fault injection on real RTSP streams (loopback fault proxy)'
       const lagEnd = Math.max(...during.map(lagOf)) - lag0;
       const ownP99 = [...during.map((x) => x.r.latencyMs)].sort((a, b) => a - b)[Math.floor(during.length * 0.99)]!;
       const st = p.stats().streams.find((s) => s.id === 'faulty')!;
+      const boundedDuring = bounded.results.filter((x) => x.at >= tFault && x.at < tEnd);
+      const boundedLagMax = Math.max(...boundedDuring.map(lagOf)) - boundedLag0;
+      const lagLosses = bounded.states.filter(({ c }) => c.state === 'stalled' && c.reason === 'lag');
       console.log(
         `[faults] slow: camera ${(bitRate / 1000).toFixed(1)} kB/s through a 2.5 kB/s link: ${during.length} results in the last 5 s (inputFps ${st.inputFps.toFixed(1)}), ` +
-          `decode→delivery p99 ${ownP99.toFixed(0)} ms, network lag grew to ${(lagEnd / 1000).toFixed(1)} s; busy ${st.dropped.busy}, fpsLimit ${st.dropped.fpsLimit}, corrupt ${st.framesCorrupt}`,
+          `decode→delivery p99 ${ownP99.toFixed(0)} ms, network lag grew to ${(lagEnd / 1000).toFixed(1)} s; busy ${st.dropped.busy}, fpsLimit ${st.dropped.fpsLimit}, corrupt ${st.framesCorrupt}; ` +
+          `with maxLagMs ${MAX_LAG_MS}: ${lagLosses.length} lag reconnects, ${boundedDuring.length} results in the 10 s, largest lag ${(boundedLagMax / 1000).toFixed(1)} s`,
       );
       expect(bitRate, 'the camera sends more than the link carries').toBeGreaterThan(2500);
       expect(ownP99, 'camtrack\'s own latency (decode → delivery)').toBeLessThan(2000);
-      expect(lagEnd, 'the lag of the network path grows (not shed by camtrack today)').toBeGreaterThan(1000);
+      expect(lagEnd, 'without a lag bound the lag of the network path grows').toBeGreaterThan(MAX_LAG_MS + 2500);
       expect(faulty.states.map(({ c }) => c.state)).toEqual(['live']);
       // Every decoded frame is submitted or counted as dropped (0–1 frame between decode and submit).
       const unaccounted = st.framesDecoded - st.framesSubmitted - st.dropped.busy - st.dropped.fpsLimit - st.dropped.decoderPool;
       expect(unaccounted).toBeGreaterThanOrEqual(0);
       expect(unaccounted).toBeLessThanOrEqual(1);
       expectOrdered(faulty, 'faulty');
+      // The bound: the connection is given up when the lag passes it (reason lag, a warning naming the hint), the
+      // next one starts at the live edge; a new connection's first keyframe comes through the slow link too, so the
+      // lag of a result stays under the bound plus that start.
+      expect(lagLosses.length, `bounded: lag reconnects (${describeStates(bounded)})`).toBeGreaterThanOrEqual(1);
+      expect(lagLosses[0]!.c.error?.code).toBe('ERR_CAMTRACK_SOURCE_READ');
+      expect(lagLosses[0]!.c.error?.hint).toMatch(/slower than the stream/);
+      expect(boundedDuring.length, 'bounded: results during the slow link').toBeGreaterThan(0);
+      expect(boundedLagMax, 'bounded: the largest lag of a result').toBeLessThan(MAX_LAG_MS + 2500);
+      expect(bounded.errors).toEqual([]);
+      expectOrdered(bounded, 'bounded');
       expectHealthyKeptUp(healthy, baseline, tFault, tEnd, 'slow');
     }, 90_000);
   });

@@ -23,7 +23,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isCi, repoRoot } from '../helpers/assets.js';
+import { waitForBackgroundBuild } from '../helpers/background-builds.js';
 import { lazyTempDir } from '../helpers/temp-dir.js';
+
+// Under .ci/run this build runs in the background while the earlier test files run (test/helpers/background-builds.ts).
+await waitForBackgroundBuild('prebuilt');
 
 const tmp = lazyTempDir('camtrack-package-');
 /** npm's install-time lifecycle scripts (npm rebuild runs the same ones). */

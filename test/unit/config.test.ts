@@ -46,7 +46,7 @@ const DEFAULT_STREAM_FIELDS = {
   motion: { enabled: false, threshold: 25, minArea: 0.002, masks: [], maxSkipSeconds: 5 },
   resultQueueSize: 64,
   delivery: 'auto',
-  reconnect: { stallTimeoutMs: 5000, initialDelayMs: 500, maxDelayMs: 30000, multiplier: 2, jitter: 0.2, maxAttempts: -1 },
+  reconnect: { stallTimeoutMs: 5000, initialDelayMs: 500, maxDelayMs: 30000, multiplier: 2, jitter: 0.2, maxAttempts: -1, maxLagMs: 0 },
   // docs/ingest.md, Input formats
   inputFormats: ['mov', 'matroska', 'mpegts', 'flv', 'avi', 'asf', 'nut', 'ivf', 'h264', 'hevc', 'm4v', 'mjpeg', 'rtsp', 'rtp', 'sdp',
     'image2', 'jpeg_pipe', 'png_pipe', 'bmp_pipe', 'webp_pipe'],

@@ -15,7 +15,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { assetsDir, isCi, repoRoot, requireAssets } from '../helpers/assets.js';
+import { waitForBackgroundBuild } from '../helpers/background-builds.js';
 import { runBounded } from '../helpers/processes.js';
+
+// Under .ci/run this build runs in the background while the earlier test files run (test/helpers/background-builds.ts).
+await waitForBackgroundBuild('sanitizers');
 
 const CLIPS = ['videos/walking.mp4', 'videos/car-detection.mp4', 'videos/mmtracking-demo.mp4'];
 const SCRIPT = path.join(repoRoot, 'scripts', 'sanitize.sh');

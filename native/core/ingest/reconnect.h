@@ -17,6 +17,10 @@ struct ReconnectPolicy {
   double multiplier = 0;     // delay n = initial · multiplier^(n-1), capped
   double jitter = 0;         // 0..1: each delay is shortened by a random fraction in [0, jitter)
   int max_attempts = 0;      // consecutive failed attempts before 'failed' (-1 = forever, 0 = never reconnect)
+  // Lag bound (0 = off): a live connection whose frames arrive more than this many ms later, against the camera's
+  // own clock (pts), than the earliest frame of the connection did is dropped and reconnected (reason "lag"): what
+  // a link slower than the stream's bit rate builds up in kernel and server buffers is shed (StreamRunner).
+  int max_lag_ms = 0;
 };
 
 // The delays of one stream's policy: exponential in the consecutive failures, capped, jittered. Owned and used by

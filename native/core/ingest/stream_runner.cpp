@@ -126,6 +126,7 @@ void StreamRunner::Run() {
     const char* forced_reason = nullptr;
     bool retry = true;
     got_frame_ = false;
+    lag_loss_ = false;
     corrupt_seen_ = 0;  // a new source counts from 0
     try {
       Connection c;
@@ -137,9 +138,11 @@ void StreamRunner::Run() {
         sink_.OnEvent(std::move(ev));
       };
       if (last_pts_ms_ >= 0) {
-        // Continue the time line: the outage counts as elapsed time, so ptsMs keeps increasing.
+        // Continue the time line: the outage counts as elapsed time, so ptsMs keeps increasing. After the lag bound
+        // dropped a connection, the camera time of the backlog it shed counts too (the next frames are the camera's
+        // live edge), so that ptsMs stays the camera's clock.
         const int64_t gap_ms = (SteadyNowNs() - last_frame_ns_.load()) / 1000000;
-        c.start_pts_ms = last_pts_ms_ + std::max<int64_t>(1, gap_ms);
+        c.start_pts_ms = last_pts_ms_ + std::max<int64_t>(1, gap_ms) + shed_lag_ms_;
       }
       FrameSource& src = *InstallSource(factory_->Create(c));
       src.Open();
@@ -173,6 +176,8 @@ void StreamRunner::Run() {
         if (e.code() == ErrorCode::kInference) {
           forced_reason = "inference";  // no inference worker left (RetireWorker): another connection cannot help
           retry = false;
+        } else if (lag_loss_) {
+          forced_reason = "lag";  // the lag bound dropped the connection: a new one starts at the live edge
         }
         std::string reason;
         {
@@ -286,6 +291,14 @@ void StreamRunner::RunFrames(FrameSource& src) {
   // Drops inside the source (NVDEC, live streams, pool full) happen inside Next(): those frames were decoded, so
   // they count as decoded + dropped.decoderPool (stats) and leave a gap in frame_index like any other skipped frame.
   uint64_t pool_drops_seen = 0;
+  // The lag bound (ReconnectPolicy::max_lag_ms): arrival time − pts of each decoded frame, against the smallest seen
+  // on this connection (the frame that came through fastest). A link slower than the stream's bit rate makes it grow
+  // without end (the backlog waits in kernel and server buffers, where no drop of ours can reach it); past the
+  // bound the connection is given up, and the next one starts at the camera's live edge. Live, reconnecting
+  // streams only (not files, not pushed frames).
+  const int64_t max_lag_ms =
+      live && !config_.single_connection ? int64_t(config_.reconnect.max_lag_ms) : int64_t(0);
+  int64_t lag_base_ms = INT64_MAX;
   const auto count_pool_drops = [&] {
     const uint64_t d = src.dropped_before_delivery();
     if (d == pool_drops_seen) return;
@@ -301,10 +314,26 @@ void StreamRunner::RunFrames(FrameSource& src) {
     const int64_t seq = src.frame_seq();
     if (seq > frame_index_) frame_index_ = seq;
     const int64_t now = SteadyNowNs();
+    if (!got_frame_) shed_lag_ms_ = 0;  // this connection's time line has taken it into account
     got_frame_ = true;
     last_frame_ns_.store(now, std::memory_order_relaxed);
     const int64_t pts = src.pts_ms();
     last_pts_ms_ = pts;
+    if (max_lag_ms > 0) {
+      const int64_t offset_ms = now / 1000000 - pts;
+      if (offset_ms < lag_base_ms) {
+        lag_base_ms = offset_ms;
+      } else if (offset_ms - lag_base_ms > max_lag_ms) {
+        lag_loss_ = true;
+        shed_lag_ms_ = offset_ms - lag_base_ms;
+        throw Error(ErrorCode::kSourceRead, "source",
+                    "frames arrive " + std::to_string(offset_ms - lag_base_ms) +
+                        " ms behind the camera's clock (reconnect.maxLagMs " + std::to_string(max_lag_ms) +
+                        "): dropping the backlog and reconnecting to " + config_.url,
+                    "the link (or this machine's decoding) is slower than the stream: lower the camera's bit rate, "
+                    "resolution or frame rate, or use its sub-stream");
+      }
+    }
     TrackCorrupt(src.corrupt(), pts, /*end=*/false);
     input_rate_.Tick(now);
     const int frame_w = src.frame_width(), frame_h = src.frame_height();

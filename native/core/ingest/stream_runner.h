@@ -164,6 +164,8 @@ class StreamRunner {
   int64_t frame_index_ = -1;        // continues across reconnects
   int64_t last_pts_ms_ = -1;        // of the newest decoded frame; a reconnect continues the time line from here
   bool got_frame_ = false;          // a frame was decoded on the current connection
+  bool lag_loss_ = false;           // the current connection was dropped by the lag bound (ReconnectPolicy::max_lag_ms)
+  int64_t shed_lag_ms_ = 0;         // the lag that drop shed: camera time the next connection's ptsMs skips over
   // Damage bursts (TrackCorrupt): the connection's corrupt counter already seen, the burst being collected (count 0:
   // none) and its first / newest damaged frame time.
   uint64_t corrupt_seen_ = 0, burst_corrupt_ = 0;
