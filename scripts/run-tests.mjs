@@ -88,6 +88,42 @@ child.on('error', (e) => {
   process.exit(1);
 });
 
+/**
+ * Minutes per lane (.ci/run's header keeps the budget by lane) and the slowest files, from vitest's JSON report:
+ * each file's own start → end (a file that waited for a background build counts its wait).
+ */
+function printLaneTimes(files) {
+  const lanes = [
+    ['sanitizers', /test\/unit\/sanitizers\.test\.ts$/],
+    ['fuzz', /test\/unit\/fuzz\.test\.ts$/],
+    ['soak', /test\/e2e\/soak\.test\.ts$/],
+    ['prebuilt', /test\/e2e\/package\.test\.ts$/],
+    ['unit', /test\/unit\//],
+    ['addon', /test\/addon\//],
+    ['e2e', /test\/e2e\//],
+    ['gpu', /test\/gpu\//],
+  ];
+  const minutes = new Map();
+  const perFile = [];
+  for (const f of files) {
+    const ms = (f.endTime ?? 0) - (f.startTime ?? 0);
+    if (!(ms > 0)) continue;
+    const name = path.relative(root, f.name ?? '').split(path.sep).join('/');
+    perFile.push([name, ms]);
+    const lane = lanes.find(([, re]) => re.test(name))?.[0] ?? 'other';
+    minutes.set(lane, (minutes.get(lane) ?? 0) + ms / 60_000);
+  }
+  if (perFile.length === 0) return;
+  const total = [...minutes.values()].reduce((a, b) => a + b, 0);
+  const byLane = [...minutes].map(([lane, m]) => `${lane} ${m.toFixed(1)}`).join(', ');
+  const slowest = perFile
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([n, ms]) => `${n} ${(ms / 1000).toFixed(0)} s`)
+    .join(', ');
+  console.log(`[camtrack] test minutes by lane: ${byLane} (files ${total.toFixed(1)} in all); slowest: ${slowest}`);
+}
+
 child.on('exit', (code, signal) => {
   let status = code ?? 1;
   let summary;
@@ -109,6 +145,7 @@ child.on('exit', (code, signal) => {
     }
     if (failed > 0 && status === 0) status = 1;
     summary = `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+    printLaneTimes(r.testResults ?? []);
   } catch (e) {
     console.error(`[camtrack] could not read ${path.relative(root, jsonFile)}: ${e.message}` + (signal ? ` (vitest ended by ${signal})` : ''));
     summary = '0 passed, 1 failed';

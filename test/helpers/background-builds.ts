@@ -6,7 +6,7 @@
  * (vitest.config.ts's sequencer) and first wait here for their build to finish.
  *
  * Protocol (written by .ci/run): $CAMTRACK_BACKGROUND_BUILDS is a folder; `<name>.pending` exists from the start of
- * a build until `<name>.status` (its exit status) is written; `<name>.log` is its output. Without the variable, or
+ * a build until `<name>.status` (its exit status) is written; `<name>.log` is its output, `<name>.seconds` its duration. Without the variable, or
  * without a `.pending`/`.status` file for the name, there is nothing to wait for (a developer's `npm test`).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -42,6 +42,8 @@ export async function waitForBackgroundBuild(name: BackgroundBuild, timeoutMs = 
     const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-40).join('\n') : '(no log)';
     console.warn(`[camtrack tests] the background build "${name}" failed (exit ${code}); the end of ${log}:\n${tail}`);
   } else {
-    console.warn(`[camtrack tests] the background build "${name}" is done (waited ${waited} s)`);
+    const secondsFile = path.join(dir, `${name}.seconds`);
+    const took = existsSync(secondsFile) ? `, it took ${readFileSync(secondsFile, 'utf8').trim()} s` : '';
+    console.warn(`[camtrack tests] the background build "${name}" is done (this file waited ${waited} s${took})`);
   }
 }
