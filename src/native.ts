@@ -167,10 +167,11 @@ export interface NativePipeline {
   setStreamPaused(handle: number, paused: boolean): void;
   /**
    * Pushed streams: queues frame `seq` (the count of frames this stream accepted so far), its bytes held without a
-   * copy until decoded, `ptsMs` -1 for the time since the first push; returns the frames queued after it.
+   * copy until decoded, `ptsMs` -1 for the time since the first push, `high` the frame's own priority 'high'
+   * (default false); returns the frames queued after it.
    * ERR_CAMTRACK_INVALID_STATE: not a running pushed stream, ended, or lossless with a full queue.
    */
-  pushFrame(handle: number, seq: number, bytes: Uint8Array, ptsMs: number): number;
+  pushFrame(handle: number, seq: number, bytes: Uint8Array, ptsMs: number, high?: boolean): number;
   /** Pushed streams: no more frames (unknown handles are ignored). */
   endPush(handle: number): void;
   /** Asks the stream for its next frame as a JPEG (false: one is in progress); a 'snapshot' event says it is ready. */

@@ -199,10 +199,10 @@ export class Pipeline extends EventEmitter {
           if (this.#byHandle.get(st.handle) !== st) throw new InvalidStateError(`stream ${JSON.stringify(st.id)} was removed`);
           this.#native.changeAnalyticsCounts(st.handle, counts);
         },
-        pushFrame: (st, seq, bytes, ptsMs) => {
+        pushFrame: (st, seq, bytes, ptsMs, high) => {
           this.#assertOpen();
           if (this.#byHandle.get(st.handle) !== st) throw new InvalidStateError(`stream ${JSON.stringify(st.id)} was removed`);
-          return this.#native.pushFrame(st.handle, seq, bytes, ptsMs);
+          return this.#native.pushFrame(st.handle, seq, bytes, ptsMs, high);
         },
         endPush: (st) => {
           if (!this.#closed && this.#byHandle.get(st.handle) === st) this.#native.endPush(st.handle);

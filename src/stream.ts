@@ -36,7 +36,7 @@ export interface StreamOwner {
   /** NativePipeline.changeAnalyticsCounts() for this stream. */
   changeAnalyticsCounts(stream: Stream, counts: NativeAnalyticsCounts): void;
   /** Pushed streams: queues frame `seq` natively (NativePipeline.pushFrame); returns the frames queued after it. */
-  pushFrame(stream: Stream, seq: number, bytes: Uint8Array, ptsMs: number): number;
+  pushFrame(stream: Stream, seq: number, bytes: Uint8Array, ptsMs: number, high: boolean): number;
   /** Pushed streams: no more frames (NativePipeline.endPush). */
   endPush(stream: Stream): void;
   /** The stream's native snapshot slot (src/snapshot.ts). */
@@ -56,9 +56,16 @@ export interface PushFrameOptions {
   meta?: Record<string, unknown>;
   /** The key of the message that carried the frame (a Redis entry id, …), on its result as `messageKey`. */
   messageKey?: string;
+  /**
+   * This frame's own priority (default 'normal': the stream's `priority` decides). 'high': the frame's batch position
+   * goes ahead of normal frames of every stream, as a frame of a `priority: 'high'` stream does (on a live stream it
+   * also waits for a position up to the starvation bound instead of being dropped at once): docs/scheduling.md. The
+   * stream's own frames still come out in frame order, so a high frame never overtakes its stream's earlier frames.
+   */
+  priority?: 'normal' | 'high';
 }
 
-const PUSH_OPTION_KEYS = ['frameId', 'ptsMs', 'meta', 'messageKey'];
+const PUSH_OPTION_KEYS = ['frameId', 'ptsMs', 'meta', 'messageKey', 'priority'];
 
 export class Stream extends EventEmitter {
   readonly id: string;
@@ -269,7 +276,7 @@ export class Stream extends EventEmitter {
     const tag = checkPushOptions(options);
     const ptsMs = options.ptsMs === undefined ? -1 : Math.floor(options.ptsMs);
     const seq = this.#pushSeq;
-    const queued = this.#owner.pushFrame(this, seq, view, ptsMs);
+    const queued = this.#owner.pushFrame(this, seq, view, ptsMs, options.priority === 'high');
     this.#pushSeq++;
     // Registered through the tag seam under the push's number, which the native side gives the frame too.
     if (tag) this.tagFrame(seq, tag);
@@ -416,7 +423,7 @@ export function streamUrl(options: Pick<NormalisedStream, 'id' | 'url'>): string
 /** A pushed frame's options checked (TypeError/RangeError as Stream#push() documents); its tag, or undefined for none. */
 function checkPushOptions(options: unknown): FrameTag | undefined {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`Expected object with frameId, ptsMs, meta or messageKey for options but received ${describeValue(options)}`);
+    throw new TypeError(`Expected object with frameId, ptsMs, meta, messageKey or priority for options but received ${describeValue(options)}`);
   }
   const o = options as Record<string, unknown>;
   for (const k of Object.keys(o)) {
@@ -424,6 +431,9 @@ function checkPushOptions(options: unknown): FrameTag | undefined {
   }
   if (o.ptsMs !== undefined && (typeof o.ptsMs !== 'number' || !Number.isFinite(o.ptsMs) || o.ptsMs < 0 || o.ptsMs > Number.MAX_SAFE_INTEGER)) {
     throw new RangeError(`Expected non-negative number for ptsMs but received ${describeValue(o.ptsMs)}`);
+  }
+  if (o.priority !== undefined && o.priority !== 'normal' && o.priority !== 'high') {
+    throw new RangeError(`Expected 'normal' or 'high' for priority but received ${describeValue(o.priority)}`);
   }
   if (o.frameId === undefined && o.meta === undefined && o.messageKey === undefined) return undefined;
   const raw: Record<string, unknown> = {};

@@ -159,10 +159,11 @@ Napi::Value PipelineWrap::SetStreamPaused(const Napi::CallbackInfo& info) {
   });
 }
 
-// pushFrame(handle, seq, bytes, ptsMs) → frames queued after it. `seq`: the number of frames this stream accepted so
+// pushFrame(handle, seq, bytes, ptsMs[, high]) → frames queued after it. `seq`: the number of frames this stream accepted so
 // far (JS counts them; native checks it); `bytes`: a Uint8Array (a Buffer is one), held without a copy until decoded
 // (push_bytes.h); `ptsMs`: >= 0, or -1 for the time since the stream's first push. Throws ERR_CAMTRACK_INVALID_STATE
 // when the stream is not a running pushed stream, was ended, or is lossless with a full queue (PushInput::Push).
+// `high` (optional boolean, default false): the frame's own priority 'high' (Pipeline::PushFrame).
 Napi::Value PipelineWrap::PushFrame(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
@@ -170,10 +171,11 @@ Napi::Value PipelineWrap::PushFrame(const Napi::CallbackInfo& info) {
     const int64_t seq = ArgInteger(info, 1, "seq", 0, kMaxSafeInteger);
     const Napi::Uint8Array bytes = ArgUint8Array(info, 2, "bytes");
     const int64_t pts_ms = ArgInteger(info, 3, "ptsMs", -1, kMaxSafeInteger);
+    const bool high = info.Length() > 4 && !info[4].IsUndefined() ? ArgBool(info, 4, "high") : false;
     if (closed_) throw Error(ErrorCode::kInvalidState, "pipeline", "pipeline is closed");
     release_->Drain(env);
     auto held = std::make_unique<JsPushedBytes>(env, bytes, release_);
-    const auto pushed = pipeline_->PushFrame(handle, seq, std::move(held), pts_ms);
+    const auto pushed = pipeline_->PushFrame(handle, seq, std::move(held), pts_ms, high);
     return Napi::Number::New(env, double(pushed.queued));
   });
 }

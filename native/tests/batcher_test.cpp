@@ -7,6 +7,7 @@
 #include <string>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "core/batch/batcher.h"
@@ -186,5 +187,59 @@ CT_TEST(batcher_priority_high_first_and_starvation_bound) {
   CT_EXPECT(b.batching_state().starvation_promotions == 1);
   CT_EXPECT(std::string(b.batching_state().mode) == "fixed-batch");
   CT_EXPECT(b.batching_state().cap == 1);
+  b.Close();
+}
+
+// A frame's own priority (Acquire's high_frame: a pushed frame's `priority`, e.g. a gRPC request's) on a NORMAL
+// stream: for that frame the stream ranks and waits as a high one — with no free position the live frame waits the
+// bound before it is dropped, and while it waits a contending normal stream yields a freed position to it — and its
+// next frame without the flag is a normal frame again (dropped at once).
+CT_TEST(batcher_priority_of_one_frame_on_a_normal_stream) {
+  BatcherConfig c = Config(1);
+  c.target_latency_ms = 200;  // the starvation bound
+  Batcher b(c);
+  auto w = std::make_shared<RecordingWorker>(1);
+  b.AddWorker(w);
+  Contender filler, requester, normal;  // all normal streams
+  for (Contender* s : {&filler, &requester, &normal}) b.Join(*s);
+  std::atomic<bool> wake{false};
+  const auto finish_next = [&] {
+    CT_EXPECT(b.CompleteBatch(0, w->submitted.front().first, true, "") == Batcher::Completion::kCompleted);
+    w->submitted.erase(w->submitted.begin());
+    Slot* slot = nullptr;
+    CT_EXPECT(b.WaitNext(&slot, wake) == Batcher::Next::kBatch);
+    b.Release(*slot);
+  };
+  for (int i = 0; i < 2; ++i) {
+    SlotLease l = b.Acquire(false, filler);
+    CT_EXPECT(bool(l));
+    l.Commit();
+  }
+  const auto ms_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  CT_EXPECT(!b.Acquire(false, requester));  // a normal frame: dropped at once
+  CT_EXPECT(ms_since(t0) < 150);
+  t0 = std::chrono::steady_clock::now();
+  CT_EXPECT(!b.Acquire(false, requester, /*high_frame=*/true));  // a high frame: waited the bound, then dropped
+  CT_EXPECT(ms_since(t0) >= 199);
+  // A high frame waiting for a position; one frees; the normal stream asking then does not get it, the frame does.
+  bool got = false;
+  std::thread waiter([&] {
+    SlotLease h = b.Acquire(false, requester, /*high_frame=*/true);
+    got = bool(h);
+    if (h) h.Commit();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  finish_next();
+  CT_EXPECT(!b.Acquire(false, normal));
+  waiter.join();
+  CT_EXPECT(got);
+  CT_EXPECT(b.batching_state().starvation_promotions == 0);
+  // The flag lasted one call: the requester's next frame is normal again (no wait for a position).
+  t0 = std::chrono::steady_clock::now();
+  CT_EXPECT(!b.Acquire(false, requester));
+  CT_EXPECT(ms_since(t0) < 150);
   b.Close();
 }

@@ -297,6 +297,46 @@ CT_TEST(push_source_live_h264_after_a_queue_overflow_skips_to_the_next_keyframe)
   CT_EXPECT(warnings.empty());  // a policy drop is no bad input
 }
 
+// A pushed frame's own priority (PushInput::Push's `high`) comes out with its picture
+// (FrameSource::frame_high_priority, which the runner hands to Batcher::Acquire): JPEGs directly, H.264 through the
+// decoder's ring of recent pushes (here with B-frames, so pictures leave in another order than their pushes).
+CT_TEST(push_source_carries_each_frames_priority_to_its_picture) {
+  TempDir dir;
+  const std::vector<Bytes> jpegs = ClipJpegs(dir, "videos/walking.mp4", 2);
+  {
+    auto in = std::make_shared<PushInput>(Options(PushCodec::kJpeg, /*live=*/false, 8));
+    camtrack::preprocess::CpuLetterboxer lb;
+    PushFrameSource src(in, Spec(), &lb, Connection{});
+    src.Open();
+    const bool high[4] = {false, true, true, false};
+    for (int64_t i = 0; i < 4; ++i) in->Push(i, Owned(jpegs[size_t(i % 2)]), 40 * i, high[i]);
+    in->End();
+    for (int64_t i = 0; i < 4; ++i) {
+      CT_EXPECT(src.Next());
+      CT_EXPECT(src.frame_seq() == i && src.frame_high_priority() == high[i]);
+    }
+    CT_EXPECT(!src.Next());
+  }
+  const std::string h264 = dir / "bframes.h264";
+  ct_push::RunFfmpeg("-i " + ct_push::Quote(ct_test::AssetPath("videos/walking.mp4")) +
+                     " -frames:v 12 -an -c:v libx264 -preset ultrafast -g 12 -bf 2 -bsf:v h264_mp4toannexb -f h264 " +
+                     ct_push::Quote(h264));
+  const std::vector<Bytes> aus = AccessUnits(h264);
+  CT_EXPECT(aus.size() == 12);
+  auto in = std::make_shared<PushInput>(Options(PushCodec::kH264, /*live=*/false, 16));
+  camtrack::preprocess::CpuLetterboxer lb;
+  PushFrameSource src(in, Spec(), &lb, Connection{});
+  src.Open();
+  for (int64_t i = 0; i < 12; ++i) in->Push(i, Owned(aus[size_t(i)]), 40 * i, /*high=*/i % 3 == 1);
+  in->End();
+  int pictures = 0;
+  while (src.Next()) {
+    ++pictures;
+    CT_EXPECT(src.frame_high_priority() == (src.frame_seq() % 3 == 1));
+  }
+  CT_EXPECT(pictures == 12);
+}
+
 CT_TEST(push_source_h264_before_the_first_keyframe_warns_no_keyframe) {
   TempDir dir;
   const std::string h264 = dir / "gop4.h264";

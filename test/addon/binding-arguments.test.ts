@@ -152,6 +152,7 @@ describeWithAssets('NativePipeline arguments', [FAST_MODEL], () => {
     expect(invalidArgument(() => p.pushFrame(1, 0, new Float32Array(2), -1))).toContain('for bytes');
     expect(invalidArgument(() => p.pushFrame(1, 0, jpeg, -2))).toContain('for ptsMs');
     expect(invalidArgument(() => p.pushFrame(1, 0, jpeg))).toContain('for ptsMs');
+    expect(invalidArgument(() => p.pushFrame(1, 0, jpeg, -1, 'high'))).toContain('for high');
     expect(invalidArgument(() => p.endPush(null))).toContain('for handle');
     const invalidState = (fn: () => unknown): string => {
       try {

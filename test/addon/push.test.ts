@@ -376,6 +376,7 @@ describeWithAssets('Stream#push() (pushed frames) on yolo11n_int8_320', [FAST_MO
     expect(() => s.push(jpegs[0]!, { frameId: -1 })).toThrow(RangeError);
     expect(() => s.push(jpegs[0]!, { ptsMs: -5 })).toThrow(RangeError);
     expect(() => s.push(jpegs[0]!, { frame: 1 } as never)).toThrow(/Unknown push option "frame"/);
+    expect(() => s.push(jpegs[0]!, { priority: 'urgent' } as never)).toThrow(/Expected 'normal' or 'high' for priority/);
     expect(() => s.push(jpegs[0]!, { meta: 'x' } as never)).toThrow(/for meta/);
     // An ArrayBuffer is taken as it is.
     const ab = jpegs[0]!.buffer.slice(jpegs[0]!.byteOffset, jpegs[0]!.byteOffset + jpegs[0]!.length);

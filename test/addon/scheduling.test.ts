@@ -4,12 +4,14 @@
  * by the hand-weighted ONNX model on onnxruntime, tracked by ByteTrack).
  *
  * - interval 2: exactly every 3rd frame is inferred; the others are results with `inferred: false`, no detections
- *   and the tracks of the tracker's prediction (the same ids); stats count them as skipped.interval.
+ *   and the tracks of the tracker's prediction (the same ids: tracked tracks are carried, not aged); stats count them
+ *   as skipped.interval.
  * - a still clip (one scene frame repeated): after the first frame nothing moves, so frames skip inference (counted
  *   as skipped.motion) while every square keeps its track id; maxSkipSeconds forces an inference every second.
  * - the issue's acceptance run: a clip with long empty stretches, ungated and gated in the same test: >= 2/3 of
- *   inferences skipped, unique tracks within ±1 (counting the tracks gating carries across an empty stretch), MOTA
- *   within 2 points; and the main thread's event-loop delay while the same clip is pushed in real time as JPEGs.
+ *   inferences skipped, unique tracks within ±1 of the ungated run (literally: lost tracks age through the skipped
+ *   frames, so none is carried across an empty stretch), MOTA within 2 points; and the main thread's event-loop
+ *   delay while the same clip is pushed in real time as JPEGs.
  * - configure(): the interval changes on a running (pushed, lossless) stream from its next frame.
  * Needs ffmpeg (any build: mpeg4 is FFmpeg's own), no shared assets.
  */
@@ -245,16 +247,16 @@ describe('Inference scheduling on the built-in scene', () => {
     expect(ungated.images).toBe(450);
     expect(gated.stats.skipped.motion).toBe(450 - gated.images);
     expect(skippedShare).toBeGreaterThanOrEqual(2 / 3);
-    // Unique tracks. A frame that is not inferred is not a miss (the lost-track buffer counts inferred frames), so
-    // the gated run keeps its lost tracks through an empty stretch and may re-find a square with its old id when the
-    // squares come back (the ground truth gives a square one id over the whole scene: such a re-find is right, and
-    // shows as fewer ID switches); the ungated run ages them out and starts new ids. Counted separately: the gated
-    // run's tracks seen both before and after an empty stretch.
+    // The issue's bounds, literally: unique tracks within ±1 of the ungated run, MOTA within 2 points. A frame that is
+    // not inferred carries the tracked tracks (not a miss) but ages the lost ones as any frame of the stream does
+    // (Tracker::Predict), so the lost tracks of the gated run time out during an empty stretch as in the ungated run,
+    // and no more are carried across it than in the ungated run (the tracks seen both before and after an empty
+    // stretch).
     const carried = carriedAcross(gated.results, idle);
-    console.log(`[sched] acceptance unique tracks: ungated ${uniqueTracks(ungated.results)}, gated ${uniqueTracks(gated.results)} (${carried} carried across an empty stretch)`);
-    expect(Math.abs(uniqueTracks(gated.results) + carried - uniqueTracks(ungated.results))).toBeLessThanOrEqual(1);
-    expect(uniqueTracks(gated.results)).toBeLessThanOrEqual(uniqueTracks(ungated.results) + 1);
-    expect(mg.numSwitches).toBeLessThanOrEqual(mu.numSwitches);
+    const carriedUngated = carriedAcross(ungated.results, idle);
+    console.log(`[sched] acceptance unique tracks: ungated ${uniqueTracks(ungated.results)}, gated ${uniqueTracks(gated.results)} (carried across an empty stretch: ungated ${carriedUngated}, gated ${carried})`);
+    expect(Math.abs(uniqueTracks(gated.results) - uniqueTracks(ungated.results))).toBeLessThanOrEqual(1);
+    expect(carried).toBeLessThanOrEqual(carriedUngated);
     expect(Math.abs(mg.mota - mu.mota)).toBeLessThanOrEqual(0.02);
     // Every frame with objects in view was inferred: gating only skips the empty stretches.
     const gtFrames = new Set(gt.map((g) => g.frame - 1));

@@ -137,24 +137,42 @@ void Batcher::Cancel(Contender& c) {
 // waited longest first: with N normal streams waiting, each gets one at least every N · B or so. A live stream's
 // frame is dropped when it finds no position; a live HIGH stream's frame instead waits up to that same bound for one
 // (see Acquire), and normal live frames yield to it meanwhile: so a high camera's frames are the ones inferred.
+// A frame may also carry its own priority (Acquire's high_frame: a pushed frame's `priority`, e.g. a gRPC request's):
+// for that one Acquire its stream ranks and waits as a high stream, whatever the stream's own priority.
 constexpr int64_t kContendWindowNs = 200'000'000;
 
 int64_t Batcher::StarvationBoundNs() const {
   return int64_t((config_.target_latency_ms > 0 ? config_.target_latency_ms : kDefaultStarvationMs) * 1e6);
 }
 
+namespace {
+// Sets a contender's per-frame priority for one Acquire call and clears it when the call returns (under the
+// batcher's mutex: declared after the lock, destroyed before it).
+class FrameHighScope {
+ public:
+  FrameHighScope(bool& field, bool high) : field_(field) { field_ = high; }
+  ~FrameHighScope() { field_ = false; }
+  FrameHighScope(const FrameHighScope&) = delete;
+  FrameHighScope& operator=(const FrameHighScope&) = delete;
+
+ private:
+  bool& field_;
+};
+}  // namespace
+
 int Batcher::Rank(const Contender& c, int64_t now) const {
-  if (c.high_) return 1;
+  if (IsHigh(c)) return 1;
   const int64_t bound = StarvationBoundNs();
   return c.wait_since_ns_ != 0 && now - c.wait_since_ns_ > bound && now - last_normal_grant_ns_ > bound ? 1 : 0;
 }
 
-SlotLease Batcher::Acquire(bool block, Contender& stream) {
+SlotLease Batcher::Acquire(bool block, Contender& stream, bool high_frame) {
   SlotLease lease;
   std::unique_lock<std::mutex> lock(mu_);
+  const FrameHighScope frame_priority(stream.frame_high_, high_frame);
   // A live high-priority frame waits for a position up to the starvation bound instead of being dropped at once
   // (normal live frames yield to it meanwhile); then it is dropped as any live frame.
-  const int64_t give_up_ns = !block && stream.high_ ? SteadyNowNs() + StarvationBoundNs() : 0;
+  const int64_t give_up_ns = !block && IsHigh(stream) ? SteadyNowNs() + StarvationBoundNs() : 0;
   // Whether to wait (else return the empty lease), and the wait: until `until_ns` at most (0: no bound of its own).
   const auto wait = [&](int64_t until_ns) {
     if (!block) {
@@ -244,7 +262,7 @@ SlotLease Batcher::Acquire(bool block, Contender& stream) {
         sl.closed = true;
         filling_ = -1;
       }
-      if (!stream.high_) {
+      if (!IsHigh(stream)) {
         if (mine > 0) ++starvation_promotions_;
         last_normal_grant_ns_ = SteadyNowNs();
       }

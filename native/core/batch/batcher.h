@@ -94,8 +94,10 @@ class Batcher {
   // An image position for `c`'s next frame, or an empty lease when there is none: `block` (files) waits for one
   // (its turn, a free slot), else (live) returns at once — a high-priority live stream waits up to the starvation
   // bound first; all return empty once cancelled or closed. Throws
-  // Error(kInference) when every worker has exited.
-  SlotLease Acquire(bool block, Contender& c);
+  // Error(kInference) when every worker has exited. `high_frame`: this one frame has priority 'high' (a pushed
+  // frame's own priority, e.g. a gRPC request's), whatever the stream's: while this call lasts the stream ranks as a
+  // high stream (and a live one waits up to the bound); its next frame ranks by its own priority again.
+  SlotLease Acquire(bool block, Contender& c, bool high_frame = false);
 
   // Postprocess thread. Waits for the next batch in open order to be done (kBatch, *out set), for `wake` to be set
   // (kWoken; the caller clears it), or for the end (kClosed: closed and nothing in flight, or in-flight batches did
@@ -137,6 +139,8 @@ class Batcher {
   void MaybeDispatchLocked(int slot, std::unique_lock<std::mutex>& lock);
   void DispatcherLoop();
   int Rank(const Contender& c, int64_t now) const;
+  // The priority a contender asks with now: its stream's, or its current frame's own (Acquire's high_frame).
+  static bool IsHigh(const Contender& c) { return c.high_ || c.frame_high_; }
   int64_t StarvationBoundNs() const;  // targetLatencyMs, else kDefaultStarvationMs  // 1: high (or a starving normal stream), 0: normal
   int CapLocked() const { return controller_ ? controller_->cap() : config_.batch_size; }
   int64_t WaitNsLocked() const {

@@ -31,6 +31,7 @@ class Contender {
   int64_t want_ns_ = 0;        // last time it wanted one and did not get it (0: not contending)
   int64_t wait_since_ns_ = 0;  // first refusal since its last position (0: none); the starvation rule
   bool high_ = false;          // priority 'high' (Batcher::SetPriority)
+  bool frame_high_ = false;    // the frame it is in Acquire for was pushed with priority 'high' (during Acquire only)
   bool blocked_ = false;       // waiting inside a blocking Acquire (counts as contending however long it waits)
   bool cancelled_ = false;     // Cancel(): Acquire returns false from now on
   bool joined_ = false;        // in the batcher's list of contenders

@@ -69,6 +69,9 @@ class FrameSource {
   // Pushed sources: the sequence number of the push the current frame was decoded from (the key of its per-frame
   // tag), which the runner numbers the frame by (frame_index = max(previous + 1, seq)); -1 for other sources.
   virtual int64_t frame_seq() const { return -1; }
+  // Whether the current frame was pushed with priority 'high' (its batch position goes ahead of normal frames:
+  // Batcher::Acquire's high_frame). Pushed sources only; false for the others.
+  virtual bool frame_high_priority() const { return false; }
   // Letterboxes the current frame into `dst` (3 · spec.height · spec.width floats: one image of a batch slot) and
   // returns the geometry. Throws Error (a frame the letterboxer cannot read, a CUDA failure).
   virtual LetterboxInfo LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) = 0;

@@ -35,7 +35,7 @@ const PushOptions& Checked(const PushOptions& o) {
 
 PushInput::PushInput(PushOptions options) : options_(Checked(options)) {}
 
-PushInput::Pushed PushInput::Push(int64_t seq, std::unique_ptr<PushedBytes> bytes, int64_t pts_ms) {
+PushInput::Pushed PushInput::Push(int64_t seq, std::unique_ptr<PushedBytes> bytes, int64_t pts_ms, bool high) {
   // Frames this push drops (live) are released after the lock: a holder's destructor may take the binding's locks.
   std::deque<PushedFrame> dropped;
   Pushed r;
@@ -72,7 +72,7 @@ PushInput::Pushed PushInput::Push(int64_t seq, std::unique_ptr<PushedBytes> byte
     const int64_t now = SteadyNowNs();
     if (first_push_ns_ < 0) first_push_ns_ = now;
     if (pts_ms < 0) pts_ms = (now - first_push_ns_) / 1000000;
-    queue_.push_back(PushedFrame{std::move(bytes), seq, pts_ms});
+    queue_.push_back(PushedFrame{std::move(bytes), seq, pts_ms, high});
     ++next_seq_;
     ++pushed_;
     r.queued = queue_.size();
@@ -198,14 +198,20 @@ void PushFrameSource::Open() {
   }
 }
 
-int64_t PushFrameSource::PtsOf(int64_t seq, int64_t fallback) {
-  for (const auto& [s, pts] : pts_ring_)
-    if (s == seq) return pts;
+int64_t PushFrameSource::PtsOf(int64_t seq, int64_t fallback, bool* high) {
+  for (const RingEntry& e : pts_ring_) {
+    if (e.seq == seq) {
+      *high = e.high;
+      return e.pts_ms;
+    }
+  }
+  *high = false;
   return fallback;
 }
 
-void PushFrameSource::SetCurrent(int64_t seq, int64_t pts_ms) {
+void PushFrameSource::SetCurrent(int64_t seq, int64_t pts_ms, bool high) {
   seq_ = seq;
+  high_ = high;
   // The runner's time line is monotone (fps limit): a picture never goes back in time, whatever was pushed.
   pts_ms_ = std::max(pts_ms, pts_ms_);
   width_ = current_.info().source_width;
@@ -221,7 +227,9 @@ bool PushFrameSource::Next() {
       if (got) {
         skipping_ = false;
         const int64_t seq = current_.info().tag;
-        SetCurrent(seq, PtsOf(seq, pts_ms_));
+        bool high = false;
+        const int64_t pts = PtsOf(seq, pts_ms_, &high);
+        SetCurrent(seq, pts, high);
         return true;
       }
       if (flushed_) return false;
@@ -251,7 +259,7 @@ bool PushFrameSource::Next() {
         video_->DropUntilKeyframe(&errors_);
         RejectAll();
       }
-      pts_ring_[pts_ring_next_++ % kPtsRing] = {f.seq, f.pts_ms};
+      pts_ring_[pts_ring_next_++ % kPtsRing] = RingEntry{f.seq, f.pts_ms, f.high};
       video_->Push(data, size, f.seq, &errors_);  // copies the bytes
       f.bytes.reset();
       RejectAll();
@@ -268,7 +276,7 @@ bool PushFrameSource::Next() {
       continue;
     }
     f.bytes.reset();  // read only during the call
-    SetCurrent(f.seq, f.pts_ms);
+    SetCurrent(f.seq, f.pts_ms, f.high);
     return true;
   }
 }

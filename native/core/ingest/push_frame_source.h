@@ -95,6 +95,7 @@ struct PushedFrame {
   std::unique_ptr<PushedBytes> bytes;
   int64_t seq = -1;     // the push's sequence number
   int64_t pts_ms = 0;   // as given, or the time since the stream's first push
+  bool high = false;    // pushed with priority 'high': its batch position goes ahead of normal frames
 };
 
 // Counters of one pushed stream (plain values; PushInput::Stats()). push.* in stats() (pipeline/stats.h).
@@ -132,8 +133,8 @@ class PushInput {
   // presentation time (`pts_ms` < 0: the time since the first push). Throws Error(kInvalidState) after End()/Close(),
   // or when a lossless queue is full (the frame is refused and counted; its bytes are released), and
   // Error(kInternal) for a sequence number out of step. A null or 0-byte frame is queued like any other (its decode
-  // reports "empty").
-  Pushed Push(int64_t seq, std::unique_ptr<PushedBytes> bytes, int64_t pts_ms);
+  // reports "empty"). `high`: the frame's own priority 'high' (FrameSource::frame_high_priority once decoded).
+  Pushed Push(int64_t seq, std::unique_ptr<PushedBytes> bytes, int64_t pts_ms, bool high = false);
   // Pushing thread: no more frames; the source ends once the queue is empty (H.264/HEVC: after flushing the decoder).
   // Idempotent; Push() throws afterwards.
   void End();
@@ -202,6 +203,7 @@ class PushFrameSource final : public FrameSource {
   int frame_height() const override { return height_; }
   int64_t pts_ms() const override { return pts_ms_; }
   int64_t frame_seq() const override { return seq_; }
+  bool frame_high_priority() const override { return high_; }
   LetterboxInfo LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) override;
   bool GrayThumbnail(int w, int h, uint8_t* out) override;
   const AVFrame* CpuFrame() const override { return &current_.frame(); }
@@ -215,8 +217,9 @@ class PushFrameSource final : public FrameSource {
   void Reject(const decode::FrameError& e, int64_t seq);
   void RejectAll();  // the AnnexBDecoder's errors_ so far
   // The pts a picture decoded from push `seq` gets (H.264/HEVC: looked up among the recent pushes), monotone.
-  int64_t PtsOf(int64_t seq, int64_t fallback);
-  void SetCurrent(int64_t seq, int64_t pts_ms);
+  // `*high`: the push's priority (false when it is no longer in the ring).
+  int64_t PtsOf(int64_t seq, int64_t fallback, bool* high);
+  void SetCurrent(int64_t seq, int64_t pts_ms, bool high);
 
   const std::shared_ptr<PushInput> input_;
   const preprocess::ModelInputSpec spec_;
@@ -233,13 +236,18 @@ class PushFrameSource final : public FrameSource {
   // Video: access units were dropped (live overflow) and no picture came since: the pictures the decoder now skips
   // are drops of the policy, also the "no_keyframe" ones of a stream whose first keyframe was among the dropped.
   bool skipping_ = false;
-  // Video: the pts of the last pushes, by sequence number (a ring: no allocation per frame).
+  // Video: the pts and priority of the last pushes, by sequence number (a ring: no allocation per frame).
+  struct RingEntry {
+    int64_t seq = 0, pts_ms = 0;
+    bool high = false;
+  };
   static constexpr size_t kPtsRing = 64;
-  std::array<std::pair<int64_t, int64_t>, kPtsRing> pts_ring_{};
+  std::array<RingEntry, kPtsRing> pts_ring_{};
   size_t pts_ring_next_ = 0;
 
   int width_ = 0, height_ = 0;
   int64_t seq_ = -1, pts_ms_ = -1;
+  bool high_ = false;  // the current frame's priority
   // Warning rate limit (source thread).
   double warn_tokens_ = kWarnBurst;
   int64_t warn_refill_ns_ = 0;

@@ -378,7 +378,7 @@ void StreamRunner::RunFrames(FrameSource& src) {
       continue;
     }
     const int64_t before_acquire_ns = SteadyNowNs();
-    batch::SlotLease lease = sink_.AcquireImage(/*block=*/!live);
+    batch::SlotLease lease = sink_.AcquireImage(/*block=*/!live, src.frame_high_priority());
     if (!lease) {
       if (stop_.load()) break;
       dropped_busy_.fetch_add(1, std::memory_order_relaxed);  // live: keep the newest, count what we skip

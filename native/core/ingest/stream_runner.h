@@ -46,7 +46,8 @@ class FrameSink {
   virtual bool AdmitFrame(int64_t pts_ms) = 0;
   // A batch image for the next frame. Empty when there is none: `block` (files) waits for one and returns empty
   // only when stopping; live returns at once. Throws Error(kInference) when no inference worker is left.
-  virtual batch::SlotLease AcquireImage(bool block) = 0;
+  // `high_frame`: the frame has priority 'high' of its own (FrameSource::frame_high_priority).
+  virtual batch::SlotLease AcquireImage(bool block, bool high_frame) = 0;
   // A frame that is not inferred, to be postprocessed in frame order. False when it cannot be taken: `block`
   // (files) waits for room and returns false only when stopping; live returns false when full.
   virtual bool PassThrough(const batch::FrameMeta& frame, bool block) = 0;

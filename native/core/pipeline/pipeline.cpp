@@ -108,13 +108,13 @@ std::shared_ptr<Stream> Pipeline::Find(int32_t handle) const {
 }
 
 ingest::PushInput::Pushed Pipeline::PushFrame(int32_t handle, int64_t seq, std::unique_ptr<ingest::PushedBytes> bytes,
-                                              int64_t pts_ms) {
+                                              int64_t pts_ms, bool high) {
   const std::shared_ptr<Stream> s = Find(handle);
   if (!s) throw Error(ErrorCode::kInvalidState, "push", "stream " + std::to_string(handle) + " is not running");
   if (!s->push_input())
     throw Error(ErrorCode::kInvalidState, "push",
                 "stream '" + s->config.id + "' is not a pushed stream (input 'push')");
-  return s->push_input()->Push(seq, std::move(bytes), pts_ms);
+  return s->push_input()->Push(seq, std::move(bytes), pts_ms, high);
 }
 
 void Pipeline::EndPush(int32_t handle) {

@@ -88,9 +88,10 @@ class Pipeline {
   // count of frames accepted for this stream so far) with its bytes (held until decoded or dropped) and its
   // presentation time (< 0: the time since the first push). Returns what PushInput::Push() returns. Throws
   // Error(kInvalidState) when `handle` is not a running pushed stream, after EndPush(), or when a lossless queue is
-  // full. Thread-safe (one pushing thread per stream).
+  // full. `high`: the frame's own priority 'high' (its batch position goes ahead of normal frames, whatever the
+  // stream's priority: Batcher::Acquire). Thread-safe (one pushing thread per stream).
   ingest::PushInput::Pushed PushFrame(int32_t handle, int64_t seq, std::unique_ptr<ingest::PushedBytes> bytes,
-                                      int64_t pts_ms);
+                                      int64_t pts_ms, bool high = false);
   // No more frames for pushed stream `handle`: it ends ('ended', reason "eof") once its queue is decoded and its
   // frames delivered. Unknown handles are ignored (the stream may have ended); Error(kInvalidState) for a stream
   // that is not pushed.

@@ -105,8 +105,8 @@ bool Stream::AllowInference() {
   return allow;
 }
 
-batch::SlotLease Stream::AcquireImage(bool block) {
-  batch::SlotLease lease = svc_.batcher->Acquire(block, *this);
+batch::SlotLease Stream::AcquireImage(bool block, bool high_frame) {
+  batch::SlotLease lease = svc_.batcher->Acquire(block, *this, high_frame);
   if (lease) {
     lease.meta().owner = shared_from_this();
     // Counted before the image can reach the postprocess thread (which uncounts it there): a pass-through frame

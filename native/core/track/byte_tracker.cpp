@@ -390,14 +390,43 @@ void ByteTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
 
 void ByteTracker::Predict(std::vector<TrackedObject>& out) {
   out.clear();
-  // The Kalman step Update() takes before it matches, on the same tracks (activated tracked ones and lost ones);
-  // frame_id_ (which ages lost tracks) does not advance: a frame that was not inferred is not a miss.
+  if (frame_id_ == 0) return;  // nothing seen yet: the first inferred frame stays frame 1
+  // A frame of the stream (frame_id_ advances: lost tracks age by it, frames_tracked counts it) that is not a miss of
+  // the tracked tracks (see Tracker::Predict).
+  ++frame_id_;
+  // The Kalman step Update() takes before it matches, on the same tracks (activated tracked ones and lost ones).
   active_.clear();
   for (int t : tracked_stracks_) {
     if (pool_[t].is_activated()) active_.push_back(t);
   }
   JointStracks(active_, lost_stracks_, strack_pool_);
   for (int t : strack_pool_) pool_[t].Predict(kalman_filter_, !params_.legacy_iou_on_last_update);
+
+  // Tracked tracks (confirmed or not) are seen in this frame as far as the lost-track buffer goes: a track carried
+  // through a skip that is then not detected starts its buffer at that inferred frame, not at the skip's start.
+  for (int t : tracked_stracks_) pool_[t].Carry(frame_id_);
+
+  // Lost tracks age as in Update()'s step 5 with nothing matched: one timed out in an earlier frame (removed_listed_)
+  // leaves the lost list now, one whose buffer runs out in this frame is marked removed and leaves it on the next
+  // frame (the reference's order, so the removal happens at the same frame number whether the frames are inferred or
+  // not; RecycleDeadTracks reports kRemoved when the slot leaves).
+  cur_removed_.clear();
+  size_t k = 0;
+  for (size_t i = 0; i < lost_stracks_.size(); ++i) {
+    const int t = lost_stracks_[i];
+    if (pool_[t].removed_listed_) continue;
+    lost_stracks_[k++] = t;
+  }
+  lost_stracks_.resize(k);
+  for (int t : lost_stracks_) {
+    STrack& track = pool_[t];
+    if (frame_id_ - track.frame_id() > max_time_lost_) {
+      track.MarkRemoved();
+      cur_removed_.push_back(t);
+    }
+  }
+  for (int t : cur_removed_) pool_[t].removed_listed_ = true;
+
   for (int t : tracked_stracks_) {
     const STrack& track = pool_[t];
     if (!track.is_activated()) continue;
@@ -409,6 +438,8 @@ void ByteTracker::Predict(std::vector<TrackedObject>& out) {
     o.frames_tracked = static_cast<int32_t>(frame_id_ - track.start_frame() + 1);
     out.push_back(o);
   }
+
+  RecycleDeadTracks();
 }
 
 }  // namespace track

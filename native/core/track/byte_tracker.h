@@ -54,9 +54,10 @@ class ByteTracker : public Tracker {
   void Predict(std::vector<TrackedObject>& out) override;
   // Lifecycle (see Tracker): kNew when a track is first output (activated), kLost when an output track moves to the
   // lost list, kRefound when a lost track is re-activated, kRemoved when an output track's slot is dropped (timed
-  // out of the lost list, or removed as a duplicate).
+  // out of the lost list — in Update() or, for frames that were not inferred, in Predict() — or removed as a
+  // duplicate).
 
-  int frame_id() const { return frame_id_; }
+  int frame_id() const { return frame_id_; }  // frames so far: Update() and Predict() calls since the first Update()
   int max_time_lost() const { return max_time_lost_; }
 
  private:

@@ -191,7 +191,22 @@ void IouTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObje
 
 void IouTracker::Predict(std::vector<TrackedObject>& out) {
   out.clear();
-  // No motion model: the confirmed tracks matched on the last inferred frame keep their boxes; nothing ages.
+  if (frame_ == 0) return;  // nothing seen yet
+  // A frame of the stream (see Tracker::Predict). No motion model: tracks matched on the last inferred frame
+  // (time_since_update 0: confirmed ones and tentative ones) are carried at their boxes, not aged; lost confirmed
+  // tracks age exactly as Update() ages an unmatched one, and are deleted past max_age.
+  ++frame_;
+  size_t keep = 0;
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    Track& t = tracks_[i];
+    if (t.time_since_update > 0 && ++t.time_since_update > params_.max_age) {
+      if (t.id != 0) events_.Push(t.id, TrackEvent::Kind::kRemoved, t.box, t.class_id, frame_);
+      continue;
+    }
+    if (keep != i) tracks_[keep] = t;
+    ++keep;
+  }
+  tracks_.resize(keep);
   for (const Track& t : tracks_) {
     if (t.id == 0 || t.time_since_update != 0) continue;
     TrackedObject o;

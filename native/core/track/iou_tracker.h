@@ -8,7 +8,8 @@
 //     detection counts as one) and gets its id then (ids 1, 2, … without gaps). A tentative track that misses a
 //     frame is dropped.
 //   - A confirmed track is output in every frame where it is matched; when unmatched it is kept (not output) for up
-//     to max_age frames, still matchable at its last box, and deleted when frames since its last match > max_age.
+//     to max_age frames, still matchable at its last box, and deleted when frames since its last match > max_age
+//     (frames of the stream: a frame that was not inferred, Predict(), ages a lost track too; see Tracker::Predict).
 // Ownership: the tracker owns its tracks and scratch vectors (reserved up front, grow only past the high-water
 // mark), so a steady-state Update() does not allocate. Thread-safety: none; one instance per stream.
 #include <cstddef>

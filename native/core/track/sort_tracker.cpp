@@ -357,14 +357,26 @@ void SortTracker::Update(const Detection* dets, size_t n, std::vector<TrackedObj
 
 void SortTracker::Predict(std::vector<TrackedObject>& out) {
   out.clear();
-  // The Kalman step of this frame, as Update() takes it, but no miss: time_since_update and hit_streak stay.
+  if (frame_count_ == 0) return;  // nothing seen yet
+  // A frame of the stream (see Tracker::Predict): every track takes its Kalman step; tracks matched on the last
+  // inferred frame (time_since_update 0) are carried (not aged: time_since_update and hit_streak stay); lost tracks
+  // (time_since_update > 0) age exactly as Update() ages a track without a match, and are deleted past max_age.
+  ++frame_count_;
   size_t keep = 0;
   for (size_t i = 0; i < tracks_.size(); ++i) {
     Track& t = tracks_[i];
     PredictTrack(t);
+    if (t.time_since_update > 0) {
+      t.hit_streak = 0;
+      ++t.time_since_update;
+    }
     const Box b = State(t);
     if (!(std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) && std::isfinite(b.y2))) {
       if (t.announced) events_.Push(t.id, TrackEvent::Kind::kRemoved, Box{}, t.class_id, frame_count_);
+      continue;
+    }
+    if (t.time_since_update > params_.max_age) {
+      if (t.announced) events_.Push(t.id, TrackEvent::Kind::kRemoved, b, t.class_id, frame_count_);
       continue;
     }
     if (keep != i) tracks_[keep] = t;

@@ -9,7 +9,8 @@
 //     extend_cost); pairs with IoU < iou_threshold are then dropped;
 //   - unmatched detections start tracks (ids 1, 2, … in creation order, gaps for tracks never output);
 //   - a track is output in a frame when it was matched in that frame and (hit_streak >= min_hits or
-//     frame_count <= min_hits); it is deleted when time_since_update > max_age.
+//     frame_count <= min_hits); it is deleted when time_since_update > max_age (frames of the stream: Predict() ages
+//     a lost track too, see Tracker::Predict).
 // Output order is the reference's (tracks in reverse creation order); the box is the Kalman state after update.
 // Additions (default off / neutral): class_aware forbids matches across classes; invalid boxes (non-positive size,
 // non-finite values) are ignored.

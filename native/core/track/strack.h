@@ -85,6 +85,10 @@ class STrack {
     if (refresh_box) UpdateTlwhFromMean();
   }
 
+  // A tracked track carried through a frame that was not inferred (ByteTracker::Predict): it counts as seen in that
+  // frame, so its lost-track buffer starts from the last frame it was tracked in, inferred or not.
+  void Carry(int frame_id) { frame_id_ = frame_id; }
+
   void MarkLost() { state_ = STrackState::kLost; }
   void MarkRemoved() { state_ = STrackState::kRemoved; }
 

@@ -26,7 +26,8 @@ struct TrackedObject {
                                // source-frame pixels (not clipped)
   float score = 0.f;           // score of the detection last matched to this track
   int32_t class_id = 0;        // class of the detection last matched to this track
-  int32_t frames_tracked = 0;  // frames since the track started (1 on its first frame)
+  int32_t frames_tracked = 0;  // frames of the stream since the track started (1 on its first frame), counting
+                               // the frames that were not inferred (Predict()) as well as the inferred ones
 };
 
 // A change in a track's life, as seen in the tracker's OUTPUT (the TrackedObject lists of Update()):
@@ -42,7 +43,8 @@ struct TrackEvent {
   Box box;               // the track's box in that frame (kLost/kRemoved: its last box, predicted where it has a
                          // motion model)
   int32_t class_id = 0;  // class of the detection last matched to the track
-  int64_t frame = 0;     // the tracker's frame number of the event (1 = first Update() since construction/Reset())
+  int64_t frame = 0;     // the tracker's frame number of the event (1 = first Update() since construction/Reset();
+                         // each later Update() or Predict() is one more)
 };
 
 // Bounded queue of pending TrackEvents, owned by a tracker. Reserves kReserve up front; keeps at most kMaxPending
@@ -91,11 +93,24 @@ class Tracker {
   virtual void Update(const Detection* dets, size_t n, std::vector<TrackedObject>& out) = 0;
 
   // Advances the tracker by one frame that was NOT inferred (no detector ran on it: inference intervals, motion
-  // gating). It is not a miss: motion models take their one-frame step (Kalman predict), and `out` gets the tracks
-  // that were output on the last inferred frame, at their predicted boxes (trackers without a motion model: their
-  // last boxes); no track is lost, aged, confirmed or removed, ids stay, and the lost-track buffer (track_buffer,
-  // max_age) and frames_tracked count inferred frames only. No lifecycle events (except kRemoved for a track whose
-  // prediction stops being a finite box). `out` as for Update(). Same thread and order rules as Update().
+  // gating). Such a frame is a frame of the stream, but it is not a miss of the tracks that were being tracked:
+  //   - tracked tracks (matched on the last inferred frame, or carried since by Predict(); confirmed or not yet) are
+  //     carried: motion models take their one-frame step (Kalman predict), they are not aged, and their last-seen
+  //     frame moves to this frame (ByteTrack's end_frame; SORT's and the IoU tracker's time_since_update stays 0).
+  //     So a static object keeps its id through a skip of any length, and a track carried through a skip that is
+  //     then not detected on the next inferred frame becomes lost there and starts its buffer from that frame, as
+  //     after a frame where it was detected;
+  //   - lost tracks (not matched on the last inferred frame and not re-found since) age by this frame exactly as on
+  //     an inferred frame without their detection, so the lost-track buffer (ByteTrack track_buffer /
+  //     trackBufferSeconds, SORT's and the IoU tracker's max_age) is measured in frames of the stream, inferred or
+  //     not; one whose buffer runs out is removed (kRemoved) at the same frame number as it would be on inferred
+  //     frames without detections.
+  // `out` gets the confirmed tracked tracks, at their predicted boxes (trackers without a motion model: their last
+  // boxes); lost tracks are not output. The frame number (TrackEvent::frame) advances, and so does frames_tracked
+  // (TrackedObject: every frame of the stream since the track started, inferred or not). Events: kRemoved only (a
+  // lost track timed out, or a track whose prediction stops being a finite box); nothing is confirmed, lost or
+  // re-found. Before the first Update() (nothing seen yet) it outputs nothing and changes nothing, so the first
+  // inferred frame is frame 1. `out` as for Update(). Same thread and order rules as Update().
   virtual void Predict(std::vector<TrackedObject>& out) = 0;
 
   // Forgets every track and restarts ids at 1 (e.g. after a stream reconnects to a different scene). Pending
@@ -105,9 +120,9 @@ class Tracker {
     ResetState();
   }
 
-  // Lifecycle output, recorded by implementations into events_. APPENDS the events of all
-  // Update() calls since the previous TakeEvents() to `out`, in order (frame by frame; within a frame: kNew/kRefound
-  // in output order, then kLost, then kRemoved), and forgets them. `out` is not cleared, so one vector can collect
+  // Lifecycle output, recorded by implementations into events_. APPENDS the events of all Update() and Predict()
+  // calls since the previous TakeEvents() to `out`, in order (frame by frame; within a frame: kNew/kRefound in output
+  // order, then kLost, then kRemoved), and forgets them. `out` is not cleared, so one vector can collect
   // several trackers' events; reuse it (clear() between uses) to avoid allocation. At most
   // TrackEventLog::kMaxPending events are kept between calls; DroppedEvents() counts the ones beyond.
   void TakeEvents(std::vector<TrackEvent>& out) { events_.TakeInto(out); }

@@ -18,6 +18,7 @@ import { toWireResult } from '../../wire/map.js';
 import type { ResolvedSessionLimits } from '../sessions/table.js';
 import { checkToken } from './auth.js';
 import { toServiceError } from './errors.js';
+import { priorityOf, type FramePriority } from './priority.js';
 import { fromStruct, type Struct } from './struct.js';
 import { toProtoResult, type GrpcCounters } from './vision.js';
 
@@ -27,8 +28,8 @@ const END_GRACE_MS = 10_000;
 const CAMERA_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 interface StreamRequest {
-  config?: { camera_id: string; confidence_threshold?: number; enable_tracking?: boolean } | null;
-  frame?: { frame_id: number; image: Buffer; metadata?: Struct | null } | null;
+  config?: { camera_id: string; confidence_threshold?: number; enable_tracking?: boolean; priority?: string | number | null } | null;
+  frame?: { frame_id: number; image: Buffer; metadata?: Struct | null; priority?: string | number | null } | null;
 }
 
 /** A CameraStreamResponse; `dropped` is set when it is handed to grpc-js. */
@@ -70,6 +71,8 @@ export function cameraStreamHandler(
     let pushed = 0;
     let answered = 0;
     let inputEnded = false;
+    /** config.priority: the priority of the call's frames whose own is unset (per frame, see vision.ts). */
+    let callPriority: FramePriority | undefined;
     const queue: OutMessage[] = [];
 
     // Writes while grpc-js takes more (write() said wait: until 'drain'); every new result calls this, so without the
@@ -112,6 +115,7 @@ export function cameraStreamHandler(
       if (!CAMERA_ID.test(cfg.camera_id ?? '')) {
         throw new CamtrackError('invalid camera_id', 'ERR_CAMTRACK_INVALID_ARGUMENT', { stage: 'grpc', hint: 'config.camera_id: 1-64 characters of A-Z a-z 0-9 _ . -' });
       }
+      callPriority = priorityOf(cfg.priority, 'config.priority');
       const s = await registry.add({
         id: `grpc-${cfg.camera_id}`,
         input: 'push',
@@ -166,7 +170,8 @@ export function cameraStreamHandler(
         }
         const meta = frame.metadata ? fromStruct(frame.metadata) : undefined;
         try {
-          stream.push(frame.image, { frameId: frame.frame_id, ...(meta !== undefined ? { meta } : {}) });
+          const priority = priorityOf(frame.priority, 'frame.priority') ?? callPriority ?? 'normal';
+          stream.push(frame.image, { frameId: frame.frame_id, ...(meta !== undefined ? { meta } : {}), ...(priority === 'high' ? { priority } : {}) });
           pushed++;
         } catch (err) {
           const e = err as CamtrackError;

@@ -12,6 +12,12 @@
  *
  * A frame the live camera drops (sent faster than processed) fails its call at once with ERR_CAMTRACK_RATE_LIMITED
  * (counted: frames_dropped): see GrpcCamera.
+ *
+ * Priority (`priority` of FrameRequest / FrameBatchRequest, src/server/grpc/priority.ts): per frame, not per camera:
+ * a PRIORITY_HIGH request's frame is pushed with `priority: 'high'`, so its batch position goes ahead of normal frames
+ * of every camera (the batcher's rule for high streams, for that one frame), while the camera's other requests stay
+ * normal. Per camera would not do: a camera's priority is fixed when it is created (not live-changeable), and one
+ * camera id may carry requests of both priorities.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { CameraRegistry } from '../../cameras/registry.js';
@@ -25,6 +31,7 @@ import type { ResolvedSessionLimits } from '../sessions/table.js';
 import { checkToken } from './auth.js';
 import { cameraStreamHandler, type StreamCalls } from './camera-stream.js';
 import { toServiceError } from './errors.js';
+import { priorityOf, type FramePriority } from './priority.js';
 import { fromStruct, toStruct, type Struct } from './struct.js';
 
 export interface FrameRequest {
@@ -32,6 +39,8 @@ export interface FrameRequest {
   frame_id: number;
   image: Buffer;
   metadata?: Struct | null;
+  /** proto enum Priority, as its name (or a number the enum does not know). */
+  priority?: string | number | null;
 }
 
 /** Counters of GetEngineMetrics (and /metrics). */
@@ -274,9 +283,13 @@ export class VisionService {
     return entry.camera;
   }
 
-  /** One frame to its wire result. `deadline`: the call's (ms since the epoch, or Infinity). */
-  async processFrame(req: FrameRequest, deadline: number): Promise<WireResult> {
+  /**
+   * One frame to its wire result. `deadline`: the call's (ms since the epoch, or Infinity). `defaultPriority`: the
+   * enclosing request's priority (ProcessFrameBatch), for a frame whose own is unset.
+   */
+  async processFrame(req: FrameRequest, deadline: number, defaultPriority?: FramePriority): Promise<WireResult> {
     this.counters.frames_received++;
+    const priority = priorityOf(req.priority, 'priority') ?? defaultPriority ?? 'normal';
     if (!CAMERA_ID.test(req.camera_id)) throw badRequest(`invalid camera_id ${JSON.stringify(req.camera_id.slice(0, 64))}`, 'camera_id: 1-64 characters of A-Z a-z 0-9 _ . -');
     if (!Number.isSafeInteger(req.frame_id) || req.frame_id < 0) throw badRequest('invalid frame_id', 'frame_id: a non-negative integer below 2^53');
     if (req.image.length === 0) throw new CamtrackError('empty image', 'ERR_CAMTRACK_BAD_FRAME', { stage: 'grpc', hint: 'image: the bytes of one JPEG' });
@@ -289,14 +302,14 @@ export class VisionService {
     const cam = await this.#camera(req.camera_id);
     cam.inUse++;
     try {
-      return await this.#process(cam, req, deadline);
+      return await this.#process(cam, req, deadline, priority);
     } finally {
       cam.inUse--;
       cam.lastUsedMs = Date.now();
     }
   }
 
-  async #process(cam: GrpcCamera, req: FrameRequest, deadline: number): Promise<WireResult> {
+  async #process(cam: GrpcCamera, req: FrameRequest, deadline: number, priority: FramePriority): Promise<WireResult> {
     if (Date.now() >= deadline) {
       this.counters.deadline_exceeded_dropped++;
       throw new CamtrackError('the deadline passed before inference; frame dropped', 'ERR_CAMTRACK_DEADLINE_EXCEEDED', {
@@ -331,7 +344,7 @@ export class VisionService {
       cam.pending.set(req.frame_id, entry);
     });
     try {
-      cam.stream.push(req.image, { frameId: req.frame_id, ...(meta !== undefined ? { meta } : {}) });
+      cam.stream.push(req.image, { frameId: req.frame_id, ...(meta !== undefined ? { meta } : {}), ...(priority === 'high' ? { priority } : {}) });
     } catch (err) {
       cam.pending.get(req.frame_id)?.reject(err);
     }
@@ -357,10 +370,11 @@ export class VisionService {
       };
     return {
       ProcessFrame: unary<FrameRequest, unknown>(async (req, call) => toProtoResult(await this.processFrame(req, deadlineOf(call)))),
-      ProcessFrameBatch: unary<{ frames: FrameRequest[] }, unknown>(async (req, call) => {
+      ProcessFrameBatch: unary<{ frames: FrameRequest[]; priority?: string | number | null }, unknown>(async (req, call) => {
+        const batchPriority = priorityOf(req.priority, 'priority');
         const outcomes = await Promise.all(
           req.frames.map((f) =>
-            this.processFrame(f, deadlineOf(call)).then(
+            this.processFrame(f, deadlineOf(call), batchPriority).then(
               (r) => ({ result: toProtoResult(r) }),
               (err: CamtrackError) => ({ error: { code: err.code ?? 'ERR_CAMTRACK_INTERNAL', message: err.message, ...(err.hint !== undefined ? { hint: err.hint } : {}) } }),
             ),
