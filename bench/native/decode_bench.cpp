@@ -278,7 +278,7 @@ std::string LibavcodecVersion() {
 // One run: `streams` threads of `trial`, sampled every kSamplePeriodMs; prints its JSON.
 void Run(const std::string& trial, const std::string& clip, int streams, int64_t frames_per_stream,
          int decoder_threads, int gpu_device) {
-  std::vector<StreamResult> per_stream(size_t(streams));
+  std::vector<StreamResult> per_stream(static_cast<size_t>(streams));
   struct rusage ru0, ru1;
   ::getrusage(RUSAGE_SELF, &ru0);
   const auto t0 = Clock::now();

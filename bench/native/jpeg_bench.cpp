@@ -42,6 +42,7 @@
 
 extern "C" {
 #include <libavutil/avutil.h>
+#include <libavutil/frame.h>
 }
 
 namespace {

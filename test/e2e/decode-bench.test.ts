@@ -78,7 +78,7 @@ interface Report {
 }
 
 describeWithAssets('decode-only benchmark (bench/decode.mjs, CPU)', [CLIP], () => {
-  it('decodes every frame on both sides at 1 and 2 streams and reports same-run ratios', (ctx) => {
+  it('decodes every frame on both sides at 1 and 2 streams and reports same-run ratios', { timeout: 200_000 }, (ctx) => {
     requireBenchBuild(ctx);
     const out = path.join(tmp(), 'decode.json');
     const r = decodeBench(['--clip', assetPath(CLIP), '--no-hevc', '--streams', STREAMS.join(','), '--repeat', '1', '--passes', String(PASSES), '--out', out, '--quiet']);
