@@ -98,18 +98,18 @@ await quiet.session.release();
 writeReport(
   'bench/ort-threading.mjs',
   {
-      model,
-      inputDims: dims,
-      intraOpThreads: threads,
-      runs,
-      onnxruntimeNode: ort.env.versions?.node ?? null,
-      mainThread: {
-        runMsMedian: round(median(perRun), 2),
-        eventLoopDelayP50Ms: round(h.percentile(50) / 1e6, 2),
-        eventLoopDelayMaxMs: round(h.max / 1e6, 2),
-      },
-      concurrency: { oneRunMsMedian: round(median(one), 2), twoTogetherMsMedian: round(median(two), 2) },
-      spinning: { fpsOn: round(median(on)), fpsOff: round(median(off)) },
+    model,
+    inputDims: dims,
+    intraOpThreads: threads,
+    runs,
+    onnxruntimeNode: ort.env.versions?.node ?? null,
+    mainThread: {
+      runMsMedian: round(median(perRun), 2),
+      eventLoopDelayP50Ms: round(h.percentile(50) / 1e6, 2),
+      eventLoopDelayMaxMs: round(h.max / 1e6, 2),
+    },
+    concurrency: { oneRunMsMedian: round(median(one), 2), twoTogetherMsMedian: round(median(two), 2) },
+    spinning: { fpsOn: round(median(on)), fpsOff: round(median(off)) },
   },
   { start },
 );
