@@ -20,7 +20,7 @@
 //   nice -n 19 node bench/batching.mjs [--target 100] [--fps 10] [--steps 1,2,4,8,12,16] [--step-seconds 6] [--out f]
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,16 +56,11 @@ const workers = Math.min(2, os.availableParallelism());
 const { Pipeline } = await import('../dist/index.js');
 const { ensureDemoAssets } = await import('../dist/demo/scene-model.js');
 const { findFfmpeg } = await import('../dist/demo/scene.js');
+// The one report module (issue 15): stamp (tool, version, commit, machine, startedAt) and nearest-rank percentiles.
+const { latencySummary, startReport, writeReport } = await import('../dist/bench/report.js');
 
 const round = (x, d = 1) => (x === null || x === undefined ? null : Math.round(x * 10 ** d) / 10 ** d);
-function quantile(sorted, q) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-const summary = (lat) => {
-  const s = [...lat].sort((a, b) => a - b);
-  return { n: s.length, p50: round(quantile(s, 0.5)), p99: round(quantile(s, 0.99)), max: round(s.at(-1)) };
-};
+const summary = (lat) => latencySummary(lat, 1);
 
 /** Raw inference, images/s, of `batch`-image batches: `sessions` sessions side by side (the pipeline's workers). */
 async function rawInference(modelPath, batch, seconds, sessions, threads) {
@@ -264,6 +259,7 @@ async function prioritiesLossless(modelPath, classNames, jpegs) {
 }
 
 async function main() {
+  const start = startReport(); // the machine and its load before anything ran
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'camtrack-bench-batching-'));
   try {
     const assets = await ensureDemoAssets(tmp, { streams: 1, batch: 'dynamic', scene: { frames: 50, fps: 25 } });
@@ -311,13 +307,9 @@ async function main() {
 
     const report = {
       bench: 'batching',
-      date: new Date().toISOString(),
       quick,
       model: 'demo detector (src/demo/scene-model.ts), 320x320, symbolic batch',
       frame: '640x360 JPEG (synthetic scene, ffmpeg -q:v 3)',
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
-      loadAverage: os.loadavg().map((x) => round(x, 2)),
       targetLatencyMs: target,
       fpsPerStream: fps,
       stepSeconds,
@@ -336,9 +328,7 @@ async function main() {
           lossless.high.latencyMs.p99 !== null && lossless.normal.latencyMs.p50 !== null && lossless.high.latencyMs.p99 < lossless.normal.latencyMs.p50,
       },
     };
-    const text = JSON.stringify(report, null, 2);
-    process.stdout.write(text + '\n');
-    if (values.out) writeFileSync(values.out, text + '\n');
+    writeReport('bench/batching.mjs', report, { out: values.out, start });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

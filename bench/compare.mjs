@@ -9,7 +9,7 @@
 // main-thread event-loop delay p99 per trial, and the ratio new/base of the medians and of the paired rounds; the
 // exit code is 1 when a trial's paired ratio is under --min-ratio. docs/benchmarks.md records runs of it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +34,10 @@ if (values.help) {
 }
 const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
 const sha = git('rev-parse', '--verify', `${values.base}^{commit}`);
-const head = git('rev-parse', 'HEAD');
-const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+// The one report module (issue 15): commit, stamp (tool, version, commit, machine, startedAt) and the ratios.
+const { commitInfo, ratio, round, startReport, writeReport } = await import('../dist/bench/report.js');
+const start = startReport();
+const { sha: head, dirty } = commitInfo(root); // not null: the git rev-parse of --base above ran in this checkout
 const baseDir = path.join(root, '.bench-base', sha.slice(0, 12));
 const log = (line) => process.stderr.write(`[compare] ${line}\n`);
 
@@ -92,11 +94,7 @@ for (let r = 0; r < repeat; r++) {
 }
 rmSync(tmp, { force: true });
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const r3 = (x) => Math.round(x * 1000) / 1000;
+const r3 = (x) => round(x, 3);
 const minRatio = Number(values['min-ratio']);
 const result = {};
 let ok = true;
@@ -106,13 +104,11 @@ for (const t of trials) {
     medianEventLoopDelayP99Ms: runs[s][0][t].eventLoopDelayP99Ms === null ? null : r3(median(runs[s].map((x) => x[t].eventLoopDelayP99Ms))),
     fps: runs[s].map((x) => x[t].fps),
   });
-  const paired = r3(median(runs.new.map((x, i) => x[t].fps / runs.base[i][t].fps)));
-  const pass = paired >= minRatio;
+  const r = ratio(runs.new.map((x) => x[t].fps), runs.base.map((x) => x[t].fps));
+  const pass = r.pairedMedian >= minRatio;
   ok &&= pass;
-  result[t] = { new: side('new'), base: side('base'), ratioOfMedians: r3(median(runs.new.map((x) => x[t].fps)) / median(runs.base.map((x) => x[t].fps))), pairedRatio: paired, pass };
+  result[t] = { new: side('new'), base: side('base'), ratioOfMedians: r.ofMedians, pairedRatio: r.pairedMedian, pass };
 }
 const report = { new: { commit: head, dirty }, base: { ref: values.base, commit: sha }, repeat, frames: Number(values.frames), minRatio, trials: result, pass: ok };
-const text = `${JSON.stringify(report, null, 2)}\n`;
-process.stdout.write(text);
-if (values.out) writeFileSync(values.out, text);
+writeReport('bench/compare.mjs', report, { out: values.out, start });
 process.exitCode = ok ? 0 : 1;

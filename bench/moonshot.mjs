@@ -13,7 +13,7 @@
 // over, as most cameras of a site do most of the time (Frigate's case for motion gating); default 0: all move.
 // JSON on stdout (and --out).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -42,7 +42,6 @@ const WARMUP = Number(values['warmup-seconds']);
 const STATIC_SHARE = Number(values['static-share']);
 const isStatic = (i) => (i % 20) < Math.round(STATIC_SHARE * 20);
 
-const quantile = (sorted, q) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
 const round = (x, d = 1) => (x === null || x === undefined ? null : Math.round(x * 10 ** d) / 10 ** d);
 
 /** onnxruntime-node alone on the model, one sequential session with its default threads: frames/s. */
@@ -80,6 +79,10 @@ function frames() {
 }
 
 const { CameraRegistry } = await import('../dist/index.js');
+// The one report module (issue 15): stamp (tool, version, commit, machine, startedAt) and the nearest-rank percentile.
+const { percentile, startReport, writeReport } = await import('../dist/bench/report.js');
+const pct = (xs, q) => (xs.length ? percentile(xs, q) : null);
+const reportStart = startReport();
 const jpegs = frames();
 const raw = await rawInferenceFps(Number(values['raw-seconds']));
 
@@ -168,7 +171,6 @@ function delta(get) {
 latencies.sort((a, b) => a - b);
 const result = {
   bench: 'moonshot',
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg_at_end: os.loadavg().map((x) => round(x, 2)) },
   model: path.basename(values.model),
   cameras: CAMERAS,
   fps_per_camera: FPS,
@@ -182,7 +184,7 @@ const result = {
   answered_share: round(answered / Math.max(1, pushedInWindow), 3),
   answered_inferred: answeredInferred,
   answered_motion_skipped: answered - answeredInferred,
-  latency_ms: { p50: round(quantile(latencies, 0.5)), p90: round(quantile(latencies, 0.9)), p99: round(quantile(latencies, 0.99)), max: round(latencies.at(-1) ?? null) },
+  latency_ms: { p50: round(pct(latencies, 0.5)), p90: round(pct(latencies, 0.9)), p99: round(pct(latencies, 0.99)), max: round(latencies.at(-1) ?? null) },
   not_answered_by_cause: {
     push_queue: delta((s) => s.push?.dropped.queue),
     busy: delta((s) => s.dropped.busy),
@@ -195,6 +197,4 @@ const result = {
   skipped_motion: delta((s) => s.skipped.motion),
   event_loop_delay_ms: { p50: round(loop.percentile(50) / 1e6), p99: round(loop.percentile(99) / 1e6), max: round(loop.max / 1e6) },
 };
-const json = JSON.stringify(result, null, 2);
-console.log(json);
-if (values.out) writeFileSync(values.out, `${json}\n`);
+writeReport('bench/moonshot.mjs', result, { out: values.out, start: reportStart });

@@ -9,7 +9,6 @@
 // The default model is yolox_nano.onnx of the shared assets ($CAMTRACK_ASSETS or ../shared/assets); the input is
 // zeros of the model's input shape (timing does not depend on the pixel values for these models).
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -34,12 +33,10 @@ if (!(runs >= 2) || !(threads >= 1)) {
   process.exit(2);
 }
 
-const round = (v, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+// The one report module (issue 15): stamp (tool, version, commit, machine, startedAt) and the statistics.
+const { median, round: roundTo, startReport, writeReport } = await import('../dist/bench/report.js');
+const round = (v, d = 1) => roundTo(v, d);
+const start = startReport();
 
 async function open(intraOpThreads, spinning) {
   const session = await ort.InferenceSession.create(model, {
@@ -98,26 +95,21 @@ for (let r = 0; r < 3; r++) {
 await session.release();
 await quiet.session.release();
 
-console.log(
-  JSON.stringify(
-    {
-      tool: 'bench/ort-threading.mjs',
-      model,
-      inputDims: dims,
-      intraOpThreads: threads,
-      runs,
-      cores: os.availableParallelism(),
-      loadAverage: os.loadavg().map((l) => round(l, 2)),
-      onnxruntimeNode: ort.env.versions?.node ?? null,
-      mainThread: {
-        runMsMedian: round(median(perRun), 2),
-        eventLoopDelayP50Ms: round(h.percentile(50) / 1e6, 2),
-        eventLoopDelayMaxMs: round(h.max / 1e6, 2),
-      },
-      concurrency: { oneRunMsMedian: round(median(one), 2), twoTogetherMsMedian: round(median(two), 2) },
-      spinning: { fpsOn: round(median(on)), fpsOff: round(median(off)) },
+writeReport(
+  'bench/ort-threading.mjs',
+  {
+    model,
+    inputDims: dims,
+    intraOpThreads: threads,
+    runs,
+    onnxruntimeNode: ort.env.versions?.node ?? null,
+    mainThread: {
+      runMsMedian: round(median(perRun), 2),
+      eventLoopDelayP50Ms: round(h.percentile(50) / 1e6, 2),
+      eventLoopDelayMaxMs: round(h.max / 1e6, 2),
     },
-    null,
-    2,
-  ),
+    concurrency: { oneRunMsMedian: round(median(one), 2), twoTogetherMsMedian: round(median(two), 2) },
+    spinning: { fpsOn: round(median(on)), fpsOff: round(median(off)) },
+  },
+  { start },
 );

@@ -14,6 +14,8 @@ import { Redis } from 'ioredis';
 
 import { RedisSink } from '../dist/sinks/redis.js';
 import { toWireResult } from '../dist/wire/index.js';
+// The one report module (issue 15): stamp (tool, version, commit, machine, startedAt) and the statistics.
+import { median, startReport, writeReport } from '../dist/bench/report.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +25,7 @@ const { values } = parseArgs({
   },
 });
 const cameras = Number(values.cameras);
+const start = startReport(); // the machine and its load before anything ran
 const total = Number(values.results);
 const repeat = Number(values.repeat);
 
@@ -94,7 +97,6 @@ for (let k = 0; k < repeat; k++) {
   runs.bare.push(await bare());
   runs.sink.push(await sink());
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const perSec = (ms) => Math.round((total / ms) * 1000);
 const report = {
   cameras,
@@ -107,6 +109,6 @@ const report = {
   medianSink: perSec(median(runs.sink)),
   sinkOverBare: Number((median(runs.bare) / median(runs.sink)).toFixed(3)),
 };
-console.log(JSON.stringify(report, null, 2));
+writeReport('bench/redis-sink.mjs', report, { start });
 client.disconnect();
 server.kill('SIGTERM');

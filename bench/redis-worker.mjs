@@ -27,6 +27,8 @@ import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 
 import { RedisWorker } from '../dist/sources/worker.js';
+// The one report module (issue 15): stamp (tool, version, commit, machine, startedAt) and the statistics.
+import { median, percentile, startReport, writeReport } from '../dist/bench/report.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     lag: { type: 'string', default: '1000' },
   },
 });
+const start = startReport(); // the machine and its load before anything ran
 const cameras = Number(values.cameras);
 const repeat = Number(values.repeat);
 const lag = Number(values.lag);
@@ -175,9 +178,8 @@ async function camtrack(total, payload) {
   return { fps: Math.round((total / ms) * 1000), lat: await latencies() };
 }
 
-const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const report = { cameras, lag, repeat, redis: (await admin.info('server')).match(/redis_version:(\S+)/)[1], node: process.version, trials: {} };
+const pct = (xs, p) => percentile(xs, p / 100);
+const report = { cameras, lag, repeat, redis: (await admin.info('server')).match(/redis_version:(\S+)/)[1], trials: {} };
 for (const [size, total] of [
   ['320x240', Number(values['frames-240p'])],
   ['1280x720', Number(values['frames-720p'])],
@@ -204,7 +206,7 @@ for (const [size, total] of [
     ratio: Number((m('camtrack', 'fps') / m('bare', 'fps')).toFixed(3)),
   };
 }
-console.log(JSON.stringify(report, null, 2));
+writeReport('bench/redis-worker.mjs', report, { start });
 admin.disconnect();
 server.kill('SIGTERM');
 rmSync(tmp, { recursive: true, force: true });

@@ -45,10 +45,9 @@ if (values.model === 'demo' && !values.serve) {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
 
-function quantile(sorted, q) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
+// The one report module (issue 15): stamp (tool, version, commit, machine, startedAt) and the nearest-rank percentile.
+const { percentile, startReport, writeReport } = await import('../dist/bench/report.js');
+const quantile = (sorted, q) => (sorted.length === 0 ? null : percentile(sorted, q));
 const round = (x, d = 1) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
 
 /**
@@ -100,6 +99,7 @@ function rssMiB(pid) {
 }
 
 async function main() {
+  const start = startReport(); // the machine and its load before anything ran
   const { default: WebSocket } = await import('ws');
   const nSessions = Number(values.sessions);
   const seconds = Number(values.seconds);
@@ -227,19 +227,13 @@ async function main() {
   child.kill('SIGTERM');
   const report = {
     bench: 'sessions',
-    date: new Date().toISOString(),
     model: path.basename(values.model),
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model,
-    loadAverage: os.loadavg().map((x) => round(x, 2)),
     frame: '640x360 JPEG (walking.mp4, ffmpeg -q:v 5)',
     rawInference: raw,
     serverRssMiB: { start: round(rssStart), sessionsOpen: round(rssOpen) },
     phases,
   };
-  const text = JSON.stringify(report, null, 2);
-  process.stdout.write(text + '\n');
-  if (values.out) writeFileSync(values.out, text + '\n');
+  writeReport('bench/sessions.mjs', report, { out: values.out, start });
 }
 
 if (values.serve) {

@@ -22,7 +22,7 @@ step() {
 timeout 120 bash scripts/gpu-run.sh true >>"$OUT/summary.txt" 2>&1 || echo "unpack failed" >>"$OUT/summary.txt"
 step doctor 60 node bin/camtrack.js doctor
 step native-gpu-tests 120 ./build/camtrack_gpu_tests
-# The baseline decode_bench compares with (BaselineArgs: -hwaccel cuda -hwaccel_output_format cuda ... -f null -) and
+# The baseline bench/decode.mjs compares with (baselineArgs: -hwaccel cuda -hwaccel_output_format cuda ... -f null -) and
 # variants of it, on one clip: which of them the bundle's minimal FFmpeg runs, and how fast (-benchmark).
 step ffmpeg-hwaccel 90 bash -c 'clip="$CAMTRACK_ASSETS/videos/walking.mp4"
   for v in "-hwaccel cuda -hwaccel_output_format cuda" "-hwaccel cuda -hwaccel_output_format cuda -stream_loop 3" \

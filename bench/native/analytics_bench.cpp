@@ -1,6 +1,6 @@
 // camtrack_bench_analytics_bench: cost of one AnalyticsEngine::Update (lines, zones, speed after the tracker) per
 // frame, on one core (one engine per stream, called by the postprocess thread).
-//   camtrack_bench_analytics_bench [frames=3000]
+//   camtrack_bench_analytics_bench [--frames 3000]      (or: node bench/native.mjs analytics --frames 3000)
 // Scene: N tracks (ids 1..N, 30..60 x 80..160 px boxes) moving at constant velocity (±3 px/frame) in a 1920x1080
 // frame, wrapping around the edges (a wrapped track gets a new id, as a tracker would give it); every 50th frame 5 %
 // of the tracks are missing. Config: L counting lines (horizontal and vertical segments across the frame, default
@@ -9,7 +9,9 @@
 // issue's —, (10, 10, 50), (1, 1, 200), (0, 0, 200) and speed only. All frames are generated before timing; after 100
 // warm-up frames every Update is timed with steady_clock, and the heap allocations during the timed updates are
 // counted (global operator new is replaced here), to check the no-allocation-in-steady-state rule.
-// Prints one human line and one JSON line ({"bench":"analytics",...}) per case.
+// Prints one human line per case on stderr and ONE JSON object on stdout ({"bench":"analytics","cases":[…]});
+// `node bench/native.mjs analytics` stamps it as a report (src/bench/report.ts). Percentiles: nearest rank
+// (bench_stats.h, the reports' definition).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -19,6 +21,9 @@
 #include <random>
 #include <vector>
 
+#include "bench_args.h"
+#include "bench_json.h"
+#include "bench_stats.h"
 #include "core/analytics/analytics_engine.h"
 
 namespace {
@@ -105,7 +110,7 @@ an::AnalyticsConfig MakeConfig(int lines, int zones, bool speed) {
   return c;
 }
 
-void RunCase(const char* name, int lines, int zones, int tracks, bool speed, int frames) {
+void RunCase(const char* name, int lines, int zones, int tracks, bool speed, int frames, camtrack::bench::Json& j) {
   const auto scene = MakeScene(tracks, frames, 42);
   an::AnalyticsEngine engine(MakeConfig(lines, zones, speed));
   an::AnalyticsFrame out;
@@ -131,24 +136,31 @@ void RunCase(const char* name, int lines, int zones, int tracks, bool speed, int
   double sum = 0;
   for (double x : us) sum += x;
   const double mean = sum / double(us.size());
-  const double p50 = us[us.size() / 2], p99 = us[us.size() * 99 / 100];
-  std::printf("%-22s lines %2d zones %2d tracks %3d: mean %.1f us, p50 %.1f us, p99 %.1f us per frame, %lld allocs "
-              "in %zu timed frames, %llu events\n",
-              name, lines, zones, tracks, mean, p50, p99, allocs, us.size(), (unsigned long long)events);
-  std::printf("{\"bench\":\"analytics\",\"case\":\"%s\",\"lines\":%d,\"zones\":%d,\"tracks\":%d,\"speed\":%s,"
-              "\"frames\":%zu,\"mean_us\":%.2f,\"p50_us\":%.2f,\"p99_us\":%.2f,\"allocs\":%lld,\"events\":%llu}\n",
-              name, lines, zones, tracks, speed ? "true" : "false", us.size(), mean, p50, p99, allocs,
-              (unsigned long long)events);
+  const double p50 = camtrack::bench::PercentileSorted(us, 0.5), p99 = camtrack::bench::PercentileSorted(us, 0.99);
+  std::fprintf(stderr, "%-22s lines %2d zones %2d tracks %3d: mean %.1f us, p50 %.1f us, p99 %.1f us per frame, %lld allocs "
+               "in %zu timed frames, %llu events\n",
+               name, lines, zones, tracks, mean, p50, p99, allocs, us.size(), (unsigned long long)events);
+  j.Begin().Key("case").Str(name).Key("lines").Int(lines).Key("zones").Int(zones).Key("tracks").Int(tracks);
+  j.Key("speed").Bool(speed).Key("frames").Int(int64_t(us.size())).Key("mean_us").Num(mean, 2);
+  j.Key("p50_us").Num(p50, 2).Key("p99_us").Num(p99, 2).Key("allocs").Int(allocs).Key("events").Int(int64_t(events));
+  j.End();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int frames = argc > 1 ? std::max(200, std::atoi(argv[1])) : 3000;
-  RunCase("10l_10z_200t", 10, 10, 200, true, frames);
-  RunCase("10l_10z_50t", 10, 10, 50, true, frames);
-  RunCase("1l_1z_200t", 1, 1, 200, true, frames);
-  RunCase("speed_only_200t", 0, 0, 200, true, frames);
-  RunCase("empty_200t", 0, 0, 200, false, frames);
+  camtrack::bench::Args args(argc, argv, "camtrack_bench_analytics_bench",
+                             "camtrack_bench_analytics_bench [--frames 3000 (>= 200)]: AnalyticsEngine::Update cost, JSON on stdout\n");
+  const int frames = int(args.Int("frames", 3000, 200, 10000000));
+  args.Done();
+  camtrack::bench::Json j;
+  j.Begin().Key("bench").Str("analytics").Key("frames").Int(frames).Key("cases").BeginArray();
+  RunCase("10l_10z_200t", 10, 10, 200, true, frames, j);
+  RunCase("10l_10z_50t", 10, 10, 50, true, frames, j);
+  RunCase("1l_1z_200t", 1, 1, 200, true, frames, j);
+  RunCase("speed_only_200t", 0, 0, 200, true, frames, j);
+  RunCase("empty_200t", 0, 0, 200, false, frames, j);
+  j.End().End();
+  std::puts(j.str().c_str());
   return 0;
 }

@@ -1,7 +1,8 @@
 // camtrack_bench_association_bench: one frame of the CPU reference of the batched association (BatchedPredictCpu +
 // BatchedIouCostCpu + BatchedUpdateCpu) for S streams x N tracks x N detections, every track matched, on one core.
-//   camtrack_bench_association_bench [iterations=200]
-// Prints one line per case and a JSON object per case ({"bench":"association",...}) for bench/results. The GPU
+//   camtrack_bench_association_bench [--iterations 200]      (or: node bench/native.mjs association …)
+// Prints one human line per case on stderr and ONE JSON object on stdout ({"bench":"association","cases":[…]});
+// `node bench/native.mjs association` stamps it as a report (src/bench/report.ts). Percentiles: nearest rank. The GPU
 // counterpart (same sizes) is timed by native/tests/gpu/association_gpu_test.cpp on a GPU machine
 // (docs/gpu-verification.md).
 #include <algorithm>
@@ -11,12 +12,15 @@
 #include <cstdlib>
 #include <vector>
 
+#include "bench_args.h"
+#include "bench_json.h"
+#include "bench_stats.h"
 #include "core/track/gpu/batched_association.h"
 #include "tests/association_workload.h"
 
 namespace {
 
-void RunCase(int streams, int n, int iterations) {
+void RunCase(int streams, int n, int iterations, camtrack::bench::Json& j) {
   using camtrack::Box;
   camtrack::testing::MatchedAssociationWorkload w = camtrack::testing::MakeMatchedAssociationWorkload(streams, n, 12345u);
   const camtrack::track::AssociationBatch batch = w.Batch();
@@ -33,21 +37,29 @@ void RunCase(int streams, int n, int iterations) {
     if (i >= 5) ms.push_back(d);  // 5 warm-up frames
   }
   std::sort(ms.begin(), ms.end());
-  const double med = ms[ms.size() / 2], p90 = ms[ms.size() * 9 / 10], best = ms.front();
-  std::printf("%3d streams x %3d tracks x %3d dets   median %.3f ms  p90 %.3f ms  min %.3f ms\n", streams, n, n, med,
-              p90, best);
-  std::printf("{\"bench\":\"association\",\"backend\":\"cpu\",\"streams\":%d,\"tracks\":%d,\"dets\":%d,"
-              "\"iterations\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f}\n",
-              streams, n, n, iterations, med, p90, best);
+  const double med = camtrack::bench::PercentileSorted(ms, 0.5), p90 = camtrack::bench::PercentileSorted(ms, 0.9),
+               best = ms.front();
+  std::fprintf(stderr, "%3d streams x %3d tracks x %3d dets   median %.3f ms  p90 %.3f ms  min %.3f ms\n", streams, n,
+               n, med, p90, best);
+  j.Begin().Key("backend").Str("cpu").Key("streams").Int(streams).Key("tracks").Int(n).Key("dets").Int(n);
+  j.Key("iterations").Int(iterations).Key("median_ms").Num(med, 4).Key("p90_ms").Num(p90, 4).Key("min_ms").Num(best, 4);
+  j.End();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int iterations = argc > 1 ? std::max(1, std::atoi(argv[1])) : 200;
-  RunCase(1, 50, iterations);
-  RunCase(8, 50, iterations);
-  RunCase(64, 50, iterations);
-  RunCase(64, 200, std::max(1, iterations / 10));
+  camtrack::bench::Args args(argc, argv, "camtrack_bench_association_bench",
+                             "camtrack_bench_association_bench [--iterations 200]: CPU batched association, JSON on stdout\n");
+  const int iterations = int(args.Int("iterations", 200, 1, 100000000));
+  args.Done();
+  camtrack::bench::Json j;
+  j.Begin().Key("bench").Str("association").Key("iterations").Int(iterations).Key("cases").BeginArray();
+  RunCase(1, 50, iterations, j);
+  RunCase(8, 50, iterations, j);
+  RunCase(64, 50, iterations, j);
+  RunCase(64, 200, std::max(1, iterations / 10), j);
+  j.End().End();
+  std::puts(j.str().c_str());
   return 0;
 }

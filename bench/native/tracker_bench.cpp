@@ -1,12 +1,14 @@
 // camtrack_bench_tracker_bench: cost of one Tracker::Update (ByteTrack, SORT, IoU) for 10, 50 and 200 objects per
 // frame, on one core (the tracker is single-threaded by design: one instance per stream).
-//   camtrack_bench_tracker_bench [frames=2000]
+//   camtrack_bench_tracker_bench [--frames 2000]      (or: node bench/native.mjs tracker --frames 2000)
 // Scene: N boxes (30..60 x 80..160 px) moving at constant velocity (+-3 px/frame, 0.5 px jitter) in a 1920x1080
 // frame, wrapping around the edges; each frame 5 % of the objects are missed, and N/10 false positives at random
 // places are added; scores 0.3..1.0. All frames are generated before timing. After 100 warm-up frames, every Update
 // is timed with steady_clock; the heap allocations made during the timed updates are counted (global operator new
 // is replaced in this executable), to check the no-allocation-in-steady-state rule.
-// Prints one human line and one JSON line ({"bench":"tracker",...}) per case.
+// Prints one human line per case on stderr and ONE JSON object on stdout ({"bench":"tracker","cases":[…]});
+// `node bench/native.mjs tracker` stamps it as a report (src/bench/report.ts). Percentiles: nearest rank
+// (bench_stats.h, the reports' definition).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,6 +18,9 @@
 #include <random>
 #include <vector>
 
+#include "bench_args.h"
+#include "bench_json.h"
+#include "bench_stats.h"
 #include "core/track/factory.h"
 #include "tests/tracker_reference.h"
 
@@ -76,7 +81,7 @@ std::vector<std::vector<Detection>> MakeScene(int objects, int frames, unsigned 
   return scene;
 }
 
-void Run(TrackerConfig::Kind kind, int objects, int frames) {
+void Run(TrackerConfig::Kind kind, int objects, int frames, camtrack::bench::Json& j) {
   constexpr int kWarmup = 100;
   const auto scene = MakeScene(objects, frames + kWarmup, 1234u + static_cast<unsigned>(objects));
   TrackerConfig cfg = ct_test::ReferenceTrackerConfig(kind);
@@ -108,29 +113,36 @@ void Run(TrackerConfig::Kind kind, int objects, int frames) {
   for (double v : us) total += v;
   std::vector<double> sorted = us;
   std::sort(sorted.begin(), sorted.end());
-  const double mean = total / frames, p50 = sorted[frames / 2], p99 = sorted[std::min(frames - 1, frames * 99 / 100)];
+  const double mean = total / frames, p50 = camtrack::bench::PercentileSorted(sorted, 0.5),
+               p99 = camtrack::bench::PercentileSorted(sorted, 0.99);
   const double dets_mean = [&] {
     double s = 0;
     for (int f = 0; f < frames; ++f) s += scene[kWarmup + f].size();
     return s / frames;
   }();
   const char* name = camtrack::track::TrackerKindName(kind);
-  std::printf("%-9s objects %3d (%.0f dets/frame, %.0f tracks out): mean %8.1f us  p50 %8.1f us  p99 %8.1f us  "
-              "%9.0f updates/s  allocs in %d timed updates: %lld\n",
-              name, objects, dets_mean, double(tracks_out) / frames, mean, p50, p99, 1e6 / mean, frames, allocs);
-  std::printf("{\"bench\":\"tracker\",\"tracker\":\"%s\",\"objects\":%d,\"detsPerFrame\":%.1f,\"tracksPerFrame\":%.1f,"
-              "\"frames\":%d,\"usPerUpdateMean\":%.2f,\"usPerUpdateP50\":%.2f,\"usPerUpdateP99\":%.2f,"
-              "\"updatesPerSecond\":%.0f,\"allocsInTimedUpdates\":%lld}\n",
-              name, objects, dets_mean, double(tracks_out) / frames, frames, mean, p50, p99, 1e6 / mean, allocs);
-  std::fflush(stdout);
+  std::fprintf(stderr, "%-9s objects %3d (%.0f dets/frame, %.0f tracks out): mean %8.1f us  p50 %8.1f us  p99 %8.1f us  "
+               "%9.0f updates/s  allocs in %d timed updates: %lld\n",
+               name, objects, dets_mean, double(tracks_out) / frames, mean, p50, p99, 1e6 / mean, frames, allocs);
+  j.Begin().Key("tracker").Str(name).Key("objects").Int(objects).Key("detsPerFrame").Num(dets_mean, 1);
+  j.Key("tracksPerFrame").Num(double(tracks_out) / frames, 1).Key("frames").Int(frames);
+  j.Key("usPerUpdateMean").Num(mean, 2).Key("usPerUpdateP50").Num(p50, 2).Key("usPerUpdateP99").Num(p99, 2);
+  j.Key("updatesPerSecond").Num(1e6 / mean, 0).Key("allocsInTimedUpdates").Int(allocs).End();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int frames = argc > 1 ? std::max(10, std::atoi(argv[1])) : 2000;
+  camtrack::bench::Args args(argc, argv, "camtrack_bench_tracker_bench",
+                             "camtrack_bench_tracker_bench [--frames 2000 (>= 10)]: Tracker::Update cost, JSON on stdout\n");
+  const int frames = int(args.Int("frames", 2000, 10, 10000000));
+  args.Done();
+  camtrack::bench::Json j;
+  j.Begin().Key("bench").Str("tracker").Key("frames").Int(frames).Key("cases").BeginArray();
   for (auto kind : {TrackerConfig::Kind::kByteTrack, TrackerConfig::Kind::kSort, TrackerConfig::Kind::kIou}) {
-    for (int objects : {10, 50, 200}) Run(kind, objects, frames);
+    for (int objects : {10, 50, 200}) Run(kind, objects, frames, j);
   }
+  j.End().End();
+  std::puts(j.str().c_str());
   return 0;
 }

@@ -15,7 +15,8 @@ import { defaultIntraOpThreads } from '../backends/onnxruntime.js';
 import { Pipeline } from '../pipeline.js';
 import type { PipelineConfig } from '../config.js';
 import type { PipelineStats } from '../types.js';
-import { round, trialRun } from './stats.js';
+import { round } from './report.js';
+import { trialRun } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
 import { ResultWindow } from './window.js';
 

@@ -26,7 +26,8 @@ import { resolveModel } from '../models/resolve.js';
 import { loadNative, type NativeEvent, type NativeFrameResult } from '../native.js';
 import { Pipeline, toNativePipelineConfig, toNativeStream } from '../pipeline.js';
 import { pipelineConfigFor } from './pipeline-trial.js';
-import { round, trialRun } from './stats.js';
+import { round } from './report.js';
+import { trialRun } from './stats.js';
 import type { TrialRun, TrialSpec } from './types.js';
 import { ResultWindow } from './window.js';
 

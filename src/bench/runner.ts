@@ -6,7 +6,7 @@
  */
 import { fork } from 'node:child_process';
 
-import { median, round } from './stats.js';
+import { median, ratio as ratioOf, round, type Ratio } from './report.js';
 import type { ChildMessage, TrialName, TrialRun, TrialSpec } from './types.js';
 
 /** The trials, in the order they run within a round, with what each measures (also printed in the report). */
@@ -97,10 +97,11 @@ export async function runTrials(
   return out;
 }
 
-/** Ratio of medians a/b, and the median of the per-round ratios (pairs run back to back, so less drift). */
-export function ratio(a: TrialSummary | undefined, b: TrialSummary | undefined): { ofMedians: number; pairedMedian: number } | null {
+/** Ratio of medians a/b, and the median of the per-round ratios (pairs run back to back, so less drift): report.ts ratio(). */
+export function ratio(a: TrialSummary | undefined, b: TrialSummary | undefined): Ratio | null {
   if (!a || !b) return null;
-  const n = Math.min(a.runs.length, b.runs.length);
-  const paired = Array.from({ length: n }, (_, i) => a.runs[i]!.fps / b.runs[i]!.fps);
-  return { ofMedians: round(a.median.fps / b.median.fps), pairedMedian: round(median(paired)) };
+  return ratioOf(
+    a.runs.map((r) => r.fps),
+    b.runs.map((r) => r.fps),
+  );
 }

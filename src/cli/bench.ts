@@ -12,12 +12,11 @@
  */
 import { normaliseConfig } from '../config.js';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { packageRoot } from '../native.js';
 import { ratio, runTrials } from '../bench/runner.js';
-import { gitCommit, loadAverage, machineInfo } from '../bench/stats.js';
+import { resultsPath, startReport, writeReport } from '../bench/report.js';
 import type { TrialName, TrialSpec } from '../bench/types.js';
 
 /** Options of `camtrack bench` (declared, with their defaults and ranges, in main.ts). */
@@ -77,20 +76,15 @@ export async function runBench(args: BenchOptions): Promise<number> {
     rawInflight: args.rawInflight,
     timeoutMs: args.timeoutS * 1000,
   };
-  const machine = machineInfo();
-  const startedAt = new Date();
+  const start = startReport(); // the machine and its load before the first trial
   const results = await runTrials(base, trials, repeat, (line) => {
     if (!quiet) process.stderr.write(line + '\n');
   });
   const raw = results['ort-raw'];
   const pipelineVsRaw = ratio(results['pipeline'], raw);
   const anyRun = Object.values(results)[0]!.runs[0]!;
-  const report = {
-    tool: 'camtrack bench',
-    startedAt: startedAt.toISOString(),
-    durationS: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
-    machine: { ...machine, loadAverageAfter: loadAverage() },
-    commit: gitCommit(packageRoot),
+  // The stamp (tool, version, startedAt, durationS, commit, machine) is report.ts's, as in every bench report.
+  const body = {
     model,
     source,
     batchSize: anyRun.batchSize,
@@ -114,15 +108,12 @@ export async function runBench(args: BenchOptions): Promise<number> {
       pass: pipelineVsRaw ? pipelineVsRaw.ofMedians >= PIPELINE_VS_RAW_TARGET : null,
     },
   };
-  const json = JSON.stringify(report, null, 2);
-  const out = path.resolve(
-    args.out ?? path.join(packageRoot, 'bench', 'results', `e2e-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`),
-  );
-  await mkdir(path.dirname(out), { recursive: true });
-  await writeFile(out, json + '\n');
-  console.log(json);
+  const { path: out } = writeReport('camtrack bench', body, {
+    out: args.out ?? resultsPath('e2e', start.startedAt),
+    start,
+  });
   if (!quiet) {
-    const r = report.acceptance;
+    const r = body.acceptance;
     process.stderr.write(
       `[bench] wrote ${out}\n` +
         (r.ratio === null ? '' : `[bench] pipeline/raw = ${r.ratio} (target ${r.target}): ${r.pass ? 'PASS' : 'BELOW TARGET'}\n`),

@@ -21,6 +21,9 @@ interface Step {
   batching: { mode: string; batchCap: number; waitMs: number };
 }
 interface Report {
+  tool: string;
+  commit: string | null;
+  machine: { node: string };
   bench: string;
   quick: boolean;
   targetLatencyMs: number;
@@ -52,6 +55,9 @@ it('bench/batching.mjs --quick: every config ran every step, the criteria follow
   expect(r.status, r.stderr).toBe(0);
   const report = JSON.parse(r.stdout) as Report;
   expect(report).toMatchObject({ bench: 'batching', quick: true, targetLatencyMs: 100 });
+  // The common stamp of every bench report (src/bench/report.ts).
+  expect(report).toMatchObject({ tool: 'bench/batching.mjs', machine: { node: process.version } });
+  expect(report.commit).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
   expect(report.rawInference.map((x) => x.batch)).toEqual([1, 2, 4, 8]);
   for (const x of report.rawInference) expect(x.imagesPerSecond).toBeGreaterThan(0);
   expect(report.capacityFps).toBe(Math.max(...report.rawInference.map((x) => x.imagesPerSecond)));

@@ -333,11 +333,20 @@ describeWithAssets('camtrack bench', ['models/yolox_nano.onnx', 'videos/walking.
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.status).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8')) as {
+      tool: string;
+      commit: string | null;
+      machine: { cpus: number; onnxruntime: string | null; loadAverageAfter: number[] };
       trials: Record<string, { median: { fps: number }; runs: { frames: number; fps: number; wallMs: number; latency: { samples: number }; details: Record<string, unknown> }[] }>;
       ratios: Record<string, { ofMedians: number } | null>;
       acceptance: { ratio: number; pass: boolean };
     };
     expect(JSON.parse(r.stdout)).toEqual(report);
+    // The common stamp of every bench report (src/bench/report.ts).
+    expect(report.tool).toBe('camtrack bench');
+    expect(report.commit).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
+    expect(report.machine.cpus).toBeGreaterThan(0);
+    expect(report.machine.onnxruntime).toMatch(/^\d+\.\d+/);
+    expect(report.machine.loadAverageAfter).toHaveLength(3);
     expect(Object.keys(report.trials).sort()).toEqual([...trials].sort());
     for (const name of ['pipeline', 'pipeline-4x', 'pipeline-null']) {
       const run = report.trials[name]!.runs[0]!;

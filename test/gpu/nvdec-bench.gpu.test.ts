@@ -1,8 +1,9 @@
 /**
  * GPU tier: issue 3's decode-only throughput of 1, 8 and 32 streams with NVDEC, our side against
  * `ffmpeg -hwaccel cuda -hwaccel_output_format cuda … -f null -` on the same clips in the same run. Runs the
- * native benchmark `camtrack_bench_decode_bench --decoder gpu` (bench/native/decode_bench.cpp; our side is the
- * pipeline's NVDEC source without its letterbox, frames stay in device memory), prints the ratios and checks that
+ * decode benchmark's driver `node bench/decode.mjs --decoder gpu` with the native executable
+ * camtrack_bench_decode_bench (bench/native/decode_bench.cpp measures our side: the pipeline's NVDEC source without
+ * its letterbox, frames stay in device memory; the driver runs the ffmpeg baseline), prints the ratios and checks that
  * both sides decoded every frame: each run's frame count is streams × framesPerStream, one pass is the same number
  * of frames for libavcodec, ffmpeg and our NVDEC path, no surface-pool drops, and a positive steady-state ratio
  * ours / ffmpeg for every clip and stream count. The ratio itself has no target for NVDEC (issue 3 sets 0.95 for
@@ -17,7 +18,8 @@
  * skip), or there is no ffmpeg CLI with the CUDA hwaccel to compare with. A build with CUDA and benchmarks whose
  * executable is missing is a failure, and so is CAMTRACK_BUILD_BENCH=OFF under CI=true.
  *
- * The executable: $CAMTRACK_DECODE_BENCH_BIN (or $CAMTRACK_DECODE_BENCH, bench/decode.mjs's variable), else
+ * The executable (handed to the driver as $CAMTRACK_DECODE_BENCH): $CAMTRACK_DECODE_BENCH_BIN (or
+ * $CAMTRACK_DECODE_BENCH), else
  * build/camtrack_bench_decode_bench (where cmake-js puts executables on Linux; `npm run build:dev` builds it),
  * else build/Release/camtrack_bench_decode_bench. ffmpeg: $FFMPEG_PATH, else `ffmpeg` on PATH.
  */
@@ -78,6 +80,7 @@ interface Run {
   nvdec?: { streams: number; delivered: number; droppedPoolFull: number; corrupt: number };
 }
 interface Report {
+  tool: string;
   decoder: string;
   device: string | null;
   clips: { name: string; framesPerPass: number; ffmpegFramesPerPass: number; nvdecFramesPerPass: number | null }[];
@@ -121,18 +124,26 @@ describe('camtrack_bench_decode_bench --decoder gpu (NVDEC vs ffmpeg -hwaccel cu
         '--min-total-frames', String(MIN_TOTAL_FRAMES), '--min-stream-frames', String(MIN_STREAM_FRAMES), '--clip', assetPath('videos/walking.mp4'),
         '--ffmpeg', ffmpeg, '--out', out, ...(hevc ? [] : ['--no-hevc']),
       ];
-      const res = spawnSync(bin, args, { encoding: 'utf8', timeout: 570_000, cwd: repoRoot, maxBuffer: 64 << 20 });
-      if (res.error) throw new Error(`could not run ${bin}: ${res.error.message}`);
+      const driver = path.join(repoRoot, 'bench', 'decode.mjs');
+      const res = spawnSync(process.execPath, [driver, ...args], {
+        encoding: 'utf8',
+        timeout: 570_000,
+        cwd: repoRoot,
+        maxBuffer: 64 << 20,
+        env: { ...process.env, CAMTRACK_DECODE_BENCH: bin },
+      });
+      if (res.error) throw new Error(`could not run ${driver}: ${res.error.message}`);
       const stderr = res.stderr ?? '';
       if (res.status === EXIT_NO_NVDEC) {
         const line = stderr.split('\n').find((l) => l.startsWith('SKIP:')) ?? stderr.trim();
         skipLoudly(ctx, line.replace(/^SKIP:\s*/, ''));
       }
-      console.log(`${bin} ${args.join(' ')}\n${stderr}`);
-      expect(res.signal, `${bin} was killed by ${res.signal}\n${stderr}`).toBeNull();
+      console.log(`node bench/decode.mjs ${args.join(' ')} (CAMTRACK_DECODE_BENCH=${bin})\n${stderr}`);
+      expect(res.signal, `bench/decode.mjs was killed by ${res.signal}\n${stderr}`).toBeNull();
       expect(res.status, stderr).toBe(0);
 
       const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
+      expect(report.tool, 'the common report stamp').toBe('bench/decode.mjs');
       expect(report.decoder).toBe('gpu');
       expect(report.device, 'device name of the NVDEC decoder').toMatch(/\S/);
       expect(report.acceptance.target, 'no NVDEC target in issue 3').toBeNull();
