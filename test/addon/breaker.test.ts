@@ -113,7 +113,10 @@ describeWithAssets('Pipeline: circuit breaker over the real onnxruntime backend'
     expect(s.state).not.toBe('failed');
   }, 120_000);
 
-  /** walking.mp4 as a file through a pipeline with `inference`: its results, stats and breaker events. */
+  /**
+   * walking.mp4 as a file (5 fps of its 25 by fpsLimit, deterministic by pts: 69 of its 341 frames inferred, which keeps
+   * the test short on a loaded machine) through a pipeline with `inference`: its results, stats and breaker events.
+   */
   async function runWalking(inference: object): Promise<{
     results: FrameResult[];
     stream: ReturnType<Pipeline['stats']>['streams'][number];
@@ -126,7 +129,7 @@ describeWithAssets('Pipeline: circuit breaker over the real onnxruntime backend'
     await using p = await Pipeline.create({ model: assetPath(FAST_MODEL), inference });
     const events: string[] = [];
     p.on('breaker', (e: BreakerEvent) => events.push(`${e.from}>${e.to}:${e.reason}`));
-    const s = p.addStream({ id: 'clip', url: assetPath(WALKING) });
+    const s = p.addStream({ id: 'clip', url: assetPath(WALKING), fpsLimit: 5 });
     const results: FrameResult[] = [];
     s.on('result', (r: FrameResult) => results.push(r));
     const errors: CamtrackError[] = [];
@@ -136,7 +139,7 @@ describeWithAssets('Pipeline: circuit breaker over the real onnxruntime backend'
   }
 
   it("fallback 'cpu': while open the CPU fallback infers the refused frames (same detections), none is dropped with cause breaker, the probe closes it", async () => {
-    const FAULTS = 12;
+    const FAULTS = 6;
     const breaker = { consecutiveFailures: 3, windowBatches: 0, cooldownMs: 300, probeFrames: 1 };
     const t0 = performance.now();
     const run = await runWalking({ workers: 1, breaker: { ...breaker, fallback: 'cpu' }, faults: { failNextBatches: FAULTS } });
@@ -189,7 +192,7 @@ describeWithAssets('Pipeline: circuit breaker over the real onnxruntime backend'
     // The primary's probe closed it and the primary infers again: the frames after the fallback's last are primary's.
     expect(run.pipeline.breaker.state).toBe('closed');
     const lastFallback = run.results.lastIndexOf(byFallback.at(-1)!);
-    expect(run.results.length - lastFallback - 1).toBeGreaterThan(20);
+    expect(run.results.length - lastFallback - 1).toBeGreaterThan(5);
     expect(run.results.slice(lastFallback + 1).every((r) => r.inferredBy === 'primary')).toBe(true);
     // The event sequence as without a fallback.
     const failedProbes = run.pipeline.breaker.transitions['probe-failed'];
@@ -204,9 +207,10 @@ describeWithAssets('Pipeline: circuit breaker over the real onnxruntime backend'
     console.log(
       `[breaker-fallback] fallback worker started in ${run.fallbackStartMs!.toFixed(0)} ms; run ${runMs.toFixed(0)} ms; ` +
         `fallback frames ${byFallback.length} (${byFallback.reduce((n, r) => n + r.detections.length, 0)} detections, ` +
-        `compared with the primary on ${compared} frames); dropped.inference ${st.dropped.inference}; opens ${run.pipeline.breaker.opens}`,
+        `compared with the primary on ${compared} frames); dropped.inference ${st.dropped.inference}; opens ${run.pipeline.breaker.opens}; ` +
+        `inferred ${st.framesSubmitted} of 341 frames (fpsLimit ${st.dropped.fpsLimit})`,
     );
-  }, 150_000);
+  }, 300_000);
 
   it('a fallback that fails too: its frames are dropped with cause breaker and counted, once (no loop)', async () => {
     const run = await runWalking({
@@ -229,7 +233,7 @@ describeWithAssets('Pipeline: circuit breaker over the real onnxruntime backend'
     expect(run.pipeline.failedBatches).toBe(6);
     expect(run.pipeline.breaker.state).toBe('closed');
     expect(run.events.at(-1)).toBe('half-open>closed:probe-ok');
-  }, 120_000);
+  }, 300_000);
 
   it('a killed inference worker: its batches fail and count, the stream keeps going on the other worker', async () => {
     await using p = await Pipeline.create({
