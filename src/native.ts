@@ -47,6 +47,8 @@ export interface NativeFrameResult {
   height: number;
   /** false: postprocessed without inference (FrameResult.inferred). */
   inferred: boolean;
+  /** Present (true) only when the circuit breaker's fallback backend inferred it (FrameResult.inferredBy). */
+  fallback?: boolean;
   detections: NativeDetection[];
   tracks: NativeTrack[];
   /** Present only when the tracker reported lifecycle events for this frame. */
@@ -252,6 +254,8 @@ export interface NativePipelineConfig {
       windowFailureRatio: number;
       cooldownMs: number;
       probeFrames: number;
+      /** inference.breaker.fallback: 'cpu' sends the frames the breaker refuses to the fallback workers. */
+      fallback: 'none' | 'cpu';
     };
   };
   ingest: NormalisedConfig['ingest'];
@@ -270,6 +274,8 @@ export interface NativeModule {
     outputs: Float32Array[],
     onSubmit: (slot: number, images: number) => void,
     name?: string,
+    /** 'fallback': a worker of the circuit breaker's fallback backend (default 'primary'). */
+    pool?: 'primary' | 'fallback',
   ): number;
   completeBatch(pipelineId: number, worker: number, slot: number, ok: boolean, error?: string): void;
   detachWorker(pipelineId: number, worker: number): void;

@@ -134,6 +134,7 @@ export class Pipeline extends EventEmitter {
         ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
         executionProviders: cfg.inference.executionProviders,
         ...(cfg.inference.faults ? { faults: cfg.inference.faults } : {}),
+        fallback: cfg.inference.breaker.fallback === 'cpu',
         onWorkerLost: (err) => {
           if (pipeline) safeEmit(pipeline, 'workerError', err);
         },
@@ -160,6 +161,13 @@ export class Pipeline extends EventEmitter {
   /** The onnxruntime execution provider inference runs on: the first of inference.executionProviders that started. */
   get executionProvider(): string {
     return this.#backend.executionProvider;
+  }
+  /**
+   * With inference.breaker.fallback 'cpu': how long the breaker's CPU fallback worker took to start (session created
+   * and attached, alongside the primary workers during create()), ms; undefined without a fallback.
+   */
+  get fallbackStartMs(): number | undefined {
+    return this.#backend.fallbackStartMs;
   }
   get closed(): boolean {
     return this.#closed;
@@ -368,6 +376,7 @@ export class Pipeline extends EventEmitter {
         width: n.width,
         height: n.height,
         inferred: n.inferred,
+        inferredBy: n.inferred ? (n.fallback ? 'fallback' : 'primary') : null,
         detections,
         tracks,
         trackEvents: (n.trackEvents ?? []) as TrackEvent[],

@@ -46,6 +46,12 @@ export interface FrameResult {
    * intervals and motion gating will pass frames through.
    */
   inferred: boolean;
+  /**
+   * Which backend inferred the frame: `primary` (the pipeline's workers), `fallback` (the circuit breaker's CPU
+   * fallback, inference.breaker.fallback 'cpu', while the breaker was open; docs/scheduling.md); null when the frame
+   * was not inferred.
+   */
+  inferredBy: 'primary' | 'fallback' | null;
   detections: Detection[];
   tracks: Track[];
   /** Track lifecycle events of this frame: 'new', 'lost', 'refound', 'removed' (usually empty). */
@@ -184,6 +190,12 @@ export interface StreamStats {
    * `interval` (the stream's `inference.interval`), `motion` (motion gating found no motion). docs/scheduling.md.
    */
   skipped: { interval: number; motion: number };
+  /**
+   * The circuit breaker's fallback backend (inference.breaker.fallback 'cpu'; docs/scheduling.md): `frames` delivered
+   * that it inferred (their results say inferredBy 'fallback'), `failed` frames lost with its failed batches (also in
+   * dropped.breaker). framesDelivered + dropped.inference + fallback.failed = framesSubmitted once a stream is done.
+   */
+  fallback: { frames: number; failed: number };
   /** Decode → delivery latency of the newest delivered frame, ms (-1 before the first). */
   lastFrameAgeMs: number;
   /** While live: ms since the newest frame was decoded (grows while a camera is silent); -1 otherwise. */
@@ -228,8 +240,18 @@ export interface BreakerStats {
   state: BreakerState;
   /** Times it opened, all time. */
   opens: number;
-  /** Frames dropped because it was open, all streams (the sum of their dropped.breaker). */
+  /**
+   * Frames dropped because it was open, all streams (the sum of their dropped.breaker): refused with no fallback
+   * (or none left), or lost with a failed fallback batch.
+   */
   droppedFrames: number;
+  /** inference.breaker.fallback. */
+  fallback: 'none' | 'cpu';
+  /** Frames the fallback inferred and delivered while the breaker refused them (the sum of streams' fallback.frames). */
+  fallbackFrames: number;
+  /** The fallback's batches, and those that failed. Not in batches / failedBatches, which are the primary backend's. */
+  fallbackBatches: number;
+  fallbackFailedBatches: number;
   /** Transitions so far, by reason. */
   transitions: Record<BreakerReason, number>;
 }

@@ -76,6 +76,7 @@ Napi::Object ResultToJs(Napi::Env env, const pipeline::FrameResult& r) {
   o.Set("width", r.width);
   o.Set("height", r.height);
   o.Set("inferred", r.inferred);
+  if (r.fallback) o.Set("fallback", true);  // inferred by the breaker's fallback backend
   Napi::Array dets = Napi::Array::New(env, r.detections.size());
   for (size_t i = 0; i < r.detections.size(); ++i) {
     const Detection& d = r.detections[i];

@@ -76,6 +76,11 @@ NativePipelineConfig ReadPipelineConfig(const Napi::Object& cfg) {
     c.batching.breaker.window_failure_ratio = RequireNumber(br, "windowFailureRatio");
     c.batching.breaker.cooldown_ms = RequireInt(br, "cooldownMs");
     c.batching.breaker.probe_frames = RequireInt(br, "probeFrames");
+    const std::string fallback = RequireString(br, "fallback");  // 'none' | 'cpu' (validated by the schema)
+    if (fallback != "none" && fallback != "cpu")
+      throw Error(ErrorCode::kInvalidArgument, "binding",
+                  "config.batching.breaker.fallback must be 'none' or 'cpu', got '" + fallback + "'");
+    c.batching.breaker_fallback = fallback == "cpu";
   }
   Napi::Object ig = RequireObject(cfg, "ingest");
   c.ingest.reconnect_rate_per_second = RequireNumber(ig, "reconnectRatePerSecond");

@@ -127,6 +127,10 @@ Napi::Value AttachWorker(const Napi::CallbackInfo& info) {
     Napi::Array ins = ArgArray(info, 1, "inputs"), outs = ArgArray(info, 2, "outputs");
     Napi::Function on_submit = ArgFunction(info, 3, "onSubmit");
     const std::string name = ArgOptionalString(info, 4, "name", "js");
+    // 'fallback': a worker of the circuit breaker's fallback backend (batch::Pool::kFallback; docs/scheduling.md).
+    const std::string pool = ArgOptionalString(info, 5, "pool", "primary");
+    if (pool != "primary" && pool != "fallback")
+      throw Error(ErrorCode::kInvalidArgument, "binding", "pool must be 'primary' or 'fallback', got '" + pool + "'");
     if (ins.Length() != outs.Length() || ins.Length() == 0 || ins.Length() > uint32_t(kMaxSlot))
       throw Error(ErrorCode::kInvalidArgument, "binding", "inputs and outputs must be non-empty and the same length");
     std::vector<infer::BatchBuffers> slots;
@@ -141,7 +145,7 @@ Napi::Value AttachWorker(const Napi::CallbackInfo& info) {
     w->Start(SubmitTsfn::New(env, on_submit, "camtrack-infer", 0, 1, nullptr));
     int index;
     try {
-      index = p->AddWorker(w);
+      index = p->AddWorker(w, pool == "fallback" ? batch::Pool::kFallback : batch::Pool::kPrimary);
     } catch (...) {
       w->Stop();  // a refused worker leaves no wake-up function behind (it would keep the worker's loop alive)
       throw;

@@ -20,7 +20,8 @@ namespace camtrack::binding {
 int RegisterPipeline(const std::shared_ptr<pipeline::Pipeline>& pipeline);
 void UnregisterPipeline(int id);
 
-// attachWorker(pipelineId, inputs: Float32Array[], outputs: Float32Array[], onSubmit(slot, images), name?) → index
+// attachWorker(pipelineId, inputs: Float32Array[], outputs: Float32Array[], onSubmit(slot, images), name?,
+//              pool?: 'primary' | 'fallback') → index
 Napi::Value AttachWorker(const Napi::CallbackInfo& info);
 // completeBatch(pipelineId, workerIndex, slot, ok, errorMessage?)
 Napi::Value CompleteBatch(const Napi::CallbackInfo& info);

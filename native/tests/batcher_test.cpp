@@ -18,6 +18,7 @@ namespace {
 using camtrack::batch::Batcher;
 using camtrack::batch::BatcherConfig;
 using camtrack::batch::Contender;
+using camtrack::batch::Pool;
 using camtrack::batch::Slot;
 using camtrack::batch::SlotLease;
 
@@ -222,12 +223,12 @@ CT_TEST(batcher_priority_of_one_frame_on_a_normal_stream) {
   CT_EXPECT(!b.Acquire(false, requester));  // a normal frame: dropped at once
   CT_EXPECT(ms_since(t0) < 150);
   t0 = std::chrono::steady_clock::now();
-  CT_EXPECT(!b.Acquire(false, requester, /*high_frame=*/true));  // a high frame: waited the bound, then dropped
+  CT_EXPECT(!b.Acquire(false, requester, Pool::kPrimary, nullptr, /*high_frame=*/true));  // a high frame: waited the bound, then dropped
   CT_EXPECT(ms_since(t0) >= 199);
   // A high frame waiting for a position; one frees; the normal stream asking then does not get it, the frame does.
   bool got = false;
   std::thread waiter([&] {
-    SlotLease h = b.Acquire(false, requester, /*high_frame=*/true);
+    SlotLease h = b.Acquire(false, requester, Pool::kPrimary, nullptr, /*high_frame=*/true);
     got = bool(h);
     if (h) h.Commit();
   });

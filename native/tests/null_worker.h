@@ -58,6 +58,11 @@ class NullWorker : public camtrack::infer::InferenceWorker {
     return true;
   }
   std::string name() const override { return name_; }
+  // Its next `n` batches complete as failed (ok = false), without running: a failing backend.
+  void FailNext(int n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_next_ = n;
+  }
   uint64_t batches() const {
     std::lock_guard<std::mutex> lock(mu_);
     return batches_;
@@ -71,6 +76,14 @@ class NullWorker : public camtrack::infer::InferenceWorker {
       if (queue_.empty()) return;  // quit with nothing left
       const int slot = queue_.front();
       queue_.pop_front();
+      if (fail_next_ > 0) {
+        --fail_next_;
+        ++batches_;
+        lock.unlock();
+        pipeline_->CompleteBatch(index_, slot, false, "injected fault (NullWorker::FailNext)");
+        lock.lock();
+        continue;
+      }
       lock.unlock();
       // "Inference": read the input the source threads wrote (so a race on it is seen), write the output.
       const camtrack::infer::BatchBuffers& b = slots_[slot];
@@ -97,6 +110,7 @@ class NullWorker : public camtrack::infer::InferenceWorker {
   std::condition_variable cv_;
   std::deque<int> queue_;  // submitted local slots, in order
   bool quit_ = false;
+  int fail_next_ = 0;
   uint64_t batches_ = 0;
 };
 

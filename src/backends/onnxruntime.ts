@@ -3,6 +3,12 @@
  * (see ort-worker.ts). Creation waits until every worker has attached to the native pipeline, so the first frame
  * always finds a worker; a model that onnxruntime rejects fails create() with ERR_CAMTRACK_MODEL. Each worker's session
  * runs on the first of `executionProviders` that starts (providers.ts); none: ERR_CAMTRACK_UNSUPPORTED.
+ *
+ * With `fallback` (inference.breaker.fallback 'cpu') one more worker, `onnxruntime-fallback`, runs the same model on
+ * the CPU execution provider whatever `executionProviders` says, and attaches to the pipeline's fallback pool: it
+ * infers only the frames the circuit breaker refuses (docs/scheduling.md "Circuit breaker"). It is started with the
+ * others, not on the breaker's first open, so the first refused frame already finds it (starting it takes a session
+ * create: see fallbackStartMs).
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -30,8 +36,17 @@ export interface OnnxRuntimeBackendOptions {
    * addon has already retired it (its batches fail, its slots are not used again); this carries the reason.
    */
   onWorkerLost?: (err: CamtrackError) => void;
-  /** TEST ONLY (inference.faults; the pipeline refuses it unless NODE_ENV=test). */
-  faults?: { failNextBatches?: number; killWorkerAfterBatches?: number };
+  /** One more worker on the CPU execution provider for the breaker's fallback pool (inference.breaker.fallback 'cpu'). */
+  fallback?: boolean;
+  /**
+   * TEST ONLY (inference.faults; the pipeline refuses it unless NODE_ENV=test). The top-level fields target the
+   * primary workers; `fallback` the fallback worker (each has its own counter).
+   */
+  faults?: {
+    failNextBatches?: number;
+    killWorkerAfterBatches?: number;
+    fallback?: { failNextBatches?: number; killWorkerAfterBatches?: number };
+  };
 }
 
 /**
@@ -115,6 +130,7 @@ export class OnnxRuntimeBackend {
   #closed = false;
   #provider = '';
   #providerWarning: CamtrackError | undefined;
+  #fallbackStartMs: number | undefined;
 
   private constructor() {}
 
@@ -123,12 +139,18 @@ export class OnnxRuntimeBackend {
     const intra = opts.intraOpThreads ?? defaultIntraOpThreads(opts.workers);
     const m = opts.model;
     onExit(backend, () => backend.#closeGate());
-    // Fault injection (test only): batches still to fail, shared by every worker.
+    // Fault injection (test only): batches still to fail, shared by every primary worker; the fallback has its own.
     const faults = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     new Int32Array(faults)[0] = opts.faults?.failNextBatches ?? 0;
+    const fallbackFaults = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    new Int32Array(fallbackFaults)[0] = opts.faults?.fallback?.failNextBatches ?? 0;
+    const fallbackIndex = opts.fallback ? opts.workers : -1;
     try {
       await Promise.all(
-        Array.from({ length: opts.workers }, (_, i) => {
+        Array.from({ length: opts.workers + (opts.fallback ? 1 : 0) }, (_, i) => {
+          const isFallback = i === fallbackIndex;
+          const startedAt = performance.now();
+          const killAfter = isFallback ? opts.faults?.fallback?.killWorkerAfterBatches : i === 0 ? opts.faults?.killWorkerAfterBatches : undefined;
           const workerData: OrtWorkerData = {
             pipelineId: opts.pipelineId,
             modelPath: m.path,
@@ -139,23 +161,30 @@ export class OnnxRuntimeBackend {
             dynamicBatch: m.fixedBatch === null,
             slots: opts.slotsPerWorker ?? 2,
             intraOpThreads: intra,
-            executionProviders: opts.executionProviders,
-            name: `onnxruntime-${i}`,
+            // The fallback is the CPU backend whatever the primary runs on (CUDA/TensorRT on a GPU machine).
+            executionProviders: isFallback ? ['cpu'] : opts.executionProviders,
+            name: isFallback ? 'onnxruntime-fallback' : `onnxruntime-${i}`,
+            pool: isFallback ? 'fallback' : 'primary',
             gate: backend.#gate.buffer as SharedArrayBuffer,
-            faults,
-            ...(i === 0 && opts.faults?.killWorkerAfterBatches !== undefined
-              ? { killAfterBatches: opts.faults.killWorkerAfterBatches }
-              : {}),
+            faults: isFallback ? fallbackFaults : faults,
+            ...(killAfter !== undefined ? { killAfterBatches: killAfter } : {}),
           };
-          const worker = new Worker(new URL('./ort-worker.js', import.meta.url), { workerData, name: `camtrack-ort-${i}` });
+          const worker = new Worker(new URL('./ort-worker.js', import.meta.url), {
+            workerData,
+            name: isFallback ? 'camtrack-ort-fallback' : `camtrack-ort-${i}`,
+          });
           backend.#workers.push(worker);
           backend.#watch(worker, workerData.name, opts.onWorkerLost);
           return new Promise<void>((resolve, reject) => {
             const onMessage = (msg: WorkerMessage): void => {
               if (msg.type === 'ready') {
                 worker.off('message', onMessage);
-                backend.#provider = msg.provider;
-                backend.#providerWarning ??= providerWarning(msg.provider, msg.skipped);
+                if (isFallback) {
+                  backend.#fallbackStartMs = performance.now() - startedAt;
+                } else {
+                  backend.#provider = msg.provider;
+                  backend.#providerWarning ??= providerWarning(msg.provider, msg.skipped);
+                }
                 resolve();
               } else if (msg.type === 'error') {
                 reject(
@@ -213,8 +242,17 @@ export class OnnxRuntimeBackend {
     return this.#providerWarning;
   }
 
+  /** Primary and fallback workers. */
   get workerCount(): number {
     return this.#workers.length;
+  }
+
+  /**
+   * How long the breaker's fallback worker took from its creation to being attached with its CPU session, ms
+   * (started alongside the primary workers, so on a small machine they share the cores); undefined without one.
+   */
+  get fallbackStartMs(): number | undefined {
+    return this.#fallbackStartMs;
   }
 
   /** Detaches and stops every worker. Call after the native pipeline stopped (no batch in flight). Idempotent. */

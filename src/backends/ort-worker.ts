@@ -31,9 +31,11 @@ export interface OrtWorkerData {
   intraOpThreads: number;
   executionProviders: string[];
   name: string;
+  /** 'fallback': the circuit breaker's fallback worker (attached to the pipeline's fallback pool). */
+  pool: 'primary' | 'fallback';
   /** The exit gate shared with the backend (GATE_CLOSED, GATE_BUSY in onnxruntime.ts). */
   gate: SharedArrayBuffer;
-  /** TEST ONLY (inference.faults): [0] = batches still to fail, shared by the backend's workers. */
+  /** TEST ONLY (inference.faults): [0] = batches still to fail, shared by the backend's primary workers (the fallback has its own). */
   faults: SharedArrayBuffer;
   /** TEST ONLY: this worker exits (process.exit in the thread) after completing this many batches. */
   killAfterBatches?: number;
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
   const onSubmit = (slot: number, images: number): void => {
     // Fault injection (test only): the batch fails as a backend error would, without running.
     if (Atomics.load(faults, 0) > 0 && Atomics.sub(faults, 0, 1) > 0) {
-      fail(slot, new Error('injected fault (inference.faults.failNextBatches)'));
+      fail(slot, new Error(`injected fault (inference.faults.${data.pool === 'fallback' ? 'fallback.' : ''}failNextBatches)`));
       return;
     }
     let run: Promise<Record<string, InstanceType<typeof ort.Tensor>>>;
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
       (err: unknown) => fail(slot, err),
     );
   };
-  workerIndex = native.attachWorker(data.pipelineId, inputs, outputs, onSubmit, data.name);
+  workerIndex = native.attachWorker(data.pipelineId, inputs, outputs, onSubmit, data.name, data.pool);
   port.on('message', (msg: { type: string }) => {
     if (msg.type === 'close' && !closing) {
       closing = true;

@@ -251,13 +251,22 @@ export const BreakerOptionsSchema = Type.Object(
       default: 1,
       description: 'Frames admitted in half-open (the probe) before its first batch result closes or reopens it.',
     }),
+    fallback: literals(['none', 'cpu'], {
+      default: 'none',
+      description:
+        "What happens to a frame the breaker refuses (open, or half-open past the probe's frames): 'none' drops it " +
+        "(dropped.breaker); 'cpu' infers it on a fallback worker (one extra onnxruntime session on the CPU execution " +
+        "provider whatever executionProviders says, started with the pipeline), counted in breaker.fallbackFrames; " +
+        'the primary backend\'s probe still decides when the breaker closes.',
+    }),
   },
   {
     additionalProperties: false,
     default: {},
     description:
       "Circuit breaker per backend: while open, frames that would be inferred are dropped (stream stats " +
-      "dropped.breaker, pipeline stats breaker); streams do not fail because inference fails.",
+      "dropped.breaker, pipeline stats breaker) or, with fallback 'cpu', inferred by a CPU fallback worker; streams " +
+      'do not fail because inference fails.',
   },
 );
 
@@ -295,6 +304,24 @@ export const InferenceOptionsSchema = Type.Object(
           ),
           killWorkerAfterBatches: Type.Optional(
             Type.Integer({ minimum: 1, description: 'Worker 0 exits after completing this many batches.' }),
+          ),
+          fallback: Type.Optional(
+            Type.Object(
+              {
+                failNextBatches: Type.Optional(
+                  Type.Integer({ minimum: 0, description: "The fallback worker's first N batches fail (not run)." }),
+                ),
+                killWorkerAfterBatches: Type.Optional(
+                  Type.Integer({ minimum: 1, description: 'The fallback worker exits after completing this many batches.' }),
+                ),
+              },
+              {
+                additionalProperties: false,
+                description:
+                  "Faults of the breaker's fallback worker (inference.breaker.fallback 'cpu'). The fields above target " +
+                  'the primary workers only.',
+              },
+            ),
           ),
         },
         {

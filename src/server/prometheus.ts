@@ -181,6 +181,8 @@ export function createMetrics(
       BREAKER_REASONS.map(([reason, to]): [{ model: string; to: string; reason: string }, number] => [{ model, to, reason }, s.breaker.transitions[reason]]),
     ),
   );
+  totalsCounter(registry, 'camtrack_breaker_fallback_frames_total', "Frames the circuit breaker's CPU fallback inferred while the breaker refused them (inference.breaker.fallback).", ['model'], perModel((s) => s.breaker.fallbackFrames));
+  totalsCounter(registry, 'camtrack_breaker_fallback_batches_failed_total', "Batches of the circuit breaker's CPU fallback that failed (their frames are dropped, cause breaker).", ['model'], perModel((s) => s.breaker.fallbackFailedBatches));
   gauge(registry, 'camtrack_model_ready', 'Whether the model is usable (loaded, or its file checked and no camera uses it yet).', ['model'], () =>
     cameras.models.map((m) => [{ model: m }, ['available', 'loaded'].includes(board.state(m).state) ? 1 : 0]),
   );

@@ -79,6 +79,11 @@ export class ModelBoard {
     return this.#registry.pipeline(model)?.stats().breaker.state;
   }
 
+  /** Whether `model`'s breaker has a fallback backend (inference.breaker.fallback 'cpu') that infers refused frames. */
+  breakerFallback(model: string): boolean {
+    return this.#registry.pipeline(model)?.stats().breaker.fallback === 'cpu';
+  }
+
   state(model: string): { state: ModelState; error: CamtrackError | null } {
     if (this.#registry.pipeline(model)) return { state: 'loaded', error: null };
     const failed = this.#failed.get(model) ?? this.#checked.get(model);
@@ -98,7 +103,7 @@ function asError(err: unknown): CamtrackError {
  */
 export async function checkReadiness(
   models: readonly string[],
-  board: Pick<ModelBoard, 'state'> & Partial<Pick<ModelBoard, 'breaker'>>,
+  board: Pick<ModelBoard, 'state'> & Partial<Pick<ModelBoard, 'breaker' | 'breakerFallback'>>,
   pingRedis?: () => Promise<unknown>,
   redisTimeoutMs = 1000,
 ): Promise<Readiness> {
@@ -112,7 +117,12 @@ export async function checkReadiness(
     const breaker = state === 'loaded' ? board.breaker?.(name) : undefined;
     if (breaker !== undefined) {
       out[name]!.breaker = breaker;
-      if (breaker !== 'closed') reasons.push(`model ${name}: inference circuit breaker is ${breaker}`);
+      // Not ready even with a fallback serving the frames: the model's own backend is failing, and a balancer should
+      // prefer an instance whose backend is healthy (docs/scheduling.md "Circuit breaker").
+      if (breaker !== 'closed') {
+        const fallback = board.breakerFallback?.(name) ? ' (its CPU fallback infers the frames meanwhile)' : '';
+        reasons.push(`model ${name}: inference circuit breaker is ${breaker}${fallback}`);
+      }
     }
   }
   let redis: Readiness['redis'] = null;

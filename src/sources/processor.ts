@@ -96,6 +96,7 @@ export class NullProcessor implements FrameProcessor {
       width: size.width,
       height: size.height,
       inferred: true,
+      inferredBy: 'primary',
       detections: [],
       tracks: [],
       trackEvents: [],

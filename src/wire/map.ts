@@ -113,6 +113,7 @@ export function toWireResult(r: FrameResult): WireResult {
     width: integer(r.width, '', 'width'),
     height: integer(r.height, '', 'height'),
     inferred: r.inferred,
+    inferred_by: r.inferredBy ?? null,
     detections: r.detections.map((d, i) => toWireDetection(d, `detections[${i}]`)),
     tracks: r.tracks.map((t, i) => toWireTrack(t, `tracks[${i}]`)),
     track_events: r.trackEvents.map((e, i) => toWireTrackEvent(e, `trackEvents[${i}]`)),

@@ -138,6 +138,16 @@ export const WireResultSchema = Type.Object(
     inferred: Type.Boolean({
       description: 'The detector ran on this frame; false: no detections, the tracks are the tracker\'s predictions.',
     }),
+    // Added within v1, so optional here: a v1 message written before it existed stays valid (camtrack writes it always).
+    inferred_by: Type.Optional(
+      nullable(
+        Type.Union([Type.Literal('primary'), Type.Literal('fallback')], {
+          description:
+            "Which backend inferred the frame (FrameResult.inferredBy): 'primary', or 'fallback' (the circuit breaker's " +
+            'CPU fallback while the breaker was open); null when the frame was not inferred.',
+        }),
+      ),
+    ),
     detections: Type.Array(WireDetectionSchema),
     tracks: Type.Array(WireTrackSchema),
     track_events: Type.Array(WireTrackEventSchema, { description: 'Track lifecycle events of this frame (usually empty).' }),

@@ -82,6 +82,7 @@ describe('attachWorker / completeBatch / detachWorker', () => {
     expect(invalidArgument(() => native.attachWorker(NO_PIPELINE, f32, null, noop))).toContain('for outputs');
     expect(invalidArgument(() => native.attachWorker(NO_PIPELINE, f32, f32, 42))).toContain('for onSubmit');
     expect(invalidArgument(() => native.attachWorker(NO_PIPELINE, f32, f32, noop, 7))).toContain('for name');
+    expect(invalidArgument(() => native.attachWorker(NO_PIPELINE, f32, f32, noop, 'w', 'gpu'))).toContain("pool must be 'primary' or 'fallback'");
     expect(invalidArgument(() => native.attachWorker(NO_PIPELINE, [new Float64Array(4)], f32, noop))).toContain(
       'for inputs[0]',
     );

@@ -31,6 +31,7 @@ function result(cam: string, i: number, key?: string): FrameResult {
     width: 1280,
     height: 720,
     inferred: true,
+    inferredBy: 'primary',
     detections: i % 2 === 0 ? [{ x1: 10 + i, y1: 20, x2: 110.04, y2: 320.06, score: 0.812345, classId: 0, label: 'person' }] : [],
     tracks: [],
     trackEvents: [],

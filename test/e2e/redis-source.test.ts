@@ -170,7 +170,7 @@ describeRedis('Redis source', () => {
     await client.xreadgroup('GROUP', 'g', 'w', 'STREAMS', 'camera_x_input', '>');
     const sink = await RedisSink.create({ url });
     closers.push(() => sink.close());
-    const r = { streamId: 'x', frameIndex: 0, ptsMs: 0, timestampMs: 1796000000000, latencyMs: 1, width: 2, height: 2, inferred: true, detections: [], tracks: [], trackEvents: [], messageKey: id };
+    const r = { streamId: 'x', frameIndex: 0, ptsMs: 0, timestampMs: 1796000000000, latencyMs: 1, width: 2, height: 2, inferred: true, inferredBy: 'primary' as const, detections: [], tracks: [], trackEvents: [], messageKey: id };
     const outcomes: string[] = [];
     // The same write twice, as a retry after a lost reply sends it.
     for (let k = 0; k < 2; k++) sink.writeResult(r, undefined, { ack: { key: 'camera_x_input', group: 'g', ids: [id] }, done: (o) => outcomes.push(o) });

@@ -82,4 +82,48 @@ describeWithAssets('camtrack serve: readiness, metrics and logs follow the infer
     expect(lines.filter((l) => l.includes('half-open -> closed (probe-ok)'))).toHaveLength(1);
     expect(lines.filter((l) => l.includes('open -> half-open (cooldown)'))).toHaveLength(cooldowns);
   }, 150_000);
+
+  it("fallback 'cpu': still 503 while open (the reason says the fallback serves), results keep coming, the fallback's frames counted in /metrics", async () => {
+    const s = await startServe({
+      model: assetPath(MODEL),
+      inference: {
+        workers: 1,
+        breaker: { consecutiveFailures: 3, windowBatches: 0, cooldownMs: 1500, probeFrames: 1, fallback: 'cpu' },
+        faults: { failNextBatches: 6 },
+      },
+      streams: [{ id: 'cam', url: assetPath(WALKING), live: true, loop: true }],
+    });
+    servers.push(s);
+    await s.context.booted;
+    let notReady: string[] | undefined;
+    let fallbackWhileOpen = 0;
+    // Not ready, and yet results come: the fallback's frames grow while the readiness probe still says 503.
+    await waitFor('/health/ready 503 with the breaker open while its fallback delivers frames', async () => {
+      const frames = s.context.cameras.stats().cameras.find((c) => c.id === 'cam')!.fallback.frames;
+      const r = await s.inject({ method: 'GET', url: '/health/ready' });
+      const reasons = (JSON.parse(r.body) as { reasons: string[] }).reasons;
+      if (r.statusCode === 503 && reasons.some((x) => /inference circuit breaker is open/.test(x)) && frames > 0) {
+        notReady = reasons;
+        fallbackWhileOpen = frames;
+      }
+      return notReady !== undefined;
+    }, 60_000);
+    expect(notReady!.join('\n')).toMatch(/^model \S+: inference circuit breaker is open \(its CPU fallback infers the frames meanwhile\)$/m);
+    await waitFor('/health/ready 200 after the probe closed the breaker', async () => (await s.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200, 60_000);
+    const camera = s.context.cameras.stats().cameras.find((c) => c.id === 'cam')!;
+    expect(camera.state).not.toBe('failed');
+    expect(camera.dropped.breaker).toBe(0);
+    expect(camera.fallback.frames).toBeGreaterThan(0);
+    expect(fallbackWhileOpen).toBeGreaterThan(0);
+    expect(camera.fallback.frames).toBeGreaterThanOrEqual(fallbackWhileOpen);
+
+    const metrics = (await s.inject({ method: 'GET', url: '/metrics' })).body;
+    const fallbackFrames = Number(/^camtrack_breaker_fallback_frames_total\{model="[^"]+"\} (\d+)$/m.exec(metrics)?.[1]);
+    expect(fallbackFrames).toBeGreaterThan(0);
+    expect(fallbackFrames).toBeGreaterThanOrEqual(camera.fallback.frames);
+    expect(metrics).toMatch(/^camtrack_breaker_fallback_batches_failed_total\{model="[^"]+"\} 0$/m);
+    expect(metrics).toMatch(/^camtrack_frames_dropped_total\{camera="cam",cause="breaker"\} 0$/m);
+    expect(metrics).toMatch(/^camtrack_breaker_transitions_total\{model="[^"]+",to="closed",reason="probe-ok"\} 1$/m);
+    console.log(`[serve-breaker-fallback] fallback frames while open ${fallbackWhileOpen}, in all ${fallbackFrames}`);
+  }, 150_000);
 });

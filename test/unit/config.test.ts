@@ -74,7 +74,7 @@ describe('normaliseConfig()', () => {
         workers: Math.min(2, os.availableParallelism()),
         intraOpThreads: undefined,
         executionProviders: ['cpu'],
-        breaker: { consecutiveFailures: 5, windowBatches: 20, windowFailureRatio: 0.5, cooldownMs: 5000, probeFrames: 1 },
+        breaker: { consecutiveFailures: 5, windowBatches: 20, windowFailureRatio: 0.5, cooldownMs: 5000, probeFrames: 1, fallback: 'none' },
       },
       batching: { maxBatchSize: 8, maxWaitMs: 10 },
       detection: { scoreThreshold: 0.25, nmsIou: 0.45, classAgnostic: false, nmsForEndToEnd: false, maxDetections: 300 },
@@ -94,7 +94,7 @@ describe('normaliseConfig()', () => {
         workers: 64,
         intraOpThreads: 2,
         executionProviders: ['cuda', 'cpu'],
-        breaker: { consecutiveFailures: 0, windowBatches: 1, windowFailureRatio: 1, cooldownMs: 0, probeFrames: 1 },
+        breaker: { consecutiveFailures: 0, windowBatches: 1, windowFailureRatio: 1, cooldownMs: 0, probeFrames: 1, fallback: 'cpu' },
       },
       batching: { maxBatchSize: 256, maxWaitMs: 0 },
       detection: { scoreThreshold: 1, nmsIou: 0, classAgnostic: true, nmsForEndToEnd: true, maxDetections: 10000 },
@@ -107,7 +107,7 @@ describe('normaliseConfig()', () => {
       workers: 64,
       intraOpThreads: 2,
       executionProviders: ['cuda', 'cpu'],
-      breaker: { consecutiveFailures: 0, windowBatches: 1, windowFailureRatio: 1, cooldownMs: 0, probeFrames: 1 },
+      breaker: { consecutiveFailures: 0, windowBatches: 1, windowFailureRatio: 1, cooldownMs: 0, probeFrames: 1, fallback: 'cpu' },
     });
     expect(c.batching).toEqual({ maxBatchSize: 256, maxWaitMs: 0 });
     expect(c.detection).toEqual({ scoreThreshold: 1, nmsIou: 0, classAgnostic: true, nmsForEndToEnd: true, maxDetections: 10000 });
@@ -117,6 +117,13 @@ describe('normaliseConfig()', () => {
 
   it('model options leave unset fields out (they are read from the model file)', () => {
     expect(normaliseConfig({ model: { path: 'x.onnx' } }).model).toEqual({ path: 'x.onnx' });
+  });
+
+  it("BAD CALL - inference.breaker.fallback 'gpu' names the path and the accepted values", () => {
+    const e = configError(() => normaliseConfig({ model: 'm.onnx', inference: { breaker: { fallback: 'gpu' as 'cpu' } } }));
+    expect(e.code).toBe('ERR_CAMTRACK_INVALID_CONFIG');
+    expect(e.path).toBe('inference.breaker.fallback');
+    expect(e.message).toMatch(/^inference\.breaker\.fallback: .*'none'.*'cpu'|^inference\.breaker\.fallback: .*"none".*"cpu"/);
   });
 
   it('BAD CALL - batching.maxWaitMs -1 names the path, the value and the range', () => {

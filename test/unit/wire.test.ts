@@ -32,6 +32,7 @@ function frame(): FrameResult {
     width: 1280,
     height: 720,
     inferred: true,
+    inferredBy: 'primary',
     detections: [
       { x1: 100.04, y1: 50.06, x2: 180, y2: 260.449, score: 0.876543, classId: 0, label: 'person' },
       { x1: 0, y1: 0, x2: 1279.99, y2: 719.95, score: 0.25, classId: 2, label: 'car' },
@@ -54,6 +55,7 @@ const EXPECTED: WireResult = {
   width: 1280,
   height: 720,
   inferred: true,
+  inferred_by: 'primary',
   detections: [
     { class_id: 0, label: 'person', score: 0.8765, bbox: { x1: 100, y1: 50.1, x2: 180, y2: 260.4 } },
     { class_id: 2, label: 'car', score: 0.25, bbox: { x1: 0, y1: 0, x2: 1280, y2: 720 } },
@@ -86,11 +88,22 @@ describe('toWireResult()', () => {
   });
 
   it('carries inferred: false for a frame postprocessed without inference (predicted tracks, no detections)', () => {
-    const wire = toWireResult({ ...frame(), inferred: false, detections: [], trackEvents: [] });
+    const wire = toWireResult({ ...frame(), inferred: false, inferredBy: null, detections: [], trackEvents: [] });
     expect(wire.inferred).toBe(false);
+    expect(wire.inferred_by).toBeNull();
     expect(wire.detections).toEqual([]);
     expect(wire.tracks).toEqual(EXPECTED.tracks);
     expectValid(validateWireResult, wire);
+  });
+
+  it("says which backend inferred the frame: inferred_by 'fallback' for the circuit breaker's CPU fallback (docs/scheduling.md)", () => {
+    const wire = toWireResult({ ...frame(), inferredBy: 'fallback' });
+    expect(wire.inferred_by).toBe('fallback');
+    expectValid(validateWireResult, wire);
+    // Added within v1: a v1 message written before it existed (no inferred_by) stays valid.
+    const { inferred_by: _, ...before } = EXPECTED;
+    expectValid(validateWireResult, before);
+    expect(validateWireResult({ ...EXPECTED, inferred_by: 'gpu' })).toBe(false);
   });
 
   it('the v1 schema already accepts the additive changes docs/wire.md allows (Redis key, analytics, a new field)', () => {

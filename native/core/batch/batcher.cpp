@@ -65,7 +65,7 @@ Batcher::~Batcher() {
   JoinDispatcher();
 }
 
-int Batcher::AddWorker(std::shared_ptr<infer::InferenceWorker> worker) {
+int Batcher::AddWorker(std::shared_ptr<infer::InferenceWorker> worker, Pool pool) {
   std::lock_guard<std::mutex> lock(mu_);
   CAMTRACK_CHECK(!closed_, ErrorCode::kInvalidState, "pipeline", "pipeline is stopped");
   const int w = int(workers_.size());
@@ -81,6 +81,7 @@ int Batcher::AddWorker(std::shared_ptr<infer::InferenceWorker> worker) {
   for (size_t i = 0; i < bufs.size(); ++i) {
     Slot s;
     s.worker = w;
+    s.pool = pool;
     s.gone = gone;
     s.local = int(i);
     s.buffers = bufs[i];
@@ -88,6 +89,8 @@ int Batcher::AddWorker(std::shared_ptr<infer::InferenceWorker> worker) {
     slots_.push_back(std::move(s));
   }
   worker_first_slot_.push_back(int(slots_.size() - bufs.size()));
+  worker_pool_.push_back(pool);
+  ++pool_workers_[int(pool)];
   workers_.push_back(std::move(worker));
   slot_free_cv_.notify_all();
   return w;
@@ -166,8 +169,10 @@ int Batcher::Rank(const Contender& c, int64_t now) const {
   return c.wait_since_ns_ != 0 && now - c.wait_since_ns_ > bound && now - last_normal_grant_ns_ > bound ? 1 : 0;
 }
 
-SlotLease Batcher::Acquire(bool block, Contender& stream, bool high_frame) {
+SlotLease Batcher::Acquire(bool block, Contender& stream, Pool pool, bool* no_worker, bool high_frame) {
   SlotLease lease;
+  const int p = int(pool);
+  if (no_worker) *no_worker = false;
   std::unique_lock<std::mutex> lock(mu_);
   const FrameHighScope frame_priority(stream.frame_high_, high_frame);
   // A live high-priority frame waits for a position up to the starvation bound instead of being dropped at once
@@ -191,9 +196,14 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, bool high_frame) {
   };
   for (;;) {
     if (closed_ || stream.cancelled_) return lease;
-    if (!workers_.empty() && retired_workers_ == workers_.size())
+    // The primary backend decides whether the pipeline can go on (a fallback alone could never close the breaker).
+    if (pool_workers_[0] > 0 && pool_retired_[0] == pool_workers_[0])
       throw Error(ErrorCode::kInference, "inference", "every inference worker has exited",
                   "the pipeline's 'workerError' event says why; create a new pipeline");
+    if (pool == Pool::kFallback && pool_retired_[p] == pool_workers_[p]) {  // no fallback worker (left)
+      if (no_worker) *no_worker = true;
+      return lease;
+    }
     const int64_t now = SteadyNowNs();
     const int mine = Rank(stream, now);
     {
@@ -208,9 +218,9 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, bool high_frame) {
       bool yield = false;
       if (ahead > 0) {
         const int cap = CapLocked();
-        int free_positions = filling_ >= 0 ? std::max(0, cap - slots_[filling_].acquired) : 0;
+        int free_positions = filling_[p] >= 0 ? std::max(0, cap - slots_[filling_[p]].acquired) : 0;
         for (const Slot& sl : slots_)
-          if (sl.state == SlotState::kFree && !sl.retired) free_positions += cap;
+          if (sl.state == SlotState::kFree && !sl.retired && sl.pool == pool) free_positions += cap;
         yield = free_positions <= ahead;
       }
       if (yield) {
@@ -222,11 +232,11 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, bool high_frame) {
         continue;
       }
     }
-    if (filling_ < 0) {
-      // Open the next batch on the free slot of the least busy worker.
+    if (filling_[p] < 0) {
+      // Open the next batch on the free slot of the pool's least busy worker.
       int best = -1, best_busy = 1 << 30;
       for (size_t i = 0; i < slots_.size(); ++i) {
-        if (slots_[i].state != SlotState::kFree || slots_[i].retired) continue;
+        if (slots_[i].state != SlotState::kFree || slots_[i].retired || slots_[i].pool != pool) continue;
         int busy = 0;
         for (const Slot& o : slots_)
           if (o.worker == slots_[i].worker && o.state != SlotState::kFree) ++busy;
@@ -248,19 +258,19 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, bool high_frame) {
         // that fills and dispatches first; numbered at dispatch, that later batch would be postprocessed first and
         // the stream's results (and tracker updates) would leave frame order. (Found by camtrack_pipeline_driver.)
         sl.seq = next_seq_++;
-        filling_ = best;
+        filling_[p] = best;
         dispatch_cv_.notify_all();
       }
     }
-    if (filling_ >= 0) {
-      Slot& sl = slots_[filling_];
+    if (filling_[p] >= 0) {
+      Slot& sl = slots_[filling_[p]];
       lease.batcher_ = this;
-      lease.slot_ = filling_;
+      lease.slot_ = filling_[p];
       lease.index_ = sl.acquired++;
       lease.input_ = sl.buffers.input + size_t(lease.index_) * config_.input_elems_per_image;
       if (sl.acquired >= CapLocked()) {
         sl.closed = true;
-        filling_ = -1;
+        filling_[p] = -1;
       }
       if (!IsHigh(stream)) {
         if (mine > 0) ++starvation_promotions_;
@@ -311,22 +321,34 @@ void Batcher::MaybeDispatchLocked(int slot_index, std::unique_lock<std::mutex>& 
   }
 }
 
+void Batcher::CloseFillingLocked(int p, std::unique_lock<std::mutex>& lock) {
+  const int idx = filling_[p];
+  if (idx < 0) return;
+  slots_[idx].closed = true;
+  filling_[p] = -1;
+  MaybeDispatchLocked(idx, lock);
+}
+
 void Batcher::DispatcherLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!closed_) {
-    if (filling_ < 0) {
-      dispatch_cv_.wait(lock);
-      continue;
+    // The earliest deadline of the pools' filling batches (re-read each time: the controller may change the wait).
+    int64_t deadline = INT64_MAX;
+    for (int p = 0; p < kPools; ++p) {
+      if (filling_[p] < 0) continue;
+      const int64_t d = slots_[filling_[p]].opened_ns + WaitNsLocked();
+      if (d <= SteadyNowNs()) {
+        CloseFillingLocked(p, lock);  // may unlock: look again from the start
+        deadline = INT64_MIN;
+        break;
+      }
+      deadline = std::min(deadline, d);
     }
-    const int idx = filling_;
-    const int64_t deadline = slots_[idx].opened_ns + WaitNsLocked();  // re-read: the controller may change it
-    const int64_t now = SteadyNowNs();
-    if (now >= deadline) {
-      slots_[idx].closed = true;
-      filling_ = -1;
-      MaybeDispatchLocked(idx, lock);
+    if (deadline == INT64_MIN) continue;
+    if (deadline == INT64_MAX) {
+      dispatch_cv_.wait(lock);
     } else {
-      dispatch_cv_.wait_for(lock, std::chrono::nanoseconds(deadline - now));
+      dispatch_cv_.wait_for(lock, std::chrono::nanoseconds(deadline - SteadyNowNs()));
     }
   }
 }
@@ -336,18 +358,16 @@ void Batcher::RetireWorker(int worker, const std::string& why) {
     std::unique_lock<std::mutex> lock(mu_);
     if (worker < 0 || worker >= int(worker_first_slot_.size()) || worker_gone_[worker].load()) return;
     worker_gone_[worker].store(true);
-    ++retired_workers_;
+    ++pool_retired_[int(worker_pool_[worker])];
     const int first = worker_first_slot_[worker];
     const int count = int(workers_[worker]->slots().size());
     const std::string error = "inference worker " + workers_[worker]->name() + " exited: " + why;
     for (int i = first; i < first + count; ++i) {
       Slot& sl = slots_[i];
       sl.retired = true;
-      if (filling_ == i) {
+      if (filling_[int(sl.pool)] == i) {
         // Dispatched as soon as its last writer commits; Submit then fails and the batch completes as failed.
-        sl.closed = true;
-        filling_ = -1;
-        MaybeDispatchLocked(i, lock);
+        CloseFillingLocked(int(sl.pool), lock);
       }
       if (sl.state == SlotState::kInFlight) {
         sl.state = SlotState::kDone;
@@ -427,11 +447,7 @@ void Batcher::Release(Slot& sl) {
 void Batcher::Close() {
   std::unique_lock<std::mutex> lock(mu_);
   if (closed_) return;
-  if (filling_ >= 0) {
-    slots_[filling_].closed = true;
-    MaybeDispatchLocked(filling_, lock);
-    filling_ = -1;
-  }
+  for (int p = 0; p < kPools; ++p) CloseFillingLocked(p, lock);
   closed_ = true;
   dispatch_cv_.notify_all();
   done_cv_.notify_all();
@@ -452,13 +468,9 @@ void Batcher::RecordBatch(int images, double infer_ms, const double* latencies_m
   if (!controller_) return;
   controller_->OnBatch(images, infer_ms);
   for (int i = 0; i < n; ++i) controller_->OnLatency(latencies_ms[i]);
-  // A smaller cap closes the batch being filled once it has that many images.
-  if (filling_ >= 0 && slots_[filling_].acquired >= controller_->cap()) {
-    const int idx = filling_;
-    slots_[idx].closed = true;
-    filling_ = -1;
-    MaybeDispatchLocked(idx, lock);
-  }
+  // A smaller cap closes the batches being filled once they have that many images.
+  for (int p = 0; p < kPools; ++p)
+    if (filling_[p] >= 0 && slots_[filling_[p]].acquired >= controller_->cap()) CloseFillingLocked(p, lock);
   dispatch_cv_.notify_all();  // the wait may have changed
 }
 

@@ -52,9 +52,17 @@ struct BatchingState {
 
 enum class SlotState { kFree, kFilling, kReady, kInFlight, kDone };
 
+// Which backend a worker (and so its slots) belongs to: the primary backend, or the circuit breaker's fallback
+// (inference.breaker.fallback: one CPU worker that takes frames while the breaker is open; docs/scheduling.md). The
+// pools share the batcher (one open order, so a stream's frames stay in frame order whichever pool inferred them)
+// but never each other's slots: each pool fills its own batch.
+enum class Pool { kPrimary = 0, kFallback = 1 };
+inline constexpr int kPools = 2;
+
 // One batch slot. The postprocess thread reads a kDone slot's fields between WaitNext() and Release().
 struct Slot {
   int worker = 0, local = 0;
+  Pool pool = Pool::kPrimary;  // its worker's
   infer::BatchBuffers buffers;
   SlotState state = SlotState::kFree;
   int acquired = 0, committed = 0;
@@ -76,8 +84,8 @@ class Batcher {
   Batcher& operator=(const Batcher&) = delete;
 
   // Registers an inference worker with its slots (checked against the model's sizes first: a refused worker leaves
-  // no trace). Returns its index.
-  int AddWorker(std::shared_ptr<infer::InferenceWorker> worker);
+  // no trace) in `pool`. Returns its index (one numbering over both pools).
+  int AddWorker(std::shared_ptr<infer::InferenceWorker> worker, Pool pool = Pool::kPrimary);
   // Worker `worker` finished `local_slot`. kUnknown: no such worker or slot (a caller's bug); kIgnored: the slot was
   // not in flight (a retired worker's batch, already failed).
   enum class Completion { kCompleted, kIgnored, kUnknown };
@@ -94,10 +102,14 @@ class Batcher {
   // An image position for `c`'s next frame, or an empty lease when there is none: `block` (files) waits for one
   // (its turn, a free slot), else (live) returns at once — a high-priority live stream waits up to the starvation
   // bound first; all return empty once cancelled or closed. Throws
-  // Error(kInference) when every worker has exited. `high_frame`: this one frame has priority 'high' (a pushed
-  // frame's own priority, e.g. a gRPC request's), whatever the stream's: while this call lasts the stream ranks as a
-  // high stream (and a live one waits up to the bound); its next frame ranks by its own priority again.
-  SlotLease Acquire(bool block, Contender& c, bool high_frame = false);
+  // Error(kInference) when every primary worker has exited.
+  // `pool`: whose slots. kFallback with no live fallback worker (none attached, or every one exited) returns an
+  // empty lease at once with *no_worker set (the caller drops the frame, cause breaker); files wait for a fallback
+  // slot as for a primary one. `high_frame`: this one frame has priority 'high' (a pushed frame's own priority,
+  // e.g. a gRPC request's), whatever the stream's: while this call lasts the stream ranks as a high stream (and a
+  // live one waits up to the bound); its next frame ranks by its own priority again.
+  SlotLease Acquire(bool block, Contender& c, Pool pool = Pool::kPrimary, bool* no_worker = nullptr,
+                    bool high_frame = false);
 
   // Postprocess thread. Waits for the next batch in open order to be done (kBatch, *out set), for `wake` to be set
   // (kWoken; the caller clears it), or for the end (kClosed: closed and nothing in flight, or in-flight batches did
@@ -143,6 +155,8 @@ class Batcher {
   static bool IsHigh(const Contender& c) { return c.high_ || c.frame_high_; }
   int64_t StarvationBoundNs() const;  // targetLatencyMs, else kDefaultStarvationMs  // 1: high (or a starving normal stream), 0: normal
   int CapLocked() const { return controller_ ? controller_->cap() : config_.batch_size; }
+  // Closes pool `p`'s filling batch (it dispatches once committed).
+  void CloseFillingLocked(int p, std::unique_lock<std::mutex>& lock);
   int64_t WaitNsLocked() const {
     return controller_ ? int64_t(controller_->wait_ms() * 1e6) : int64_t(config_.max_wait_ms) * 1000000;
   }
@@ -157,7 +171,8 @@ class Batcher {
   std::condition_variable done_cv_;       // a batch completed, or Wake() (postprocess waits here)
   std::vector<std::shared_ptr<infer::InferenceWorker>> workers_;
   std::deque<Slot> slots_;   // deque: AddWorker appends without moving existing slots
-  size_t retired_workers_ = 0;
+  std::vector<Pool> worker_pool_;  // per worker
+  size_t pool_workers_[kPools] = {0, 0}, pool_retired_[kPools] = {0, 0};
   // Per worker (index = worker), appended by AddWorker under mu_: set by RetireWorker. The postprocess thread reads
   // it without mu_, under output_mu_, before it reads a worker's output buffer, so once RetireWorker has set it and
   // taken output_mu_ once, no read touches that worker's (soon freed) buffers again.
@@ -165,7 +180,7 @@ class Batcher {
   std::mutex output_mu_;
   std::vector<int> worker_first_slot_;
   std::vector<Contender*> contenders_;  // joined streams (fairness)
-  int filling_ = -1;
+  int filling_[kPools] = {-1, -1};  // per pool: the slot whose batch is being filled (-1: none)
   uint64_t next_seq_ = 1, next_post_seq_ = 1;
   bool closed_ = false;
   std::thread dispatcher_;

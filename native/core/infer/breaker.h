@@ -11,7 +11,8 @@
 //             success ──► closed (the failure history starts again), failure ──► open (a new cooldown)
 //
 // While open (and in half-open once the probe's frames are admitted) AllowFrame() says no: the caller drops the
-// frame and counts it (cause `breaker`). Batch results that arrive while open (batches already in flight when it
+// frame and counts it (cause `breaker`), or sends it to the fallback backend's workers (batch::Pool::kFallback,
+// inference.breaker.fallback 'cpu'), whose batch results are never reported here. Batch results that arrive while open (batches already in flight when it
 // opened) change nothing. Every transition is reported to the caller once, with a reason word and a message.
 //
 // Threading: AllowFrame() from source threads, OnBatch() from the postprocess thread: one mutex, held for a few

@@ -378,10 +378,12 @@ void StreamRunner::RunFrames(FrameSource& src) {
       continue;
     }
     const int64_t before_acquire_ns = SteadyNowNs();
-    batch::SlotLease lease = sink_.AcquireImage(/*block=*/!live, src.frame_high_priority());
+    bool no_backend = false;
+    batch::SlotLease lease = sink_.AcquireImage(/*block=*/!live, src.frame_high_priority(), &no_backend);
     if (!lease) {
       if (stop_.load()) break;
-      dropped_busy_.fetch_add(1, std::memory_order_relaxed);  // live: keep the newest, count what we skip
+      // live: keep the newest, count what we skip; no backend (the breaker's fallback is gone): cause breaker
+      (no_backend ? dropped_breaker_ : dropped_busy_).fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     // Latency is measured from here for a file, which may have waited for a free slot (backpressure, not latency);

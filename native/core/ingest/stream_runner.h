@@ -44,10 +44,12 @@ class FrameSink {
   // Whether the decoded frame at `pts_ms` goes on (false: dropped, counted as dropped.fpsLimit): the stream's fps
   // limit, which may change while it runs (pipeline/live_config.h). Source thread, once per decoded frame.
   virtual bool AdmitFrame(int64_t pts_ms) = 0;
-  // A batch image for the next frame. Empty when there is none: `block` (files) waits for one and returns empty
-  // only when stopping; live returns at once. Throws Error(kInference) when no inference worker is left.
+  // A batch image for the next frame, from the backend AllowInference() chose for it. Empty when there is none:
+  // `block` (files) waits for one and returns empty only when stopping; live returns at once. Empty with
+  // *no_backend set: the chosen backend has no worker (the breaker's fallback is gone): dropped, cause breaker.
+  // Throws Error(kInference) when no primary inference worker is left.
   // `high_frame`: the frame has priority 'high' of its own (FrameSource::frame_high_priority).
-  virtual batch::SlotLease AcquireImage(bool block, bool high_frame) = 0;
+  virtual batch::SlotLease AcquireImage(bool block, bool high_frame, bool* no_backend) = 0;
   // A frame that is not inferred, to be postprocessed in frame order. False when it cannot be taken: `block`
   // (files) waits for room and returns false only when stopping; live returns false when full.
   virtual bool PassThrough(const batch::FrameMeta& frame, bool block) = 0;
@@ -62,8 +64,9 @@ class FrameSink {
   // The current frame of `src` goes on to postprocess (about to be passed through or committed to its batch image):
   // the stream's snapshot request, if any, takes it (snapshot/snapshot_slot.h). Source thread; one atomic load
   // per frame while nobody asks.
-  // A frame wants inference: false drops it (counted as dropped.breaker: the backend's circuit breaker is open).
-  // Source thread; a short lock per frame, no allocation.
+  // A frame wants inference: false drops it (counted as dropped.breaker: the backend's circuit breaker is open and
+  // there is no fallback). True: it goes on to AcquireImage (on the primary backend, or on the breaker's fallback:
+  // the sink remembers which). Source thread; a short lock per frame, no allocation.
   virtual bool AllowInference() { return true; }
   virtual void OnSubmit(FrameSource& src, int64_t frame_index, int64_t pts_ms) {
     (void)src;

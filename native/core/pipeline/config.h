@@ -42,6 +42,10 @@ struct BatchingConfig {
   int result_capacity = 0;  // frames the result ring holds before postprocess waits for JS
   // The backend's circuit breaker (infer/breaker.h; inference.breaker): all rules 0 = it never opens.
   infer::BreakerConfig breaker;
+  // inference.breaker.fallback 'cpu': while the breaker refuses a frame (open, or half-open past the probe), the frame
+  // takes a batch image of the fallback workers (Pipeline::AddWorker with batch::Pool::kFallback) instead of being
+  // dropped. false ('none'): it is dropped, cause breaker.
+  bool breaker_fallback = false;
 };
 
 // Pipeline-wide ingest settings.

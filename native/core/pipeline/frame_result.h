@@ -23,6 +23,8 @@ struct FrameResult {
   int32_t width = 0, height = 0;
   // false: the frame was not inferred (no detections; the tracks are the tracker's predictions).
   bool inferred = true;
+  // Inferred by the circuit breaker's fallback backend (inference.breaker.fallback), not the primary one.
+  bool fallback = false;
   std::vector<Detection> detections;            // capacity reserved once
   std::vector<track::TrackedObject> tracks;     // capacity reserved once
   std::vector<track::TrackEvent> track_events;  // lifecycle events of this frame (new/lost/refound/removed)

@@ -40,7 +40,9 @@ Pipeline::Pipeline(ModelConfig model, BatchingConfig batching, EventSink* sink, 
 
 Pipeline::~Pipeline() { Stop(); }
 
-int Pipeline::AddWorker(std::shared_ptr<infer::InferenceWorker> worker) { return batcher_.AddWorker(std::move(worker)); }
+int Pipeline::AddWorker(std::shared_ptr<infer::InferenceWorker> worker, batch::Pool pool) {
+  return batcher_.AddWorker(std::move(worker), pool);
+}
 
 Pipeline::Completion Pipeline::CompleteBatch(int worker, int local_slot, bool ok, const std::string& error) {
   return batcher_.CompleteBatch(worker, local_slot, ok, error);
@@ -69,6 +71,7 @@ int32_t Pipeline::AddStream(StreamConfig config) {
   services.model = &model_;
   services.ingest = &ingest_;
   services.breaker = &breaker_;
+  services.breaker_fallback = batching_.breaker_fallback;
   const bool high_priority = config.high_priority;
   std::shared_ptr<Stream> s;
   {
@@ -219,6 +222,7 @@ PipelineStatsSnapshot Pipeline::Stats() const {
   stats_.Fill(out);
   out.breaker_state = infer::BreakerStateName(breaker_.state());
   out.breaker_opens = breaker_.opens();
+  out.breaker_fallback = batching_.breaker_fallback;
   out.result_waits = ring_.result_waits();
   const int64_t now = SteadyNowNs();
   out.streams.reserve(streams.size());

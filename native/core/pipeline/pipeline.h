@@ -56,8 +56,10 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Registers an inference worker with its slots. Thread-safe. Slots must match the model's tensor sizes.
-  int AddWorker(std::shared_ptr<infer::InferenceWorker> worker);
+  // Registers an inference worker with its slots. Thread-safe. Slots must match the model's tensor sizes. `pool`
+  // kFallback: a worker of the breaker's fallback backend (BatchingConfig::breaker_fallback), used only for frames
+  // the breaker refuses; its batches never feed the breaker.
+  int AddWorker(std::shared_ptr<infer::InferenceWorker> worker, batch::Pool pool = batch::Pool::kPrimary);
   // Worker `worker` finished `local_slot`. Thread-safe (called from the worker's thread). kUnknown: no such worker
   // or slot; kIgnored: that batch was not in flight (already failed: a retired worker).
   using Completion = batch::Batcher::Completion;

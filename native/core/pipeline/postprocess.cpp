@@ -130,6 +130,11 @@ void Postprocessor::ProcessBatch(batch::Slot& sl) {
   int delivered = 0;
   batch_latencies_.clear();  // capacity batch_size (reserved): no allocation
   bool batch_ok = sl.ok;  // for the breaker: also false when the worker was gone before its results were read
+  // A batch of the breaker's fallback backend (inference.breaker.fallback): its frames are delivered as any others,
+  // but it never feeds the breaker (the primary's probe decides), the batch controller or the primary's counters,
+  // and a failure costs its frames with cause breaker, not the stream's inference health.
+  const bool fallback = sl.pool == batch::Pool::kFallback;
+  int fallback_delivered = 0;
   for (int i = 0; i < sl.committed; ++i) {
     batch::ImageMeta& meta = sl.images[i];
     std::shared_ptr<Stream> sp = std::static_pointer_cast<Stream>(std::move(meta.owner));
@@ -140,20 +145,33 @@ void Postprocessor::ProcessBatch(batch::Slot& sl) {
     if (!s.removed.load()) end_check_.push_back(sp);
     if (!meta.empty && !s.removed.load()) {  // empty: its letterbox failed (the lease committed it empty)
       if (!sl.ok) {
-        InferenceFailed(s, sl.seq, sl.error);
+        if (fallback) {
+          FallbackFailed(s);
+        } else {
+          InferenceFailed(s, sl.seq, sl.error);
+        }
       } else {
         FrameResult* r = nullptr;
         try {
           switch (DeliverImage(sl, i, s, &r)) {
             case Delivery::kDelivered:
               ++delivered;
-              if (s.post.inference_failing.load(std::memory_order_relaxed)) InferenceRecovered(s);
+              if (fallback) {
+                ++fallback_delivered;
+                s.post.fallback_delivered.fetch_add(1, std::memory_order_relaxed);
+              } else if (s.post.inference_failing.load(std::memory_order_relaxed)) {
+                InferenceRecovered(s);
+              }
               break;
             case Delivery::kNoResult:
               break;
             case Delivery::kWorkerGone:
               batch_ok = false;
-              InferenceFailed(s, sl.seq, "its inference worker exited before the results were read");
+              if (fallback) {
+                FallbackFailed(s);
+              } else {
+                InferenceFailed(s, sl.seq, "its inference worker exited before the results were read");
+              }
               break;
           }
         } catch (const std::exception& e) {
@@ -169,6 +187,11 @@ void Postprocessor::ProcessBatch(batch::Slot& sl) {
       clear = --s.post.in_flight == 0 && !s.post.pass_through.empty();
     }
     if (clear) delivered += FlushPassThrough(s, INT64_MIN);
+  }
+  if (fallback) {
+    stats_.RecordFallbackBatch(batch_ok, fallback_delivered);
+    ring_.NotifyDelivered(delivered > 0);
+    return;
   }
   stats_.RecordBatch(sl.committed, sl.ok, sl.error, infer_ms);
   // The adaptive batch controller (batching.targetLatencyMs): only batches that were inferred tell it anything.
@@ -190,6 +213,11 @@ void Postprocessor::Failed(Stream& s, int64_t frame_index, FrameResult* r, const
       ingest::EventKind::kWarning, s.handle, s.config.source.url, ce ? ce->code() : ErrorCode::kInternal, "internal",
       "postprocessing failed, frame " + std::to_string(frame_index) + " dropped: " + e.what(),
       ce && !ce->hint().empty() ? ce->hint() : "this is a bug in camtrack; please report it with the message", 0));
+}
+
+void Postprocessor::FallbackFailed(Stream& s) {
+  s.post.fallback_failed.fetch_add(1, std::memory_order_relaxed);
+  stats_.RecordBreakerDrop();
 }
 
 void Postprocessor::InferenceFailed(Stream& s, uint64_t seq, const std::string& why) {
@@ -250,12 +278,12 @@ Postprocessor::Delivery Postprocessor::DeliverImage(batch::Slot& sl, int i, Stre
   }
   *out = r;
   r->detections.assign(scratch_dets_.begin(), scratch_dets_.end());
-  Complete(s, r, meta.frame, /*inferred=*/true);
+  Complete(s, r, meta.frame, /*inferred=*/true, /*fallback=*/sl.pool == batch::Pool::kFallback);
   *out = nullptr;  // handed over: nothing to give back from here on
   return Delivery::kDelivered;
 }
 
-void Postprocessor::Complete(Stream& s, FrameResult* r, const batch::FrameMeta& frame, bool inferred) {
+void Postprocessor::Complete(Stream& s, FrameResult* r, const batch::FrameMeta& frame, bool inferred, bool fallback) {
   r->stream = s.handle;
   r->frame_index = frame.frame_index;
   r->input_seq = frame.input_seq;
@@ -265,6 +293,7 @@ void Postprocessor::Complete(Stream& s, FrameResult* r, const batch::FrameMeta& 
   r->width = frame.width;
   r->height = frame.height;
   r->inferred = inferred;
+  r->fallback = fallback;
   r->track_events.clear();
   r->annotations.clear();
   // The stream's detection options, then its tracker (a frame that was not inferred is not a miss: the tracker

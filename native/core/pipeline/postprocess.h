@@ -59,8 +59,12 @@ class Postprocessor {
   // retired before its output was read (nothing counted yet). Throws on a parser/tracker/stage failure, with *out
   // the result to give back (or null).
   Delivery DeliverImage(batch::Slot& slot, int i, Stream& s, FrameResult** out);
-  // Fills the rest of `r` (frame, tracker, stages), records its latency and publishes it.
-  void Complete(Stream& s, FrameResult* r, const batch::FrameMeta& frame, bool inferred);
+  // Fills the rest of `r` (frame, tracker, stages), records its latency and publishes it. `fallback`: inferred by the
+  // breaker's fallback backend.
+  void Complete(Stream& s, FrameResult* r, const batch::FrameMeta& frame, bool inferred, bool fallback = false);
+  // A frame of a failed batch of the breaker's fallback backend: dropped, cause breaker (the stream's inference
+  // health, which follows the primary backend, does not change).
+  void FallbackFailed(Stream& s);
   // A frame could not be postprocessed because of an exception: it is dropped with a warning.
   void Failed(Stream& s, int64_t frame_index, FrameResult* r, const std::exception& e);
   // Inference health of stream s: one of its frames was lost to failed batch `seq` (counted as dropped.inference),

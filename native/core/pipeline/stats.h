@@ -31,7 +31,10 @@ struct StreamStatsSnapshot {
   // Summed over all connections of the stream.
   uint64_t packets = 0, decoded = 0, corrupt = 0, submitted = 0, delivered = 0;
   uint64_t dropped_busy = 0, dropped_fps_limit = 0, dropped_inference = 0;
-  uint64_t dropped_breaker = 0;  // frames that wanted inference while the backend's breaker was open
+  uint64_t dropped_breaker = 0;  // frames that wanted inference while the backend's breaker was open (no fallback,
+                                 // or the fallback failed them: fallback_failed is part of it)
+  // The breaker's fallback backend: delivered frames it inferred; submitted frames lost with its failed batches.
+  uint64_t fallback_frames = 0, fallback_failed = 0;
   uint64_t dropped_decoder_pool = 0;  // live NVDEC only: frames its surface pool dropped before delivery
   // Submitted without inference (result with inferred = false, tracks predicted; batch/schedule.h), by cause.
   uint64_t skipped_interval = 0, skipped_motion = 0;
@@ -74,6 +77,10 @@ struct PipelineStatsSnapshot {
   // and its transitions by reason (kBreakerReasons order).
   const char* breaker_state = "closed";
   uint64_t breaker_opens = 0, breaker_dropped = 0;
+  // Its fallback backend (inference.breaker.fallback): whether there is one, frames it inferred and delivered, its
+  // batches and its failed batches.
+  bool breaker_fallback = false;
+  uint64_t fallback_frames = 0, fallback_batches = 0, fallback_failed_batches = 0;
   uint64_t breaker_transitions[5] = {0, 0, 0, 0, 0};
   int in_flight = 0;
   batch::BatchingState batching;  // how batches are sized now (batch/batcher.h)
@@ -125,6 +132,10 @@ void VisitStats(const StreamStatsSnapshot& s, V& v) {
   v.Object("skipped", [&](auto& k) {
     k("interval", s.skipped_interval);
     k("motion", s.skipped_motion);
+  });
+  v.Object("fallback", [&](auto& f) {
+    f("frames", s.fallback_frames);
+    f("failed", s.fallback_failed);
   });
   v("lastFrameAgeMs", s.last_frame_age_ms);
   v("frameAgeMs", s.frame_age_ms);
@@ -195,6 +206,10 @@ void VisitStats(const PipelineStatsSnapshot& s, V& v) {
     b("state", s.breaker_state);
     b("opens", s.breaker_opens);
     b("droppedFrames", s.breaker_dropped);
+    b("fallback", s.breaker_fallback ? "cpu" : "none");
+    b("fallbackFrames", s.fallback_frames);
+    b("fallbackBatches", s.fallback_batches);
+    b("fallbackFailedBatches", s.fallback_failed_batches);
     b.Object("transitions", [&](auto& t) {
       for (size_t i = 0; i < 5; ++i) t(kBreakerReasons[i], s.breaker_transitions[i]);
     });

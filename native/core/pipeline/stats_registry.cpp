@@ -56,6 +56,9 @@ void StatsRegistry::Fill(PipelineStatsSnapshot& out) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (size_t i = 0; i < 5; ++i) out.breaker_transitions[i] = breaker_transitions_[i];
   out.breaker_dropped = breaker_dropped_.load(std::memory_order_relaxed);
+  out.fallback_frames = fallback_frames_.load(std::memory_order_relaxed);
+  out.fallback_batches = fallback_batches_.load(std::memory_order_relaxed);
+  out.fallback_failed_batches = fallback_failed_batches_.load(std::memory_order_relaxed);
   out.batches = batches_;
   out.images = images_;
   out.failed_batches = failed_batches_;

@@ -28,8 +28,16 @@ class StatsRegistry {
   LatencyHistogram StreamLatency(const LatencyHistogram& stream_latency) const;
   // A breaker transition (any thread; rare).
   void RecordBreakerTransition(const char* reason);
-  // Source thread: a frame was dropped because the breaker is open.
+  // Source thread: a frame was dropped because the breaker is open (no fallback, or none left); postprocess thread: a
+  // frame of a failed fallback batch.
   void RecordBreakerDrop() { breaker_dropped_.fetch_add(1, std::memory_order_relaxed); }
+  // Postprocess thread: a batch of the breaker's fallback backend was processed (`ok`: inferred), `delivered` of its
+  // frames delivered. Fallback batches are not in batches/images/failedBatches (those are the primary backend's).
+  void RecordFallbackBatch(bool ok, int delivered) {
+    fallback_batches_.fetch_add(1, std::memory_order_relaxed);
+    if (!ok) fallback_failed_batches_.fetch_add(1, std::memory_order_relaxed);
+    fallback_frames_.fetch_add(uint64_t(delivered), std::memory_order_relaxed);
+  }
   // Fills the pipeline-wide fields of `out` that are kept here.
   void Fill(PipelineStatsSnapshot& out) const;
 
@@ -44,6 +52,7 @@ class StatsRegistry {
   LatencyHistogram latency_;  // the same latencies in fixed buckets
   uint64_t breaker_transitions_[5] = {0, 0, 0, 0, 0};
   std::atomic<uint64_t> breaker_dropped_{0};
+  std::atomic<uint64_t> fallback_batches_{0}, fallback_failed_batches_{0}, fallback_frames_{0};
 };
 
 }  // namespace camtrack::pipeline

@@ -101,12 +101,19 @@ bool Stream::AllowInference() {
   bool changed = false;
   const bool allow = svc_.breaker->AllowFrame(SteadyNowNs() / 1000000, &t, &changed);
   if (changed) svc_.post->BreakerMoved(t);
-  if (!allow) svc_.stats->RecordBreakerDrop();
-  return allow;
+  // Refused (open, or half-open with the probe's frames taken): to the fallback backend when there is one. The
+  // primary's probe alone decides when the breaker closes.
+  pool_ = allow ? batch::Pool::kPrimary : batch::Pool::kFallback;
+  if (!allow && !svc_.breaker_fallback) {
+    svc_.stats->RecordBreakerDrop();
+    return false;
+  }
+  return true;
 }
 
-batch::SlotLease Stream::AcquireImage(bool block, bool high_frame) {
-  batch::SlotLease lease = svc_.batcher->Acquire(block, *this, high_frame);
+batch::SlotLease Stream::AcquireImage(bool block, bool high_frame, bool* no_backend) {
+  batch::SlotLease lease = svc_.batcher->Acquire(block, *this, pool_, no_backend, high_frame);
+  if (*no_backend) svc_.stats->RecordBreakerDrop();  // the fallback has no worker (left): cause breaker
   if (lease) {
     lease.meta().owner = shared_from_this();
     // Counted before the image can reach the postprocess thread (which uncounts it there): a pass-through frame
@@ -137,7 +144,7 @@ bool Stream::PassThrough(const batch::FrameMeta& frame, bool block) {
 }
 
 void Stream::MaybeEmitEnd() {
-  const uint64_t accounted = post.delivered.load() + post.dropped_inference.load();
+  const uint64_t accounted = post.delivered.load() + post.dropped_inference.load() + post.fallback_failed.load();
   ingest::StreamEvent end;
   if (runner_->TakeEnd(accounted, &end) && !removed.load()) svc_.ring->PushEvent(std::move(end));
 }
@@ -175,7 +182,9 @@ StreamStatsSnapshot Stream::Snapshot(int64_t now) const {
   st.dropped_busy = r.dropped_busy;
   st.dropped_fps_limit = r.dropped_fps;
   st.dropped_inference = post.dropped_inference.load();
-  st.dropped_breaker = r.dropped_breaker;
+  st.dropped_breaker = r.dropped_breaker + post.fallback_failed.load();
+  st.fallback_frames = post.fallback_delivered.load();
+  st.fallback_failed = post.fallback_failed.load();
   st.dropped_decoder_pool = r.dropped_decoder_pool;
   st.skipped_interval = r.skipped_interval;
   st.skipped_motion = r.skipped_motion;

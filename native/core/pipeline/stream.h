@@ -46,6 +46,7 @@ struct StreamServices {
   const ModelConfig* model = nullptr;
   const IngestConfig* ingest = nullptr;
   infer::CircuitBreaker* breaker = nullptr;  // the backend's (Pipeline::breaker_)
+  bool breaker_fallback = false;              // frames the breaker refuses go to the fallback pool
 };
 
 // Frames not inferred, in frame order, waiting until every earlier inferred frame of their stream is postprocessed.
@@ -81,6 +82,9 @@ struct StreamPost {
 
   // Written by the postprocess thread, read by stats.
   std::atomic<uint64_t> delivered{0}, dropped_inference{0};
+  // The breaker's fallback: delivered frames it inferred, and submitted frames lost with its failed batches (these
+  // are dropped with cause breaker: dropped.breaker counts them too).
+  std::atomic<uint64_t> fallback_delivered{0}, fallback_failed{0};
   std::atomic<int64_t> last_age_ms{-1};
   RateMeter delivered_rate;
   LatencyHistogram latency;  // guarded by the StatsRegistry
@@ -133,7 +137,7 @@ class Stream final : public batch::Contender,
   void OnEvent(ingest::StreamEvent ev) override;
   void OnOpened(double source_fps) override;
   bool AdmitFrame(int64_t pts_ms) override { return live_state.AdmitFrame(pts_ms); }
-  batch::SlotLease AcquireImage(bool block, bool high_frame) override;
+  batch::SlotLease AcquireImage(bool block, bool high_frame, bool* no_backend) override;
   bool PassThrough(const batch::FrameMeta& frame, bool block) override;
   batch::FrameDecision Schedule(ingest::FrameSource& src, int64_t pts_ms) override;
   bool AllowInference() override;
@@ -147,6 +151,7 @@ class Stream final : public batch::Contender,
   batch::InferenceSchedule schedule_;
   batch::MotionDetector motion_;
   bool motion_measured_ = false;  // the previous frame was measured (else the background restarts)
+  batch::Pool pool_ = batch::Pool::kPrimary;  // AllowInference's choice for the current frame
 
   const StreamServices svc_;
   std::shared_ptr<ingest::PushInput> push_input_;  // before runner_: the source thread uses it

@@ -15,7 +15,9 @@
 // each fed by a producer thread of its own as the JS thread pushes: the shared JPEG images with bad frames among
 // them (lossless: the producer waits for each drain), the same pushed faster than a live queue of 2 takes them
 // (drops), and walking's H.264 access units (lossless; pictures reordered by its B-frames); after the checks, walking
-// looped and still decoding at Stop(). Checks, after every stream but the removed one has ended:
+// looped and still decoding at Stop(); last, a second pipeline with the circuit breaker's fallback pool (its primary
+// worker fails 6 batches, a fallback worker takes what the open breaker refuses: walking delivered in frame order,
+// nothing dropped with cause breaker). Checks, after every stream but the removed one has ended:
 //   - each clip decoded exactly its known frame count, and every decoded frame is delivered or counted dropped with
 //     a cause: decoded = delivered + dropped.busy + dropped.fpsLimit + dropped.inference + dropped.decoderPool; a
 //     null worker never fails, so dropped.inference = 0; only the fps-limited stream drops for fpsLimit, only the
@@ -649,6 +651,56 @@ int main(int argc, char** argv) {
                                       std::to_string(after.batches));
   pipeline.reset();
   workers.clear();
+
+  // The circuit breaker's fallback pool (batch::Pool::kFallback, inference.breaker.fallback): a second pipeline whose
+  // primary worker fails its first 6 batches. The open breaker's frames go to the fallback worker and come back in
+  // frame order with the primary's; none is dropped with cause breaker; the primary's probe closes the breaker.
+  {
+    camtrack::pipeline::BatchingConfig fb = batching;
+    fb.breaker.consecutive_failures = 2;
+    fb.breaker.cooldown_ms = 20;
+    fb.breaker.probe_frames = 1;
+    fb.breaker_fallback = true;
+    Consumer fc;
+    auto fp = std::make_unique<Pipeline>(model, fb, &fc, ingest);
+    fc.Start(fp.get());
+    const auto make = [&](const char* name) {
+      return std::make_shared<NullWorker>(name, size_t(kBatch) * 3 * kInput * kInput,
+                                          size_t(kBatch) * model.output_elems_per_image, kSlotsPerWorker);
+    };
+    auto primary = make("null-primary"), fallback = make("null-fallback");
+    primary->FailNext(6);
+    primary->Start(fp.get(), fp->AddWorker(primary));
+    fallback->Start(fp.get(), fp->AddWorker(fallback, camtrack::batch::Pool::kFallback));
+    const int32_t h = fp->AddStream(FileStream("walking-fallback", path(kWalking), false));
+    fc.Expect(h, kWalking.width, kWalking.height, nullptr);
+    const bool ended_ok = fc.WaitFor(deadline, [&](std::map<int32_t, Seen>& seen) { return seen[h].ends >= 1; });
+    const auto s = fp->StreamStats(h);
+    const auto ps = fp->Stats();
+    fp->Stop();
+    primary->Join();
+    fallback->Join();
+    fc.Join();
+    const Seen seen = fc.Get(h);
+    const std::string name = "walking-fallback: ";
+    Check(ended_ok && s.has_value(), name + "ended");
+    if (s) {
+      Check(s->submitted == kWalking.frames && s->delivered + s->dropped_inference == s->submitted &&
+                s->dropped_breaker == 0,
+            name + "every frame delivered or lost with a failed primary batch, none dropped with cause breaker (" +
+                Counts(*s) + ")");
+      Check(s->fallback_frames > 0 && s->fallback_frames == ps.fallback_frames && ps.fallback_failed_batches == 0,
+            name + "the fallback inferred " + std::to_string(s->fallback_frames) + " frames");
+      Check(seen.results == s->delivered && seen.order_ok && seen.inferred_ok,
+            name + "consumer received " + std::to_string(seen.results) + " = delivered, in frame order" +
+                (seen.order_ok ? "" : " (" + seen.first_disorder + ")"));
+    }
+    Check(ps.failed_batches == 6 && std::string(ps.breaker_state) == "closed",
+          name + "the primary's 6 failed batches opened the breaker, its probe closed it (" + ps.breaker_state + ")");
+    Check(primary->batches() == ps.batches && fallback->batches() == ps.fallback_batches,
+          name + "workers completed " + std::to_string(primary->batches()) + " + " +
+              std::to_string(fallback->batches()) + " batches = pipeline's primary + fallback");
+  }
 
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::printf("camtrack_pipeline_driver: %d passed, %d failed (%.1f s)\n", g_passed, g_failed, secs);

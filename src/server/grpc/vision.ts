@@ -400,10 +400,11 @@ function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown>): number {
 
 /** A wire result as the proto message: null objects unset, null scalars absent (proto3 optional). */
 export function toProtoResult(r: WireResult): Record<string, unknown> {
-  const { message_key, metadata, analytics, ...rest } = r;
+  const { message_key, metadata, analytics, inferred_by, ...rest } = r;
   return {
     ...rest,
     ...(message_key !== null ? { message_key } : {}),
+    ...(inferred_by != null ? { inferred_by } : {}),
     ...(metadata != null ? { metadata: toStruct(metadata) } : {}),
     ...(analytics !== null ? { analytics: toStruct(analytics as Record<string, unknown>) } : {}),
   };
