@@ -117,7 +117,13 @@ describeWithAssets('Fault injection on real RTSP streams (loopback fault proxy)'
 
       const tBack = performance.now();
       proxy.setMode('pass');
-      const resumeMs = await until(() => faulty.results.some((x) => x.at > tBack), 20_000, () => `faulty to deliver again: ${describeStates(faulty)}`);
+      // A result and the state event come through different channels: the first result of the new connection may be
+      // emitted before its 'live' state event, so wait for both.
+      const resumeMs = await until(
+        () => faulty.results.some((x) => x.at > tBack) && faulty.states.some(({ c }) => c.state === 'live' && c.reason === 'reconnected'),
+        20_000,
+        () => `faulty to deliver again: ${describeStates(faulty)}`,
+      );
       const tEnd = performance.now();
       expect(faulty.states.map(({ c }) => `${c.state}(${c.reason})`)).toEqual(['live(connected)', 'stalled(read_timeout)', 'reconnecting(read_timeout)', 'live(reconnected)']);
       expect(faulty.results.length).toBeGreaterThan(faultyBefore);
@@ -160,7 +166,12 @@ describeWithAssets('Fault injection on real RTSP streams (loopback fault proxy)'
 
       const tBack = performance.now();
       proxy.setMode('pass');
-      const resumeMs = await until(() => faulty.results.some((x) => x.at > tBack), 20_000, () => `faulty to deliver again: ${describeStates(faulty)}`);
+      // Both the first result after the cut and the 'live' state event (different channels: either may come first).
+      const resumeMs = await until(
+        () => faulty.results.some((x) => x.at > tBack) && faulty.states.at(-1)?.c.state === 'live',
+        20_000,
+        () => `faulty to deliver again: ${describeStates(faulty)}`,
+      );
       const tEnd = performance.now();
       const seq = faulty.states.map(({ c }) => c.state);
       expect(seq.slice(0, 3)).toEqual(['live', 'stalled', 'reconnecting']);
