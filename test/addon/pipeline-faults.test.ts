@@ -15,8 +15,21 @@ import { lazyTempDir } from '../helpers/temp-dir.js';
 
 const FAST_MODEL = 'models/yolo11n_int8_320.onnx';
 const WALKING = 'videos/walking.mp4';
-const WALKING_FRAMES = 341;
+/** The healthy streams' clip: the first HEALTHY_FRAMES frames of walking.mp4 (enough to share many batches with the bad streams, whose first frame fails). */
+const HEALTHY_FRAMES = 100;
 const tmp = lazyTempDir('camtrack-faults-');
+
+/** The first HEALTHY_FRAMES frames of walking.mp4, re-encoded (H.264, all of them decodable) by the real ffmpeg CLI. */
+function healthyClip(): string {
+  const out = path.join(tmp(), 'walking-100.mp4');
+  const r = spawnSync(
+    'ffmpeg',
+    ['-v', 'error', '-y', '-i', assetPath(WALKING), '-frames:v', String(HEALTHY_FRAMES), '-an', '-c:v', 'libx264', '-preset', 'ultrafast', out],
+    { timeout: 60_000 },
+  );
+  if (r.status !== 0) throw new Error(`ffmpeg could not cut walking.mp4: ${r.stderr?.toString() ?? r.error}`);
+  return out;
+}
 
 /** 30 frames of 320x240 uyyvyy411 (zeros) in NUT, stream-copied so the format survives. */
 function unreadablePixelFormatClip(): string {
@@ -35,13 +48,14 @@ describeWithAssets('Pipeline: a stream whose frames cannot be letterboxed', [FAS
   describe('shares batches with healthy streams', () => {
     it('EXPECTED FAILURE - fails with ERR_CAMTRACK_UNSUPPORTED and a hint; the healthy streams deliver every frame and end', async () => {
       const bad = unreadablePixelFormatClip();
+      const good = healthyClip();
       // Small batches that fill from every stream: the bad streams' first frames land in slots with healthy ones.
       await using p = await Pipeline.create({
         model: assetPath(FAST_MODEL),
         inference: { workers: 1 },
         batching: { maxBatchSize: 4, maxWaitMs: 50 },
       });
-      const healthy = ['good0', 'good1'].map((id) => p.addStream({ id, url: assetPath(WALKING) }));
+      const healthy = ['good0', 'good1'].map((id) => p.addStream({ id, url: good }));
       const broken = ['bad0', 'bad1'].map((id) => p.addStream({ id, url: bad }));
       const counts = new Map<string, number>(healthy.map((s) => [s.id, 0]));
       for (const s of healthy) s.on('result', () => counts.set(s.id, counts.get(s.id)! + 1));
@@ -61,9 +75,9 @@ describeWithAssets('Pipeline: a stream whose frames cannot be letterboxed', [FAS
 
       expect(finals).toEqual(['ended', 'ended', 'failed', 'failed']);
       for (const s of healthy) {
-        expect(counts.get(s.id), s.id).toBe(WALKING_FRAMES);
+        expect(counts.get(s.id), s.id).toBe(HEALTHY_FRAMES);
         const st = s.stats();
-        expect(st.framesDelivered, s.id).toBe(WALKING_FRAMES);
+        expect(st.framesDelivered, s.id).toBe(HEALTHY_FRAMES);
         expect(st.dropped.inference, s.id).toBe(0);
       }
       for (const s of broken) {

@@ -4,15 +4,16 @@
  * native/fuzz/) — through `scripts/fuzz.sh <target> --run-only --seconds N`. The script first replays the committed
  * inputs that once crashed (native/fuzz/regressions/<target>/), makes its seeds from the shared assets, then fuzzes
  * N seconds; any crash, sanitizer report, violated property, hang (10 s per input) or 2 GB RSS fails it and names the
- * reproducer. N is fixed and short (CAMTRACK_FUZZ_SECONDS overrides it for a longer local run): the lane, build
- * included, stays under 3 minutes on the 2-core CI machine (.ci/run's header has the measured minutes).
+ * reproducer. N is fixed and short (CAMTRACK_FUZZ_SECONDS overrides it for a longer local run). The four targets fuzz
+ * at the same time (concurrent tests), sharing the 2 cores of the CI machine: the lane's wall time is one target's
+ * N seconds plus its seed making, not four times that (.ci/run's header has the measured minutes).
  *
  * The fuzz build is not part of `npm run build:dev` (it needs clang): .ci/run builds it before the tests. A missing
  * executable fails under CI=true and skips with the reason otherwise.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 
 import { assetsDir, isCi, repoRoot, requireAssets } from '../helpers/assets.js';
 import { waitForBackgroundBuild } from '../helpers/background-builds.js';
@@ -33,7 +34,8 @@ const TARGETS = [
 
 describe('scripts/fuzz.sh (libFuzzer targets for the parsers of untrusted bytes)', () => {
   for (const { target, what, needs } of TARGETS) {
-    it(`${target}: ${what} survives ${SECONDS} s of fuzzing and its regression inputs`, async (ctx) => {
+    it.concurrent(`${target}: ${what} survives ${SECONDS} s of fuzzing and its regression inputs`, async (ctx) => {
+      const { expect } = ctx;
       const exe = path.join(repoRoot, 'build-fuzz', `camtrack_fuzz_${target}`);
       if (!existsSync(exe)) {
         const why = `not built: ${exe}; build with \`scripts/fuzz.sh ${target} --build-only\` (needs clang)`;

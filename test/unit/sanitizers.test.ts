@@ -30,7 +30,10 @@ const KINDS = [
 
 describe('scripts/sanitize.sh (native pipeline under sanitizers)', () => {
   for (const { kind, what, exes } of KINDS) {
-    it(`${kind}: ${exes.join(' and ')} run clean under ${what}`, async (ctx) => {
+    // tsan and asan run at the same time (concurrent tests, one process each): mostly one thread each, they share the
+    // 2 cores of the CI machine, and the asan-addon run below waits for both.
+    it.concurrent(`${kind}: ${exes.join(' and ')} run clean under ${what}`, async (ctx) => {
+      const { expect } = ctx;
       const missing = exes.map((e) => path.join(repoRoot, `build-${kind}`, e)).filter((p) => !existsSync(p));
       if (missing.length > 0) {
         const why = `not built: ${missing.join(', ')}; build with \`scripts/sanitize.sh ${kind}\` (needs clang)`;
