@@ -7,7 +7,8 @@
  *    live camera sees it: from the first send until its result, a frame the live camera dropped (RESOURCE_EXHAUSTED,
  *    ERR_CAMTRACK_RATE_LIMITED) being sent again at once with a new frame_id. Every send is answered or counted: the
  *    server's results_sent and frames_dropped match the clients' counts, and no other error occurs. A control run
- *    (the same load, the "high" client's requests unset) is printed for comparison;
+ *    (the same load, the "high" client's requests unset) is printed for comparison with
+ *    CAMTRACK_GRPC_PRIORITY_CONTROL=1;
  *  - a priority that is not a value of the enum is INVALID_ARGUMENT with ERR_CAMTRACK_INVALID_ARGUMENT, in
  *    ProcessFrame, ProcessFrameBatch (the batch's priority) and ProcessCameraStream (config.priority).
  */
@@ -174,9 +175,10 @@ describeWithAssets('camtrack serve: gRPC request priority', [SESSION_MODEL, ZIDA
     expect(r.normal.latencies.length).toBeGreaterThanOrEqual(10);
     expect(pct(r.high.latencies, 99)).toBeLessThan(pct(r.normal.latencies, 50));
 
-    // Control: the same load, the "high" client's requests with no priority (printed, not bounded: one run on a
-    // shared machine; docs/grpc.md gives the figures).
-    await run('control', undefined);
+    // Control: the same load, the "high" client's requests with no priority. Printed, not bounded (one run on a shared
+    // machine; docs/grpc.md gives the figures), so only when asked: CAMTRACK_GRPC_PRIORITY_CONTROL=1 (it saturates the
+    // machine for another 10–50 s, which CI's time budget does not carry for a figure nobody checks).
+    if (process.env.CAMTRACK_GRPC_PRIORITY_CONTROL === '1') await run('control', undefined);
   }, 240_000);
 
   it('EXPECTED FAILURE - a priority outside the enum is INVALID_ARGUMENT with ERR_CAMTRACK_INVALID_ARGUMENT', async () => {
