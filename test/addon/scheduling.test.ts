@@ -262,8 +262,8 @@ describe('Inference scheduling on the built-in scene', () => {
     const gtFrames = new Set(gt.map((g) => g.frame - 1));
     for (const r of gated.results) if (gtFrames.has(r.frameIndex)) expect(r.inferred, `frame ${r.frameIndex}`).toBe(true);
 
-    // The event loop as a camera loads it: the same clip as JPEG frames pushed in real time (25 fps, live), ungated
-    // and gated. (The file runs above read as fast as the two cores allow, so the main thread competes for a core
+    // The event loop as a camera loads it: the same clip as JPEG frames pushed in real time (25 fps, live), gated
+    // (and ungated when asked, below). (The file runs above read as fast as the two cores allow, so the main thread competes for a core
     // with decode and inference threads; their p99 is reported, not bounded.)
     const jpegDir = path.join(dir, 'jpeg');
     mkdirSync(jpegDir, { recursive: true });
@@ -271,13 +271,15 @@ describe('Inference scheduling on the built-in scene', () => {
     expect(dec.status, dec.stderr?.toString()).toBe(0);
     const jpegs = readdirSync(jpegDir).sort().map((f) => readFileSync(path.join(jpegDir, f)));
     expect(jpegs).toHaveLength(450);
-    const rtUngated = await runPushedRealtime(a.modelPath, a.classNames, jpegs);
+    // The ungated real-time run is a comparison only (printed, not bounded), so it runs when asked:
+    // CAMTRACK_SCHED_REALTIME_UNGATED=1 (18 s more; docs/scheduling.md has its figures).
+    const rtUngated = process.env.CAMTRACK_SCHED_REALTIME_UNGATED === '1' ? await runPushedRealtime(a.modelPath, a.classNames, jpegs) : undefined;
     const rtGated = await runPushedRealtime(a.modelPath, a.classNames, jpegs, { motion: { enabled: true } });
     const rt = {
-      loopDelayP99Ms: { ungated: +rtUngated.loopDelayP99Ms.toFixed(2), gated: +rtGated.loopDelayP99Ms.toFixed(2) },
-      loopDelayMaxMs: { ungated: +rtUngated.loopDelayMaxMs.toFixed(2), gated: +rtGated.loopDelayMaxMs.toFixed(2) },
-      delivered: { ungated: rtUngated.results.length, gated: rtGated.results.length },
-      inferences: { ungated: rtUngated.images, gated: rtGated.images },
+      loopDelayP99Ms: { ungated: rtUngated && +rtUngated.loopDelayP99Ms.toFixed(2), gated: +rtGated.loopDelayP99Ms.toFixed(2) },
+      loopDelayMaxMs: { ungated: rtUngated && +rtUngated.loopDelayMaxMs.toFixed(2), gated: +rtGated.loopDelayMaxMs.toFixed(2) },
+      delivered: { ungated: rtUngated?.results.length, gated: rtGated.results.length },
+      inferences: { ungated: rtUngated?.images, gated: rtGated.images },
     };
     console.log(`[sched] acceptance real time ${JSON.stringify(rt)}`);
     // A live stream may drop a few frames as busy on a loaded machine (counted); most must arrive.
