@@ -1,6 +1,6 @@
-// BatchController (core/batch/batch_controller.h) on its own, with synthetic latencies: it grows under light load,
-// shrinks when latency exceeds the target, stays within [1, max_batch], sizes the wait from the measured inference
-// time, and refuses a config without a target.
+// BatchController (core/batch/batch_controller.h) on its own, with synthetic latencies: it grows while batch positions
+// are scarce and latency is low, shrinks when latency exceeds the target and (by one) when positions stop being scarce,
+// stays within [1, max_batch], sizes the wait from the measured inference time, and refuses a config without a target.
 #include <algorithm>
 
 #include "core/batch/batch_controller.h"
@@ -19,17 +19,21 @@ BatchControllerConfig Config(double target, int max_batch, int initial = 1) {
   return c;
 }
 
-// One decision window of identical latencies.
-void Window(BatchController& b, double latency_ms) {
-  for (int i = 0; i < BatchController::kWindow; ++i) b.OnLatency(latency_ms);
+// One decision window of identical latencies; `scarce`: batch positions were scarce during it (the batcher's signal).
+void Window(BatchController& b, double latency_ms, bool scarce = true) {
+  for (int i = 0; i < BatchController::kWindow; ++i) {
+    if (scarce) b.OnScarce();
+    b.OnLatency(latency_ms);
+  }
 }
 
-CT_TEST(batch_controller_grows_under_light_load_up_to_max) {
+CT_TEST(batch_controller_grows_while_positions_are_scarce_up_to_max) {
   BatchController b(Config(100, 8));
   CT_EXPECT(b.cap() == 1);
   // Fewer samples than a window: no decision yet.
   for (int i = 0; i < BatchController::kWindow - 1; ++i) b.OnLatency(10);
   CT_EXPECT(b.cap() == 1);
+  b.OnScarce();  // once in the window is enough
   b.OnLatency(10);
   CT_EXPECT(b.cap() == 2);  // additive: one per window
   CT_EXPECT_NEAR(b.last_p99_ms(), 10, 1e-9);
@@ -37,6 +41,33 @@ CT_TEST(batch_controller_grows_under_light_load_up_to_max) {
   CT_EXPECT(b.cap() == 8);  // never above max_batch
   CT_EXPECT(b.increases() == 7);
   CT_EXPECT(b.decreases() == 0);
+}
+
+CT_TEST(batch_controller_without_scarcity_does_not_grow_and_an_idle_cap_shrinks_by_one) {
+  // Fast windows in which every frame found a position: a larger cap buys nothing, so it stays 1.
+  BatchController b(Config(100, 8));
+  for (int w = 0; w < 10; ++w) Window(b, 10, false);
+  CT_EXPECT(b.cap() == 1);
+  CT_EXPECT(b.increases() == 0 && b.decreases() == 0);
+  // A cap grown under scarcity comes down by one per kIdleWindows windows once the scarcity ends.
+  BatchController c(Config(100, 8, 5));
+  Window(c, 10, false);
+  CT_EXPECT(c.cap() == 5);  // one idle window: not yet
+  Window(c, 10, false);
+  CT_EXPECT(c.cap() == 4);
+  Window(c, 10, true);  // scarce again: grows, and the idle count starts over
+  CT_EXPECT(c.cap() == 5);
+  Window(c, 10, false);
+  CT_EXPECT(c.cap() == 5);
+  for (int w = 0; w < 20; ++w) Window(c, 10, false);
+  CT_EXPECT(c.cap() == 1);  // never below 1
+  CT_EXPECT(c.increases() == 1);
+  CT_EXPECT(c.decreases() == 5);  // 5 → 4, then 5 → 4 → 3 → 2 → 1
+  // A slow window without scarcity shrinks it the same way (by one), not multiplicatively.
+  BatchController d(Config(100, 8, 4));
+  Window(d, 90, false);
+  Window(d, 90, false);
+  CT_EXPECT(d.cap() == 3);
 }
 
 CT_TEST(batch_controller_does_not_grow_into_a_batch_too_slow_for_the_target) {
@@ -89,19 +120,21 @@ CT_TEST(batch_controller_decides_on_p99_not_mean) {
   // target: it holds (the mean would have grown it).
   BatchController c(Config(100, 8, 4));
   for (int i = 0; i < BatchController::kWindow - 1; ++i) c.OnLatency(5);
+  c.OnScarce();
   c.OnLatency(95);
   CT_EXPECT(c.cap() == 4);
   CT_EXPECT_NEAR(c.last_p99_ms(), 95, 1e-9);
 }
 
-// Feeds `samples` latencies computed from the current cap (a synthetic closed loop); returns how many were over
-// the target.
+// Feeds `samples` latencies computed from the current cap (a synthetic closed loop of a saturating load: positions
+// always scarce); returns how many were over the target.
 template <class F>
 int Loop(BatchController& b, int samples, F latency_of_cap) {
   int over = 0;
   for (int i = 0; i < samples; ++i) {
     const double l = latency_of_cap(b.cap());
     if (l > b.config().target_ms) ++over;
+    b.OnScarce();
     b.OnLatency(l);
     CT_EXPECT(b.cap() >= 1 && b.cap() <= b.config().max_batch);
   }

@@ -23,6 +23,8 @@ void BatchController::OnLatency(double latency_ms) {
     // Over the target: the window's p99 (its largest sample, see the header) is over already. Shrink now.
     last_p99_ms_ = latency_ms;
     filled_ = 0;
+    scarce_ = 0;
+    idle_windows_ = 0;
     const int next = std::max(1, int(std::floor(cap_ * kDecrease)));
     if (next < cap_) {
       settle_ = kSettlePerCap * cap_;
@@ -42,6 +44,17 @@ void BatchController::Decide() {
   std::nth_element(scratch_.begin(), scratch_.begin() + rank, scratch_.end());
   last_p99_ms_ = scratch_[rank];
   filled_ = 0;
+  const bool scarce = scarce_ > 0;
+  scarce_ = 0;
+  if (!scarce) {  // every frame found a position: a larger cap would only make batches wait
+    if (cap_ > 1 && ++idle_windows_ >= kIdleWindows) {
+      --cap_;
+      ++decreases_;
+      idle_windows_ = 0;
+    }
+    return;
+  }
+  idle_windows_ = 0;
   // (Every sample here is <= target: one over it shrinks the cap at once, in OnLatency.)
   if (last_p99_ms_ < kIncreaseBelow * config_.target_ms && cap_ < config_.max_batch &&
       infer_estimate_ms(cap_ + 1) < kIncreaseBelow * config_.target_ms / 2) {

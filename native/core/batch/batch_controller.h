@@ -12,11 +12,17 @@
 //     not wait for the window to fill: cap = max(1, floor(cap · kDecrease)) at once, a new window starts, and the
 //     next kSettlePerCap · (old cap) samples are ignored (frames already batched under the old cap: up to two
 //     workers × two slots × cap), so one slow burst shrinks the cap once, not once per frame of it;
-//   - additive increase: a full window with p99 < kIncreaseBelow · target: cap += 1 (up to max_batch), unless the
-//     inference time estimated for cap + 1 is kIncreaseBelow · target / 2 or more (a batch's time is submit →
-//     complete, which includes waiting behind the batch ahead on its worker; a frame's latency is at least that plus
-//     the batch's fill wait, so a size that slow cannot stay under the target on a saturated worker, and probing it
-//     costs a burst of late frames). A full window between that and the target: hold. A new window after every
+//   - additive increase, only when batching pays: a full window with p99 < kIncreaseBelow · target in which
+//     positions were scarce (OnScarce: a frame found no free batch position, or yielded its turn because positions
+//     were scarce) grows the cap by one (up to max_batch), unless the inference time estimated for cap + 1 is
+//     kIncreaseBelow · target / 2 or more (a batch's time is submit → complete, which includes waiting behind the
+//     batch ahead on its worker; a frame's latency is at least that plus the batch's fill wait, so a size that slow
+//     cannot stay under the target on a saturated worker, and probing it costs a burst of late frames). Without
+//     scarcity a larger cap buys no throughput (every frame already found a position) and costs latency (a partly
+//     filled batch waits for more);
+//   - idle decrease: kIdleWindows full windows in a row without scarcity shrink the cap by one (not below 1): when
+//     the load falls, the batches stop waiting for images that the workers do not need to share a batch. A full
+//     window between kIncreaseBelow · target and the target, with scarcity: hold. A new window after every
 //     decision;
 //   - the wait is half the slack left by inference: (target − inference time of a batch of `cap`) / 2, at least 0.
 //     Half, because a batch that is dispatched may still wait for the batch ahead of it on the worker. The inference
@@ -43,6 +49,7 @@ class BatchController {
   static constexpr double kDecrease = 0.5;        // shrink to half when p99 > target
   static constexpr double kInferAlpha = 0.2;      // EWMA weight of a new inference time
   static constexpr int kSettlePerCap = 4;         // samples ignored after a decrease, per image of the old cap
+  static constexpr int kIdleWindows = 2;          // windows in a row without scarcity before the cap shrinks by one
 
   explicit BatchController(BatchControllerConfig config);
 
@@ -50,6 +57,8 @@ class BatchController {
   void OnLatency(double latency_ms);
   // A batch of `images` completed after `infer_ms` of inference.
   void OnBatch(int images, double infer_ms);
+  // Batch positions were scarce: a frame found none free, or yielded its turn to other contending streams (see above).
+  void OnScarce() { ++scarce_; }
 
   int cap() const { return cap_; }
   // The current wait, ms (see the rule above).
@@ -60,6 +69,7 @@ class BatchController {
   // before the first decision).
   double last_p99_ms() const { return last_p99_ms_; }
   uint64_t increases() const { return increases_; }
+  // Multiplicative (over the target) and idle (no scarcity) decreases together.
   uint64_t decreases() const { return decreases_; }
   const BatchControllerConfig& config() const { return config_; }
 
@@ -72,6 +82,8 @@ class BatchController {
   std::array<double, kWindow> scratch_{};
   int filled_ = 0;
   int settle_ = 0;  // samples still to ignore after a decrease
+  uint64_t scarce_ = 0;  // OnScarce calls in the current window
+  int idle_windows_ = 0;  // full windows in a row without scarcity
   double last_p99_ms_ = 0;
   uint64_t increases_ = 0, decreases_ = 0;
   std::vector<double> infer_ms_;  // index = batch size; < 0: not measured yet (sized once, at construction)

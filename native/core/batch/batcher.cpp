@@ -226,6 +226,7 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, Pool pool, bool* no_wo
       if (yield) {
         // Another stream goes first: a live stream drops this frame (it will have a newer one soon); a file waits
         // its turn (bounded by the window, so a contender that went away cannot block it).
+        if (controller_ && pool == Pool::kPrimary) controller_->OnScarce();
         stream.want_ns_ = now;
         if (stream.wait_since_ns_ == 0) stream.wait_since_ns_ = now;
         if (!wait(now + kContendWindowNs)) return lease;
@@ -281,6 +282,8 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, Pool pool, bool* no_wo
       stream.wait_since_ns_ = 0;
       return lease;
     }
+    // No free position at all: every slot of the pool is filling, in flight or waiting for postprocess.
+    if (controller_ && pool == Pool::kPrimary) controller_->OnScarce();
     stream.want_ns_ = SteadyNowNs();
     if (stream.wait_since_ns_ == 0) stream.wait_since_ns_ = stream.want_ns_;
     if (!wait(0)) return lease;
