@@ -296,5 +296,9 @@ export function toWireMetricsMessage(s: StreamStats, nowMs = Date.now()): WireMe
     last_frame_age_ms: fixed(s.lastFrameAgeMs, MS_DECIMALS, '', 'lastFrameAgeMs'),
     reconnects: integer(s.reconnects, '', 'reconnects'),
     inference_state: s.inference.state,
+    fallback: {
+      frames: integer(s.fallback?.frames ?? 0, 'fallback', 'frames'),
+      failed: integer(s.fallback?.failed ?? 0, 'fallback', 'failed'),
+    },
   };
 }

@@ -253,6 +253,16 @@ export const WireMetricsMessageSchema = Type.Object(
     last_frame_age_ms: Type.Number({ description: 'Decode → delivery latency of the newest result, ms; -1 before the first.' }),
     reconnects: count('Times the source came back after a loss.'),
     inference_state: Type.Union([Type.Literal('ok'), Type.Literal('failing')], { description: "Inference health (inference.state)." }),
+    fallback: Type.Optional(Type.Object(
+      {
+        frames: count("Results inferred by the circuit breaker's CPU fallback while it was open (fallback.frames)."),
+        failed: count("Frames lost with the fallback's failed batches, also in dropped.breaker (fallback.failed)."),
+      },
+      {
+        description:
+          'inference.breaker.fallback (docs/scheduling.md); zeros without a fallback. Added within v1: always written, optional in the schema so that earlier v1 messages stay valid.',
+      },
+    )),
   },
   { title: 'camtrack metrics event' },
 );

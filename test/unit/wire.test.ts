@@ -239,7 +239,8 @@ describe('metrics messages', () => {
     reconnectAttempts: 2,
     reconnects: 1,
     inference: { state: 'ok', failedBatches: 0, consecutiveFailures: 0 },
-  };
+    fallback: { frames: 11, failed: 1 },
+  } as StreamStats;
 
   it('toWireMetricsMessage() maps a camera\'s StreamStats (a subset, names snake_cased one to one), rates to 0.01', () => {
     const m = toWireMetricsMessage(stats, 1796000000123);
@@ -259,6 +260,7 @@ describe('metrics messages', () => {
       last_frame_age_ms: 41.235,
       reconnects: 1,
       inference_state: 'ok',
+      fallback: { frames: 11, failed: 1 },
     });
     expect(nonSnakeKeys(m)).toEqual([]);
     expectValid(validateWireMetrics, JSON.parse(JSON.stringify(m)));
