@@ -195,9 +195,17 @@ function consume(stream, { slow = false } = {}) {
         // Stops reading until its 4-result queue has overflowed again (consumer drops), at most 30 s: at fpsLimit 1 that
         // is about 5 s, longer when the machine is so loaded that the camera's frames are dropped as busy (a fixed 12 s
         // sleep once saw no overflow at all in a CI run, 1312 busy drops).
-        const before = stream.stats().dropped.consumer;
+        // (At the end of the run the stream is removed while this waits: stats() then throws, and the wait ends.)
+        const consumerDrops = () => {
+          try {
+            return stream.stats().dropped.consumer;
+          } catch {
+            return undefined;
+          }
+        };
+        const before = consumerDrops();
         const until = Date.now() + 30_000;
-        while (stream.stats().dropped.consumer === before && Date.now() < until) await sleep(250);
+        while (before !== undefined && consumerDrops() === before && Date.now() < until) await sleep(250);
         lastStall = Date.now();
       }
     }
