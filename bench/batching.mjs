@@ -16,7 +16,7 @@
 // - Priorities under saturation: (a) live: --prio-streams cameras at --fps (a quarter of them 'high'), adaptive; and
 //   the same with every stream 'normal' (control); (b) lossless: 2 high cameras at 10 fps and 4 normal producers
 //   pushing as fast as back-pressure allows. High p99 vs normal p50.
-// JSON on stdout (and --out). --quick: a short run for CI (shape and invariants only, no speed claims).
+// JSON on stdout (and --out). --trace: each step also holds the batcher's cap/wait/window p99 every 250 ms. --quick: a short run for CI (shape and invariants only, no speed claims).
 //   nice -n 19 node bench/batching.mjs [--target 100] [--fps 10] [--steps 1,2,4,8,12,16] [--step-seconds 6] [--out f]
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -39,6 +39,7 @@ const { values } = parseArgs({
     'prio-streams': { type: 'string' },
     'prio-seconds': { type: 'string' },
     out: { type: 'string' },
+    trace: { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -149,7 +150,16 @@ async function ramp(modelPath, classNames, jpegs, label, batching) {
       const t0 = performance.now();
       for (const c of cams) Object.assign(c, { lat: [], results: 0, countFrom: t0 + warmSeconds * 1000 });
       const pushed0 = cams.reduce((a, c) => a + c.pushed, 0);
+      // --trace: the batcher's cap, wait and window p99 every 250 ms of the step (how the controller moved).
+      const trace = [];
+      const tracer = values.trace
+        ? setInterval(() => {
+            const b = pipeline.stats().batching;
+            trace.push([round((performance.now() - t0) / 1000, 2), b.batchCap, round(b.waitMs), round(b.windowP99Ms)]);
+          }, 250)
+        : null;
       await sleep(stepSeconds * 1000);
+      clearInterval(tracer);
       const t1 = performance.now();
       const after = pipeline.stats();
       const d1 = dropsOf(after);
@@ -165,6 +175,7 @@ async function ramp(modelPath, classNames, jpegs, label, batching) {
         meanBatchFill: round((after.images - before.images) / Math.max(1, after.batches - before.batches), 2),
         batching: { mode: after.batching.mode, batchCap: after.batching.batchCap, waitMs: round(after.batching.waitMs), windowP99Ms: round(after.batching.windowP99Ms) },
         loadAverage1m: round(os.loadavg()[0], 2),
+        ...(values.trace ? { trace: { columns: ['s', 'cap', 'waitMs', 'windowP99Ms'], rows: trace } } : {}),
       };
       out.push(step);
       process.stderr.write(`${label} ${JSON.stringify(step)}\n`);
