@@ -150,6 +150,8 @@ class Batcher {
   void Commit(int slot, int index, ImageMeta meta);
   void MaybeDispatchLocked(int slot, std::unique_lock<std::mutex>& lock);
   void DispatcherLoop();
+  // Every live worker of `pool` has a batch in flight (submitted, not completed). Under mu_.
+  bool AllWorkersBusyLocked(Pool pool) const;
   int Rank(const Contender& c, int64_t now) const;
   // The priority a contender asks with now: its stream's, or its current frame's own (Acquire's high_frame).
   static bool IsHigh(const Contender& c) { return c.high_ || c.frame_high_; }
