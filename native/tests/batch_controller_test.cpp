@@ -71,26 +71,19 @@ CT_TEST(batch_controller_without_scarcity_does_not_grow_and_an_idle_cap_shrinks_
 }
 
 CT_TEST(batch_controller_does_not_grow_into_a_batch_too_slow_for_the_target) {
-  // Batches of 1 take 35 ms (submit → complete): a batch of 2 is estimated at 70 ms, its wait (100 − 70) / 2 = 15,
-  // predicted latency 85 >= 0.8 · 100, so fast windows do not grow the cap. Measured faster later (10 ms), it grows.
+  // Batches of 1 take 30 ms (submit → complete): a batch of 2 is estimated at 60 ms >= 0.8 · 100 / 2, so fast
+  // windows do not grow the cap. Measured faster later (10 ms), it grows again.
   BatchController b(Config(100, 8));
-  b.OnBatch(1, 35);
-  CT_EXPECT_NEAR(b.predicted_latency_ms(2), 85, 1e-9);
+  b.OnBatch(1, 30);
   for (int w = 0; w < 5; ++w) Window(b, 20);
   CT_EXPECT(b.cap() == 1);
   CT_EXPECT(b.increases() == 0);
   for (int i = 0; i < 30; ++i) b.OnBatch(1, 10);  // EWMA converges to ~10
   Window(b, 20);
   CT_EXPECT(b.cap() == 2);
-  // Batches of 2 take 37.7 ms: a batch of 3 is estimated at 56.55 ms, wait 21.7, predicted 78.3 < 80: grows to 3
-  // (the bound before 2026-12-05, an estimate under 0.4 · target, said no).
-  b.OnBatch(2, 37.7);
+  b.OnBatch(2, 39);  // 39 < 40: may grow to 3? estimate(3) = 39 · 3 / 2 = 58.5 >= 40: no
   Window(b, 20);
-  CT_EXPECT(b.cap() == 3);
-  b.OnBatch(3, 62);  // estimate(4) = 62 · 4 / 3 = 82.7, wait 8.7, predicted 91.3 >= 80: no
-  Window(b, 20);
-  CT_EXPECT(b.cap() == 3);
-  CT_EXPECT_NEAR(b.wait_ms(), 19, 1e-9);  // (100 − 62) / 2
+  CT_EXPECT(b.cap() == 2);
 }
 
 CT_TEST(batch_controller_holds_between_080_and_target) {

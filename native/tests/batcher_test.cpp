@@ -1,7 +1,8 @@
 // batch::Batcher and its move-only SlotLease, without a pipeline: a lease dropped without Commit() (an exception
 // while letterboxing) commits an empty image, so its batch still dispatches; a moved lease commits once; batches reach
 // the postprocess side in the order they opened; a cancelled stream gets no position; completions of unknown workers
-// or slots are reported as such.
+// or slots are reported as such; yields to a contender that is not waiting only while the worker is busy (or after a
+// short grace while it is idle).
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -242,5 +243,69 @@ CT_TEST(batcher_priority_of_one_frame_on_a_normal_stream) {
   t0 = std::chrono::steady_clock::now();
   CT_EXPECT(!b.Acquire(false, requester));
   CT_EXPECT(ms_since(t0) < 150);
+  b.Close();
+}
+
+// Work-conserving yield: a live frame yields a free position to a contender that waited longer but is not waiting
+// now (its last frame was dropped) only while every worker has a batch in flight; with the worker idle it waits the
+// grace (10 ms) and then takes the position; and when that contender comes back during the grace, the contender
+// gets it (the waiting frame is dropped).
+CT_TEST(batcher_yields_to_an_absent_contender_only_while_the_workers_are_busy) {
+  Batcher b(Config(1));
+  auto w = std::make_shared<RecordingWorker>(1);
+  b.AddWorker(w);
+  Contender late, early, filler;  // `late` was served last; `early` never was
+  for (Contender* s : {&late, &early, &filler}) b.Join(*s);
+  std::atomic<bool> wake{false};
+  const auto ms_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+  };
+  const auto release_done = [&] {
+    Slot* slot = nullptr;
+    CT_EXPECT(b.WaitNext(&slot, wake) == Batcher::Next::kBatch);
+    b.Release(*slot);
+  };
+  {
+    SlotLease l = b.Acquire(false, late);
+    CT_EXPECT(bool(l));
+    l.Commit();
+    SlotLease f = b.Acquire(false, filler);
+    CT_EXPECT(bool(f));
+    f.Commit();
+  }
+  CT_EXPECT(w->submitted.size() == 2);  // both slots in flight
+  CT_EXPECT(!b.Acquire(false, early));  // no position: dropped, and `early` contends now
+  // One batch completes and is released; the other is still in flight: `late` yields the free position to `early`.
+  CT_EXPECT(b.CompleteBatch(0, w->submitted[0].first, true, "") == Batcher::Completion::kCompleted);
+  release_done();
+  CT_EXPECT(!b.Acquire(false, late));  // dropped (after a grace it would have taken the free position)
+  // The other completes (not yet postprocessed): the worker is idle. `late` waits the grace, then takes the position.
+  CT_EXPECT(b.CompleteBatch(0, w->submitted[1].first, true, "") == Batcher::Completion::kCompleted);
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    SlotLease l = b.Acquire(false, late);
+    CT_EXPECT(bool(l));
+    CT_EXPECT(ms_since(t0) >= 9);
+    l.Commit();
+  }
+  release_done();  // the second batch: one free slot again, the worker has `late`'s batch in flight
+  CT_EXPECT(b.CompleteBatch(0, w->submitted[2].first, true, "") == Batcher::Completion::kCompleted);  // idle again
+  // `late` waits its grace for `early`; `early` comes back meanwhile and takes the position; `late` is dropped. (Should
+  // the thread start after `early` asked, the outcome is the same: `early` finds the position free.)
+  bool late_got = true;
+  std::thread waiter([&] {
+    SlotLease l = b.Acquire(false, late);
+    late_got = bool(l);
+    if (l) l.Commit();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  {
+    SlotLease e = b.Acquire(false, early);
+    CT_EXPECT(bool(e));
+    e.Commit();
+  }
+  waiter.join();
+  CT_EXPECT(!late_got);
+  CT_EXPECT(w->submitted.size() == 4);
   b.Close();
 }

@@ -57,7 +57,7 @@ void BatchController::Decide() {
   idle_windows_ = 0;
   // (Every sample here is <= target: one over it shrinks the cap at once, in OnLatency.)
   if (last_p99_ms_ < kIncreaseBelow * config_.target_ms && cap_ < config_.max_batch &&
-      predicted_latency_ms(cap_ + 1) < kIncreaseBelow * config_.target_ms) {
+      infer_estimate_ms(cap_ + 1) < kIncreaseBelow * config_.target_ms / 2) {
     ++cap_;
     ++increases_;
   }
@@ -79,10 +79,8 @@ double BatchController::infer_estimate_ms(int n) const {
   return 0;
 }
 
-double BatchController::wait_ms_for(int n) const {
-  return std::max(0.0, (config_.target_ms - infer_estimate_ms(n)) / 2.0);
+double BatchController::wait_ms() const {
+  return std::max(0.0, (config_.target_ms - infer_estimate_ms(cap_)) / 2.0);
 }
-
-double BatchController::predicted_latency_ms(int n) const { return wait_ms_for(n) + infer_estimate_ms(n); }
 
 }  // namespace camtrack::batch

@@ -14,13 +14,10 @@
 //     workers × two slots × cap), so one slow burst shrinks the cap once, not once per frame of it;
 //   - additive increase, only when batching pays: a full window with p99 < kIncreaseBelow · target in which
 //     positions were scarce (OnScarce: a frame found no free batch position, or yielded its turn because positions
-//     were scarce) grows the cap by one (up to max_batch), unless the latency predicted for cap + 1 is
-//     kIncreaseBelow · target or more: that size's wait plus its estimated inference time (a batch's time is
-//     submit → complete, which includes waiting behind the batch ahead on its worker), i.e. the latency of a frame
-//     that opens such a batch. So the cap grows only into a size whose own rule would still let it grow; with the
-//     wait rule below this means an inference estimate under 0.6 · target. (Until 2026-12-05 the bound was an
-//     estimate under 0.4 · target, written while the cap grew without scarcity; at saturation it held the cap at 2
-//     where batches of 4 met the target: docs/scheduling.md.) Without
+//     were scarce) grows the cap by one (up to max_batch), unless the inference time estimated for cap + 1 is
+//     kIncreaseBelow · target / 2 or more (a batch's time is submit → complete, which includes waiting behind the
+//     batch ahead on its worker; a frame's latency is at least that plus the batch's fill wait, so a size that slow
+//     cannot stay under the target on a saturated worker, and probing it costs a burst of late frames). Without
 //     scarcity a larger cap buys no throughput (every frame already found a position) and costs latency (a partly
 //     filled batch waits for more);
 //   - idle decrease: kIdleWindows full windows in a row without scarcity shrink the cap by one (not below 1): when
@@ -65,11 +62,7 @@ class BatchController {
 
   int cap() const { return cap_; }
   // The current wait, ms (see the rule above).
-  double wait_ms() const { return wait_ms_for(cap_); }
-  // The wait of a batch cap of `n`, and the latency predicted for a frame that opens such a batch (its wait plus
-  // the inference estimate of `n`), ms.
-  double wait_ms_for(int n) const;
-  double predicted_latency_ms(int n) const;
+  double wait_ms() const;
   // Estimated inference time of a batch of `n` images, ms (0 while nothing was measured).
   double infer_estimate_ms(int n) const;
   // The p99 of the last decision's window, ms: of a full window, or the sample over the target that shrank it (0

@@ -129,7 +129,9 @@ void Batcher::Cancel(Contender& c) {
 // batches on free slots) than there are contenders ahead of it, it takes one. Without that bound, live streams that
 // send seldom (pushed sessions at 2 fps, which return only 500 ms after a drop) kept others yielding for the whole
 // window while positions stood free: 50 such sessions lost half their frames as `busy` with the CPU 0.62 cores busy
-// and onnxruntime able to do 2.5x the offered rate (docs/sessions.md, "Quiet machine").
+// and onnxruntime able to do 2.5x the offered rate (docs/sessions.md, "Quiet machine"). And it yields to a
+// contender that is not waiting right now (a live stream between two frames) only while every worker is busy, or
+// for kIdleGraceNs at most while one is idle (work-conserving; see Acquire).
 //
 // Priorities (stream option `priority`): the rule above ranks contenders first by priority, then by how long they
 // have waited. A normal stream never counts a high one as behind it, so while positions are scarce high streams'
