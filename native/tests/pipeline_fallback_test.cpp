@@ -6,6 +6,7 @@
 //     delivered or counted, in frame order across the two pools; the primary's probe closes the breaker;
 //   - the fallback fails too: its frames are dropped with cause breaker (counted after submission), no loop;
 //   - fallback configured but no fallback worker attached: refused frames are dropped with cause breaker at once.
+#include <cstdio>
 #include <cmath>
 #include <chrono>
 #include <condition_variable>
@@ -216,6 +217,7 @@ CT_TEST(pipeline_fallback_infers_what_the_open_breaker_refuses_in_frame_order) {
   uint64_t by_fallback = 0;
   int64_t last = -1;
   for (const Got& g : r.got) {
+    if (!(g.frame > last)) std::fprintf(stderr, "ORDER frame %lld after %lld fallback %d\n", (long long)g.frame, (long long)last, int(g.fallback));
     CT_EXPECT(g.frame > last);  // frame order across the two pools
     last = g.frame;
     CT_EXPECT(g.detections == 1);

@@ -131,7 +131,8 @@ void Batcher::Cancel(Contender& c) {
 // window while positions stood free: 50 such sessions lost half their frames as `busy` with the CPU 0.62 cores busy
 // and onnxruntime able to do 2.5x the offered rate (docs/sessions.md, "Quiet machine"). And it yields to a
 // contender that is not waiting right now (a live stream between two frames) only while every worker is busy, or
-// for kIdleGraceNs at most while one is idle (work-conserving; see Acquire).
+// for kIdleGraceNs at most while one is idle (work-conserving; see Acquire) — unless high-priority frames were about
+// in the last contend window.
 //
 // Priorities (stream option `priority`): the rule above ranks contenders first by priority, then by how long they
 // have waited. A normal stream never counts a high one as behind it, so while positions are scarce high streams'
@@ -224,6 +225,7 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, Pool pool, bool* no_wo
     }
     const int64_t now = SteadyNowNs();
     const int mine = Rank(stream, now);
+    if (IsHigh(stream)) last_high_ns_ = now;
     {
       // Contending streams ahead of this one: of a higher rank (priority), or of the same rank and waiting longer
       // since their last position.
@@ -249,7 +251,13 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, Pool pool, bool* no_wo
         // such a contender to come back (and then yields to it, blocked), and takes the position after that. Until
         // 2026-12-05 it yielded for the whole contend window and the worker stayed idle: at 16 live cameras over
         // capacity fixed batch 1 delivered 53 frames/s against 87 at 12 cameras (bench/batching.mjs).
-        if (free_positions <= ahead_blocked || (free_positions <= ahead && AllWorkersBusyLocked(pool))) {
+        // While high-priority frames are about (one asked within the contend window), none of this: free positions
+        // are kept for the contenders ahead whether they wait or not, so a high frame finds one. That is what priority
+        // costs; without it a normal request's p50 fell below a high request's p99 (test/e2e/serve-grpc-priority).
+        const bool conserve = now - last_high_ns_ > kContendWindowNs;
+        if (!conserve) {
+          yield = free_positions <= ahead;
+        } else if (free_positions <= ahead_blocked || (free_positions <= ahead && AllWorkersBusyLocked(pool))) {
           yield = true;
         } else if (free_positions <= ahead) {
           if (grace_until_ns == 0) grace_until_ns = now + kIdleGraceNs;
@@ -268,6 +276,14 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, Pool pool, bool* no_wo
         if (!wait(now + kContendWindowNs)) return lease;
         continue;
       }
+    }
+    if (filling_[p] >= 0 && int64_t(slots_[filling_[p]].seq) < stream.last_seq_) {
+      // This pool's open batch comes before the one holding the stream's previous frame in postprocess order (that
+      // frame went to the other pool, in a batch opened later: the breaker switched pools). A frame taking a position
+      // here would be delivered before its predecessor, so this batch is dispatched as it is and a new one opened.
+      // (Found by pipeline_fallback_test: frame 91 delivered after 92, about one run in five.)
+      CloseFillingLocked(p, lock);  // may unlock: look again from the start
+      continue;
     }
     if (filling_[p] < 0) {
       // Open the next batch on the free slot of the pool's least busy worker.
@@ -314,6 +330,7 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, Pool pool, bool* no_wo
         last_normal_grant_ns_ = SteadyNowNs();
       }
       stream.last_grant_ns_ = SteadyNowNs();
+      stream.last_seq_ = int64_t(sl.seq);
       stream.want_ns_ = 0;
       stream.wait_since_ns_ = 0;
       return lease;

@@ -166,6 +166,7 @@ class Batcher {
   const BatcherConfig config_;
   std::unique_ptr<BatchController> controller_;  // adaptive mode only
   uint64_t starvation_promotions_ = 0;
+  int64_t last_high_ns_ = INT64_MIN / 2;  // when a high-priority frame last asked for a position (the yield rule)
   int64_t last_normal_grant_ns_ = 0;  // when a normal-priority stream last got a position (the starvation rule)
   mutable std::mutex mu_;
   std::condition_variable slot_free_cv_;  // a slot became free (sources wait here)

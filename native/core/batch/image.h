@@ -30,6 +30,7 @@ class Contender {
   int64_t last_grant_ns_ = 0;  // when it last got a batch position
   int64_t want_ns_ = 0;        // last time it wanted one and did not get it (0: not contending)
   int64_t wait_since_ns_ = 0;  // first refusal since its last position (0: none); the starvation rule
+  int64_t last_seq_ = -1;      // postprocess order (Slot::seq) of the batch its last position is in (-1: none)
   bool high_ = false;          // priority 'high' (Batcher::SetPriority)
   bool frame_high_ = false;    // the frame it is in Acquire for was pushed with priority 'high' (during Acquire only)
   bool blocked_ = false;       // waiting inside a blocking Acquire (counts as contending however long it waits)
