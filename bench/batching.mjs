@@ -13,10 +13,11 @@
 // - Raw inference: onnxruntime-node on the model alone, a constant input, for batch sizes 1, 2, 4, 8, as the pipeline
 //   runs it (--workers sessions side by side, each with cores/workers intra-op threads): images/s. The best is the
 //   stated capacity. It excludes JPEG decode and letterbox, which share the same cores in the ramp.
-// - Priorities under saturation: (a) live: --prio-streams cameras at --fps (a quarter of them 'high'), adaptive; and
+// - Priorities under saturation: (a) live: --prio-streams cameras (32: about twice what this machine infers) at --fps
+//   (a quarter of them 'high'), adaptive; and
 //   the same with every stream 'normal' (control); (b) lossless: 2 high cameras at 10 fps and 4 normal producers
 //   pushing as fast as back-pressure allows. High p99 vs normal p50.
-// JSON on stdout (and --out). --trace: each step also holds the batcher's cap/wait/window p99 every 250 ms. --quick: a short run for CI (shape and invariants only, no speed claims).
+// JSON on stdout (and --out). --only priorities: the priority runs alone. --trace: each step also holds the batcher's cap/wait/window p99 every 250 ms. --quick: a short run for CI (shape and invariants only, no speed claims).
 //   nice -n 19 node bench/batching.mjs [--target 100] [--fps 10] [--steps 1,2,4,8,12,16] [--step-seconds 6] [--out f]
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -40,9 +41,13 @@ const { values } = parseArgs({
     'prio-seconds': { type: 'string' },
     out: { type: 'string' },
     trace: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 const quick = values.quick;
+// --only priorities: the priority runs alone (no raw inference, no ramp).
+const prioOnly = values.only === 'priorities';
+if (values.only !== undefined && !prioOnly) throw new Error(`--only: 'priorities' is the one part that runs alone, not '${values.only}'`);
 const target = Number(values.target);
 const fps = Number(values.fps);
 const steps = (values.steps ?? (quick ? '1,4' : '1,2,4,8,12,16')).split(',').map(Number);
@@ -50,7 +55,7 @@ const stepSeconds = Number(values['step-seconds'] ?? (quick ? 2 : 6));
 const warmSeconds = Number(values['warm-seconds'] ?? (quick ? 0.5 : 1.5));
 const fixedSizes = (values.fixed ?? (quick ? '1,4' : '1,2,4,8')).split(',').map(Number);
 const rawSeconds = Number(values['raw-seconds'] ?? (quick ? 0.5 : 3));
-const prioStreams = Number(values['prio-streams'] ?? 16);
+const prioStreams = Number(values['prio-streams'] ?? (quick ? 16 : 32));
 const prioSeconds = Number(values['prio-seconds'] ?? (quick ? 2 : 8));
 const workers = Math.min(2, os.availableParallelism());
 
@@ -282,17 +287,17 @@ async function main() {
 
     const threads = Math.max(1, Math.floor(os.availableParallelism() / workers));
     const raw = [];
-    for (const b of [1, 2, 4, 8]) raw.push(await rawInference(assets.modelPath, b, rawSeconds, workers, threads));
+    if (!prioOnly) for (const b of [1, 2, 4, 8]) raw.push(await rawInference(assets.modelPath, b, rawSeconds, workers, threads));
     process.stderr.write(`raw inference: ${JSON.stringify(raw)}\n`);
-    const capacityFps = Math.max(...raw.map((r) => r.imagesPerSecond));
+    const capacityFps = prioOnly ? null : Math.max(...raw.map((r) => r.imagesPerSecond));
 
-    const configs = [['adaptive', { maxBatchSize: 8, targetLatencyMs: target }], ...fixedSizes.map((b) => [`fixed-${b}`, { maxBatchSize: b }])];
+    const configs = prioOnly ? [] : [['adaptive', { maxBatchSize: 8, targetLatencyMs: target }], ...fixedSizes.map((b) => [`fixed-${b}`, { maxBatchSize: b }])];
     const runs = [];
     for (const [label, batching] of configs) runs.push(await ramp(assets.modelPath, assets.classNames, jpegs, label, batching));
 
     // The issue's criteria, per step, from this run's figures.
     const adaptive = runs[0];
-    const criteria = steps.map((n, i) => {
+    const criteria = (prioOnly ? [] : steps).map((n, i) => {
       const a = adaptive.steps[i];
       const meeting = runs.slice(1).filter((r) => r.steps[i].latencyMs.p99 !== null && r.steps[i].latencyMs.p99 <= target);
       const best = meeting.sort((x, y) => y.steps[i].resultFps - x.steps[i].resultFps)[0];

@@ -309,3 +309,71 @@ CT_TEST(batcher_yields_to_an_absent_contender_only_while_the_workers_are_busy) {
   CT_EXPECT(w->submitted.size() == 4);
   b.Close();
 }
+
+// A live frame with `newer` (a pushed stream's queue) waits for a position instead of being dropped at once: it gets
+// one when a batch completes, or gives up (empty lease) as soon as a newer frame of its stream is there — woken by
+// NewerFrame, not by a timeout. While high frames are about, a normal frame leaves one position free for the next
+// high one.
+CT_TEST(batcher_a_pushed_live_frame_waits_until_a_position_frees_or_a_newer_frame_comes) {
+  Batcher b(Config(1));
+  auto w = std::make_shared<RecordingWorker>(1);
+  b.AddWorker(w);
+  Contender filler, pushed, high;
+  for (Contender* s : {&filler, &pushed, &high}) b.Join(*s);
+  std::atomic<bool> wake{false};
+  const auto finish_next = [&] {
+    CT_EXPECT(b.CompleteBatch(0, w->submitted.front().first, true, "") == Batcher::Completion::kCompleted);
+    w->submitted.erase(w->submitted.begin());
+    Slot* slot = nullptr;
+    CT_EXPECT(b.WaitNext(&slot, wake) == Batcher::Next::kBatch);
+    b.Release(*slot);
+  };
+  for (int i = 0; i < 2; ++i) {  // both slots in flight
+    SlotLease l = b.Acquire(false, filler);
+    CT_EXPECT(bool(l));
+    l.Commit();
+  }
+  std::atomic<uint64_t> queued{0};
+  // 1. A batch completes while the frame waits: it gets the freed position.
+  std::atomic<int> got{-1};
+  std::thread waiter([&] {
+    SlotLease l = b.Acquire(false, pushed, Pool::kPrimary, nullptr, false, &queued);
+    got = l ? 1 : 0;
+    if (l) l.Commit();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // far longer than any bound: still waiting
+  CT_EXPECT(got.load() == -1);
+  finish_next();
+  waiter.join();
+  CT_EXPECT(got.load() == 1);
+  // 2. A newer frame is pushed while it waits: it gives up at once (superseded).
+  got = -1;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread superseded([&] {
+    SlotLease l = b.Acquire(false, pushed, Pool::kPrimary, nullptr, false, &queued);
+    got = l ? 1 : 0;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CT_EXPECT(got.load() == -1);
+  queued = 1;
+  b.NewerFrame(pushed);
+  superseded.join();
+  CT_EXPECT(got.load() == 0);
+  CT_EXPECT((std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() < 1000));
+  // 3. Already a newer frame queued and no position: it does not wait at all.
+  CT_EXPECT(!b.Acquire(false, pushed, Pool::kPrimary, nullptr, false, &queued));
+  // 4. High frames about: with one position free, a normal frame leaves it for the next high one.
+  b.SetPriority(high, true);
+  finish_next();  // one slot free
+  {
+    SlotLease h = b.Acquire(false, high);  // a high frame asks (and takes the free position)
+    CT_EXPECT(bool(h));
+    h.Commit();
+  }
+  finish_next();  // one slot free again
+  CT_EXPECT(!b.Acquire(false, filler));  // a normal live frame without `newer`: yields the last free position
+  SlotLease h = b.Acquire(false, high);  // the high one finds it
+  CT_EXPECT(bool(h));
+  h.Commit();
+  b.Close();
+}

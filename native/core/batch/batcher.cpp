@@ -92,7 +92,7 @@ int Batcher::AddWorker(std::shared_ptr<infer::InferenceWorker> worker, Pool pool
   worker_pool_.push_back(pool);
   ++pool_workers_[int(pool)];
   workers_.push_back(std::move(worker));
-  slot_free_cv_.notify_all();
+  NotifyWaitersLocked();
   return w;
 }
 
@@ -110,14 +110,26 @@ void Batcher::Leave(Contender& c) {
   contenders_.erase(std::find(contenders_.begin(), contenders_.end(), &c));
 }
 
+void Batcher::NotifyWaitersLocked() {
+  for (Contender* c : contenders_)
+    if (c->blocked_) c->cv_.notify_one();
+}
+
+void Batcher::NewerFrame(Contender& c) {
+  // Under mu_, as Cancel: Acquire reads `*newer` under mu_ and then waits, so the count's rise is seen either by
+  // that read or by this notify. Only this stream's wait is woken.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (c.blocked_) c.cv_.notify_one();
+}
+
 void Batcher::Cancel(Contender& c) {
   {
-    // Under mu_: Acquire checks `cancelled_` under mu_ and then waits on slot_free_cv_, so a store made without it
-    // could fall between that check and the wait, and the notify below would be lost.
+    // Under mu_: Acquire checks `cancelled_` under mu_ and then waits on the contender's cv_, so a store made without
+    // it could fall between that check and the wait, and the notify would be lost.
     std::lock_guard<std::mutex> lock(mu_);
     c.cancelled_ = true;
+    c.cv_.notify_one();
   }
-  slot_free_cv_.notify_all();
 }
 
 // Fairness between streams when inference is the bottleneck: a stream may take a batch position only if no other
@@ -186,35 +198,46 @@ int Batcher::Rank(const Contender& c, int64_t now) const {
   return c.wait_since_ns_ != 0 && now - c.wait_since_ns_ > bound && now - last_normal_grant_ns_ > bound ? 1 : 0;
 }
 
-SlotLease Batcher::Acquire(bool block, Contender& stream, Pool pool, bool* no_worker, bool high_frame) {
+SlotLease Batcher::Acquire(bool block, Contender& stream, Pool pool, bool* no_worker, bool high_frame,
+                           const std::atomic<uint64_t>* newer) {
   SlotLease lease;
   const int p = int(pool);
   if (no_worker) *no_worker = false;
   std::unique_lock<std::mutex> lock(mu_);
+  // Only joined contenders are woken when positions free up (NotifyWaitersLocked).
+  CAMTRACK_CHECK(stream.joined_, ErrorCode::kInternal, "batch", "a stream asked for a batch position before joining");
   const FrameHighScope frame_priority(stream.frame_high_, high_frame);
   // A live high-priority frame waits for a position up to the starvation bound instead of being dropped at once
   // (normal live frames yield to it meanwhile); then it is dropped as any live frame.
-  const int64_t give_up_ns = !block && IsHigh(stream) ? SteadyNowNs() + StarvationBoundNs() : 0;
+  // A live frame with `newer` waits until superseded instead (any priority; no bound of its own).
+  const bool until_newer = !block && newer != nullptr;
+  const int64_t give_up_ns = !block && !until_newer && IsHigh(stream) ? SteadyNowNs() + StarvationBoundNs() : 0;
+  bool waited = false;
   // Whether to wait (else return the empty lease), and the wait: until `until_ns` at most (0: no bound of its own).
   // Until when this call waits for a contender ahead that is not here while a worker is idle (0: not yet).
   int64_t grace_until_ns = 0;
   const auto wait = [&](int64_t until_ns, bool grace = false) {
-    if (!block && !grace) {
+    if (until_newer) {
+      if (newer->load() > 0) return false;  // superseded: a newer frame of this stream is queued
+    } else if (!block && !grace) {
       const int64_t now = SteadyNowNs();
       if (give_up_ns == 0 || now >= give_up_ns) return false;
       until_ns = until_ns == 0 ? give_up_ns : std::min(until_ns, give_up_ns);
     }
     stream.blocked_ = true;
     if (until_ns == 0) {
-      slot_free_cv_.wait(lock);
+      stream.cv_.wait(lock);
     } else {
-      slot_free_cv_.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(0, until_ns - SteadyNowNs())));
+      stream.cv_.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(0, until_ns - SteadyNowNs())));
     }
     stream.blocked_ = false;
+    waited = true;
     return true;
   };
   for (;;) {
     if (closed_ || stream.cancelled_) return lease;
+    // Woken by NewerFrame (or by anything, with a newer frame there): this one is superseded.
+    if (until_newer && waited && newer->load() > 0) return lease;
     // The primary backend decides whether the pipeline can go on (a fallback alone could never close the breaker).
     if (pool_workers_[0] > 0 && pool_retired_[0] == pool_workers_[0])
       throw Error(ErrorCode::kInference, "inference", "every inference worker has exited",
@@ -239,7 +262,12 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, Pool pool, bool* no_wo
         }
       }
       bool yield = false;
-      if (ahead > 0) {
+      const bool high_about = now - last_high_ns_ <= kContendWindowNs;
+      // While high frames are about, a normal frame leaves one position per worker of the pool free for the next high
+      // frames, so one can start on whichever worker frees first (one position in all: high p99 near the normal p50
+      // at 32 live cameras, a quarter high; docs/scheduling.md).
+      const int reserve = high_about && mine == 0 ? int(pool_workers_[p] - pool_retired_[p]) : 0;
+      if (ahead > 0 || reserve > 0) {
         const int cap = CapLocked();
         int free_positions = filling_[p] >= 0 ? std::max(0, cap - slots_[filling_[p]].acquired) : 0;
         for (const Slot& sl : slots_)
@@ -254,9 +282,9 @@ SlotLease Batcher::Acquire(bool block, Contender& stream, Pool pool, bool* no_wo
         // While high-priority frames are about (one asked within the contend window), none of this: free positions
         // are kept for the contenders ahead whether they wait or not, so a high frame finds one. That is what priority
         // costs; without it a normal request's p50 fell below a high request's p99 (test/e2e/serve-grpc-priority).
-        const bool conserve = now - last_high_ns_ > kContendWindowNs;
+        const bool conserve = !high_about;
         if (!conserve) {
-          yield = free_positions <= ahead;
+          yield = free_positions <= std::max(ahead, reserve);
         } else if (free_positions <= ahead_blocked || (free_positions <= ahead && AllWorkersBusyLocked(pool))) {
           yield = true;
         } else if (free_positions <= ahead) {
@@ -433,7 +461,7 @@ void Batcher::RetireWorker(int worker, const std::string& why) {
       }
     }
     done_cv_.notify_all();
-    slot_free_cv_.notify_all();  // Acquire re-checks: the slots are gone, maybe every worker with them
+    NotifyWaitersLocked();  // Acquire re-checks: the slots are gone, maybe every worker with them
     // Source threads may still be letterboxing into a filling slot of this worker: wait for their commits (a few
     // ms each; bounded anyway). Nothing here waits for the JS thread, which may be the one joining this worker.
     const auto no_writers = [&] {
@@ -497,7 +525,7 @@ void Batcher::Release(Slot& sl) {
   sl.state = SlotState::kFree;
   sl.acquired = sl.committed = 0;
   ++next_post_seq_;
-  slot_free_cv_.notify_all();
+  NotifyWaitersLocked();
 }
 
 void Batcher::Close() {
@@ -507,7 +535,7 @@ void Batcher::Close() {
   closed_ = true;
   dispatch_cv_.notify_all();
   done_cv_.notify_all();
-  slot_free_cv_.notify_all();
+  NotifyWaitersLocked();
 }
 
 void Batcher::JoinDispatcher() {

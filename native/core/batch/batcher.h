@@ -103,13 +103,20 @@ class Batcher {
   // (its turn, a free slot), else (live) returns at once — a high-priority live stream waits up to the starvation
   // bound first; all return empty once cancelled or closed. Throws
   // Error(kInference) when every primary worker has exited.
+  // `newer` (live only; a pushed stream's count of frames queued behind this one): the frame waits for a position,
+  // whatever its priority, until one is free or a newer frame of its stream is there (`*newer` > 0; the pusher calls
+  // NewerFrame), and then returns empty (superseded: the caller drops it as busy). Keep-the-newest at the batcher
+  // rather than at the instant the frame was decoded (docs/scheduling.md, "Live frames wait until superseded").
   // `pool`: whose slots. kFallback with no live fallback worker (none attached, or every one exited) returns an
   // empty lease at once with *no_worker set (the caller drops the frame, cause breaker); files wait for a fallback
   // slot as for a primary one. `high_frame`: this one frame has priority 'high' (a pushed frame's own priority,
   // e.g. a gRPC request's), whatever the stream's: while this call lasts the stream ranks as a high stream (and a
   // live one waits up to the bound); its next frame ranks by its own priority again.
   SlotLease Acquire(bool block, Contender& c, Pool pool = Pool::kPrimary, bool* no_worker = nullptr,
-                    bool high_frame = false);
+                    bool high_frame = false, const std::atomic<uint64_t>* newer = nullptr);
+  // A newer frame of `c` is there (its `newer` count went up): wakes its Acquire if it waits (see `newer`). Any
+  // thread; takes the batcher's lock briefly.
+  void NewerFrame(Contender& c);
 
   // Postprocess thread. Waits for the next batch in open order to be done (kBatch, *out set), for `wake` to be set
   // (kWoken; the caller clears it), or for the end (kClosed: closed and nothing in flight, or in-flight batches did
@@ -152,6 +159,8 @@ class Batcher {
   void DispatcherLoop();
   // Every live worker of `pool` has a batch in flight (submitted, not completed). Under mu_.
   bool AllWorkersBusyLocked(Pool pool) const;
+  // Wakes every contender waiting in Acquire (positions may have freed, a worker came or went, closing).
+  void NotifyWaitersLocked();
   int Rank(const Contender& c, int64_t now) const;
   // The priority a contender asks with now: its stream's, or its current frame's own (Acquire's high_frame).
   static bool IsHigh(const Contender& c) { return c.high_ || c.frame_high_; }
@@ -169,7 +178,9 @@ class Batcher {
   int64_t last_high_ns_ = INT64_MIN / 2;  // when a high-priority frame last asked for a position (the yield rule)
   int64_t last_normal_grant_ns_ = 0;  // when a normal-priority stream last got a position (the starvation rule)
   mutable std::mutex mu_;
-  std::condition_variable slot_free_cv_;  // a slot became free (sources wait here)
+  // A retired worker's filling slot got its last commit (RetireWorker waits here). Acquire waits on its contender's
+  // own cv_ (image.h), woken by NotifyWaitersLocked.
+  std::condition_variable slot_free_cv_;
   std::condition_variable dispatch_cv_;   // a batch started filling (dispatcher waits here)
   std::condition_variable done_cv_;       // a batch completed, or Wake() (postprocess waits here)
   std::vector<std::shared_ptr<infer::InferenceWorker>> workers_;

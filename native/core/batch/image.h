@@ -1,6 +1,7 @@
 #pragma once
 // What travels with a frame through the batcher: its timing and size (FrameMeta), and, for an image in a batch
 // slot, the stream it belongs to and its letterbox geometry (ImageMeta). Plain values.
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 
@@ -36,6 +37,9 @@ class Contender {
   bool blocked_ = false;       // waiting inside a blocking Acquire (counts as contending however long it waits)
   bool cancelled_ = false;     // Cancel(): Acquire returns false from now on
   bool joined_ = false;        // in the batcher's list of contenders
+  // Its Acquire waits here (one per stream: a newer pushed frame wakes its own stream's wait only, not every
+  // source thread; Batcher::NotifyWaitersLocked wakes each waiting one when positions may have freed).
+  std::condition_variable cv_;
 };
 
 // One image of a batch slot.

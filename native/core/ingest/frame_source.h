@@ -10,6 +10,7 @@
 //
 // Threading: a FrameSource is created, opened, read and destroyed by its stream's source thread only, except
 // counters() and Interrupt(), which any thread may call (stats, RemoveStream/Stop).
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -72,6 +73,10 @@ class FrameSource {
   // Whether the current frame was pushed with priority 'high' (its batch position goes ahead of normal frames:
   // Batcher::Acquire's high_frame). Pushed sources only; false for the others.
   virtual bool frame_high_priority() const { return false; }
+  // Pushed sources: the number of frames queued behind the current one (read lock-free by Batcher::Acquire: a live
+  // frame waiting for a batch position gives up once a newer one is there). nullptr for the others, whose live
+  // frames do not wait (the next one's arrival is not known without reading on).
+  virtual const std::atomic<uint64_t>* newer_frames() const { return nullptr; }
   // Letterboxes the current frame into `dst` (3 · spec.height · spec.width floats: one image of a batch slot) and
   // returns the geometry. Throws Error (a frame the letterboxer cannot read, a CUDA failure).
   virtual LetterboxInfo LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) = 0;

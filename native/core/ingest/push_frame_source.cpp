@@ -76,12 +76,14 @@ PushInput::Pushed PushInput::Push(int64_t seq, std::unique_ptr<PushedBytes> byte
     ++next_seq_;
     ++pushed_;
     r.queued = queue_.size();
+    waiting_.store(queue_.size());
     if (!options_.live && queue_.size() >= cap) {
       r.full = true;
       want_drain_ = true;
     }
   }
   cv_.notify_one();
+  if (options_.live && on_push_) on_push_();
   return r;
 }
 
@@ -99,6 +101,7 @@ void PushInput::Close() {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
     left.swap(queue_);
+    waiting_.store(0);
   }
   cv_.notify_all();
 }
@@ -112,6 +115,7 @@ PushInput::Take PushInput::Pop(PushedFrame* out, bool* discontinuity) {
     if (queue_.empty()) return Take::kEnd;
     *out = std::move(queue_.front());
     queue_.pop_front();
+    waiting_.store(queue_.size());
     *discontinuity = discontinuity_;
     discontinuity_ = false;
     if (want_drain_ && queue_.size() <= size_t(options_.queue_size) / 2) {

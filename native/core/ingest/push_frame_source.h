@@ -144,6 +144,12 @@ class PushInput {
   // Runs `fn` (on the source thread, from Pop()) each time a lossless queue that Push() reported full is taken down to
   // half. Set before the stream starts.
   void SetDrainCallback(std::function<void()> fn) { on_drain_ = std::move(fn); }
+  // Runs `fn` (on the pushing thread, after the queue's lock is released) after each push accepted by a live
+  // queue: the frame the source holds, if it waits for a batch position, is superseded (batch::Batcher::NewerFrame).
+  // Set before the stream starts.
+  void SetPushCallback(std::function<void()> fn) { on_push_ = std::move(fn); }
+  // The number of frames queued now, readable without the lock (Batcher::Acquire's `newer`).
+  const std::atomic<uint64_t>* waiting() const noexcept { return &waiting_; }
 
   enum class Take { kFrame, kEnd, kClosed };
   // Source thread: waits for the next frame. kFrame: *out is it, and *discontinuity says that frames before it were
@@ -163,6 +169,8 @@ class PushInput {
  private:
   const PushOptions options_;
   std::function<void()> on_drain_;
+  std::function<void()> on_push_;
+  std::atomic<uint64_t> waiting_{0};  // queue_.size(), stored under mu_ whenever it changes
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -204,6 +212,7 @@ class PushFrameSource final : public FrameSource {
   int64_t pts_ms() const override { return pts_ms_; }
   int64_t frame_seq() const override { return seq_; }
   bool frame_high_priority() const override { return high_; }
+  const std::atomic<uint64_t>* newer_frames() const override { return input_->waiting(); }
   LetterboxInfo LetterboxInto(const preprocess::ModelInputSpec& spec, float* dst) override;
   bool GrayThumbnail(int w, int h, uint8_t* out) override;
   const AVFrame* CpuFrame() const override { return &current_.frame(); }

@@ -379,7 +379,8 @@ void StreamRunner::RunFrames(FrameSource& src) {
     }
     const int64_t before_acquire_ns = SteadyNowNs();
     bool no_backend = false;
-    batch::SlotLease lease = sink_.AcquireImage(/*block=*/!live, src.frame_high_priority(), &no_backend);
+    batch::SlotLease lease =
+        sink_.AcquireImage(/*block=*/!live, src.frame_high_priority(), &no_backend, live ? src.newer_frames() : nullptr);
     if (!lease) {
       if (stop_.load()) break;
       // live: keep the newest, count what we skip; no backend (the breaker's fallback is gone): cause breaker
@@ -388,7 +389,8 @@ void StreamRunner::RunFrames(FrameSource& src) {
     }
     // Latency is measured from here for a file, which may have waited for a free slot (backpressure, not latency);
     // for a live stream from before AcquireImage, which returns at once except for a high-priority stream's frame
-    // waiting for a position (batch/batcher.h): that wait is latency.
+    // waiting for a position, or a pushed frame waiting until a newer one is pushed (batch/batcher.h): that wait is
+    // latency.
     batch::ImageMeta& meta = lease.meta();
     meta.frame.frame_index = frame_index_;
     meta.frame.pts_ms = pts;

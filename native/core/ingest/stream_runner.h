@@ -48,8 +48,10 @@ class FrameSink {
   // `block` (files) waits for one and returns empty only when stopping; live returns at once. Empty with
   // *no_backend set: the chosen backend has no worker (the breaker's fallback is gone): dropped, cause breaker.
   // Throws Error(kInference) when no primary inference worker is left.
-  // `high_frame`: the frame has priority 'high' of its own (FrameSource::frame_high_priority).
-  virtual batch::SlotLease AcquireImage(bool block, bool high_frame, bool* no_backend) = 0;
+  // `high_frame`: the frame has priority 'high' of its own (FrameSource::frame_high_priority). `newer` (live pushed
+  // streams: FrameSource::newer_frames): the frame waits for a position until a newer one is queued (Batcher::Acquire).
+  virtual batch::SlotLease AcquireImage(bool block, bool high_frame, bool* no_backend,
+                                        const std::atomic<uint64_t>* newer = nullptr) = 0;
   // A frame that is not inferred, to be postprocessed in frame order. False when it cannot be taken: `block`
   // (files) waits for room and returns false only when stopping; live returns false when full.
   virtual bool PassThrough(const batch::FrameMeta& frame, bool block) = 0;

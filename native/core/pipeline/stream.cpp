@@ -31,6 +31,8 @@ Stream::Stream(int32_t handle_in, StreamConfig config_in, bool live_in, const St
       ev.stream = handle;
       svc_.ring->PushEvent(std::move(ev));
     });
+    // A live stream's frame waiting for a batch position is superseded by the next push (Batcher::Acquire).
+    if (config.push->live) push_input_->SetPushCallback([this] { svc_.batcher->NewerFrame(*this); });
     rc.single_connection = true;
     factory = std::make_unique<ingest::PushFrameSourceFactory>(push_input_, svc_.model->input);
   } else {
@@ -111,8 +113,9 @@ bool Stream::AllowInference() {
   return true;
 }
 
-batch::SlotLease Stream::AcquireImage(bool block, bool high_frame, bool* no_backend) {
-  batch::SlotLease lease = svc_.batcher->Acquire(block, *this, pool_, no_backend, high_frame);
+batch::SlotLease Stream::AcquireImage(bool block, bool high_frame, bool* no_backend,
+                                      const std::atomic<uint64_t>* newer) {
+  batch::SlotLease lease = svc_.batcher->Acquire(block, *this, pool_, no_backend, high_frame, newer);
   if (*no_backend) svc_.stats->RecordBreakerDrop();  // the fallback has no worker (left): cause breaker
   if (lease) {
     lease.meta().owner = shared_from_this();

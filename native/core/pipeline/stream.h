@@ -137,7 +137,8 @@ class Stream final : public batch::Contender,
   void OnEvent(ingest::StreamEvent ev) override;
   void OnOpened(double source_fps) override;
   bool AdmitFrame(int64_t pts_ms) override { return live_state.AdmitFrame(pts_ms); }
-  batch::SlotLease AcquireImage(bool block, bool high_frame, bool* no_backend) override;
+  batch::SlotLease AcquireImage(bool block, bool high_frame, bool* no_backend,
+                                const std::atomic<uint64_t>* newer) override;
   bool PassThrough(const batch::FrameMeta& frame, bool block) override;
   batch::FrameDecision Schedule(ingest::FrameSource& src, int64_t pts_ms) override;
   bool AllowInference() override;
