@@ -269,7 +269,10 @@ export interface BatchingStats {
   waitMs: number;
   /** batching.targetLatencyMs (0: none). */
   targetLatencyMs: number;
-  /** The controller's last decision window's p99 latency, ms (0 before the first; adaptive only). */
+  /**
+   * The controller's last decision window's p99 latency, ms, from each frame's batch position to its result (the
+   * wait for a position is not in it; 0 before the first; adaptive only).
+   */
   windowP99Ms: number;
   /** The controller's inference time estimate for a batch of batchCap, ms (adaptive only). */
   inferEstimateMs: number;

@@ -5,8 +5,10 @@
 // batching and priorities").
 //
 // The rule, AIMD on the measured latency:
-//   - every delivered inferred frame's latency (position taken → result ready; for a live stream from before it
-//     asked for the position) goes into a window of kWindow samples. Its p99 is taken by nearest rank, which for 64
+//   - every delivered inferred frame's latency from its batch position to its result (what batching adds: fill
+//     wait, the batch ahead on the worker, inference, postprocess; not the wait for a position, which is overload
+//     that a larger cap relieves — until 2026-12-05 a live frame's wait counted, when only high ones waited) goes
+//     into a window of kWindow samples. Its p99 is taken by nearest rank, which for 64
 //     samples is the largest one;
 //   - multiplicative decrease: so one frame over the target puts the window's p99 over it, and the controller does
 //     not wait for the window to fill: cap = max(1, floor(cap · kDecrease)) at once, a new window starts, and the

@@ -14,6 +14,7 @@ struct FrameMeta {
   int64_t frame_index = 0;    // 0-based among the stream's decoded frames; continues across reconnects
   int64_t pts_ms = 0;
   int64_t decoded_at_ns = 0;  // steady clock when it entered the pipeline (latency starts here)
+  int64_t positioned_at_ns = 0;  // steady clock when it got its batch position (inferred frames; BatchController)
   int64_t wall_ms = 0;        // wall clock at decode
   int32_t width = 0, height = 0;  // source frame size
   int64_t input_seq = -1;     // pushed frames: the sequence number of the push it came from (its tag's key); else -1

@@ -394,7 +394,8 @@ void StreamRunner::RunFrames(FrameSource& src) {
     batch::ImageMeta& meta = lease.meta();
     meta.frame.frame_index = frame_index_;
     meta.frame.pts_ms = pts;
-    meta.frame.decoded_at_ns = live ? before_acquire_ns : SteadyNowNs();
+    meta.frame.positioned_at_ns = SteadyNowNs();
+    meta.frame.decoded_at_ns = live ? before_acquire_ns : meta.frame.positioned_at_ns;
     meta.frame.wall_ms = WallNowMs();
     meta.frame.input_seq = seq;
     // Before the letterbox: an NVDEC frame's surface goes back to the decoder there, and a snapshot copies it down.
