@@ -13,8 +13,8 @@
 // - Raw inference: onnxruntime-node on the model alone, a constant input, for batch sizes 1, 2, 4, 8, as the pipeline
 //   runs it (--workers sessions side by side, each with cores/workers intra-op threads): images/s. The best is the
 //   stated capacity. It excludes JPEG decode and letterbox, which share the same cores in the ramp.
-// - Priorities under saturation: (a) live: --prio-streams cameras (32: about twice what this machine infers) at --fps
-//   (a quarter of them 'high'), adaptive; and
+// - Priorities under saturation: (a) live: --prio-streams cameras (64) at --prio-fps (5, Frigate's default detect
+//   rate; 320 frames/s, about twice what this machine infers), a quarter of them 'high' (or --prio-high), adaptive; and
 //   the same with every stream 'normal' (control); (b) lossless: 2 high cameras at 10 fps and 4 normal producers
 //   pushing as fast as back-pressure allows. High p99 vs normal p50.
 // JSON on stdout (and --out). --only priorities: the priority runs alone. --trace: each step also holds the batcher's cap/wait/window p99 every 250 ms. --quick: a short run for CI (shape and invariants only, no speed claims).
@@ -32,12 +32,14 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     target: { type: 'string', default: '100' },
     fps: { type: 'string', default: '10' },
+    'prio-fps': { type: 'string', default: '5' },
     steps: { type: 'string' },
     'step-seconds': { type: 'string' },
     'warm-seconds': { type: 'string' },
     fixed: { type: 'string' },
     'raw-seconds': { type: 'string' },
     'prio-streams': { type: 'string' },
+    'prio-high': { type: 'string' },
     'prio-seconds': { type: 'string' },
     out: { type: 'string' },
     trace: { type: 'boolean', default: false },
@@ -50,12 +52,13 @@ const prioOnly = values.only === 'priorities';
 if (values.only !== undefined && !prioOnly) throw new Error(`--only: 'priorities' is the one part that runs alone, not '${values.only}'`);
 const target = Number(values.target);
 const fps = Number(values.fps);
+const prioFps = Number(values['prio-fps']);
 const steps = (values.steps ?? (quick ? '1,4' : '1,2,4,8,12,16')).split(',').map(Number);
 const stepSeconds = Number(values['step-seconds'] ?? (quick ? 2 : 6));
 const warmSeconds = Number(values['warm-seconds'] ?? (quick ? 0.5 : 1.5));
 const fixedSizes = (values.fixed ?? (quick ? '1,4' : '1,2,4,8')).split(',').map(Number);
 const rawSeconds = Number(values['raw-seconds'] ?? (quick ? 0.5 : 3));
-const prioStreams = Number(values['prio-streams'] ?? (quick ? 16 : 32));
+const prioStreams = Number(values['prio-streams'] ?? (quick ? 16 : 64));
 const prioSeconds = Number(values['prio-seconds'] ?? (quick ? 2 : 8));
 const workers = Math.min(2, os.availableParallelism());
 
@@ -96,7 +99,7 @@ async function rawInference(modelPath, batch, seconds, sessions, threads) {
 }
 
 /** A live pushed camera: pushes frames on its own timer, records push → result latencies. */
-function camera(pipeline, jpegs, id, options = {}) {
+function camera(pipeline, jpegs, id, options = {}, rate = fps) {
   const s = pipeline.addStream({ id, input: 'push', codec: 'jpeg', live: true, pushQueueSize: 2, ...options });
   const cam = { s, id, sent: new Map(), lat: [], results: 0, pushed: 0, countFrom: Infinity, next: 0, timer: null };
   s.on('result', (r) => {
@@ -118,7 +121,7 @@ function camera(pipeline, jpegs, id, options = {}) {
     };
     cam.timer = setTimeout(() => {
       tick();
-      cam.timer = setInterval(tick, 1000 / fps);
+      cam.timer = setInterval(tick, 1000 / rate);
     }, phaseMs);
   };
   cam.stop = () => {
@@ -195,12 +198,12 @@ async function ramp(modelPath, classNames, jpegs, label, batching) {
 /** (a) live cameras under saturation, a quarter high (or none: the control). */
 async function prioritiesLive(modelPath, classNames, jpegs, withHigh) {
   const pipeline = await Pipeline.create({ model: { path: modelPath, classNames }, tracker: { type: 'none' }, batching: { maxBatchSize: 8, targetLatencyMs: target } });
-  const nHigh = Math.max(1, Math.round(prioStreams / 4));
-  const cams = Array.from({ length: prioStreams }, (_, i) => camera(pipeline, jpegs, `cam${i}`, { priority: withHigh && i < nHigh ? 'high' : 'normal' }));
+  const nHigh = values['prio-high'] !== undefined ? Number(values['prio-high']) : Math.max(1, Math.round(prioStreams / 4));
+  const cams = Array.from({ length: prioStreams }, (_, i) => camera(pipeline, jpegs, `cam${i}`, { priority: withHigh && i < nHigh ? 'high' : 'normal' }, prioFps));
   const t0 = performance.now();
   for (const c of cams) {
     c.countFrom = t0 + warmSeconds * 1000;
-    c.start(Math.random() * (1000 / fps));
+    c.start(Math.random() * (1000 / prioFps));
   }
   await sleep(prioSeconds * 1000);
   for (const c of cams) c.stop();
@@ -212,7 +215,8 @@ async function prioritiesLive(modelPath, classNames, jpegs, withHigh) {
   return {
     streams: prioStreams,
     highStreams: withHigh ? nHigh : 0,
-    offeredFps: round((prioStreams * fps)),
+    fpsEach: prioFps,
+    offeredFps: round(prioStreams * prioFps),
     // "high" = the first quarter of the cameras (priority 'high' only when highStreams > 0).
     high: { latencyMs: summary(high.flatMap((c) => c.lat)), deliveredShare: share(high) },
     normal: { latencyMs: summary(normal.flatMap((c) => c.lat)), deliveredShare: share(normal) },
