@@ -56,6 +56,16 @@ BatcherConfig Config(int batch) {
   return c;
 }
 
+// Completes the worker's oldest submitted batch and releases it on the postprocess side: one slot frees.
+void FinishNext(Batcher& b, RecordingWorker& w) {
+  CT_EXPECT(b.CompleteBatch(0, w.submitted.front().first, true, "") == Batcher::Completion::kCompleted);
+  w.submitted.erase(w.submitted.begin());
+  std::atomic<bool> wake{false};
+  Slot* slot = nullptr;
+  CT_EXPECT(b.WaitNext(&slot, wake) == Batcher::Next::kBatch);
+  b.Release(*slot);
+}
+
 }  // namespace
 
 CT_TEST(batcher_a_lease_dropped_without_commit_commits_an_empty_image) {
@@ -154,14 +164,7 @@ CT_TEST(batcher_priority_high_first_and_starvation_bound) {
   Contender filler, high, normal;
   b.SetPriority(high, true);
   for (Contender* s : {&filler, &high, &normal}) b.Join(*s);
-  std::atomic<bool> wake{false};
-  const auto finish_next = [&] {  // completes the oldest submitted batch and releases it: one position frees
-    CT_EXPECT(b.CompleteBatch(0, w->submitted.front().first, true, "") == Batcher::Completion::kCompleted);
-    w->submitted.erase(w->submitted.begin());
-    Slot* slot = nullptr;
-    CT_EXPECT(b.WaitNext(&slot, wake) == Batcher::Next::kBatch);
-    b.Release(*slot);
-  };
+  const auto finish_next = [&] { FinishNext(b, *w); };  // one position frees
   // Both slots in flight.
   for (int i = 0; i < 2; ++i) {
     SlotLease l = b.Acquire(false, filler);
@@ -204,14 +207,7 @@ CT_TEST(batcher_priority_of_one_frame_on_a_normal_stream) {
   b.AddWorker(w);
   Contender filler, requester, normal;  // all normal streams
   for (Contender* s : {&filler, &requester, &normal}) b.Join(*s);
-  std::atomic<bool> wake{false};
-  const auto finish_next = [&] {
-    CT_EXPECT(b.CompleteBatch(0, w->submitted.front().first, true, "") == Batcher::Completion::kCompleted);
-    w->submitted.erase(w->submitted.begin());
-    Slot* slot = nullptr;
-    CT_EXPECT(b.WaitNext(&slot, wake) == Batcher::Next::kBatch);
-    b.Release(*slot);
-  };
+  const auto finish_next = [&] { FinishNext(b, *w); };
   for (int i = 0; i < 2; ++i) {
     SlotLease l = b.Acquire(false, filler);
     CT_EXPECT(bool(l));
@@ -320,14 +316,7 @@ CT_TEST(batcher_a_pushed_live_frame_waits_until_a_position_frees_or_a_newer_fram
   b.AddWorker(w);
   Contender filler, pushed, high;
   for (Contender* s : {&filler, &pushed, &high}) b.Join(*s);
-  std::atomic<bool> wake{false};
-  const auto finish_next = [&] {
-    CT_EXPECT(b.CompleteBatch(0, w->submitted.front().first, true, "") == Batcher::Completion::kCompleted);
-    w->submitted.erase(w->submitted.begin());
-    Slot* slot = nullptr;
-    CT_EXPECT(b.WaitNext(&slot, wake) == Batcher::Next::kBatch);
-    b.Release(*slot);
-  };
+  const auto finish_next = [&] { FinishNext(b, *w); };
   for (int i = 0; i < 2; ++i) {  // both slots in flight
     SlotLease l = b.Acquire(false, filler);
     CT_EXPECT(bool(l));
